@@ -1,0 +1,199 @@
+"""Target bots, their users, admins, campaigns and per-recipient deliveries."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, BigIntId, UTCDateTime, utcnow
+
+
+class CampaignStatus(enum.StrEnum):
+    """Where a campaign is in its lifecycle."""
+
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+ACTIVE_CAMPAIGN_STATUSES = frozenset({CampaignStatus.SENDING, CampaignStatus.PAUSED})
+
+
+class DeliveryStatus(enum.StrEnum):
+    """What happened to one recipient of one campaign."""
+
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a worker; the request may be in flight
+    SENT = "sent"
+    FAILED = "failed"
+    UNAVAILABLE = "unavailable"
+    UNCONFIRMED = "unconfirmed"  # the request timed out or its worker died: it may have arrived
+    CANCELLED = "cancelled"
+
+
+FINAL_DELIVERY_STATUSES = frozenset(
+    {
+        DeliveryStatus.SENT,
+        DeliveryStatus.FAILED,
+        DeliveryStatus.UNAVAILABLE,
+        DeliveryStatus.UNCONFIRMED,
+        DeliveryStatus.CANCELLED,
+    }
+)
+
+
+def _str_enum(cls: type[enum.StrEnum], name: str) -> Enum:
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class TargetBot(Base):
+    """A bot whose users receive broadcasts."""
+
+    __tablename__ = "bots"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    codename: Mapped[str] = mapped_column(String(64), unique=True)
+    platform: Mapped[str] = mapped_column(String(32), default="telegram", server_default="telegram")
+    token: Mapped[str] = mapped_column(String(256))
+    username: Mapped[str | None] = mapped_column(String(64))
+    title: Mapped[str | None] = mapped_column(String(256))
+    rate_per_s: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    paid_broadcast: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:  # never show the token
+        return f"TargetBot(id={self.id!r}, codename={self.codename!r})"
+
+
+class User(Base):
+    """A user of a target bot; the target bots fill this table."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        UniqueConstraint("bot_id", "chat_id"),
+        Index("ix_users_audience", "bot_id", "platform", "is_unavailable"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    bot_id: Mapped[int] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(32), default="telegram", server_default="telegram")
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    username: Mapped[str | None] = mapped_column(String(64))
+    first_name: Mapped[str | None] = mapped_column(String(256))
+    last_name: Mapped[str | None] = mapped_column(String(256))
+    language_code: Mapped[str | None] = mapped_column(String(16))
+    is_unavailable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    unavailable_reason: Mapped[str | None] = mapped_column(String(256))
+    unavailable_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Admin(Base):
+    """Someone allowed to use the control bot."""
+
+    __tablename__ = "admins"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    display_name: Mapped[str | None] = mapped_column(String(256))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Campaign(Base):
+    """One announcement to every available user of one target bot."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (Index("ix_campaigns_due", "status", "scheduled_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(256))
+    bot_id: Mapped[int] = mapped_column(ForeignKey("bots.id", ondelete="RESTRICT"))
+    platform: Mapped[str] = mapped_column(String(32), default="telegram", server_default="telegram")
+    # {"text": str, "entities": [MessageEntity as dict, ...]}; room for media and buttons.
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[CampaignStatus] = mapped_column(
+        _str_enum(CampaignStatus, "campaign_status"), default=CampaignStatus.DRAFT
+    )
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    total_recipients: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    successful_sents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    failed_sents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    unavailable_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    unconfirmed_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    cancelled_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    progress_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def finished_count(self) -> int:
+        """Recipients in a final state."""
+        return (
+            self.successful_sents
+            + self.failed_sents
+            + self.unavailable_count
+            + self.unconfirmed_count
+            + self.cancelled_count
+        )
+
+
+class Delivery(Base):
+    """One recipient of one campaign, and what happened when it was sent."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "user_id"),
+        Index("ix_deliveries_pending", "campaign_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[DeliveryStatus] = mapped_column(
+        _str_enum(DeliveryStatus, "delivery_status"), default=DeliveryStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -1,0 +1,38 @@
+"""Names of the arq jobs and the calls that enqueue them, shared by the bot, the CLI and workers.
+
+The control bot and the CLI enqueue jobs by name, so neither imports the workers.
+"""
+
+from __future__ import annotations
+
+from arq.connections import ArqRedis, RedisSettings, create_pool
+
+JOB_START_CAMPAIGN = "start_campaign"
+JOB_SEND_BATCH = "send_batch"
+JOB_FINALIZE_CAMPAIGN = "finalize_campaign"
+JOB_RESUME_CAMPAIGN = "resume_campaign"
+
+
+def redis_settings(redis_url: str) -> RedisSettings:
+    """arq's connection settings for `redis_url`, retrying while Redis restarts."""
+    settings = RedisSettings.from_dsn(redis_url)
+    settings.conn_retries = 30
+    settings.conn_retry_delay = 1
+    return settings
+
+
+async def connect(redis_url: str) -> ArqRedis:
+    """An arq Redis pool for enqueueing jobs."""
+    return await create_pool(redis_settings(redis_url))
+
+
+async def enqueue_start(pool: ArqRedis, campaign_id: int, *, queue_name: str) -> None:
+    """Ask a worker to start `campaign_id`; asking twice starts it once."""
+    # No fixed _job_id: a kept result would block a later legitimate start for an hour.
+    # start_campaign is a compare-and-set, so duplicates are harmless.
+    await pool.enqueue_job(JOB_START_CAMPAIGN, campaign_id, _queue_name=queue_name)
+
+
+async def enqueue_resume(pool: ArqRedis, campaign_id: int, *, queue_name: str) -> None:
+    """Ask a worker to continue sending `campaign_id` after a pause."""
+    await pool.enqueue_job(JOB_RESUME_CAMPAIGN, campaign_id, _queue_name=queue_name)

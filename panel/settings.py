@@ -1,0 +1,124 @@
+"""Settings read from the environment and an optional `.env` file."""
+
+from __future__ import annotations
+
+import zoneinfo
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///" + str(Path("var") / "broadcast.sqlite3")
+TELEGRAM_API_URL = "https://api.telegram.org"
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    """Everything configurable about Broadcast Panel; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr | None = None
+    admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    telegram_api_url: str = TELEGRAM_API_URL
+    timezone: str = "UTC"
+
+    # Engine tuning; sensible for production, overridden by tests and benchmarks.
+    batch_size: int = Field(default=500, ge=1)
+    send_concurrency: int = Field(default=64, ge=1)
+    max_attempts: int = Field(default=5, ge=1)
+    request_timeout_s: float = Field(default=15.0, gt=0)
+    lateness_cutoff_s: float = Field(default=3600.0, ge=0)
+    progress_interval_s: float = Field(default=3.0, ge=0)
+    at_least_once: bool = False
+    content_error_streak: int = Field(default=5, ge=1)
+    queue_name: str = "broadcast:queue"
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _parse_admin_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            try:
+                return tuple(int(part) for part in parts)
+            except ValueError:
+                raise ValueError("expected comma-separated Telegram user ids, e.g. 12345,67890") from None
+        if isinstance(value, int):
+            return (value,)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin") from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _check_api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// base URL")
+        return value.rstrip("/")
+
+    @field_validator("bot_token")
+    @classmethod
+    def _check_bot_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value() and not looks_like_token(value.get_secret_value()):
+            raise ValueError("does not look like a bot token (expected 123456:ABC...)")
+        if value is not None and not value.get_secret_value():
+            return None
+        return value
+
+    def require_bot_token(self) -> str:
+        """Return the control bot's token or raise `SettingsError` naming `BOT_TOKEN`."""
+        if self.bot_token is None:
+            raise SettingsError("BOT_TOKEN: missing; create the control bot with @BotFather and set its token")
+        return self.bot_token.get_secret_value()
+
+
+def looks_like_token(token: str) -> bool:
+    """Whether `token` has the shape of a Telegram bot token (`123456:ABC...`)."""
+    bot_id, sep, secret = token.partition(":")
+    return bool(sep) and bot_id.isdigit() and len(secret) >= 1 and all(c.isalnum() or c in "_-" for c in secret)
+
+
+def mask_token(token: str) -> str:
+    """Show a token without its secret part, e.g. `123456:AB…yz`."""
+    bot_id, _, secret = token.partition(":")
+    if len(secret) <= 4:
+        return f"{bot_id}:…"
+    return f"{bot_id}:{secret[:2]}…{secret[-2:]}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; a missing or malformed value raises `SettingsError` in one line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        variable = str(error["loc"][0]).upper() if error["loc"] else "settings"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"{variable}: {message}") from None

@@ -1,0 +1,80 @@
+"""Fixtures shared by the whole suite: a migrated database and a clean Redis, both real.
+
+The database is SQLite unless TEST_DATABASE_URL names another (CI runs the suite again with
+PostgreSQL). A database or Redis that does not answer fails the run: it never skips.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from panel.db import create_engine, create_sessionmaker, is_sqlite
+from panel.migrations import upgrade
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """A database URL for one test: a fresh SQLite file, or the PostgreSQL test database."""
+    if TEST_DATABASE_URL and not is_sqlite(TEST_DATABASE_URL):
+        return TEST_DATABASE_URL
+    return f"sqlite+aiosqlite:///{tmp_path / f'test-{uuid.uuid4().hex[:8]}.sqlite3'}"
+
+
+async def reset_database(url: str) -> None:
+    """Drop everything in a PostgreSQL test database (SQLite tests get a new file instead)."""
+    if is_sqlite(url):
+        return
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+    except OSError as exc:  # pragma: no cover - the environment, not the code
+        pytest.fail(f"PostgreSQL at {url} does not answer: {exc}")
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on a freshly migrated database."""
+    await reset_database(database_url)
+    engine = create_engine(database_url)
+    await upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions on the test database, made as production makes them."""
+    return create_sessionmaker(engine)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The Redis URL tests use (database 15 by default, flushed per test)."""
+    return TEST_REDIS_URL
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    """A clean Redis database."""
+    client: Redis = Redis.from_url(redis_url)
+    try:
+        await client.flushdb()
+    except OSError as exc:  # pragma: no cover - the environment, not the code
+        pytest.fail(f"Redis at {redis_url} does not answer: {exc}")
+    yield client
+    await client.aclose()
