@@ -1,0 +1,112 @@
+"""Per-token statistics: deliveries, duplicates, flood control, errors, faults and edits."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from tgsim.flood import SlidingWindow
+
+
+@dataclass(slots=True)
+class StatsSnapshot:
+    """A copy of one token's statistics at a moment (safe to keep and compare)."""
+
+    delivered_total: int
+    delivered_per_chat: dict[int, int]
+    duplicates: int
+    too_many_requests: int
+    peak_per_second: int
+    passed_gate: int
+    first_passed_at: float | None
+    last_passed_at: float | None
+    errors: dict[str, int]
+    faults: dict[str, int]
+    edits: int
+    requests: dict[str, int]
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-friendly dict (chat ids become strings)."""
+        return {
+            "delivered_total": self.delivered_total,
+            "delivered_per_chat": {str(chat): count for chat, count in self.delivered_per_chat.items()},
+            "duplicates": self.duplicates,
+            "too_many_requests": self.too_many_requests,
+            "peak_per_second": self.peak_per_second,
+            "passed_gate": self.passed_gate,
+            "first_passed_at": self.first_passed_at,
+            "last_passed_at": self.last_passed_at,
+            "errors": dict(self.errors),
+            "faults": dict(self.faults),
+            "edits": self.edits,
+            "requests": dict(self.requests),
+        }
+
+
+@dataclass(slots=True)
+class BotStats:
+    """Mutable counters of one bot token, updated by the server as requests are answered."""
+
+    delivered_per_chat: Counter[int] = field(default_factory=Counter)
+    delivered_total: int = 0
+    duplicates: int = 0
+    too_many_requests: int = 0
+    peak_per_second: int = 0
+    passed_gate: int = 0
+    first_passed_at: float | None = None
+    last_passed_at: float | None = None
+    errors: Counter[str] = field(default_factory=Counter)
+    faults: Counter[str] = field(default_factory=Counter)
+    edits: int = 0
+    requests: Counter[str] = field(default_factory=Counter)
+    _second: SlidingWindow = field(default_factory=lambda: SlidingWindow(1.0))
+    _seen: dict[tuple[Any, ...], set[int]] = field(default_factory=dict)
+
+    def passed(self, now_monotonic: float) -> None:
+        """A send-type request passed the rate gate."""
+        self.passed_gate += 1
+        wall = time.time()
+        if self.first_passed_at is None:
+            self.first_passed_at = wall
+        self.last_passed_at = wall
+        self._second.count(now_monotonic)
+        in_window = self._second.record(now_monotonic)
+        if in_window > self.peak_per_second:
+            self.peak_per_second = in_window
+
+    def delivered(self, chat_id: int, content_key: tuple[Any, ...]) -> None:
+        """A message reached a chat; identical content to the same chat counts as a duplicate."""
+        self.delivered_total += 1
+        self.delivered_per_chat[chat_id] += 1
+        chats = self._seen.get(content_key)
+        if chats is None:
+            self._seen[content_key] = {chat_id}
+        elif chat_id in chats:
+            self.duplicates += 1
+        else:
+            chats.add(chat_id)
+
+    def error(self, status: int, description: str) -> None:
+        """An error answer was given."""
+        self.errors[description] += 1
+        if status == 429:
+            self.too_many_requests += 1
+
+    def snapshot(self) -> StatsSnapshot:
+        """A copy of the counters."""
+        return StatsSnapshot(
+            delivered_total=self.delivered_total,
+            delivered_per_chat=dict(self.delivered_per_chat),
+            duplicates=self.duplicates,
+            too_many_requests=self.too_many_requests,
+            peak_per_second=self.peak_per_second,
+            passed_gate=self.passed_gate,
+            first_passed_at=self.first_passed_at,
+            last_passed_at=self.last_passed_at,
+            errors=dict(self.errors),
+            faults=dict(self.faults),
+            edits=self.edits,
+            requests=dict(self.requests),
+        )
