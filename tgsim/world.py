@@ -7,6 +7,7 @@ entry per (bot, chat id); chat histories and user profiles are created only when
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import itertools
 import random
@@ -210,6 +211,7 @@ class BotRecord:
         Raises a 429 `ApiError`; an admitted request is recorded in the window and the stats.
         """
         if now < self.storm_until:
+            self.stats.faults["storm"] += 1
             raise errors.too_many_requests(self.storm_retry_after_s)
         limits = self.limits
         limit = limits.paid_rate if paid and self.paid_broadcast else limits.global_rate
@@ -285,6 +287,7 @@ class World:
         self.bots_by_username: dict[str, BotRecord] = {}
         self.profiles: dict[int, UserProfile] = {}
         self.files: dict[str, FileRecord] = {}
+        self.files_by_path: dict[str, FileRecord] = {}
         self.clock_offset_s = 0.0
         self._file_counter = itertools.count(1)
         self._query_counter = itertools.count(1)
@@ -321,8 +324,8 @@ class World:
             username=username or f"bot{bot_id}_bot",
             first_name=first_name or f"Bot {bot_id}",
             paid_broadcast=paid_broadcast,
-            limits=limits or LimitSettings(**_fields(self.settings.limits)),
-            faults=faults or FaultSettings(**_fields(self.settings.faults)),
+            limits=limits or dataclasses.replace(self.settings.limits),
+            faults=faults or dataclasses.replace(self.settings.faults),
             seed=self.settings.seed,
         )
         self.bots[token] = bot
@@ -453,6 +456,7 @@ class World:
             mime_type=mime_type,
         )
         self.files[record.file_id] = record
+        self.files_by_path[record.file_path] = record
         return record
 
     def owned_file(self, bot: BotRecord, file_id: str) -> FileRecord:
@@ -465,7 +469,3 @@ class World:
     def new_query_id(self, bot: BotRecord) -> str:
         """A fresh callback query id."""
         return f"{bot.bot_id}{next(self._query_counter):010d}"
-
-
-def _fields(instance: Any) -> dict[str, Any]:
-    return {name: getattr(instance, name) for name in instance.__slots__}

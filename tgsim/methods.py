@@ -1,0 +1,509 @@
+"""Bot API methods as the simulator answers them: validation, Telegram's errors, state changes.
+
+Each handler takes a `Call` (the world, the calling bot and its parameters) and returns the
+`result` of the answer or raises `ApiError`. Parameters arrive as strings (forms) or typed
+values (JSON); nested objects may be JSON strings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tgsim import entities, errors
+from tgsim.errors import bad_request
+from tgsim.world import BotRecord, CallbackAnswer, FileRecord, Json, StoredMessage, World
+
+SEND_METHODS = frozenset(
+    {"sendmessage", "copymessage", "forwardmessage", "sendphoto", "senddocument", "sendvideo"}
+)
+MAX_TEXT_UTF16 = 4096
+MAX_CAPTION_UTF16 = 1024
+MAX_CALLBACK_DATA_BYTES = 64
+
+
+@dataclass(slots=True)
+class Upload:
+    """A file sent in a multipart body."""
+
+    filename: str | None
+    content_type: str | None
+    data: bytes
+
+
+@dataclass(slots=True)
+class Call:
+    """One Bot API request being answered."""
+
+    world: World
+    bot: BotRecord
+    params: dict[str, Any]
+    now: float
+    """`time.monotonic()` when the request reached the method."""
+    closing: asyncio.Event | None = None
+
+
+# ---------------------------------------------------------------- parameters
+
+
+def _int(call: Call, name: str, missing: str) -> int:
+    value = call.params.get(name)
+    if value is None or value == "":
+        raise bad_request(missing)
+    if isinstance(value, bool):
+        raise bad_request(f"Bad Request: invalid {name} specified")
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value))
+    except ValueError:
+        raise bad_request(errors.CHAT_NOT_FOUND if name.endswith("chat_id") else f"Bad Request: invalid {name} specified") from None
+
+
+def _str(call: Call, name: str) -> str | None:
+    value = call.params.get(name)
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _bool(call: Call, name: str) -> bool:
+    value = call.params.get(name)
+    if isinstance(value, bool):
+        return value
+    return isinstance(value, str) and value.lower() in ("true", "1")
+
+
+def _json(call: Call, name: str, error: str) -> Any:
+    value = call.params.get(name)
+    if isinstance(value, str):
+        if value == "":
+            return None
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise bad_request(error) from None
+    return value
+
+
+def _chat_id(call: Call, name: str = "chat_id") -> int:
+    value = call.params.get(name)
+    if isinstance(value, str) and value.startswith("@"):
+        # Private chats cannot be addressed by the user's username.
+        raise bad_request(errors.CHAT_NOT_FOUND)
+    return _int(call, name, errors.CHAT_ID_EMPTY)
+
+
+# ---------------------------------------------------------------- content validation
+
+
+def _formatted(call: Call, text_field: str, entities_field: str) -> tuple[str | None, list[Json]]:
+    raw = _str(call, text_field)
+    if raw is None:
+        return None, []
+    parse_mode = _str(call, "parse_mode")
+    if parse_mode:
+        try:
+            text, found = entities.parse(raw, parse_mode)
+        except entities.EntityParseError as error:
+            raise bad_request(errors.PARSE_ENTITIES + str(error)) from None
+    else:
+        text = raw
+        found = entities.normalize_entities(raw, _json(call, entities_field, "Bad Request: can't parse entities JSON object"))
+    return entities.strip_text(text, found)
+
+
+def message_text(call: Call) -> tuple[str, list[Json]]:
+    """The text and entities of sendMessage/editMessageText, validated like Telegram."""
+    text, found = _formatted(call, "text", "entities")
+    if not text:
+        raise bad_request(errors.TEXT_EMPTY)
+    if entities.utf16_len(text) > MAX_TEXT_UTF16:
+        raise bad_request(errors.TEXT_TOO_LONG)
+    return text, found
+
+
+def message_caption(call: Call) -> tuple[str | None, list[Json]]:
+    """The caption and its entities, validated like Telegram (empty means none)."""
+    caption, found = _formatted(call, "caption", "caption_entities")
+    if not caption:
+        return None, []
+    if entities.utf16_len(caption) > MAX_CAPTION_UTF16:
+        raise bad_request(errors.CAPTION_TOO_LONG)
+    return caption, found
+
+
+def reply_markup(call: Call) -> Json | None:
+    """The reply_markup parameter, with inline keyboards validated like Telegram."""
+    markup = _json(call, "reply_markup", errors.MARKUP_INVALID)
+    if markup is None:
+        return None
+    if not isinstance(markup, dict):
+        raise bad_request(errors.MARKUP_INVALID)
+    keyboard = markup.get("inline_keyboard")
+    if keyboard is None:
+        return markup
+    if not isinstance(keyboard, list) or not all(isinstance(row, list) for row in keyboard):
+        raise bad_request("Bad Request: field \"inline_keyboard\" must be an Array of Arrays")
+    for row in keyboard:
+        for button in row:
+            if not isinstance(button, dict):
+                raise bad_request(errors.MARKUP_INVALID)
+            text = button.get("text")
+            if not isinstance(text, str) or not text.strip():
+                raise bad_request(errors.BUTTON_TEXT_INVALID)
+            data = button.get("callback_data")
+            actions = [key for key, value in button.items() if key != "text" and value not in (None, "")]
+            if not actions:
+                raise bad_request(errors.TEXT_BUTTONS_UNALLOWED)
+            if data is not None and (not isinstance(data, str) or len(data.encode("utf-8")) > MAX_CALLBACK_DATA_BYTES):
+                raise bad_request(errors.BUTTON_DATA_INVALID)
+    return {"inline_keyboard": [[{k: v for k, v in b.items() if v is not None} for b in row] for row in keyboard]}
+
+
+# ---------------------------------------------------------------- sending
+
+
+def _admit(call: Call) -> int:
+    """Rate gate first (like Telegram's), then the recipient; returns the chat id."""
+    chat_id = _chat_id(call)
+    call.bot.admit_send(chat_id, paid=_bool(call, "allow_paid_broadcast"), now=call.now)
+    call.world.check_chat_exists(call.bot, chat_id)
+    return chat_id
+
+
+def _send(call: Call, chat_id: int, message: StoredMessage) -> Json:
+    call.world.check_recipient(call.bot, chat_id)
+    message.date = call.world.now()
+    return call.world.deliver(call.bot, chat_id, message)
+
+
+def send_message(call: Call) -> Json:
+    """sendMessage."""
+    chat_id = _admit(call)
+    text, found = message_text(call)
+    markup = reply_markup(call)
+    return _send(call, chat_id, StoredMessage(0, 0, True, text=text, entities=found, reply_markup=markup))
+
+
+def _media(call: Call, kind: str) -> FileRecord:
+    value = call.params.get(kind)
+    if isinstance(value, Upload):
+        default_mime = {"photo": "image/jpeg", "video": "video/mp4"}.get(kind, "application/octet-stream")
+        return call.world.add_file(
+            call.bot,
+            kind,
+            value.data,
+            file_name=value.filename,
+            mime_type=value.content_type or default_mime,
+        )
+    if isinstance(value, str) and value:
+        record = call.world.owned_file(call.bot, value)
+        if record.kind != kind and not (kind == "document" and record.kind != "photo"):
+            raise bad_request(f"Bad Request: wrong type of the web page content or can't use file of type {record.kind.capitalize()} as {kind.capitalize()}")
+        return record
+    raise bad_request(f"Bad Request: there is no {kind} in the request")
+
+
+def _send_media(call: Call, kind: str) -> Json:
+    chat_id = _admit(call)
+    caption, found = message_caption(call)
+    markup = reply_markup(call)
+    record = _media(call, kind)
+    message = StoredMessage(0, 0, True, caption=caption, caption_entities=found, media=record, reply_markup=markup)
+    return _send(call, chat_id, message)
+
+
+def send_photo(call: Call) -> Json:
+    """sendPhoto."""
+    return _send_media(call, "photo")
+
+
+def send_document(call: Call) -> Json:
+    """sendDocument."""
+    return _send_media(call, "document")
+
+
+def send_video(call: Call) -> Json:
+    """sendVideo."""
+    return _send_media(call, "video")
+
+
+def _source(call: Call, missing: str) -> StoredMessage:
+    from_chat_id = _chat_id(call, "from_chat_id")
+    message_id = _int(call, "message_id", errors.MESSAGE_ID_INVALID)
+    source = call.world.find_message(call.bot, from_chat_id, message_id)
+    if source is None:
+        if from_chat_id not in call.bot.members and from_chat_id not in call.bot.chats:
+            raise bad_request(errors.CHAT_NOT_FOUND)
+        raise bad_request(missing)
+    return source
+
+
+def copy_message(call: Call) -> Json:
+    """copyMessage: the content without a link to the original; returns a MessageId."""
+    chat_id = _admit(call)
+    source = _source(call, errors.COPY_NOT_FOUND)
+    markup = reply_markup(call)
+    copy = StoredMessage(0, 0, True, text=source.text, entities=list(source.entities), media=source.media, reply_markup=markup)
+    if source.media is not None:
+        if "caption" in call.params:
+            copy.caption, copy.caption_entities = message_caption(call)
+        else:
+            copy.caption, copy.caption_entities = source.caption, list(source.caption_entities)
+    sent = _send(call, chat_id, copy)
+    return {"message_id": sent["message_id"]}
+
+
+def forward_message(call: Call) -> Json:
+    """forwardMessage: the content with its origin."""
+    chat_id = _admit(call)
+    source = _source(call, errors.FORWARD_NOT_FOUND)
+    from_chat_id = _chat_id(call, "from_chat_id")
+    sender = call.bot.user_json() if source.from_bot else call.world.profile(from_chat_id).to_json()
+    forward = StoredMessage(
+        0,
+        0,
+        True,
+        text=source.text,
+        entities=list(source.entities),
+        caption=source.caption,
+        caption_entities=list(source.caption_entities),
+        media=source.media,
+        forward_origin=source.forward_origin or {"type": "user", "date": source.date, "sender_user": sender},
+    )
+    return _send(call, chat_id, forward)
+
+
+# ---------------------------------------------------------------- editing and deleting
+
+
+def _editable(call: Call) -> tuple[int, StoredMessage]:
+    if call.params.get("inline_message_id"):
+        raise bad_request(errors.EDIT_NOT_FOUND)
+    chat_id = _chat_id(call)
+    message_id = _int(call, "message_id", errors.MESSAGE_ID_INVALID)
+    call.world.check_chat_exists(call.bot, chat_id)
+    message = call.world.find_message(call.bot, chat_id, message_id)
+    if message is None or not message.from_bot:
+        raise bad_request(errors.EDIT_NOT_FOUND)
+    return chat_id, message
+
+
+def _apply_edit(call: Call, chat_id: int, message: StoredMessage, changes: dict[str, Any]) -> Json:
+    if all(getattr(message, name) == value for name, value in changes.items()):
+        raise bad_request(errors.NOT_MODIFIED)
+    call.bot.admit_edit(chat_id, message.message_id, call.now)
+    for name, value in changes.items():
+        setattr(message, name, value)
+    message.edit_date = call.world.now()
+    message.edit_count += 1
+    call.bot.stats.edits += 1
+    call.world.on_change()
+    return call.world.message_json(call.bot, chat_id, message)
+
+
+def edit_message_text(call: Call) -> Json:
+    """editMessageText."""
+    chat_id, message = _editable(call)
+    text, found = message_text(call)
+    if message.text is None:
+        raise bad_request(errors.NO_TEXT_TO_EDIT)
+    markup = reply_markup(call)
+    return _apply_edit(call, chat_id, message, {"text": text, "entities": found, "reply_markup": markup})
+
+
+def edit_message_caption(call: Call) -> Json:
+    """editMessageCaption."""
+    chat_id, message = _editable(call)
+    if message.media is None:
+        raise bad_request(errors.NO_CAPTION_TO_EDIT)
+    caption, found = message_caption(call)
+    markup = reply_markup(call)
+    return _apply_edit(
+        call, chat_id, message, {"caption": caption, "caption_entities": found, "reply_markup": markup}
+    )
+
+
+def edit_message_reply_markup(call: Call) -> Json:
+    """editMessageReplyMarkup."""
+    chat_id, message = _editable(call)
+    return _apply_edit(call, chat_id, message, {"reply_markup": reply_markup(call)})
+
+
+def delete_message(call: Call) -> bool:
+    """deleteMessage: messages younger than 48 hours, in both directions."""
+    chat_id = _chat_id(call)
+    message_id = _int(call, "message_id", errors.MESSAGE_ID_INVALID)
+    call.world.check_chat_exists(call.bot, chat_id)
+    message = call.world.find_message(call.bot, chat_id, message_id)
+    if message is None:
+        raise bad_request(errors.DELETE_NOT_FOUND)
+    if call.world.now() - message.date > call.world.settings.delete_window_s:
+        raise bad_request(errors.CANT_DELETE)
+    del call.bot.chats[chat_id].messages[message_id]
+    call.world.on_change()
+    return True
+
+
+# ---------------------------------------------------------------- other methods
+
+
+def get_me(call: Call) -> Json:
+    """getMe."""
+    return {
+        **call.bot.user_json(),
+        "can_join_groups": True,
+        "can_read_all_group_messages": False,
+        "supports_inline_queries": False,
+    }
+
+
+def _true(call: Call) -> bool:
+    return True
+
+
+def get_webhook_info(call: Call) -> Json:
+    """getWebhookInfo: never a webhook here."""
+    return {"url": "", "has_custom_certificate": False, "pending_update_count": len(call.bot.updates)}
+
+
+def _commands_key(call: Call) -> str:
+    scope = _json(call, "scope", "Bad Request: can't parse BotCommandScope JSON object") or {"type": "default"}
+    return json.dumps(scope, sort_keys=True) + "|" + (_str(call, "language_code") or "")
+
+
+def set_my_commands(call: Call) -> bool:
+    """setMyCommands."""
+    commands = _json(call, "commands", "Bad Request: can't parse commands JSON object")
+    if not isinstance(commands, list):
+        raise bad_request("Bad Request: can't parse commands JSON object")
+    for command in commands:
+        if not isinstance(command, dict) or not command.get("command") or not command.get("description"):
+            raise bad_request("Bad Request: BOT_COMMAND_INVALID")
+    call.bot.commands[_commands_key(call)] = [
+        {"command": c["command"], "description": c["description"]} for c in commands
+    ]
+    return True
+
+
+def get_my_commands(call: Call) -> list[Json]:
+    """getMyCommands."""
+    return call.bot.commands.get(_commands_key(call), [])
+
+
+def delete_my_commands(call: Call) -> bool:
+    """deleteMyCommands."""
+    call.bot.commands.pop(_commands_key(call), None)
+    return True
+
+
+def get_chat(call: Call) -> Json:
+    """getChat: the private chat with a user the bot knows."""
+    chat_id = _chat_id(call)
+    if not call.world.knows_user(call.bot, chat_id) and chat_id not in call.bot.chats:
+        raise bad_request(errors.CHAT_NOT_FOUND)
+    return {
+        **call.world.profile(chat_id).chat_json(),
+        "accent_color_id": 0,
+        "max_reaction_count": 11,
+        "accepted_gift_types": {
+            "unlimited_gifts": True,
+            "limited_gifts": True,
+            "unique_gifts": True,
+            "premium_subscription": True,
+            "gifts_from_channels": True,
+        },
+    }
+
+
+def get_file(call: Call) -> Json:
+    """getFile: the file's download path (valid for the owning bot only)."""
+    file_id = _str(call, "file_id")
+    if not file_id:
+        raise bad_request(errors.FILE_ID_EMPTY)
+    record = call.world.owned_file(call.bot, file_id)
+    return {
+        "file_id": record.file_id,
+        "file_unique_id": record.file_unique_id,
+        "file_size": len(record.data),
+        "file_path": record.file_path,
+    }
+
+
+def answer_callback_query(call: Call) -> bool:
+    """answerCallbackQuery: recorded in the chat the button was pressed in."""
+    query_id = _str(call, "callback_query_id") or ""
+    query = call.bot.callback_queries.get(query_id)
+    timeout_s = call.world.settings.callback_answer_timeout_s
+    if query is None or query.answer is not None or time.monotonic() - query.pressed_at > timeout_s:
+        raise bad_request(errors.QUERY_INVALID)
+    query.answer = CallbackAnswer(
+        query_id=query_id,
+        message_id=query.message_id,
+        data=query.data,
+        text=_str(call, "text"),
+        show_alert=_bool(call, "show_alert"),
+        url=_str(call, "url"),
+    )
+    call.world.chat_log(call.bot, query.chat_id).callback_answers.append(query.answer)
+    call.world.on_change()
+    return True
+
+
+async def get_updates(call: Call) -> list[Json]:
+    """getUpdates: long poll that returns as soon as an update arrives."""
+    bot = call.bot
+    offset = _int(call, "offset", "") if call.params.get("offset") not in (None, "") else 0
+    limit = _int(call, "limit", "") if call.params.get("limit") not in (None, "") else 100
+    limit = min(max(limit, 1), 100)
+    timeout_s = float(_str(call, "timeout") or 0)
+    allowed = _json(call, "allowed_updates", "Bad Request: can't parse allowed_updates JSON object")
+    if isinstance(allowed, list):
+        bot.allowed_updates = [str(kind) for kind in allowed] or None
+    deadline = time.monotonic() + timeout_s
+    while True:
+        updates = bot.take_updates(offset, limit, bot.allowed_updates)
+        remaining = deadline - time.monotonic()
+        if updates or remaining <= 0 or (call.closing is not None and call.closing.is_set()):
+            return updates
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        bot.poll_waiters.append(waiter)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(waiter, remaining)
+
+
+Handler = Callable[[Call], Any]
+AsyncHandler = Callable[[Call], Awaitable[Any]]
+
+HANDLERS: dict[str, Handler] = {
+    "getme": get_me,
+    "deletewebhook": _true,
+    "setwebhook": _true,
+    "getwebhookinfo": get_webhook_info,
+    "logout": _true,
+    "close": _true,
+    "setmycommands": set_my_commands,
+    "getmycommands": get_my_commands,
+    "deletemycommands": delete_my_commands,
+    "sendmessage": send_message,
+    "copymessage": copy_message,
+    "forwardmessage": forward_message,
+    "sendphoto": send_photo,
+    "senddocument": send_document,
+    "sendvideo": send_video,
+    "sendchataction": _true,
+    "getfile": get_file,
+    "editmessagetext": edit_message_text,
+    "editmessagereplymarkup": edit_message_reply_markup,
+    "editmessagecaption": edit_message_caption,
+    "answercallbackquery": answer_callback_query,
+    "deletemessage": delete_message,
+    "getchat": get_chat,
+}
+ASYNC_HANDLERS: dict[str, AsyncHandler] = {"getupdates": get_updates}

@@ -1,0 +1,477 @@
+"""The simulator as tests and the demo use it: start/stop, and the user side of the world.
+
+`async with Simulator(SimSettings()) as sim:` serves the Bot API on 127.0.0.1 at `sim.base_url`;
+its methods add bots and users, act as users (messages, button presses, blocking), read chats as
+the user sees them, wait for bots' replies, and read statistics and change faults.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from aiohttp import web
+
+from tgsim.entities import command_entities
+from tgsim.methods import Upload
+from tgsim.server import BotApiServer
+from tgsim.settings import FaultSettings, LimitSettings, SimSettings
+from tgsim.stats import BotStats, StatsSnapshot
+from tgsim.world import CallbackAnswer, CallbackQueryRecord, Json, StoredMessage, UserState, World
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class SimError(Exception):
+    """A user-side action that cannot happen (unknown bot, no such button, ...)."""
+
+
+@dataclass(slots=True)
+class ChatEntry:
+    """One message of a chat as the user sees it now."""
+
+    message_id: int
+    from_bot: bool
+    date: int
+    text: str | None
+    entities: list[Json]
+    caption: str | None
+    caption_entities: list[Json]
+    media_kind: str | None
+    file_id: str | None
+    reply_markup: Json | None
+    edit_count: int
+    forwarded: bool
+
+    @property
+    def buttons(self) -> list[tuple[str, str | None]]:
+        """Inline buttons as (text, callback_data), row by row."""
+        keyboard = (self.reply_markup or {}).get("inline_keyboard") or []
+        return [(button["text"], button.get("callback_data")) for row in keyboard for button in row]
+
+    def to_json(self) -> Json:
+        """A JSON-friendly dict."""
+        return dataclasses.asdict(self)
+
+
+@dataclass(slots=True)
+class ChatView:
+    """A private chat between a bot and a user, as the user sees it now."""
+
+    messages: list[ChatEntry] = field(default_factory=list)
+    callback_answers: list[CallbackAnswer] = field(default_factory=list)
+
+    @property
+    def bot_messages(self) -> list[ChatEntry]:
+        """Only what the bot sent."""
+        return [entry for entry in self.messages if entry.from_bot]
+
+    def to_json(self) -> Json:
+        """A JSON-friendly dict."""
+        return {
+            "messages": [entry.to_json() for entry in self.messages],
+            "callback_answers": [dataclasses.asdict(answer) for answer in self.callback_answers],
+        }
+
+
+def _entry(message: StoredMessage) -> ChatEntry:
+    return ChatEntry(
+        message_id=message.message_id,
+        from_bot=message.from_bot,
+        date=message.date,
+        text=message.text,
+        entities=list(message.entities),
+        caption=message.caption,
+        caption_entities=list(message.caption_entities),
+        media_kind=message.media.kind if message.media else None,
+        file_id=message.media.file_id if message.media else None,
+        reply_markup=message.reply_markup,
+        edit_count=message.edit_count,
+        forwarded=message.forward_origin is not None,
+    )
+
+
+class Simulator:
+    """A local Telegram Bot API server with a scriptable world of bots and users."""
+
+    def __init__(self, settings: SimSettings | None = None) -> None:
+        self.settings = settings or SimSettings()
+        self.world = World(self.settings)
+        self.world.on_change = self._notify
+        self._changed = asyncio.Event()
+        self._closing = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def build_app(self) -> web.Application:
+        """The aiohttp application: Bot API routes plus the `/sim` control endpoints."""
+        from tgsim.control import add_control_routes
+
+        app = web.Application(client_max_size=60 * 1024 * 1024)
+        BotApiServer(self.world, self._closing).add_routes(app)
+        add_control_routes(app, self)
+        return app
+
+    async def start(self) -> None:
+        """Bind the configured host and port (0 = free port) and serve."""
+        self._closing = asyncio.Event()
+        self._changed = asyncio.Event()
+        self._runner = web.AppRunner(self.build_app(), access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.host, self.settings.port, reuse_address=True)
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        self._port = sockets[0].getsockname()[1] if sockets else self.settings.port
+        logger.info("Bot API simulator listening on %s", self.base_url)
+
+    async def stop(self) -> None:
+        """Release long polls and hangs, then stop serving."""
+        self._closing.set()
+        for bot in self.world.bots.values():
+            bot.wake_pollers()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """Where bots reach the API, e.g. `http://127.0.0.1:PORT`."""
+        if self._port is None:
+            raise SimError("the simulator is not started")
+        return f"http://{self.settings.host}:{self._port}"
+
+    @property
+    def port(self) -> int:
+        """The bound port."""
+        if self._port is None:
+            raise SimError("the simulator is not started")
+        return self._port
+
+    # ---------------------------------------------------------------- bots and users
+
+    def add_bot(
+        self,
+        token: str,
+        *,
+        username: str | None = None,
+        first_name: str | None = None,
+        paid_broadcast: bool = False,
+        limits: LimitSettings | None = None,
+        faults: FaultSettings | None = None,
+    ) -> Json:
+        """Register a bot; returns its `User` object (what getMe answers)."""
+        return self.world.add_bot(
+            token,
+            username=username,
+            first_name=first_name,
+            paid_broadcast=paid_broadcast,
+            limits=limits,
+            faults=faults,
+        ).user_json()
+
+    def _bot(self, token: str) -> Any:
+        bot = self.world.bots.get(token)
+        if bot is None:
+            raise SimError(f"unknown bot token {token!r}")
+        return bot
+
+    def add_user(
+        self,
+        token: str,
+        chat_id: int,
+        *,
+        first_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = None,
+        state: UserState | str = UserState.ACTIVE,
+    ) -> None:
+        """Add one user with a profile and their state towards a bot."""
+        bot = self._bot(token)
+        self.world.set_profile(chat_id, first_name=first_name, username=username, language_code=language_code)
+        bot.members[chat_id] = UserState(state)
+
+    def add_users(self, token: str, chat_ids: Iterable[int], *, state: UserState | str = UserState.ACTIVE) -> int:
+        """Bulk-add users (generated profiles) in one state; returns how many the bot knows."""
+        return self.world.add_users(self._bot(token), chat_ids, UserState(state))
+
+    def set_user_state(self, token: str, chat_id: int, state: UserState | str) -> None:
+        """Change a user's state towards a bot without any update (see `block` for that)."""
+        self._bot(token).members[chat_id] = UserState(state)
+
+    def user_state(self, token: str, chat_id: int) -> UserState | None:
+        """A user's state towards a bot, None if the bot does not know them."""
+        state: UserState | None = self._bot(token).members.get(chat_id)
+        return state
+
+    # ---------------------------------------------------------------- acting as a user
+
+    def send_message(
+        self,
+        token: str,
+        chat_id: int,
+        text: str | None = None,
+        *,
+        entities: list[Json] | None = None,
+        photo: bytes | None = None,
+        caption: str | None = None,
+    ) -> Json:
+        """The user writes to the bot (text, or a photo with a caption); returns the `Message`.
+
+        Writing starts the bot for a user who never did, and unblocks it for one who blocked it.
+        """
+        bot = self._bot(token)
+        state = bot.members.get(chat_id)
+        if state is UserState.DEACTIVATED:
+            raise SimError(f"user {chat_id} is deactivated")
+        if state is UserState.BLOCKED:
+            self.unblock(token, chat_id)
+        bot.members[chat_id] = UserState.ACTIVE
+        message = StoredMessage(0, self.world.now(), False)
+        if photo is not None:
+            message.media = self.world.add_file(bot, "photo", photo, file_name=None, mime_type="image/jpeg")
+            message.caption = caption
+            message.caption_entities = entities or []
+        else:
+            if not text:
+                raise SimError("a text message needs text")
+            message.text = text
+            message.entities = entities if entities is not None else command_entities(text)
+        log = self.world.chat_log(bot, chat_id)
+        message.message_id = log.new_message_id()
+        log.messages[message.message_id] = message
+        payload = self.world.message_json(bot, chat_id, message)
+        bot.push_update("message", payload)
+        self._notify()
+        return payload
+
+    def press_button(
+        self,
+        token: str,
+        chat_id: int,
+        message_id: int,
+        *,
+        data: str | None = None,
+        text: str | None = None,
+    ) -> str:
+        """The user presses an inline button (found by callback_data or text); returns the query id."""
+        bot = self._bot(token)
+        message = self.world.find_message(bot, chat_id, message_id)
+        if message is None or not message.from_bot:
+            raise SimError(f"no bot message {message_id} in chat {chat_id}")
+        keyboard = (message.reply_markup or {}).get("inline_keyboard") or []
+        button = next(
+            (
+                b
+                for row in keyboard
+                for b in row
+                if "callback_data" in b and (data is None or b["callback_data"] == data) and (text is None or b["text"] == text)
+            ),
+            None,
+        )
+        if button is None:
+            raise SimError(f"message {message_id} has no callback button data={data!r} text={text!r}")
+        query_id = self.world.new_query_id(bot)
+        bot.callback_queries[query_id] = CallbackQueryRecord(
+            query_id, chat_id, message_id, button["callback_data"], time.monotonic()
+        )
+        bot.push_update(
+            "callback_query",
+            {
+                "id": query_id,
+                "from": self.world.profile(chat_id).to_json(),
+                "message": self.world.message_json(bot, chat_id, message),
+                "chat_instance": f"{bot.bot_id * 31 + chat_id}",
+                "data": button["callback_data"],
+            },
+        )
+        return query_id
+
+    def _member_update(self, token: str, chat_id: int, old: str, new: str) -> None:
+        bot = self._bot(token)
+
+        def member(status: str) -> Json:
+            result: Json = {"status": status, "user": bot.user_json()}
+            if status == "kicked":
+                result["until_date"] = 0
+            return result
+
+        bot.push_update(
+            "my_chat_member",
+            {
+                "chat": self.world.profile(chat_id).chat_json(),
+                "from": self.world.profile(chat_id).to_json(),
+                "date": self.world.now(),
+                "old_chat_member": member(old),
+                "new_chat_member": member(new),
+            },
+        )
+
+    def block(self, token: str, chat_id: int) -> None:
+        """The user blocks the bot (the bot gets a `my_chat_member` update: member → kicked)."""
+        bot = self._bot(token)
+        if bot.members.get(chat_id) is UserState.BLOCKED:
+            return
+        bot.members[chat_id] = UserState.BLOCKED
+        self._member_update(token, chat_id, "member", "kicked")
+
+    def unblock(self, token: str, chat_id: int) -> None:
+        """The user unblocks the bot (`my_chat_member`: kicked → member)."""
+        bot = self._bot(token)
+        if bot.members.get(chat_id) is not UserState.BLOCKED:
+            return
+        bot.members[chat_id] = UserState.ACTIVE
+        self._member_update(token, chat_id, "kicked", "member")
+
+    # ---------------------------------------------------------------- reading chats
+
+    def chat(self, token: str, chat_id: int) -> ChatView:
+        """The chat as the user sees it now: messages in order, edits applied, deletions gone."""
+        log = self._bot(token).chats.get(chat_id)
+        if log is None:
+            return ChatView()
+        return ChatView(
+            messages=[_entry(message) for message in log.messages.values()],
+            callback_answers=list(log.callback_answers),
+        )
+
+    def callback_answer(self, token: str, query_id: str) -> CallbackAnswer | None:
+        """The bot's answer to a button press, if it answered."""
+        query = self._bot(token).callback_queries.get(query_id)
+        return None if query is None else query.answer
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def wait_until(self, probe: Callable[[], T | None], *, timeout_s: float = 5.0) -> T:
+        """Wait until `probe()` returns something other than None (checked on every change)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            changed = self._changed
+            found = probe()
+            if found is not None:
+                return found
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"nothing matched within {timeout_s} s")
+            try:
+                await asyncio.wait_for(changed.wait(), remaining)
+            except TimeoutError:
+                continue
+
+    async def wait_for_message(
+        self,
+        token: str,
+        chat_id: int,
+        predicate: Callable[[ChatEntry], bool] | None = None,
+        *,
+        after_id: int = 0,
+        timeout_s: float = 5.0,
+    ) -> ChatEntry:
+        """The first bot message in the chat with id > `after_id` that matches `predicate`."""
+
+        def probe() -> ChatEntry | None:
+            for entry in self.chat(token, chat_id).bot_messages:
+                if entry.message_id > after_id and (predicate is None or predicate(entry)):
+                    return entry
+            return None
+
+        return await self.wait_until(probe, timeout_s=timeout_s)
+
+    async def wait_for_edit(
+        self,
+        token: str,
+        chat_id: int,
+        message_id: int,
+        predicate: Callable[[ChatEntry], bool] | None = None,
+        *,
+        min_edits: int = 1,
+        timeout_s: float = 5.0,
+    ) -> ChatEntry:
+        """The message once edited at least `min_edits` times and matching `predicate`."""
+
+        def probe() -> ChatEntry | None:
+            for entry in self.chat(token, chat_id).messages:
+                if entry.message_id == message_id and entry.edit_count >= min_edits:
+                    return entry if predicate is None or predicate(entry) else None
+            return None
+
+        return await self.wait_until(probe, timeout_s=timeout_s)
+
+    async def wait_for_callback_answer(self, token: str, query_id: str, *, timeout_s: float = 5.0) -> CallbackAnswer:
+        """The bot's answer to a button press, once given."""
+        return await self.wait_until(lambda: self.callback_answer(token, query_id), timeout_s=timeout_s)
+
+    # ---------------------------------------------------------------- stats, limits, faults, time
+
+    def stats(self, token: str) -> StatsSnapshot:
+        """A copy of one bot's statistics."""
+        return self._bot(token).stats.snapshot()
+
+    def reset_stats(self, token: str | None = None) -> None:
+        """Start one bot's statistics (or every bot's) from zero."""
+        bots = [self._bot(token)] if token else list(self.world.bots.values())
+        for bot in bots:
+            bot.stats = BotStats()
+
+    def set_faults(self, token: str, faults: FaultSettings | None = None, **changes: Any) -> FaultSettings:
+        """Replace a bot's faults, or change some fields (`set_faults(t, server_error_share=0.1)`)."""
+        bot = self._bot(token)
+        bot.faults = dataclasses.replace(faults or bot.faults, **changes)
+        return bot.faults
+
+    def set_limits(self, token: str, limits: LimitSettings | None = None, **changes: Any) -> LimitSettings:
+        """Replace a bot's flood limits, or change some fields."""
+        bot = self._bot(token)
+        bot.limits = dataclasses.replace(limits or bot.limits, **changes)
+        bot.window.window_s = bot.limits.window_s
+        bot.chat_buckets.clear()
+        bot.edit_buckets.clear()
+        return bot.limits
+
+    def set_paid_broadcast(self, token: str, allowed: bool) -> None:
+        """Allow or forbid paid broadcast for a bot."""
+        self._bot(token).paid_broadcast = allowed
+
+    def storm(self, token: str, duration_s: float, retry_after_s: int) -> None:
+        """Make every send through `token` answer 429 (`retry_after_s`) for `duration_s`."""
+        bot = self._bot(token)
+        bot.storm_until = time.monotonic() + duration_s
+        bot.storm_retry_after_s = retry_after_s
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move Telegram's clock forward (message dates, the 48-hour delete window)."""
+        self.world.clock_offset_s += seconds
+
+
+__all__ = [
+    "ChatEntry",
+    "ChatView",
+    "FaultSettings",
+    "LimitSettings",
+    "SimError",
+    "SimSettings",
+    "Simulator",
+    "Upload",
+    "UserState",
+]
