@@ -379,7 +379,7 @@ class World:
 
     def check_chat_exists(self, bot: BotRecord, chat_id: int) -> None:
         """Raise `chat not found` unless the chat is one the bot has seen."""
-        if chat_id not in bot.members and chat_id not in bot.chats:
+        if chat_id not in bot.members and chat_id not in bot.chats and chat_id not in self.profiles:
             raise errors.bad_request(errors.CHAT_NOT_FOUND)
 
     # ---------------------------------------------------------------- chats and messages
