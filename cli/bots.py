@@ -1,0 +1,84 @@
+"""`broadcast bots`: the target bots whose users receive broadcasts."""
+
+from __future__ import annotations
+
+import argparse
+
+from cli.common import CommandError, database, run, settings_or_exit
+from panel.bots import BotError, add_bot, bot_summaries, check_bot_fields, fetch_identity
+from panel.settings import mask_token
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `bots add` and `bots list`."""
+    bots = subparsers.add_parser("bots", help="target bots", description="Register and list target bots.")
+    commands = bots.add_subparsers(dest="bots_command", required=True, metavar="COMMAND")
+    add = commands.add_parser(
+        "add",
+        help="register a target bot",
+        description="Register a target bot; its token is checked with Telegram's getMe first.",
+    )
+    add.add_argument("--codename", required=True, help="short unique name, e.g. news")
+    add.add_argument("--token", required=True, help="the bot's token from @BotFather (never printed)")
+    add.add_argument("--rate", type=int, default=None, help="messages per second (default 30; up to 1000 with --paid)")
+    add.add_argument(
+        "--paid", action="store_true", help="paid broadcasts are enabled in @BotFather (allow_paid_broadcast)"
+    )
+    add.set_defaults(handler=_add)
+    listing = commands.add_parser("list", help="list target bots", description="List target bots and audiences.")
+    listing.set_defaults(handler=_list)
+
+
+def _add(args: argparse.Namespace) -> int:
+    settings = settings_or_exit()
+    rate = args.rate if args.rate is not None else (1000 if args.paid else 30)
+    try:
+        check_bot_fields(args.codename, args.token, rate, args.paid)
+    except BotError as exc:
+        raise SystemExit(f"broadcast: {exc}") from None
+
+    async def go() -> str:
+        try:
+            identity = await fetch_identity(args.token, api_url=settings.telegram_api_url)
+            async with database(settings) as (_, sessionmaker), sessionmaker.begin() as session:
+                bot = await add_bot(
+                    session,
+                    codename=args.codename,
+                    token=args.token,
+                    identity=identity,
+                    rate_per_s=rate,
+                    paid_broadcast=args.paid,
+                )
+                return (
+                    f"added bot #{bot.id} {bot.codename} (@{bot.username or '?'}, token {mask_token(args.token)}), "
+                    f"{bot.rate_per_s}/s{' paid' if bot.paid_broadcast else ''}"
+                )
+        except BotError as exc:
+            raise CommandError(str(exc)) from None
+
+    print(run(go))
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    settings = settings_or_exit()
+
+    async def go() -> list[str]:
+        async with database(settings) as (_, sessionmaker), sessionmaker() as session:
+            summaries = await bot_summaries(session)
+        if not summaries:
+            return ["no target bots yet; add one with: broadcast bots add --codename NAME --token TOKEN"]
+        lines = [f"{'id':>4}  {'codename':<16} {'username':<24} {'rate':>6}  {'users':>10} {'available':>10}  token"]
+        for item in summaries:
+            bot = item.bot
+            rate = f"{bot.rate_per_s}/s" + ("*" if bot.paid_broadcast else "")
+            lines.append(
+                f"{bot.id:>4}  {bot.codename:<16} {'@' + (bot.username or '?'):<24} {rate:>6}  "
+                f"{item.users:>10,} {item.available:>10,}  {mask_token(bot.token)}"
+            )
+        if any(item.bot.paid_broadcast for item in summaries):
+            lines.append("* paid broadcast (allow_paid_broadcast)")
+        return lines
+
+    print("\n".join(run(go)))
+    return 0

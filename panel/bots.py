@@ -1,0 +1,109 @@
+"""Target bots: registering them (verified with Telegram's getMe) and listing them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import TargetBot, User
+from panel.settings import looks_like_token, mask_token
+from panel.telegram import make_bot
+
+CODENAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+FREE_RATE_CEILING = 30
+PAID_RATE_CEILING = 1000
+
+
+class BotError(ValueError):
+    """A target bot that cannot be registered; the text says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class BotIdentity:
+    """What Telegram's getMe says about a token."""
+
+    username: str | None
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class BotSummary:
+    """A target bot and the size of its audience."""
+
+    bot: TargetBot
+    users: int
+    available: int
+
+
+def check_bot_fields(codename: str, token: str, rate_per_s: int, paid_broadcast: bool) -> None:
+    """Raise `BotError` when a field of a new target bot is malformed."""
+    if not CODENAME_PATTERN.match(codename):
+        raise BotError("codename: use 1-64 lowercase letters, digits, '_' or '-', starting with a letter or digit")
+    if not looks_like_token(token):
+        raise BotError("token: does not look like a bot token (expected 123456:ABC...)")
+    ceiling = PAID_RATE_CEILING if paid_broadcast else FREE_RATE_CEILING
+    if not 1 <= rate_per_s <= ceiling:
+        hint = "" if paid_broadcast else " (up to 1000 with --paid, for bots with paid broadcasts enabled)"
+        raise BotError(f"rate: must be between 1 and {ceiling} messages per second{hint}")
+
+
+async def fetch_identity(token: str, *, api_url: str, timeout_s: float = 15.0) -> BotIdentity:
+    """Ask Telegram who `token` belongs to; raise `BotError` with Telegram's answer if it refuses."""
+    bot = make_bot(token, api_url=api_url, timeout_s=timeout_s)
+    try:
+        me = await bot.get_me()
+    except TelegramNetworkError as exc:
+        raise BotError(f"Telegram could not be reached at {api_url}: {exc.message}") from None
+    except TelegramAPIError as exc:
+        raise BotError(f"Telegram refused token {mask_token(token)}: {exc.message}") from None
+    finally:
+        await bot.session.close()
+    return BotIdentity(username=me.username, title=me.full_name)
+
+
+async def add_bot(
+    session: AsyncSession,
+    *,
+    codename: str,
+    token: str,
+    identity: BotIdentity,
+    rate_per_s: int = FREE_RATE_CEILING,
+    paid_broadcast: bool = False,
+) -> TargetBot:
+    """Register a target bot whose token `identity` was verified for."""
+    check_bot_fields(codename, token, rate_per_s, paid_broadcast)
+    existing = (await session.execute(select(TargetBot).where(TargetBot.codename == codename))).scalar_one_or_none()
+    if existing is not None:
+        raise BotError(f"codename: a bot called {codename!r} already exists")
+    bot = TargetBot(
+        codename=codename,
+        token=token,
+        username=identity.username,
+        title=identity.title,
+        rate_per_s=rate_per_s,
+        paid_broadcast=paid_broadcast,
+    )
+    session.add(bot)
+    await session.flush()
+    return bot
+
+
+async def bot_summaries(session: AsyncSession) -> Sequence[BotSummary]:
+    """Every target bot with its user counts, by codename."""
+    available = func.count().filter(User.is_unavailable.is_(False))
+    counts = (
+        select(User.bot_id, func.count().label("users"), available.label("available"))
+        .group_by(User.bot_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(TargetBot, counts.c.users, counts.c.available)
+        .outerjoin(counts, counts.c.bot_id == TargetBot.id)
+        .order_by(TargetBot.codename)
+    )
+    return [BotSummary(bot=bot, users=int(users or 0), available=int(avail or 0)) for bot, users, avail in rows.all()]

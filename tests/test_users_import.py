@@ -1,0 +1,101 @@
+"""CSV import of a target bot's users: valid rows kept, malformed rows reported by line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from models import TargetBot, User
+from panel.users_import import ImportFileError, import_users
+
+
+async def _bot(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    async with sessionmaker.begin() as session:
+        bot = TargetBot(codename="news", token="1:abc")
+        session.add(bot)
+        await session.flush()
+        return bot.id
+
+
+async def _users(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[int, User]:
+    async with sessionmaker() as session:
+        return {u.chat_id: u for u in (await session.execute(select(User))).scalars()}
+
+
+async def test_malformed_rows_are_reported_and_valid_rows_imported(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    bot_id = await _bot(sessionmaker)
+    path = tmp_path / "users.csv"
+    path.write_text(
+        "chat_id,username,first_name,last_name,language_code\n"
+        "101,ann,Ann,Lee,en\n"
+        "abc,bob,Bob,,de\n"
+        "102,carl,Carl\n"
+        "\n"
+        "103,,Dora,,\n"
+        "0,zero,,,\n"
+        "101,ann2,Ann,Lee,en\n",
+        encoding="utf-8",
+    )
+    report = await import_users(engine, path, bot_id=bot_id)
+    assert [(e.line, e.reason) for e in report.errors] == [
+        (3, "chat_id 'abc' is not a whole number"),
+        (4, "expected 5 fields, found 3"),
+        (7, "chat_id 0 is out of range"),
+    ]
+    assert report.inserted == 2
+    assert report.duplicates == 1
+    users = await _users(sessionmaker)
+    assert sorted(users) == [101, 103]
+    assert users[101].username == "ann2"  # the later row wins
+    assert users[103].username is None and users[103].first_name == "Dora"
+
+
+async def test_reimport_updates_without_duplicating(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    bot_id = await _bot(sessionmaker)
+    path = tmp_path / "users.csv"
+    path.write_text("chat_id,first_name\n1,A\n2,B\n", encoding="utf-8")
+    await import_users(engine, path, bot_id=bot_id)
+    path.write_text("chat_id,first_name\n2,Bee\n3,C\n", encoding="utf-8")
+    report = await import_users(engine, path, bot_id=bot_id)
+    assert (report.inserted, report.updated) == (1, 1)
+    users = await _users(sessionmaker)
+    assert {k: u.first_name for k, u in users.items()} == {1: "A", 2: "Bee", 3: "C"}
+
+
+async def test_not_utf8_is_refused_before_anything_is_written(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    bot_id = await _bot(sessionmaker)
+    path = tmp_path / "users.csv"
+    path.write_bytes("chat_id,first_name\n1,A\n2,Jos\u00e9\n".encode("latin-1"))
+    with pytest.raises(ImportFileError, match="not UTF-8"):
+        await import_users(engine, path, bot_id=bot_id)
+    assert await _users(sessionmaker) == {}
+
+
+async def test_missing_chat_id_column_is_refused(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    bot_id = await _bot(sessionmaker)
+    path = tmp_path / "users.csv"
+    path.write_text("id,name\n1,A\n", encoding="utf-8")
+    with pytest.raises(ImportFileError, match="no chat_id column"):
+        await import_users(engine, path, bot_id=bot_id)
+
+
+async def test_byte_order_mark_and_header_case_are_accepted(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    bot_id = await _bot(sessionmaker)
+    path = tmp_path / "users.csv"
+    path.write_text("\ufeffChat_ID,Username\n-1001,group\n", encoding="utf-8")
+    report = await import_users(engine, path, bot_id=bot_id)
+    assert report.inserted == 1
+    assert (await _users(sessionmaker))[-1001].username == "group"
