@@ -1,0 +1,46 @@
+"""Imports run one way: bot/ and jobs/ use panel/ and models/, never each other."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FORBIDDEN = {
+    "models": {"panel", "bot", "jobs", "cli", "tgsim"},
+    "panel": {"bot", "jobs", "cli", "tgsim"},
+    "bot": {"jobs", "cli", "tgsim"},
+    "jobs": {"bot", "cli", "tgsim"},
+    "tgsim": {"panel", "models", "bot", "jobs", "cli"},
+}
+
+
+def imported_top_levels(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_package_imports_only_downwards(package: str) -> None:
+    files = sorted((ROOT / package).rglob("*.py"))
+    assert files, f"{package}/ has no modules"
+    breaches = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in files
+        for name in sorted(imported_top_levels(path) & FORBIDDEN[package])
+    ]
+    assert breaches == []
+
+
+def test_the_checker_sees_a_breach(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text("from jobs.worker import create_worker\nimport bot.app\n", encoding="utf-8")
+    assert imported_top_levels(module) == {"jobs", "bot"}
