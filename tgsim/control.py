@@ -110,7 +110,11 @@ def add_control_routes(app: web.Application, sim: Simulator) -> None:
 
     def press(body: Json) -> Any:
         query_id = sim.press_button(
-            body["token"], int(body["chat_id"]), int(body["message_id"]), data=body.get("data"), text=body.get("text")
+            body["token"],
+            int(body["chat_id"]),
+            int(body["message_id"]),
+            data=body.get("data"),
+            text=body.get("text"),
         )
         return {"callback_query_id": query_id}
 
@@ -157,7 +161,12 @@ def add_control_routes(app: web.Application, sim: Simulator) -> None:
 
     def bots(body: Json) -> Any:
         return [
-            {**bot.user_json(), "token": bot.token, "users": len(bot.members), "paid_broadcast": bot.paid_broadcast}
+            {
+                **bot.user_json(),
+                "token": bot.token,
+                "users": len(bot.members),
+                "paid_broadcast": bot.paid_broadcast,
+            }
             for bot in sim.world.bots.values()
         ]
 

@@ -105,7 +105,9 @@ def _parse_attrs(raw: str, byte_offset: int) -> dict[str, str]:
     while pos < len(raw):
         match = _HTML_ATTR.match(raw, pos)
         if match is None or match.end() == pos:
-            raise EntityParseError(f"Expected equal sign in declaration of an attribute of the tag at byte offset {byte_offset}")
+            raise EntityParseError(
+                f"Expected equal sign in declaration of an attribute of the tag at byte offset {byte_offset}"
+            )
         value = match.group(2) or ""
         if value[:1] in ("'", '"'):
             value = value[1:-1]
@@ -212,7 +214,9 @@ class _OpenMark:
 def _md2_close(stack: list[_OpenMark], out: _Output, entities: list[Entity]) -> None:
     mark = stack.pop()
     if out.u16 > mark.offset:
-        entities.append({"type": mark.type, "offset": mark.offset, "length": out.u16 - mark.offset, **mark.extra})
+        entities.append(
+            {"type": mark.type, "offset": mark.offset, "length": out.u16 - mark.offset, **mark.extra}
+        )
 
 
 def _md2_url(source: str, start: int) -> tuple[str, int]:
@@ -250,7 +254,9 @@ def parse_markdown_v2(source: str) -> tuple[str, list[Entity]]:
             if quote_start is not None:
                 end = out.u16 - 1 if out.chunks and out.chunks[-1].endswith("\n") else out.u16
                 if end > quote_start:
-                    entities.append({"type": "blockquote", "offset": quote_start, "length": end - quote_start})
+                    entities.append(
+                        {"type": "blockquote", "offset": quote_start, "length": end - quote_start}
+                    )
                 quote_start = None
         if char == "\\" and index + 1 < length and 0 < ord(source[index + 1]) < 127:
             out.add(source[index + 1])
@@ -325,10 +331,14 @@ def parse_markdown_v2(source: str) -> tuple[str, list[Entity]]:
                 stack.append(_OpenMark("code", out.u16, byte_offset))
                 index += 1
             else:
-                raise EntityParseError(f"Character '{char}' is reserved and must be escaped with the preceding '\\'")
+                raise EntityParseError(
+                    f"Character '{char}' is reserved and must be escaped with the preceding '\\'"
+                )
     if stack:
         mark = stack[-1]
-        raise EntityParseError(f"Can't find end of {_MD2_NAMES[mark.type]} entity at byte offset {mark.byte_offset}")
+        raise EntityParseError(
+            f"Can't find end of {_MD2_NAMES[mark.type]} entity at byte offset {mark.byte_offset}"
+        )
     if quote_start is not None and out.u16 > quote_start:
         entities.append({"type": "blockquote", "offset": quote_start, "length": out.u16 - quote_start})
     return out.text(), sort_entities(entities)
@@ -336,7 +346,9 @@ def parse_markdown_v2(source: str) -> tuple[str, list[Entity]]:
 
 # ---------------------------------------------------------------- legacy Markdown
 
-_MD_LEGACY = re.compile(r"\*([^*]*)\*|_([^_]*)_|```(?:([^\s`]*)\n)?([^`]*)```|`([^`]*)`|\[([^\]]*)\]\(([^)]*)\)")
+_MD_LEGACY = re.compile(
+    r"\*([^*]*)\*|_([^_]*)_|```(?:([^\s`]*)\n)?([^`]*)```|`([^`]*)`|\[([^\]]*)\]\(([^)]*)\)"
+)
 
 
 def parse_markdown(source: str) -> tuple[str, list[Entity]]:

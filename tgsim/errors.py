@@ -15,7 +15,9 @@ TEXT_TOO_LONG = "Bad Request: message is too long"
 CAPTION_TOO_LONG = "Bad Request: message caption is too long"
 BUTTON_DATA_INVALID = "Bad Request: BUTTON_DATA_INVALID"
 BUTTON_TEXT_INVALID = "Bad Request: BUTTON_TEXT_INVALID"
-TEXT_BUTTONS_UNALLOWED = "Bad Request: can't parse InlineKeyboardButton: Text buttons are not allowed in the inline keyboard"
+TEXT_BUTTONS_UNALLOWED = (
+    "Bad Request: can't parse InlineKeyboardButton: Text buttons are not allowed in the inline keyboard"
+)
 PARSE_ENTITIES = "Bad Request: can't parse entities: "
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are exactly "
@@ -42,9 +44,7 @@ CONFLICT = "Conflict: terminated by other getUpdates request; make sure that onl
 
 def too_many_requests(retry_after_s: int) -> ApiError:
     """Telegram's flood-control answer."""
-    return ApiError(
-        429, f"Too Many Requests: retry after {retry_after_s}", {"retry_after": retry_after_s}
-    )
+    return ApiError(429, f"Too Many Requests: retry after {retry_after_s}", {"retry_after": retry_after_s})
 
 
 class ApiError(Exception):

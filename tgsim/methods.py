@@ -62,7 +62,9 @@ def _int(call: Call, name: str, missing: str) -> int:
     try:
         return int(str(value))
     except ValueError:
-        raise bad_request(errors.CHAT_NOT_FOUND if name.endswith("chat_id") else f"Bad Request: invalid {name} specified") from None
+        raise bad_request(
+            errors.CHAT_NOT_FOUND if name.endswith("chat_id") else f"Bad Request: invalid {name} specified"
+        ) from None
 
 
 def _str(call: Call, name: str) -> str | None:
@@ -114,7 +116,9 @@ def _formatted(call: Call, text_field: str, entities_field: str) -> tuple[str | 
             raise bad_request(errors.PARSE_ENTITIES + str(error)) from None
     else:
         text = raw
-        found = entities.normalize_entities(raw, _json(call, entities_field, "Bad Request: can't parse entities JSON object"))
+        found = entities.normalize_entities(
+            raw, _json(call, entities_field, "Bad Request: can't parse entities JSON object")
+        )
     return entities.strip_text(text, found)
 
 
@@ -149,7 +153,7 @@ def reply_markup(call: Call) -> Json | None:
     if keyboard is None:
         return markup
     if not isinstance(keyboard, list) or not all(isinstance(row, list) for row in keyboard):
-        raise bad_request("Bad Request: field \"inline_keyboard\" must be an Array of Arrays")
+        raise bad_request('Bad Request: field "inline_keyboard" must be an Array of Arrays')
     for row in keyboard:
         for button in row:
             if not isinstance(button, dict):
@@ -161,9 +165,13 @@ def reply_markup(call: Call) -> Json | None:
             actions = [key for key, value in button.items() if key != "text" and value not in (None, "")]
             if not actions:
                 raise bad_request(errors.TEXT_BUTTONS_UNALLOWED)
-            if data is not None and (not isinstance(data, str) or len(data.encode("utf-8")) > MAX_CALLBACK_DATA_BYTES):
+            if data is not None and (
+                not isinstance(data, str) or len(data.encode("utf-8")) > MAX_CALLBACK_DATA_BYTES
+            ):
                 raise bad_request(errors.BUTTON_DATA_INVALID)
-    return {"inline_keyboard": [[{k: v for k, v in b.items() if v is not None} for b in row] for row in keyboard]}
+    return {
+        "inline_keyboard": [[{k: v for k, v in b.items() if v is not None} for b in row] for row in keyboard]
+    }
 
 
 # ---------------------------------------------------------------- sending
@@ -193,6 +201,9 @@ def send_message(call: Call) -> Json:
 
 def _media(call: Call, kind: str) -> FileRecord:
     value = call.params.get(kind)
+    if isinstance(value, str) and value.startswith("attach://"):
+        # Multipart bodies may name the file part elsewhere and point at it.
+        value = call.params.get(value[len("attach://") :])
     if isinstance(value, Upload):
         default_mime = {"photo": "image/jpeg", "video": "video/mp4"}.get(kind, "application/octet-stream")
         return call.world.add_file(
@@ -205,7 +216,9 @@ def _media(call: Call, kind: str) -> FileRecord:
     if isinstance(value, str) and value:
         record = call.world.owned_file(call.bot, value)
         if record.kind != kind and not (kind == "document" and record.kind != "photo"):
-            raise bad_request(f"Bad Request: wrong type of the web page content or can't use file of type {record.kind.capitalize()} as {kind.capitalize()}")
+            raise bad_request(
+                f"Bad Request: wrong type of the web page content or can't use file of type {record.kind.capitalize()} as {kind.capitalize()}"
+            )
         return record
     raise bad_request(f"Bad Request: there is no {kind} in the request")
 
@@ -215,7 +228,9 @@ def _send_media(call: Call, kind: str) -> Json:
     caption, found = message_caption(call)
     markup = reply_markup(call)
     record = _media(call, kind)
-    message = StoredMessage(0, 0, True, caption=caption, caption_entities=found, media=record, reply_markup=markup)
+    message = StoredMessage(
+        0, 0, True, caption=caption, caption_entities=found, media=record, reply_markup=markup
+    )
     return _send(call, chat_id, message)
 
 
@@ -250,7 +265,9 @@ def copy_message(call: Call) -> Json:
     chat_id = _admit(call)
     source = _source(call, errors.COPY_NOT_FOUND)
     markup = reply_markup(call)
-    copy = StoredMessage(0, 0, True, text=source.text, entities=list(source.entities), media=source.media, reply_markup=markup)
+    copy = StoredMessage(
+        0, 0, True, text=source.text, entities=list(source.entities), media=source.media, reply_markup=markup
+    )
     if source.media is not None:
         if "caption" in call.params:
             copy.caption, copy.caption_entities = message_caption(call)
@@ -374,7 +391,9 @@ def get_webhook_info(call: Call) -> Json:
 
 
 def _commands_key(call: Call) -> str:
-    scope = _json(call, "scope", "Bad Request: can't parse BotCommandScope JSON object") or {"type": "default"}
+    scope = _json(call, "scope", "Bad Request: can't parse BotCommandScope JSON object") or {
+        "type": "default"
+    }
     return json.dumps(scope, sort_keys=True) + "|" + (_str(call, "language_code") or "")
 
 

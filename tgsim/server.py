@@ -38,7 +38,12 @@ def draw_fault_plan(bot: BotRecord) -> FaultPlan:
     """Draw the faults of one request from the bot's seeded RNG (always four draws)."""
     faults = bot.faults
     rng = bot.rng
-    jitter, outcome_draw, status_draw, side_draw = rng.uniform(-1.0, 1.0), rng.random(), rng.random(), rng.random()
+    jitter, outcome_draw, status_draw, side_draw = (
+        rng.uniform(-1.0, 1.0),
+        rng.random(),
+        rng.random(),
+        rng.random(),
+    )
     latency = max(0.0, faults.latency_mean_s + jitter * faults.latency_jitter_s)
     before = latency * faults.latency_before_gate_share
     plan = FaultPlan(before_s=before, after_s=latency - before, outcome="ok")

@@ -210,7 +210,9 @@ class Simulator:
         self.world.set_profile(chat_id, first_name=first_name, username=username, language_code=language_code)
         bot.members[chat_id] = UserState(state)
 
-    def add_users(self, token: str, chat_ids: Iterable[int], *, state: UserState | str = UserState.ACTIVE) -> int:
+    def add_users(
+        self, token: str, chat_ids: Iterable[int], *, state: UserState | str = UserState.ACTIVE
+    ) -> int:
         """Bulk-add users (generated profiles) in one state; returns how many the bot knows."""
         return self.world.add_users(self._bot(token), chat_ids, UserState(state))
 
@@ -284,7 +286,9 @@ class Simulator:
                 b
                 for row in keyboard
                 for b in row
-                if "callback_data" in b and (data is None or b["callback_data"] == data) and (text is None or b["text"] == text)
+                if "callback_data" in b
+                and (data is None or b["callback_data"] == data)
+                and (text is None or b["text"] == text)
             ),
             None,
         )
@@ -418,7 +422,9 @@ class Simulator:
 
         return await self.wait_until(probe, timeout_s=timeout_s)
 
-    async def wait_for_callback_answer(self, token: str, query_id: str, *, timeout_s: float = 5.0) -> CallbackAnswer:
+    async def wait_for_callback_answer(
+        self, token: str, query_id: str, *, timeout_s: float = 5.0
+    ) -> CallbackAnswer:
         """The bot's answer to a button press, once given."""
         return await self.wait_until(lambda: self.callback_answer(token, query_id), timeout_s=timeout_s)
 

@@ -84,7 +84,11 @@ class FileRecord:
 
     def media_json(self, settings: SimSettings) -> Any:
         """The Bot API media object(s) for a message: PhotoSize list, Document or Video."""
-        base: Json = {"file_id": self.file_id, "file_unique_id": self.file_unique_id, "file_size": len(self.data)}
+        base: Json = {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            "file_size": len(self.data),
+        }
         width, height = settings.photo_size
         if self.kind == "photo":
             return [{**base, "width": width, "height": height}]
@@ -221,7 +225,9 @@ class BotRecord:
         if bucket is None:
             if len(self.chat_buckets) > 100_000:
                 self._forget_full_buckets(now)
-            bucket = self.chat_buckets[chat_id] = TokenBucket(limits.chat_burst, limits.chat_refill_per_s, now)
+            bucket = self.chat_buckets[chat_id] = TokenBucket(
+                limits.chat_burst, limits.chat_refill_per_s, now
+            )
         if not bucket.has_token(now):
             raise errors.too_many_requests(limits.retry_after_s)
         bucket.take(now)

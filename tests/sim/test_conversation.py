@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.filters import CommandStart
@@ -13,11 +13,12 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from tests.sim.conftest import TOKEN
 from tgsim.simulator import Simulator
 
+TOKEN = "100001:AAbroadcastTargetBotToken"
 
-class Vote(str, Enum):
+
+class Vote(StrEnum):
     YES = "yes"
     NO = "no"
 
@@ -34,7 +35,9 @@ def build_router() -> Router:
         keyboard = InlineKeyboardBuilder()
         keyboard.button(text="Yes", callback_data=VoteCallback(action=Vote.YES))
         keyboard.button(text="No", callback_data=VoteCallback(action=Vote.NO))
-        await message.answer("Send the <b>announcement</b>?", parse_mode="HTML", reply_markup=keyboard.as_markup())
+        await message.answer(
+            "Send the <b>announcement</b>?", parse_mode="HTML", reply_markup=keyboard.as_markup()
+        )
 
     @router.callback_query(VoteCallback.filter(F.action == Vote.YES))
     async def yes(query: CallbackQuery) -> None:

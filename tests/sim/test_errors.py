@@ -35,7 +35,9 @@ async def test_unavailable_users(
     assert sim.stats(TOKEN).passed_gate == 1
 
 
-async def test_user_known_elsewhere_never_started_this_bot(sim: Simulator, make_bot: Callable[[str], Bot]) -> None:
+async def test_user_known_elsewhere_never_started_this_bot(
+    sim: Simulator, make_bot: Callable[[str], Bot]
+) -> None:
     sim.add_user("100002:AAanotherBotTokenForTests", 43)
     with pytest.raises(TelegramForbiddenError, match="can't initiate conversation"):
         await make_bot(TOKEN).send_message(43, "hello")
@@ -82,14 +84,27 @@ async def test_content_validation(sim: Simulator, make_bot: Callable[[str], Bot]
         ({"text": "x" * 4097}, "Bad Request: message is too long"),
         ({"text": "<b></b>", "parse_mode": "HTML"}, "Bad Request: message text is empty"),
         (
-            {"text": "hi", "reply_markup": InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="a", callback_data="x" * 65)]])},
+            {
+                "text": "hi",
+                "reply_markup": InlineKeyboardMarkup(
+                    inline_keyboard=[[InlineKeyboardButton(text="a", callback_data="x" * 65)]]
+                ),
+            },
             "Bad Request: BUTTON_DATA_INVALID",
         ),
         (
-            {"text": "hi", "reply_markup": InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="", callback_data="x")]])},
+            {
+                "text": "hi",
+                "reply_markup": InlineKeyboardMarkup(
+                    inline_keyboard=[[InlineKeyboardButton(text="", callback_data="x")]]
+                ),
+            },
             "Bad Request: BUTTON_TEXT_INVALID",
         ),
-        ({"text": "<b>bold", "parse_mode": "HTML"}, 'Bad Request: can\'t parse entities: Can\'t find end tag corresponding to start tag "b"'),
+        (
+            {"text": "<b>bold", "parse_mode": "HTML"},
+            "Bad Request: can't parse entities: Can't find end tag corresponding to start tag \"b\"",
+        ),
     ]
     for kwargs, description in cases:
         with pytest.raises(TelegramBadRequest) as caught:
@@ -106,7 +121,9 @@ async def test_edit_and_delete_errors(sim: Simulator, make_bot: Callable[[str], 
     message = await bot.send_message(42, "<b>hi</b>", parse_mode="HTML")
     with pytest.raises(TelegramBadRequest) as caught:
         await bot.edit_message_text("<b>hi</b>", chat_id=42, message_id=message.message_id, parse_mode="HTML")
-    assert caught.value.message.startswith("Bad Request: message is not modified: specified new message content")
+    assert caught.value.message.startswith(
+        "Bad Request: message is not modified: specified new message content"
+    )
     await bot.edit_message_text("hi", chat_id=42, message_id=message.message_id)
     with pytest.raises(TelegramBadRequest, match="message to edit not found"):
         await bot.edit_message_text("x", chat_id=42, message_id=999)

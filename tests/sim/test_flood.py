@@ -26,7 +26,9 @@ async def _burst(bot: Bot, chat_ids: range, **kwargs: object) -> tuple[int, list
     return len(results) - len(retries), retries
 
 
-async def test_burst_gets_429_with_configured_retry_after(sim: Simulator, make_bot: Callable[[str], Bot]) -> None:
+async def test_burst_gets_429_with_configured_retry_after(
+    sim: Simulator, make_bot: Callable[[str], Bot]
+) -> None:
     sim.add_users(TOKEN, range(1, 101))
     sent, retries = await _burst(make_bot(TOKEN), range(1, 101))
     stats = sim.stats(TOKEN)
