@@ -103,3 +103,16 @@ async def test_faults_change_over_http() -> None:
             "description": "Too Many Requests: retry after 9",
             "parameters": {"retry_after": 9},
         }
+
+
+async def test_bulk_users_and_stats_reset() -> None:
+    async with Simulator() as sim:
+        sim.add_bot(TARGET)
+        started = time.monotonic()
+        assert sim.add_users(TARGET, range(1, 200_001)) == 200_000
+        assert time.monotonic() - started < 1.0
+        assert await _outcomes(sim, TARGET, 2) == ["200", "200"]
+        assert sim.stats(TARGET).delivered_per_chat == {1: 2}
+        assert sim.stats(TARGET).duplicates == 0
+        sim.reset_stats(TARGET)
+        assert sim.stats(TARGET).delivered_total == 0
