@@ -8,6 +8,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from panel import logsafe
+
 # Subcommand modules, each with `register(subparsers)`; imported lazily so that
 # `broadcast --help` stays fast and one broken part does not hide the others.
 COMMAND_MODULES = (
@@ -39,6 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logsafe.install()
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     result = args.handler(args)
     return int(result or 0)
