@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "cli.bots",
     "cli.users",
     "cli.admins",
+    "cli.sandbox",
 )
 
 
