@@ -6,7 +6,8 @@ messages. Numbers use thousands separators; dates are shown in the admin's time 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 
 def number(value: int) -> str:
@@ -30,3 +31,213 @@ def duration(span: timedelta) -> str:
 
 
 # --- Conversation (control bot) ------------------------------------------------------------
+
+# Commands shown in Telegram's menu (setMyCommands).
+COMMAND_DESCRIPTIONS = {
+    "new": "Compose a new announcement",
+    "campaigns": "List campaigns and manage them",
+    "sendnow": "Send a draft now",
+    "schedule": "Schedule a draft for later",
+    "cancel": "Leave the current step",
+    "help": "What this bot can do",
+    "start": "Start",
+}
+
+# Button texts: the demo and the tests press these by text, keep them stable.
+BTN_SEND_NOW = "🚀 Send now"
+BTN_SCHEDULE = "🗓 Schedule"
+BTN_TEST = "🧪 Test to me"
+BTN_EDIT = "✏️ Edit message"
+BTN_SAVE = "💾 Save draft"
+BTN_DISCARD = "🗑 Discard"
+BTN_SKIP = "Skip"
+BTN_CONFIRM = "✅ Confirm"
+BTN_CHANGE = "✏️ Change"
+BTN_NOT_NOW = "✖️ Not now"
+BTN_UNSCHEDULE = "↩️ Unschedule"
+BTN_RESCHEDULE = "🗓 Move"
+BTN_PAUSE = "⏸ Pause"
+BTN_RESUME = "▶️ Resume"
+BTN_CANCEL_CAMPAIGN = "⏹ Cancel campaign"
+BTN_DUPLICATE = "📄 Duplicate"
+BTN_DELETE = "🗑 Delete draft"
+BTN_YES_CANCEL = "Yes, cancel it"
+BTN_YES_DELETE = "Yes, delete it"
+BTN_NO = "No"
+BTN_REFRESH = "🔄 Refresh"
+BTN_BACK = "« Back to list"
+BTN_PREV = "‹ Newer"
+BTN_NEXT = "Older ›"
+
+STATUS_LABELS = {
+    "draft": "📝 Draft",
+    "scheduled": "🗓 Scheduled",
+    "sending": "📤 Sending",
+    "paused": "⏸ Paused",
+    "completed": "✅ Completed",
+    "failed": "❌ Failed",
+    "cancelled": "⏹ Cancelled",
+}
+
+NOT_ALLOWED = "Sorry, this bot is private."
+NOT_ALLOWED_ANSWER = "Not allowed."
+
+HELP = (
+    "I send announcements to the users of your bots.\n\n"
+    "/new — compose an announcement\n"
+    "/campaigns — list campaigns, open one to act on it\n"
+    "/sendnow [id] — send a draft now\n"
+    "/schedule [id] — send a draft later\n"
+    "/cancel — leave the current step\n\n"
+    "Times are shown in {timezone}."
+)
+WELCOME = "Hi {name}! " + HELP
+
+CANCELLED_STEP = "Stopped {what}. Nothing was sent."
+CANCELLED_COMPOSE = "composing; the draft was not saved"
+CANCELLED_SCHEDULE = "scheduling; campaign #{campaign_id} stays as it was"
+CANCELLED_OTHER = "what we were doing"
+NOTHING_TO_CANCEL = "There is nothing to cancel. /help lists what I can do."
+UNKNOWN_COMMAND = "I don't know {command}. /help lists what I can do."
+UNKNOWN_INPUT = "I'm not waiting for anything right now. /new composes an announcement; /help lists the rest."
+STILL_WAITING = "I'm still waiting for {what}. /cancel stops."
+WAITING_FOR_BOT = "a tap on one of the bots"
+WAITING_FOR_BUTTON = "a tap on the buttons under the summary"
+STALE_BUTTON = "That button is out of date."
+STALE_QUESTION = "That question is closed; nothing changed."
+
+# Composing.
+NO_BOTS = (
+    "There is no target bot yet. Add one from the server:\n"
+    "broadcast bots add <codename> <token>\n"
+    "then send /new again."
+)
+CHOOSE_BOT = "Which bot's users should receive it?"
+CHOOSE_BOT_BUTTON = "{codename} · {users} users"
+CHOOSE_BOT_AGAIN = "Tap one of the bots above, or /cancel."
+BOT_GONE = "That bot no longer exists. Send /new to start again."
+TARGET_CHOSEN = "Target: {bot} — {users} users."
+ASK_MESSAGE = (
+    "Send the message exactly as recipients should see it. "
+    "Bold, italics, links and the rest of the formatting are kept."
+)
+ASK_MESSAGE_AGAIN = "Send the new text of the message."
+WAITING_FOR_MESSAGE = "the message text"
+UNSUPPORTED_KIND = "{kind} can't be broadcast yet: only text messages are supported. Send the message as text."
+CONTENT_REFUSED = "{reason} Send the message again."
+ASK_NAME = "Give it a name for the campaign list (only admins see it), or tap Skip."
+WAITING_FOR_NAME = "a name (or Skip)"
+NAME_TOO_LONG = "That name is {length} characters long; keep it under {limit}. Send a shorter name, or tap Skip."
+NAME_NOT_TEXT = "The name must be text. Send a name, or tap Skip."
+NOT_COMPOSING = "This draft is closed. Send /new to compose another."
+SUMMARY_TITLE = "☝️ This is exactly what recipients will see."
+SUMMARY = (
+    "{title}\n\n"
+    "Name: {name}\n"
+    "Bot: {bot}\n"
+    "Audience: {audience} users{excluded}\n"
+    "Sending takes about {duration} at {rate} messages/s."
+)
+SUMMARY_EXCLUDED = " ({count} unavailable left out)"
+NO_NAME = "—"
+TEST_SENT = "Test sent to you through {bot}. Check that chat."
+TEST_NOT_STARTED = "{bot} can't write to you: you haven't started it (or blocked it). Open {bot}, press Start, then tap Test again."
+TEST_FAILED = "The test could not be sent through {bot}: {error}"
+TEST_BOT_UNAUTHORIZED = "{bot} refused its token (revoked?). Check it with `broadcast bots list`."
+SAVED = "Saved as draft #{campaign_id}. Find it in /campaigns, or send it with /sendnow {campaign_id}."
+DISCARDED = "Discarded. Nothing was saved."
+
+# Send now.
+CONFIRM_SEND = (
+    "Send #{campaign_id} {name} now?\n\n"
+    "Bot: {bot}\n"
+    "Audience: {audience} users\n"
+    "Takes about {duration}."
+)
+CONFIRM_SEND_EMPTY = "\n\n⚠️ Nobody would receive it: {bot} has no available users."
+STARTING = "🚀 Starting #{campaign_id}. The live progress appears below."
+ALREADY_STARTING = "Already started."
+SEND_NOT_NOW = "Not sent. #{campaign_id} stays as it was: /campaigns."
+PICK_TO_SEND = "Which one should go out now?"
+PICK_TO_SCHEDULE = "Which one should be scheduled?"
+NOTHING_TO_SEND = "There is no draft to send. Compose one with /new."
+NOTHING_TO_SCHEDULE = "There is no draft to schedule. Compose one with /new."
+BAD_CAMPAIGN_ID = "“{value}” is not a campaign number. Try /{command} 12, or just /{command}."
+NO_SUCH_CAMPAIGN = "There is no campaign #{campaign_id}."
+MOVED_ON = "#{campaign_id} is {status} now, so that's no longer possible."
+
+# Scheduling.
+ASK_TIME = (
+    "When should #{campaign_id} go out? Your time zone is {timezone}.\n"
+    "For example: 18:30 · tomorrow 9:00 · in 2 hours · mon 10am · 2026-12-01 18:30"
+)
+WAITING_FOR_TIME = "a time"
+TIME_UNREADABLE = "I can't read “{value}” as a time. Try 18:30, tomorrow 9:00, in 2 hours, mon 10am or 2026-12-01 18:30."
+TIME_NO_TIME = "Which time that day? Add a clock time, e.g. “{value} 9:00”."
+TIME_BAD_DATE = "There is no such date. Use year-month-day, e.g. 2026-12-01 18:30."
+TIME_BAD_CLOCK = "That's not a clock time. Use 24-hour 18:30, or 6:30pm."
+TIME_IN_PAST = "{when} has already passed. Send a time in the future."
+TIME_IN_PAST_PLAIN = "That time has already passed. Send a time in the future."
+TIME_NONEXISTENT = "{when} doesn't exist in {timezone}: the clocks skip that hour. Pick another time."
+TIME_TOO_FAR = "That's more than a year away. Send a nearer time."
+CONFIRM_TIME = "#{campaign_id} goes out {when} ({timezone}) — {utc} UTC.{note}\n\nRight?"
+NOTE_TODAY = "\nThat's today."
+NOTE_TOMORROW = "\nThat's tomorrow: {clock} today has already passed."
+SCHEDULED = "🗓 Scheduled #{campaign_id} for {when} ({timezone}). /campaigns to move or unschedule it."
+UNSCHEDULED = "#{campaign_id} is a draft again."
+
+# Campaign list and card.
+NO_CAMPAIGNS = "No campaigns yet. Compose one with /new."
+LIST_TITLE = "Campaigns {first}–{last} of {total} (newest first). Tap one to open it."
+LIST_LINE = "#{campaign_id} {status} · {name} · {date} · {counts}"
+LIST_BUTTON = "#{campaign_id} {name}"
+UNNAMED = "(no name)"
+COUNTS_NOT_STARTED = "{audience} users"
+COUNTS_PROGRESS = "{sent}/{total} sent"
+CARD = "#{campaign_id} {name}\n{status}{reason}\n\nBot: {bot}\n{timeline}\n{counts}\n\nMessage:\n{preview}"
+CARD_REASON = " — {reason}"
+CARD_CREATED = "Created {when}"
+CARD_SCHEDULED = "Goes out {when}"
+CARD_STARTED = "Started {when}"
+CARD_FINISHED = "Finished {when}"
+CARD_AUDIENCE = "Audience now: {audience} users"
+CARD_COUNTERS = "Sent {sent} of {total} · failed {failed} · unavailable {unavailable} · unconfirmed {unconfirmed} · cancelled {cancelled}"
+CONFIRM_CANCEL = "Cancel #{campaign_id}? Recipients not reached yet will not get it."
+CONFIRM_DELETE = "Delete draft #{campaign_id}? This can't be undone."
+DONE_PAUSED = "Paused."
+DONE_RESUMED = "Resuming."
+DONE_CANCELLED = "Cancelled."
+DONE_DELETED = "Draft #{campaign_id} deleted."
+DONE_DUPLICATED = "Copied as draft #{campaign_id}."
+DONE_UNSCHEDULED = "Unscheduled: #{campaign_id} is a draft again."
+KEPT = "Kept."
+
+
+def when_local(moment: datetime, timezone: str) -> str:
+    """A moment in the admin's zone: `Tue 1 Dec 2026, 18:30`."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M}"
+
+
+def status_label(status: str) -> str:
+    """`sending` → `📤 Sending`."""
+    return STATUS_LABELS.get(status, status)
+
+
+def content_kind(content_type: str) -> str:
+    """A Telegram content type as a sentence subject: `sticker` → `Stickers`."""
+    kinds = {
+        "photo": "Photos",
+        "video": "Videos",
+        "animation": "GIFs",
+        "sticker": "Stickers",
+        "voice": "Voice messages",
+        "video_note": "Video messages",
+        "audio": "Audio files",
+        "document": "Files",
+        "poll": "Polls",
+        "location": "Locations",
+        "contact": "Contacts",
+        "dice": "Dice",
+    }
+    return kinds.get(content_type, "This kind of message")

@@ -1,0 +1,95 @@
+"""Build and run the control bot: the dispatcher with its routers, storage and dependencies."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, Dispatcher
+from aiogram.fsm.storage.base import DefaultKeyBuilder
+from aiogram.fsm.storage.redis import RedisStorage
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+from arq.connections import ArqRedis
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.handlers import campaigns, common, compose, fallback, progress, schedule, sendnow
+from bot.middlewares import AdminOnlyMiddleware
+from panel import queue, texts
+from panel.db import create_engine, create_sessionmaker
+from panel.settings import Settings
+from panel.telegram import make_bot
+
+logger = logging.getLogger(__name__)
+
+FSM_KEY_PREFIX = "broadcast:fsm"
+FSM_TTL_S = 14 * 24 * 3600
+COMMAND_ORDER = ("new", "campaigns", "sendnow", "schedule", "cancel", "help", "start")
+
+
+def create_dispatcher(
+    settings: Settings,
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    arq_pool: ArqRedis,
+    redis: Redis,
+) -> Dispatcher:
+    """The control bot's dispatcher: admins only, conversation state in Redis.
+
+    Handlers receive `settings`, `sessionmaker`, `arq_pool`, `redis` and (from the admin
+    middleware) `admin_timezone` by parameter name.
+    """
+    storage = RedisStorage(
+        redis,
+        key_builder=DefaultKeyBuilder(prefix=FSM_KEY_PREFIX, with_bot_id=True),
+        state_ttl=FSM_TTL_S,
+        data_ttl=FSM_TTL_S,
+    )
+    dispatcher = Dispatcher(
+        storage=storage,
+        settings=settings,
+        sessionmaker=sessionmaker,
+        arq_pool=arq_pool,
+        redis=redis,
+    )
+    dispatcher.update.outer_middleware(AdminOnlyMiddleware(settings, sessionmaker, redis))
+    # /cancel, /start and /help come first so they work at any step; fallback comes last.
+    dispatcher.include_routers(
+        common.router,
+        compose.router,
+        sendnow.router,
+        schedule.router,
+        campaigns.router,
+        progress.router,
+        fallback.router,
+    )
+    return dispatcher
+
+
+async def set_commands(bot: Bot) -> None:
+    """Publish the command menu (private chats) with `setMyCommands`."""
+    await bot.set_my_commands(
+        [BotCommand(command=name, description=texts.COMMAND_DESCRIPTIONS[name]) for name in COMMAND_ORDER],
+        scope=BotCommandScopeAllPrivateChats(),
+    )
+
+
+async def run_bot(settings: Settings) -> None:
+    """Run the control bot with long polling until interrupted."""
+    token = settings.require_bot_token()
+    engine = create_engine(settings.database_url)
+    redis: Redis = Redis.from_url(settings.redis_url)
+    arq_pool = await queue.connect(settings.redis_url)
+    control_bot = make_bot(token, api_url=settings.telegram_api_url)
+    try:
+        dispatcher = create_dispatcher(
+            settings, sessionmaker=create_sessionmaker(engine), arq_pool=arq_pool, redis=redis
+        )
+        await set_commands(control_bot)
+        me = await control_bot.get_me()
+        logger.info("control bot @%s is polling %s", me.username, settings.telegram_api_url)
+        await dispatcher.start_polling(control_bot, handle_signals=True, close_bot_session=True)
+    finally:
+        await control_bot.session.close()
+        await arq_pool.aclose()
+        await redis.aclose()
+        await engine.dispose()

@@ -1,0 +1,279 @@
+"""/new: target bot → message → optional name → summary card with a preview and the next step.
+
+Everything typed so far lives in the FSM data (Redis), so a restart of the bot loses nothing;
+the campaign row is created only when the admin saves, sends or schedules it, so Discard and
+/cancel leave nothing behind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import keyboards, views
+from bot.handlers.schedule import ask_time
+from bot.handlers.sendnow import ask_confirmation
+from bot.keyboards import ComposeAction, ComposeCallback
+from bot.states import Compose
+from bot.target import TestSendResult, send_test
+from panel import campaigns as lifecycle
+from panel import texts
+from panel.content import ContentError, MessageContent
+from panel.control import Audience, audience_of, bot_audiences, bot_label, claim_once
+from panel.settings import Settings
+
+router = Router(name="compose")
+
+MAX_NAME_CHARS = 100
+CARD_CLAIM_TTL_S = 3600
+
+
+def _content(data: dict[str, Any]) -> MessageContent:
+    return MessageContent(text=data["text"], entities=tuple(data.get("entities") or ()))
+
+
+async def _audience(sessionmaker: async_sessionmaker[AsyncSession], bot_id: int) -> Audience | None:
+    async with sessionmaker() as session:
+        target_bot = await lifecycle.get_bot(session, bot_id)
+        return None if target_bot is None else await audience_of(session, target_bot)
+
+
+async def _ask_for_message(message: Message, state: FSMContext, audience: Audience) -> None:
+    await state.update_data(bot_id=audience.bot.id)
+    await state.set_state(Compose.waiting_text)
+    await message.answer(
+        texts.TARGET_CHOSEN.format(bot=bot_label(audience.bot), users=texts.number(audience.available))
+        + "\n\n"
+        + texts.ASK_MESSAGE
+    )
+
+
+async def _show_summary(
+    message: Message, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """The preview exactly as recipients see it, then the card with the next steps."""
+    data = await state.get_data()
+    audience = await _audience(sessionmaker, int(data["bot_id"]))
+    if audience is None:
+        await state.clear()
+        await message.answer(texts.BOT_GONE)
+        return
+    await message.answer(**_content(data).send_kwargs())
+    await message.answer(
+        views.summary_card(name=data.get("name"), audience=audience), reply_markup=keyboards.summary_actions()
+    )
+    await state.set_state(Compose.reviewing)
+    await state.update_data(reviewed=True)
+
+
+@router.message(Command("new"))
+async def new(message: Message, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """Start composing: choose the target bot (skipped when there is only one)."""
+    await state.clear()
+    async with sessionmaker() as session:
+        audiences = await bot_audiences(session)
+    if not audiences:
+        await message.answer(texts.NO_BOTS)
+        return
+    if len(audiences) == 1:
+        await _ask_for_message(message, state, audiences[0])
+        return
+    await state.set_state(Compose.choosing_bot)
+    await message.answer(texts.CHOOSE_BOT, reply_markup=keyboards.bot_picker(audiences))
+
+
+@router.callback_query(Compose.choosing_bot, ComposeCallback.filter(F.action == ComposeAction.PICK_BOT))
+async def pick_bot(
+    query: CallbackQuery,
+    callback_data: ComposeCallback,
+    state: FSMContext,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """The target bot is chosen: ask for the message."""
+    audience = await _audience(sessionmaker, callback_data.bot_id)
+    if audience is None:
+        await query.answer(texts.BOT_GONE, show_alert=True)
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        await _ask_for_message(query.message, state, audience)
+
+
+@router.message(Compose.choosing_bot, ~F.text.startswith("/"))
+async def bot_not_picked(message: Message) -> None:
+    """Typing instead of choosing a bot."""
+    await message.answer(texts.CHOOSE_BOT_AGAIN)
+
+
+@router.message(Compose.waiting_text, F.text, ~F.text.startswith("/"))
+async def got_message(
+    message: Message, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """The message to broadcast, formatting kept through its entities."""
+    assert message.text is not None
+    entities = [entity.model_dump(mode="json", exclude_none=True) for entity in message.entities or ()]
+    try:
+        content = MessageContent(text=message.text, entities=tuple(entities))
+    except ContentError as error:
+        await message.answer(texts.CONTENT_REFUSED.format(reason=str(error)))
+        return
+    await state.update_data(text=content.text, entities=list(content.entities))
+    if (await state.get_data()).get("reviewed"):
+        await _show_summary(message, state, sessionmaker)
+        return
+    await state.set_state(Compose.waiting_name)
+    await message.answer(texts.ASK_NAME, reply_markup=keyboards.skip_name())
+
+
+@router.message(Compose.waiting_text, ~F.text)
+async def unsupported_message(message: Message) -> None:
+    """Media, stickers, polls...: not broadcastable yet; ask for text again."""
+    await message.answer(texts.UNSUPPORTED_KIND.format(kind=texts.content_kind(message.content_type)))
+
+
+@router.message(Compose.waiting_name, F.text, ~F.text.startswith("/"))
+async def got_name(
+    message: Message, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """The campaign's name, shown to admins only."""
+    assert message.text is not None
+    name = " ".join(message.text.split())
+    if len(name) > MAX_NAME_CHARS:
+        await message.answer(texts.NAME_TOO_LONG.format(length=texts.number(len(name)), limit=MAX_NAME_CHARS))
+        return
+    await state.update_data(name=name or None)
+    await _show_summary(message, state, sessionmaker)
+
+
+@router.callback_query(Compose.waiting_name, ComposeCallback.filter(F.action == ComposeAction.SKIP_NAME))
+async def skip_name(
+    query: CallbackQuery, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """No name."""
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        await state.update_data(name=None)
+        await _show_summary(query.message, state, sessionmaker)
+
+
+@router.message(Compose.waiting_name, ~F.text)
+async def name_not_text(message: Message) -> None:
+    """A sticker or photo as a name."""
+    await message.answer(texts.NAME_NOT_TEXT)
+
+
+@router.callback_query(Compose.reviewing, ComposeCallback.filter(F.action == ComposeAction.TEST))
+async def test_to_me(
+    query: CallbackQuery,
+    state: FSMContext,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Send the message to the admin through the target bot, as recipients will get it."""
+    data = await state.get_data()
+    async with sessionmaker() as session:
+        target_bot = await lifecycle.get_bot(session, int(data["bot_id"]))
+    if target_bot is None:
+        await query.answer(texts.BOT_GONE, show_alert=True)
+        return
+    await query.answer()
+    outcome = await send_test(
+        target_bot.token,
+        api_url=settings.telegram_api_url,
+        chat_id=query.from_user.id,
+        content=_content(data),
+    )
+    label = f"@{target_bot.username}" if target_bot.username else target_bot.codename
+    if outcome.result is TestSendResult.SENT:
+        reply = texts.TEST_SENT.format(bot=label)
+    elif outcome.result is TestSendResult.NOT_STARTED:
+        reply = texts.TEST_NOT_STARTED.format(bot=label)
+    elif outcome.result is TestSendResult.UNAUTHORIZED:
+        reply = texts.TEST_BOT_UNAUTHORIZED.format(bot=label)
+    else:
+        reply = texts.TEST_FAILED.format(bot=label, error=outcome.detail)
+    if isinstance(query.message, Message):
+        await query.message.answer(reply)
+
+
+@router.callback_query(Compose.reviewing, ComposeCallback.filter(F.action == ComposeAction.EDIT))
+async def edit_message(query: CallbackQuery, state: FSMContext) -> None:
+    """Replace the message; the name and bot stay."""
+    await query.answer()
+    await state.set_state(Compose.waiting_text)
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        await query.message.answer(texts.ASK_MESSAGE_AGAIN)
+
+
+@router.callback_query(
+    Compose.reviewing,
+    ComposeCallback.filter(
+        F.action.in_(
+            {ComposeAction.SAVE, ComposeAction.SEND_NOW, ComposeAction.SCHEDULE, ComposeAction.DISCARD}
+        )
+    ),
+)
+async def finish(
+    query: CallbackQuery,
+    callback_data: ComposeCallback,
+    state: FSMContext,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    redis: Redis,
+    admin_timezone: str,
+) -> None:
+    """Save, send now, schedule or discard the composed message: each card acts once."""
+    message = query.message if isinstance(query.message, Message) else None
+    card_key = f"card:{query.from_user.id}:{message.message_id if message else query.id}"
+    if not await claim_once(redis, card_key, ttl_s=CARD_CLAIM_TTL_S):
+        await query.answer(texts.NOT_COMPOSING)
+        return
+    data = await state.get_data()
+    await state.clear()
+    await query.answer()
+    if callback_data.action is ComposeAction.DISCARD:
+        if message is not None:
+            await message.edit_text(texts.DISCARDED)
+        return
+    try:
+        async with sessionmaker() as session, session.begin():
+            campaign = await lifecycle.create_campaign(
+                session,
+                bot_id=int(data["bot_id"]),
+                content=_content(data),
+                name=data.get("name"),
+                created_by=query.from_user.id,
+            )
+    except lifecycle.CampaignError:
+        if message is not None:
+            await message.edit_text(texts.BOT_GONE)
+        return
+    if message is None:
+        return
+    await message.edit_reply_markup(reply_markup=None)
+    if callback_data.action is ComposeAction.SAVE:
+        await message.answer(texts.SAVED.format(campaign_id=campaign.id))
+    elif callback_data.action is ComposeAction.SEND_NOW:
+        await ask_confirmation(message, sessionmaker, campaign.id)
+    else:
+        await ask_time(message, state, sessionmaker, campaign.id, admin_timezone)
+
+
+@router.callback_query(ComposeCallback.filter())
+async def stale_button(query: CallbackQuery) -> None:
+    """A button of a draft that is no longer being composed."""
+    await query.answer(texts.NOT_COMPOSING)
+
+
+@router.message(Compose.reviewing, ~F.text.startswith("/"))
+async def expecting_a_button(message: Message) -> None:
+    """Typing while the summary card waits for a tap."""
+    await message.answer(texts.STILL_WAITING.format(what=texts.WAITING_FOR_BUTTON))

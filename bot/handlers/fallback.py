@@ -1,0 +1,44 @@
+"""Last router: unknown commands, and messages that arrive when nothing is expected."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from bot.states import Compose, Scheduling
+from panel import texts
+
+router = Router(name="fallback")
+
+_WAITING_FOR = {
+    Compose.choosing_bot.state: texts.WAITING_FOR_BOT,
+    Compose.waiting_text.state: texts.WAITING_FOR_MESSAGE,
+    Compose.waiting_name.state: texts.WAITING_FOR_NAME,
+    Compose.reviewing.state: texts.WAITING_FOR_BUTTON,
+    Scheduling.waiting_time.state: texts.WAITING_FOR_TIME,
+    Scheduling.confirming.state: texts.WAITING_FOR_TIME,
+}
+
+
+@router.message(F.text.startswith("/"))
+async def unknown_command(message: Message, state: FSMContext) -> None:
+    """A command this bot does not have; a conversation in progress stays where it was."""
+    assert message.text is not None
+    reply = texts.UNKNOWN_COMMAND.format(command=message.text.split()[0][:32])
+    waiting_for = _WAITING_FOR.get(await state.get_state() or "")
+    if waiting_for:
+        reply += "\n" + texts.STILL_WAITING.format(what=waiting_for)
+    await message.answer(reply)
+
+
+@router.message()
+async def unexpected(message: Message) -> None:
+    """Anything typed when no conversation is open."""
+    await message.answer(texts.UNKNOWN_INPUT)
+
+
+@router.callback_query()
+async def unknown_button(query: CallbackQuery) -> None:
+    """A button from an old version of the bot, or a malformed one."""
+    await query.answer(texts.STALE_BUTTON)

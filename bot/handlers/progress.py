@@ -1,0 +1,128 @@
+"""Buttons under the live progress message that the engine posts: Pause, Resume, Cancel (asked first).
+
+The engine owns the message's text; these handlers change the campaign through the same
+service functions as the CLI and swap the buttons to match the campaign's new state.
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from arq.connections import ArqRedis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import keyboards, views
+from panel import campaigns as lifecycle
+from panel import texts
+from panel.callbacks import ProgressAction, ProgressCallback
+from panel.control import resume_now
+from panel.settings import Settings
+
+router = Router(name="progress")
+
+
+async def _set_buttons(query: CallbackQuery, markup: InlineKeyboardMarkup | None) -> None:
+    if not isinstance(query.message, Message):
+        return
+    try:
+        await query.message.edit_reply_markup(reply_markup=markup)
+    except TelegramBadRequest as exc:
+        if "not modified" not in exc.message:
+            raise
+
+
+async def _current_buttons(
+    sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int
+) -> tuple[lifecycle.Campaign | None, InlineKeyboardMarkup | None]:
+    async with sessionmaker() as session:
+        campaign = await lifecycle.get_campaign(session, campaign_id)
+    if campaign is None:
+        return None, None
+    return campaign, keyboards.progress_controls(campaign.id, campaign.status)
+
+
+async def _moved_on(
+    query: CallbackQuery, sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int
+) -> None:
+    """Answer with the campaign's state now and show the buttons valid in it."""
+    campaign, markup = await _current_buttons(sessionmaker, campaign_id)
+    await query.answer(
+        views.moved_on(campaign) if campaign else texts.NO_SUCH_CAMPAIGN.format(campaign_id=campaign_id),
+        show_alert=True,
+    )
+    await _set_buttons(query, markup)
+
+
+@router.callback_query(ProgressCallback.filter(F.action == ProgressAction.PAUSE))
+async def pause(
+    query: CallbackQuery, callback_data: ProgressCallback, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Stop new sends; in-flight ones still get recorded."""
+    async with sessionmaker() as session, session.begin():
+        paused = await lifecycle.pause(session, callback_data.campaign_id)
+    if not paused:
+        await _moved_on(query, sessionmaker, callback_data.campaign_id)
+        return
+    await query.answer(texts.DONE_PAUSED)
+    _, markup = await _current_buttons(sessionmaker, callback_data.campaign_id)
+    await _set_buttons(query, markup)
+
+
+@router.callback_query(ProgressCallback.filter(F.action == ProgressAction.RESUME))
+async def resume(
+    query: CallbackQuery,
+    callback_data: ProgressCallback,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    arq_pool: ArqRedis,
+) -> None:
+    """Send again where it stopped."""
+    resumed = await resume_now(
+        sessionmaker, arq_pool, callback_data.campaign_id, queue_name=settings.queue_name
+    )
+    if not resumed:
+        await _moved_on(query, sessionmaker, callback_data.campaign_id)
+        return
+    await query.answer(texts.DONE_RESUMED)
+    _, markup = await _current_buttons(sessionmaker, callback_data.campaign_id)
+    await _set_buttons(query, markup)
+
+
+@router.callback_query(ProgressCallback.filter(F.action == ProgressAction.CANCEL))
+async def ask_cancel(
+    query: CallbackQuery, callback_data: ProgressCallback, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Cancel asks first: the buttons become "Yes, cancel it" / "No"."""
+    campaign, _ = await _current_buttons(sessionmaker, callback_data.campaign_id)
+    if campaign is None or campaign.status not in lifecycle.CANCELLABLE_STATUSES:
+        await _moved_on(query, sessionmaker, callback_data.campaign_id)
+        return
+    await query.answer(texts.CONFIRM_CANCEL.format(campaign_id=campaign.id))
+    await _set_buttons(query, keyboards.progress_cancel_confirm(campaign.id))
+
+
+@router.callback_query(ProgressCallback.filter(F.action == ProgressAction.CANCEL_CONFIRM))
+async def cancel(
+    query: CallbackQuery, callback_data: ProgressCallback, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Stop for good; recipients not reached yet are marked cancelled."""
+    async with sessionmaker() as session, session.begin():
+        cancelled = await lifecycle.cancel(
+            session, callback_data.campaign_id, reason=f"cancelled by {query.from_user.id}"
+        )
+    if not cancelled:
+        await _moved_on(query, sessionmaker, callback_data.campaign_id)
+        return
+    await query.answer(texts.DONE_CANCELLED)
+    await _set_buttons(query, None)
+
+
+@router.callback_query(ProgressCallback.filter(F.action == ProgressAction.CANCEL_ABORT))
+async def keep(
+    query: CallbackQuery, callback_data: ProgressCallback, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """ "No": back to the buttons valid now."""
+    _, markup = await _current_buttons(sessionmaker, callback_data.campaign_id)
+    await query.answer(texts.KEPT)
+    await _set_buttons(query, markup)

@@ -1,0 +1,180 @@
+"""/schedule: ask for a time in the admin's zone, echo what was understood, schedule on Confirm."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import keyboards, views
+from bot.handlers.sendnow import parse_campaign_id
+from bot.keyboards import ScheduleAction, ScheduleCallback
+from bot.states import Scheduling
+from models import utcnow
+from panel import campaigns as lifecycle
+from panel import texts
+from panel.control import campaign_view
+from panel.schedule_parse import ScheduleParseError, parse_send_time
+
+router = Router(name="schedule")
+
+
+async def ask_time(
+    message: Message,
+    state: FSMContext,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    campaign_id: int,
+    admin_timezone: str,
+) -> None:
+    """Ask when `campaign_id` should go out, if it can still be (re)scheduled."""
+    async with sessionmaker() as session:
+        campaign = await lifecycle.get_campaign(session, campaign_id)
+    if campaign is None:
+        await message.answer(texts.NO_SUCH_CAMPAIGN.format(campaign_id=campaign_id))
+        return
+    if campaign.status not in lifecycle.EDITABLE_STATUSES:
+        await message.answer(views.moved_on(campaign))
+        return
+    await state.set_state(Scheduling.waiting_time)
+    await state.set_data({"campaign_id": campaign_id})
+    await message.answer(texts.ASK_TIME.format(campaign_id=campaign_id, timezone=admin_timezone))
+
+
+@router.message(Command("schedule"))
+async def schedule_command(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    admin_timezone: str,
+) -> None:
+    """`/schedule 12` asks for #12's time; `/schedule` lists the drafts to pick from."""
+    campaign_id = parse_campaign_id(command)
+    if isinstance(campaign_id, str):
+        await message.answer(texts.BAD_CAMPAIGN_ID.format(value=campaign_id[:32], command="schedule"))
+        return
+    await state.clear()
+    if campaign_id is not None:
+        await ask_time(message, state, sessionmaker, campaign_id, admin_timezone)
+        return
+    async with sessionmaker() as session:
+        candidates, _ = await lifecycle.list_campaigns(session, statuses=lifecycle.EDITABLE_STATUSES)
+    if not candidates:
+        await message.answer(texts.NOTHING_TO_SCHEDULE)
+        return
+    await message.answer(
+        texts.PICK_TO_SCHEDULE, reply_markup=keyboards.campaign_picker(candidates, for_schedule=True)
+    )
+
+
+@router.callback_query(ScheduleCallback.filter(F.action == ScheduleAction.PICK))
+async def pick(
+    query: CallbackQuery,
+    callback_data: ScheduleCallback,
+    state: FSMContext,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    admin_timezone: str,
+) -> None:
+    """A campaign picked from the /schedule list: ask for its time."""
+    await query.answer()
+    if isinstance(query.message, Message):
+        await ask_time(query.message, state, sessionmaker, callback_data.campaign_id, admin_timezone)
+
+
+@router.message(Scheduling.waiting_time, F.text, ~F.text.startswith("/"))
+@router.message(Scheduling.confirming, F.text, ~F.text.startswith("/"))
+async def got_time(message: Message, state: FSMContext, admin_timezone: str) -> None:
+    """Read the typed time and echo it for confirmation; bad text gets a specific answer."""
+    assert message.text is not None
+    data = await state.get_data()
+    campaign_id = int(data["campaign_id"])
+    try:
+        parsed = parse_send_time(message.text, now=utcnow(), tz=ZoneInfo(admin_timezone))
+    except ScheduleParseError as error:
+        await state.set_state(Scheduling.waiting_time)
+        await message.answer(views.time_refusal(error, message.text, admin_timezone))
+        return
+    await state.set_state(Scheduling.confirming)
+    await state.update_data(when=parsed.when.isoformat())
+    await message.answer(
+        views.time_confirmation(campaign_id, parsed, admin_timezone),
+        reply_markup=keyboards.confirm_time(campaign_id),
+    )
+
+
+@router.message(Scheduling.waiting_time, ~F.text.startswith("/"))
+@router.message(Scheduling.confirming, ~F.text.startswith("/"))
+async def time_not_text(message: Message) -> None:
+    """Anything but text while a time is expected."""
+    await message.answer(texts.STILL_WAITING.format(what=texts.WAITING_FOR_TIME))
+
+
+@router.callback_query(Scheduling.confirming, ScheduleCallback.filter(F.action == ScheduleAction.CONFIRM))
+async def confirm(
+    query: CallbackQuery,
+    callback_data: ScheduleCallback,
+    state: FSMContext,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    admin_timezone: str,
+) -> None:
+    """Schedule (or move) the campaign to the confirmed time."""
+    data = await state.get_data()
+    campaign_id = int(data["campaign_id"])
+    if campaign_id != callback_data.campaign_id or "when" not in data:
+        await query.answer(texts.STALE_QUESTION)
+        return
+    when = datetime.fromisoformat(data["when"])
+    message = query.message if isinstance(query.message, Message) else None
+    try:
+        async with sessionmaker() as session, session.begin():
+            changed = await lifecycle.schedule(session, campaign_id, when)
+    except lifecycle.CampaignError:
+        # The time passed while the admin looked at the echo.
+        await state.set_state(Scheduling.waiting_time)
+        await query.answer()
+        if message is not None:
+            await message.edit_reply_markup(reply_markup=None)
+            await message.answer(texts.TIME_IN_PAST.format(when=texts.when_local(when, admin_timezone)))
+        return
+    await state.clear()
+    if not changed:
+        async with sessionmaker() as session:
+            view = await campaign_view(session, campaign_id)
+        answer = (
+            views.moved_on(view.campaign) if view else texts.NO_SUCH_CAMPAIGN.format(campaign_id=campaign_id)
+        )
+        await query.answer(answer, show_alert=True)
+        if message is not None:
+            await message.edit_text(answer)
+        return
+    await query.answer()
+    if message is not None:
+        await message.edit_text(
+            texts.SCHEDULED.format(
+                campaign_id=campaign_id, when=texts.when_local(when, admin_timezone), timezone=admin_timezone
+            )
+        )
+
+
+@router.callback_query(Scheduling.confirming, ScheduleCallback.filter(F.action == ScheduleAction.CHANGE))
+async def change(query: CallbackQuery, state: FSMContext, admin_timezone: str) -> None:
+    """Ask for the time again."""
+    data = await state.get_data()
+    await state.set_state(Scheduling.waiting_time)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        await query.message.answer(
+            texts.ASK_TIME.format(campaign_id=data["campaign_id"], timezone=admin_timezone)
+        )
+
+
+@router.callback_query(ScheduleCallback.filter())
+async def stale(query: CallbackQuery) -> None:
+    """A Confirm/Change button from a time question that is no longer open."""
+    await query.answer(texts.STALE_QUESTION)

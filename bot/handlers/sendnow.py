@@ -1,0 +1,131 @@
+"""/sendnow: a confirmation card with the audience and duration; only Confirm starts sending."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from arq.connections import ArqRedis
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import keyboards, views
+from bot.keyboards import SendNowAction, SendNowCallback
+from panel import texts
+from panel.campaigns import STARTABLE_STATUSES
+from panel.control import StartOutcome, campaign_view, start_now, startable_campaigns
+from panel.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+router = Router(name="sendnow")
+
+
+def parse_campaign_id(command: CommandObject) -> int | str | None:
+    """The campaign number after a command: an int, None when absent, the raw text when malformed."""
+    if not command.args:
+        return None
+    raw = command.args.strip().removeprefix("#")
+    return int(raw) if raw.isdigit() else command.args.strip()
+
+
+async def ask_confirmation(
+    message: Message, sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int
+) -> None:
+    """Post the send-now confirmation card for `campaign_id`, or say why it cannot be sent."""
+    async with sessionmaker() as session:
+        view = await campaign_view(session, campaign_id)
+    if view is None:
+        await message.answer(texts.NO_SUCH_CAMPAIGN.format(campaign_id=campaign_id))
+    elif view.campaign.status not in STARTABLE_STATUSES:
+        await message.answer(views.moved_on(view.campaign))
+    else:
+        await message.answer(views.confirm_send(view), reply_markup=keyboards.confirm_send(campaign_id))
+
+
+@router.message(Command("sendnow"))
+async def sendnow(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """`/sendnow 12` asks to confirm #12; `/sendnow` lists the drafts to pick from."""
+    campaign_id = parse_campaign_id(command)
+    if isinstance(campaign_id, str):
+        await message.answer(texts.BAD_CAMPAIGN_ID.format(value=campaign_id[:32], command="sendnow"))
+        return
+    await state.clear()
+    if campaign_id is not None:
+        await ask_confirmation(message, sessionmaker, campaign_id)
+        return
+    async with sessionmaker() as session:
+        candidates = await startable_campaigns(session)
+    if not candidates:
+        await message.answer(texts.NOTHING_TO_SEND)
+        return
+    await message.answer(
+        texts.PICK_TO_SEND, reply_markup=keyboards.campaign_picker(candidates, for_schedule=False)
+    )
+
+
+@router.callback_query(SendNowCallback.filter(F.action == SendNowAction.PICK))
+async def pick(
+    query: CallbackQuery, callback_data: SendNowCallback, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """A draft picked from the /sendnow list: ask to confirm it."""
+    await query.answer()
+    if isinstance(query.message, Message):
+        await ask_confirmation(query.message, sessionmaker, callback_data.campaign_id)
+
+
+@router.callback_query(SendNowCallback.filter(F.action == SendNowAction.CONFIRM))
+async def confirm(
+    query: CallbackQuery,
+    callback_data: SendNowCallback,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    redis: Redis,
+    arq_pool: ArqRedis,
+) -> None:
+    """Start the campaign once, with its live progress in this chat."""
+    campaign_id = callback_data.campaign_id
+    outcome = await start_now(
+        sessionmaker,
+        redis,
+        arq_pool,
+        campaign_id,
+        progress_chat_id=query.from_user.id,
+        queue_name=settings.queue_name,
+    )
+    message = query.message if isinstance(query.message, Message) else None
+    if outcome is StartOutcome.STARTED:
+        await query.answer()
+        if message is not None:
+            await message.edit_text(texts.STARTING.format(campaign_id=campaign_id))
+        return
+    if outcome is StartOutcome.ALREADY_CLAIMED:
+        await query.answer(texts.ALREADY_STARTING)
+        return
+    if outcome is StartOutcome.MISSING:
+        await query.answer(texts.NO_SUCH_CAMPAIGN.format(campaign_id=campaign_id), show_alert=True)
+        if message is not None:
+            await message.edit_reply_markup(reply_markup=None)
+        return
+    async with sessionmaker() as session:
+        view = await campaign_view(session, campaign_id)
+    if view is not None:
+        await query.answer(views.moved_on(view.campaign), show_alert=True)
+        if message is not None:
+            await message.edit_text(views.moved_on(view.campaign))
+
+
+@router.callback_query(SendNowCallback.filter(F.action == SendNowAction.ABORT))
+async def abort(query: CallbackQuery, callback_data: SendNowCallback) -> None:
+    """Not now: nothing is sent, the draft stays."""
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(texts.SEND_NOT_NOW.format(campaign_id=callback_data.campaign_id))

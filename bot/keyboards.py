@@ -1,0 +1,289 @@
+"""Inline buttons of the control bot: typed callback data and the keyboards built from it."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from models import Campaign, CampaignStatus
+from panel import texts
+from panel.callbacks import ProgressAction, ProgressCallback
+from panel.control import Audience
+
+
+class ComposeAction(enum.StrEnum):
+    """Buttons of the /new conversation."""
+
+    PICK_BOT = "bot"
+    SKIP_NAME = "skip"
+    SEND_NOW = "send"
+    SCHEDULE = "sched"
+    TEST = "test"
+    EDIT = "edit"
+    SAVE = "save"
+    DISCARD = "drop"
+
+
+class ComposeCallback(CallbackData, prefix="cmp"):
+    """A tap in the /new conversation; `bot_id` only for PICK_BOT."""
+
+    action: ComposeAction
+    bot_id: int = 0
+
+
+class SendNowAction(enum.StrEnum):
+    """Buttons of the send-now confirmation."""
+
+    PICK = "pick"
+    CONFIRM = "ok"
+    ABORT = "no"
+
+
+class SendNowCallback(CallbackData, prefix="snd"):
+    """A tap on a send-now confirmation or the list of drafts to send."""
+
+    action: SendNowAction
+    campaign_id: int
+
+
+class ScheduleAction(enum.StrEnum):
+    """Buttons of the /schedule conversation."""
+
+    PICK = "pick"
+    CONFIRM = "ok"
+    CHANGE = "change"
+
+
+class ScheduleCallback(CallbackData, prefix="sch"):
+    """A tap in the /schedule conversation."""
+
+    action: ScheduleAction
+    campaign_id: int
+
+
+class CampaignAction(enum.StrEnum):
+    """Buttons of the campaign list and a campaign's card."""
+
+    PAGE = "page"
+    OPEN = "open"
+    SEND_NOW = "send"
+    SCHEDULE = "sched"
+    UNSCHEDULE = "unsched"
+    PAUSE = "pause"
+    RESUME = "resume"
+    CANCEL = "cancel"
+    CANCEL_CONFIRM = "cancel_yes"
+    DUPLICATE = "dup"
+    DELETE = "del"
+    DELETE_CONFIRM = "del_yes"
+
+
+class CampaignCallback(CallbackData, prefix="cpg"):
+    """A tap in /campaigns; `page` is the list page to go back to."""
+
+    action: CampaignAction
+    campaign_id: int = 0
+    page: int = 0
+
+
+def bot_picker(audiences: Sequence[Audience]) -> InlineKeyboardMarkup:
+    """One button per target bot, with its audience."""
+    builder = InlineKeyboardBuilder()
+    for audience in audiences:
+        label = audience.bot.codename + (f" (@{audience.bot.username})" if audience.bot.username else "")
+        builder.button(
+            text=texts.CHOOSE_BOT_BUTTON.format(codename=label, users=texts.number(audience.available)),
+            callback_data=ComposeCallback(action=ComposeAction.PICK_BOT, bot_id=audience.bot.id),
+        )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def skip_name() -> InlineKeyboardMarkup:
+    """The Skip button of the name step."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=texts.BTN_SKIP, callback_data=ComposeCallback(action=ComposeAction.SKIP_NAME))
+    return builder.as_markup()
+
+
+def summary_actions() -> InlineKeyboardMarkup:
+    """The buttons under a composed message's summary card."""
+    builder = InlineKeyboardBuilder()
+    for text, action in (
+        (texts.BTN_SEND_NOW, ComposeAction.SEND_NOW),
+        (texts.BTN_SCHEDULE, ComposeAction.SCHEDULE),
+        (texts.BTN_TEST, ComposeAction.TEST),
+        (texts.BTN_EDIT, ComposeAction.EDIT),
+        (texts.BTN_SAVE, ComposeAction.SAVE),
+        (texts.BTN_DISCARD, ComposeAction.DISCARD),
+    ):
+        builder.button(text=text, callback_data=ComposeCallback(action=action))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def confirm_send(campaign_id: int) -> InlineKeyboardMarkup:
+    """Confirm / Not now under a send-now confirmation."""
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=texts.BTN_CONFIRM,
+        callback_data=SendNowCallback(action=SendNowAction.CONFIRM, campaign_id=campaign_id),
+    )
+    builder.button(
+        text=texts.BTN_NOT_NOW,
+        callback_data=SendNowCallback(action=SendNowAction.ABORT, campaign_id=campaign_id),
+    )
+    return builder.as_markup()
+
+
+def confirm_time(campaign_id: int) -> InlineKeyboardMarkup:
+    """Confirm / Change under an understood send time."""
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=texts.BTN_CONFIRM,
+        callback_data=ScheduleCallback(action=ScheduleAction.CONFIRM, campaign_id=campaign_id),
+    )
+    builder.button(
+        text=texts.BTN_CHANGE,
+        callback_data=ScheduleCallback(action=ScheduleAction.CHANGE, campaign_id=campaign_id),
+    )
+    return builder.as_markup()
+
+
+def campaign_picker(campaigns: Sequence[Campaign], *, for_schedule: bool) -> InlineKeyboardMarkup:
+    """One button per campaign, for /sendnow or /schedule without a number."""
+    builder = InlineKeyboardBuilder()
+    for campaign in campaigns:
+        label = texts.LIST_BUTTON.format(campaign_id=campaign.id, name=campaign.name or texts.UNNAMED)
+        data: CallbackData
+        if for_schedule:
+            data = ScheduleCallback(action=ScheduleAction.PICK, campaign_id=campaign.id)
+        else:
+            data = SendNowCallback(action=SendNowAction.PICK, campaign_id=campaign.id)
+        builder.button(text=label, callback_data=data)
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def campaign_list(campaigns: Sequence[Campaign], *, page: int, has_next: bool) -> InlineKeyboardMarkup:
+    """Open buttons for a page of campaigns, then the page arrows."""
+    builder = InlineKeyboardBuilder()
+    for campaign in campaigns:
+        builder.button(
+            text=texts.LIST_BUTTON.format(campaign_id=campaign.id, name=campaign.name or texts.UNNAMED),
+            callback_data=CampaignCallback(action=CampaignAction.OPEN, campaign_id=campaign.id, page=page),
+        )
+    sizes = [1] * len(campaigns)
+    arrows = 0
+    if page > 0:
+        builder.button(
+            text=texts.BTN_PREV, callback_data=CampaignCallback(action=CampaignAction.PAGE, page=page - 1)
+        )
+        arrows += 1
+    if has_next:
+        builder.button(
+            text=texts.BTN_NEXT, callback_data=CampaignCallback(action=CampaignAction.PAGE, page=page + 1)
+        )
+        arrows += 1
+    if arrows:
+        sizes.append(arrows)
+    if sizes:
+        builder.adjust(*sizes)
+    return builder.as_markup()
+
+
+_CARD_ACTIONS: dict[CampaignStatus, tuple[tuple[str, CampaignAction], ...]] = {
+    CampaignStatus.DRAFT: (
+        (texts.BTN_SEND_NOW, CampaignAction.SEND_NOW),
+        (texts.BTN_SCHEDULE, CampaignAction.SCHEDULE),
+        (texts.BTN_DUPLICATE, CampaignAction.DUPLICATE),
+        (texts.BTN_DELETE, CampaignAction.DELETE),
+    ),
+    CampaignStatus.SCHEDULED: (
+        (texts.BTN_SEND_NOW, CampaignAction.SEND_NOW),
+        (texts.BTN_RESCHEDULE, CampaignAction.SCHEDULE),
+        (texts.BTN_UNSCHEDULE, CampaignAction.UNSCHEDULE),
+        (texts.BTN_DUPLICATE, CampaignAction.DUPLICATE),
+    ),
+    CampaignStatus.SENDING: (
+        (texts.BTN_PAUSE, CampaignAction.PAUSE),
+        (texts.BTN_CANCEL_CAMPAIGN, CampaignAction.CANCEL),
+        (texts.BTN_DUPLICATE, CampaignAction.DUPLICATE),
+    ),
+    CampaignStatus.PAUSED: (
+        (texts.BTN_RESUME, CampaignAction.RESUME),
+        (texts.BTN_CANCEL_CAMPAIGN, CampaignAction.CANCEL),
+        (texts.BTN_DUPLICATE, CampaignAction.DUPLICATE),
+    ),
+}
+
+
+def campaign_card(campaign: Campaign, *, page: int) -> InlineKeyboardMarkup:
+    """The actions valid in the campaign's state, then Refresh and Back."""
+    builder = InlineKeyboardBuilder()
+    actions = _CARD_ACTIONS.get(campaign.status, ((texts.BTN_DUPLICATE, CampaignAction.DUPLICATE),))
+    for text, action in actions:
+        builder.button(
+            text=text, callback_data=CampaignCallback(action=action, campaign_id=campaign.id, page=page)
+        )
+    builder.button(
+        text=texts.BTN_REFRESH,
+        callback_data=CampaignCallback(action=CampaignAction.OPEN, campaign_id=campaign.id, page=page),
+    )
+    builder.button(text=texts.BTN_BACK, callback_data=CampaignCallback(action=CampaignAction.PAGE, page=page))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def card_confirm(campaign_id: int, *, page: int, action: CampaignAction) -> InlineKeyboardMarkup:
+    """ "Yes" (cancel or delete) / "No" (back to the card) for a destructive card action."""
+    builder = InlineKeyboardBuilder()
+    yes_text = texts.BTN_YES_DELETE if action is CampaignAction.DELETE_CONFIRM else texts.BTN_YES_CANCEL
+    builder.button(
+        text=yes_text, callback_data=CampaignCallback(action=action, campaign_id=campaign_id, page=page)
+    )
+    builder.button(
+        text=texts.BTN_NO,
+        callback_data=CampaignCallback(action=CampaignAction.OPEN, campaign_id=campaign_id, page=page),
+    )
+    return builder.as_markup()
+
+
+def progress_controls(campaign_id: int, status: CampaignStatus) -> InlineKeyboardMarkup | None:
+    """Pause/Resume and Cancel under a live progress message; none once the campaign is final."""
+    builder = InlineKeyboardBuilder()
+    if status is CampaignStatus.SENDING:
+        builder.button(
+            text=texts.BTN_PAUSE,
+            callback_data=ProgressCallback(action=ProgressAction.PAUSE, campaign_id=campaign_id),
+        )
+    elif status is CampaignStatus.PAUSED:
+        builder.button(
+            text=texts.BTN_RESUME,
+            callback_data=ProgressCallback(action=ProgressAction.RESUME, campaign_id=campaign_id),
+        )
+    else:
+        return None
+    builder.button(
+        text=texts.BTN_CANCEL_CAMPAIGN,
+        callback_data=ProgressCallback(action=ProgressAction.CANCEL, campaign_id=campaign_id),
+    )
+    return builder.as_markup()
+
+
+def progress_cancel_confirm(campaign_id: int) -> InlineKeyboardMarkup:
+    """ "Yes, cancel" / "No" under a progress message."""
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=texts.BTN_YES_CANCEL,
+        callback_data=ProgressCallback(action=ProgressAction.CANCEL_CONFIRM, campaign_id=campaign_id),
+    )
+    builder.button(
+        text=texts.BTN_NO,
+        callback_data=ProgressCallback(action=ProgressAction.CANCEL_ABORT, campaign_id=campaign_id),
+    )
+    return builder.as_markup()

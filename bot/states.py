@@ -1,0 +1,21 @@
+"""What the control bot is waiting for from an admin (FSM states, kept in Redis)."""
+
+from __future__ import annotations
+
+from aiogram.fsm.state import State, StatesGroup
+
+
+class Compose(StatesGroup):
+    """The /new conversation."""
+
+    choosing_bot = State()
+    waiting_text = State()
+    waiting_name = State()
+    reviewing = State()
+
+
+class Scheduling(StatesGroup):
+    """Choosing when a campaign goes out."""
+
+    waiting_time = State()
+    confirming = State()

@@ -1,0 +1,165 @@
+"""The texts of the control bot's cards, filled from campaigns and audiences (no Telegram calls)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from models import Campaign, CampaignStatus
+from panel import texts
+from panel.campaigns import Counters
+from panel.content import MessageContent
+from panel.control import Audience, CampaignView, bot_label
+from panel.schedule_parse import ParsedTime, ParseFailure, Rollover, ScheduleParseError
+
+PREVIEW_CHARS = 300
+
+
+def name_or_dash(name: str | None) -> str:
+    """A campaign name, or a dash when it has none."""
+    return name or texts.NO_NAME
+
+
+def summary_card(*, name: str | None, audience: Audience) -> str:
+    """The card under the preview of a message being composed."""
+    excluded = (
+        texts.SUMMARY_EXCLUDED.format(count=texts.number(audience.excluded)) if audience.excluded else ""
+    )
+    return texts.SUMMARY.format(
+        title=texts.SUMMARY_TITLE,
+        name=name_or_dash(name),
+        bot=bot_label(audience.bot),
+        audience=texts.number(audience.available),
+        excluded=excluded,
+        duration=texts.duration(audience.duration),
+        rate=texts.number(audience.rate_per_s),
+    )
+
+
+def confirm_send(view: CampaignView) -> str:
+    """The question before a campaign goes out now."""
+    campaign, audience = view.campaign, view.audience
+    text = texts.CONFIRM_SEND.format(
+        campaign_id=campaign.id,
+        name=f"«{campaign.name}»" if campaign.name else "",
+        bot=bot_label(audience.bot),
+        audience=texts.number(audience.available),
+        duration=texts.duration(audience.duration),
+    ).replace("  ", " ")
+    if audience.available == 0:
+        text += texts.CONFIRM_SEND_EMPTY.format(bot=bot_label(audience.bot))
+    return text
+
+
+def moved_on(campaign: Campaign) -> str:
+    """Why an action no longer applies: the campaign's current state."""
+    return texts.MOVED_ON.format(campaign_id=campaign.id, status=texts.status_label(campaign.status).lower())
+
+
+def time_confirmation(campaign_id: int, parsed: ParsedTime, timezone: str) -> str:
+    """The echo of an understood send time, in the admin's zone and in UTC."""
+    if parsed.rollover is Rollover.TODAY:
+        note = texts.NOTE_TODAY
+    elif parsed.rollover is Rollover.TOMORROW:
+        note = texts.NOTE_TOMORROW.format(clock=f"{parsed.local:%H:%M}")
+    else:
+        note = ""
+    return texts.CONFIRM_TIME.format(
+        campaign_id=campaign_id,
+        when=texts.when_local(parsed.when, timezone),
+        timezone=timezone,
+        utc=f"{parsed.when:%H:%M}"
+        if _same_day(parsed.when, parsed.local)
+        else texts.when_local(parsed.when, "UTC"),
+        note=note,
+    )
+
+
+def _same_day(utc: datetime, local: datetime) -> bool:
+    return utc.date() == local.date()
+
+
+def time_refusal(error: ScheduleParseError, typed: str, timezone: str) -> str:
+    """What was wrong with a typed send time."""
+    if error.failure is ParseFailure.IN_PAST:
+        if error.local is not None:
+            return texts.TIME_IN_PAST.format(when=texts.when_local(error.local, timezone))
+        return texts.TIME_IN_PAST_PLAIN
+    if error.failure is ParseFailure.NONEXISTENT and error.local is not None:
+        return texts.TIME_NONEXISTENT.format(when=f"{error.local:%Y-%m-%d %H:%M}", timezone=timezone)
+    if error.failure is ParseFailure.NO_TIME:
+        return texts.TIME_NO_TIME.format(value=typed.strip()[:40])
+    if error.failure is ParseFailure.BAD_DATE:
+        return texts.TIME_BAD_DATE
+    if error.failure is ParseFailure.BAD_CLOCK:
+        return texts.TIME_BAD_CLOCK
+    if error.failure is ParseFailure.TOO_FAR:
+        return texts.TIME_TOO_FAR
+    return texts.TIME_UNREADABLE.format(value=typed.strip()[:40])
+
+
+def _counts_line(campaign: Campaign, audience: int) -> str:
+    if campaign.status in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
+        return texts.COUNTS_NOT_STARTED.format(audience=texts.number(audience))
+    counters = Counters.of(campaign)
+    return texts.COUNTS_PROGRESS.format(sent=texts.number(counters.sent), total=texts.number(counters.total))
+
+
+def campaign_list(
+    campaigns: Sequence[Campaign], audiences: dict[int, int], *, offset: int, total: int, timezone: str
+) -> str:
+    """A page of the campaign list: one line per campaign."""
+    lines = [
+        texts.LIST_TITLE.format(first=offset + 1, last=offset + len(campaigns), total=texts.number(total)),
+        "",
+    ]
+    for campaign in campaigns:
+        lines.append(
+            texts.LIST_LINE.format(
+                campaign_id=campaign.id,
+                status=texts.status_label(campaign.status),
+                name=campaign.name or texts.UNNAMED,
+                date=texts.when_local(
+                    campaign.scheduled_at or campaign.started_at or campaign.created_at, timezone
+                ),
+                counts=_counts_line(campaign, audiences.get(campaign.bot_id, 0)),
+            )
+        )
+    return "\n".join(lines)
+
+
+def campaign_card(view: CampaignView, *, timezone: str) -> str:
+    """A campaign's details: state, bot, times, counters and the start of its message."""
+    campaign = view.campaign
+    timeline = [texts.CARD_CREATED.format(when=texts.when_local(campaign.created_at, timezone))]
+    if campaign.scheduled_at and campaign.status is CampaignStatus.SCHEDULED:
+        timeline.append(texts.CARD_SCHEDULED.format(when=texts.when_local(campaign.scheduled_at, timezone)))
+    if campaign.started_at:
+        timeline.append(texts.CARD_STARTED.format(when=texts.when_local(campaign.started_at, timezone)))
+    if campaign.completed_at:
+        timeline.append(texts.CARD_FINISHED.format(when=texts.when_local(campaign.completed_at, timezone)))
+    if campaign.status in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
+        counts = texts.CARD_AUDIENCE.format(audience=texts.number(view.audience.available))
+    else:
+        counters = Counters.of(campaign)
+        counts = texts.CARD_COUNTERS.format(
+            sent=texts.number(counters.sent),
+            total=texts.number(counters.total),
+            failed=texts.number(counters.failed),
+            unavailable=texts.number(counters.unavailable),
+            unconfirmed=texts.number(counters.unconfirmed),
+            cancelled=texts.number(counters.cancelled),
+        )
+    preview = MessageContent.from_json(campaign.content).text
+    if len(preview) > PREVIEW_CHARS:
+        preview = preview[:PREVIEW_CHARS].rstrip() + "…"
+    return texts.CARD.format(
+        campaign_id=campaign.id,
+        name=campaign.name or texts.UNNAMED,
+        status=texts.status_label(campaign.status),
+        reason=texts.CARD_REASON.format(reason=campaign.status_reason) if campaign.status_reason else "",
+        bot=bot_label(view.audience.bot),
+        timeline="\n".join(timeline),
+        counts=counts,
+        preview=preview,
+    )
