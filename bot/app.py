@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, Router
 from aiogram.fsm.storage.base import DefaultKeyBuilder
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
@@ -53,7 +53,7 @@ def create_dispatcher(
     )
     dispatcher.update.outer_middleware(AdminOnlyMiddleware(settings, sessionmaker, redis))
     # /cancel, /start and /help come first so they work at any step; fallback comes last.
-    dispatcher.include_routers(
+    routers = (
         common.router,
         compose.router,
         sendnow.router,
@@ -62,7 +62,22 @@ def create_dispatcher(
         progress.router,
         fallback.router,
     )
+    for router in routers:
+        _take_over(router)
+    dispatcher.include_routers(*routers)
     return dispatcher
+
+
+def _take_over(router: Router) -> None:
+    """Detach a module-level router from a previous dispatcher of this process.
+
+    A router belongs to one dispatcher at a time; a new dispatcher (a restart inside one
+    process, as in tests) takes the routers over and the old one must no longer poll.
+    """
+    previous = router.parent_router
+    if previous is not None:
+        previous.sub_routers.remove(router)
+        router._parent_router = None
 
 
 async def set_commands(bot: Bot) -> None:

@@ -1,0 +1,193 @@
+"""Composing with /new through the real dispatcher, simulator, Redis and database."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bot.states import Compose
+from models import Campaign, CampaignStatus
+from panel import texts
+from tests.bot.conftest import ADMIN_ID, CONTROL_TOKEN, NEWS_TOKEN, ControlBot, add_target_bots
+
+BOLD_TEXT = "Big news: 🎉 version 2 is out!"
+# "Big" is italic, "version 2" bold (after the emoji, which counts as two UTF-16 code units).
+BOLD_ENTITIES = [{"type": "italic", "offset": 0, "length": 3}, {"type": "bold", "offset": 13, "length": 9}]
+
+
+async def fsm_state(control: ControlBot) -> str | None:
+    from aiogram.fsm.storage.base import StorageKey
+
+    assert control.dispatcher is not None
+    key = StorageKey(bot_id=int(CONTROL_TOKEN.split(":")[0]), chat_id=ADMIN_ID, user_id=ADMIN_ID)
+    return await control.dispatcher.storage.get_state(key)
+
+
+async def campaign_count(control: ControlBot) -> int:
+    async with control.sessionmaker() as session:
+        return int((await session.execute(select(func.count()).select_from(Campaign))).scalar_one())
+
+
+async def compose_until_card(control: ControlBot, *, name: str | None = "Launch") -> int:
+    """/new → message → name (or Skip) → the summary card; returns the card's message id."""
+    asked = await control.say("/new", expect=texts.ASK_MESSAGE)
+    assert "news (@news_bot) — 12 users" in (asked.text or "")
+    name_question = await control.say(BOLD_TEXT, entities=BOLD_ENTITIES, expect=texts.ASK_NAME)
+    assert await fsm_state(control) == Compose.waiting_name.state
+    if name is None:
+        before = control.last_id()
+        await control.press(name_question.message_id, texts.BTN_SKIP)
+        card = await control.reply(after_id=before, expect=texts.SUMMARY_TITLE)
+    else:
+        card = await control.say(name, expect=texts.SUMMARY_TITLE)
+    return card.message_id
+
+
+async def test_compose_shows_exact_preview_and_summary_then_saves_draft(control: ControlBot) -> None:
+    card_id = await compose_until_card(control)
+    preview = control.message(card_id - 1)
+    assert preview.from_bot
+    assert preview.text == BOLD_TEXT
+    assert preview.entities == BOLD_ENTITIES
+    card = control.message(card_id)
+    assert card.text is not None
+    assert "Name: Launch" in card.text
+    assert "Bot: news (@news_bot)" in card.text
+    assert "Audience: 12 users (1 unavailable left out)" in card.text
+    assert "about 1 s at 30 messages/s" in card.text
+    assert [text for text, _ in card.buttons] == [
+        texts.BTN_SEND_NOW,
+        texts.BTN_SCHEDULE,
+        texts.BTN_TEST,
+        texts.BTN_EDIT,
+        texts.BTN_SAVE,
+        texts.BTN_DISCARD,
+    ]
+    assert await fsm_state(control) == Compose.reviewing.state
+    assert await campaign_count(control) == 0
+
+    # Test to me: through the TARGET bot, exactly as recipients get it.
+    before = control.last_id()
+    await control.press(card_id, texts.BTN_TEST)
+    confirmation = await control.reply(after_id=before, expect="Test sent")
+    assert "@news_bot" in (confirmation.text or "")
+    received = [m for m in control.sim.chat(NEWS_TOKEN, ADMIN_ID).bot_messages]
+    assert [(m.text, m.entities) for m in received] == [(BOLD_TEXT, BOLD_ENTITIES)]
+
+    before = control.last_id()
+    await control.press(card_id, texts.BTN_SAVE)
+    saved = await control.reply(after_id=before, expect="Saved as draft")
+    assert await fsm_state(control) is None
+    async with control.sessionmaker() as session:
+        campaign = (await session.execute(select(Campaign))).scalar_one()
+    assert saved.text == texts.SAVED.format(campaign_id=campaign.id)
+    assert campaign.status is CampaignStatus.DRAFT
+    assert campaign.name == "Launch"
+    assert campaign.created_by == ADMIN_ID
+    assert campaign.content == {"kind": "text", "text": BOLD_TEXT, "entities": BOLD_ENTITIES}
+    assert control.message(card_id).buttons == []
+
+    assert await campaign_count(control) == 1
+
+
+async def test_discard_leaves_nothing_and_cancel_leaves_any_step(control: ControlBot) -> None:
+    card_id = await compose_until_card(control, name=None)
+    assert "Name: —" in (control.message(card_id).text or "")
+    answer = await control.press(card_id, texts.BTN_DISCARD)
+    assert answer.text is None
+    assert (await control.sim.wait_for_edit(CONTROL_TOKEN, ADMIN_ID, card_id)).text == texts.DISCARDED
+    assert await fsm_state(control) is None
+    assert await campaign_count(control) == 0
+
+    await control.say("/new", expect=texts.ASK_MESSAGE)
+    reply = await control.say("/cancel")
+    assert reply.text == texts.CANCELLED_STEP.format(what=texts.CANCELLED_COMPOSE)
+    assert await fsm_state(control) is None
+    assert (await control.say("/cancel")).text == texts.NOTHING_TO_CANCEL
+    assert await campaign_count(control) == 0
+
+
+async def test_bad_input_gets_a_specific_answer_and_keeps_the_step(control: ControlBot) -> None:
+    await control.say("/new", expect=texts.ASK_MESSAGE)
+
+    sent = control.sim.send_message(CONTROL_TOKEN, ADMIN_ID, photo=b"\xff\xd8fake-jpeg", caption="hi")
+    refusal = await control.reply(after_id=int(sent["message_id"]))
+    assert refusal.text == texts.UNSUPPORTED_KIND.format(kind="Photos")
+    assert await fsm_state(control) == Compose.waiting_text.state
+
+    too_long = "x" * 4097
+    refusal = await control.say(too_long)
+    assert refusal.text == texts.CONTENT_REFUSED.format(
+        reason="The message is 4,097 characters long; Telegram allows 4,096."
+    )
+    assert await fsm_state(control) == Compose.waiting_text.state
+
+    unknown = await control.say("/frobnicate")
+    assert texts.UNKNOWN_COMMAND.format(command="/frobnicate") in (unknown.text or "")
+    assert texts.WAITING_FOR_MESSAGE in (unknown.text or "")
+    assert await fsm_state(control) == Compose.waiting_text.state
+
+    await control.say("Plain words", expect=texts.ASK_NAME)
+    refusal = await control.say("n" * 101)
+    assert refusal.text == texts.NAME_TOO_LONG.format(length="101", limit=100)
+    assert await fsm_state(control) == Compose.waiting_name.state
+    card = await control.say("Short name", expect=texts.SUMMARY_TITLE)
+    assert "Name: Short name" in (card.text or "")
+
+    # Edit message: a new text, back to a fresh card with the same name.
+    before = control.last_id()
+    await control.press(card.message_id, texts.BTN_EDIT)
+    await control.reply(after_id=before, expect=texts.ASK_MESSAGE_AGAIN)
+    assert await fsm_state(control) == Compose.waiting_text.state
+    new_card = await control.say("Better words", expect=texts.SUMMARY_TITLE)
+    assert control.message(new_card.message_id - 1).text == "Better words"
+    assert "Name: Short name" in (new_card.text or "")
+    assert await campaign_count(control) == 0
+
+
+async def test_test_send_says_when_admin_has_not_started_the_target_bot(control: ControlBot) -> None:
+    control.sim.set_user_state(NEWS_TOKEN, ADMIN_ID, "not_started")
+    card_id = await compose_until_card(control, name=None)
+    before = control.last_id()
+    await control.press(card_id, texts.BTN_TEST)
+    reply = await control.reply(after_id=before)
+    assert reply.text == texts.TEST_NOT_STARTED.format(bot="@news_bot")
+    assert await fsm_state(control) == Compose.reviewing.state
+
+
+async def test_several_bots_are_offered_with_their_audience(control: ControlBot) -> None:
+    await control.stop()
+    async with control.sessionmaker() as session, session.begin():
+        from models import TargetBot
+
+        session.add(
+            TargetBot(codename="shop", token="300002:AAshopTargetBotTokenForTests", username="shop_bot")
+        )
+    await control.start()
+    question = await control.say("/new", expect=texts.CHOOSE_BOT)
+    assert [text for text, _ in question.buttons] == [
+        "news (@news_bot) · 12 users",
+        "shop (@shop_bot) · 0 users",
+    ]
+    assert await fsm_state(control) == Compose.choosing_bot.state
+    assert (await control.say("shop please")).text == texts.CHOOSE_BOT_AGAIN
+    before = control.last_id()
+    await control.press(question.message_id, "shop (@shop_bot) · 0 users")
+    asked = await control.reply(after_id=before, expect=texts.ASK_MESSAGE)
+    assert "shop (@shop_bot) — 0 users" in (asked.text or "")
+    assert await fsm_state(control) == Compose.waiting_text.state
+
+
+async def test_no_target_bot_explains_how_to_add_one(control: ControlBot) -> None:
+    async with control.sessionmaker() as session, session.begin():
+        from sqlalchemy import delete
+
+        from models import TargetBot, User
+
+        await session.execute(delete(User))
+        await session.execute(delete(TargetBot))
+    reply = await control.say("/new")
+    assert reply.text == texts.NO_BOTS
+    assert await fsm_state(control) is None
+
+
+__all__ = ["add_target_bots"]
