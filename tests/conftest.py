@@ -24,9 +24,10 @@ TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """A database URL for one test: a fresh SQLite file, or the PostgreSQL test database."""
+async def database_url(tmp_path: Path) -> str:
+    """A database URL for one test: a fresh SQLite file, or the emptied PostgreSQL test database."""
     if TEST_DATABASE_URL and not is_sqlite(TEST_DATABASE_URL):
+        await reset_database(TEST_DATABASE_URL)
         return TEST_DATABASE_URL
     return f"sqlite+aiosqlite:///{tmp_path / f'test-{uuid.uuid4().hex[:8]}.sqlite3'}"
 
@@ -49,7 +50,6 @@ async def reset_database(url: str) -> None:
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     """An engine on a freshly migrated database."""
-    await reset_database(database_url)
     engine = create_engine(database_url)
     await upgrade(engine)
     yield engine
