@@ -104,6 +104,24 @@ class ControlBot:
         query_id = self.sim.press_button(CONTROL_TOKEN, user, message_id, text=button)
         return await self.sim.wait_for_callback_answer(CONTROL_TOKEN, query_id, timeout_s=10.0)
 
+    async def wait_text(self, message_id: int, contains: str, *, user: int = ADMIN_ID) -> ChatEntry:
+        """The message once its text (edited in place) contains `contains`."""
+
+        def probe() -> ChatEntry | None:
+            entry = self.message(message_id, user)
+            return entry if contains in (entry.text or "") else None
+
+        return await self.sim.wait_until(probe, timeout_s=10.0)
+
+    async def wait_buttons(self, message_id: int, contains: str, *, user: int = ADMIN_ID) -> ChatEntry:
+        """The message once it has a button with the text `contains`."""
+
+        def probe() -> ChatEntry | None:
+            entry = self.message(message_id, user)
+            return entry if contains in [text for text, _ in entry.buttons] else None
+
+        return await self.sim.wait_until(probe, timeout_s=10.0)
+
     def last_id(self, user: int = ADMIN_ID) -> int:
         """The id of the last message in the chat (0 when empty)."""
         messages = self.sim.chat(CONTROL_TOKEN, user).messages
