@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, Dispatcher, Router
+from aiogram.exceptions import TelegramUnauthorizedError
 from aiogram.fsm.storage.base import DefaultKeyBuilder
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
@@ -16,7 +17,8 @@ from bot.handlers import campaigns, common, compose, fallback, progress, schedul
 from bot.middlewares import AdminOnlyMiddleware
 from panel import queue, texts
 from panel.db import create_engine, create_sessionmaker
-from panel.settings import Settings
+from panel.admins import list_admins
+from panel.settings import Settings, SettingsError
 from panel.telegram import make_bot
 
 logger = logging.getLogger(__name__)
@@ -96,11 +98,16 @@ async def run_bot(settings: Settings) -> None:
     arq_pool = await queue.connect(settings.redis_url)
     control_bot = make_bot(token, api_url=settings.telegram_api_url)
     try:
-        dispatcher = create_dispatcher(
-            settings, sessionmaker=create_sessionmaker(engine), arq_pool=arq_pool, redis=redis
-        )
+        sessionmaker = create_sessionmaker(engine)
+        dispatcher = create_dispatcher(settings, sessionmaker=sessionmaker, arq_pool=arq_pool, redis=redis)
+        try:
+            me = await control_bot.get_me()
+        except TelegramUnauthorizedError:
+            raise SettingsError("BOT_TOKEN: Telegram refused it (revoked or mistyped?)") from None
         await set_commands(control_bot)
-        me = await control_bot.get_me()
+        async with sessionmaker() as session:
+            if not settings.admin_ids and not await list_admins(session):
+                logger.warning("nobody is an admin yet: set ADMIN_IDS or run `broadcast admins add`")
         logger.info("control bot @%s is polling %s", me.username, settings.telegram_api_url)
         await dispatcher.start_polling(control_bot, handle_signals=True, close_bot_session=True)
     finally:
