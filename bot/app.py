@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.handlers import campaigns, common, compose, fallback, progress, schedule, sendnow
 from bot.middlewares import AdminOnlyMiddleware
 from panel import queue, texts
-from panel.db import create_engine, create_sessionmaker
 from panel.admins import list_admins
+from panel.db import create_engine, create_sessionmaker
 from panel.settings import Settings, SettingsError
 from panel.telegram import make_bot
 
