@@ -23,10 +23,10 @@ def name_or_dash(name: str | None) -> str:
 def summary_card(*, name: str | None, audience: Audience) -> str:
     """The card under the preview of a message being composed."""
     excluded = (
-        texts.SUMMARY_EXCLUDED.format(count=texts.number(audience.excluded)) if audience.excluded else ""
+        texts.COMPOSE_EXCLUDED.format(count=texts.number(audience.excluded)) if audience.excluded else ""
     )
-    return texts.SUMMARY.format(
-        title=texts.SUMMARY_TITLE,
+    return texts.COMPOSE_CARD.format(
+        title=texts.COMPOSE_PREVIEW_NOTE,
         name=name_or_dash(name),
         bot=bot_label(audience.bot),
         audience=texts.number(audience.available),

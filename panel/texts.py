@@ -130,15 +130,15 @@ WAITING_FOR_NAME = "a name (or Skip)"
 NAME_TOO_LONG = "That name is {length} characters long; keep it under {limit}. Send a shorter name, or tap Skip."
 NAME_NOT_TEXT = "The name must be text. Send a name, or tap Skip."
 NOT_COMPOSING = "This draft is closed. Send /new to compose another."
-SUMMARY_TITLE = "☝️ This is exactly what recipients will see."
-SUMMARY = (
+COMPOSE_PREVIEW_NOTE = "☝️ This is exactly what recipients will see."
+COMPOSE_CARD = (
     "{title}\n\n"
     "Name: {name}\n"
     "Bot: {bot}\n"
     "Audience: {audience} users{excluded}\n"
     "Sending takes about {duration} at {rate} messages/s."
 )
-SUMMARY_EXCLUDED = " ({count} unavailable left out)"
+COMPOSE_EXCLUDED = " ({count} unavailable left out)"
 NO_NAME = "—"
 TEST_SENT = "Test sent to you through {bot}. Check that chat."
 TEST_NOT_STARTED = "{bot} can't write to you: you haven't started it (or blocked it). Open {bot}, press Start, then tap Test again."

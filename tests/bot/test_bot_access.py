@@ -72,7 +72,7 @@ async def test_restart_in_the_middle_of_composing_resumes_the_conversation(contr
     await control.stop()
     await control.start()  # a new dispatcher and bot session, the same Redis
 
-    card = await control.say("After restart", expect=texts.SUMMARY_TITLE)
+    card = await control.say("After restart", expect=texts.COMPOSE_PREVIEW_NOTE)
     assert control.message(card.message_id - 1).text == "Survives restarts"
     assert "Name: After restart" in (card.text or "")
     before = control.last_id()

@@ -36,9 +36,9 @@ async def compose_until_card(control: ControlBot, *, name: str | None = "Launch"
     if name is None:
         before = control.last_id()
         await control.press(name_question.message_id, texts.BTN_SKIP)
-        card = await control.reply(after_id=before, expect=texts.SUMMARY_TITLE)
+        card = await control.reply(after_id=before, expect=texts.COMPOSE_PREVIEW_NOTE)
     else:
-        card = await control.say(name, expect=texts.SUMMARY_TITLE)
+        card = await control.say(name, expect=texts.COMPOSE_PREVIEW_NOTE)
     return card.message_id
 
 
@@ -130,7 +130,7 @@ async def test_bad_input_gets_a_specific_answer_and_keeps_the_step(control: Cont
     refusal = await control.say("n" * 101)
     assert refusal.text == texts.NAME_TOO_LONG.format(length="101", limit=100)
     assert await fsm_state(control) == Compose.waiting_name.state
-    card = await control.say("Short name", expect=texts.SUMMARY_TITLE)
+    card = await control.say("Short name", expect=texts.COMPOSE_PREVIEW_NOTE)
     assert "Name: Short name" in (card.text or "")
 
     # Edit message: a new text, back to a fresh card with the same name.
@@ -138,7 +138,7 @@ async def test_bad_input_gets_a_specific_answer_and_keeps_the_step(control: Cont
     await control.press(card.message_id, texts.BTN_EDIT)
     await control.reply(after_id=before, expect=texts.ASK_MESSAGE_AGAIN)
     assert await fsm_state(control) == Compose.waiting_text.state
-    new_card = await control.say("Better words", expect=texts.SUMMARY_TITLE)
+    new_card = await control.say("Better words", expect=texts.COMPOSE_PREVIEW_NOTE)
     assert control.message(new_card.message_id - 1).text == "Better words"
     assert "Name: Short name" in (new_card.text or "")
     assert await campaign_count(control) == 0
