@@ -133,6 +133,9 @@ async def confirm(
     try:
         async with sessionmaker() as session, session.begin():
             changed = await lifecycle.schedule(session, campaign_id, when)
+            if changed:
+                # The live progress appears in this chat when the campaign starts.
+                await lifecycle.set_progress_target(session, campaign_id, query.from_user.id)
     except lifecycle.CampaignError:
         # The time passed while the admin looked at the echo.
         await state.set_state(Scheduling.waiting_time)
