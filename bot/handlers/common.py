@@ -14,7 +14,7 @@ router = Router(name="common")
 
 
 @router.message(CommandStart())
-async def start(message: Message, state: FSMContext, admin_timezone: str) -> None:
+async def start(message: Message, admin_timezone: str) -> None:
     """Greet an admin and list what the bot does (any conversation in progress is kept)."""
     name = message.from_user.first_name if message.from_user else ""
     await message.answer(texts.WELCOME.format(name=name, timezone=admin_timezone))

@@ -198,3 +198,15 @@ async def test_campaign_card_unschedules_moves_and_deletes(control: ControlBot) 
     assert control.message(listing.message_id).text == texts.NO_CAMPAIGNS
     async with control.sessionmaker() as session:
         assert await session.get(Campaign, draft) is None
+
+
+async def test_cancel_while_scheduling_keeps_the_campaign_as_it_was(control: ControlBot) -> None:
+    draft = await new_draft(control)
+    await control.say(f"/schedule {draft}", expect="When should")
+    echo = await control.say("tomorrow 10am", expect="goes out")
+    reply = await control.say("/cancel")
+    assert reply.text == texts.CANCELLED_STEP.format(what=texts.CANCELLED_SCHEDULE.format(campaign_id=draft))
+    assert await fsm_state(control) is None
+    answer = await control.press(echo.message_id, texts.BTN_CONFIRM)
+    assert answer.text == texts.STALE_QUESTION
+    assert (await load(control, draft)).status is CampaignStatus.DRAFT
