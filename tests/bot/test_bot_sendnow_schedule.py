@@ -210,3 +210,19 @@ async def test_cancel_while_scheduling_keeps_the_campaign_as_it_was(control: Con
     answer = await control.press(echo.message_id, texts.BTN_CONFIRM)
     assert answer.text == texts.STALE_QUESTION
     assert (await load(control, draft)).status is CampaignStatus.DRAFT
+
+
+async def test_campaign_list_pages_newest_first(control: ControlBot) -> None:
+    ids = [await new_draft(control, f"N{i}") for i in range(10)]
+    listing = await control.say("/campaigns", expect="Campaigns 1–8 of 10")
+    buttons = [text for text, _ in listing.buttons]
+    assert buttons[:8] == [f"#{ids[i]} N{i}" for i in range(9, 1, -1)]
+    assert buttons[8:] == [texts.BTN_NEXT]
+    assert "12 users" in (listing.text or "")
+    await control.press(listing.message_id, texts.BTN_NEXT)
+    page = await control.wait_text(listing.message_id, "Campaigns 9–10 of 10")
+    assert [text for text, _ in page.buttons] == [f"#{ids[1]} N1", f"#{ids[0]} N0", texts.BTN_PREV]
+    await control.press(listing.message_id, f"#{ids[0]} N0")
+    card = await control.wait_text(listing.message_id, "N0 digest")
+    await control.press(card.message_id, texts.BTN_BACK)
+    await control.wait_text(listing.message_id, "Campaigns 9–10 of 10")
