@@ -36,3 +36,41 @@ async def enqueue_start(pool: ArqRedis, campaign_id: int, *, queue_name: str) ->
 async def enqueue_resume(pool: ArqRedis, campaign_id: int, *, queue_name: str) -> None:
     """Ask a worker to continue sending `campaign_id` after a pause."""
     await pool.enqueue_job(JOB_RESUME_CAMPAIGN, campaign_id, _queue_name=queue_name)
+
+
+BATCH_JOB_PREFIX = "bp:batch:"
+
+
+def batch_job_id(campaign_id: int, first_id: int, last_id: int) -> str:
+    """The fixed arq job id of one batch, so a batch is queued or running at most once."""
+    return f"{BATCH_JOB_PREFIX}{campaign_id}:{first_id}:{last_id}"
+
+
+def parse_batch_job_id(job_id: str) -> tuple[int, int, int] | None:
+    """(campaign id, first id, last id) of a batch job id, None for any other job."""
+    if not job_id.startswith(BATCH_JOB_PREFIX):
+        return None
+    try:
+        campaign_id, first_id, last_id = (int(part) for part in job_id[len(BATCH_JOB_PREFIX) :].split(":"))
+    except ValueError:
+        return None
+    return campaign_id, first_id, last_id
+
+
+async def enqueue_batch(pool: ArqRedis, campaign_id: int, first_id: int, last_id: int, *, queue_name: str) -> bool:
+    """Queue the batch of delivery ids `first_id..last_id`; False if it is already queued or running."""
+    # keep_result=0: a kept result would block the same job id (a later resume) for an hour.
+    job = await pool.enqueue_job(
+        JOB_SEND_BATCH,
+        campaign_id,
+        first_id,
+        last_id,
+        _job_id=batch_job_id(campaign_id, first_id, last_id),
+        _queue_name=queue_name,
+    )
+    return job is not None
+
+
+async def enqueue_finalize(pool: ArqRedis, campaign_id: int, *, queue_name: str) -> None:
+    """Ask a worker to settle a campaign whose rows may all be final (idempotent)."""
+    await pool.enqueue_job(JOB_FINALIZE_CAMPAIGN, campaign_id, _queue_name=queue_name)

@@ -39,6 +39,21 @@ class Settings(BaseSettings):
     at_least_once: bool = False
     content_error_streak: int = Field(default=5, ge=1)
     queue_name: str = "broadcast:queue"
+    # Sending engine (jobs/); see panel/ratelimit.py and jobs/batch.py for what each one paces.
+    pacing_factor: float = Field(default=0.97, gt=0, le=1)
+    """Share of a bot's rate the engine aims at, so jittered arrivals never exceed the limit."""
+    rate_lookahead_s: float = Field(default=0.5, gt=0)
+    """How far ahead of now a sender may reserve a send slot (bounds what a pause strands)."""
+    worker_max_jobs: int = Field(default=10, ge=1)
+    worker_lease_s: float = Field(default=15.0, gt=0)
+    """A worker silent this long is dead: its claimed rows are settled by the reconciler."""
+    flush_interval_s: float = Field(default=0.2, gt=0)
+    flush_size: int = Field(default=200, ge=1)
+    status_check_interval_s: float = Field(default=0.5, gt=0)
+    retry_backoff_s: float = Field(default=1.0, ge=0)
+    cron_interval_s: int = Field(default=5, ge=1, le=60)
+    """How often the scheduler check and the reconciler run (seconds, a divisor of 60 reads best)."""
+    batch_job_timeout_s: float = Field(default=3600.0, gt=0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -29,6 +29,47 @@ def duration(span: timedelta) -> str:
 
 # --- Progress and summary (engine) ---------------------------------------------------------
 
+PROGRESS_TITLE = "📣 Campaign #{campaign_id}{name}"
+PROGRESS_STATUS = {
+    "sending": "Sending…",
+    "paused": "⏸ Paused",
+    "completed": "✅ Completed",
+    "failed": "❌ Failed",
+    "cancelled": "🛑 Cancelled",
+}
+PROGRESS_REASON = "Reason: {reason}"
+PROGRESS_BAR = "{bar} {percent}%"
+PROGRESS_COUNTS = (
+    "Sent: {sent}\nFailed: {failed}\nUnavailable: {unavailable}\nUnconfirmed: {unconfirmed}\n"
+    "Remaining: {remaining} of {total}"
+)
+PROGRESS_RATE = "Rate: {rate}/s · ETA {eta}"
+PROGRESS_RATE_UNKNOWN = "Rate: measuring…"
+BUTTON_PAUSE = "⏸ Pause"
+BUTTON_RESUME = "▶️ Resume"
+BUTTON_CANCEL = "🛑 Cancel"
+
+SUMMARY_TITLE = "🏁 Campaign #{campaign_id}{name} finished: {status}"
+SUMMARY_COUNTS = (
+    "Recipients: {total}\nSent: {sent}\nFailed: {failed}\nUnavailable: {unavailable}\n"
+    "Unconfirmed (may have arrived): {unconfirmed}\nCancelled: {cancelled}"
+)
+SUMMARY_TIMING = "Duration: {duration} · average {rate}/s"
+SUMMARY_ERRORS_HEADER = "Errors:"
+SUMMARY_ERROR_LINE = "• {description}: {count}"
+
+NOTICE_UNSCHEDULED = (
+    "⏰ Campaign #{campaign_id}{name} was due at {due} but the workers were down for too long "
+    "(more than {cutoff} late), so it was not sent. It is a draft again: send or reschedule it."
+)
+UNSCHEDULED_REASON = "Not sent: it was {late} late when the workers came back (cutoff {cutoff})."
+NOTICE_PAUSED_CONTENT = (
+    "⏸ Campaign #{campaign_id}{name} is paused: Telegram refused the message for {streak} recipients "
+    "in a row with “{error}”. Fix the message and resume, or cancel the campaign."
+)
+PAUSED_CONTENT_REASON = "Telegram refused the message: {error}"
+FAILED_UNAUTHORIZED_REASON = "The target bot's token was refused by Telegram (401 Unauthorized)."
+
 
 # --- Conversation (control bot) ------------------------------------------------------------
 

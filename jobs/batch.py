@@ -1,0 +1,377 @@
+"""Sending one batch: a range of delivery rows of one campaign, paced by the token's limit.
+
+Senders take a send slot first, then a recipient: rows are claimed just in time, in small
+groups, so a worker killed at any moment leaves at most its in-flight requests (and one small
+claimed group) ambiguous. Results are written in bulk every `flush_interval_s` or `flush_size`
+results, together with the counters. The campaign status is re-read every
+`status_check_interval_s`: a pause or cancel stops new sends, in-flight ones still get recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aiogram import Bot
+from aiogram.types import MessageEntity
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jobs.context import EngineContext
+from jobs.outcomes import Answer, Verdict, classify
+from jobs.progress import notify_admin, update_progress
+from models import Campaign, CampaignStatus, TargetBot, utcnow
+from panel import deliveries, texts
+from panel.campaigns import effective_rate
+from panel.deliveries import DeliveryResult, Outcome, Recipient
+from panel.ratelimit import token_key
+
+logger = logging.getLogger(__name__)
+
+CLAIM_HORIZON_S = 0.05
+"""A claimed group holds about this much sending time, so few claimed rows wait unsent."""
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignSnapshot:
+    """What a batch needs to know about its campaign, read once at the start."""
+
+    campaign_id: int
+    name: str | None
+    created_by: int | None
+    token: str
+    rate_per_s: int
+    paid: bool
+    content: dict[str, Any]
+    """The stored message as sendMessage arguments (Telegram is the judge of what it accepts)."""
+
+
+async def load_snapshot(session: AsyncSession, campaign_id: int) -> tuple[CampaignSnapshot, CampaignStatus] | None:
+    """The campaign's sending parameters and its current status."""
+    row = (
+        await session.execute(
+            select(Campaign, TargetBot).join(TargetBot, TargetBot.id == Campaign.bot_id).where(Campaign.id == campaign_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    campaign, bot = row
+    snapshot = CampaignSnapshot(
+        campaign_id=campaign.id,
+        name=campaign.name,
+        created_by=campaign.created_by,
+        token=bot.token,
+        rate_per_s=effective_rate(bot),
+        paid=bot.paid_broadcast and effective_rate(bot) > 30,
+        content=_stored_message(campaign.content),
+    )
+    return snapshot, campaign.status
+
+
+def _stored_message(content: dict[str, Any]) -> dict[str, Any]:
+    """sendMessage arguments for a stored `MessageContent.to_json()`, without re-validating it.
+
+    Content saved under other rules (or edited in the database) still goes to Telegram, whose
+    refusal then pauses the campaign with the reason instead of crashing every batch.
+    """
+    kwargs: dict[str, Any] = {"text": str(content.get("text", ""))}
+    if content.get("entities"):
+        kwargs["entities"] = [dict(entity) for entity in content["entities"]]
+    return kwargs
+
+
+class BatchRun:
+    """One execution of a batch job on this worker."""
+
+    def __init__(
+        self, ectx: EngineContext, snapshot: CampaignSnapshot, first_id: int, last_id: int
+    ) -> None:
+        self.ectx = ectx
+        self.settings = ectx.settings
+        self.snapshot = snapshot
+        self.first_id = first_id
+        self.last_id = last_id
+        self.bot: Bot = ectx.target_bot(snapshot.token)
+        self.rate_key = token_key(snapshot.token)
+        self.pace_per_s = snapshot.rate_per_s * self.settings.pacing_factor
+        self.claim_size = max(1, min(self.settings.send_concurrency, math.ceil(self.pace_per_s * CLAIM_HORIZON_S)))
+        self.send_kwargs = self._send_kwargs(snapshot)
+        self.pool: deque[Recipient] = deque()
+        self.results: list[DeliveryResult] = []
+        self.streak: list[DeliveryResult] = []
+        self.tickets = 0
+        self.drained = False
+        self.stopping = False
+        self.status = CampaignStatus.SENDING
+        self.content_paused: str | None = None
+        self.unauthorized = False
+        self.claim_lock = asyncio.Lock()
+        self.flush_lock = asyncio.Lock()
+        self.flush_wanted = asyncio.Event()
+        self.recorded_final = 0
+
+    @staticmethod
+    def _send_kwargs(snapshot: CampaignSnapshot) -> dict[str, Any]:
+        kwargs = dict(snapshot.content)
+        if "entities" in kwargs:
+            kwargs["entities"] = [MessageEntity.model_validate(entity) for entity in kwargs["entities"]]
+        if snapshot.paid:
+            kwargs["allow_paid_broadcast"] = True
+        return kwargs
+
+    # ------------------------------------------------------------------ control
+
+    def should_stop(self) -> bool:
+        """Whether senders must not start new sends."""
+        return self.stopping
+
+    async def _read_status(self) -> CampaignStatus | None:
+        async def read(session: AsyncSession) -> CampaignStatus | None:
+            status = await session.scalar(select(Campaign.status).where(Campaign.id == self.snapshot.campaign_id))
+            return None if status is None else CampaignStatus(status)
+
+        return await self.ectx.in_transaction(read)
+
+    async def _watch_status(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.status_check_interval_s)
+            status = await self._read_status()
+            if status is not CampaignStatus.SENDING:
+                self.status = status or CampaignStatus.CANCELLED
+                self.stopping = True
+                return
+
+    # ------------------------------------------------------------------ main loop
+
+    async def run(self) -> None:
+        """Send every pending row of the range, unless the campaign stops first."""
+        watcher = asyncio.create_task(self._watch_status())
+        flusher = asyncio.create_task(self._flush_loop())
+        try:
+            while not self.stopping:
+                pending, due = await self._pending()
+                if not pending:
+                    break
+                if due is not None and due > utcnow():
+                    await self._sleep_until(due)
+                    continue
+                self.tickets = pending
+                self.drained = False
+                senders = min(self.settings.send_concurrency, pending)
+                await asyncio.gather(*(self._sender() for _ in range(senders)))
+                await self._flush()
+        finally:
+            watcher.cancel()
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            await asyncio.shield(self._finish())
+
+    async def _pending(self) -> tuple[int, datetime | None]:
+        async def count(session: AsyncSession) -> tuple[int, datetime | None]:
+            due = await deliveries.next_due_at(session, self.snapshot.campaign_id, self.first_id, self.last_id)
+            if due is None:
+                return 0, None
+            pending = await deliveries.pending_count(session, self.snapshot.campaign_id, self.first_id, self.last_id)
+            return pending, due
+
+        return await self.ectx.in_transaction(count)
+
+    async def _sleep_until(self, due: datetime) -> None:
+        seconds = (due - utcnow()).total_seconds()
+        await asyncio.sleep(min(max(seconds, 0.01), self.settings.status_check_interval_s))
+
+    async def _sender(self) -> None:
+        while not self.stopping and not self.drained and self.tickets > 0:
+            self.tickets -= 1
+            if not await self.ectx.limiter.acquire(self.rate_key, self.pace_per_s, should_stop=self.should_stop):
+                return
+            recipient = await self._next_recipient()
+            if recipient is None:
+                return
+            result, is_content = await self._deliver(recipient)
+            self._add(result, is_content=is_content)
+
+    async def _next_recipient(self) -> Recipient | None:
+        if self.pool:
+            return self.pool.popleft()
+        async with self.claim_lock:
+            if self.pool:
+                return self.pool.popleft()
+            if self.stopping or self.drained:
+                return None
+            size = min(self.claim_size, self.tickets + 1)
+
+            async def claim(session: AsyncSession) -> list[Recipient]:
+                return await deliveries.claim(
+                    session,
+                    self.snapshot.campaign_id,
+                    self.first_id,
+                    self.last_id,
+                    worker_id=self.ectx.worker_id,
+                    limit=size,
+                )
+
+            claimed = await self.ectx.in_transaction(claim)
+            if not claimed:
+                self.drained = True
+                return None
+            self.pool.extend(claimed)
+            return self.pool.popleft()
+
+    # ------------------------------------------------------------------ one send
+
+    async def _deliver(self, recipient: Recipient) -> tuple[DeliveryResult, bool]:
+        """Send to one recipient until there is an outcome (429s are waited out, not counted)."""
+        chat_id = recipient.chat_id
+        while True:
+            try:
+                message = await self.bot.send_message(chat_id=chat_id, **self.send_kwargs)
+            except Exception as exc:
+                answer = classify(exc)
+            else:
+                return DeliveryResult(recipient, Outcome.SENT, message_id=message.message_id), False
+            if answer.verdict is Verdict.FLOOD:
+                await self.ectx.limiter.pause(self.rate_key, answer.retry_after_s)
+                if not await self.ectx.limiter.acquire(self.rate_key, self.pace_per_s, should_stop=self.should_stop):
+                    return DeliveryResult(recipient, Outcome.RELEASE), False
+                continue
+            return self._result(recipient, answer), answer.verdict is Verdict.CONTENT
+
+    def _result(self, recipient: Recipient, answer: Answer) -> DeliveryResult:
+        verdict = answer.verdict
+        code, description = answer.error_code, answer.description
+        if verdict is Verdict.UNAVAILABLE:
+            return DeliveryResult(recipient, Outcome.UNAVAILABLE, error_code=code, error=description)
+        if verdict is Verdict.MIGRATED:
+            return DeliveryResult(recipient, Outcome.MIGRATED, new_chat_id=answer.new_chat_id)
+        if verdict is Verdict.AMBIGUOUS:
+            if self.settings.at_least_once:
+                return self._retry_or_fail(recipient, answer)
+            return DeliveryResult(recipient, Outcome.UNCONFIRMED, error_code=code, error=description)
+        if verdict is Verdict.TRANSIENT:
+            return self._retry_or_fail(recipient, answer)
+        if verdict is Verdict.UNAUTHORIZED:
+            self.unauthorized = True
+            self.stopping = True
+            return DeliveryResult(recipient, Outcome.FAILED, error_code=code, error=description)
+        return DeliveryResult(recipient, Outcome.FAILED, error_code=code, error=description)
+
+    def _retry_or_fail(self, recipient: Recipient, answer: Answer) -> DeliveryResult:
+        attempts = recipient.attempts + 1
+        if attempts >= self.settings.max_attempts:
+            return DeliveryResult(recipient, Outcome.FAILED, error_code=answer.error_code, error=answer.description)
+        return DeliveryResult(
+            recipient,
+            Outcome.RETRY,
+            error_code=answer.error_code,
+            error=answer.description,
+            retry_at=deliveries.backoff(attempts, self.settings.retry_backoff_s),
+        )
+
+    # ------------------------------------------------------------------ content-error streak
+
+    def _add(self, result: DeliveryResult, *, is_content: bool) -> None:
+        """Queue a result for recording; a run of identical content errors pauses the campaign."""
+        if is_content:
+            if self.content_paused is not None:
+                self.results.append(_released(result))
+            elif self.streak and self.streak[-1].error != result.error:
+                self.results.extend(self.streak)
+                self.streak = [result]
+            else:
+                self.streak.append(result)
+                if len(self.streak) >= self.settings.content_error_streak:
+                    self.content_paused = result.error
+                    self.stopping = True
+                    self.results.extend(_released(r) for r in self.streak)
+                    self.streak = []
+        else:
+            if self.streak:
+                self.results.extend(self.streak)
+                self.streak = []
+            self.results.append(result)
+        if len(self.results) >= self.settings.flush_size:
+            self.flush_wanted.set()
+
+    # ------------------------------------------------------------------ recording
+
+    async def _flush_loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.flush_wanted.wait(), self.settings.flush_interval_s)
+            self.flush_wanted.clear()
+            await self._flush()
+
+    async def _flush(self) -> None:
+        async with self.flush_lock:
+            if not self.results:
+                return
+            batch, self.results = self.results, []
+            campaign_id = self.snapshot.campaign_id
+
+            async def record(session: AsyncSession) -> deliveries.Recorded:
+                recorded = await deliveries.record_results(session, campaign_id, batch, worker_id=self.ectx.worker_id)
+                if self.status in deliveries.STOPPED_CAMPAIGN_STATUSES:
+                    await deliveries.cancel_leftovers(session, campaign_id)
+                return recorded
+
+            try:
+                recorded = await self.ectx.in_transaction(record)
+            except BaseException:
+                self.results[:0] = batch  # keep them for the next try
+                raise
+        self.tickets += recorded.returned_to_pending if not self.stopping else 0
+        if recorded.returned_to_pending:
+            self.drained = False
+        if any(recorded.final.values()):
+            self.recorded_final += sum(recorded.final.values())
+            self.ectx.spawn(update_progress(self.ectx, campaign_id))
+
+    async def _finish(self) -> None:
+        """Record everything left: results, the streak, and unsent claimed rows back to pending."""
+        self.results.extend(self.streak)
+        self.streak = []
+        self.results.extend(DeliveryResult(recipient, Outcome.RELEASE) for recipient in self.pool)
+        self.pool.clear()
+        campaign_id = self.snapshot.campaign_id
+        if self.unauthorized:
+            await self._flush()
+
+            async def fail(session: AsyncSession) -> bool:
+                return await deliveries.fail_campaign(session, campaign_id, texts.FAILED_UNAUTHORIZED_REASON)
+
+            await self.ectx.in_transaction(fail)
+            self.status = CampaignStatus.FAILED
+        if self.content_paused is not None:
+
+            async def pause(session: AsyncSession) -> bool:
+                reason = texts.PAUSED_CONTENT_REASON.format(error=self.content_paused)
+                return await deliveries.pause_with_reason(session, campaign_id, reason)
+
+            if await self.ectx.in_transaction(pause):
+                self.status = CampaignStatus.PAUSED
+                await notify_admin(
+                    self.ectx,
+                    self.snapshot.created_by,
+                    texts.NOTICE_PAUSED_CONTENT.format(
+                        campaign_id=campaign_id,
+                        name=f" “{self.snapshot.name}”" if self.snapshot.name else "",
+                        streak=self.settings.content_error_streak,
+                        error=self.content_paused,
+                    ),
+                )
+                self.ectx.spawn(update_progress(self.ectx, campaign_id, final=True))
+        await self._flush()
+
+
+def _released(result: DeliveryResult) -> DeliveryResult:
+    return DeliveryResult(result.recipient, Outcome.RELEASE, error_code=result.error_code, error=result.error)

@@ -1,0 +1,181 @@
+"""What every job of one worker process shares: database, Redis, limiter, bots, heartbeat."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from aiogram import Bot
+from redis.asyncio import Redis
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from panel.ratelimit import TokenRateLimiter
+from panel.settings import Settings
+from panel.telegram import make_bot
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+WORKER_KEY_PREFIX = "bp:worker:"
+LEASE_KEY_PREFIX = "bp:lease:"
+DB_RETRY_LIMIT_S = 120.0
+
+
+def worker_key(worker_id: str) -> str:
+    """Redis key whose presence says the worker is alive."""
+    return WORKER_KEY_PREFIX + worker_id
+
+
+def lease_key(job_id: str) -> str:
+    """Redis key whose presence says a batch job is running on a live worker."""
+    return LEASE_KEY_PREFIX + job_id
+
+
+def new_worker_id() -> str:
+    """A worker id unique across hosts and restarts."""
+    return f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def is_transient_db_error(exc: BaseException) -> bool:
+    """Whether a database error is worth retrying (lock contention, lost connection)."""
+    if isinstance(exc, IntegrityError):
+        return False
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, InterfaceError):
+        return True
+    if isinstance(exc, OperationalError | DBAPIError):
+        # "no such table" and the like are operational errors too, but retrying cannot help.
+        message = str(exc.orig if exc.orig is not None else exc).lower()
+        return any(marker in message for marker in _TRANSIENT_MARKERS)
+    return isinstance(exc, OSError | ConnectionError | TimeoutError)
+
+
+_TRANSIENT_MARKERS = (
+    "locked",
+    "busy",
+    "connection",
+    "terminat",
+    "closed",
+    "timeout",
+    "timed out",
+    "could not connect",
+    "shutdown",
+    "disk i/o",
+    "too many clients",
+)
+
+
+@dataclass
+class EngineContext:
+    """The shared clients of one worker process (stored in arq's ctx as `engine`)."""
+
+    settings: Settings
+    db: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    redis: Redis
+    limiter: TokenRateLimiter
+    worker_id: str
+    control_bot: Bot | None
+    target_bots: dict[str, Bot] = field(default_factory=dict)
+    leases: set[str] = field(default_factory=set)
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
+    heartbeat_task: asyncio.Task[None] | None = None
+
+    def target_bot(self, token: str) -> Bot:
+        """The Bot API client of a target bot (one connection pool per token and process)."""
+        bot = self.target_bots.get(token)
+        if bot is None:
+            limit = self.settings.send_concurrency * self.settings.worker_max_jobs
+            bot = make_bot(
+                token, api_url=self.settings.telegram_api_url, timeout_s=self.settings.request_timeout_s, limit=limit
+            )
+            self.target_bots[token] = bot
+        return bot
+
+    def spawn(self, coroutine: Awaitable[Any]) -> None:
+        """Run `coroutine` in the background, kept referenced until done; errors are logged."""
+
+        async def guarded() -> None:
+            try:
+                await coroutine
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("background task failed")
+
+        task = asyncio.ensure_future(guarded())
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def in_transaction(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run `work` in one transaction, retrying the whole of it on transient database errors."""
+        delay = 0.05
+        waited = 0.0
+        while True:
+            try:
+                async with self.sessionmaker.begin() as session:
+                    return await work(session)
+            except Exception as exc:
+                if not is_transient_db_error(exc) or waited >= DB_RETRY_LIMIT_S:
+                    raise
+                logger.warning("database hiccup (%s); retrying in %.2f s", type(exc).__name__, delay)
+                await asyncio.sleep(delay)
+                waited += delay
+                delay = min(delay * 2, 2.0)
+
+    async def heartbeat(self) -> None:
+        """Keep this worker's and its running batches' leases alive until cancelled."""
+        lease_ms = int(self.settings.worker_lease_s * 1000)
+        period_s = self.settings.worker_lease_s / 3
+        while True:
+            try:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    pipe.set(worker_key(self.worker_id), b"1", px=lease_ms)
+                    for job_id in list(self.leases):
+                        pipe.set(lease_key(job_id), self.worker_id, px=lease_ms)
+                    await pipe.execute()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Redis restarting: keep trying, the lease is generous
+                logger.warning("heartbeat failed: %s", exc)
+            await asyncio.sleep(period_s)
+
+    async def hold_lease(self, job_id: str) -> None:
+        """Mark a batch job as running here (refreshed by the heartbeat)."""
+        self.leases.add(job_id)
+        with contextlib.suppress(Exception):
+            await self.redis.set(lease_key(job_id), self.worker_id, px=int(self.settings.worker_lease_s * 1000))
+
+    async def drop_lease(self, job_id: str) -> None:
+        """The batch job ended here."""
+        self.leases.discard(job_id)
+        with contextlib.suppress(Exception):
+            await self.redis.delete(lease_key(job_id))
+
+    async def close(self) -> None:
+        """Stop the heartbeat and background work, close clients, give up this worker's lease."""
+        if self.heartbeat_task is not None:
+            self.heartbeat_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.heartbeat_task
+        for task in list(self.background):
+            task.cancel()
+        if self.background:
+            await asyncio.gather(*self.background, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await self.redis.delete(worker_key(self.worker_id))
+        for bot in self.target_bots.values():
+            await bot.session.close()
+        if self.control_bot is not None:
+            await self.control_bot.session.close()
+        await self.db.dispose()

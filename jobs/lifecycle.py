@@ -1,0 +1,264 @@
+"""The arq jobs of a campaign's life: start, send a batch, resume, finalize; and the two crons.
+
+Every job is idempotent: arq may run a job twice, two workers may race, Redis may be flushed.
+Status changes are compare-and-set; the reconciler repairs whatever a crash left behind.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from arq.connections import ArqRedis
+from arq.constants import in_progress_key_prefix
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jobs.batch import BatchRun, load_snapshot
+from jobs.context import EngineContext, lease_key, worker_key
+from jobs.progress import notify_admin, send_progress_message, send_summary, update_progress
+from models import Campaign, CampaignStatus, utcnow
+from panel import deliveries, texts
+from panel.campaigns import FINAL_STATUSES, unschedule
+from panel.queue import (
+    BATCH_JOB_PREFIX,
+    batch_job_id,
+    enqueue_batch,
+    enqueue_finalize,
+    parse_batch_job_id,
+)
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_SEEN_PREFIX = "bp:seen:"
+
+
+def _engine(ctx: dict[str, Any]) -> EngineContext:
+    engine: EngineContext = ctx["engine"]
+    return engine
+
+
+def _pool(ctx: dict[str, Any]) -> ArqRedis:
+    pool: ArqRedis = ctx["redis"]
+    return pool
+
+
+async def enqueue_pending_batches(ectx: EngineContext, pool: ArqRedis, campaign_id: int) -> int:
+    """Queue every batch of a campaign that still has pending rows; returns how many were new."""
+    batch_size = ectx.settings.batch_size
+
+    async def ranges(session: AsyncSession) -> list[tuple[int, int]]:
+        return await deliveries.pending_batch_ranges(session, campaign_id, batch_size)
+
+    queued = 0
+    for first_id, last_id in await ectx.in_transaction(ranges):
+        if await enqueue_batch(pool, campaign_id, first_id, last_id, queue_name=ectx.settings.queue_name):
+            queued += 1
+    return queued
+
+
+async def start_campaign(ctx: dict[str, Any], campaign_id: int) -> str:
+    """Freeze the audience of a DRAFT/SCHEDULED campaign and queue its batches (once)."""
+    ectx = _engine(ctx)
+
+    async def freeze(session: AsyncSession) -> deliveries.Started:
+        return await deliveries.freeze_audience(session, campaign_id)
+
+    started = await ectx.in_transaction(freeze)
+    if not started.started:
+        return "not startable"
+    logger.info("campaign %s started: %s recipients", campaign_id, started.total)
+    await send_progress_message(ectx, campaign_id)
+    if started.total == 0:
+        await finalize(ectx, campaign_id)
+        return "empty audience"
+    await enqueue_pending_batches(ectx, _pool(ctx), campaign_id)
+    return f"started {started.total}"
+
+
+async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_id: int) -> str:
+    """Send the pending rows with ids `first_id..last_id` of a SENDING campaign."""
+    ectx = _engine(ctx)
+    job_id = batch_job_id(campaign_id, first_id, last_id)
+    await ectx.hold_lease(job_id)
+    try:
+
+        async def read(session: AsyncSession) -> Any:
+            return await load_snapshot(session, campaign_id)
+
+        loaded = await ectx.in_transaction(read)
+        if loaded is None:
+            return "no such campaign"
+        snapshot, status = loaded
+        if status is CampaignStatus.SENDING:
+            run = BatchRun(ectx, snapshot, first_id, last_id)
+            await run.run()
+        await finalize(ectx, campaign_id)
+        return "done"
+    finally:
+        await ectx.drop_lease(job_id)
+
+
+async def resume_campaign(ctx: dict[str, Any], campaign_id: int) -> str:
+    """Queue the batches of a campaign that was resumed (it is SENDING again)."""
+    ectx = _engine(ctx)
+
+    async def status(session: AsyncSession) -> CampaignStatus | None:
+        value = await session.scalar(select(Campaign.status).where(Campaign.id == campaign_id))
+        return None if value is None else CampaignStatus(value)
+
+    if await ectx.in_transaction(status) is not CampaignStatus.SENDING:
+        return "not sending"
+    queued = await enqueue_pending_batches(ectx, _pool(ctx), campaign_id)
+    ectx.spawn(update_progress(ectx, campaign_id, final=True))
+    await finalize(ectx, campaign_id)
+    return f"queued {queued}"
+
+
+async def finalize(ectx: EngineContext, campaign_id: int) -> None:
+    """Complete a campaign whose rows are all final and send its summary, once however often called."""
+
+    async def settle(session: AsyncSession) -> bool:
+        await deliveries.complete_if_done(session, campaign_id)
+        await deliveries.cancel_leftovers(session, campaign_id)
+        return await deliveries.claim_summary(session, campaign_id)
+
+    if await ectx.in_transaction(settle):
+        logger.info("campaign %s ended", campaign_id)
+        await send_summary(ectx, campaign_id)
+
+
+async def finalize_campaign(ctx: dict[str, Any], campaign_id: int) -> str:
+    """The job form of `finalize`."""
+    await finalize(_engine(ctx), campaign_id)
+    return "ok"
+
+
+async def check_scheduled_campaigns(ctx: dict[str, Any]) -> int:
+    """Start due SCHEDULED campaigns; ones overdue past the lateness cutoff go back to DRAFT."""
+    ectx = _engine(ctx)
+    now = utcnow()
+    cutoff = timedelta(seconds=ectx.settings.lateness_cutoff_s)
+
+    async def due(session: AsyncSession) -> list[tuple[int, Any, str | None, int | None]]:
+        rows = await session.execute(
+            select(Campaign.id, Campaign.scheduled_at, Campaign.name, Campaign.created_by).where(
+                Campaign.status == CampaignStatus.SCHEDULED, Campaign.scheduled_at <= now
+            )
+        )
+        return [tuple(row) for row in rows.all()]  # type: ignore[misc]
+
+    started = 0
+    for campaign_id, scheduled_at, name, created_by in await ectx.in_transaction(due):
+        late = now - scheduled_at
+        if late > cutoff:
+            reason = texts.UNSCHEDULED_REASON.format(late=texts.duration(late), cutoff=texts.duration(cutoff))
+
+            async def back_to_draft(session: AsyncSession, campaign_id: int = campaign_id, reason: str = reason) -> bool:
+                return await unschedule(session, campaign_id, reason=reason)
+
+            if await ectx.in_transaction(back_to_draft):
+                logger.warning("campaign %s missed its time by %s: back to draft", campaign_id, late)
+                await notify_admin(
+                    ectx,
+                    created_by,
+                    texts.NOTICE_UNSCHEDULED.format(
+                        campaign_id=campaign_id,
+                        name=f" “{name}”" if name else "",
+                        due=scheduled_at.strftime("%Y-%m-%d %H:%M UTC"),
+                        cutoff=texts.duration(cutoff),
+                    ),
+                )
+            continue
+        if await start_campaign(ctx, campaign_id) != "not startable":
+            started += 1
+    return started
+
+
+async def _revive_orphaned_batches(ectx: EngineContext, in_progress_ms: int) -> int:
+    """Let arq run again the batch jobs whose worker died (in progress, but no live lease)."""
+    redis = ectx.redis
+    grace_ms = int(ectx.settings.worker_lease_s * 1000)
+    revived = 0
+    async for raw in redis.scan_iter(match=f"{in_progress_key_prefix}{BATCH_JOB_PREFIX}*", count=500):
+        key = raw.decode() if isinstance(raw, bytes) else str(raw)
+        job_id = key[len(in_progress_key_prefix) :]
+        if parse_batch_job_id(job_id) is None or await redis.exists(lease_key(job_id)):
+            continue
+        remaining_ms = await redis.pttl(key)
+        if remaining_ms < 0 or in_progress_ms - remaining_ms < grace_ms:
+            continue  # just started: its lease may not be written yet
+        # The job is still in arq's queue; without its in-progress marker another worker takes it.
+        await redis.delete(key)
+        revived += 1
+        logger.warning("batch job %s lost its worker: queued again", job_id)
+    return revived
+
+
+async def reconcile(ctx: dict[str, Any]) -> dict[str, int]:
+    """Repair what crashes left: dead workers' claims, lost batch jobs, unsent summaries."""
+    ectx = _engine(ctx)
+    pool = _pool(ctx)
+    settings = ectx.settings
+    report = {"revived": 0, "settled": 0, "requeued": 0, "finalized": 0}
+    report["revived"] = await _revive_orphaned_batches(ectx, int(ctx.get("in_progress_ms", 0)))
+
+    async def active(session: AsyncSession) -> list[tuple[int, CampaignStatus, int]]:
+        rows = await session.execute(
+            select(
+                Campaign.id,
+                Campaign.status,
+                Campaign.successful_sents
+                + Campaign.failed_sents
+                + Campaign.unavailable_count
+                + Campaign.unconfirmed_count
+                + Campaign.cancelled_count,
+            ).where(Campaign.status.in_([CampaignStatus.SENDING, CampaignStatus.PAUSED]))
+        )
+        return [(int(i), CampaignStatus(s), int(f)) for i, s, f in rows.all()]
+
+    claimed_before = utcnow() - timedelta(seconds=settings.worker_lease_s)
+    for campaign_id, status, finished in await ectx.in_transaction(active):
+
+        async def workers(session: AsyncSession, campaign_id: int = campaign_id) -> list[str]:
+            return await deliveries.claimers(session, campaign_id)
+
+        dead = [w for w in await ectx.in_transaction(workers) if not await ectx.redis.exists(worker_key(w))]
+        if dead:
+
+            async def settle(session: AsyncSession, campaign_id: int = campaign_id, dead: list[str] = dead) -> int:
+                return await deliveries.settle_stale_claims(
+                    session,
+                    campaign_id,
+                    dead,
+                    claimed_before=claimed_before,
+                    at_least_once=settings.at_least_once,
+                )
+
+            settled = await ectx.in_transaction(settle)
+            report["settled"] += settled
+            if settled:
+                logger.warning("campaign %s: %s rows of dead workers settled", campaign_id, settled)
+        if status is not CampaignStatus.SENDING:
+            continue
+        # A campaign that made progress since the last look has live batches; only a stalled
+        # one (or one we know nothing about, e.g. after a Redis flush) gets its batches queued.
+        seen_key = f"{PROGRESS_SEEN_PREFIX}{campaign_id}"
+        seen = await ectx.redis.get(seen_key)
+        await ectx.redis.set(seen_key, finished, ex=3600)
+        if seen is not None and int(seen) != finished:
+            continue
+        report["requeued"] += await enqueue_pending_batches(ectx, pool, campaign_id)
+        await finalize(ectx, campaign_id)
+
+    async def unsettled(session: AsyncSession) -> list[int]:
+        rows = await session.execute(
+            select(Campaign.id).where(Campaign.status.in_(FINAL_STATUSES), Campaign.summary_sent_at.is_(None))
+        )
+        return [int(i) for (i,) in rows.all()]
+
+    for campaign_id in await ectx.in_transaction(unsettled):
+        await enqueue_finalize(pool, campaign_id, queue_name=settings.queue_name)
+        report["finalized"] += 1
+    return report

@@ -1,0 +1,182 @@
+"""The live progress message and the final summary, sent through the control bot.
+
+At most one edit per campaign every `progress_interval_s` across all workers (a Redis lock),
+none when the text did not change; a 429 on an edit holds the lock for `retry_after`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import time
+
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramRetryAfter
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jobs.context import EngineContext
+from models import Campaign, CampaignStatus
+from panel import deliveries
+from panel.campaigns import Counters, get_campaign
+from panel.progress import ProgressView, SummaryView, progress_keyboard, render_progress, render_summary
+
+logger = logging.getLogger(__name__)
+
+
+def _lock_key(campaign_id: int) -> str:
+    return f"bp:progress:{campaign_id}:lock"
+
+
+def _text_key(campaign_id: int) -> str:
+    return f"bp:progress:{campaign_id}:text"
+
+
+def _sample_key(campaign_id: int) -> str:
+    return f"bp:progress:{campaign_id}:sample"
+
+
+async def _load(ectx: EngineContext, campaign_id: int) -> Campaign | None:
+    async def read(session: AsyncSession) -> Campaign | None:
+        return await get_campaign(session, campaign_id)
+
+    return await ectx.in_transaction(read)
+
+
+async def _measured_rate(ectx: EngineContext, campaign: Campaign) -> float | None:
+    """Finished recipients per second since the previous sample (kept in Redis)."""
+    now = time.time()
+    finished = Counters.of(campaign).finished
+    key = _sample_key(campaign.id)
+    previous = await ectx.redis.hgetall(key)  # type: ignore[misc]
+    await ectx.redis.hset(key, mapping={"t": now, "finished": finished})  # type: ignore[misc]
+    await ectx.redis.expire(key, 86400)
+    if not previous:
+        return None
+    then, done_then = float(previous[b"t"]), int(previous[b"finished"])
+    if now - then < 0.5:
+        return None
+    return max(finished - done_then, 0) / (now - then)
+
+
+def _view(campaign: Campaign, rate: float | None) -> ProgressView:
+    return ProgressView(
+        campaign_id=campaign.id,
+        name=campaign.name,
+        status=campaign.status,
+        counters=Counters.of(campaign),
+        rate_per_s=rate,
+        reason=campaign.status_reason,
+    )
+
+
+async def send_progress_message(ectx: EngineContext, campaign_id: int) -> None:
+    """Post the progress message of a campaign that has a progress chat and none yet."""
+    bot = ectx.control_bot
+    campaign = await _load(ectx, campaign_id)
+    if bot is None or campaign is None or campaign.progress_chat_id is None or campaign.progress_message_id:
+        return
+    text = render_progress(_view(campaign, None))
+    try:
+        message = await bot.send_message(
+            campaign.progress_chat_id, text, reply_markup=progress_keyboard(campaign.id, campaign.status)
+        )
+    except TelegramAPIError as exc:
+        logger.warning("campaign %s: progress message not sent: %s", campaign_id, exc)
+        return
+
+    async def store(session: AsyncSession) -> None:
+        await session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign_id, Campaign.progress_message_id.is_(None))
+            .values(progress_message_id=message.message_id)
+            .execution_options(synchronize_session=False)
+        )
+
+    await ectx.in_transaction(store)
+    await ectx.redis.set(_text_key(campaign_id), _digest(text, campaign.status), ex=86400)
+
+
+def _digest(text: str, status: CampaignStatus) -> str:
+    return hashlib.sha1(f"{status}\n{text}".encode()).hexdigest()
+
+
+async def update_progress(ectx: EngineContext, campaign_id: int, *, final: bool = False) -> None:
+    """Edit the progress message if the interval allows and the text changed (final: always try)."""
+    bot = ectx.control_bot
+    if bot is None:
+        return
+    interval_ms = max(int(ectx.settings.progress_interval_s * 1000), 1)
+    if not final and not await ectx.redis.set(_lock_key(campaign_id), b"1", nx=True, px=interval_ms):
+        return
+    campaign = await _load(ectx, campaign_id)
+    if campaign is None or campaign.progress_chat_id is None or campaign.progress_message_id is None:
+        return
+    rate = None if final else await _measured_rate(ectx, campaign)
+    text = render_progress(_view(campaign, rate))
+    digest = _digest(text, campaign.status)
+    if await ectx.redis.get(_text_key(campaign_id)) == digest.encode():
+        return
+    try:
+        await bot.edit_message_text(
+            text=text,
+            chat_id=campaign.progress_chat_id,
+            message_id=campaign.progress_message_id,
+            reply_markup=progress_keyboard(campaign.id, campaign.status),
+        )
+    except TelegramRetryAfter as exc:
+        await ectx.redis.set(_lock_key(campaign_id), b"1", px=int(exc.retry_after * 1000) + interval_ms)
+        return
+    except TelegramBadRequest as exc:
+        if "message is not modified" not in str(exc.message):
+            logger.warning("campaign %s: progress edit refused: %s", campaign_id, exc.message)
+            return
+    except TelegramAPIError as exc:
+        logger.warning("campaign %s: progress edit failed: %s", campaign_id, exc)
+        return
+    await ectx.redis.set(_text_key(campaign_id), digest, ex=86400)
+
+
+async def send_summary(ectx: EngineContext, campaign_id: int) -> None:
+    """Final edit of the progress message and the summary message of an ended campaign."""
+    campaign = await _load(ectx, campaign_id)
+    if campaign is None:
+        return
+
+    async def errors(session: AsyncSession) -> list[tuple[str, int]]:
+        return await deliveries.error_breakdown(session, campaign_id)
+
+    breakdown = await ectx.in_transaction(errors)
+    await update_progress(ectx, campaign_id, final=True)
+    bot = ectx.control_bot
+    if bot is None or campaign.progress_chat_id is None:
+        return
+    text = render_summary(
+        SummaryView(
+            campaign_id=campaign.id,
+            name=campaign.name,
+            status=campaign.status,
+            counters=Counters.of(campaign),
+            started_at=campaign.started_at,
+            completed_at=campaign.completed_at,
+            errors=tuple(breakdown),
+            reason=campaign.status_reason,
+        )
+    )
+    try:
+        await bot.send_message(campaign.progress_chat_id, text)
+    except TelegramAPIError as exc:
+        logger.warning("campaign %s: summary not sent: %s", campaign_id, exc)
+    with contextlib.suppress(Exception):
+        await ectx.redis.delete(_lock_key(campaign_id), _text_key(campaign_id), _sample_key(campaign_id))
+
+
+async def notify_admin(ectx: EngineContext, chat_id: int | None, text: str) -> None:
+    """Tell an admin something through the control bot; failures are logged, not raised."""
+    if ectx.control_bot is None or chat_id is None:
+        logger.info("no control bot or admin to tell: %s", text)
+        return
+    try:
+        await ectx.control_bot.send_message(chat_id, text)
+    except TelegramAPIError as exc:
+        logger.warning("could not tell admin %s: %s", chat_id, exc)

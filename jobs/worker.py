@@ -1,0 +1,116 @@
+"""The arq worker: its settings class, an in-process factory, and the production runner.
+
+`create_worker` builds exactly what `broadcast worker` runs, so tests, `broadcast run` and
+`broadcast demo` use the same functions, crons and startup as production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from arq import cron, func
+from arq.worker import Worker
+
+from jobs import lifecycle
+from jobs.context import EngineContext, new_worker_id
+from panel.db import create_engine, create_sessionmaker
+from panel.queue import (
+    JOB_FINALIZE_CAMPAIGN,
+    JOB_RESUME_CAMPAIGN,
+    JOB_SEND_BATCH,
+    JOB_START_CAMPAIGN,
+    redis_settings,
+)
+from panel.ratelimit import TokenRateLimiter
+from panel.settings import Settings
+from panel.telegram import make_bot
+
+logger = logging.getLogger(__name__)
+
+SHORT_JOB_TIMEOUT_S = 600
+
+
+def _cron_seconds(interval_s: int) -> set[int]:
+    return set(range(0, 60, interval_s))
+
+
+def worker_settings(settings: Settings) -> type:
+    """An arq `WorkerSettings` class for `settings` (every option set on the class itself)."""
+
+    async def on_startup(ctx: dict[str, Any]) -> None:
+        db = create_engine(settings.database_url)
+        redis = ctx["redis"]
+        control_bot = None
+        if settings.bot_token is not None:
+            control_bot = make_bot(settings.require_bot_token(), api_url=settings.telegram_api_url, timeout_s=30)
+        engine = EngineContext(
+            settings=settings,
+            db=db,
+            sessionmaker=create_sessionmaker(db),
+            redis=redis,
+            limiter=TokenRateLimiter(redis, lookahead_s=settings.rate_lookahead_s),
+            worker_id=new_worker_id(),
+            control_bot=control_bot,
+        )
+        engine.heartbeat_task = asyncio.create_task(engine.heartbeat())
+        ctx["engine"] = engine
+        ctx["in_progress_ms"] = int((max(settings.batch_job_timeout_s, SHORT_JOB_TIMEOUT_S) + 10) * 1000)
+        logger.info("worker %s ready on queue %s", engine.worker_id, settings.queue_name)
+
+    async def on_shutdown(ctx: dict[str, Any]) -> None:
+        engine: EngineContext | None = ctx.get("engine")
+        if engine is not None:
+            await engine.close()
+
+    seconds = _cron_seconds(settings.cron_interval_s)
+    namespace: dict[str, Any] = {
+        "functions": [
+            func(lifecycle.start_campaign, name=JOB_START_CAMPAIGN, timeout=SHORT_JOB_TIMEOUT_S, keep_result=0),
+            # Many tries: a batch whose worker died is run again (see reconcile), it is idempotent.
+            func(
+                lifecycle.send_batch,
+                name=JOB_SEND_BATCH,
+                timeout=settings.batch_job_timeout_s,
+                keep_result=0,
+                max_tries=1000,
+            ),
+            func(lifecycle.finalize_campaign, name=JOB_FINALIZE_CAMPAIGN, timeout=SHORT_JOB_TIMEOUT_S, keep_result=0),
+            func(lifecycle.resume_campaign, name=JOB_RESUME_CAMPAIGN, timeout=SHORT_JOB_TIMEOUT_S, keep_result=0),
+        ],
+        "cron_jobs": [
+            cron(lifecycle.check_scheduled_campaigns, second=seconds, run_at_startup=True, timeout=SHORT_JOB_TIMEOUT_S),
+            cron(lifecycle.reconcile, second=seconds, run_at_startup=True, timeout=SHORT_JOB_TIMEOUT_S),
+        ],
+        "on_startup": on_startup,
+        "on_shutdown": on_shutdown,
+        "redis_settings": redis_settings(settings.redis_url),
+        "queue_name": settings.queue_name,
+        "max_jobs": settings.worker_max_jobs,
+        "keep_result": 0,
+        "poll_delay": 0.2,
+        "handle_signals": True,
+        "health_check_key": f"{settings.queue_name}:health-check",
+    }
+    return type("WorkerSettings", (), namespace)
+
+
+def create_worker(settings: Settings, **overrides: Any) -> Worker:
+    """An arq `Worker` with the production functions, crons and startup; `overrides` win."""
+    options = {
+        key: value for key, value in vars(worker_settings(settings)).items() if not key.startswith("__")
+    }
+    options.update(overrides)
+    return Worker(**options)
+
+
+async def run_worker(settings: Settings) -> None:
+    """Run a worker until it is stopped (SIGINT/SIGTERM finish the running jobs' current step)."""
+    worker = create_worker(settings)
+    try:
+        await worker.async_run()
+    except asyncio.CancelledError:
+        pass  # stopped by a signal
+    finally:
+        await worker.close()

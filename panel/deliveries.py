@@ -1,0 +1,513 @@
+"""Database operations of the sending engine: freeze an audience, claim rows, record outcomes.
+
+Every row that reaches a final state increments exactly one campaign counter in the same
+transaction, so the counters always equal the final rows. Every write transaction here starts
+with a write statement: SQLite then takes its write lock up front (waiting on the busy timeout)
+instead of failing a read-then-write transaction that another process overtook.
+Functions take an `AsyncSession` and never commit; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import CursorResult, and_, case, exists, func, insert, literal, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, User, utcnow
+from panel.campaigns import STARTABLE_STATUSES
+
+UNFINISHED_DELIVERY_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+STOPPED_CAMPAIGN_STATUSES = (CampaignStatus.CANCELLED, CampaignStatus.FAILED)
+WORKER_LOST = "Worker stopped while the message was in flight"
+
+
+class Outcome(enum.StrEnum):
+    """What to do with one claimed row after its send attempt."""
+
+    SENT = "sent"
+    FAILED = "failed"
+    UNAVAILABLE = "unavailable"
+    UNCONFIRMED = "unconfirmed"
+    RETRY = "retry"  # back to pending after `retry_at`, one attempt used
+    RELEASE = "release"  # back to pending untouched (never sent: pause, stop, content streak)
+    MIGRATED = "migrated"  # the group moved: new chat id, back to pending
+
+
+_FINAL_OUTCOMES = {
+    Outcome.SENT: DeliveryStatus.SENT,
+    Outcome.FAILED: DeliveryStatus.FAILED,
+    Outcome.UNAVAILABLE: DeliveryStatus.UNAVAILABLE,
+    Outcome.UNCONFIRMED: DeliveryStatus.UNCONFIRMED,
+}
+
+_COUNTER_COLUMNS = {
+    DeliveryStatus.SENT: "successful_sents",
+    DeliveryStatus.FAILED: "failed_sents",
+    DeliveryStatus.UNAVAILABLE: "unavailable_count",
+    DeliveryStatus.UNCONFIRMED: "unconfirmed_count",
+    DeliveryStatus.CANCELLED: "cancelled_count",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """A claimed delivery row: who to send to."""
+
+    delivery_id: int
+    user_id: int
+    chat_id: int
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    """The outcome of one claimed row, waiting to be recorded."""
+
+    recipient: Recipient
+    outcome: Outcome
+    message_id: int | None = None
+    error_code: int | None = None
+    error: str | None = None
+    retry_at: datetime | None = None
+    new_chat_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    """What `freeze_audience` did."""
+
+    started: bool
+    total: int = 0
+
+
+def _rowcount(result: object) -> int:
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount or 0)
+
+
+async def add_to_counters(session: AsyncSession, campaign_id: int, counts: dict[DeliveryStatus, int]) -> None:
+    """Add rows that just reached a final state to the campaign's counters."""
+    values = {
+        _COUNTER_COLUMNS[status]: getattr(Campaign, _COUNTER_COLUMNS[status]) + count
+        for status, count in counts.items()
+        if count and status in _COUNTER_COLUMNS
+    }
+    if values:
+        await session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def freeze_audience(session: AsyncSession, campaign_id: int, *, now: datetime | None = None) -> Started:
+    """Move a DRAFT/SCHEDULED campaign to SENDING and write one pending row per recipient.
+
+    The audience is the target bot's available users at this moment, copied in one statement.
+    An empty audience completes the campaign at once. A second caller finds nothing to start.
+    """
+    now = now or utcnow()
+    moved = await session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.status.in_(STARTABLE_STATUSES))
+        .values(status=CampaignStatus.SENDING, started_at=now, updated_at=now, status_reason=None)
+        .returning(Campaign.bot_id, Campaign.platform)
+        .execution_options(synchronize_session=False)
+    )
+    row = moved.first()
+    if row is None:
+        return Started(started=False)
+    bot_id, platform = row
+    audience = (
+        select(
+            literal(campaign_id),
+            User.id,
+            User.chat_id,
+            literal(DeliveryStatus.PENDING.value),
+            literal(0),
+        )
+        .where(User.bot_id == bot_id, User.platform == platform, User.is_unavailable.is_(False))
+        .order_by(User.id)
+    )
+    inserted = await session.execute(
+        insert(Delivery).from_select(
+            ["campaign_id", "user_id", "chat_id", "status", "attempts"], audience
+        )
+    )
+    total = _rowcount(inserted)
+    values: dict[str, object] = {"total_recipients": total}
+    if total == 0:
+        values |= {"status": CampaignStatus.COMPLETED, "completed_at": now}
+    await session.execute(
+        update(Campaign).where(Campaign.id == campaign_id).values(**values).execution_options(synchronize_session=False)
+    )
+    return Started(started=True, total=total)
+
+
+async def delivery_id_bounds(session: AsyncSession, campaign_id: int) -> tuple[int, int] | None:
+    """The smallest and largest delivery id of a campaign, None if it has no rows."""
+    low, high = (
+        await session.execute(
+            select(func.min(Delivery.id), func.max(Delivery.id)).where(Delivery.campaign_id == campaign_id)
+        )
+    ).one()
+    return None if low is None else (int(low), int(high))
+
+
+def batch_ranges(low: int, high: int, batch_size: int) -> list[tuple[int, int]]:
+    """Split delivery ids `low..high` into ranges of `batch_size` ids, aligned on `low`."""
+    return [(first, min(first + batch_size - 1, high)) for first in range(low, high + 1, batch_size)]
+
+
+async def pending_batch_ranges(session: AsyncSession, campaign_id: int, batch_size: int) -> list[tuple[int, int]]:
+    """The batch ranges (aligned like `batch_ranges`) that still hold pending rows."""
+    bounds = await delivery_id_bounds(session, campaign_id)
+    if bounds is None:
+        return []
+    low, high = bounds
+    # Integer division on both SQLite and PostgreSQL (both operands are integers).
+    bucket = ((Delivery.id - low) / batch_size).label("bucket")
+    rows = await session.execute(
+        select(bucket)
+        .where(Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.PENDING)
+        .group_by(bucket)
+        .order_by(bucket)
+    )
+    ranges = []
+    for (index,) in rows.all():
+        first = low + int(index) * batch_size
+        ranges.append((first, min(first + batch_size - 1, high)))
+    return ranges
+
+
+async def claim(
+    session: AsyncSession,
+    campaign_id: int,
+    first_id: int,
+    last_id: int,
+    *,
+    worker_id: str,
+    limit: int,
+    now: datetime | None = None,
+) -> list[Recipient]:
+    """Claim up to `limit` due pending rows of a range for `worker_id`, only while the campaign sends."""
+    now = now or utcnow()
+    due = (
+        select(Delivery.id)
+        .where(
+            Delivery.campaign_id == campaign_id,
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.id.between(first_id, last_id),
+            or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
+        )
+        .order_by(Delivery.id)
+        .limit(limit)
+        .scalar_subquery()
+    )
+    sending = exists().where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.SENDING)
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(due), Delivery.status == DeliveryStatus.PENDING, sending)
+        .values(status=DeliveryStatus.SENDING, claimed_by=worker_id, claimed_at=now)
+        .returning(Delivery.id, Delivery.user_id, Delivery.chat_id, Delivery.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    recipients = [Recipient(int(i), int(u), int(c), int(a)) for i, u, c, a in result.all()]
+    recipients.sort(key=lambda r: r.delivery_id)
+    return recipients
+
+
+async def next_due_at(session: AsyncSession, campaign_id: int, first_id: int, last_id: int) -> datetime | None:
+    """When the earliest deferred pending row of a range becomes due (None: no pending rows)."""
+    low_due, pending = (
+        await session.execute(
+            select(func.min(Delivery.not_before), func.count()).where(
+                Delivery.campaign_id == campaign_id,
+                Delivery.status == DeliveryStatus.PENDING,
+                Delivery.id.between(first_id, last_id),
+            )
+        )
+    ).one()
+    if not pending:
+        return None
+    if low_due is None:
+        return utcnow()
+    # min() over a UTCDateTime column comes back untyped on SQLite: normalise.
+    if isinstance(low_due, str):
+        low_due = datetime.fromisoformat(low_due)
+    return low_due if low_due.tzinfo else low_due.replace(tzinfo=utcnow().tzinfo)
+
+
+async def pending_count(session: AsyncSession, campaign_id: int, first_id: int, last_id: int) -> int:
+    """Pending rows (due or deferred) of a range."""
+    count = await session.scalar(
+        select(func.count()).where(
+            Delivery.campaign_id == campaign_id,
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.id.between(first_id, last_id),
+        )
+    )
+    return int(count or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What `record_results` changed."""
+
+    final: dict[DeliveryStatus, int]
+    returned_to_pending: int
+
+
+async def record_results(
+    session: AsyncSession,
+    campaign_id: int,
+    results: Sequence[DeliveryResult],
+    *,
+    worker_id: str,
+    now: datetime | None = None,
+) -> Recorded:
+    """Record send outcomes of rows that `worker_id` claimed, and the counters, in bulk.
+
+    A row only changes if it is still claimed by this worker (the reconciler may have settled it
+    after a lost lease), so recording the same results twice changes nothing the second time.
+    """
+    now = now or utcnow()
+    groups: dict[tuple[object, ...], list[DeliveryResult]] = defaultdict(list)
+    for result in results:
+        key: tuple[object, ...] = (result.outcome, result.error_code, result.error, result.retry_at)
+        if result.outcome is Outcome.MIGRATED:
+            key = (*key, result.recipient.delivery_id)
+        groups[key].append(result)
+    final: Counter[DeliveryStatus] = Counter()
+    back = 0
+    unavailable_users: dict[str | None, list[int]] = defaultdict(list)
+    for (outcome, error_code, error, retry_at, *_), members in groups.items():
+        ids = [member.recipient.delivery_id for member in members]
+        mine = and_(
+            Delivery.id.in_(ids), Delivery.status == DeliveryStatus.SENDING, Delivery.claimed_by == worker_id
+        )
+        values: dict[str, object] = {"claimed_by": None}
+        assert isinstance(outcome, Outcome)
+        if outcome in _FINAL_OUTCOMES:
+            values |= {
+                "status": _FINAL_OUTCOMES[outcome],
+                "finished_at": now,
+                "attempts": Delivery.attempts + 1,
+                "last_error_code": error_code,
+                "last_error": error,
+            }
+            if outcome is Outcome.SENT:
+                values["telegram_message_id"] = case(
+                    {m.recipient.delivery_id: m.message_id for m in members}, value=Delivery.id
+                )
+        elif outcome is Outcome.RETRY:
+            values |= {
+                "status": DeliveryStatus.PENDING,
+                "attempts": Delivery.attempts + 1,
+                "not_before": retry_at,
+                "last_error_code": error_code,
+                "last_error": error,
+            }
+        elif outcome is Outcome.MIGRATED:
+            values |= {"status": DeliveryStatus.PENDING, "chat_id": members[0].new_chat_id}
+        else:  # RELEASE
+            values |= {"status": DeliveryStatus.PENDING}
+            if error is not None:
+                values |= {"last_error_code": error_code, "last_error": error}
+        changed = await session.execute(
+            update(Delivery)
+            .where(mine)
+            .values(**values)
+            .returning(Delivery.id)
+            .execution_options(synchronize_session=False)
+        )
+        applied = {int(i) for (i,) in changed.all()}
+        if outcome in _FINAL_OUTCOMES:
+            final[_FINAL_OUTCOMES[outcome]] += len(applied)
+        else:
+            back += len(applied)
+        if outcome is Outcome.UNAVAILABLE:
+            unavailable_users[str(error) if error is not None else None].extend(
+                m.recipient.user_id for m in members if m.recipient.delivery_id in applied
+            )
+        if outcome is Outcome.MIGRATED and applied:
+            await _migrate_user(session, members[0].recipient.user_id, members[0].new_chat_id)
+    await add_to_counters(session, campaign_id, dict(final))
+    for reason, user_ids in unavailable_users.items():
+        if user_ids:
+            await session.execute(
+                update(User)
+                .where(User.id.in_(user_ids))
+                .values(is_unavailable=True, unavailable_reason=(reason or "unavailable")[:256], unavailable_at=now)
+                .execution_options(synchronize_session=False)
+            )
+    return Recorded(final=dict(final), returned_to_pending=back)
+
+
+async def _migrate_user(session: AsyncSession, user_id: int, new_chat_id: int | None) -> None:
+    """Point a user row at its group's new supergroup id, unless that chat is already a user."""
+    if new_chat_id is None:
+        return
+    other = User.__table__.alias("other")
+    taken = exists().where(other.c.bot_id == User.bot_id, other.c.chat_id == new_chat_id)
+    await session.execute(
+        update(User)
+        .where(User.id == user_id, ~taken)
+        .values(chat_id=new_chat_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def settle_stale_claims(
+    session: AsyncSession,
+    campaign_id: int,
+    dead_workers: Iterable[str],
+    *,
+    claimed_before: datetime,
+    at_least_once: bool,
+    now: datetime | None = None,
+) -> int:
+    """Settle rows claimed by dead workers: unconfirmed (or pending again when at-least-once)."""
+    workers = list(dead_workers)
+    if not workers:
+        return 0
+    now = now or utcnow()
+    stale = and_(
+        Delivery.campaign_id == campaign_id,
+        Delivery.status == DeliveryStatus.SENDING,
+        Delivery.claimed_by.in_(workers),
+        Delivery.claimed_at < claimed_before,
+    )
+    if at_least_once:
+        values: dict[str, object] = {"status": DeliveryStatus.PENDING, "claimed_by": None}
+    else:
+        values = {
+            "status": DeliveryStatus.UNCONFIRMED,
+            "claimed_by": None,
+            "finished_at": now,
+            "last_error": WORKER_LOST,
+        }
+    count = _rowcount(
+        await session.execute(update(Delivery).where(stale).values(**values).execution_options(synchronize_session=False))
+    )
+    if not at_least_once:
+        await add_to_counters(session, campaign_id, {DeliveryStatus.UNCONFIRMED: count})
+    return count
+
+
+async def claimers(session: AsyncSession, campaign_id: int) -> list[str]:
+    """Workers that hold claimed rows of a campaign."""
+    rows = await session.execute(
+        select(Delivery.claimed_by)
+        .where(Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.SENDING)
+        .distinct()
+    )
+    return [str(worker) for (worker,) in rows.all() if worker]
+
+
+async def cancel_leftovers(session: AsyncSession, campaign_id: int, *, now: datetime | None = None) -> int:
+    """Mark pending rows of a stopped (cancelled or failed) campaign cancelled, counted."""
+    now = now or utcnow()
+    stopped = exists().where(Campaign.id == campaign_id, Campaign.status.in_(STOPPED_CAMPAIGN_STATUSES))
+    count = _rowcount(
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.PENDING, stopped)
+            .values(status=DeliveryStatus.CANCELLED, finished_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    await add_to_counters(session, campaign_id, {DeliveryStatus.CANCELLED: count})
+    return count
+
+
+async def fail_campaign(session: AsyncSession, campaign_id: int, reason: str, *, now: datetime | None = None) -> bool:
+    """Stop a SENDING or PAUSED campaign as FAILED with `reason`; pending rows become cancelled."""
+    now = now or utcnow()
+    changed = _rowcount(
+        await session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign_id, Campaign.status.in_([CampaignStatus.SENDING, CampaignStatus.PAUSED]))
+            .values(status=CampaignStatus.FAILED, status_reason=reason, completed_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if changed:
+        await cancel_leftovers(session, campaign_id, now=now)
+    return bool(changed)
+
+
+async def pause_with_reason(session: AsyncSession, campaign_id: int, reason: str) -> bool:
+    """Pause a SENDING campaign and say why (shown to the admin)."""
+    changed = await session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.SENDING)
+        .values(status=CampaignStatus.PAUSED, status_reason=reason, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(changed) == 1
+
+
+async def complete_if_done(session: AsyncSession, campaign_id: int, *, now: datetime | None = None) -> bool:
+    """Mark a SENDING/PAUSED campaign with no unfinished rows COMPLETED; whether this call did."""
+    now = now or utcnow()
+    unfinished = exists().where(
+        Delivery.campaign_id == campaign_id, Delivery.status.in_(UNFINISHED_DELIVERY_STATUSES)
+    )
+    changed = await session.execute(
+        update(Campaign)
+        .where(
+            Campaign.id == campaign_id,
+            Campaign.status.in_([CampaignStatus.SENDING, CampaignStatus.PAUSED]),
+            ~unfinished,
+        )
+        .values(status=CampaignStatus.COMPLETED, completed_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(changed) == 1
+
+
+async def claim_summary(session: AsyncSession, campaign_id: int, *, now: datetime | None = None) -> bool:
+    """Take the right to send the final summary of an ended campaign whose rows are all final."""
+    unfinished = exists().where(
+        Delivery.campaign_id == campaign_id, Delivery.status.in_(UNFINISHED_DELIVERY_STATUSES)
+    )
+    changed = await session.execute(
+        update(Campaign)
+        .where(
+            Campaign.id == campaign_id,
+            Campaign.status.in_([CampaignStatus.COMPLETED, CampaignStatus.FAILED, CampaignStatus.CANCELLED]),
+            Campaign.summary_sent_at.is_(None),
+            ~unfinished,
+        )
+        .values(summary_sent_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(changed) == 1
+
+
+async def error_breakdown(session: AsyncSession, campaign_id: int, *, limit: int = 8) -> list[tuple[str, int]]:
+    """The most frequent error descriptions of a campaign's unsuccessful rows."""
+    rows = await session.execute(
+        select(Delivery.last_error, func.count().label("n"))
+        .where(
+            Delivery.campaign_id == campaign_id,
+            Delivery.status.in_([DeliveryStatus.FAILED, DeliveryStatus.UNAVAILABLE, DeliveryStatus.UNCONFIRMED]),
+        )
+        .group_by(Delivery.last_error)
+        .order_by(func.count().desc())
+        .limit(limit)
+    )
+    return [(str(error or "unknown"), int(n)) for error, n in rows.all()]
+
+
+def backoff(attempts: int, base_s: float, *, now: datetime | None = None, cap_s: float = 60.0) -> datetime:
+    """When a row that failed transiently `attempts` times may be tried again."""
+    delay = min(cap_s, base_s * (2 ** max(attempts - 1, 0)))
+    return (now or utcnow()) + timedelta(seconds=delay)

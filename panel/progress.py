@@ -1,0 +1,164 @@
+"""Rendering of a campaign's live progress message and final summary. Pure: no I/O.
+
+The workers render with these functions and send the result through the control bot; the
+control bot may render the same text when an admin asks for a campaign's status.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from models import CampaignStatus
+from panel import texts
+from panel.callbacks import ProgressAction, ProgressCallback
+from panel.campaigns import Counters
+
+BAR_WIDTH = 12
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressView:
+    """Everything the progress message shows about one campaign at one moment."""
+
+    campaign_id: int
+    name: str | None
+    status: CampaignStatus
+    counters: Counters
+    rate_per_s: float | None = None
+    """Recent sending rate (finished recipients per second), None when not yet measured."""
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryView:
+    """What the final summary reports."""
+
+    campaign_id: int
+    name: str | None
+    status: CampaignStatus
+    counters: Counters
+    started_at: datetime | None
+    completed_at: datetime | None
+    errors: tuple[tuple[str, int], ...] = ()
+    reason: str | None = None
+
+
+def _name(name: str | None) -> str:
+    return f" “{name}”" if name else ""
+
+
+def progress_bar(done: int, total: int, *, width: int = BAR_WIDTH) -> str:
+    """A bar of `width` cells, e.g. `▓▓▓░░░░░░░░░`; full when there is nothing to send."""
+    share = 1.0 if total <= 0 else min(max(done / total, 0.0), 1.0)
+    filled = math.floor(share * width)
+    return "▓" * filled + "░" * (width - filled)
+
+
+def percent(done: int, total: int) -> int:
+    """Whole percent done; 100 only when everything is done."""
+    if total <= 0:
+        return 100
+    value = math.floor(100 * done / total)
+    return 99 if value == 100 and done < total else min(value, 100)
+
+
+def eta(remaining: int, rate_per_s: float | None) -> timedelta | None:
+    """Time left at `rate_per_s`, None when the rate is unknown or zero."""
+    if not rate_per_s or rate_per_s <= 0:
+        return None
+    return timedelta(seconds=math.ceil(remaining / rate_per_s))
+
+
+def render_progress(view: ProgressView) -> str:
+    """The text of the live progress message."""
+    counters = view.counters
+    lines = [
+        texts.PROGRESS_TITLE.format(campaign_id=view.campaign_id, name=_name(view.name)),
+        texts.PROGRESS_STATUS.get(view.status.value, view.status.value),
+    ]
+    if view.reason and view.status is not CampaignStatus.SENDING:
+        lines.append(texts.PROGRESS_REASON.format(reason=view.reason))
+    lines.append(
+        texts.PROGRESS_BAR.format(
+            bar=progress_bar(counters.finished, counters.total), percent=percent(counters.finished, counters.total)
+        )
+    )
+    lines.append(
+        texts.PROGRESS_COUNTS.format(
+            sent=texts.number(counters.sent),
+            failed=texts.number(counters.failed),
+            unavailable=texts.number(counters.unavailable),
+            unconfirmed=texts.number(counters.unconfirmed),
+            remaining=texts.number(counters.remaining),
+            total=texts.number(counters.total),
+        )
+    )
+    if view.status is CampaignStatus.SENDING:
+        left = eta(counters.remaining, view.rate_per_s)
+        if view.rate_per_s is None or left is None:
+            lines.append(texts.PROGRESS_RATE_UNKNOWN)
+        else:
+            lines.append(texts.PROGRESS_RATE.format(rate=f"{view.rate_per_s:,.1f}", eta=texts.duration(left)))
+    return "\n".join(lines)
+
+
+def progress_keyboard(campaign_id: int, status: CampaignStatus) -> InlineKeyboardMarkup | None:
+    """Pause (or Resume when paused) and Cancel buttons; none once the campaign has ended."""
+    if status is CampaignStatus.SENDING:
+        toggle = InlineKeyboardButton(
+            text=texts.BUTTON_PAUSE,
+            callback_data=ProgressCallback(action=ProgressAction.PAUSE, campaign_id=campaign_id).pack(),
+        )
+    elif status is CampaignStatus.PAUSED:
+        toggle = InlineKeyboardButton(
+            text=texts.BUTTON_RESUME,
+            callback_data=ProgressCallback(action=ProgressAction.RESUME, campaign_id=campaign_id).pack(),
+        )
+    else:
+        return None
+    cancel = InlineKeyboardButton(
+        text=texts.BUTTON_CANCEL,
+        callback_data=ProgressCallback(action=ProgressAction.CANCEL, campaign_id=campaign_id).pack(),
+    )
+    return InlineKeyboardMarkup(inline_keyboard=[[toggle, cancel]])
+
+
+def render_summary(view: SummaryView) -> str:
+    """The final summary: status, every count, duration, average rate and errors by description."""
+    counters = view.counters
+    lines = [
+        texts.SUMMARY_TITLE.format(
+            campaign_id=view.campaign_id,
+            name=_name(view.name),
+            status=texts.PROGRESS_STATUS.get(view.status.value, view.status.value),
+        )
+    ]
+    if view.reason:
+        lines.append(texts.PROGRESS_REASON.format(reason=view.reason))
+    lines.append(
+        texts.SUMMARY_COUNTS.format(
+            total=texts.number(counters.total),
+            sent=texts.number(counters.sent),
+            failed=texts.number(counters.failed),
+            unavailable=texts.number(counters.unavailable),
+            unconfirmed=texts.number(counters.unconfirmed),
+            cancelled=texts.number(counters.cancelled),
+        )
+    )
+    if view.started_at is not None and view.completed_at is not None:
+        span = max(view.completed_at - view.started_at, timedelta(0))
+        seconds = span.total_seconds()
+        attempted = counters.finished - counters.cancelled
+        rate = attempted / seconds if seconds > 0 else float(attempted)
+        lines.append(texts.SUMMARY_TIMING.format(duration=texts.duration(span), rate=f"{rate:,.1f}"))
+    if view.errors:
+        lines.append(texts.SUMMARY_ERRORS_HEADER)
+        lines.extend(
+            texts.SUMMARY_ERROR_LINE.format(description=description, count=texts.number(count))
+            for description, count in view.errors
+        )
+    return "\n".join(lines)

@@ -1,0 +1,107 @@
+"""One send rate per bot token, shared by every worker process, kept in Redis.
+
+Each token has a "next free slot" time in Redis (Redis's own clock, microseconds). A sender
+atomically reserves the next slot and sleeps until it, so sends are evenly spaced at the rate
+with no burst, across any number of processes. A 429 pushes the next slot past the pause that
+Telegram asked for, so every sender of that token waits it out. Reservations reach at most
+`lookahead_s` into the future: a paused or cancelled campaign strands no slot beyond that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+logger = logging.getLogger(__name__)
+
+KEY_PREFIX = "bp:rate:"
+
+# KEYS[1]: the token's next free slot (µs, Redis clock); ARGV: interval µs, lookahead µs.
+# Returns {granted, wait_us}: granted=1 → the slot starts in wait_us; 0 → ask again in wait_us.
+# string.format('%d') keeps all digits (Lua would print a 16-digit number as 1.7e+15).
+_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local slot = tonumber(redis.call('GET', KEYS[1]) or '0')
+if slot < now then slot = now end
+local ahead = slot - now
+local lookahead = tonumber(ARGV[2])
+if ahead > lookahead then
+  return {0, ahead - lookahead}
+end
+local next_slot = slot + tonumber(ARGV[1])
+redis.call('SET', KEYS[1], string.format('%d', next_slot), 'PX', math.floor((next_slot - now) / 1000) + 60000)
+return {1, ahead}
+"""
+
+# KEYS[1]: as above; ARGV[1]: pause µs. The next slot moves to now + pause unless already later.
+_PAUSE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local slot = tonumber(redis.call('GET', KEYS[1]) or '0')
+local resume_at = now + tonumber(ARGV[1])
+if slot < resume_at then
+  redis.call('SET', KEYS[1], string.format('%d', resume_at), 'PX', math.floor(tonumber(ARGV[1]) / 1000) + 60000)
+  slot = resume_at
+end
+return slot - now
+"""
+
+
+def token_key(token: str) -> str:
+    """The Redis key of one token's limit; a digest, so the token never appears in Redis."""
+    return KEY_PREFIX + hashlib.sha256(token.encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """The answer to one reservation attempt."""
+
+    granted: bool
+    wait_s: float
+    """Granted: how long until the reserved slot. Not granted: when to ask again."""
+
+
+class TokenRateLimiter:
+    """Evenly paced send slots per bot token, shared through Redis by all processes."""
+
+    def __init__(self, redis: Redis, *, lookahead_s: float = 0.5, poll_cap_s: float = 0.5) -> None:
+        self._redis = redis
+        self._lookahead_us = int(lookahead_s * 1_000_000)
+        self._poll_cap_s = poll_cap_s
+        self._reserve = redis.register_script(_RESERVE)
+        self._pause = redis.register_script(_PAUSE)
+
+    async def reserve(self, key: str, rate_per_s: float) -> Reservation:
+        """Try to reserve the next slot of `key` at `rate_per_s` (one round trip)."""
+        interval_us = max(1, int(1_000_000 / rate_per_s))
+        granted, wait_us = await self._reserve(keys=[key], args=[interval_us, self._lookahead_us])
+        return Reservation(bool(granted), int(wait_us) / 1_000_000)
+
+    async def acquire(
+        self, key: str, rate_per_s: float, *, should_stop: Callable[[], bool] | None = None
+    ) -> bool:
+        """Wait for a slot and return True at its time; False if `should_stop()` turned true first.
+
+        The wait for a grant is cut into short sleeps so a pause or cancel is noticed promptly.
+        """
+        while True:
+            if should_stop is not None and should_stop():
+                return False
+            reservation = await self.reserve(key, rate_per_s)
+            if reservation.granted:
+                if reservation.wait_s > 0:
+                    await asyncio.sleep(reservation.wait_s)
+                return True
+            await asyncio.sleep(min(reservation.wait_s, self._poll_cap_s))
+
+    async def pause(self, key: str, retry_after_s: float) -> float:
+        """Stop every sender of `key` for `retry_after_s` (a 429); returns the pause in effect."""
+        wait_us = await self._pause(keys=[key], args=[int(retry_after_s * 1_000_000)])
+        logger.info("token paused for %.1f s after a 429", int(wait_us) / 1_000_000)
+        return int(wait_us) / 1_000_000
