@@ -100,7 +100,6 @@ class BatchRun:
         self.bot: Bot = ectx.target_bot(snapshot.token)
         self.rate_key = token_key(snapshot.token)
         self.pace_per_s = snapshot.rate_per_s * self.settings.pacing_factor
-        self.claim_size = max(1, min(self.settings.send_concurrency, math.ceil(self.pace_per_s * CLAIM_HORIZON_S)))
         self.send_kwargs = self._send_kwargs(snapshot)
         self.pool: deque[Recipient] = deque()
         self.results: list[DeliveryResult] = []
@@ -151,6 +150,7 @@ class BatchRun:
 
     async def run(self) -> None:
         """Send every pending row of the range, unless the campaign stops first."""
+        self.ectx.active_batches[self.rate_key] += 1
         watcher = asyncio.create_task(self._watch_status())
         flusher = asyncio.create_task(self._flush_loop())
         try:
@@ -173,6 +173,7 @@ class BatchRun:
                 await watcher
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
+            self.ectx.active_batches[self.rate_key] -= 1
             await asyncio.shield(self._finish())
 
     async def _pending(self) -> tuple[int, datetime | None]:
@@ -200,6 +201,11 @@ class BatchRun:
             result, is_content = await self._deliver(recipient)
             self._add(result, is_content=is_content)
 
+    def _claim_size(self) -> int:
+        """Rows to claim at once: this process's batches of the token share ~CLAIM_HORIZON_S of sends."""
+        share = self.pace_per_s * CLAIM_HORIZON_S / max(self.ectx.active_batches[self.rate_key], 1)
+        return max(1, min(self.settings.send_concurrency, math.ceil(share)))
+
     async def _next_recipient(self) -> Recipient | None:
         if self.pool:
             return self.pool.popleft()
@@ -208,7 +214,7 @@ class BatchRun:
                 return self.pool.popleft()
             if self.stopping or self.drained:
                 return None
-            size = min(self.claim_size, self.tickets + 1)
+            size = min(self._claim_size(), self.tickets + 1)
 
             async def claim(session: AsyncSession) -> list[Recipient]:
                 return await deliveries.claim(

@@ -8,6 +8,7 @@ import logging
 import os
 import socket
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -88,6 +89,8 @@ class EngineContext:
     control_bot: Bot | None
     target_bots: dict[str, Bot] = field(default_factory=dict)
     leases: set[str] = field(default_factory=set)
+    active_batches: Counter[str] = field(default_factory=Counter)
+    """Batches running in this process, per rate-limit key (they share the claim budget)."""
     background: set[asyncio.Task[Any]] = field(default_factory=set)
     heartbeat_task: asyncio.Task[None] | None = None
 
