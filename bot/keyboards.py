@@ -253,28 +253,6 @@ def card_confirm(campaign_id: int, *, page: int, action: CampaignAction) -> Inli
     return builder.as_markup()
 
 
-def progress_controls(campaign_id: int, status: CampaignStatus) -> InlineKeyboardMarkup | None:
-    """Pause/Resume and Cancel under a live progress message; none once the campaign is final."""
-    builder = InlineKeyboardBuilder()
-    if status is CampaignStatus.SENDING:
-        builder.button(
-            text=texts.BTN_PAUSE,
-            callback_data=ProgressCallback(action=ProgressAction.PAUSE, campaign_id=campaign_id),
-        )
-    elif status is CampaignStatus.PAUSED:
-        builder.button(
-            text=texts.BTN_RESUME,
-            callback_data=ProgressCallback(action=ProgressAction.RESUME, campaign_id=campaign_id),
-        )
-    else:
-        return None
-    builder.button(
-        text=texts.BTN_CANCEL_CAMPAIGN,
-        callback_data=ProgressCallback(action=ProgressAction.CANCEL, campaign_id=campaign_id),
-    )
-    return builder.as_markup()
-
-
 def progress_cancel_confirm(campaign_id: int) -> InlineKeyboardMarkup:
     """ "Yes, cancel" / "No" under a progress message."""
     builder = InlineKeyboardBuilder()

@@ -1,7 +1,8 @@
 """Buttons under the live progress message that the engine posts: Pause, Resume, Cancel (asked first).
 
-The engine owns the message's text; these handlers change the campaign through the same
-service functions as the CLI and swap the buttons to match the campaign's new state.
+The engine owns the message's text and its buttons (`panel.progress.progress_keyboard`); these
+handlers change the campaign through the same service functions as the CLI and swap in the
+buttons of the campaign's new state at once, without waiting for the engine's next edit.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from panel import campaigns as lifecycle
 from panel import texts
 from panel.callbacks import ProgressAction, ProgressCallback
 from panel.control import resume_now
+from panel.progress import progress_keyboard
 from panel.settings import Settings
 
 router = Router(name="progress")
@@ -39,7 +41,7 @@ async def _current_buttons(
         campaign = await lifecycle.get_campaign(session, campaign_id)
     if campaign is None:
         return None, None
-    return campaign, keyboards.progress_controls(campaign.id, campaign.status)
+    return campaign, progress_keyboard(campaign.id, campaign.status)
 
 
 async def _moved_on(

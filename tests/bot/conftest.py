@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -169,6 +170,8 @@ def control_settings(sim: Simulator, database_url: str, redis_url: str, **overri
         "progress_interval_s": 0.2,
         "batch_size": 5,
         "request_timeout_s": 5.0,
+        # Its own queue: other suites sharing this Redis must not run (or take) our jobs.
+        "queue_name": f"bot-test:{uuid.uuid4().hex[:8]}",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

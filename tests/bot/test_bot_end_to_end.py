@@ -11,14 +11,10 @@ import pytest
 from arq.worker import Worker
 from sqlalchemy import select, update
 
+from jobs.worker import create_worker
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, TargetBot, utcnow
 from panel import texts
 from tests.bot.conftest import ADMIN_ID, CONTROL_TOKEN, NEWS_TOKEN, NEWS_USERS, ControlBot
-
-# The engine lands in parallel with the control bot; until jobs.worker exists these tests wait.
-create_worker = pytest.importorskip(
-    "jobs.worker", reason="the sending engine has not landed yet"
-).create_worker
 
 
 @pytest.fixture
@@ -178,3 +174,47 @@ async def test_scheduled_campaign_is_started_by_the_cron_when_due(control: Contr
             .all()
         )
     assert len(sent) == 12
+
+
+async def test_cancel_from_the_progress_message_asks_first(control: ControlBot, worker: Worker) -> None:
+    await slow_down_news_bot(control, rate_per_s=1)
+    await control.say("/new", expect=texts.ASK_MESSAGE)
+    await control.say("Stop me", expect=texts.ASK_NAME)
+    card = await control.say("Stoppable", expect=texts.COMPOSE_PREVIEW_NOTE)
+    before = control.last_id()
+    await control.press(card.message_id, texts.BTN_SEND_NOW)
+    confirm = await control.reply(after_id=before, expect="now?")
+    await control.press(confirm.message_id, texts.BTN_CONFIRM)
+    progress = await control.reply(
+        after_id=confirm.message_id, where=lambda m: texts.BUTTON_CANCEL in str(m.buttons)
+    )
+
+    await control.press(progress.message_id, texts.BUTTON_CANCEL)
+    asking = await control.wait_buttons(progress.message_id, texts.BTN_YES_CANCEL)
+    assert [text for text, _ in asking.buttons] == [texts.BTN_YES_CANCEL, texts.BTN_NO]
+    answer = await control.press(progress.message_id, texts.BTN_NO)
+    assert answer.text == texts.KEPT
+    await control.wait_buttons(progress.message_id, texts.BUTTON_PAUSE)
+    async with control.sessionmaker() as session:
+        campaign = (await session.execute(select(Campaign))).scalar_one()
+    assert campaign.status is CampaignStatus.SENDING
+
+    await control.press(progress.message_id, texts.BUTTON_CANCEL)
+    await control.wait_buttons(progress.message_id, texts.BTN_YES_CANCEL)
+    answer = await control.press(progress.message_id, texts.BTN_YES_CANCEL)
+    assert answer.text == texts.DONE_CANCELLED
+    await control.reply(
+        after_id=progress.message_id, where=lambda m: "finished" in (m.text or ""), timeout_s=30
+    )
+    cancelled = await load(control, campaign.id)
+    assert cancelled.status is CampaignStatus.CANCELLED
+    assert cancelled.successful_sents < 12
+    assert cancelled.finished_count == 12
+    assert control.message(progress.message_id).buttons == []
+
+    # The old buttons now answer with the campaign's state instead of acting.
+    bot_record = control.sim.world.bots[CONTROL_TOKEN]
+    stale = control.sim.world.chat_log(bot_record, ADMIN_ID).messages[progress.message_id]
+    stale.reply_markup = progress.reply_markup
+    answer = await control.press(progress.message_id, texts.BUTTON_PAUSE)
+    assert answer.text == f"#{campaign.id} is ⏹ cancelled now, so that's no longer possible."
