@@ -6,6 +6,7 @@ none when the text did not change; a 429 on an edit holds the lock for `retry_af
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import logging
@@ -22,6 +23,9 @@ from panel.campaigns import Counters, get_campaign
 from panel.progress import ProgressView, SummaryView, progress_keyboard, render_progress, render_summary
 
 logger = logging.getLogger(__name__)
+
+FINAL_EDIT_WAIT_S = 120.0
+"""How long the final edit waits for its turn (edit interval, or a 429 on the previous edit)."""
 
 
 def _lock_key(campaign_id: int) -> str:
@@ -101,13 +105,25 @@ def _digest(text: str, status: CampaignStatus) -> str:
     return hashlib.sha1(f"{status}\n{text}".encode()).hexdigest()
 
 
+async def _take_edit_turn(ectx: EngineContext, campaign_id: int, interval_ms: int, *, wait: bool) -> bool:
+    """Take the campaign's edit slot (one edit per interval across workers); `wait` for it if busy."""
+    deadline = time.monotonic() + FINAL_EDIT_WAIT_S
+    while True:
+        if await ectx.redis.set(_lock_key(campaign_id), b"1", nx=True, px=interval_ms):
+            return True
+        if not wait or time.monotonic() > deadline:
+            return False
+        remaining_ms = await ectx.redis.pttl(_lock_key(campaign_id))
+        await asyncio.sleep(min(max(remaining_ms, 50), 5000) / 1000)
+
+
 async def update_progress(ectx: EngineContext, campaign_id: int, *, final: bool = False) -> None:
     """Edit the progress message if the interval allows and the text changed (final: always try)."""
     bot = ectx.control_bot
     if bot is None:
         return
     interval_ms = max(int(ectx.settings.progress_interval_s * 1000), 1)
-    if not final and not await ectx.redis.set(_lock_key(campaign_id), b"1", nx=True, px=interval_ms):
+    if not await _take_edit_turn(ectx, campaign_id, interval_ms, wait=final):
         return
     campaign = await _load(ectx, campaign_id)
     if campaign is None or campaign.progress_chat_id is None or campaign.progress_message_id is None:
@@ -126,6 +142,8 @@ async def update_progress(ectx: EngineContext, campaign_id: int, *, final: bool 
         )
     except TelegramRetryAfter as exc:
         await ectx.redis.set(_lock_key(campaign_id), b"1", px=int(exc.retry_after * 1000) + interval_ms)
+        if final:  # the last state must get through: wait the pause out, then try again
+            await update_progress(ectx, campaign_id, final=True)
         return
     except TelegramBadRequest as exc:
         if "message is not modified" not in str(exc.message):

@@ -123,7 +123,7 @@ def workers(
             "SEND_CONCURRENCY": "32",
             "WORKER_LEASE_S": "2",
             "CRON_INTERVAL_S": "1",
-            "PROGRESS_INTERVAL_S": "0.5",
+            "PROGRESS_INTERVAL_S": "1",
             "REQUEST_TIMEOUT_S": "5",
             "RETRY_BACKOFF_S": "0.1",
             "MAX_ATTEMPTS": "6",

@@ -1,0 +1,153 @@
+"""Pause, resume, cancel, scheduling, and the live progress message, through real workers."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from arq.connections import ArqRedis
+from engine_harness import (
+    ADMIN_CHAT_ID,
+    CONTROL_TOKEN,
+    TARGET_TOKEN,
+    Workers,
+    add_audience,
+    assert_counters_match_rows,
+    delivered,
+    get_campaign,
+    new_campaign,
+    wait_for_status,
+    wait_until,
+)
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models import Campaign, CampaignStatus, utcnow
+from panel import campaigns
+from panel.callbacks import ProgressAction, ProgressCallback
+from panel.queue import enqueue_start
+from panel.sending import cancel_campaign, pause_campaign, resume_campaign
+from tgsim.simulator import Simulator
+
+
+async def _delivered_at_least(sim: Simulator, count: int) -> bool:
+    return sim.stats(TARGET_TOKEN).delivered_total >= count
+
+
+async def test_pause_stops_sending_and_resume_finishes(
+    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, workers: Workers, pool: ArqRedis, queue_name: str
+) -> None:
+    sim.set_faults(TARGET_TOKEN, latency_mean_s=0.03)
+    bot_id = await add_audience(sessionmaker, sim, active=900)
+    campaign_id = await new_campaign(sessionmaker, bot_id)
+    workers.start(2)
+    await enqueue_start(pool, campaign_id, queue_name=queue_name)
+    await wait_until(lambda: _delivered_at_least(sim, 150), what="some sent", logs=workers)
+
+    async with sessionmaker() as session:
+        assert await pause_campaign(session, campaign_id)
+    await wait_for_status(sessionmaker, campaign_id, (CampaignStatus.PAUSED,))
+    await asyncio.sleep(1.5)  # in-flight sends finish and get recorded
+    settled = sim.stats(TARGET_TOKEN).delivered_total
+    await asyncio.sleep(1.5)
+    assert sim.stats(TARGET_TOKEN).delivered_total == settled  # nothing new while paused
+    paused = await get_campaign(sessionmaker, campaign_id)
+    assert paused.status is CampaignStatus.PAUSED
+    assert paused.successful_sents == settled < 900
+
+    async with sessionmaker() as session:
+        assert await resume_campaign(session, pool, campaign_id, queue_name)
+    campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers)
+    assert (campaign.status, campaign.successful_sents) == (CampaignStatus.COMPLETED, 900)
+    assert set(delivered(sim).values()) == {1}
+    await assert_counters_match_rows(sessionmaker, campaign_id)
+
+
+async def test_cancel_marks_the_rest_cancelled_and_sends_a_summary(
+    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, workers: Workers, pool: ArqRedis, queue_name: str
+) -> None:
+    sim.set_faults(TARGET_TOKEN, latency_mean_s=0.03)
+    bot_id = await add_audience(sessionmaker, sim, active=900)
+    campaign_id = await new_campaign(sessionmaker, bot_id, progress=True)
+    workers.start(1)
+    await enqueue_start(pool, campaign_id, queue_name=queue_name)
+    await wait_until(lambda: _delivered_at_least(sim, 100), what="some sent", logs=workers)
+
+    async with sessionmaker() as session:
+        assert await cancel_campaign(session, pool, campaign_id, queue_name)
+    campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers)
+
+    assert campaign.status is CampaignStatus.CANCELLED
+    await assert_counters_match_rows(sessionmaker, campaign_id)
+    assert campaign.cancelled_count > 0
+    assert campaign.successful_sents + campaign.cancelled_count == 900
+    assert campaign.successful_sents == sim.stats(TARGET_TOKEN).delivered_total
+    summary = await sim.wait_for_message(CONTROL_TOKEN, ADMIN_CHAT_ID, lambda m: "finished" in (m.text or ""))
+    assert "Cancelled: " in (summary.text or "")
+
+
+async def test_live_progress_message_is_edited_and_summarised(
+    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, workers: Workers, pool: ArqRedis, queue_name: str
+) -> None:
+    sim.set_faults(TARGET_TOKEN, latency_mean_s=0.02)
+    bot_id = await add_audience(sessionmaker, sim, active=900)
+    campaign_id = await new_campaign(sessionmaker, bot_id, progress=True)
+    workers.start(2)
+    await enqueue_start(pool, campaign_id, queue_name=queue_name)
+
+    campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers)
+    assert campaign.progress_message_id is not None
+    summary = await sim.wait_for_message(CONTROL_TOKEN, ADMIN_CHAT_ID, lambda m: "finished" in (m.text or ""))
+    assert "Sent: 900" in (summary.text or "")
+    chat = sim.chat(CONTROL_TOKEN, ADMIN_CHAT_ID)
+    progress = next(m for m in chat.bot_messages if m.message_id == campaign.progress_message_id)
+    assert "Completed" in (progress.text or "") and progress.buttons == []
+    assert progress.edit_count >= 1
+    # Only the progress message and the summary: edits happen in place.
+    assert len(chat.bot_messages) == 2
+    # The control bot's edits stayed within its own per-message limit.
+    assert sim.stats(CONTROL_TOKEN).too_many_requests == 0
+
+
+async def test_progress_buttons_carry_the_campaign(
+    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, workers: Workers, pool: ArqRedis, queue_name: str
+) -> None:
+    sim.set_faults(TARGET_TOKEN, latency_mean_s=0.05)
+    bot_id = await add_audience(sessionmaker, sim, active=900)
+    campaign_id = await new_campaign(sessionmaker, bot_id, progress=True)
+    workers.start(1)
+    await enqueue_start(pool, campaign_id, queue_name=queue_name)
+
+    async def first_message() -> object:
+        chat = sim.chat(CONTROL_TOKEN, ADMIN_CHAT_ID)
+        return chat.bot_messages[0] if chat.bot_messages else None
+
+    message = await wait_until(first_message, what="progress message", logs=workers)
+    datas = [data for _, data in message.buttons]  # type: ignore[attr-defined]
+    assert ProgressCallback(action=ProgressAction.PAUSE, campaign_id=campaign_id).pack() in datas
+    assert ProgressCallback(action=ProgressAction.CANCEL, campaign_id=campaign_id).pack() in datas
+    await wait_for_status(sessionmaker, campaign_id, workers=workers)
+
+
+async def test_due_scheduled_campaign_starts_and_a_too_late_one_goes_back_to_draft(
+    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, workers: Workers
+) -> None:
+    bot_id = await add_audience(sessionmaker, sim, active=50)
+    due_id = await new_campaign(sessionmaker, bot_id, text="On time")
+    late_id = await new_campaign(sessionmaker, bot_id, text="Far too late")
+    async with sessionmaker.begin() as session:
+        now = utcnow()
+        await campaigns.schedule(session, due_id, now + timedelta(seconds=1), now=now)
+        await campaigns.schedule(session, late_id, now + timedelta(seconds=1), now=now)
+        # As if every worker had been down for two hours when it came due.
+        await session.execute(
+            update(Campaign).where(Campaign.id == late_id).values(scheduled_at=now - timedelta(hours=2))
+        )
+    workers.start(1, lateness_cutoff_s=3600)
+
+    due = await wait_for_status(sessionmaker, due_id, workers=workers)
+    assert (due.status, due.successful_sents) == (CampaignStatus.COMPLETED, 50)
+    late = await wait_for_status(sessionmaker, late_id, (CampaignStatus.DRAFT,), workers=workers)
+    assert late.scheduled_at is None and late.status_reason and "late" in late.status_reason
+    notice = await sim.wait_for_message(CONTROL_TOKEN, ADMIN_CHAT_ID, lambda m: "not sent" in (m.text or ""))
+    assert f"#{late_id}" in (notice.text or "")
