@@ -18,6 +18,10 @@ COMMAND_MODULES = (
     "cli.users",
     "cli.admins",
     "cli.sandbox",
+    "cli.bot",
+    "cli.worker",
+    "cli.run",
+    "cli.demo",
 )
 
 
