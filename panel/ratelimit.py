@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "bp:rate:"
+PAUSE_SUFFIX = ":paused"
 
 # KEYS[1]: the token's next free slot (µs, Redis clock); ARGV: interval µs, lookahead µs.
 # Returns {granted, wait_us}: granted=1 → the slot starts in wait_us; 0 → ask again in wait_us.
@@ -39,17 +40,33 @@ redis.call('SET', KEYS[1], string.format('%d', next_slot), 'PX', math.floor((nex
 return {1, ahead}
 """
 
-# KEYS[1]: as above; ARGV[1]: pause µs. The next slot moves to now + pause unless already later.
+# KEYS[1]: as above, KEYS[2]: the pause's end; ARGV[1]: pause µs. The next slot moves to
+# now + pause unless already later, and the pause's end is kept for senders holding a slot.
 _PAUSE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local slot = tonumber(redis.call('GET', KEYS[1]) or '0')
 local resume_at = now + tonumber(ARGV[1])
+local ttl = math.floor(tonumber(ARGV[1]) / 1000) + 60000
 if slot < resume_at then
-  redis.call('SET', KEYS[1], string.format('%d', resume_at), 'PX', math.floor(tonumber(ARGV[1]) / 1000) + 60000)
+  redis.call('SET', KEYS[1], string.format('%d', resume_at), 'PX', ttl)
   slot = resume_at
 end
+local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
+if paused < resume_at then
+  redis.call('SET', KEYS[2], string.format('%d', resume_at), 'PX', ttl)
+end
 return slot - now
+"""
+
+# KEYS[1]: the pause's end. Returns µs until it ends (0: not paused).
+_PAUSED_FOR = """
+local paused = tonumber(redis.call('GET', KEYS[1]) or '0')
+if paused == 0 then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+if paused > now then return paused - now end
+return 0
 """
 
 
@@ -76,6 +93,10 @@ class TokenRateLimiter:
         self._poll_cap_s = poll_cap_s
         self._reserve = redis.register_script(_RESERVE)
         self._pause = redis.register_script(_PAUSE)
+        self._paused_for = redis.register_script(_PAUSED_FOR)
+        # One waiter per key and process asks Redis for a slot; the others queue locally,
+        # so a thousand senders do not poll Redis while the token is saturated or paused.
+        self._locks: dict[str, asyncio.Lock] = {}
 
     async def reserve(self, key: str, rate_per_s: float) -> Reservation:
         """Try to reserve the next slot of `key` at `rate_per_s` (one round trip)."""
@@ -90,18 +111,24 @@ class TokenRateLimiter:
 
         The wait for a grant is cut into short sleeps so a pause or cancel is noticed promptly.
         """
+        lock = self._locks.setdefault(key, asyncio.Lock())
         while True:
-            if should_stop is not None and should_stop():
-                return False
-            reservation = await self.reserve(key, rate_per_s)
-            if reservation.granted:
-                if reservation.wait_s > 0:
-                    await asyncio.sleep(reservation.wait_s)
+            async with lock:
+                while True:
+                    if should_stop is not None and should_stop():
+                        return False
+                    reservation = await self.reserve(key, rate_per_s)
+                    if reservation.granted:
+                        break
+                    await asyncio.sleep(min(reservation.wait_s, self._poll_cap_s))
+            if reservation.wait_s > 0:
+                await asyncio.sleep(reservation.wait_s)
+            # A 429 seen by any sender after this slot was reserved voids it: queue again.
+            if not await self._paused_for(keys=[key + PAUSE_SUFFIX]):
                 return True
-            await asyncio.sleep(min(reservation.wait_s, self._poll_cap_s))
 
     async def pause(self, key: str, retry_after_s: float) -> float:
         """Stop every sender of `key` for `retry_after_s` (a 429); returns the pause in effect."""
-        wait_us = await self._pause(keys=[key], args=[int(retry_after_s * 1_000_000)])
+        wait_us = await self._pause(keys=[key, key + PAUSE_SUFFIX], args=[int(retry_after_s * 1_000_000)])
         logger.info("token paused for %.1f s after a 429", int(wait_us) / 1_000_000)
         return int(wait_us) / 1_000_000
