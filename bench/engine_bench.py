@@ -1,0 +1,437 @@
+"""Engine benchmark: real worker processes against the simulator (in its own process).
+
+    .venv/bin/python bench/engine_bench.py [--quick] [--skip-scale]
+
+Scenarios: N recipients at 30/s, and M recipients (10% blocked) at 1000/s with paid broadcast,
+each with 1 and 2 worker processes, plus a reference sender (aiolimiter + fixed concurrency)
+against an identical bot. Every request has 100 ms latency (± jitter) in the simulator.
+Printed per run: limit use (requests that passed the simulator's rate gate per second, first to
+last, over the configured rate), 429s as a share of sends, duplicates, the busiest 1-s window,
+CPU seconds per 1,000 messages and the workers' peak memory. The scale run times freezing a
+1,000,000-recipient audience on SQLite and compares worker memory at 10,000 and 1,000,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import math
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from aiogram.exceptions import TelegramRetryAfter  # noqa: E402
+from aiolimiter import AsyncLimiter  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from models import Campaign, CampaignStatus, TargetBot  # noqa: E402
+from panel import campaigns, deliveries  # noqa: E402
+from panel.content import MessageContent  # noqa: E402
+from panel.db import create_engine, create_sessionmaker  # noqa: E402
+from panel.migrations import upgrade  # noqa: E402
+from panel.queue import connect, enqueue_start  # noqa: E402
+from panel.telegram import make_bot  # noqa: E402
+
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
+LATENCY_S = 0.1
+
+
+@dataclass
+class Result:
+    """One benchmark run."""
+
+    label: str
+    rate: int
+    recipients: int
+    use: float
+    share_429: float
+    duplicates: int
+    peak: int
+    cpu_per_1000: float
+    peak_mb: float
+    seconds: float
+
+    def row(self) -> str:
+        """A table row."""
+        return (
+            f"{self.label:<34} {self.recipients:>8,} {self.rate:>6}/s {self.use * 100:>7.1f}% {self.share_429 * 100:>7.2f}% "
+            f"{self.duplicates:>5} {self.peak:>6} {self.cpu_per_1000:>9.3f} {self.peak_mb:>8.1f} {self.seconds:>7.1f}"
+        )
+
+
+HEADER = (
+    f"{'run':<34} {'recips':>8} {'rate':>8} {'use':>8} {'429s':>8} {'dups':>5} {'peak1s':>6} "
+    f"{'cpu/1000':>9} {'peakMB':>8} {'secs':>7}"
+)
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class SimProcess:
+    """The simulator in a subprocess, driven over `/sim/...`."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "engine_sim.py"), str(self.port)], cwd=ROOT
+        )
+        self.http: aiohttp.ClientSession | None = None
+
+    async def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """One control call."""
+        assert self.http is not None
+        async with self.http.request(method, self.base_url + path, json=body) as response:
+            payload = await response.json()
+            if not payload["ok"]:
+                raise RuntimeError(f"{path}: {payload['result']}")
+            return payload["result"]
+
+    async def start(self) -> None:
+        """Wait until it answers."""
+        self.http = aiohttp.ClientSession()
+        for _ in range(100):
+            with contextlib.suppress(aiohttp.ClientError):
+                await self.call("GET", "/sim/health")
+                return
+            await asyncio.sleep(0.1)
+        raise RuntimeError("the simulator did not start")
+
+    async def add_bot(self, token: str, *, rate: int, paid: bool, chat_ids: range, blocked: range, jitter_s: float) -> None:
+        """A bot with the given limit, latency and users."""
+        limits = {"global_rate": min(rate, 30), "paid_rate": rate, "retry_after_s": 1}
+        faults = {"latency_mean_s": LATENCY_S, "latency_jitter_s": jitter_s}
+        await self.call(
+            "POST", "/sim/bots", {"token": token, "paid_broadcast": paid, "limits": limits, "faults": faults}
+        )
+        await self.call("POST", "/sim/users", {"token": token, "start": chat_ids.start, "count": len(chat_ids)})
+        if len(blocked):
+            await self.call(
+                "POST", "/sim/users", {"token": token, "start": blocked.start, "count": len(blocked), "state": "blocked"}
+            )
+
+    async def stats(self, token: str) -> dict[str, Any]:
+        """The bot's statistics."""
+        result: dict[str, Any] = await self.call("GET", f"/sim/stats?token={token}")
+        return result
+
+    async def stop(self) -> None:
+        """Stop the process."""
+        if self.http is not None:
+            await self.http.close()
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def limit_use(stats: dict[str, Any], rate: int) -> float:
+    """Requests through the gate per second, first to last, over the configured rate."""
+    passed = int(stats["passed_gate"])
+    first, last = stats["first_passed_at"], stats["last_passed_at"]
+    if passed < 2 or not first or not last or last <= first:
+        return 0.0
+    return (passed - 1) / (last - first) / rate
+
+
+def share_429(stats: dict[str, Any]) -> float:
+    """429 answers over send requests."""
+    sends = sum(count for method, count in stats["requests"].items() if method.startswith("send"))
+    return int(stats["too_many_requests"]) / max(sends, 1)
+
+
+async def prepare_database(url: str, token: str, *, rate: int, chat_ids: range, blocked: range) -> int:
+    """A migrated database with one bot and its users; returns the campaign id (a draft)."""
+    engine = create_engine(url)
+    await upgrade(engine)
+    sessionmaker = create_sessionmaker(engine)
+    async with sessionmaker.begin() as session:
+        bot = TargetBot(codename=f"b{token[:6]}", token=token, rate_per_s=rate, paid_broadcast=rate > 30)
+        session.add(bot)
+        await session.flush()
+        bot_id = bot.id
+    await bulk_users(engine, bot_id, [*chat_ids, *blocked])
+    async with sessionmaker.begin() as session:
+        campaign = await campaigns.create_campaign(session, bot_id=bot_id, content=MessageContent(text="Benchmark"))
+        campaign_id = campaign.id
+    await engine.dispose()
+    return campaign_id
+
+
+async def bulk_users(engine: Any, bot_id: int, chat_ids: list[int]) -> None:
+    """Insert users fast (plain executemany in chunks)."""
+    now = time.strftime("%Y-%m-%d %H:%M:%S")
+    async with engine.begin() as connection:
+        for start in range(0, len(chat_ids), 50_000):
+            chunk = chat_ids[start : start + 50_000]
+            await connection.execute(
+                text(
+                    "INSERT INTO users (bot_id, platform, chat_id, is_unavailable, created_at) "
+                    "VALUES (:bot_id, 'telegram', :chat_id, false, :now)"
+                ),
+                [{"bot_id": bot_id, "chat_id": chat_id, "now": now} for chat_id in chunk],
+            )
+
+
+class WorkerGroup:
+    """Worker subprocesses, with CPU and peak memory sampled by psutil."""
+
+    def __init__(self, count: int, env: dict[str, str], log_dir: Path) -> None:
+        self.processes = []
+        for index in range(count):
+            log = open(log_dir / f"worker-{index}.log", "wb")  # noqa: SIM115
+            self.processes.append(
+                subprocess.Popen([sys.executable, "-m", "jobs"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            )
+            log.close()
+        self.handles = [psutil.Process(p.pid) for p in self.processes]
+        self.peak_rss = 0
+        self.cpu_at_start = 0.0
+
+    def cpu(self) -> float:
+        """CPU seconds used so far by all workers."""
+        total = 0.0
+        for handle in self.handles:
+            with contextlib.suppress(psutil.Error):
+                times = handle.cpu_times()
+                total += times.user + times.system
+        return total
+
+    def sample(self) -> None:
+        """Record the largest resident memory of any worker."""
+        for handle in self.handles:
+            with contextlib.suppress(psutil.Error):
+                self.peak_rss = max(self.peak_rss, handle.memory_info().rss)
+
+    def stop(self) -> None:
+        """Stop them."""
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def worker_env(database_url: str, sim: SimProcess, queue: str, **extra: str) -> dict[str, str]:
+    """Environment of a benchmark worker."""
+    env = {key: value for key, value in os.environ.items() if key in {"PATH", "HOME", "LANG", "VIRTUAL_ENV"}}
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": REDIS_URL,
+            "TELEGRAM_API_URL": sim.base_url,
+            "QUEUE_NAME": queue,
+            "PYTHONUNBUFFERED": "1",
+            **extra,
+        }
+    )
+    return env
+
+
+async def run_engine(
+    sim: SimProcess, workdir: Path, *, label: str, rate: int, audience: int, blocked_share: float, workers: int, jitter_s: float
+) -> Result:
+    """One engine run: fresh database and bot, `workers` processes, until the campaign completes."""
+    token = f"{abs(hash(label)) % 900000 + 100000}:AAbench{label.replace(' ', '').replace('/', '')[:20]}"
+    blocked_count = int(audience * blocked_share)
+    chat_ids = range(10_000_000, 10_000_000 + audience - blocked_count)
+    blocked = range(20_000_000, 20_000_000 + blocked_count)
+    await sim.add_bot(token, rate=rate, paid=rate > 30, chat_ids=chat_ids, blocked=blocked, jitter_s=jitter_s)
+    database_url = f"sqlite+aiosqlite:///{workdir / (label.replace(' ', '_').replace('/', '') + '.sqlite3')}"
+    campaign_id = await prepare_database(database_url, token, rate=rate, chat_ids=chat_ids, blocked=blocked)
+    queue = f"bench:{os.getpid()}:{label}"
+    log_dir = workdir / label.replace(" ", "_").replace("/", "")
+    log_dir.mkdir()
+    group = WorkerGroup(workers, worker_env(database_url, sim, queue), log_dir)
+    engine = create_engine(database_url)
+    sessionmaker = create_sessionmaker(engine)
+    pool = await connect(REDIS_URL)
+    try:
+        await asyncio.sleep(2.5)  # let the workers import and connect before the clock starts
+        cpu_before = group.cpu()
+        started = time.monotonic()
+        await enqueue_start(pool, campaign_id, queue_name=queue)
+        deadline = started + audience / rate * 3 + 60
+        while time.monotonic() < deadline:
+            group.sample()
+            async with sessionmaker() as session:
+                campaign = await session.get(Campaign, campaign_id, populate_existing=True)
+            if campaign is not None and campaign.status is CampaignStatus.COMPLETED:
+                break
+            await asyncio.sleep(0.5)
+        else:
+            raise RuntimeError(f"{label}: did not complete; see {log_dir}")
+        elapsed = time.monotonic() - started
+        cpu = group.cpu() - cpu_before
+        group.sample()
+    finally:
+        group.stop()
+        await pool.aclose()
+        await engine.dispose()
+    stats = await sim.stats(token)
+    return Result(
+        label=label,
+        rate=rate,
+        recipients=audience,
+        use=limit_use(stats, rate),
+        share_429=share_429(stats),
+        duplicates=int(stats["duplicates"]),
+        peak=int(stats["peak_per_second"]),
+        cpu_per_1000=cpu / audience * 1000,
+        peak_mb=group.peak_rss / 1e6,
+        seconds=elapsed,
+    )
+
+
+async def run_reference(
+    sim: SimProcess, *, label: str, rate: int, audience: int, blocked_share: float, jitter_s: float
+) -> Result:
+    """The reference: aiolimiter at the full rate and a fixed number of concurrent senders."""
+    token = f"{abs(hash(label)) % 900000 + 100000}:AAref{label.replace(' ', '').replace('/', '')[:20]}"
+    blocked_count = int(audience * blocked_share)
+    chat_ids = range(10_000_000, 10_000_000 + audience - blocked_count)
+    blocked = range(20_000_000, 20_000_000 + blocked_count)
+    await sim.add_bot(token, rate=rate, paid=rate > 30, chat_ids=chat_ids, blocked=blocked, jitter_s=jitter_s)
+    limiter = AsyncLimiter(rate, 1)
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for chat_id in [*chat_ids, *blocked]:
+        queue.put_nowait(chat_id)
+    bot = make_bot(token, api_url=sim.base_url, limit=1000)
+    extra = {"allow_paid_broadcast": True} if rate > 30 else {}
+
+    async def sender() -> None:
+        while not queue.empty():
+            chat_id = queue.get_nowait()
+            while True:
+                async with limiter:
+                    try:
+                        await bot.send_message(chat_id=chat_id, text="Benchmark", **extra)
+                    except TelegramRetryAfter as exc:
+                        await asyncio.sleep(exc.retry_after)
+                        continue
+                    except Exception:
+                        pass
+                break
+
+    concurrency = max(8, math.ceil(rate * 0.3))
+    cpu_before = time.process_time()
+    started = time.monotonic()
+    await asyncio.gather(*(sender() for _ in range(concurrency)))
+    elapsed = time.monotonic() - started
+    cpu = time.process_time() - cpu_before
+    await bot.session.close()
+    stats = await sim.stats(token)
+    return Result(
+        label=label,
+        rate=rate,
+        recipients=audience,
+        use=limit_use(stats, rate),
+        share_429=share_429(stats),
+        duplicates=int(stats["duplicates"]),
+        peak=int(stats["peak_per_second"]),
+        cpu_per_1000=cpu / audience * 1000,
+        peak_mb=psutil.Process().memory_info().rss / 1e6,
+        seconds=elapsed,
+    )
+
+
+async def scale(sim: SimProcess, workdir: Path, *, sizes: tuple[int, ...], send_s: float) -> list[str]:
+    """Freeze time and worker memory for growing audiences (SQLite), sending for `send_s` each."""
+    lines = []
+    for size in sizes:
+        token = f"{size % 900000 + 100000}:AAscale{size}"
+        chat_ids = range(30_000_000, 30_000_000 + size)
+        await sim.add_bot(token, rate=1000, paid=True, chat_ids=chat_ids, blocked=range(0), jitter_s=0.02)
+        url = f"sqlite+aiosqlite:///{workdir / f'scale{size}.sqlite3'}"
+        campaign_id = await prepare_database(url, token, rate=1000, chat_ids=chat_ids, blocked=range(0))
+        engine = create_engine(url)
+        sessionmaker = create_sessionmaker(engine)
+        started = time.monotonic()
+        async with sessionmaker.begin() as session:
+            frozen = await deliveries.freeze_audience(session, campaign_id)
+        freeze_s = time.monotonic() - started
+        # Back to a draft-like start for the worker: the batches are queued by the reconciler.
+        queue = f"bench:{os.getpid()}:scale{size}"
+        log_dir = workdir / f"scale{size}"
+        log_dir.mkdir()
+        group = WorkerGroup(1, worker_env(url, sim, queue, CRON_INTERVAL_S="1"), log_dir)
+        deadline = time.monotonic() + 3 + send_s
+        while time.monotonic() < deadline:
+            group.sample()
+            await asyncio.sleep(0.25)
+        group.stop()
+        await engine.dispose()
+        stats = await sim.stats(token)
+        lines.append(
+            f"audience {frozen.total:>9,}: freeze {freeze_s:5.1f} s, worker peak {group.peak_rss / 1e6:6.1f} MB, "
+            f"sent {stats['delivered_total']:,} in ~{send_s:.0f} s"
+        )
+    return lines
+
+
+async def main() -> None:
+    """Run the benchmark and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller audiences (about 2 minutes)")
+    parser.add_argument("--skip-scale", action="store_true", help="skip the 1,000,000-recipient run")
+    parser.add_argument("--jitter", type=float, default=0.02, help="latency jitter in seconds (±)")
+    args = parser.parse_args()
+    slow_n, fast_n = (600, 5000) if args.quick else (3000, 20000)
+    sim = SimProcess()
+    await sim.start()
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="engine-bench-") as tmp:
+        workdir = Path(tmp)
+        try:
+            for rate, audience, blocked in ((30, slow_n, 0.0), (1000, fast_n, 0.1)):
+                for workers in (1, 2):
+                    label = f"engine {rate}/s {workers} worker(s)"
+                    results.append(
+                        await run_engine(
+                            sim, workdir, label=label, rate=rate, audience=audience, blocked_share=blocked,
+                            workers=workers, jitter_s=args.jitter,
+                        )
+                    )
+                    print(results[-1].row(), flush=True)
+                label = f"reference {rate}/s aiolimiter"
+                results.append(
+                    await run_reference(
+                        sim, label=label, rate=rate, audience=audience, blocked_share=blocked, jitter_s=args.jitter
+                    )
+                )
+                print(results[-1].row(), flush=True)
+            scale_lines = []
+            if not args.skip_scale:
+                sizes = (10_000, 200_000) if args.quick else (10_000, 1_000_000)
+                scale_lines = await scale(sim, workdir, sizes=sizes, send_s=8 if args.quick else 15)
+        finally:
+            await sim.stop()
+    print()
+    print(f"latency {LATENCY_S * 1000:.0f} ms ± {args.jitter * 1000:.0f} ms; limit use = gate passes/s ÷ rate")
+    print(HEADER)
+    for result in results:
+        print(result.row())
+    for line in scale_lines:
+        print(line)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
