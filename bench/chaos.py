@@ -141,12 +141,18 @@ class ChaosEvent:
     """For a kill: how long the worker stays dead before it is started again."""
 
 
+def _spread(rng: random.Random, count: int, low: float, high: float) -> list[float]:
+    """`count` random points in `low..high`, one in each of `count` equal parts (so they do not bunch)."""
+    width = (high - low) / max(count, 1)
+    return [rng.uniform(low + i * width, low + (i + 1) * width) for i in range(count)]
+
+
 def draw_events(plan: ChaosPlan) -> list[ChaosEvent]:
     """The seeded schedule of the run's events, by progress."""
     rng = random.Random(plan.seed)
-    events = [ChaosEvent(rng.uniform(0.05, 0.8), "kill", pause_s=rng.uniform(0.2, 1.5)) for _ in range(plan.kills)]
-    events += [ChaosEvent(rng.uniform(0.1, 0.75), "storm") for _ in range(plan.storms)]
-    events += [ChaosEvent(rng.uniform(0.2, 0.7), "flush") for _ in range(plan.flushes)]
+    events = [ChaosEvent(at, "kill", pause_s=rng.uniform(0.2, 1.5)) for at in _spread(rng, plan.kills, 0.05, 0.85)]
+    events += [ChaosEvent(at, "storm") for at in _spread(rng, plan.storms, 0.1, 0.75)]
+    events += [ChaosEvent(at, "flush") for at in _spread(rng, plan.flushes, 0.2, 0.7)]
     if plan.lock_sqlite_s > 0:
         events.append(ChaosEvent(rng.uniform(0.25, 0.5), "lock-sqlite"))
     if plan.terminate_postgres > 0:
@@ -261,6 +267,9 @@ def audit(db: DatabaseRecord, sim: SimulatorRecord, run: RunRecord) -> list[Figu
     unconfirmed_rows = [row for row in rows if row.status is DeliveryStatus.UNCONFIRMED]
     unconfirmed = {row.chat_id for row in unconfirmed_rows}
     worker_lost = sum(1 for row in unconfirmed_rows if row.last_error == WORKER_LOST)
+    worker_lost_delivered = sum(
+        1 for row in unconfirmed_rows if row.last_error == WORKER_LOST and sim.delivered_per_chat.get(row.chat_id, 0)
+    )
     timed_out = len(unconfirmed_rows) - worker_lost
     delivered = sim.delivered_per_chat
     blocked = run.blocked_chat_ids
@@ -305,6 +314,8 @@ def audit(db: DatabaseRecord, sim: SimulatorRecord, run: RunRecord) -> list[Figu
         Figure("worker kills (SIGKILL + restart)", run.kills, f"= {run.kills_planned}", run.kills == run.kills_planned),
         Figure("  rows claimed by the killed workers", "+".join(map(str, run.stranded_at_kills)) or "0"),
         _check("  unconfirmed: worker lost", worker_lost, at_most=kill_bound),
+        Figure("    of them delivered (answered, not yet recorded)", worker_lost_delivered),
+        Figure("    most rows one killed worker held", max(run.stranded_at_kills, default=0)),
         Figure("  bound: kills × in-flight cap", f"{run.kills} × {run.in_flight_cap} = {kill_bound}"),
         Figure("Redis FLUSHDB", run.flushes, f"= {run.flushes_planned}", run.flushes == run.flushes_planned),
         Figure("429 storms", run.storms, f"= {run.storms_planned}", run.storms == run.storms_planned),
@@ -774,6 +785,7 @@ async def _drive(
     outages: list[asyncio.Task[None]] = []
     deadline = time.monotonic() + plan.timeout_s
     last_report = 0.0
+    storm_over_at = 0.0
     try:
         while time.monotonic() < deadline:
             status, finished, total = await with_retries(lambda: read_progress(sessionmaker, campaign_id))
@@ -801,6 +813,9 @@ async def _drive(
                     await asyncio.sleep(event.pause_s)
                     fleet.restart(0)
                 elif event.kind == "storm":
+                    if time.monotonic() < storm_over_at:
+                        break  # one storm at a time: the next starts once the last one has passed
+                    storm_over_at = time.monotonic() + plan.storm_s + plan.storm_retry_after_s + 1
                     await simulator.call(
                         "POST", "/sim/storm", token=TARGET_TOKEN, duration_s=plan.storm_s,
                         retry_after_s=plan.storm_retry_after_s,

@@ -1,0 +1,57 @@
+"""The database goes away mid-campaign: a SQLite write lock held by another process, or every
+PostgreSQL connection terminated (what a restart does to its clients). Workers wait or reconnect,
+the campaign finishes and the chaos audit of `bench/chaos.py` holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.chaos import ChaosPlan, render, run_chaos
+from panel.db import is_sqlite
+
+OUTAGE_BASE = ChaosPlan(
+    recipients=1500,
+    rate_per_s=250,
+    batch_size=100,
+    seed=23,
+    storms=0,
+    kills=1,
+    flushes=0,
+    timeout_s=75.0,
+)
+
+
+async def test_sqlite_write_lock_held_by_another_process_is_waited_out(
+    database_url: str, redis_url: str, redis: Any, engine: Any, tmp_path: Path
+) -> None:
+    if not is_sqlite(database_url):
+        pytest.skip("SQLite only: the PostgreSQL pass covers the database going away with terminated connections")
+    plan = dataclasses.replace(OUTAGE_BASE, lock_sqlite_s=5.0)
+
+    report = await asyncio.wait_for(
+        run_chaos(plan, database_url=database_url, redis_url=redis_url, work_dir=tmp_path), timeout=120
+    )
+
+    assert report.breaches == [], f"{render(report.figures)}\n{report.worker_logs}"
+    assert any(f.name == "database outages" and f.value == "SQLite locked 5 s" for f in report.figures)
+
+
+async def test_postgres_connections_terminated_mid_campaign_are_reopened(
+    database_url: str, redis_url: str, redis: Any, engine: Any, tmp_path: Path
+) -> None:
+    if is_sqlite(database_url):
+        pytest.skip("PostgreSQL only: the SQLite pass covers the database going away with a held write lock")
+    plan = dataclasses.replace(OUTAGE_BASE, terminate_postgres=4)
+
+    report = await asyncio.wait_for(
+        run_chaos(plan, database_url=database_url, redis_url=redis_url, work_dir=tmp_path), timeout=120
+    )
+
+    assert report.breaches == [], f"{render(report.figures)}\n{report.worker_logs}"
+    assert any(f.name == "database outages" and f.value == "backends terminated ×4" for f in report.figures)
