@@ -314,7 +314,7 @@ def audit(db: DatabaseRecord, sim: SimulatorRecord, run: RunRecord) -> list[Figu
         Figure("worker kills (SIGKILL + restart)", run.kills, f"= {run.kills_planned}", run.kills == run.kills_planned),
         Figure("  rows claimed by the killed workers", "+".join(map(str, run.stranded_at_kills)) or "0"),
         _check("  unconfirmed: worker lost", worker_lost, at_most=kill_bound),
-        Figure("    of them delivered (answered, not yet recorded)", worker_lost_delivered),
+        Figure("    of them delivered (the message arrived)", worker_lost_delivered),
         Figure("    most rows one killed worker held", max(run.stranded_at_kills, default=0)),
         Figure("  bound: kills × in-flight cap", f"{run.kills} × {run.in_flight_cap} = {kill_bound}"),
         Figure("Redis FLUSHDB", run.flushes, f"= {run.flushes_planned}", run.flushes == run.flushes_planned),
@@ -503,12 +503,11 @@ async def prepare_database(database_url: str, *, fresh: bool) -> None:
         url = make_url(database_url)
         admin = create_engine(url.set(database="postgres").render_as_string(hide_password=False))
         try:
-            async with admin.connect() as connection:
+            async with admin.execution_options(isolation_level="AUTOCOMMIT").connect() as connection:
                 exists = await connection.scalar(
                     text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}
                 )
                 if not exists:
-                    await connection.execution_options(isolation_level="AUTOCOMMIT")
                     await connection.exec_driver_sql(f'CREATE DATABASE "{url.database}"')
         finally:
             await admin.dispose()
@@ -656,9 +655,13 @@ async def hold_sqlite_lock(database_url: str, hold_s: float) -> None:
             await process.wait()
 
 
-async def terminate_postgres_backends(database_url: str, rounds: int) -> None:
-    """Drop every other connection to the database, `rounds` times: what a restart does to clients."""
+async def terminate_postgres_backends(database_url: str, rounds: int) -> int:
+    """Drop every other connection to the database, `rounds` times: what a restart does to clients.
+
+    Returns how many connections were terminated in all.
+    """
     engine = create_engine(database_url)
+    total = 0
     try:
         async with engine.connect() as connection:
             for _ in range(rounds):
@@ -669,10 +672,12 @@ async def terminate_postgres_backends(database_url: str, rounds: int) -> None:
                     )
                 )
                 await connection.commit()
+                total += int(terminated or 0)
                 logger.info("terminated %s PostgreSQL connections", terminated)
                 await asyncio.sleep(0.4)
     finally:
         await engine.dispose()
+    return total
 
 
 async def restart_postgres() -> None:
@@ -842,8 +847,8 @@ async def _outage(kind: str, plan: ChaosPlan, database_url: str, run: RunRecord)
         await hold_sqlite_lock(database_url, plan.lock_sqlite_s)
         run.outages.append(f"SQLite locked {plan.lock_sqlite_s:g} s")
     elif kind == "terminate-postgres":
-        await terminate_postgres_backends(database_url, plan.terminate_postgres)
-        run.outages.append(f"backends terminated ×{plan.terminate_postgres}")
+        terminated = await terminate_postgres_backends(database_url, plan.terminate_postgres)
+        run.outages.append(f"{terminated} connections terminated in {plan.terminate_postgres} rounds")
     elif kind == "restart-postgres":
         await restart_postgres()
         run.outages.append("PostgreSQL restarted")
