@@ -392,6 +392,8 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller audiences (about 2 minutes)")
     parser.add_argument("--skip-scale", action="store_true", help="skip the 1,000,000-recipient run")
+    parser.add_argument("--keep", action="store_true", help="keep databases and worker logs")
+    parser.add_argument("--only", choices=["30", "1000"], default=None, help="run one rate only")
     parser.add_argument("--jitter", type=float, default=0.02, help="latency jitter in seconds (±)")
     args = parser.parse_args()
     slow_n, fast_n = (600, 5000) if args.quick else (3000, 20000)
@@ -399,9 +401,11 @@ async def main() -> None:
     await sim.start()
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="engine-bench-") as tmp:
-        workdir = Path(tmp)
+        workdir = Path(tempfile.mkdtemp(prefix="engine-bench-")) if args.keep else Path(tmp)
         try:
             for rate, audience, blocked in ((30, slow_n, 0.0), (1000, fast_n, 0.1)):
+                if args.only and int(args.only) != rate:
+                    continue
                 for workers in (1, 2):
                     label = f"engine {rate}/s {workers} worker(s)"
                     results.append(

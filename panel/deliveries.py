@@ -171,8 +171,8 @@ async def pending_batch_ranges(session: AsyncSession, campaign_id: int, batch_si
     if bounds is None:
         return []
     low, high = bounds
-    # Integer division on both SQLite and PostgreSQL (both operands are integers).
-    bucket = ((Delivery.id - low) / batch_size).label("bucket")
+    # Floor division: SQLAlchemy 2 renders `/` on integers as true division.
+    bucket = ((Delivery.id - low) // batch_size).label("bucket")
     rows = await session.execute(
         select(bucket)
         .where(Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.PENDING)

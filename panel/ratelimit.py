@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,6 +22,8 @@ logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "bp:rate:"
 PAUSE_SUFFIX = ":paused"
+PAUSE_CHECK_S = 0.05
+"""How stale a process's view of another process's 429 pause may be (one Redis read per interval)."""
 
 # KEYS[1]: the token's next free slot (µs, Redis clock); ARGV: interval µs, lookahead µs.
 # Returns {granted, wait_us}: granted=1 → the slot starts in wait_us; 0 → ask again in wait_us.
@@ -97,6 +100,7 @@ class TokenRateLimiter:
         # One waiter per key and process asks Redis for a slot; the others queue locally,
         # so a thousand senders do not poll Redis while the token is saturated or paused.
         self._locks: dict[str, asyncio.Lock] = {}
+        self._pause_seen: dict[str, tuple[float, float]] = {}
 
     async def reserve(self, key: str, rate_per_s: float) -> Reservation:
         """Try to reserve the next slot of `key` at `rate_per_s` (one round trip)."""
@@ -124,11 +128,24 @@ class TokenRateLimiter:
             if reservation.wait_s > 0:
                 await asyncio.sleep(reservation.wait_s)
             # A 429 seen by any sender after this slot was reserved voids it: queue again.
-            if not await self._paused_for(keys=[key + PAUSE_SUFFIX]):
+            if not await self._is_paused(key):
                 return True
+
+    async def _is_paused(self, key: str) -> bool:
+        """Whether the token is in a 429 pause; asks Redis at most every PAUSE_CHECK_S per process."""
+        now = time.monotonic()
+        checked_at, paused_until = self._pause_seen.get(key, (-1.0, 0.0))
+        if now - checked_at >= PAUSE_CHECK_S:
+            remaining_us = int(await self._paused_for(keys=[key + PAUSE_SUFFIX]))
+            now = time.monotonic()
+            paused_until = now + remaining_us / 1_000_000
+            self._pause_seen[key] = (now, paused_until)
+        return paused_until > now
 
     async def pause(self, key: str, retry_after_s: float) -> float:
         """Stop every sender of `key` for `retry_after_s` (a 429); returns the pause in effect."""
         wait_us = await self._pause(keys=[key, key + PAUSE_SUFFIX], args=[int(retry_after_s * 1_000_000)])
+        now = time.monotonic()
+        self._pause_seen[key] = (now, now + int(wait_us) / 1_000_000)
         logger.info("token paused for %.1f s after a 429", int(wait_us) / 1_000_000)
         return int(wait_us) / 1_000_000
