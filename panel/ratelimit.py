@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 KEY_PREFIX = "bp:rate:"
 PAUSE_SUFFIX = ":paused"
 PAUSE_CHECK_S = 0.05
+LATE_SLOT_S = 0.01
+"""A slot more than this (or two send intervals) in the past is given up, not used late."""
 """How stale a process's view of another process's 429 pause may be (one Redis read per interval)."""
 
 # KEYS[1]: the token's next free slot (µs, Redis clock); ARGV: interval µs, lookahead µs.
@@ -125,8 +127,14 @@ class TokenRateLimiter:
                     if reservation.granted:
                         break
                     await asyncio.sleep(min(reservation.wait_s, self._poll_cap_s))
+            loop = asyncio.get_running_loop()
+            target = loop.time() + reservation.wait_s
             if reservation.wait_s > 0:
                 await asyncio.sleep(reservation.wait_s)
+            # A sender woken late (a busy event loop) would land on top of the next slots and
+            # make a burst: it gives its slot up and queues again instead.
+            if loop.time() - target > max(LATE_SLOT_S, 2 / rate_per_s):
+                continue
             # A 429 seen by any sender after this slot was reserved voids it: queue again.
             if not await self._is_paused(key):
                 return True
