@@ -1,0 +1,161 @@
+"""Pure parts of the engine: answer classification, progress rendering, batch ranges, and the
+database operations on their own (real database, no workers)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.methods import SendMessage
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from jobs.outcomes import Verdict, classify
+from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, TargetBot, User
+from panel import deliveries
+from panel.callbacks import ProgressAction, ProgressCallback
+from panel.campaigns import Counters, create_campaign
+from panel.content import MessageContent
+from panel.deliveries import DeliveryResult, Outcome
+from panel.progress import (
+    ProgressView,
+    SummaryView,
+    percent,
+    progress_bar,
+    progress_keyboard,
+    render_progress,
+    render_summary,
+)
+
+METHOD = SendMessage(chat_id=1, text="x")
+
+
+def test_answers_are_classified_like_telegram_means_them() -> None:
+    assert classify(TelegramRetryAfter(METHOD, "Too Many Requests: retry after 3", 3)).verdict is Verdict.FLOOD
+    assert classify(TelegramRetryAfter(METHOD, "x", 3)).retry_after_s == 3
+    blocked = classify(TelegramForbiddenError(METHOD, "Forbidden: bot was blocked by the user"))
+    assert (blocked.verdict, blocked.error_code) == (Verdict.UNAVAILABLE, 403)
+    assert classify(TelegramBadRequest(METHOD, "Bad Request: chat not found")).verdict is Verdict.UNAVAILABLE
+    migrated = classify(TelegramMigrateToChat(METHOD, "x", -100123))
+    assert (migrated.verdict, migrated.new_chat_id) == (Verdict.MIGRATED, -100123)
+    assert classify(TelegramBadRequest(METHOD, "Bad Request: can't parse entities: x")).verdict is Verdict.CONTENT
+    assert classify(TelegramBadRequest(METHOD, "Bad Request: message is too long")).verdict is Verdict.CONTENT
+    assert classify(TelegramBadRequest(METHOD, "Bad Request: something else")).verdict is Verdict.FAILED
+    assert classify(TelegramUnauthorizedError(METHOD, "Unauthorized")).verdict is Verdict.UNAUTHORIZED
+    assert classify(TelegramServerError(METHOD, "Bad Gateway")).verdict is Verdict.TRANSIENT
+    assert classify(TelegramNetworkError(METHOD, "Request timeout error")).verdict is Verdict.AMBIGUOUS
+    refused = TelegramNetworkError(METHOD, "ClientConnectorError")
+    refused.__cause__ = aiohttp.ClientConnectorError.__new__(aiohttp.ClientConnectorError)
+    assert classify(refused).verdict is Verdict.TRANSIENT
+
+
+def test_progress_rendering() -> None:
+    counters = Counters(total=1000, sent=600, failed=5, unavailable=45, unconfirmed=0, cancelled=0)
+    text = render_progress(
+        ProgressView(campaign_id=7, name="News", status=CampaignStatus.SENDING, counters=counters, rate_per_s=29.5)
+    )
+    assert "Campaign #7 “News”" in text
+    assert "65%" in text and "Remaining: 350 of 1,000" in text
+    assert "Rate: 29.5/s · ETA 12 s" in text
+    assert progress_bar(0, 10) == "░" * 12 and progress_bar(10, 10) == "▓" * 12
+    assert percent(999, 1000) == 99 and percent(1000, 1000) == 100 and percent(0, 0) == 100
+    sending = progress_keyboard(7, CampaignStatus.SENDING)
+    paused = progress_keyboard(7, CampaignStatus.PAUSED)
+    assert sending is not None and paused is not None
+    assert sending.inline_keyboard[0][0].callback_data == ProgressCallback(action=ProgressAction.PAUSE, campaign_id=7).pack()
+    assert paused.inline_keyboard[0][0].callback_data == ProgressCallback(action=ProgressAction.RESUME, campaign_id=7).pack()
+    assert progress_keyboard(7, CampaignStatus.COMPLETED) is None
+
+
+def test_summary_rendering() -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    text = render_summary(
+        SummaryView(
+            campaign_id=3,
+            name=None,
+            status=CampaignStatus.COMPLETED,
+            counters=Counters(total=100, sent=90, failed=2, unavailable=5, unconfirmed=1, cancelled=2),
+            started_at=start,
+            completed_at=start + timedelta(seconds=10),
+            errors=(("Forbidden: bot was blocked by the user", 5),),
+        )
+    )
+    assert "Unconfirmed (may have arrived): 1" in text and "Cancelled: 2" in text
+    assert "Duration: 10 s · average 9.8/s" in text
+    assert "• Forbidden: bot was blocked by the user: 5" in text
+
+
+def test_batch_ranges_cover_every_id_once() -> None:
+    assert deliveries.batch_ranges(5, 14, 4) == [(5, 8), (9, 12), (13, 14)]
+    assert deliveries.batch_ranges(1, 1, 500) == [(1, 1)]
+
+
+async def _campaign_with_audience(session: AsyncSession, users: int) -> tuple[int, int]:
+    bot = TargetBot(codename="units", token="1:abc")
+    session.add(bot)
+    await session.flush()
+    session.add_all(User(bot_id=bot.id, chat_id=100 + i) for i in range(users))
+    campaign = await create_campaign(session, bot_id=bot.id, content=MessageContent(text="hi"))
+    return bot.id, campaign.id
+
+
+async def test_freeze_once_claim_record_and_migrate(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    async with sessionmaker.begin() as session:
+        _, campaign_id = await _campaign_with_audience(session, 10)
+    async with sessionmaker.begin() as session:
+        assert (await deliveries.freeze_audience(session, campaign_id)).total == 10
+        assert not (await deliveries.freeze_audience(session, campaign_id)).started
+    async with sessionmaker.begin() as session:
+        low, high = await deliveries.delivery_id_bounds(session, campaign_id) or (0, 0)
+        assert await deliveries.pending_batch_ranges(session, campaign_id, 4) == deliveries.batch_ranges(low, high, 4)
+        claimed = await deliveries.claim(session, campaign_id, low, high, worker_id="w1", limit=3)
+    assert len(claimed) == 3
+    sent, migrated, retry = claimed
+    results = [
+        DeliveryResult(sent, Outcome.SENT, message_id=55),
+        DeliveryResult(migrated, Outcome.MIGRATED, new_chat_id=-100777),
+        DeliveryResult(retry, Outcome.RETRY, error_code=502, error="Bad Gateway", retry_at=datetime.now(UTC)),
+    ]
+    async with sessionmaker.begin() as session:
+        recorded = await deliveries.record_results(session, campaign_id, results, worker_id="w1")
+        # Recording twice (a retried flush) changes nothing.
+        again = await deliveries.record_results(session, campaign_id, results, worker_id="w1")
+    assert recorded.final == {DeliveryStatus.SENT: 1} and recorded.returned_to_pending == 2
+    assert sum(again.final.values()) == 0 and again.returned_to_pending == 0
+    async with sessionmaker() as session:
+        rows = {row.id: row for row in (await session.execute(select(Delivery))).scalars()}
+        campaign = await session.get(Campaign, campaign_id)
+        user = await session.get(User, rows[migrated.delivery_id].user_id)
+    assert rows[sent.delivery_id].telegram_message_id == 55
+    assert rows[migrated.delivery_id].chat_id == -100777 and rows[migrated.delivery_id].status is DeliveryStatus.PENDING
+    assert user is not None and user.chat_id == -100777
+    assert rows[retry.delivery_id].attempts == 1 and rows[retry.delivery_id].status is DeliveryStatus.PENDING
+    assert campaign is not None and campaign.successful_sents == 1
+
+
+async def test_stale_claims_of_dead_workers_become_unconfirmed(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    async with sessionmaker.begin() as session:
+        _, campaign_id = await _campaign_with_audience(session, 5)
+        await deliveries.freeze_audience(session, campaign_id)
+    async with sessionmaker.begin() as session:
+        low, high = await deliveries.delivery_id_bounds(session, campaign_id) or (0, 0)
+        await deliveries.claim(session, campaign_id, low, high, worker_id="dead", limit=2)
+    async with sessionmaker.begin() as session:
+        assert await deliveries.claimers(session, campaign_id) == ["dead"]
+        later = datetime.now(UTC) + timedelta(seconds=1)
+        settled = await deliveries.settle_stale_claims(
+            session, campaign_id, ["dead"], claimed_before=later, at_least_once=False
+        )
+    assert settled == 2
+    async with sessionmaker() as session:
+        campaign = await session.get(Campaign, campaign_id)
+    assert campaign is not None and campaign.unconfirmed_count == 2
