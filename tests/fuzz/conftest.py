@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -33,6 +36,9 @@ from tgsim.simulator import Simulator
 from tgsim.world import CallbackQueryRecord
 
 HANDLED_PREFIX = "Update id="
+
+# Hypothesis keeps caches in ./.hypothesis by default; keep the work tree clean.
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "broadcast-panel-hypothesis")
 
 
 class LogWatch(logging.Handler):

@@ -70,6 +70,9 @@ KNOWN_BUGS: dict[str, tuple[str, ...]] = {
         "Python int too large to convert to SQLite INTEGER",
     ),
     "the same on PostgreSQL": ("out of int64 range",),
+    "campaigns._list_page: a negative page makes a negative OFFSET (PostgreSQL refuses it)": (
+        "OFFSET must not be negative",
+    ),
     "parse_campaign_id: str.isdigit accepts ① and ², int() does not": (
         "in parse_campaign_id",
         "invalid literal for int()",

@@ -76,3 +76,15 @@ async def test_unicode_digits_are_not_a_campaign_number(
 ) -> None:
     reply = await _say(fuzz_control, log_watch, f"/sendnow {typed}")
     assert reply == texts.BAD_CAMPAIGN_ID.format(value=typed, command="sendnow")
+
+
+async def test_a_negative_list_page_shows_the_first_page(
+    fuzz_control: ControlBot, log_watch: LogWatch
+) -> None:
+    await _draft(fuzz_control)
+    listing = await fuzz_control.say("/campaigns")
+    data = CampaignCallback(action=CampaignAction.PAGE, page=-1).pack()
+    query_id, update_id = push_callback(fuzz_control.sim, ADMIN_ID, listing.message_id, data)
+    await log_watch.wait_handled(update_id)
+    assert log_watch.errors == []  # PostgreSQL: "OFFSET must not be negative"
+    assert fuzz_control.sim.callback_answer(CONTROL_TOKEN, query_id) is not None
