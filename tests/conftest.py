@@ -78,3 +78,19 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:
         pytest.fail(f"Redis at {redis_url} does not answer: {exc}")
     yield client
     await client.aclose()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass, run only the tests that use a database.
+
+    The suite runs once on SQLite and again on PostgreSQL; a test that never touches the
+    database would only repeat itself, so the second pass leaves it out (and says so).
+    """
+    if not TEST_DATABASE_URL or is_sqlite(TEST_DATABASE_URL):
+        return
+    kept, left_out = [], []
+    for item in items:
+        (kept if "database_url" in getattr(item, "fixturenames", ()) else left_out).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
