@@ -23,7 +23,6 @@ from panel.telegram import make_bot
 
 logger = logging.getLogger(__name__)
 
-FSM_KEY_PREFIX = "broadcast:fsm"
 FSM_TTL_S = 14 * 24 * 3600
 COMMAND_ORDER = ("new", "campaigns", "sendnow", "schedule", "cancel", "help", "start")
 
@@ -42,7 +41,8 @@ def create_dispatcher(
     """
     storage = RedisStorage(
         redis,
-        key_builder=DefaultKeyBuilder(prefix=FSM_KEY_PREFIX, with_bot_id=True),
+        # Under the deployment's queue name, like every other key of this deployment.
+        key_builder=DefaultKeyBuilder(prefix=f"{settings.queue_name}:fsm", with_bot_id=True),
         state_ttl=FSM_TTL_S,
         data_ttl=FSM_TTL_S,
     )

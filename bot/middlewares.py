@@ -68,7 +68,7 @@ class AdminOnlyMiddleware(BaseMiddleware):
         if event.callback_query is not None:
             await event.callback_query.answer(texts.NOT_ALLOWED_ANSWER)
         elif event.message is not None and await claim_once(
-            self._redis, f"refused:{user.id}", ttl_s=REFUSAL_INTERVAL_S
+            self._redis, f"refused:{user.id}", ttl_s=REFUSAL_INTERVAL_S, namespace=self._settings.queue_name
         ):
             await event.message.answer(texts.NOT_ALLOWED)
         return None

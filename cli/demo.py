@@ -229,9 +229,11 @@ def _fresh_sqlite_file(database: Path) -> None:
 
 
 async def _forget_demo_keys(redis: Redis, settings: Settings) -> None:
-    """Leave the shared Redis as the demo found it (its queue and its FSM state)."""
+    """Leave the shared Redis as the demo found it: every key of the demo lives under its queue name."""
     with contextlib.suppress(Exception):
-        await redis.delete(settings.queue_name)
+        keys = [key async for key in redis.scan_iter(match=f"{settings.queue_name}*", count=1000)]
+        if keys:
+            await redis.delete(*keys)
 
 
 def _populate(sim: Simulator, audience: Audience) -> list[int]:

@@ -22,8 +22,8 @@ from models import Campaign, CampaignStatus, utcnow
 from panel import deliveries, texts
 from panel.campaigns import FINAL_STATUSES, unschedule
 from panel.queue import (
-    BATCH_JOB_PREFIX,
     batch_job_id,
+    batch_job_prefix,
     enqueue_batch,
     enqueue_finalize,
     parse_batch_job_id,
@@ -31,7 +31,6 @@ from panel.queue import (
 
 logger = logging.getLogger(__name__)
 
-PROGRESS_SEEN_PREFIX = "bp:seen:"
 
 
 def _engine(ctx: dict[str, Any]) -> EngineContext:
@@ -80,7 +79,7 @@ async def start_campaign(ctx: dict[str, Any], campaign_id: int) -> str:
 async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_id: int) -> str:
     """Send the pending rows with ids `first_id..last_id` of a SENDING campaign."""
     ectx = _engine(ctx)
-    job_id = batch_job_id(campaign_id, first_id, last_id)
+    job_id = batch_job_id(campaign_id, first_id, last_id, queue_name=ectx.settings.queue_name)
     await ectx.hold_lease(job_id)
     try:
 
@@ -181,10 +180,10 @@ async def _revive_orphaned_batches(ectx: EngineContext, in_progress_ms: int) -> 
     redis = ectx.redis
     grace_ms = int(ectx.settings.worker_lease_s * 1000)
     revived = 0
-    async for raw in redis.scan_iter(match=f"{in_progress_key_prefix}{BATCH_JOB_PREFIX}*", count=500):
+    async for raw in redis.scan_iter(match=f"{in_progress_key_prefix}{batch_job_prefix(ectx.settings.queue_name)}*", count=500):
         key = raw.decode() if isinstance(raw, bytes) else str(raw)
         job_id = key[len(in_progress_key_prefix) :]
-        if parse_batch_job_id(job_id) is None or await redis.exists(lease_key(job_id)):
+        if parse_batch_job_id(job_id, queue_name=ectx.settings.queue_name) is None or await redis.exists(lease_key(job_id)):
             continue
         remaining_ms = await redis.pttl(key)
         if remaining_ms < 0 or in_progress_ms - remaining_ms < grace_ms:
@@ -244,7 +243,7 @@ async def reconcile(ctx: dict[str, Any]) -> dict[str, int]:
             continue
         # A campaign that made progress since the last look has live batches; only a stalled
         # one (or one we know nothing about, e.g. after a Redis flush) gets its batches queued.
-        seen_key = f"{PROGRESS_SEEN_PREFIX}{campaign_id}"
+        seen_key = f"{ectx.settings.queue_name}:seen:{campaign_id}"
         seen = await ectx.redis.get(seen_key)
         await ectx.redis.set(seen_key, finished, ex=3600)
         if seen is not None and int(seen) != finished:

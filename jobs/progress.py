@@ -28,16 +28,17 @@ FINAL_EDIT_WAIT_S = 120.0
 """How long the final edit waits for its turn (edit interval, or a 429 on the previous edit)."""
 
 
-def _lock_key(campaign_id: int) -> str:
-    return f"bp:progress:{campaign_id}:lock"
+# Keys live under the deployment's queue name, like its batch job ids (see panel.queue).
+def _lock_key(ectx: EngineContext, campaign_id: int) -> str:
+    return f"{ectx.settings.queue_name}:progress:{campaign_id}:lock"
 
 
-def _text_key(campaign_id: int) -> str:
-    return f"bp:progress:{campaign_id}:text"
+def _text_key(ectx: EngineContext, campaign_id: int) -> str:
+    return f"{ectx.settings.queue_name}:progress:{campaign_id}:text"
 
 
-def _sample_key(campaign_id: int) -> str:
-    return f"bp:progress:{campaign_id}:sample"
+def _sample_key(ectx: EngineContext, campaign_id: int) -> str:
+    return f"{ectx.settings.queue_name}:progress:{campaign_id}:sample"
 
 
 async def _load(ectx: EngineContext, campaign_id: int) -> Campaign | None:
@@ -51,7 +52,7 @@ async def _measured_rate(ectx: EngineContext, campaign: Campaign) -> float | Non
     """Finished recipients per second since the previous sample (kept in Redis)."""
     now = time.time()
     finished = Counters.of(campaign).finished
-    key = _sample_key(campaign.id)
+    key = _sample_key(ectx, campaign.id)
     previous = await ectx.redis.hgetall(key)  # type: ignore[misc]
     await ectx.redis.hset(key, mapping={"t": now, "finished": finished})  # type: ignore[misc]
     await ectx.redis.expire(key, 86400)
@@ -98,7 +99,7 @@ async def send_progress_message(ectx: EngineContext, campaign_id: int) -> None:
         )
 
     await ectx.in_transaction(store)
-    await ectx.redis.set(_text_key(campaign_id), _digest(text, campaign.status), ex=86400)
+    await ectx.redis.set(_text_key(ectx, campaign_id), _digest(text, campaign.status), ex=86400)
 
 
 def _digest(text: str, status: CampaignStatus) -> str:
@@ -109,11 +110,11 @@ async def _take_edit_turn(ectx: EngineContext, campaign_id: int, interval_ms: in
     """Take the campaign's edit slot (one edit per interval across workers); `wait` for it if busy."""
     deadline = time.monotonic() + FINAL_EDIT_WAIT_S
     while True:
-        if await ectx.redis.set(_lock_key(campaign_id), b"1", nx=True, px=interval_ms):
+        if await ectx.redis.set(_lock_key(ectx, campaign_id), b"1", nx=True, px=interval_ms):
             return True
         if not wait or time.monotonic() > deadline:
             return False
-        remaining_ms = await ectx.redis.pttl(_lock_key(campaign_id))
+        remaining_ms = await ectx.redis.pttl(_lock_key(ectx, campaign_id))
         await asyncio.sleep(min(max(remaining_ms, 50), 5000) / 1000)
 
 
@@ -131,7 +132,7 @@ async def update_progress(ectx: EngineContext, campaign_id: int, *, final: bool 
     rate = None if final else await _measured_rate(ectx, campaign)
     text = render_progress(_view(campaign, rate))
     digest = _digest(text, campaign.status)
-    if await ectx.redis.get(_text_key(campaign_id)) == digest.encode():
+    if await ectx.redis.get(_text_key(ectx, campaign_id)) == digest.encode():
         return
     try:
         await bot.edit_message_text(
@@ -141,7 +142,7 @@ async def update_progress(ectx: EngineContext, campaign_id: int, *, final: bool 
             reply_markup=progress_keyboard(campaign.id, campaign.status),
         )
     except TelegramRetryAfter as exc:
-        await ectx.redis.set(_lock_key(campaign_id), b"1", px=int(exc.retry_after * 1000) + interval_ms)
+        await ectx.redis.set(_lock_key(ectx, campaign_id), b"1", px=int(exc.retry_after * 1000) + interval_ms)
         if final:  # the last state must get through: wait the pause out, then try again
             await update_progress(ectx, campaign_id, final=True)
         return
@@ -152,7 +153,7 @@ async def update_progress(ectx: EngineContext, campaign_id: int, *, final: bool 
     except TelegramAPIError as exc:
         logger.warning("campaign %s: progress edit failed: %s", campaign_id, exc)
         return
-    await ectx.redis.set(_text_key(campaign_id), digest, ex=86400)
+    await ectx.redis.set(_text_key(ectx, campaign_id), digest, ex=86400)
 
 
 async def send_summary(ectx: EngineContext, campaign_id: int) -> None:
@@ -186,7 +187,7 @@ async def send_summary(ectx: EngineContext, campaign_id: int) -> None:
     except TelegramAPIError as exc:
         logger.warning("campaign %s: summary not sent: %s", campaign_id, exc)
     with contextlib.suppress(Exception):
-        await ectx.redis.delete(_lock_key(campaign_id), _text_key(campaign_id), _sample_key(campaign_id))
+        await ectx.redis.delete(_lock_key(ectx, campaign_id), _text_key(ectx, campaign_id), _sample_key(ectx, campaign_id))
 
 
 async def notify_admin(ectx: EngineContext, chat_id: int | None, text: str) -> None:

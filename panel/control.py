@@ -23,7 +23,7 @@ from panel.queue import enqueue_resume, enqueue_start
 
 logger = logging.getLogger(__name__)
 
-KEY_PREFIX = "broadcast:bot"
+KEY_PREFIX = "bot"
 # Long enough to absorb double taps and two admins confirming together; short enough that a
 # start lost with a stopped worker can be confirmed again (the engine's start is a CAS anyway).
 START_CLAIM_TTL_S = 60
@@ -104,14 +104,17 @@ async def startable_campaigns(session: AsyncSession, *, limit: int = 10) -> Sequ
     return found
 
 
-async def claim_once(redis: Redis, key: str, *, ttl_s: int) -> bool:
-    """Whether this caller is the first to claim `key` (within `ttl_s`); later callers get False."""
-    return bool(await redis.set(f"{KEY_PREFIX}:{key}", "1", nx=True, ex=ttl_s))
+async def claim_once(redis: Redis, key: str, *, ttl_s: int, namespace: str) -> bool:
+    """Whether this caller is the first to claim `key` (within `ttl_s`); later callers get False.
+
+    `namespace` is the deployment's queue name, so deployments sharing a Redis stay apart.
+    """
+    return bool(await redis.set(f"{namespace}:{KEY_PREFIX}:{key}", "1", nx=True, ex=ttl_s))
 
 
-async def release_claim(redis: Redis, key: str) -> None:
+async def release_claim(redis: Redis, key: str, *, namespace: str) -> None:
     """Forget a claim, so the action can be tried again."""
-    await redis.delete(f"{KEY_PREFIX}:{key}")
+    await redis.delete(f"{namespace}:{KEY_PREFIX}:{key}")
 
 
 async def start_now(
@@ -128,7 +131,7 @@ async def start_now(
     A repeated confirmation (double tap, two admins) starts it once: the first caller claims
     the start in Redis, and the engine's own start is a compare-and-set as well.
     """
-    if not await claim_once(redis, f"start:{campaign_id}", ttl_s=START_CLAIM_TTL_S):
+    if not await claim_once(redis, f"start:{campaign_id}", ttl_s=START_CLAIM_TTL_S, namespace=queue_name):
         return StartOutcome.ALREADY_CLAIMED
     try:
         async with sessionmaker() as session, session.begin():
@@ -144,10 +147,10 @@ async def start_now(
             await enqueue_start(arq_pool, campaign_id, queue_name=queue_name)
             logger.info("campaign %s: start requested, progress to chat %s", campaign_id, progress_chat_id)
         else:
-            await release_claim(redis, f"start:{campaign_id}")
+            await release_claim(redis, f"start:{campaign_id}", namespace=queue_name)
         return outcome
     except BaseException:
-        await release_claim(redis, f"start:{campaign_id}")
+        await release_claim(redis, f"start:{campaign_id}", namespace=queue_name)
         raise
 
 

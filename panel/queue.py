@@ -38,20 +38,27 @@ async def enqueue_resume(pool: ArqRedis, campaign_id: int, *, queue_name: str) -
     await pool.enqueue_job(JOB_RESUME_CAMPAIGN, campaign_id, _queue_name=queue_name)
 
 
-BATCH_JOB_PREFIX = "bp:batch:"
+def batch_job_prefix(queue_name: str) -> str:
+    """The start of every batch job id of one deployment (its queue name keeps deployments apart)."""
+    return f"{queue_name}:batch:"
 
 
-def batch_job_id(campaign_id: int, first_id: int, last_id: int) -> str:
-    """The fixed arq job id of one batch, so a batch is queued or running at most once."""
-    return f"{BATCH_JOB_PREFIX}{campaign_id}:{first_id}:{last_id}"
+def batch_job_id(campaign_id: int, first_id: int, last_id: int, *, queue_name: str) -> str:
+    """The fixed arq job id of one batch, so a batch is queued or running at most once.
+
+    arq keeps job keys outside the queue, so the queue name is part of the id: two
+    deployments (or a demo) sharing one Redis never take each other's batch ids.
+    """
+    return f"{batch_job_prefix(queue_name)}{campaign_id}:{first_id}:{last_id}"
 
 
-def parse_batch_job_id(job_id: str) -> tuple[int, int, int] | None:
+def parse_batch_job_id(job_id: str, *, queue_name: str) -> tuple[int, int, int] | None:
     """(campaign id, first id, last id) of a batch job id, None for any other job."""
-    if not job_id.startswith(BATCH_JOB_PREFIX):
+    prefix = batch_job_prefix(queue_name)
+    if not job_id.startswith(prefix):
         return None
     try:
-        campaign_id, first_id, last_id = (int(part) for part in job_id[len(BATCH_JOB_PREFIX) :].split(":"))
+        campaign_id, first_id, last_id = (int(part) for part in job_id[len(prefix) :].split(":"))
     except ValueError:
         return None
     return campaign_id, first_id, last_id
@@ -65,7 +72,7 @@ async def enqueue_batch(pool: ArqRedis, campaign_id: int, first_id: int, last_id
         campaign_id,
         first_id,
         last_id,
-        _job_id=batch_job_id(campaign_id, first_id, last_id),
+        _job_id=batch_job_id(campaign_id, first_id, last_id, queue_name=queue_name),
         _queue_name=queue_name,
     )
     return job is not None

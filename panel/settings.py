@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     progress_interval_s: float = Field(default=3.0, ge=0)
     at_least_once: bool = False
     content_error_streak: int = Field(default=5, ge=1)
+    # The arq queue, and the prefix of every Redis key of this deployment (claims, progress,
+    # batch job ids, conversation state), so deployments sharing one Redis stay apart.
     queue_name: str = "broadcast:queue"
     # Sending engine (jobs/); see panel/ratelimit.py and jobs/batch.py for what each one paces.
     pacing_factor: float = Field(default=0.97, gt=0, le=1)

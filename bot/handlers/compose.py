@@ -228,12 +228,13 @@ async def finish(
     state: FSMContext,
     sessionmaker: async_sessionmaker[AsyncSession],
     redis: Redis,
+    settings: Settings,
     admin_timezone: str,
 ) -> None:
     """Save, send now, schedule or discard the composed message: each card acts once."""
     message = query.message if isinstance(query.message, Message) else None
     card_key = f"card:{query.from_user.id}:{message.message_id if message else query.id}"
-    if not await claim_once(redis, card_key, ttl_s=CARD_CLAIM_TTL_S):
+    if not await claim_once(redis, card_key, ttl_s=CARD_CLAIM_TTL_S, namespace=settings.queue_name):
         await query.answer(texts.NOT_COMPOSING)
         return
     data = await state.get_data()
