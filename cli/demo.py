@@ -116,6 +116,8 @@ def _demo(args: argparse.Namespace) -> int:
         return asyncio.run(_run(args))
     except SettingsError as exc:
         fail(f"configuration error: {exc}", code=2)
+    except TimeoutError as exc:
+        fail(f"the demo stopped: {exc} (the admin's chat so far is above)")
     except KeyboardInterrupt:
         fail("interrupted", code=130)
 
@@ -155,6 +157,7 @@ async def _stack(args: argparse.Namespace) -> AsyncIterator[Stack]:
             faults=FaultSettings(latency_mean_s=0.08, latency_jitter_s=0.04, server_error_share=0.005),
         )
         sim.add_user(CONTROL_TOKEN, ADMIN_ID, first_name="Ada", username="ada_admin", language_code="en")
+        # Ada has started the demo bot (so "Test to me" reaches her) but is not in its audience.
         sim.add_user(TARGET_TOKEN, ADMIN_ID, first_name="Ada", username="ada_admin", language_code="en")
         audience = Audience(size=args.users)
         chat_ids = _populate(sim, audience)
@@ -185,7 +188,6 @@ async def _stack(args: argparse.Namespace) -> AsyncIterator[Stack]:
             csv_path = Path(tmp) / "users.csv"
             csv_path.write_text(
                 "chat_id,first_name,language_code\n"
-                + f"{ADMIN_ID},Ada,en\n"
                 + "".join(f"{chat_id},User{chat_id % 10_000},en\n" for chat_id in chat_ids),
                 encoding="utf-8",
             )
@@ -329,7 +331,10 @@ class _ChatMirror:
             matches = [e for e in self.sim.chat(CONTROL_TOKEN, ADMIN_ID).bot_messages if predicate(e)]
             return matches[-1] if matches else None
 
-        return await self.sim.wait_until(probe, timeout_s=timeout_s)
+        try:
+            return await self.sim.wait_until(probe, timeout_s=timeout_s)
+        except TimeoutError:
+            raise TimeoutError(f"the control bot did not answer within {timeout_s:.0f} s") from None
 
 
 def _has_button(label: str) -> Callable[[ChatEntry], bool]:
