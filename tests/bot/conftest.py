@@ -174,7 +174,7 @@ def control_settings(sim: Simulator, database_url: str, redis_url: str, **overri
         "queue_name": f"bot-test:{uuid.uuid4().hex[:8]}",
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 async def add_target_bots(
