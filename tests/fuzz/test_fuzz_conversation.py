@@ -321,8 +321,9 @@ class Conversation:
         jobs = await self.control.arq_pool.queued_jobs(queue_name=self.control.settings.queue_name)
         redis = self.control.redis
         state: dict[bytes, Any] = {}
+        refused = f"{self.control.settings.queue_name}:bot:refused:".encode()
         for key in await redis.keys("*"):
-            if key.startswith(b"broadcast:bot:refused:"):
+            if key.startswith(refused):
                 continue  # the stranger refusal throttle: the one thing a stranger may set
             kind = await redis.type(key)
             if kind == b"string":
