@@ -8,7 +8,6 @@ answered with the current state instead of acting.
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -16,6 +15,7 @@ from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards, views
+from bot.edits import edit_text
 from bot.handlers.schedule import ask_time
 from bot.handlers.sendnow import ask_confirmation
 from bot.keyboards import CampaignAction, CampaignCallback
@@ -51,11 +51,7 @@ async def _list_page(
 
 async def _show(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
     """Redraw a card or list in place (an unchanged redraw is fine)."""
-    try:
-        await message.edit_text(text, reply_markup=markup)
-    except TelegramBadRequest as exc:
-        if "not modified" not in exc.message:
-            raise
+    await edit_text(message, text, reply_markup=markup)
 
 
 async def _render_card(

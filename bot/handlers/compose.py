@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards, views
+from bot.edits import edit_buttons, edit_text
 from bot.handlers.schedule import ask_time
 from bot.handlers.sendnow import ask_confirmation
 from bot.keyboards import ComposeAction, ComposeCallback
@@ -102,7 +103,7 @@ async def pick_bot(
         return
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+        await edit_buttons(query.message, None)
         await _ask_for_message(query.message, state, audience)
 
 
@@ -159,7 +160,7 @@ async def skip_name(
     """No name."""
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+        await edit_buttons(query.message, None)
         await state.update_data(name=None)
         await _show_summary(query.message, state, sessionmaker)
 
@@ -210,7 +211,7 @@ async def edit_message(query: CallbackQuery, state: FSMContext) -> None:
     await query.answer()
     await state.set_state(Compose.waiting_text)
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+        await edit_buttons(query.message, None)
         await query.message.answer(texts.ASK_MESSAGE_AGAIN)
 
 
@@ -242,7 +243,7 @@ async def finish(
     await query.answer()
     if callback_data.action is ComposeAction.DISCARD:
         if message is not None:
-            await message.edit_text(texts.DISCARDED)
+            await edit_text(message, texts.DISCARDED)
         return
     try:
         async with sessionmaker() as session, session.begin():
@@ -255,11 +256,11 @@ async def finish(
             )
     except lifecycle.CampaignError:
         if message is not None:
-            await message.edit_text(texts.BOT_GONE)
+            await edit_text(message, texts.BOT_GONE)
         return
     if message is None:
         return
-    await message.edit_reply_markup(reply_markup=None)
+    await edit_buttons(message, None)
     if callback_data.action is ComposeAction.SAVE:
         await message.answer(texts.SAVED.format(campaign_id=campaign.id))
     elif callback_data.action is ComposeAction.SEND_NOW:

@@ -8,12 +8,12 @@ buttons of the campaign's new state at once, without waiting for the engine's ne
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards, views
+from bot.edits import edit_buttons
 from panel import campaigns as lifecycle
 from panel import texts
 from panel.callbacks import ProgressAction, ProgressCallback
@@ -27,11 +27,7 @@ router = Router(name="progress")
 async def _set_buttons(query: CallbackQuery, markup: InlineKeyboardMarkup | None) -> None:
     if not isinstance(query.message, Message):
         return
-    try:
-        await query.message.edit_reply_markup(reply_markup=markup)
-    except TelegramBadRequest as exc:
-        if "not modified" not in exc.message:
-            raise
+    await edit_buttons(query.message, markup)
 
 
 async def _current_buttons(

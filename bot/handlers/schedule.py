@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards, views
+from bot.edits import edit_buttons, edit_text
 from bot.handlers.sendnow import parse_campaign_id
 from bot.keyboards import ScheduleAction, ScheduleCallback
 from bot.states import Scheduling
@@ -141,7 +142,7 @@ async def confirm(
         await state.set_state(Scheduling.waiting_time)
         await query.answer()
         if message is not None:
-            await message.edit_reply_markup(reply_markup=None)
+            await edit_buttons(message, None)
             await message.answer(texts.TIME_IN_PAST.format(when=texts.when_local(when, admin_timezone)))
         return
     await state.clear()
@@ -153,14 +154,15 @@ async def confirm(
         )
         await query.answer(answer, show_alert=True)
         if message is not None:
-            await message.edit_text(answer)
+            await edit_text(message, answer)
         return
     await query.answer()
     if message is not None:
-        await message.edit_text(
+        await edit_text(
+            message,
             texts.SCHEDULED.format(
                 campaign_id=campaign_id, when=texts.when_local(when, admin_timezone), timezone=admin_timezone
-            )
+            ),
         )
 
 
@@ -171,7 +173,7 @@ async def change(query: CallbackQuery, state: FSMContext, admin_timezone: str) -
     await state.set_state(Scheduling.waiting_time)
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+        await edit_buttons(query.message, None)
         await query.message.answer(
             texts.ASK_TIME.format(campaign_id=data["campaign_id"], timezone=admin_timezone)
         )

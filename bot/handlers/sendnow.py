@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards, views
+from bot.edits import edit_buttons, edit_text
 from bot.keyboards import SendNowAction, SendNowCallback
 from panel import texts
 from panel.campaigns import STARTABLE_STATUSES
@@ -105,7 +106,7 @@ async def confirm(
     if outcome is StartOutcome.STARTED:
         await query.answer()
         if message is not None:
-            await message.edit_text(texts.STARTING.format(campaign_id=campaign_id))
+            await edit_text(message, texts.STARTING.format(campaign_id=campaign_id))
         return
     if outcome is StartOutcome.ALREADY_CLAIMED:
         await query.answer(texts.ALREADY_STARTING)
@@ -113,14 +114,14 @@ async def confirm(
     if outcome is StartOutcome.MISSING:
         await query.answer(texts.NO_SUCH_CAMPAIGN.format(campaign_id=campaign_id), show_alert=True)
         if message is not None:
-            await message.edit_reply_markup(reply_markup=None)
+            await edit_buttons(message, None)
         return
     async with sessionmaker() as session:
         view = await campaign_view(session, campaign_id)
     if view is not None:
         await query.answer(views.moved_on(view.campaign), show_alert=True)
         if message is not None:
-            await message.edit_text(views.moved_on(view.campaign))
+            await edit_text(message, views.moved_on(view.campaign))
 
 
 @router.callback_query(SendNowCallback.filter(F.action == SendNowAction.ABORT))
@@ -128,4 +129,4 @@ async def abort(query: CallbackQuery, callback_data: SendNowCallback) -> None:
     """Not now: nothing is sent, the draft stays."""
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_text(texts.SEND_NOT_NOW.format(campaign_id=callback_data.campaign_id))
+        await edit_text(query.message, texts.SEND_NOT_NOW.format(campaign_id=callback_data.campaign_id))
