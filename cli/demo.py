@@ -153,8 +153,8 @@ async def _stack(args: argparse.Namespace) -> AsyncIterator[Stack]:
             username="demo_news_bot",
             first_name="Demo News",
             paid_broadcast=args.rate > 30,
-            # A real network: 80 ms ± 40 ms per request, and one answer in 200 is a 502.
-            faults=FaultSettings(latency_mean_s=0.08, latency_jitter_s=0.04, server_error_share=0.005),
+            # A real network: 80 ms ± 20 ms per request, and one answer in 200 is a 502.
+            faults=FaultSettings(latency_mean_s=0.08, latency_jitter_s=0.02, server_error_share=0.005),
         )
         sim.add_user(CONTROL_TOKEN, ADMIN_ID, first_name="Ada", username="ada_admin", language_code="en")
         # Ada has started the demo bot (so "Test to me" reaches her) but is not in its audience.
@@ -265,6 +265,7 @@ class _Printer:
         self.colour = colour
         self.seen: dict[int, tuple[str, int]] = {}
         self.bar_shown = False
+        self.bar_printed_at = 0.0
 
     def step(self, text: str) -> None:
         self.end_bar()
@@ -295,7 +296,9 @@ class _Printer:
         if sys.stdout.isatty():
             print(f"\r\033[K{line}", end="", flush=True)
             self.bar_shown = True
-        else:
+        elif time.monotonic() - self.bar_printed_at >= BAR_LINE_INTERVAL_S or done >= total:
+            # A log file gets a line every few seconds, not a redraw every half second.
+            self.bar_printed_at = time.monotonic()
             print(line, flush=True)
 
     def end_bar(self) -> None:
@@ -344,6 +347,7 @@ def _has_button(label: str) -> Callable[[ChatEntry], bool]:
 # A person reads before they type or tap; Telegram's per-chat limit (about one message a second)
 # expects as much, and the transcript is easier to follow.
 READING_PAUSE_S = 1.2
+BAR_LINE_INTERVAL_S = 3.0
 
 
 async def _tap(sim: Simulator, say: _Printer, entry: ChatEntry, label: str) -> None:
