@@ -72,14 +72,18 @@ def test_settings_of_the_wrong_type_name_the_variable(overrides: dict[str, objec
     assert "\n" not in str(error.value)
 
 
-async def test_oversized_and_binary_rows_are_reported_and_the_rest_imported(
-    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
-) -> None:
+async def _news_bot(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
     async with sessionmaker.begin() as session:
         bot = TargetBot(codename="news", token="1:abc")
         session.add(bot)
         await session.flush()
-        bot_id = bot.id
+        return bot.id
+
+
+async def test_oversized_and_binary_rows_are_reported_and_the_rest_imported(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    bot_id = await _news_bot(sessionmaker)
     path = tmp_path / "users.csv"
     path.write_text(
         "chat_id,first_name\n"
@@ -104,11 +108,7 @@ async def test_oversized_and_binary_rows_are_reported_and_the_rest_imported(
 async def test_a_large_file_with_many_repeats_keeps_one_row_per_chat(
     engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
-    async with sessionmaker.begin() as session:
-        bot = TargetBot(codename="news", token="1:abc")
-        session.add(bot)
-        await session.flush()
-        bot_id = bot.id
+    bot_id = await _news_bot(sessionmaker)
     path = tmp_path / "users.csv"
     rows = 60_000  # more than one import chunk, so repeats cross chunk borders
     with path.open("w", encoding="utf-8") as handle:
