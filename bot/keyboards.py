@@ -8,11 +8,18 @@ from collections.abc import Sequence
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from pydantic import Field
 
 from models import Campaign, CampaignStatus
 from panel import texts
 from panel.callbacks import ProgressAction, ProgressCallback
+from panel.campaigns import MAX_ROW_ID
 from panel.control import Audience
+
+# Ids and pages in callback data are bounded: data outside the bounds (forged, or from a broken
+# client) does not unpack, so no handler's filter matches and a stale-button handler answers it.
+# A list page times the page size must stay a valid OFFSET; no list gets anywhere near this.
+MAX_PAGE = 2**31 - 1
 
 
 class ComposeAction(enum.StrEnum):
@@ -32,7 +39,7 @@ class ComposeCallback(CallbackData, prefix="cmp"):
     """A tap in the /new conversation; `bot_id` only for PICK_BOT."""
 
     action: ComposeAction
-    bot_id: int = 0
+    bot_id: int = Field(default=0, ge=0, le=MAX_ROW_ID)
 
 
 class SendNowAction(enum.StrEnum):
@@ -47,7 +54,7 @@ class SendNowCallback(CallbackData, prefix="snd"):
     """A tap on a send-now confirmation or the list of drafts to send."""
 
     action: SendNowAction
-    campaign_id: int
+    campaign_id: int = Field(ge=0, le=MAX_ROW_ID)
 
 
 class ScheduleAction(enum.StrEnum):
@@ -62,7 +69,7 @@ class ScheduleCallback(CallbackData, prefix="sch"):
     """A tap in the /schedule conversation."""
 
     action: ScheduleAction
-    campaign_id: int
+    campaign_id: int = Field(ge=0, le=MAX_ROW_ID)
 
 
 class CampaignAction(enum.StrEnum):
@@ -86,8 +93,8 @@ class CampaignCallback(CallbackData, prefix="cpg"):
     """A tap in /campaigns; `page` is the list page to go back to."""
 
     action: CampaignAction
-    campaign_id: int = 0
-    page: int = 0
+    campaign_id: int = Field(default=0, ge=0, le=MAX_ROW_ID)
+    page: int = Field(default=0, ge=0, le=MAX_PAGE)
 
 
 def bot_picker(audiences: Sequence[Audience]) -> InlineKeyboardMarkup:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import enum
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
+
+from panel.campaigns import MAX_ROW_ID
 
 
 class ProgressAction(enum.StrEnum):
@@ -18,7 +21,7 @@ class ProgressAction(enum.StrEnum):
 
 
 class ProgressCallback(CallbackData, prefix="pg"):
-    """A tap on a progress message button."""
+    """A tap on a progress message button (data with an id no row can have does not unpack)."""
 
     action: ProgressAction
-    campaign_id: int
+    campaign_id: int = Field(ge=0, le=MAX_ROW_ID)

@@ -27,6 +27,10 @@ CANCELLABLE_STATUSES = (
     CampaignStatus.PAUSED,
 )
 FINAL_STATUSES = (CampaignStatus.COMPLETED, CampaignStatus.FAILED, CampaignStatus.CANCELLED)
+# The largest id a row can have: ids are BIGINT on PostgreSQL and INTEGER on SQLite, both signed
+# 64-bit. A larger number (typed by an admin, forged in a button) names no row, and must not
+# reach the driver, which refuses it (OverflowError on SQLite, DBAPIError on PostgreSQL).
+MAX_ROW_ID = 2**63 - 1
 
 
 class CampaignError(Exception):
@@ -86,13 +90,22 @@ async def audience_size(session: AsyncSession, bot_id: int, platform: str = "tel
     return int((await session.execute(query)).scalar_one())
 
 
+def is_row_id(value: int) -> bool:
+    """Whether `value` can be a row's id at all (1 to `MAX_ROW_ID`)."""
+    return 1 <= value <= MAX_ROW_ID
+
+
 async def get_campaign(session: AsyncSession, campaign_id: int) -> Campaign | None:
-    """The campaign with `campaign_id`, freshly read."""
+    """The campaign with `campaign_id`, freshly read; None for any number that names none."""
+    if not is_row_id(campaign_id):
+        return None
     return await session.get(Campaign, campaign_id, populate_existing=True)
 
 
 async def get_bot(session: AsyncSession, bot_id: int) -> TargetBot | None:
-    """The target bot with `bot_id`."""
+    """The target bot with `bot_id`; None for any number that names none."""
+    if not is_row_id(bot_id):
+        return None
     return await session.get(TargetBot, bot_id)
 
 

@@ -157,7 +157,9 @@ async def start_now(
 async def resume_now(
     sessionmaker: async_sessionmaker[AsyncSession], arq_pool: ArqRedis, campaign_id: int, *, queue_name: str
 ) -> bool:
-    """Let a paused campaign send again; False if it is not paused (any more)."""
+    """Let a paused campaign send again; False if it is not paused (any more) or does not exist."""
+    if not lifecycle.is_row_id(campaign_id):
+        return False
     async with sessionmaker() as session, session.begin():
         resumed = await lifecycle.resume(session, campaign_id)
     if resumed:

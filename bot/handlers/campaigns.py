@@ -32,6 +32,7 @@ PAGE_SIZE = 8
 async def _list_page(
     sessionmaker: async_sessionmaker[AsyncSession], page: int, admin_timezone: str
 ) -> tuple[str, InlineKeyboardMarkup | None]:
+    page = min(max(page, 0), keyboards.MAX_PAGE)  # the callback data is bounded too; stay safe
     async with sessionmaker() as session:
         found, total = await lifecycle.list_campaigns(session, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
         if not found and page > 0:

@@ -16,7 +16,7 @@ from bot import keyboards, views
 from bot.edits import edit_buttons, edit_text
 from bot.keyboards import SendNowAction, SendNowCallback
 from panel import texts
-from panel.campaigns import STARTABLE_STATUSES
+from panel.campaigns import MAX_ROW_ID, STARTABLE_STATUSES
 from panel.control import StartOutcome, campaign_view, start_now, startable_campaigns
 from panel.settings import Settings
 
@@ -24,13 +24,25 @@ logger = logging.getLogger(__name__)
 
 router = Router(name="sendnow")
 
+# Longer numbers are surely no id; the bound also keeps a reply quoting the number short.
+MAX_ID_DIGITS = len(str(MAX_ROW_ID)) + 1
+
 
 def parse_campaign_id(command: CommandObject) -> int | str | None:
-    """The campaign number after a command: an int, None when absent, the raw text when malformed."""
+    """The campaign number after a command: an int, None when absent, the typed text when malformed.
+
+    Only ASCII digits make a number: `str.isdigit` also accepts ², ① or ٣, which `int` refuses
+    or reads as another number. A number no row can have (0, or past 2**63-1) comes back as it
+    is, and the lookups answer "there is no campaign #N" for it; more digits than any id has is
+    not a number at all.
+    """
     if not command.args:
         return None
-    raw = command.args.strip().removeprefix("#")
-    return int(raw) if raw.isdigit() else command.args.strip()
+    typed = command.args.strip()
+    digits = typed.removeprefix("#")
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > MAX_ID_DIGITS:
+        return typed
+    return int(digits)
 
 
 async def ask_confirmation(
