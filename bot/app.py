@@ -13,6 +13,7 @@ from arq.connections import ArqRedis
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.flood_wait import install_flood_wait
 from bot.handlers import campaigns, common, compose, fallback, progress, schedule, sendnow
 from bot.middlewares import AdminOnlyMiddleware
 from panel import queue, texts
@@ -20,6 +21,8 @@ from panel.admins import list_admins
 from panel.db import create_engine, create_sessionmaker
 from panel.settings import Settings, SettingsError
 from panel.telegram import make_bot
+
+__all__ = ["create_control_bot", "create_dispatcher", "install_flood_wait", "run_bot", "set_commands"]
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +85,11 @@ def _take_over(router: Router) -> None:
         router._parent_router = None
 
 
+def create_control_bot(token: str, *, api_url: str) -> Bot:
+    """The control bot's `Bot`: it waits out short flood limits on its replies."""
+    return install_flood_wait(make_bot(token, api_url=api_url))
+
+
 async def set_commands(bot: Bot) -> None:
     """Publish the command menu (private chats) with `setMyCommands`."""
     await bot.set_my_commands(
@@ -96,7 +104,7 @@ async def run_bot(settings: Settings) -> None:
     engine = create_engine(settings.database_url)
     redis: Redis = Redis.from_url(settings.redis_url)
     arq_pool = await queue.connect(settings.redis_url)
-    control_bot = make_bot(token, api_url=settings.telegram_api_url)
+    control_bot = create_control_bot(token, api_url=settings.telegram_api_url)
     try:
         sessionmaker = create_sessionmaker(engine)
         dispatcher = create_dispatcher(settings, sessionmaker=sessionmaker, arq_pool=arq_pool, redis=redis)

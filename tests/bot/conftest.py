@@ -15,11 +15,10 @@ from arq.connections import ArqRedis
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import create_dispatcher, set_commands
+from bot.app import create_control_bot, create_dispatcher, set_commands
 from models import TargetBot, User
 from panel import queue
 from panel.settings import Settings
-from panel.telegram import make_bot
 from tgsim.settings import LimitSettings, SimSettings
 from tgsim.simulator import ChatEntry, Simulator
 from tgsim.world import CallbackAnswer
@@ -48,7 +47,7 @@ class ControlBot:
 
     async def start(self) -> None:
         """Build the dispatcher with the production factory and poll the simulator."""
-        self.bot = make_bot(CONTROL_TOKEN, api_url=self.settings.telegram_api_url)
+        self.bot = create_control_bot(CONTROL_TOKEN, api_url=self.settings.telegram_api_url)
         self.dispatcher = create_dispatcher(
             self.settings, sessionmaker=self.sessionmaker, arq_pool=self.arq_pool, redis=self.redis
         )
