@@ -39,6 +39,7 @@ from sqlalchemy import text  # noqa: E402
 
 from models import Campaign, CampaignStatus, TargetBot  # noqa: E402
 from panel import campaigns, deliveries  # noqa: E402
+from panel.botapi import BotAPI  # noqa: E402
 from panel.content import MessageContent  # noqa: E402
 from panel.db import create_engine, create_sessionmaker  # noqa: E402
 from panel.migrations import upgrade  # noqa: E402
@@ -387,6 +388,67 @@ async def scale(sim: SimProcess, workdir: Path, *, sizes: tuple[int, ...], send_
     return lines
 
 
+async def client_cost(sim: SimProcess, *, sends: int = 4000, concurrency: int = 50) -> list[str]:
+    """CPU milliseconds per sendMessage of aiogram's Bot and of the workers' lean client, in this
+    process, against the simulator with no latency and no effective limit, and the resident
+    memory a fresh interpreter needs to import each client (and the whole worker)."""
+    lines = []
+    for name in ("aiogram", "lean"):
+        token = f"{555000 + len(lines)}:AAcost{name}"
+        await sim.add_bot(token, rate=1_000_000, paid=True, chat_ids=range(1, sends + 1), blocked=range(0), jitter_s=0)
+        await sim.call("POST", "/sim/faults", {"token": token, "latency_mean_s": 0, "latency_jitter_s": 0})
+        queue = list(range(1, sends + 1))
+        if name == "aiogram":
+            bot = make_bot(token, api_url=sim.base_url, limit=concurrency)
+
+            async def send_one(chat_id: int, bot: Any = bot) -> None:
+                await bot.send_message(chat_id=chat_id, text="Benchmark", allow_paid_broadcast=True)
+
+        else:
+            lean = BotAPI(token, api_url=sim.base_url, limit=concurrency)
+
+            async def send_one(chat_id: int, lean: BotAPI = lean) -> None:
+                await lean.send_message(chat_id, "Benchmark", allow_paid_broadcast=True)
+
+        async def sender(queue: list[int] = queue) -> None:
+            while queue:
+                await send_one(queue.pop())
+
+        cpu_before = time.process_time()
+        started = time.monotonic()
+        await asyncio.gather(*(sender() for _ in range(concurrency)))
+        cpu = time.process_time() - cpu_before
+        elapsed = time.monotonic() - started
+        if name == "aiogram":
+            await bot.session.close()
+        else:
+            await lean.close()
+        stats = await sim.stats(token)
+        lines.append(
+            f"{name:<8} client: {cpu / sends * 1000:.3f} ms CPU per send ({sends:,} sends, {sends / elapsed:,.0f}/s, "
+            f"{stats['delivered_total']:,} delivered)"
+        )
+    for label, module in (
+        ("import psutil only", "psutil"),
+        ("import aiogram", "aiogram; import aiogram.methods"),
+        ("import panel.botapi", "panel.botapi"),
+        ("import jobs.worker", "jobs.worker"),
+    ):
+        probe = (
+            # Current RSS, not ru_maxrss: Linux carries ru_maxrss over from the forking parent.
+            f"import psutil, sys; import {module}; "
+            "print(psutil.Process().memory_info().rss / 1e6, "
+            "sum(m.split('.')[0] == 'aiogram' for m in sys.modules))"
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", probe, cwd=ROOT, stdout=asyncio.subprocess.PIPE
+        )
+        out, _ = await process.communicate()
+        rss, aiogram_modules = out.decode().split()
+        lines.append(f"{label:<22} RSS {float(rss):6.1f} MB, aiogram modules loaded: {aiogram_modules}")
+    return lines
+
+
 async def main() -> None:
     """Run the benchmark and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -395,7 +457,17 @@ async def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep databases and worker logs")
     parser.add_argument("--only", choices=["30", "1000"], default=None, help="run one rate only")
     parser.add_argument("--jitter", type=float, default=0.02, help="latency jitter in seconds (±)")
+    parser.add_argument("--client-cost", action="store_true", help="only measure CPU/send and memory of the clients")
     args = parser.parse_args()
+    if args.client_cost:
+        sim = SimProcess()
+        await sim.start()
+        try:
+            for line in await client_cost(sim):
+                print(line)
+        finally:
+            await sim.stop()
+        return
     slow_n, fast_n = (600, 5000) if args.quick else (3000, 20000)
     sim = SimProcess()
     await sim.start()

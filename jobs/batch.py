@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from aiogram import Bot
-from aiogram.types import MessageEntity
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +26,7 @@ from jobs.outcomes import Answer, Verdict, classify
 from jobs.progress import notify_admin, update_progress
 from models import Campaign, CampaignStatus, TargetBot, utcnow
 from panel import deliveries, texts
+from panel.botapi import BotAPI, PreparedSend
 from panel.campaigns import effective_rate
 from panel.deliveries import DeliveryResult, Outcome, Recipient
 from panel.ratelimit import token_key
@@ -82,7 +81,10 @@ def _stored_message(content: dict[str, Any]) -> dict[str, Any]:
     """
     kwargs: dict[str, Any] = {"text": str(content.get("text", ""))}
     if content.get("entities"):
-        kwargs["entities"] = [dict(entity) for entity in content["entities"]]
+        # As Telegram reported them, minus empty optional fields (null is not "absent" to every server).
+        kwargs["entities"] = [
+            {key: value for key, value in dict(entity).items() if value is not None} for entity in content["entities"]
+        ]
     return kwargs
 
 
@@ -97,10 +99,10 @@ class BatchRun:
         self.snapshot = snapshot
         self.first_id = first_id
         self.last_id = last_id
-        self.bot: Bot = ectx.target_bot(snapshot.token)
+        self.bot: BotAPI = ectx.target_bot(snapshot.token)
         self.rate_key = token_key(snapshot.token)
         self.pace_per_s = snapshot.rate_per_s * self.settings.pacing_factor
-        self.send_kwargs = self._send_kwargs(snapshot)
+        self.prepared = PreparedSend("sendMessage", self._send_params(snapshot))
         self.pool: deque[Recipient] = deque()
         self.results: list[DeliveryResult] = []
         self.streak: list[DeliveryResult] = []
@@ -114,15 +116,14 @@ class BatchRun:
         self.flush_lock = asyncio.Lock()
         self.flush_wanted = asyncio.Event()
         self.recorded_final = 0
+        self.failure: Exception | None = None
 
     @staticmethod
-    def _send_kwargs(snapshot: CampaignSnapshot) -> dict[str, Any]:
-        kwargs = dict(snapshot.content)
-        if "entities" in kwargs:
-            kwargs["entities"] = [MessageEntity.model_validate(entity) for entity in kwargs["entities"]]
+    def _send_params(snapshot: CampaignSnapshot) -> dict[str, Any]:
+        params = dict(snapshot.content)
         if snapshot.paid:
-            kwargs["allow_paid_broadcast"] = True
-        return kwargs
+            params["allow_paid_broadcast"] = True
+        return params
 
     # ------------------------------------------------------------------ control
 
@@ -140,7 +141,11 @@ class BatchRun:
     async def _watch_status(self) -> None:
         while True:
             await asyncio.sleep(self.settings.status_check_interval_s)
-            status = await self._read_status()
+            try:
+                status = await self._read_status()
+            except Exception as exc:  # the database is away for longer than in_transaction waits
+                logger.warning("campaign %s: status check failed (%s); trying again", self.snapshot.campaign_id, exc)
+                continue
             if status is not CampaignStatus.SENDING:
                 self.status = status or CampaignStatus.CANCELLED
                 self.stopping = True
@@ -149,7 +154,11 @@ class BatchRun:
     # ------------------------------------------------------------------ main loop
 
     async def run(self) -> None:
-        """Send every pending row of the range, unless the campaign stops first."""
+        """Send every pending row of the range, unless the campaign stops first.
+
+        Whatever happens (a database gone for minutes, a cancelled job), claimed rows that were
+        not sent go back to pending and every result is recorded before this returns or raises.
+        """
         self.ectx.active_batches[self.rate_key] += 1
         watcher = asyncio.create_task(self._watch_status())
         flusher = asyncio.create_task(self._flush_loop())
@@ -165,16 +174,23 @@ class BatchRun:
                 self.drained = False
                 senders = min(self.settings.send_concurrency, pending)
                 await asyncio.gather(*(self._sender() for _ in range(senders)))
+                if self.failure is not None:
+                    raise self.failure
                 await self._flush()
         finally:
-            watcher.cancel()
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
-            self.ectx.active_batches[self.rate_key] -= 1
-            await asyncio.shield(self._finish())
+            try:
+                for task in (watcher, flusher):
+                    task.cancel()
+                for task in (watcher, flusher):
+                    try:
+                        await task
+                    except asyncio.CancelledError:
+                        pass
+                    except Exception:
+                        logger.exception("campaign %s: batch helper task failed", self.snapshot.campaign_id)
+            finally:
+                self.ectx.active_batches[self.rate_key] -= 1
+                await asyncio.shield(self._finish())
 
     async def _pending(self) -> tuple[int, datetime | None]:
         async def count(session: AsyncSession) -> tuple[int, datetime | None]:
@@ -191,15 +207,36 @@ class BatchRun:
         await asyncio.sleep(min(max(seconds, 0.01), self.settings.status_check_interval_s))
 
     async def _sender(self) -> None:
-        while not self.stopping and not self.drained and self.tickets > 0:
-            self.tickets -= 1
-            if not await self.ectx.limiter.acquire(self.rate_key, self.pace_per_s, should_stop=self.should_stop):
-                return
-            recipient = await self._next_recipient()
-            if recipient is None:
-                return
-            result, is_content = await self._deliver(recipient)
-            self._add(result, is_content=is_content)
+        try:
+            while not self.stopping and not self.drained and self.tickets > 0:
+                self.tickets -= 1
+                if not await self.ectx.limiter.acquire(self.rate_key, self.pace_per_s, should_stop=self.should_stop):
+                    return
+                recipient = await self._next_recipient()
+                if recipient is None:
+                    return
+                try:
+                    result, is_content = await self._deliver(recipient)
+                except BaseException:
+                    # Cut short mid-request (shutdown, a bug): the message may have gone out.
+                    self._add(self._in_flight(recipient), is_content=False)
+                    raise
+                self._add(result, is_content=is_content)
+        except Exception as exc:
+            self._fail(exc)
+
+    def _fail(self, exc: Exception) -> None:
+        """Stop the batch after an error its senders cannot work around (the run re-raises it)."""
+        if self.failure is None:
+            logger.warning("campaign %s: batch stops: %s: %s", self.snapshot.campaign_id, type(exc).__name__, exc)
+            self.failure = exc
+        self.stopping = True
+
+    def _in_flight(self, recipient: Recipient, error: str = deliveries.WORKER_LOST) -> DeliveryResult:
+        """The result of a send cut short: unconfirmed, or a retry when at-least-once."""
+        if self.settings.at_least_once:
+            return self._retry_or_fail(recipient, Answer(Verdict.AMBIGUOUS, None, error))
+        return DeliveryResult(recipient, Outcome.UNCONFIRMED, error=error)
 
     def _claim_size(self) -> int:
         """Rows to claim at once: this process's batches of the token share ~CLAIM_HORIZON_S of sends."""
@@ -240,14 +277,20 @@ class BatchRun:
         chat_id = recipient.chat_id
         while True:
             try:
-                message = await self.bot.send_message(chat_id=chat_id, **self.send_kwargs)
+                message = await self.bot.call_raw(self.prepared.method, self.prepared.body(chat_id))
             except Exception as exc:
                 answer = classify(exc)
             else:
-                return DeliveryResult(recipient, Outcome.SENT, message_id=message.message_id), False
+                message_id = message.get("message_id") if isinstance(message, dict) else None
+                return DeliveryResult(recipient, Outcome.SENT, message_id=message_id), False
             if answer.verdict is Verdict.FLOOD:
-                await self.ectx.limiter.pause(self.rate_key, answer.retry_after_s)
-                if not await self.ectx.limiter.acquire(self.rate_key, self.pace_per_s, should_stop=self.should_stop):
+                try:
+                    await self.ectx.limiter.pause(self.rate_key, answer.retry_after_s)
+                    granted = await self.ectx.limiter.acquire(self.rate_key, self.pace_per_s, should_stop=self.should_stop)
+                except Exception as exc:  # Redis away: this recipient was not reached (429)
+                    self._fail(exc)
+                    granted = False
+                if not granted:
                     return DeliveryResult(recipient, Outcome.RELEASE), False
                 continue
             return self._result(recipient, answer), answer.verdict is Verdict.CONTENT
@@ -315,7 +358,11 @@ class BatchRun:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.flush_wanted.wait(), self.settings.flush_interval_s)
             self.flush_wanted.clear()
-            await self._flush()
+            try:
+                await self._flush()
+            except Exception as exc:  # results are kept for the next flush
+                logger.warning("campaign %s: recording results failed (%s); trying again", self.snapshot.campaign_id, exc)
+                await asyncio.sleep(self.settings.flush_interval_s)
 
     async def _flush(self) -> None:
         async with self.flush_lock:

@@ -13,14 +13,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from aiogram import Bot
 from redis.asyncio import Redis
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from panel.botapi import BotAPI
 from panel.ratelimit import TokenRateLimiter
 from panel.settings import Settings
-from panel.telegram import make_bot
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +46,15 @@ def new_worker_id() -> str:
 
 
 def is_transient_db_error(exc: BaseException) -> bool:
-    """Whether a database error is worth retrying (lock contention, lost connection)."""
+    """Whether a database error is worth retrying (lock contention, lost connection, a restart)."""
     if isinstance(exc, IntegrityError):
+        return False
+    states = [state for state in _sqlstates(exc) if state]
+    if any(_is_transient_sqlstate(state) for state in states):
+        return True
+    if states and not isinstance(exc, OperationalError | InterfaceError):
+        # A server that answered with a definite, non-transient SQLSTATE (syntax, missing table):
+        # retrying cannot help, whatever the message says.
         return False
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
@@ -58,19 +64,65 @@ def is_transient_db_error(exc: BaseException) -> bool:
         # "no such table" and the like are operational errors too, but retrying cannot help.
         message = str(exc.orig if exc.orig is not None else exc).lower()
         return any(marker in message for marker in _TRANSIENT_MARKERS)
-    return isinstance(exc, OSError | ConnectionError | TimeoutError)
+    if isinstance(exc, OSError | ConnectionError | TimeoutError):
+        return True
+    # A driver error that escaped SQLAlchemy's wrapping (asyncpg raises some at connect time).
+    message = str(exc).lower()
+    return type(exc).__module__.startswith(("asyncpg", "sqlite3", "aiosqlite")) and any(
+        marker in message for marker in _TRANSIENT_MARKERS
+    )
 
+
+def _sqlstates(exc: BaseException) -> list[str]:
+    """SQLSTATE codes found on `exc`, its DBAPI error (`orig`) and their causes."""
+    found: list[str] = []
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        state = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
+        if isinstance(state, str):
+            found.append(state)
+        orig = getattr(current, "orig", None)
+        pending.extend([orig if isinstance(orig, BaseException) else None, current.__cause__, current.__context__])
+    return found
+
+
+def _is_transient_sqlstate(state: str) -> bool:
+    """Connection exceptions (class 08), an operator or crash shutdown, a server not yet up, too many clients."""
+    return state.startswith("08") or state in _TRANSIENT_SQLSTATES
+
+
+_TRANSIENT_SQLSTATES = frozenset(
+    {
+        "57P01",  # admin_shutdown: terminating connection due to administrator command
+        "57P02",  # crash_shutdown
+        "57P03",  # cannot_connect_now: the database system is shutting down / starting up
+        "53300",  # too_many_connections
+        "40001",  # serialization_failure
+        "40P01",  # deadlock_detected
+    }
+)
 
 _TRANSIENT_MARKERS = (
     "locked",
+    "database is locked",
     "busy",
     "connection",
+    "connection is closed",
     "terminat",
+    "terminating connection",
     "closed",
     "timeout",
     "timed out",
     "could not connect",
     "shutdown",
+    "shutting down",
+    "starting up",
+    "not yet accepting",
     "disk i/o",
     "too many clients",
 )
@@ -86,20 +138,20 @@ class EngineContext:
     redis: Redis
     limiter: TokenRateLimiter
     worker_id: str
-    control_bot: Bot | None
-    target_bots: dict[str, Bot] = field(default_factory=dict)
+    control_bot: BotAPI | None
+    target_bots: dict[str, BotAPI] = field(default_factory=dict)
     leases: set[str] = field(default_factory=set)
     active_batches: Counter[str] = field(default_factory=Counter)
     """Batches running in this process, per rate-limit key (they share the claim budget)."""
     background: set[asyncio.Task[Any]] = field(default_factory=set)
     heartbeat_task: asyncio.Task[None] | None = None
 
-    def target_bot(self, token: str) -> Bot:
+    def target_bot(self, token: str) -> BotAPI:
         """The Bot API client of a target bot (one connection pool per token and process)."""
         bot = self.target_bots.get(token)
         if bot is None:
             limit = self.settings.send_concurrency * self.settings.worker_max_jobs
-            bot = make_bot(
+            bot = BotAPI(
                 token, api_url=self.settings.telegram_api_url, timeout_s=self.settings.request_timeout_s, limit=limit
             )
             self.target_bots[token] = bot
@@ -178,7 +230,7 @@ class EngineContext:
         with contextlib.suppress(Exception):
             await self.redis.delete(worker_key(self.worker_id))
         for bot in self.target_bots.values():
-            await bot.session.close()
+            await bot.close()
         if self.control_bot is not None:
-            await self.control_bot.session.close()
+            await self.control_bot.close()
         await self.db.dispose()

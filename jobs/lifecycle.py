@@ -12,11 +12,13 @@ from typing import Any
 
 from arq.connections import ArqRedis
 from arq.constants import in_progress_key_prefix
+from arq.worker import Retry
+from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.batch import BatchRun, load_snapshot
-from jobs.context import EngineContext, lease_key, worker_key
+from jobs.context import EngineContext, is_transient_db_error, lease_key, worker_key
 from jobs.progress import notify_admin, send_progress_message, send_summary, update_progress
 from models import Campaign, CampaignStatus, utcnow
 from panel import deliveries, texts
@@ -31,7 +33,9 @@ from panel.queue import (
 
 logger = logging.getLogger(__name__)
 
-
+RETRY_DEFER_CAP_S = 30.0
+ABANDONED_MARGIN_S = 5.0
+"""Beyond a worker's lease and one request timeout: a claim this old, in no running batch, is abandoned."""
 
 def _engine(ctx: dict[str, Any]) -> EngineContext:
     engine: EngineContext = ctx["engine"]
@@ -95,8 +99,22 @@ async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_
             await run.run()
         await finalize(ectx, campaign_id)
         return "done"
+    except Exception as exc:
+        # The run released its unsent rows and recorded its results; the rest is tried again
+        # later (arq keeps the job id, so the batch still runs at most once at a time).
+        if not is_retryable(exc):
+            raise
+        job_try = int(ctx.get("job_try") or 1)
+        defer_s = min(2.0 ** min(job_try, 5), RETRY_DEFER_CAP_S)
+        logger.warning("batch %s failed (%s: %s); again in %.0f s", job_id, type(exc).__name__, exc, defer_s)
+        raise Retry(defer=defer_s) from exc
     finally:
         await ectx.drop_lease(job_id)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether a batch that failed with `exc` should run again: database or Redis unavailable."""
+    return is_transient_db_error(exc) or isinstance(exc, RedisError | OSError | ConnectionError | TimeoutError)
 
 
 async def resume_campaign(ctx: dict[str, Any], campaign_id: int) -> str:
@@ -195,6 +213,43 @@ async def _revive_orphaned_batches(ectx: EngineContext, in_progress_ms: int) -> 
     return revived
 
 
+async def _running_ranges(ectx: EngineContext, campaign_id: int) -> list[tuple[int, int]]:
+    """Delivery id ranges of a campaign's batches that hold a live lease (running somewhere)."""
+    queue_name = ectx.settings.queue_name
+    ranges = []
+    async for raw in ectx.redis.scan_iter(match=lease_key(f"{batch_job_prefix(queue_name)}{campaign_id}:*"), count=500):
+        key = raw.decode() if isinstance(raw, bytes) else str(raw)
+        parsed = parse_batch_job_id(key[len(lease_key("")) :], queue_name=queue_name)
+        if parsed is not None and parsed[0] == campaign_id:
+            ranges.append((parsed[1], parsed[2]))
+    return ranges
+
+
+async def _settle_abandoned_claims(ectx: EngineContext, campaign_id: int, live_workers: list[str]) -> int:
+    """Settle rows that live workers claimed long ago in batches no longer running (a batch that
+    failed or was cancelled between claiming and recording)."""
+    settings = ectx.settings
+    age_s = settings.worker_lease_s + settings.request_timeout_s + ABANDONED_MARGIN_S
+    # Leases first, then the rows: a batch starting in between only holds fresh claims.
+    running = await _running_ranges(ectx, campaign_id)
+    claimed_before = utcnow() - timedelta(seconds=age_s)
+
+    async def settle(session: AsyncSession) -> int:
+        return await deliveries.settle_stale_claims(
+            session,
+            campaign_id,
+            live_workers,
+            claimed_before=claimed_before,
+            at_least_once=settings.at_least_once,
+            running_ranges=running,
+        )
+
+    settled = await ectx.in_transaction(settle)
+    if settled:
+        logger.warning("campaign %s: %s rows abandoned by a stopped batch settled", campaign_id, settled)
+    return settled
+
+
 async def reconcile(ctx: dict[str, Any]) -> dict[str, int]:
     """Repair what crashes left: dead workers' claims, lost batch jobs, unsent summaries."""
     ectx = _engine(ctx)
@@ -223,7 +278,11 @@ async def reconcile(ctx: dict[str, Any]) -> dict[str, int]:
         async def workers(session: AsyncSession, campaign_id: int = campaign_id) -> list[str]:
             return await deliveries.claimers(session, campaign_id)
 
-        dead = [w for w in await ectx.in_transaction(workers) if not await ectx.redis.exists(worker_key(w))]
+        claiming = await ectx.in_transaction(workers)
+        dead = [w for w in claiming if not await ectx.redis.exists(worker_key(w))]
+        live = [w for w in claiming if w not in dead]
+        if live:
+            report["settled"] += await _settle_abandoned_claims(ectx, campaign_id, live)
         if dead:
 
             async def settle(session: AsyncSession, campaign_id: int = campaign_id, dead: list[str] = dead) -> int:

@@ -6,18 +6,9 @@ import enum
 from dataclasses import dataclass
 
 import aiohttp
-from aiogram.exceptions import (
-    TelegramAPIError,
-    TelegramBadRequest,
-    TelegramEntityTooLarge,
-    TelegramForbiddenError,
-    TelegramMigrateToChat,
-    TelegramNetworkError,
-    TelegramNotFound,
-    TelegramRetryAfter,
-    TelegramServerError,
-    TelegramUnauthorizedError,
-)
+
+from panel.botapi import BotAPIError, BotAPINetworkError
+from panel.logsafe import redact
 
 
 class Verdict(enum.StrEnum):
@@ -67,47 +58,42 @@ _CONTENT_400 = (
 )
 
 
-def _description(exc: TelegramAPIError) -> str:
-    return str(exc.message).strip()
-
-
-def _sent_nothing(exc: TelegramNetworkError) -> bool:
-    """Whether a network error happened before the request could reach Telegram."""
-    cause = exc.__cause__
-    return isinstance(cause, aiohttp.ClientConnectorError)
-
-
 def classify(exc: BaseException) -> Answer:
-    """The verdict for an exception raised by a send method."""
-    if isinstance(exc, TelegramRetryAfter):
-        return Answer(Verdict.FLOOD, 429, "Too Many Requests", retry_after_s=float(exc.retry_after))
-    if isinstance(exc, TelegramMigrateToChat):
-        return Answer(Verdict.MIGRATED, 400, _description(exc), new_chat_id=int(exc.migrate_to_chat_id))
-    if isinstance(exc, TelegramEntityTooLarge):
-        return Answer(Verdict.CONTENT, 413, _description(exc))
-    if isinstance(exc, TelegramNetworkError):
-        if _sent_nothing(exc):
-            return Answer(Verdict.TRANSIENT, None, _description(exc))
-        return Answer(Verdict.AMBIGUOUS, None, _description(exc))
-    if isinstance(exc, TelegramUnauthorizedError):
-        return Answer(Verdict.UNAUTHORIZED, 401, _description(exc))
-    if isinstance(exc, TelegramForbiddenError):
-        return Answer(Verdict.UNAVAILABLE, 403, _description(exc))
-    if isinstance(exc, TelegramServerError):
-        return Answer(Verdict.TRANSIENT, 500, _description(exc))
-    if isinstance(exc, TelegramBadRequest | TelegramNotFound):
-        description = _description(exc)
+    """The verdict for an exception raised by a `panel.botapi` call.
+
+    The order follows aiogram's (`check_response`): a `retry_after` means a 429 and a
+    `migrate_to_chat_id` a migration whatever the status, then the HTTP status decides.
+    """
+    if isinstance(exc, BotAPIError):
+        return _classify_answer(exc)
+    if isinstance(exc, BotAPINetworkError):
+        return Answer(Verdict.TRANSIENT if exc.sent_nothing else Verdict.AMBIGUOUS, None, exc.description)
+    if isinstance(exc, aiohttp.ClientConnectorError | ConnectionRefusedError):
+        return Answer(Verdict.TRANSIENT, None, redact(f"{type(exc).__name__}: {exc}"))
+    if isinstance(exc, TimeoutError | aiohttp.ClientError):
+        return Answer(Verdict.AMBIGUOUS, None, redact(f"{type(exc).__name__}: {exc}"))
+    return Answer(Verdict.FAILED, None, redact(f"{type(exc).__name__}: {exc}"))
+
+
+def _classify_answer(exc: BotAPIError) -> Answer:
+    code, description = exc.error_code, exc.description.strip()
+    if exc.retry_after_s is not None or code == 429:
+        return Answer(Verdict.FLOOD, 429, "Too Many Requests", retry_after_s=float(exc.retry_after_s or 1.0))
+    if exc.migrate_to_chat_id is not None:
+        return Answer(Verdict.MIGRATED, code, description, new_chat_id=exc.migrate_to_chat_id)
+    if code == 413:
+        return Answer(Verdict.CONTENT, 413, description)
+    if code == 401:
+        return Answer(Verdict.UNAUTHORIZED, 401, description)
+    if code == 403:
+        return Answer(Verdict.UNAVAILABLE, 403, description)
+    if code >= 500:
+        return Answer(Verdict.TRANSIENT, 500, description)
+    if code in (400, 404):
         lowered = description.lower()
-        code = 404 if isinstance(exc, TelegramNotFound) else 400
         if any(marker in lowered for marker in _UNAVAILABLE_400):
             return Answer(Verdict.UNAVAILABLE, code, description)
         if any(marker in lowered for marker in _CONTENT_400):
             return Answer(Verdict.CONTENT, code, description)
         return Answer(Verdict.FAILED, code, description)
-    if isinstance(exc, TelegramAPIError):
-        return Answer(Verdict.FAILED, None, _description(exc))
-    if isinstance(exc, aiohttp.ClientConnectorError | ConnectionRefusedError):
-        return Answer(Verdict.TRANSIENT, None, f"{type(exc).__name__}: {exc}")
-    if isinstance(exc, TimeoutError | aiohttp.ClientError):
-        return Answer(Verdict.AMBIGUOUS, None, f"{type(exc).__name__}: {exc}")
-    return Answer(Verdict.FAILED, None, f"{type(exc).__name__}: {exc}")
+    return Answer(Verdict.FAILED, None, description)

@@ -11,16 +11,17 @@ import contextlib
 import hashlib
 import logging
 import time
+from typing import Any
 
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramRetryAfter
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.context import EngineContext
 from models import Campaign, CampaignStatus
 from panel import deliveries
+from panel.botapi import BotAPIError, BotAPINetworkError
 from panel.campaigns import Counters, get_campaign
-from panel.progress import ProgressView, SummaryView, progress_keyboard, render_progress, render_summary
+from panel.progress import ProgressView, SummaryView, progress_markup, render_progress, render_summary
 
 logger = logging.getLogger(__name__)
 
@@ -84,9 +85,9 @@ async def send_progress_message(ectx: EngineContext, campaign_id: int) -> None:
     text = render_progress(_view(campaign, None))
     try:
         message = await bot.send_message(
-            campaign.progress_chat_id, text, reply_markup=progress_keyboard(campaign.id, campaign.status)
+            campaign.progress_chat_id, text, **_markup(progress_markup(campaign.id, campaign.status))
         )
-    except TelegramAPIError as exc:
+    except (BotAPIError, BotAPINetworkError) as exc:
         logger.warning("campaign %s: progress message not sent: %s", campaign_id, exc)
         return
 
@@ -94,12 +95,17 @@ async def send_progress_message(ectx: EngineContext, campaign_id: int) -> None:
         await session.execute(
             update(Campaign)
             .where(Campaign.id == campaign_id, Campaign.progress_message_id.is_(None))
-            .values(progress_message_id=message.message_id)
+            .values(progress_message_id=int(message["message_id"]))
             .execution_options(synchronize_session=False)
         )
 
     await ectx.in_transaction(store)
     await ectx.redis.set(_text_key(ectx, campaign_id), _digest(text, campaign.status), ex=86400)
+
+
+def _markup(markup: dict[str, Any] | None) -> dict[str, Any]:
+    """`reply_markup=...` when there are buttons; an edit without it removes them."""
+    return {} if markup is None else {"reply_markup": markup}
 
 
 def _digest(text: str, status: CampaignStatus) -> str:
@@ -139,18 +145,18 @@ async def update_progress(ectx: EngineContext, campaign_id: int, *, final: bool 
             text=text,
             chat_id=campaign.progress_chat_id,
             message_id=campaign.progress_message_id,
-            reply_markup=progress_keyboard(campaign.id, campaign.status),
+            **_markup(progress_markup(campaign.id, campaign.status)),
         )
-    except TelegramRetryAfter as exc:
-        await ectx.redis.set(_lock_key(ectx, campaign_id), b"1", px=int(exc.retry_after * 1000) + interval_ms)
-        if final:  # the last state must get through: wait the pause out, then try again
-            await update_progress(ectx, campaign_id, final=True)
-        return
-    except TelegramBadRequest as exc:
-        if "message is not modified" not in str(exc.message):
-            logger.warning("campaign %s: progress edit refused: %s", campaign_id, exc.message)
+    except BotAPIError as exc:
+        if exc.retry_after_s is not None:
+            await ectx.redis.set(_lock_key(ectx, campaign_id), b"1", px=int(exc.retry_after_s * 1000) + interval_ms)
+            if final:  # the last state must get through: wait the pause out, then try again
+                await update_progress(ectx, campaign_id, final=True)
             return
-    except TelegramAPIError as exc:
+        if "message is not modified" not in exc.description:
+            logger.warning("campaign %s: progress edit refused: %s", campaign_id, exc.description)
+            return
+    except BotAPINetworkError as exc:
         logger.warning("campaign %s: progress edit failed: %s", campaign_id, exc)
         return
     await ectx.redis.set(_text_key(ectx, campaign_id), digest, ex=86400)
@@ -184,7 +190,7 @@ async def send_summary(ectx: EngineContext, campaign_id: int) -> None:
     )
     try:
         await bot.send_message(campaign.progress_chat_id, text)
-    except TelegramAPIError as exc:
+    except (BotAPIError, BotAPINetworkError) as exc:
         logger.warning("campaign %s: summary not sent: %s", campaign_id, exc)
     with contextlib.suppress(Exception):
         await ectx.redis.delete(_lock_key(ectx, campaign_id), _text_key(ectx, campaign_id), _sample_key(ectx, campaign_id))
@@ -197,5 +203,5 @@ async def notify_admin(ectx: EngineContext, chat_id: int | None, text: str) -> N
         return
     try:
         await ectx.control_bot.send_message(chat_id, text)
-    except TelegramAPIError as exc:
+    except (BotAPIError, BotAPINetworkError) as exc:
         logger.warning("could not tell admin %s: %s", chat_id, exc)

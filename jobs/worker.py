@@ -15,6 +15,7 @@ from arq.worker import Worker
 
 from jobs import lifecycle
 from jobs.context import EngineContext, new_worker_id
+from panel.botapi import BotAPI
 from panel.db import create_engine, create_sessionmaker
 from panel.queue import (
     JOB_FINALIZE_CAMPAIGN,
@@ -25,7 +26,6 @@ from panel.queue import (
 )
 from panel.ratelimit import TokenRateLimiter
 from panel.settings import Settings
-from panel.telegram import make_bot
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def worker_settings(settings: Settings) -> type:
         redis = ctx["redis"]
         control_bot = None
         if settings.bot_token is not None:
-            control_bot = make_bot(settings.require_bot_token(), api_url=settings.telegram_api_url, timeout_s=30)
+            control_bot = BotAPI(settings.require_bot_token(), api_url=settings.telegram_api_url, timeout_s=30, limit=8)
         engine = EngineContext(
             settings=settings,
             db=db,
@@ -105,10 +105,14 @@ def create_worker(settings: Settings, **overrides: Any) -> Worker:
     return Worker(**options)
 
 
-async def run_worker(settings: Settings) -> None:
-    """Run a worker until it is stopped (SIGINT/SIGTERM finish the running jobs' current step)."""
-    worker = create_worker(settings)
+async def run_worker(settings: Settings, *, burst: bool = False) -> None:
+    """Run a worker until it is stopped (SIGINT/SIGTERM finish the running jobs' current step).
+
+    `burst`: stop once the queue is empty.
+    """
+    worker = create_worker(settings, burst=burst)
     try:
+        # async_run (not main): arq's SIGTERM/SIGINT handler cancels the task it starts.
         await worker.async_run()
     except asyncio.CancelledError:
         pass  # stopped by a signal

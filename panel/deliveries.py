@@ -367,14 +367,20 @@ async def _migrate_user(session: AsyncSession, user_id: int, new_chat_id: int | 
 async def settle_stale_claims(
     session: AsyncSession,
     campaign_id: int,
-    dead_workers: Iterable[str],
+    workers: Iterable[str],
     *,
     claimed_before: datetime,
     at_least_once: bool,
+    running_ranges: Iterable[tuple[int, int]] = (),
     now: datetime | None = None,
 ) -> int:
-    """Settle rows claimed by dead workers: unconfirmed (or pending again when at-least-once)."""
-    workers = list(dead_workers)
+    """Settle rows that `workers` claimed before `claimed_before`: unconfirmed (or pending again
+    when at-least-once). Rows inside `running_ranges` (batches still running) are left alone.
+
+    Used for dead workers' claims, and for claims of live workers whose batch ended without
+    recording them (a batch that failed mid-send).
+    """
+    workers = list(workers)
     if not workers:
         return 0
     now = now or utcnow()
@@ -383,6 +389,7 @@ async def settle_stale_claims(
         Delivery.status == DeliveryStatus.SENDING,
         Delivery.claimed_by.in_(workers),
         Delivery.claimed_at < claimed_before,
+        *(~Delivery.id.between(first_id, last_id) for first_id, last_id in running_ranges),
     )
     if at_least_once:
         values: dict[str, object] = {"status": DeliveryStatus.PENDING, "claimed_by": None}

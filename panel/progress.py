@@ -1,7 +1,9 @@
 """Rendering of a campaign's live progress message and final summary. Pure: no I/O.
 
 The workers render with these functions and send the result through the control bot; the
-control bot may render the same text when an admin asks for a campaign's status.
+control bot may render the same text when an admin asks for a campaign's status. The workers
+do not import aiogram: their buttons are plain Bot API JSON (`progress_markup`), with the same
+callback data that `panel.callbacks.ProgressCallback(...).pack()` produces (a test proves it).
 """
 
 from __future__ import annotations
@@ -9,13 +11,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from typing import TYPE_CHECKING, Any
 
 from models import CampaignStatus
 from panel import texts
-from panel.callbacks import ProgressAction, ProgressCallback
 from panel.campaigns import Counters
+
+if TYPE_CHECKING:
+    from aiogram.types import InlineKeyboardMarkup
 
 BAR_WIDTH = 12
 
@@ -106,25 +109,45 @@ def render_progress(view: ProgressView) -> str:
     return "\n".join(lines)
 
 
-def progress_keyboard(campaign_id: int, status: CampaignStatus) -> InlineKeyboardMarkup | None:
-    """Pause (or Resume when paused) and Cancel buttons; none once the campaign has ended."""
+PROGRESS_CALLBACK_PREFIX = "pg"
+"""`ProgressCallback`'s prefix; its actions are `ProgressAction`'s values ("pause", ...)."""
+
+
+def pack_progress_callback(action: str, campaign_id: int) -> str:
+    """The callback data of a progress button, as `ProgressCallback(...).pack()` writes it."""
+    return f"{PROGRESS_CALLBACK_PREFIX}:{action}:{campaign_id}"
+
+
+def progress_buttons(campaign_id: int, status: CampaignStatus) -> list[tuple[str, str]]:
+    """(text, callback data) of the progress message's buttons: Pause or Resume, and Cancel;
+    none once the campaign has ended."""
     if status is CampaignStatus.SENDING:
-        toggle = InlineKeyboardButton(
-            text=texts.BUTTON_PAUSE,
-            callback_data=ProgressCallback(action=ProgressAction.PAUSE, campaign_id=campaign_id).pack(),
-        )
+        toggle = (texts.BUTTON_PAUSE, pack_progress_callback("pause", campaign_id))
     elif status is CampaignStatus.PAUSED:
-        toggle = InlineKeyboardButton(
-            text=texts.BUTTON_RESUME,
-            callback_data=ProgressCallback(action=ProgressAction.RESUME, campaign_id=campaign_id).pack(),
-        )
+        toggle = (texts.BUTTON_RESUME, pack_progress_callback("resume", campaign_id))
     else:
+        return []
+    return [toggle, (texts.BUTTON_CANCEL, pack_progress_callback("cancel", campaign_id))]
+
+
+def progress_markup(campaign_id: int, status: CampaignStatus) -> dict[str, Any] | None:
+    """The buttons as a Bot API `reply_markup` (an InlineKeyboardMarkup in JSON), None when ended."""
+    buttons = progress_buttons(campaign_id, status)
+    if not buttons:
         return None
-    cancel = InlineKeyboardButton(
-        text=texts.BUTTON_CANCEL,
-        callback_data=ProgressCallback(action=ProgressAction.CANCEL, campaign_id=campaign_id).pack(),
+    return {"inline_keyboard": [[{"text": text, "callback_data": data} for text, data in buttons]]}
+
+
+def progress_keyboard(campaign_id: int, status: CampaignStatus) -> InlineKeyboardMarkup | None:
+    """The same buttons as an aiogram `InlineKeyboardMarkup`, for the control bot."""
+    from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup  # workers never import aiogram
+
+    buttons = progress_buttons(campaign_id, status)
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=text, callback_data=data) for text, data in buttons]]
     )
-    return InlineKeyboardMarkup(inline_keyboard=[[toggle, cancel]])
 
 
 def render_summary(view: SummaryView) -> str:

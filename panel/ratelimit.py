@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,23 +28,33 @@ LATE_SLOT_S = 0.01
 """A slot more than this (or two send intervals) in the past is given up, not used late."""
 """How stale a process's view of another process's 429 pause may be (one Redis read per interval)."""
 
-# KEYS[1]: the token's next free slot (µs, Redis clock); ARGV: interval µs, lookahead µs.
-# Returns {granted, wait_us}: granted=1 → the slot starts in wait_us; 0 → ask again in wait_us.
+# KEYS[1]: the token's next free slot (µs, Redis clock); ARGV: interval µs, lookahead µs, floor µs,
+# slots wanted. Returns {granted, wait_us, slot_us, count}: granted=1 → `count` consecutive slots,
+# the first in wait_us (all within the lookahead); 0 → ask again in wait_us.
+# A missing key is either a first use or a flushed Redis: slots up to `lookahead` may already be
+# held by senders, so the first new slot comes after them. `floor` is the caller's own next slot
+# (after the last one it was granted), so a process never rewinds even if the key vanished.
 # string.format('%d') keeps all digits (Lua would print a 16-digit number as 1.7e+15).
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local slot = tonumber(redis.call('GET', KEYS[1]) or '0')
+local lookahead = tonumber(ARGV[2])
+local stored = redis.call('GET', KEYS[1])
+local slot
+if stored then slot = tonumber(stored) else slot = now + lookahead end
+local floor = tonumber(ARGV[3])
+if slot < floor then slot = floor end
 if slot < now then slot = now end
 local ahead = slot - now
-local lookahead = tonumber(ARGV[2])
 if ahead > lookahead then
-  return {0, ahead - lookahead}
+  return {0, ahead - lookahead, 0, 0}
 end
-local next_slot = slot + tonumber(ARGV[1])
-redis.call('SET', KEYS[1], string.format('%d', next_slot), 'PX', math.floor((next_slot - now) / 1000) + 60000)
-return {1, ahead}
-"""
+local interval = tonumber(ARGV[1])
+local count = math.min(tonumber(ARGV[4]), math.floor((lookahead - ahead) / interval) + 1)
+local next_slot = slot + interval * count
+redis.call('SET', KEYS[1], string.format('%d', next_slot), 'PX', math.floor((next_slot - now) / 1000) + KEEP_MS)
+return {1, ahead, string.format('%d', slot), count}
+""".replace("KEEP_MS", str(24 * 3600 * 1000))
 
 # KEYS[1]: as above, KEYS[2]: the pause's end; ARGV[1]: pause µs. The next slot moves to
 # now + pause unless already later, and the pause's end is kept for senders holding a slot.
@@ -86,7 +97,14 @@ class Reservation:
 
     granted: bool
     wait_s: float
-    """Granted: how long until the reserved slot. Not granted: when to ask again."""
+    """Granted: how long until the first reserved slot. Not granted: when to ask again."""
+    count: int = 1
+    """Granted: consecutive slots reserved, one interval apart."""
+
+
+SLOTS_PER_ROUND_TRIP_S = 0.01
+"""At high rates one Redis round trip reserves this much sending time (10 slots at 1000/s)."""
+MAX_SLOTS_PER_ROUND_TRIP = 16
 
 
 class TokenRateLimiter:
@@ -103,12 +121,24 @@ class TokenRateLimiter:
         # so a thousand senders do not poll Redis while the token is saturated or paused.
         self._locks: dict[str, asyncio.Lock] = {}
         self._pause_seen: dict[str, tuple[float, float]] = {}
+        # The last slot this process was granted per key (Redis clock, µs): a flushed Redis
+        # cannot make it hand out a slot before one it already used.
+        self._last_slot_us: dict[str, int] = {}
+        # Slots reserved in one round trip and not yet handed to a sender (loop time).
+        self._held: dict[str, deque[float]] = {}
 
-    async def reserve(self, key: str, rate_per_s: float) -> Reservation:
-        """Try to reserve the next slot of `key` at `rate_per_s` (one round trip)."""
+    async def reserve(self, key: str, rate_per_s: float, count: int = 1) -> Reservation:
+        """Try to reserve up to `count` next slots of `key` at `rate_per_s` (one round trip)."""
         interval_us = max(1, int(1_000_000 / rate_per_s))
-        granted, wait_us = await self._reserve(keys=[key], args=[interval_us, self._lookahead_us])
-        return Reservation(bool(granted), int(wait_us) / 1_000_000)
+        floor_us = self._last_slot_us.get(key, -interval_us) + interval_us
+        granted, wait_us, slot_us, got = await self._reserve(
+            keys=[key], args=[interval_us, self._lookahead_us, floor_us, max(1, count)]
+        )
+        if not granted:
+            return Reservation(False, int(wait_us) / 1_000_000, 0)
+        last_us = int(slot_us) + (int(got) - 1) * interval_us
+        self._last_slot_us[key] = max(last_us, self._last_slot_us.get(key, 0))
+        return Reservation(True, int(wait_us) / 1_000_000, int(got))
 
     async def acquire(
         self, key: str, rate_per_s: float, *, should_stop: Callable[[], bool] | None = None
@@ -116,24 +146,33 @@ class TokenRateLimiter:
         """Wait for a slot and return True at its time; False if `should_stop()` turned true first.
 
         The wait for a grant is cut into short sleeps so a pause or cancel is noticed promptly.
+        At high rates one round trip reserves several consecutive slots, handed out locally.
         """
         lock = self._locks.setdefault(key, asyncio.Lock())
+        loop = asyncio.get_running_loop()
+        interval_s = 1 / rate_per_s
         while True:
             async with lock:
                 while True:
                     if should_stop is not None and should_stop():
                         return False
-                    reservation = await self.reserve(key, rate_per_s)
-                    if reservation.granted:
+                    held = self._held.get(key)
+                    if held:
+                        target = held.popleft()
                         break
+                    want = max(1, min(MAX_SLOTS_PER_ROUND_TRIP, int(rate_per_s * SLOTS_PER_ROUND_TRIP_S)))
+                    reservation = await self.reserve(key, rate_per_s, want)
+                    if reservation.granted:
+                        first = loop.time() + reservation.wait_s
+                        self._held[key] = deque(first + i * interval_s for i in range(reservation.count))
+                        continue
                     await asyncio.sleep(min(reservation.wait_s, self._poll_cap_s))
-            loop = asyncio.get_running_loop()
-            target = loop.time() + reservation.wait_s
-            if reservation.wait_s > 0:
-                await asyncio.sleep(reservation.wait_s)
+            wait_s = target - loop.time()
+            if wait_s > 0:
+                await asyncio.sleep(wait_s)
             # A sender woken late (a busy event loop) would land on top of the next slots and
             # make a burst: it gives its slot up and queues again instead.
-            if loop.time() - target > max(LATE_SLOT_S, 2 / rate_per_s):
+            if loop.time() - target > max(LATE_SLOT_S, 2 * interval_s):
                 continue
             # A 429 seen by any sender after this slot was reserved voids it: queue again.
             if not await self._is_paused(key):
@@ -155,5 +194,6 @@ class TokenRateLimiter:
         wait_us = await self._pause(keys=[key, key + PAUSE_SUFFIX], args=[int(retry_after_s * 1_000_000)])
         now = time.monotonic()
         self._pause_seen[key] = (now, now + int(wait_us) / 1_000_000)
+        self._held.pop(key, None)  # reserved before the 429: void
         logger.info("token paused for %.1f s after a 429", int(wait_us) / 1_000_000)
         return int(wait_us) / 1_000_000

@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     # batch job ids, conversation state), so deployments sharing one Redis stay apart.
     queue_name: str = "broadcast:queue"
     # Sending engine (jobs/); see panel/ratelimit.py and jobs/batch.py for what each one paces.
-    pacing_factor: float = Field(default=0.97, gt=0, le=1)
+    pacing_factor: float = Field(default=0.98, gt=0, le=1)
     """Share of a bot's rate the engine aims at, so jittered arrivals never exceed the limit."""
     rate_lookahead_s: float = Field(default=0.5, gt=0)
     """How far ahead of now a sender may reserve a send slot (bounds what a pause strands)."""

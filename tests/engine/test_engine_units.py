@@ -3,25 +3,19 @@ database operations on their own (real database, no workers)."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
-import aiohttp
-from aiogram.exceptions import (
-    TelegramBadRequest,
-    TelegramForbiddenError,
-    TelegramMigrateToChat,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramServerError,
-    TelegramUnauthorizedError,
-)
-from aiogram.methods import SendMessage
+from engine_harness import PROJECT_ROOT, TARGET_TOKEN
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jobs.outcomes import Verdict, classify
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, TargetBot, User
 from panel import deliveries
+from panel.botapi import BotAPI, BotAPIError, BotAPINetworkError, PreparedSend
 from panel.callbacks import ProgressAction, ProgressCallback
 from panel.campaigns import Counters, create_campaign
 from panel.content import MessageContent
@@ -29,33 +23,131 @@ from panel.deliveries import DeliveryResult, Outcome
 from panel.progress import (
     ProgressView,
     SummaryView,
+    pack_progress_callback,
     percent,
     progress_bar,
     progress_keyboard,
+    progress_markup,
     render_progress,
     render_summary,
 )
-
-METHOD = SendMessage(chat_id=1, text="x")
+from tgsim.simulator import Simulator
+from tgsim.world import UserState
 
 
 def test_answers_are_classified_like_telegram_means_them() -> None:
-    assert classify(TelegramRetryAfter(METHOD, "Too Many Requests: retry after 3", 3)).verdict is Verdict.FLOOD
-    assert classify(TelegramRetryAfter(METHOD, "x", 3)).retry_after_s == 3
-    blocked = classify(TelegramForbiddenError(METHOD, "Forbidden: bot was blocked by the user"))
+    def answer(code: int, description: str, **parameters: float) -> BotAPIError:
+        return BotAPIError(
+            code,
+            description,
+            retry_after_s=parameters.get("retry_after"),
+            migrate_to_chat_id=int(parameters["migrate_to_chat_id"]) if "migrate_to_chat_id" in parameters else None,
+        )
+
+    flood = classify(answer(429, "Too Many Requests: retry after 3", retry_after=3))
+    assert (flood.verdict, flood.retry_after_s) == (Verdict.FLOOD, 3)
+    blocked = classify(answer(403, "Forbidden: bot was blocked by the user"))
     assert (blocked.verdict, blocked.error_code) == (Verdict.UNAVAILABLE, 403)
-    assert classify(TelegramBadRequest(METHOD, "Bad Request: chat not found")).verdict is Verdict.UNAVAILABLE
-    migrated = classify(TelegramMigrateToChat(METHOD, "x", -100123))
+    assert classify(answer(400, "Bad Request: chat not found")).verdict is Verdict.UNAVAILABLE
+    migrated = classify(answer(400, "Bad Request: group chat was upgraded", migrate_to_chat_id=-100123))
     assert (migrated.verdict, migrated.new_chat_id) == (Verdict.MIGRATED, -100123)
-    assert classify(TelegramBadRequest(METHOD, "Bad Request: can't parse entities: x")).verdict is Verdict.CONTENT
-    assert classify(TelegramBadRequest(METHOD, "Bad Request: message is too long")).verdict is Verdict.CONTENT
-    assert classify(TelegramBadRequest(METHOD, "Bad Request: something else")).verdict is Verdict.FAILED
-    assert classify(TelegramUnauthorizedError(METHOD, "Unauthorized")).verdict is Verdict.UNAUTHORIZED
-    assert classify(TelegramServerError(METHOD, "Bad Gateway")).verdict is Verdict.TRANSIENT
-    assert classify(TelegramNetworkError(METHOD, "Request timeout error")).verdict is Verdict.AMBIGUOUS
-    refused = TelegramNetworkError(METHOD, "ClientConnectorError")
-    refused.__cause__ = aiohttp.ClientConnectorError.__new__(aiohttp.ClientConnectorError)
-    assert classify(refused).verdict is Verdict.TRANSIENT
+    assert classify(answer(400, "Bad Request: can't parse entities: x")).verdict is Verdict.CONTENT
+    assert classify(answer(400, "Bad Request: message is too long")).verdict is Verdict.CONTENT
+    assert classify(answer(400, "Bad Request: something else")).verdict is Verdict.FAILED
+    assert classify(answer(401, "Unauthorized")).verdict is Verdict.UNAUTHORIZED
+    assert classify(answer(502, "Bad Gateway")).verdict is Verdict.TRANSIENT
+    assert classify(BotAPINetworkError("Request timeout error", sent_nothing=False)).verdict is Verdict.AMBIGUOUS
+    assert classify(BotAPINetworkError("ClientConnectorError", sent_nothing=True)).verdict is Verdict.TRANSIENT
+
+
+async def test_the_lean_client_reads_real_answers(sim: Simulator) -> None:
+    """Against the simulator's HTTP answers: each case gets the verdict aiogram's exception got."""
+    sim.add_users(TARGET_TOKEN, [501], state=UserState.BLOCKED)
+    sim.add_users(TARGET_TOKEN, [502])
+    bot = BotAPI(TARGET_TOKEN, api_url=sim.base_url, timeout_s=2)
+    try:
+        sent = await bot.send_message(502, "hello", entities=[{"type": "bold", "offset": 0, "length": 5}])
+        assert isinstance(sent["message_id"], int)
+        verdicts = []
+        for chat_id in (501, 999_999):
+            try:
+                await bot.send_message(chat_id, "hello")
+            except Exception as exc:
+                verdicts.append(classify(exc))
+        assert [(a.verdict, a.error_code, a.description) for a in verdicts] == [
+            (Verdict.UNAVAILABLE, 403, "Forbidden: bot was blocked by the user"),
+            (Verdict.UNAVAILABLE, 400, "Bad Request: chat not found"),
+        ]
+        sim.storm(TARGET_TOKEN, 5, retry_after_s=4)
+        try:
+            await bot.send_message(502, "again")
+        except Exception as exc:
+            assert (classify(exc).verdict, classify(exc).retry_after_s) == (Verdict.FLOOD, 4)
+        else:
+            raise AssertionError("no 429 during a storm")
+    finally:
+        await bot.close()
+    unknown = BotAPI("999:AAunknownTokenValue", api_url=sim.base_url)
+    try:
+        await unknown.send_message(502, "x")
+    except Exception as exc:
+        assert classify(exc).verdict is Verdict.UNAUTHORIZED
+        assert "AAunknown" not in str(exc)
+    finally:
+        await unknown.close()
+    # Nothing listens on port 9: the request never left, so it is safe to send again.
+    refused = BotAPI(TARGET_TOKEN, api_url="http://127.0.0.1:9", timeout_s=2)
+    try:
+        await refused.send_message(502, "x")
+    except Exception as exc:
+        assert classify(exc).verdict is Verdict.TRANSIENT
+        assert TARGET_TOKEN.split(":")[1] not in str(exc)
+    finally:
+        await refused.close()
+
+
+async def test_a_request_without_answer_is_ambiguous(sim: Simulator) -> None:
+    sim.add_users(TARGET_TOKEN, [503])
+    sim.set_faults(TARGET_TOKEN, hang_share=1.0, hang_s=5)
+    bot = BotAPI(TARGET_TOKEN, api_url=sim.base_url, timeout_s=0.5)
+    try:
+        await bot.send_message(503, "x")
+    except Exception as exc:
+        assert classify(exc).verdict is Verdict.AMBIGUOUS
+    else:
+        raise AssertionError("a hung request answered")
+    finally:
+        await bot.close()
+
+
+def test_prepared_body_is_the_json_of_the_full_call() -> None:
+    params = {"text": "Привет \"x\"", "entities": [{"type": "bold", "offset": 0, "length": 6}], "allow_paid_broadcast": True}
+    assert json.loads(PreparedSend("sendMessage", params).body(-100123)) == {"chat_id": -100123, **params}
+    assert json.loads(PreparedSend("sendMessage", {}).body(7)) == {"chat_id": 7}
+
+
+def test_worker_buttons_pack_like_aiogram() -> None:
+    for status, actions in (
+        (CampaignStatus.SENDING, [ProgressAction.PAUSE, ProgressAction.CANCEL]),
+        (CampaignStatus.PAUSED, [ProgressAction.RESUME, ProgressAction.CANCEL]),
+    ):
+        markup = progress_markup(7, status)
+        assert markup is not None
+        packed = [button["callback_data"] for button in markup["inline_keyboard"][0]]
+        assert packed == [ProgressCallback(action=action, campaign_id=7).pack() for action in actions]
+        keyboard = progress_keyboard(7, status)
+        assert keyboard is not None
+        assert keyboard.model_dump(exclude_none=True) == markup
+    for action in ProgressAction:
+        assert pack_progress_callback(action.value, 12345) == ProgressCallback(action=action, campaign_id=12345).pack()
+    assert progress_markup(7, CampaignStatus.COMPLETED) is None
+
+
+def test_the_worker_does_not_import_aiogram() -> None:
+    probe = "import sys, jobs.worker, jobs.__main__; print(sorted(m for m in sys.modules if m.split('.')[0] == 'aiogram'))"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
 
 
 def test_progress_rendering() -> None:

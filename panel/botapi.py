@@ -1,0 +1,159 @@
+"""A lean Bot API client for the sending workers: JSON over one aiohttp session per token.
+
+The control bot (`bot/`) talks through aiogram. The workers' hot path does not: aiogram builds
+and validates pydantic models both ways (about 1 ms of CPU per send, which caps one process
+near 1,000 sends/s) and importing it costs a worker ~100 MB of memory. Measured numbers are
+in bench/engine_bench.py's notes. This client speaks the same protocol aiogram does
+(`POST {base}/bot{token}/{method}`, the answer envelope `{"ok", "result" | "error_code",
+"description", "parameters"}`) and raises errors that carry what Telegram said, for
+`jobs.outcomes.classify` to map exactly as it maps aiogram's exceptions.
+
+Tokens never appear in an error's text: URLs are not rendered, descriptions are redacted.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiohttp
+
+from panel.logsafe import redact
+from panel.settings import TELEGRAM_API_URL
+
+
+class BotAPIError(Exception):
+    """Telegram answered, and not with ok: its status, description and parameters."""
+
+    def __init__(
+        self,
+        error_code: int,
+        description: str,
+        *,
+        retry_after_s: float | None = None,
+        migrate_to_chat_id: int | None = None,
+    ) -> None:
+        super().__init__(description)
+        self.error_code = error_code
+        self.description = description
+        self.retry_after_s = retry_after_s
+        self.migrate_to_chat_id = migrate_to_chat_id
+
+    def __repr__(self) -> str:
+        return f"BotAPIError({self.error_code}, {self.description!r})"
+
+
+class BotAPINetworkError(Exception):
+    """No answer from Telegram. `sent_nothing`: the request never left (connection refused,
+    connect timeout), so the message was certainly not delivered; otherwise it may have been."""
+
+    def __init__(self, description: str, *, sent_nothing: bool) -> None:
+        super().__init__(description)
+        self.description = description
+        self.sent_nothing = sent_nothing
+
+
+def api_base(api_url: str) -> str:
+    """The server's base URL without a trailing slash (Telegram's own by default)."""
+    return (api_url or TELEGRAM_API_URL).rstrip("/")
+
+
+def _error_from_envelope(status: int, envelope: dict[str, Any]) -> BotAPIError:
+    parameters = envelope.get("parameters") or {}
+    retry_after = parameters.get("retry_after")
+    migrate_to = parameters.get("migrate_to_chat_id")
+    return BotAPIError(
+        int(envelope.get("error_code") or status),
+        redact(str(envelope.get("description") or f"HTTP {status}")),
+        retry_after_s=float(retry_after) if retry_after is not None else None,
+        migrate_to_chat_id=int(migrate_to) if migrate_to is not None else None,
+    )
+
+
+class BotAPI:
+    """One bot token's client: `call(method, params)` returns Telegram's `result` or raises.
+
+    Sessions are created lazily (inside the running loop) and closed by `close()`.
+    """
+
+    def __init__(self, token: str, *, api_url: str = TELEGRAM_API_URL, timeout_s: float = 30.0, limit: int = 100) -> None:
+        self._token = token
+        self._base = f"{api_base(api_url)}/bot{token}/"
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._limit = limit
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def bot_id(self) -> str:
+        """The public part of the token (before the colon)."""
+        return self._token.partition(":")[0]
+
+    def __repr__(self) -> str:
+        return f"BotAPI(bot_id={self.bot_id})"
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=self._limit, limit_per_host=self._limit, ttl_dns_cache=300)
+            self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
+        return self._session
+
+    async def call(self, method: str, params: dict[str, Any]) -> Any:
+        """Call `method` with JSON `params`; Telegram's `result` (a dict for a sent message)."""
+        return await self.call_raw(method, json.dumps(params, separators=(",", ":")).encode())
+
+    async def call_raw(self, method: str, body: bytes) -> Any:
+        """Call `method` with a JSON body already encoded (the hot path builds it once per batch)."""
+        try:
+            async with self._client().post(
+                self._base + method, data=body, headers={"Content-Type": "application/json"}
+            ) as response:
+                raw = await response.read()
+                status = response.status
+        except aiohttp.ClientConnectorError as exc:  # refused / DNS / TLS handshake: nothing was sent
+            raise BotAPINetworkError(redact(f"{type(exc).__name__}: {exc}"), sent_nothing=True) from None
+        except aiohttp.ConnectionTimeoutError:  # no connection within the timeout: nothing was sent
+            raise BotAPINetworkError("Connection timeout error", sent_nothing=True) from None
+        except TimeoutError:
+            raise BotAPINetworkError("Request timeout error", sent_nothing=False) from None
+        except aiohttp.ClientError as exc:
+            raise BotAPINetworkError(redact(f"{type(exc).__name__}: {exc}"), sent_nothing=False) from None
+        try:
+            envelope = json.loads(raw)
+        except ValueError:
+            envelope = None
+        if not isinstance(envelope, dict):
+            if status >= 500 or status in (429, 400, 401, 403, 404):
+                raise BotAPIError(status, f"HTTP {status}")
+            # An unreadable 2xx: the request arrived, the message may have gone out.
+            raise BotAPINetworkError(f"unreadable answer (HTTP {status})", sent_nothing=False)
+        if envelope.get("ok") is True:
+            return envelope.get("result")
+        raise _error_from_envelope(status, envelope)
+
+    async def send_message(self, chat_id: int, text: str, **params: Any) -> dict[str, Any]:
+        """sendMessage; the sent message as Telegram returned it."""
+        result: dict[str, Any] = await self.call("sendMessage", {"chat_id": chat_id, "text": text, **params})
+        return result
+
+    async def edit_message_text(self, *, chat_id: int, message_id: int, text: str, **params: Any) -> Any:
+        """editMessageText; the edited message (or True for inline messages)."""
+        return await self.call("editMessageText", {"chat_id": chat_id, "message_id": message_id, "text": text, **params})
+
+    async def close(self) -> None:
+        """Close the connection pool."""
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+
+class PreparedSend:
+    """One method with fixed parameters for many chats: the JSON is encoded once, not per send."""
+
+    def __init__(self, method: str, params: dict[str, Any]) -> None:
+        self.method = method
+        fixed = json.dumps(params, separators=(",", ":"), ensure_ascii=False)
+        self._tail = ("," + fixed[1:] if fixed != "{}" else "}").encode()
+
+    def body(self, chat_id: int) -> bytes:
+        """The request body for `chat_id`."""
+        return b'{"chat_id":' + str(int(chat_id)).encode() + self._tail
