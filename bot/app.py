@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.flood_wait import install_flood_wait
-from bot.handlers import campaigns, common, compose, fallback, progress, schedule, sendnow
+from bot.handlers import campaigns, common, compose, errors, fallback, progress, schedule, sendnow
 from bot.middlewares import AdminOnlyMiddleware
 from panel import queue, texts
 from panel.admins import list_admins
@@ -59,6 +59,7 @@ def create_dispatcher(
     dispatcher.update.outer_middleware(AdminOnlyMiddleware(settings, sessionmaker, redis))
     # /cancel, /start and /help come first so they work at any step; fallback comes last.
     routers = (
+        errors.router,  # answers any update whose handler below failed
         common.router,
         compose.router,
         sendnow.router,

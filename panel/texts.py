@@ -146,6 +146,7 @@ WAITING_FOR_BOT = "a tap on one of the bots"
 WAITING_FOR_BUTTON = "a tap on the buttons under the summary"
 STALE_BUTTON = "That button is out of date."
 STALE_QUESTION = "That question is closed; nothing changed."
+SOMETHING_WENT_WRONG = "Something went wrong, try again."
 
 # Composing.
 NO_BOTS = (
