@@ -130,10 +130,11 @@ async def confirm(
         return
     async with sessionmaker() as session:
         view = await campaign_view(session, campaign_id)
-    if view is not None:
-        await query.answer(views.moved_on(view.campaign), show_alert=True)
-        if message is not None:
-            await edit_text(message, views.moved_on(view.campaign))
+    # Moved on, or deleted since (then it is simply missing).
+    answer = views.moved_on(view.campaign) if view else texts.NO_SUCH_CAMPAIGN.format(campaign_id=campaign_id)
+    await query.answer(answer, show_alert=True)
+    if message is not None:
+        await edit_text(message, answer)
 
 
 @router.callback_query(SendNowCallback.filter(F.action == SendNowAction.ABORT))
