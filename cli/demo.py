@@ -27,7 +27,7 @@ from arq.connections import ArqRedis
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.app import create_dispatcher, set_commands
+from bot.app import create_control_bot, create_dispatcher, set_commands
 from cli.common import fail
 from cli.terminal import boxed, progress_bar, render_buttons, render_text, use_colour
 from jobs.worker import create_worker
@@ -39,7 +39,6 @@ from panel.db import create_engine, create_sessionmaker
 from panel.migrations import upgrade
 from panel.queue import connect
 from panel.settings import Settings, SettingsError, load_settings
-from panel.telegram import make_bot
 from panel.users_import import import_users
 from tgsim.entities import parse_html
 from tgsim.settings import FaultSettings, LimitSettings, SimSettings
@@ -199,7 +198,7 @@ async def _stack(args: argparse.Namespace) -> AsyncIterator[Stack]:
         except OSError as exc:
             raise SettingsError(f"REDIS_URL: Redis at {settings.redis_url} does not answer ({exc})") from None
         pool = await connect(settings.redis_url)
-        control_bot = make_bot(CONTROL_TOKEN, api_url=sim.base_url)
+        control_bot = create_control_bot(CONTROL_TOKEN, api_url=sim.base_url)
         dispatcher = create_dispatcher(settings, sessionmaker=sessionmaker, arq_pool=pool, redis=redis)
         stack = Stack(sim, settings, engine, sessionmaker, redis, pool, control_bot, dispatcher)
         worker = create_worker(settings)
