@@ -21,8 +21,9 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 from arq.connections import ArqRedis
@@ -115,12 +116,15 @@ class RedisSniffer:
             return await self.redis.get(key) or b""
         if kind == b"zset":
             return b" ".join(await self.redis.zrange(key, 0, -1))
+        # redis-py's stubs type these commands for both clients (`Awaitable[T] | T`, str names).
+        name = cast(str, key)
         if kind == b"hash":
-            return b" ".join(k + b"=" + v for k, v in (await self.redis.hgetall(key)).items())
+            pairs = await cast("Awaitable[dict[bytes, bytes]]", self.redis.hgetall(name))
+            return b" ".join(k + b"=" + v for k, v in pairs.items())
         if kind == b"list":
-            return b" ".join(await self.redis.lrange(key, 0, -1))
+            return b" ".join(await cast("Awaitable[list[bytes]]", self.redis.lrange(name, 0, -1)))
         if kind == b"set":
-            return b" ".join(await self.redis.smembers(key))
+            return b" ".join(await cast("Awaitable[set[bytes]]", self.redis.smembers(name)))
         return b""
 
     async def sweep(self) -> None:
