@@ -197,8 +197,11 @@ class WorkerGroup:
         self.processes = []
         for index in range(count):
             log = open(log_dir / f"worker-{index}.log", "wb")  # noqa: SIM115
+            command = [sys.executable, "-m", "jobs"]
+            if os.environ.get("BENCH_PROFILE"):  # cProfile each worker (written when it stops)
+                command[1:1] = ["-m", "cProfile", "-o", str(log_dir / f"worker-{index}.prof")]
             self.processes.append(
-                subprocess.Popen([sys.executable, "-m", "jobs"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
             )
             log.close()
         self.handles = [psutil.Process(p.pid) for p in self.processes]
@@ -248,7 +251,16 @@ def worker_env(database_url: str, sim: SimProcess, queue: str, **extra: str) -> 
 
 
 async def run_engine(
-    sim: SimProcess, workdir: Path, *, label: str, rate: int, audience: int, blocked_share: float, workers: int, jitter_s: float
+    sim: SimProcess,
+    workdir: Path,
+    *,
+    label: str,
+    rate: int,
+    audience: int,
+    blocked_share: float,
+    workers: int,
+    jitter_s: float,
+    extra_env: dict[str, str] | None = None,
 ) -> Result:
     """One engine run: fresh database and bot, `workers` processes, until the campaign completes."""
     token = f"{abs(hash(label)) % 900000 + 100000}:AAbench{label.replace(' ', '').replace('/', '')[:20]}"
@@ -261,7 +273,7 @@ async def run_engine(
     queue = f"bench:{os.getpid()}:{label}"
     log_dir = workdir / label.replace(" ", "_").replace("/", "")
     log_dir.mkdir()
-    group = WorkerGroup(workers, worker_env(database_url, sim, queue), log_dir)
+    group = WorkerGroup(workers, worker_env(database_url, sim, queue, **(extra_env or {})), log_dir)
     engine = create_engine(database_url)
     sessionmaker = create_sessionmaker(engine)
     pool = await connect(REDIS_URL)
@@ -457,6 +469,9 @@ async def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep databases and worker logs")
     parser.add_argument("--only", choices=["30", "1000"], default=None, help="run one rate only")
     parser.add_argument("--jitter", type=float, default=0.02, help="latency jitter in seconds (±)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a worker setting, e.g. PACING_FACTOR=0.97")
+    parser.add_argument("--workers", type=int, action="append", default=None, help="worker counts to run (default 1 and 2)")
+    parser.add_argument("--no-reference", action="store_true", help="skip the aiolimiter reference")
     parser.add_argument("--client-cost", action="store_true", help="only measure CPU/send and memory of the clients")
     args = parser.parse_args()
     if args.client_cost:
@@ -469,6 +484,7 @@ async def main() -> None:
             await sim.stop()
         return
     slow_n, fast_n = (600, 5000) if args.quick else (3000, 20000)
+    extra_env = dict(item.split("=", 1) for item in args.set)
     sim = SimProcess()
     await sim.start()
     results: list[Result] = []
@@ -478,15 +494,17 @@ async def main() -> None:
             for rate, audience, blocked in ((30, slow_n, 0.0), (1000, fast_n, 0.1)):
                 if args.only and int(args.only) != rate:
                     continue
-                for workers in (1, 2):
+                for workers in args.workers or (1, 2):
                     label = f"engine {rate}/s {workers} worker(s)"
                     results.append(
                         await run_engine(
                             sim, workdir, label=label, rate=rate, audience=audience, blocked_share=blocked,
-                            workers=workers, jitter_s=args.jitter,
+                            workers=workers, jitter_s=args.jitter, extra_env=extra_env,
                         )
                     )
                     print(results[-1].row(), flush=True)
+                if args.no_reference:
+                    continue
                 label = f"reference {rate}/s aiolimiter"
                 results.append(
                     await run_reference(

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import CursorResult, and_, case, exists, func, insert, literal, or_, select, update
+from sqlalchemy import CursorResult, and_, exists, func, insert, literal, literal_column, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, User, utcnow
@@ -303,9 +303,7 @@ async def record_results(
                 "last_error": error,
             }
             if outcome is Outcome.SENT:
-                values["telegram_message_id"] = case(
-                    {m.recipient.delivery_id: m.message_id for m in members}, value=Delivery.id
-                )
+                values["telegram_message_id"] = _message_ids(members)
         elif outcome is Outcome.RETRY:
             values |= {
                 "status": DeliveryStatus.PENDING,
@@ -348,6 +346,18 @@ async def record_results(
                 .execution_options(synchronize_session=False)
             )
     return Recorded(final=dict(final), returned_to_pending=back)
+
+
+def _message_ids(members: Sequence[DeliveryResult]) -> object:
+    """`CASE id WHEN <delivery id> THEN <message id> ... END` for a bulk update of sent rows.
+
+    Rendered as SQL text from integers only: a `case()` with a dict costs two coercions and a
+    cache-key entry per row, the worker's largest CPU cost per send at 1,000/s.
+    """
+    whens = " ".join(
+        f"WHEN {int(m.recipient.delivery_id)} THEN {int(m.message_id)}" for m in members if m.message_id is not None
+    )
+    return literal_column(f"CASE id {whens} ELSE NULL END") if whens else None
 
 
 async def _migrate_user(session: AsyncSession, user_id: int, new_chat_id: int | None) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -126,6 +127,8 @@ class TokenRateLimiter:
         self._last_slot_us: dict[str, int] = {}
         # Slots reserved in one round trip and not yet handed to a sender (loop time).
         self._held: dict[str, deque[float]] = {}
+        # When this process's last sends of each key actually went out (loop time).
+        self._sent: dict[str, deque[float]] = {}
 
     async def reserve(self, key: str, rate_per_s: float, count: int = 1) -> Reservation:
         """Try to reserve up to `count` next slots of `key` at `rate_per_s` (one round trip)."""
@@ -175,8 +178,28 @@ class TokenRateLimiter:
             if loop.time() - target > max(LATE_SLOT_S, 2 * interval_s):
                 continue
             # A 429 seen by any sender after this slot was reserved voids it: queue again.
-            if not await self._is_paused(key):
-                return True
+            if await self._is_paused(key):
+                continue
+            await self._keep_window(key, rate_per_s)
+            return True
+
+    async def _keep_window(self, key: str, rate_per_s: float) -> None:
+        """Hold a send until this process's previous `ceil(rate)` sends span `ceil(rate) / rate` s.
+
+        Slots are evenly spaced, but a sender woken a few ms late still narrows the gap to the
+        send one window later; with the pacing margin already spent on arrival jitter that is
+        a 429. The log of actual send times keeps every window of this process within the pace.
+        """
+        count = math.ceil(rate_per_s)
+        sent = self._sent.get(key)
+        if sent is None or sent.maxlen != count:
+            sent = self._sent[key] = deque(maxlen=count)
+        loop = asyncio.get_running_loop()
+        if len(sent) == count:
+            wait_s = sent[0] + count / rate_per_s - loop.time()
+            if wait_s > 0:
+                await asyncio.sleep(wait_s)
+        sent.append(loop.time())
 
     async def _is_paused(self, key: str) -> bool:
         """Whether the token is in a 429 pause; asks Redis at most every PAUSE_CHECK_S per process."""
