@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import Campaign, CampaignStatus, TargetBot, User
 from panel import campaigns as lifecycle
+from panel.bots import bot_summaries
 from panel.queue import enqueue_resume, enqueue_start
 
 logger = logging.getLogger(__name__)
@@ -62,29 +63,32 @@ def bot_label(bot: TargetBot) -> str:
     return f"{bot.codename} (@{bot.username})" if bot.username else bot.codename
 
 
-async def audience_of(session: AsyncSession, bot: TargetBot, platform: str = "telegram") -> Audience:
-    """The audience of `bot` now: available users, those left out, and the sending time."""
-    available = await lifecycle.audience_size(session, bot.id, platform)
-    everyone = int(
-        (
-            await session.execute(
-                select(func.count()).where(User.bot_id == bot.id, User.platform == platform)
-            )
-        ).scalar_one()
-    )
+def _audience(bot: TargetBot, *, users: int, available: int) -> Audience:
     rate = lifecycle.effective_rate(bot)
     return Audience(
         bot=bot,
         available=available,
-        excluded=max(everyone - available, 0),
+        excluded=max(users - available, 0),
         rate_per_s=rate,
         duration=lifecycle.estimate_duration(available, rate),
     )
 
 
+async def audience_of(session: AsyncSession, bot: TargetBot, platform: str = "telegram") -> Audience:
+    """The audience of `bot` now: available users, those left out, and the sending time."""
+    users, available = (
+        await session.execute(
+            select(func.count(), func.count().filter(User.is_unavailable.is_(False))).where(
+                User.bot_id == bot.id, User.platform == platform
+            )
+        )
+    ).one()
+    return _audience(bot, users=int(users), available=int(available or 0))
+
+
 async def bot_audiences(session: AsyncSession) -> list[Audience]:
-    """Every target bot with its audience, by codename."""
-    return [await audience_of(session, bot) for bot in await lifecycle.list_bots(session)]
+    """Every target bot with its audience, by codename (one query for all of them)."""
+    return [_audience(item.bot, users=item.users, available=item.available) for item in await bot_summaries(session)]
 
 
 async def campaign_view(session: AsyncSession, campaign_id: int) -> CampaignView | None:
