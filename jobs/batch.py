@@ -36,8 +36,8 @@ logger = logging.getLogger(__name__)
 CLAIM_HORIZON_S = 0.15
 """A claimed group holds about this much sending time, so few claimed rows wait unsent.
 (0.05 s made 200 claim transactions a second at 1,000/s: 25% of the worker's CPU.)"""
-STALE_SLOT_S = 0.01
-"""A send slot older than this when its recipient is ready is given up for a fresh one."""
+IN_FLIGHT_S = 0.4
+"""A batch runs enough senders to keep this much sending time in flight (slow answers, the tail)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +109,8 @@ class BatchRun:
         self.pool: deque[Recipient] = deque()
         self.results: list[DeliveryResult] = []
         self.streak: list[DeliveryResult] = []
-        self.tickets = 0
         self.drained = False
+        self.refill_task: asyncio.Task[None] | None = None
         self.stopping = False
         self.status = CampaignStatus.SENDING
         self.content_paused: str | None = None
@@ -173,9 +173,8 @@ class BatchRun:
                 if due is not None and due > utcnow():
                     await self._sleep_until(due)
                     continue
-                self.tickets = pending
                 self.drained = False
-                senders = min(self.settings.send_concurrency, pending)
+                senders = min(pending, max(self.settings.send_concurrency, math.ceil(self.pace_per_s * IN_FLIGHT_S)))
                 await asyncio.gather(*(self._sender() for _ in range(senders)))
                 if self.failure is not None:
                     raise self.failure
@@ -210,23 +209,21 @@ class BatchRun:
         await asyncio.sleep(min(max(seconds, 0.01), self.settings.status_check_interval_s))
 
     async def _sender(self) -> None:
-        loop = asyncio.get_running_loop()
         try:
-            while not self.stopping and not self.drained and self.tickets > 0:
-                self.tickets -= 1
-                if not await self.ectx.limiter.acquire(self.rate_key, self.pace_per_s, should_stop=self.should_stop):
-                    return
-                granted_at = loop.time()
-                recipient = await self._next_recipient()
+            while not self.stopping:
+                if not self.pool:
+                    if self.drained:
+                        return
+                    await self._refill()
+                    if not self.pool:
+                        return
+                # The recipient is taken at the slot's time (a claimed row, already in memory):
+                # nothing stands between the slot and the request.
+                recipient = await self.ectx.limiter.acquire_for(
+                    self.rate_key, self.pace_per_s, self._take, should_stop=self._sender_done
+                )
                 if recipient is None:
                     return
-                # A claim that waited on the database (a write lock, a slow commit) makes the
-                # slot stale: senders holding slots would go out together, a burst. Take a new one.
-                while loop.time() - granted_at > STALE_SLOT_S:
-                    if not await self.ectx.limiter.acquire(self.rate_key, self.pace_per_s, should_stop=self.should_stop):
-                        self._add(DeliveryResult(recipient, Outcome.RELEASE), is_content=False)
-                        return
-                    granted_at = loop.time()
                 try:
                     result, is_content = await self._deliver(recipient)
                 except BaseException:
@@ -236,6 +233,20 @@ class BatchRun:
                 self._add(result, is_content=is_content)
         except Exception as exc:
             self._fail(exc)
+
+    def _sender_done(self) -> bool:
+        """Whether a queued sender can leave: the batch stops, or has no row left to claim."""
+        return self.stopping or (self.drained and not self.pool)
+
+    def _take(self) -> Recipient | None:
+        """The next claimed recipient, at a send slot's time; claims more before the pool runs dry."""
+        if self.stopping or not self.pool:
+            return None
+        recipient = self.pool.popleft()
+        running = self.refill_task is not None and not self.refill_task.done()
+        if len(self.pool) * 4 <= self._claim_size() and not self.drained and not running:
+            self.refill_task = asyncio.create_task(self._refill())
+        return recipient
 
     def _fail(self, exc: Exception) -> None:
         """Stop the batch after an error its senders cannot work around (the run re-raises it)."""
@@ -255,15 +266,11 @@ class BatchRun:
         share = self.pace_per_s * CLAIM_HORIZON_S / max(self.ectx.active_batches[self.rate_key], 1)
         return max(1, min(self.settings.send_concurrency, math.ceil(share)))
 
-    async def _next_recipient(self) -> Recipient | None:
-        if self.pool:
-            return self.pool.popleft()
+    async def _refill(self) -> None:
+        """Claim the next rows of the range into the pool (one claim at a time)."""
         async with self.claim_lock:
-            if self.pool:
-                return self.pool.popleft()
-            if self.stopping or self.drained:
-                return None
-            size = min(self._claim_size(), self.tickets + 1)
+            if self.stopping or self.drained or len(self.pool) * 4 > self._claim_size():
+                return
 
             async def claim(session: AsyncSession) -> list[Recipient]:
                 return await deliveries.claim(
@@ -272,15 +279,18 @@ class BatchRun:
                     self.first_id,
                     self.last_id,
                     worker_id=self.ectx.worker_id,
-                    limit=size,
+                    limit=self._claim_size(),
                 )
 
-            claimed = await self.ectx.in_transaction(claim)
+            try:
+                claimed = await self.ectx.in_transaction(claim)
+            except Exception as exc:
+                self._fail(exc)
+                return
             if not claimed:
                 self.drained = True
-                return None
+                return
             self.pool.extend(claimed)
-            return self.pool.popleft()
 
     # ------------------------------------------------------------------ one send
 
@@ -394,7 +404,6 @@ class BatchRun:
             except BaseException:
                 self.results[:0] = batch  # keep them for the next try
                 raise
-        self.tickets += recorded.returned_to_pending if not self.stopping else 0
         if recorded.returned_to_pending:
             self.drained = False
         if any(recorded.final.values()):
@@ -403,6 +412,9 @@ class BatchRun:
 
     async def _finish(self) -> None:
         """Record everything left: results, the streak, and unsent claimed rows back to pending."""
+        if self.refill_task is not None:
+            with contextlib.suppress(BaseException):
+                await self.refill_task  # its claimed rows join the pool, released below
         self.results.extend(self.streak)
         self.streak = []
         self.results.extend(DeliveryResult(recipient, Outcome.RELEASE) for recipient in self.pool)

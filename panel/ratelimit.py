@@ -1,10 +1,16 @@
 """One send rate per bot token, shared by every worker process, kept in Redis.
 
-Each token has a "next free slot" time in Redis (Redis's own clock, microseconds). A sender
-atomically reserves the next slot and sleeps until it, so sends are evenly spaced at the rate
-with no burst, across any number of processes. A 429 pushes the next slot past the pause that
-Telegram asked for, so every sender of that token waits it out. Reservations reach at most
-`lookahead_s` into the future: a paused or cancelled campaign strands no slot beyond that.
+Each token has a "next free slot" time in Redis (Redis's own clock, microseconds). A process
+atomically reserves the next few slots, then hands them out at their times, one sender each: sends
+are evenly spaced at the rate with no burst, across any number of processes. A 429 pushes the next
+slot past the pause that Telegram asked for, so every sender of that token waits it out.
+Reservations reach at most `lookahead_s` into the future: a paused or cancelled campaign strands
+no slot beyond that.
+
+In each process one pacer task per token does the waiting and the Redis round trips; senders queue
+for it (first come, first served) and wake exactly at their slot. Slot times are absolute on
+Redis's clock, turned into local time with an offset measured on the fastest round trip, so a
+reply read late (a busy event loop) does not shift the slots onto another process's.
 """
 
 from __future__ import annotations
@@ -17,21 +23,28 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 KEY_PREFIX = "bp:rate:"
 PAUSE_SUFFIX = ":paused"
 PAUSE_CHECK_S = 0.05
-LATE_SLOT_S = 0.01
-"""A slot more than this (or two send intervals) in the past is given up, not used late."""
 """How stale a process's view of another process's 429 pause may be (one Redis read per interval)."""
+LATE_SLOT_S = 0.005
+"""A slot handed out later than this (a busy event loop) is given up, not used late."""
+SWEEP_S = 0.2
+"""Queued senders whose batch stopped are let go within this much time, even while the token waits."""
+OFFSET_REFRESH_S = 30.0
+"""The clock offset keeps the fastest round trip of this long; then it is measured again."""
 
 # KEYS[1]: the token's next free slot (µs, Redis clock); ARGV: interval µs, lookahead µs, floor µs,
-# slots wanted. Returns {granted, wait_us, slot_us, count}: granted=1 → `count` consecutive slots,
-# the first in wait_us (all within the lookahead); 0 → ask again in wait_us.
+# slots wanted. Returns {granted, wait_us, slot_us, count, now_us}: granted=1 → `count` consecutive
+# slots from slot_us (all within the lookahead); 0 → ask again in wait_us.
 # A missing key is either a first use or a flushed Redis: slots up to `lookahead` may already be
 # held by senders, so the first new slot comes after them. `floor` is the caller's own next slot
 # (after the last one it was granted), so a process never rewinds even if the key vanished.
@@ -48,13 +61,13 @@ if slot < floor then slot = floor end
 if slot < now then slot = now end
 local ahead = slot - now
 if ahead > lookahead then
-  return {0, ahead - lookahead, 0, 0}
+  return {0, ahead - lookahead, 0, 0, string.format('%d', now)}
 end
 local interval = tonumber(ARGV[1])
 local count = math.min(tonumber(ARGV[4]), math.floor((lookahead - ahead) / interval) + 1)
 local next_slot = slot + interval * count
 redis.call('SET', KEYS[1], string.format('%d', next_slot), 'PX', math.floor((next_slot - now) / 1000) + KEEP_MS)
-return {1, ahead, string.format('%d', slot), count}
+return {1, ahead, string.format('%d', slot), count, string.format('%d', now)}
 """.replace("KEEP_MS", str(24 * 3600 * 1000))
 
 # KEYS[1]: as above, KEYS[2]: the pause's end; ARGV[1]: pause µs. The next slot moves to
@@ -87,6 +100,10 @@ return 0
 """
 
 
+def _always() -> bool:
+    return True
+
+
 def token_key(token: str) -> str:
     """The Redis key of one token's limit; a digest, so the token never appears in Redis."""
     return KEY_PREFIX + hashlib.sha256(token.encode()).hexdigest()[:24]
@@ -101,6 +118,8 @@ class Reservation:
     """Granted: how long until the first reserved slot. Not granted: when to ask again."""
     count: int = 1
     """Granted: consecutive slots reserved, one interval apart."""
+    first_at: float = 0.0
+    """Granted: the first slot's time on this process's event-loop clock."""
 
 
 SLOTS_PER_ROUND_TRIP_S = 0.01
@@ -108,115 +127,268 @@ SLOTS_PER_ROUND_TRIP_S = 0.01
 MAX_SLOTS_PER_ROUND_TRIP = 16
 
 
+class _ClockOffset:
+    """Redis's clock minus the event loop's, from the round trip that took least time.
+
+    A reply read late says nothing new about the offset, so the fastest recent round trip wins;
+    it is measured again every OFFSET_REFRESH_S in case either clock drifts.
+    """
+
+    __slots__ = ("_best_rtt", "_measured_at", "offset_s")
+
+    def __init__(self) -> None:
+        self.offset_s: float | None = None
+        self._best_rtt = math.inf
+        self._measured_at = -math.inf
+
+    def sample(self, sent_at: float, received_at: float, redis_now_s: float) -> None:
+        rtt = received_at - sent_at
+        if rtt <= self._best_rtt or received_at - self._measured_at > OFFSET_REFRESH_S:
+            self._best_rtt = rtt
+            self._measured_at = received_at
+            self.offset_s = redis_now_s - (sent_at + received_at) / 2
+
+
+class _Queue:
+    """The senders of one batch (one `take`, one `should_stop`) waiting for this token's slots."""
+
+    __slots__ = ("futures", "should_stop", "take")
+
+    def __init__(self, take: Callable[[], Any], should_stop: Callable[[], bool] | None) -> None:
+        self.take = take
+        """Called at a slot's time: what the sender gets (None: nothing ready yet, keep waiting)."""
+        self.should_stop = should_stop
+        self.futures: deque[asyncio.Future[Any]] = deque()
+
+    def stopped(self) -> bool:
+        return self.should_stop is not None and self.should_stop()
+
+    def let_go(self) -> None:
+        while self.futures:
+            future = self.futures.popleft()
+            if not future.done():
+                future.set_result(None)
+
+    def first_waiting(self) -> asyncio.Future[Any] | None:
+        futures = self.futures
+        while futures and futures[0].done():  # its sender was cancelled
+            futures.popleft()
+        return futures[0] if futures else None
+
+
+class _Pacer:
+    """The slots of one token in this process: one task reserves them and hands each to a sender.
+
+    Senders queue per batch; slots go round the batches in turn, each time to the first sender of
+    a batch that has a recipient ready, so one batch waiting for its next claim costs no slot.
+    """
+
+    def __init__(self, limiter: TokenRateLimiter, key: str) -> None:
+        self.limiter = limiter
+        self.key = key
+        self.rate_per_s = 1.0
+        self.queues: dict[tuple[Callable[[], Any], Callable[[], bool] | None], _Queue] = {}
+        self.turn = 0
+        self.held: deque[float] = deque()
+        """Slots reserved and not yet handed out (loop time)."""
+        self.sent: deque[float] = deque()
+        """When this process's last slots were handed out (loop time)."""
+        self.task: asyncio.Task[None] | None = None
+        self.swept_at = 0.0
+
+    async def acquire(self, rate_per_s: float, take: Callable[[], T | None], should_stop: Callable[[], bool] | None) -> T | None:
+        if should_stop is not None and should_stop():
+            return None
+        self.rate_per_s = rate_per_s
+        queue = self.queues.get((take, should_stop))
+        if queue is None:
+            queue = self.queues[(take, should_stop)] = _Queue(take, should_stop)
+        future: asyncio.Future[T | None] = asyncio.get_running_loop().create_future()
+        queue.futures.append(future)
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._run())
+        return await future
+
+    def _waiting(self) -> int:
+        return sum(len(queue.futures) for queue in self.queues.values())
+
+    def _sweep(self, now: float) -> None:
+        """Let go of senders whose batch stopped, forget empty queues; at most every SWEEP_S."""
+        if now - self.swept_at < SWEEP_S:
+            return
+        self.swept_at = now
+        for ident, queue in list(self.queues.items()):
+            if queue.stopped():
+                queue.let_go()
+            if queue.first_waiting() is None:
+                del self.queues[ident]
+
+    def _hand_out(self) -> bool:
+        """Give the current slot to the next batch in turn with a recipient ready; False if none has."""
+        queues = list(self.queues.values())
+        for step in range(len(queues)):
+            queue = queues[(self.turn + step) % len(queues)]
+            future = queue.first_waiting()
+            if future is None:
+                continue
+            if queue.stopped():
+                queue.let_go()
+                continue
+            item = queue.take()
+            if item is None:
+                continue
+            queue.futures.popleft()
+            future.set_result(item)
+            self.turn = (self.turn + step + 1) % len(queues)
+            return True
+        return False
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        limiter = self.limiter
+        try:
+            while True:
+                now = loop.time()
+                self._sweep(now)
+                if not self._waiting():
+                    self.queues.clear()
+                    self.held.clear()  # unused reservations lapse; the lookahead bounds them
+                    return
+                if not self.held:
+                    paused_s = await limiter.paused_for(self.key)
+                    if paused_s > 0:
+                        await asyncio.sleep(min(paused_s, SWEEP_S))
+                        continue
+                    rate = self.rate_per_s
+                    want = max(1, min(MAX_SLOTS_PER_ROUND_TRIP, int(rate * SLOTS_PER_ROUND_TRIP_S), self._waiting()))
+                    reservation = await limiter.reserve(self.key, rate, want)
+                    if not reservation.granted:
+                        await asyncio.sleep(min(reservation.wait_s, SWEEP_S))
+                        continue
+                    interval = 1 / rate
+                    self.held.extend(reservation.first_at + i * interval for i in range(reservation.count))
+                    continue
+                target = self.held[0]
+                if target - now > 0.0005:
+                    await asyncio.sleep(min(target - now, SWEEP_S))
+                    continue
+                if now - target > LATE_SLOT_S:
+                    self.held.popleft()  # woken too late: using it would crowd the next slots
+                    continue
+                if await limiter.paused_for(self.key) > 0 or not self.held:
+                    self.held.clear()  # a 429 (here or elsewhere) voids what was reserved before it
+                    continue
+                wait_s = self._window_wait(now)
+                if wait_s > 0:
+                    await asyncio.sleep(wait_s)
+                    continue
+                if self._hand_out():
+                    self.held.popleft()
+                    self.sent.append(now)
+                else:
+                    await asyncio.sleep(0.001)  # nobody has a recipient yet: the slot may lapse
+        except BaseException as exc:
+            # The pacer cannot go on (Redis away, shutdown): every queued sender hears of it.
+            for queue in self.queues.values():
+                for future in queue.futures:
+                    if not future.done():
+                        if isinstance(exc, Exception):
+                            future.set_exception(exc)
+                        else:
+                            future.cancel()
+            self.queues.clear()
+            self.held.clear()
+            if not isinstance(exc, Exception):
+                raise
+
+    def _window_wait(self, now: float) -> float:
+        """How long until handing out one more slot keeps this process's last `ceil(rate)` slots
+        `ceil(rate) / rate` apart (slots used a little late must not narrow a window)."""
+        count = math.ceil(self.rate_per_s)
+        sent = self.sent
+        while len(sent) > count:
+            sent.popleft()
+        if len(sent) < count:
+            return 0.0
+        return sent[0] + count / self.rate_per_s - now
+
+
 class TokenRateLimiter:
     """Evenly paced send slots per bot token, shared through Redis by all processes."""
 
-    def __init__(self, redis: Redis, *, lookahead_s: float = 0.5, poll_cap_s: float = 0.5) -> None:
+    def __init__(self, redis: Redis, *, lookahead_s: float = 0.5) -> None:
         self._redis = redis
         self._lookahead_us = int(lookahead_s * 1_000_000)
-        self._poll_cap_s = poll_cap_s
         self._reserve = redis.register_script(_RESERVE)
         self._pause = redis.register_script(_PAUSE)
         self._paused_for = redis.register_script(_PAUSED_FOR)
-        # One waiter per key and process asks Redis for a slot; the others queue locally,
-        # so a thousand senders do not poll Redis while the token is saturated or paused.
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._pacers: dict[str, _Pacer] = {}
         self._pause_seen: dict[str, tuple[float, float]] = {}
         # The last slot this process was granted per key (Redis clock, µs): a flushed Redis
         # cannot make it hand out a slot before one it already used.
         self._last_slot_us: dict[str, int] = {}
-        # Slots reserved in one round trip and not yet handed to a sender (loop time).
-        self._held: dict[str, deque[float]] = {}
-        # When this process's last sends of each key actually went out (loop time).
-        self._sent: dict[str, deque[float]] = {}
+        self._clock = _ClockOffset()
 
     async def reserve(self, key: str, rate_per_s: float, count: int = 1) -> Reservation:
         """Try to reserve up to `count` next slots of `key` at `rate_per_s` (one round trip)."""
         interval_us = max(1, int(1_000_000 / rate_per_s))
         floor_us = self._last_slot_us.get(key, -interval_us) + interval_us
-        granted, wait_us, slot_us, got = await self._reserve(
+        loop = asyncio.get_running_loop()
+        sent_at = loop.time()
+        granted, wait_us, slot_us, got, now_us = await self._reserve(
             keys=[key], args=[interval_us, self._lookahead_us, floor_us, max(1, count)]
         )
+        received_at = loop.time()
+        self._clock.sample(sent_at, received_at, int(now_us) / 1_000_000)
         if not granted:
             return Reservation(False, int(wait_us) / 1_000_000, 0)
         last_us = int(slot_us) + (int(got) - 1) * interval_us
         self._last_slot_us[key] = max(last_us, self._last_slot_us.get(key, 0))
-        return Reservation(True, int(wait_us) / 1_000_000, int(got))
+        offset = self._clock.offset_s
+        assert offset is not None
+        first_at = int(slot_us) / 1_000_000 - offset
+        return Reservation(True, max(0.0, first_at - received_at), int(got), first_at)
 
     async def acquire(
         self, key: str, rate_per_s: float, *, should_stop: Callable[[], bool] | None = None
     ) -> bool:
-        """Wait for a slot and return True at its time; False if `should_stop()` turned true first.
+        """Wait for a slot of `key` and return True at its time; False if `should_stop()` turned
+        true first (noticed within SWEEP_S). Senders are served in the order they asked."""
+        return await self.acquire_for(key, rate_per_s, _always, should_stop=should_stop) is not None
 
-        The wait for a grant is cut into short sleeps so a pause or cancel is noticed promptly.
-        At high rates one round trip reserves several consecutive slots, handed out locally.
+    async def acquire_for(
+        self, key: str, rate_per_s: float, take: Callable[[], T | None], *, should_stop: Callable[[], bool] | None = None
+    ) -> T | None:
+        """Wait for a slot of `key`; at its time, return what `take()` gives (the recipient).
+
+        A sender whose `take()` has nothing yet keeps its place and the slot goes to the next
+        one, so a slot is never spent on a sender that would then wait for its recipient.
+        None: `should_stop()` turned true first (noticed within SWEEP_S).
         """
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        loop = asyncio.get_running_loop()
-        interval_s = 1 / rate_per_s
-        while True:
-            async with lock:
-                while True:
-                    if should_stop is not None and should_stop():
-                        return False
-                    held = self._held.get(key)
-                    if held:
-                        target = held.popleft()
-                        break
-                    want = max(1, min(MAX_SLOTS_PER_ROUND_TRIP, int(rate_per_s * SLOTS_PER_ROUND_TRIP_S)))
-                    reservation = await self.reserve(key, rate_per_s, want)
-                    if reservation.granted:
-                        first = loop.time() + reservation.wait_s
-                        self._held[key] = deque(first + i * interval_s for i in range(reservation.count))
-                        continue
-                    await asyncio.sleep(min(reservation.wait_s, self._poll_cap_s))
-            wait_s = target - loop.time()
-            if wait_s > 0:
-                await asyncio.sleep(wait_s)
-            # A sender woken late (a busy event loop) would land on top of the next slots and
-            # make a burst: it gives its slot up and queues again instead.
-            if loop.time() - target > max(LATE_SLOT_S, 2 * interval_s):
-                continue
-            # A 429 seen by any sender after this slot was reserved voids it: queue again.
-            if await self._is_paused(key):
-                continue
-            await self._keep_window(key, rate_per_s)
-            return True
+        pacer = self._pacers.get(key)
+        if pacer is None:
+            pacer = self._pacers[key] = _Pacer(self, key)
+        return await pacer.acquire(rate_per_s, take, should_stop)
 
-    async def _keep_window(self, key: str, rate_per_s: float) -> None:
-        """Hold a send until this process's previous `ceil(rate)` sends span `ceil(rate) / rate` s.
-
-        Slots are evenly spaced, but a sender woken a few ms late still narrows the gap to the
-        send one window later; with the pacing margin already spent on arrival jitter that is
-        a 429. The log of actual send times keeps every window of this process within the pace.
-        """
-        count = math.ceil(rate_per_s)
-        sent = self._sent.get(key)
-        if sent is None or sent.maxlen != count:
-            sent = self._sent[key] = deque(maxlen=count)
-        loop = asyncio.get_running_loop()
-        if len(sent) == count:
-            wait_s = sent[0] + count / rate_per_s - loop.time()
-            if wait_s > 0:
-                await asyncio.sleep(wait_s)
-        sent.append(loop.time())
-
-    async def _is_paused(self, key: str) -> bool:
-        """Whether the token is in a 429 pause; asks Redis at most every PAUSE_CHECK_S per process."""
+    async def paused_for(self, key: str) -> float:
+        """Seconds left of the token's 429 pause (0: none); asks Redis at most every PAUSE_CHECK_S."""
         now = time.monotonic()
         checked_at, paused_until = self._pause_seen.get(key, (-1.0, 0.0))
         if now - checked_at >= PAUSE_CHECK_S:
             remaining_us = int(await self._paused_for(keys=[key + PAUSE_SUFFIX]))
             now = time.monotonic()
-            paused_until = now + remaining_us / 1_000_000
+            # A pause set here while the read was under way is newer than what the read saw.
+            paused_until = max(now + remaining_us / 1_000_000, self._pause_seen.get(key, (0.0, 0.0))[1])
             self._pause_seen[key] = (now, paused_until)
-        return paused_until > now
+        return max(0.0, paused_until - now)
 
     async def pause(self, key: str, retry_after_s: float) -> float:
         """Stop every sender of `key` for `retry_after_s` (a 429); returns the pause in effect."""
         wait_us = await self._pause(keys=[key, key + PAUSE_SUFFIX], args=[int(retry_after_s * 1_000_000)])
         now = time.monotonic()
         self._pause_seen[key] = (now, now + int(wait_us) / 1_000_000)
-        self._held.pop(key, None)  # reserved before the 429: void
+        pacer = self._pacers.get(key)
+        if pacer is not None:
+            pacer.held.clear()  # reserved before the 429: void
         logger.info("token paused for %.1f s after a 429", int(wait_us) / 1_000_000)
         return int(wait_us) / 1_000_000

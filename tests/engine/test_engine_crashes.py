@@ -7,6 +7,7 @@ import asyncio
 from arq.connections import ArqRedis
 from engine_harness import (
     TARGET_TOKEN,
+    TEST_RATE,
     Workers,
     add_audience,
     assert_counters_match_rows,
@@ -65,8 +66,10 @@ async def test_sigkilled_worker_then_restart_finishes_without_resending(
     campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers, timeout_s=60)
     assert campaign.status is CampaignStatus.COMPLETED
     unconfirmed = await _assert_each_recipient_once(sessionmaker, sim, campaign_id)
-    # Only what the dead worker had in flight (or claimed for the next instant) is ambiguous.
-    assert len(unconfirmed) <= 64
+    # Only what the dead worker had in flight, claimed for the next instant or not yet recorded
+    # (results are written every FLUSH_INTERVAL_S) is ambiguous: well under half a second of
+    # sending at the token's rate, shared by two workers.
+    assert len(unconfirmed) <= TEST_RATE // 2
     assert survivor.poll() is None
 
 
