@@ -139,7 +139,12 @@ class BatchRun:
             status = await session.scalar(select(Campaign.status).where(Campaign.id == self.snapshot.campaign_id))
             return None if status is None else CampaignStatus(status)
 
-        return await self.ectx.in_transaction(read)
+        async def read_now() -> CampaignStatus | None:
+            return await self.ectx.in_transaction(read)
+
+        # Shared by this process's batches of the campaign; fresh enough to stop within a second.
+        max_age_s = self.settings.status_check_interval_s / 2
+        return await self.ectx.shared_read(("status", self.snapshot.campaign_id), max_age_s, read_now)
 
     async def _watch_status(self) -> None:
         while True:

@@ -145,6 +145,36 @@ class EngineContext:
     """Batches running in this process, per rate-limit key (they share the claim budget)."""
     background: set[asyncio.Task[Any]] = field(default_factory=set)
     heartbeat_task: asyncio.Task[None] | None = None
+    _readings: dict[Any, tuple[float, Any]] = field(default_factory=dict)
+    _reading: dict[Any, asyncio.Task[Any]] = field(default_factory=dict)
+
+    async def shared_read(self, key: Any, max_age_s: float, read: Callable[[], Awaitable[T]]) -> T:
+        """`read()`'s answer, shared by every job of this process that asks within `max_age_s`
+        (ten batches of one campaign read its status once, not ten times)."""
+        loop = asyncio.get_running_loop()
+        cached = self._readings.get(key)
+        if cached is not None and loop.time() - cached[0] < max_age_s:
+            value: T = cached[1]
+            return value
+        task = self._reading.get(key)
+        if task is None:
+            started = loop.time()
+
+            async def run() -> T:
+                try:
+                    result = await read()
+                    self._readings[key] = (started, result)
+                    return result
+                finally:
+                    self._reading.pop(key, None)
+
+            task = self._reading[key] = asyncio.ensure_future(run())
+        shared: T = await asyncio.shield(task)
+        return shared
+
+    def forget_reading(self, key: Any) -> None:
+        """Drop a cached answer (its job is over)."""
+        self._readings.pop(key, None)
 
     def target_bot(self, token: str) -> BotAPI:
         """The Bot API client of a target bot (one connection pool per token and process)."""

@@ -14,9 +14,24 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import CursorResult, and_, exists, func, insert, literal, literal_column, or_, select, update
+from sqlalchemy import (
+    CursorResult,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import BindParameter
 
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, User, utcnow
 from panel.campaigns import STARTABLE_STATUSES
@@ -186,6 +201,38 @@ async def pending_batch_ranges(session: AsyncSession, campaign_id: int, batch_si
     return ranges
 
 
+def _claim_statement() -> Any:
+    """`claim`'s UPDATE … RETURNING, built once (its parameters are named `p_…`: a column's name
+    is the UPDATE's own): at 1,000 sends/s a worker claims dozens of times
+    a second, and building the statement each time cost more than running it."""
+    deliveries: Table = Delivery.__table__  # type: ignore[assignment]
+    campaigns: Table = Campaign.__table__  # type: ignore[assignment]
+    now = bindparam("p_now", type_=deliveries.c.claimed_at.type)
+    campaign_id: BindParameter[int] = bindparam("p_campaign_id")
+    due = (
+        select(deliveries.c.id)
+        .where(
+            deliveries.c.campaign_id == campaign_id,
+            deliveries.c.status == DeliveryStatus.PENDING,
+            deliveries.c.id.between(bindparam("p_first_id"), bindparam("p_last_id")),
+            or_(deliveries.c.not_before.is_(None), deliveries.c.not_before <= now),
+        )
+        .order_by(deliveries.c.id)
+        .limit(bindparam("p_limit"))
+        .scalar_subquery()
+    )
+    sending = exists().where(campaigns.c.id == campaign_id, campaigns.c.status == CampaignStatus.SENDING)
+    return (
+        update(deliveries)
+        .where(deliveries.c.id.in_(due), deliveries.c.status == DeliveryStatus.PENDING, sending)
+        .values(status=DeliveryStatus.SENDING, claimed_by=bindparam("p_worker_id"), claimed_at=now)
+        .returning(deliveries.c.id, deliveries.c.user_id, deliveries.c.chat_id, deliveries.c.attempts)
+    )
+
+
+_CLAIM = _claim_statement()
+
+
 async def claim(
     session: AsyncSession,
     campaign_id: int,
@@ -197,26 +244,17 @@ async def claim(
     now: datetime | None = None,
 ) -> list[Recipient]:
     """Claim up to `limit` due pending rows of a range for `worker_id`, only while the campaign sends."""
-    now = now or utcnow()
-    due = (
-        select(Delivery.id)
-        .where(
-            Delivery.campaign_id == campaign_id,
-            Delivery.status == DeliveryStatus.PENDING,
-            Delivery.id.between(first_id, last_id),
-            or_(Delivery.not_before.is_(None), Delivery.not_before <= now),
-        )
-        .order_by(Delivery.id)
-        .limit(limit)
-        .scalar_subquery()
-    )
-    sending = exists().where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.SENDING)
-    result = await session.execute(
-        update(Delivery)
-        .where(Delivery.id.in_(due), Delivery.status == DeliveryStatus.PENDING, sending)
-        .values(status=DeliveryStatus.SENDING, claimed_by=worker_id, claimed_at=now)
-        .returning(Delivery.id, Delivery.user_id, Delivery.chat_id, Delivery.attempts)
-        .execution_options(synchronize_session=False)
+    connection = await session.connection()
+    result = await connection.execute(
+        _CLAIM,
+        {
+            "p_campaign_id": campaign_id,
+            "p_first_id": first_id,
+            "p_last_id": last_id,
+            "p_limit": limit,
+            "p_worker_id": worker_id,
+            "p_now": now or utcnow(),
+        },
     )
     recipients = [Recipient(int(i), int(u), int(c), int(a)) for i, u, c, a in result.all()]
     recipients.sort(key=lambda r: r.delivery_id)
