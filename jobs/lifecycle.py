@@ -30,10 +30,12 @@ from panel.queue import (
     enqueue_finalize,
     parse_batch_job_id,
 )
+from panel.ratelimit import token_key
 
 logger = logging.getLogger(__name__)
 
 RETRY_DEFER_CAP_S = 30.0
+BUSY_DEFER_S = 1.0
 ABANDONED_MARGIN_S = 5.0
 """Beyond a worker's lease and one request timeout: a claim this old, in no running batch, is abandoned."""
 
@@ -95,6 +97,10 @@ async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_
             return "no such campaign"
         snapshot, status = loaded
         if status is CampaignStatus.SENDING:
+            if ectx.active_batches[token_key(snapshot.token)] >= ectx.settings.batches_per_token:
+                # This process already sends as fast as the token allows: the batch goes back to
+                # the queue, for a worker with room (this one once a batch ends).
+                raise Retry(defer=BUSY_DEFER_S)
             run = BatchRun(ectx, snapshot, first_id, last_id)
             await run.run()
         await finalize(ectx, campaign_id)

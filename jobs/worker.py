@@ -68,13 +68,14 @@ def worker_settings(settings: Settings) -> type:
     namespace: dict[str, Any] = {
         "functions": [
             func(lifecycle.start_campaign, name=JOB_START_CAMPAIGN, timeout=SHORT_JOB_TIMEOUT_S, keep_result=0),
-            # Many tries: a batch whose worker died is run again (see reconcile), it is idempotent.
+            # Many tries: a batch whose worker died is run again (see reconcile), and one that
+            # finds its worker busy with the same token goes back to the queue; it is idempotent.
             func(
                 lifecycle.send_batch,
                 name=JOB_SEND_BATCH,
                 timeout=settings.batch_job_timeout_s,
                 keep_result=0,
-                max_tries=1000,
+                max_tries=1_000_000,
             ),
             func(lifecycle.finalize_campaign, name=JOB_FINALIZE_CAMPAIGN, timeout=SHORT_JOB_TIMEOUT_S, keep_result=0),
             func(lifecycle.resume_campaign, name=JOB_RESUME_CAMPAIGN, timeout=SHORT_JOB_TIMEOUT_S, keep_result=0),

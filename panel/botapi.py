@@ -18,6 +18,8 @@ import json
 from typing import Any
 
 import aiohttp
+from multidict import CIMultiDict
+from yarl import URL
 
 from panel.logsafe import redact
 from panel.settings import TELEGRAM_API_URL
@@ -54,6 +56,9 @@ class BotAPINetworkError(Exception):
         self.sent_nothing = sent_nothing
 
 
+_JSON_HEADERS = CIMultiDict({"Content-Type": "application/json"})
+
+
 def api_base(api_url: str) -> str:
     """The server's base URL without a trailing slash (Telegram's own by default)."""
     return (api_url or TELEGRAM_API_URL).rstrip("/")
@@ -83,6 +88,7 @@ class BotAPI:
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._limit = limit
         self._session: aiohttp.ClientSession | None = None
+        self._urls: dict[str, URL] = {}  # parsed once per method, not per request
 
     @property
     def bot_id(self) -> str:
@@ -102,12 +108,16 @@ class BotAPI:
         """Call `method` with JSON `params`; Telegram's `result` (a dict for a sent message)."""
         return await self.call_raw(method, json.dumps(params, separators=(",", ":")).encode())
 
+    def _url(self, method: str) -> URL:
+        url = self._urls.get(method)
+        if url is None:
+            url = self._urls[method] = URL(self._base + method)
+        return url
+
     async def call_raw(self, method: str, body: bytes) -> Any:
         """Call `method` with a JSON body already encoded (the hot path builds it once per batch)."""
         try:
-            async with self._client().post(
-                self._base + method, data=body, headers={"Content-Type": "application/json"}
-            ) as response:
+            async with self._client().post(self._url(method), data=body, headers=_JSON_HEADERS) as response:
                 raw = await response.read()
                 status = response.status
         except aiohttp.ClientConnectorError as exc:  # refused / DNS / TLS handshake: nothing was sent

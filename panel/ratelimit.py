@@ -122,9 +122,9 @@ class Reservation:
     """Granted: the first slot's time on this process's event-loop clock."""
 
 
-SLOTS_PER_ROUND_TRIP_S = 0.01
-"""At high rates one Redis round trip reserves this much sending time (10 slots at 1000/s)."""
-MAX_SLOTS_PER_ROUND_TRIP = 16
+SLOTS_PER_ROUND_TRIP_S = 0.02
+"""At high rates one Redis round trip reserves this much sending time (20 slots at 1000/s)."""
+MAX_SLOTS_PER_ROUND_TRIP = 32
 
 
 class _ClockOffset:

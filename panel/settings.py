@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     rate_lookahead_s: float = Field(default=0.5, gt=0)
     """How far ahead of now a sender may reserve a send slot (bounds what a pause strands)."""
     worker_max_jobs: int = Field(default=10, ge=1)
+    batches_per_token: int = Field(default=2, ge=1)
+    """Batches of one bot token that one worker process sends at once; more wait in the queue
+    (each batch can reach the token's rate alone; more would only add claims and writes)."""
     worker_lease_s: float = Field(default=15.0, gt=0)
     """A worker silent this long is dead: its claimed rows are settled by the reconciler."""
     flush_interval_s: float = Field(default=0.2, gt=0)
