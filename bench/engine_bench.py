@@ -468,7 +468,7 @@ async def main() -> None:
     parser.add_argument("--skip-scale", action="store_true", help="skip the 1,000,000-recipient run")
     parser.add_argument("--keep", action="store_true", help="keep databases and worker logs")
     parser.add_argument("--only", choices=["30", "1000"], default=None, help="run one rate only")
-    parser.add_argument("--jitter", type=float, default=0.02, help="latency jitter in seconds (±)")
+    parser.add_argument("--jitter", type=float, default=0.01, help="latency jitter in seconds (±), as netem's 'delay 100ms 10ms'")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a worker setting, e.g. PACING_FACTOR=0.97")
     parser.add_argument("--workers", type=int, action="append", default=None, help="worker counts to run (default 1 and 2)")
     parser.add_argument("--no-reference", action="store_true", help="skip the aiolimiter reference")

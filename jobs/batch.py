@@ -36,6 +36,10 @@ logger = logging.getLogger(__name__)
 CLAIM_HORIZON_S = 0.15
 """A claimed group holds about this much sending time, so few claimed rows wait unsent.
 (0.05 s made 200 claim transactions a second at 1,000/s: 25% of the worker's CPU.)"""
+MIN_CLAIM = 4
+"""Slow batches claim a few rows at a time all the same (one transaction, not one per send)."""
+FLUSH_MIN = 10
+FLUSH_MAX_AGE_S = 1.0
 IN_FLIGHT_S = 0.4
 """A batch runs enough senders to keep this much sending time in flight (slow answers, the tail)."""
 
@@ -119,6 +123,7 @@ class BatchRun:
         self.flush_lock = asyncio.Lock()
         self.flush_wanted = asyncio.Event()
         self.recorded_final = 0
+        self.oldest_result_at = math.inf
         self.failure: Exception | None = None
 
     @staticmethod
@@ -269,7 +274,7 @@ class BatchRun:
     def _claim_size(self) -> int:
         """Rows to claim at once: this process's batches of the token share ~CLAIM_HORIZON_S of sends."""
         share = self.pace_per_s * CLAIM_HORIZON_S / max(self.ectx.active_batches[self.rate_key], 1)
-        return max(1, min(self.settings.send_concurrency, math.ceil(share)))
+        return max(MIN_CLAIM, min(self.settings.send_concurrency, math.ceil(share)))
 
     async def _refill(self) -> None:
         """Claim the next rows of the range into the pool (one claim at a time)."""
@@ -375,16 +380,23 @@ class BatchRun:
                 self.results.extend(self.streak)
                 self.streak = []
             self.results.append(result)
+        if self.oldest_result_at == math.inf and self.results:
+            self.oldest_result_at = asyncio.get_running_loop().time()
         if len(self.results) >= self.settings.flush_size:
             self.flush_wanted.set()
 
     # ------------------------------------------------------------------ recording
 
     async def _flush_loop(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.flush_wanted.wait(), self.settings.flush_interval_s)
             self.flush_wanted.clear()
+            # A slow campaign writes a few results at a time, not one transaction per send, unless
+            # the oldest has waited FLUSH_MAX_AGE_S (what a kill would leave unconfirmed).
+            if 0 < len(self.results) < FLUSH_MIN and loop.time() - self.oldest_result_at < FLUSH_MAX_AGE_S:
+                continue
             try:
                 await self._flush()
             except Exception as exc:  # results are kept for the next flush
@@ -396,6 +408,7 @@ class BatchRun:
             if not self.results:
                 return
             batch, self.results = self.results, []
+            self.oldest_result_at = math.inf
             campaign_id = self.snapshot.campaign_id
 
             async def record(session: AsyncSession) -> deliveries.Recorded:
@@ -408,6 +421,7 @@ class BatchRun:
                 recorded = await self.ectx.in_transaction(record)
             except BaseException:
                 self.results[:0] = batch  # keep them for the next try
+                self.oldest_result_at = 0.0
                 raise
         if recorded.returned_to_pending:
             self.drained = False

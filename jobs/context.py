@@ -145,8 +145,16 @@ class EngineContext:
     """Batches running in this process, per rate-limit key (they share the claim budget)."""
     background: set[asyncio.Task[Any]] = field(default_factory=set)
     heartbeat_task: asyncio.Task[None] | None = None
+    _batch_rooms: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     _readings: dict[Any, tuple[float, Any]] = field(default_factory=dict)
     _reading: dict[Any, asyncio.Task[Any]] = field(default_factory=dict)
+
+    def batch_room(self, rate_key: str) -> asyncio.Semaphore:
+        """Room for this process's batches of one token (`batches_per_token` at once)."""
+        room = self._batch_rooms.get(rate_key)
+        if room is None:
+            room = self._batch_rooms[rate_key] = asyncio.Semaphore(self.settings.batches_per_token)
+        return room
 
     async def shared_read(self, key: Any, max_age_s: float, read: Callable[[], Awaitable[T]]) -> T:
         """`read()`'s answer, shared by every job of this process that asks within `max_age_s`

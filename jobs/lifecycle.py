@@ -6,6 +6,7 @@ Status changes are compare-and-set; the reconciler repairs whatever a crash left
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from typing import Any
@@ -35,7 +36,8 @@ from panel.ratelimit import token_key
 logger = logging.getLogger(__name__)
 
 RETRY_DEFER_CAP_S = 30.0
-BUSY_DEFER_S = 1.0
+BUSY_WAIT_S = 3.0
+BUSY_DEFER_S = 0.5
 ABANDONED_MARGIN_S = 5.0
 """Beyond a worker's lease and one request timeout: a claim this old, in no running batch, is abandoned."""
 
@@ -97,12 +99,18 @@ async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_
             return "no such campaign"
         snapshot, status = loaded
         if status is CampaignStatus.SENDING:
-            if ectx.active_batches[token_key(snapshot.token)] >= ectx.settings.batches_per_token:
-                # This process already sends as fast as the token allows: the batch goes back to
-                # the queue, for a worker with room (this one once a batch ends).
-                raise Retry(defer=BUSY_DEFER_S)
-            run = BatchRun(ectx, snapshot, first_id, last_id)
-            await run.run()
+            # A few batches of one token already send as fast as it allows: wait a moment for
+            # one to end, else back to the queue, behind other campaigns' batches.
+            room = ectx.batch_room(token_key(snapshot.token))
+            try:
+                await asyncio.wait_for(room.acquire(), BUSY_WAIT_S)
+            except TimeoutError:
+                raise Retry(defer=BUSY_DEFER_S) from None
+            try:
+                run = BatchRun(ectx, snapshot, first_id, last_id)
+                await run.run()
+            finally:
+                room.release()
         await finalize(ectx, campaign_id)
         return "done"
     except Exception as exc:

@@ -20,7 +20,7 @@ import hashlib
 import logging
 import math
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -36,7 +36,11 @@ PAUSE_SUFFIX = ":paused"
 PAUSE_CHECK_S = 0.05
 """How stale a process's view of another process's 429 pause may be (one Redis read per interval)."""
 LATE_SLOT_S = 0.005
-"""A slot handed out later than this (a busy event loop) is given up, not used late."""
+"""A slot handed out later than this (a busy event loop) is given up, not used late.
+
+Slots are exactly 1/pace apart, so any `ceil(rate)` sends handed out within this lateness span
+at least ceil(rate)/pace - LATE_SLOT_S: at a pacing factor of 0.985 that leaves 10 ms of a
+one-second window for the jitter of the network between here and Telegram."""
 SWEEP_S = 0.2
 """Queued senders whose batch stopped are let go within this much time, even while the token waits."""
 OFFSET_REFRESH_S = 30.0
@@ -125,6 +129,8 @@ class Reservation:
 SLOTS_PER_ROUND_TRIP_S = 0.02
 """At high rates one Redis round trip reserves this much sending time (20 slots at 1000/s)."""
 MAX_SLOTS_PER_ROUND_TRIP = 32
+MIN_SLOTS_PER_ROUND_TRIP = 3
+"""Even at 30/s one round trip reserves a few slots (0.1 s), not one per send."""
 
 
 class _ClockOffset:
@@ -191,12 +197,15 @@ class _Pacer:
         self.turn = 0
         self.held: deque[float] = deque()
         """Slots reserved and not yet handed out (loop time)."""
-        self.sent: deque[float] = deque()
-        """When this process's last slots were handed out (loop time)."""
         self.task: asyncio.Task[None] | None = None
         self.swept_at = 0.0
+        self.reserved_at = 0.0
+        self.stats: Counter[str] = Counter()
+        """Slots reserved, handed out, given up as late, voided by a 429; for benchmarks."""
 
-    async def acquire(self, rate_per_s: float, take: Callable[[], T | None], should_stop: Callable[[], bool] | None) -> T | None:
+    async def acquire(
+        self, rate_per_s: float, take: Callable[[], T | None], should_stop: Callable[[], bool] | None
+    ) -> T | None:
         if should_stop is not None and should_stop():
             return None
         self.rate_per_s = rate_per_s
@@ -255,37 +264,45 @@ class _Pacer:
                     self.held.clear()  # unused reservations lapse; the lookahead bounds them
                     return
                 if not self.held:
-                    paused_s = await limiter.paused_for(self.key)
-                    if paused_s > 0:
-                        await asyncio.sleep(min(paused_s, SWEEP_S))
-                        continue
+                    # A 429 pause needs no check here: it moved the token's next slot past its end.
                     rate = self.rate_per_s
-                    want = max(1, min(MAX_SLOTS_PER_ROUND_TRIP, int(rate * SLOTS_PER_ROUND_TRIP_S), self._waiting()))
+                    want = max(
+                        1,
+                        min(
+                            MAX_SLOTS_PER_ROUND_TRIP,
+                            self._waiting(),
+                            max(MIN_SLOTS_PER_ROUND_TRIP, int(rate * SLOTS_PER_ROUND_TRIP_S)),
+                        ),
+                    )
                     reservation = await limiter.reserve(self.key, rate, want)
+                    self.stats["reserved" if reservation.granted else "refused"] += reservation.count
                     if not reservation.granted:
                         await asyncio.sleep(min(reservation.wait_s, SWEEP_S))
                         continue
                     interval = 1 / rate
                     self.held.extend(reservation.first_at + i * interval for i in range(reservation.count))
+                    self.reserved_at = loop.time()
                     continue
                 target = self.held[0]
                 if target - now > 0.0005:
                     await asyncio.sleep(min(target - now, SWEEP_S))
                     continue
                 if now - target > LATE_SLOT_S:
+                    self.stats["late"] += 1
                     self.held.popleft()  # woken too late: using it would crowd the next slots
                     continue
-                if await limiter.paused_for(self.key) > 0 or not self.held:
-                    self.held.clear()  # a 429 (here or elsewhere) voids what was reserved before it
-                    continue
-                wait_s = self._window_wait(now)
-                if wait_s > 0:
-                    await asyncio.sleep(wait_s)
+                # A 429 that another process saw after these slots were reserved voids them.
+                if (
+                    now - self.reserved_at > PAUSE_CHECK_S and await limiter.paused_for(self.key) > 0
+                ) or not self.held:
+                    self.stats["voided"] += len(self.held)
+                    self.held.clear()
                     continue
                 if self._hand_out():
+                    self.stats["handed"] += 1
                     self.held.popleft()
-                    self.sent.append(now)
                 else:
+                    self.stats["nobody"] += 1
                     await asyncio.sleep(0.001)  # nobody has a recipient yet: the slot may lapse
         except BaseException as exc:
             # The pacer cannot go on (Redis away, shutdown): every queued sender hears of it.
@@ -300,17 +317,6 @@ class _Pacer:
             self.held.clear()
             if not isinstance(exc, Exception):
                 raise
-
-    def _window_wait(self, now: float) -> float:
-        """How long until handing out one more slot keeps this process's last `ceil(rate)` slots
-        `ceil(rate) / rate` apart (slots used a little late must not narrow a window)."""
-        count = math.ceil(self.rate_per_s)
-        sent = self.sent
-        while len(sent) > count:
-            sent.popleft()
-        if len(sent) < count:
-            return 0.0
-        return sent[0] + count / self.rate_per_s - now
 
 
 class TokenRateLimiter:
@@ -357,7 +363,12 @@ class TokenRateLimiter:
         return await self.acquire_for(key, rate_per_s, _always, should_stop=should_stop) is not None
 
     async def acquire_for(
-        self, key: str, rate_per_s: float, take: Callable[[], T | None], *, should_stop: Callable[[], bool] | None = None
+        self,
+        key: str,
+        rate_per_s: float,
+        take: Callable[[], T | None],
+        *,
+        should_stop: Callable[[], bool] | None = None,
     ) -> T | None:
         """Wait for a slot of `key`; at its time, return what `take()` gives (the recipient).
 
