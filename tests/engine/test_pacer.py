@@ -1,0 +1,96 @@
+"""The per-token pacer against a real Redis: spacing across limiter instances (processes share
+nothing but Redis), slots never spent on a batch with nothing ready, stopping, 429 pauses."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+
+from redis.asyncio import Redis
+
+from panel.ratelimit import LATE_SLOT_S, TokenRateLimiter
+
+
+async def test_two_limiters_sharing_redis_hand_out_evenly_spaced_slots(redis: Redis, redis_url: str) -> None:
+    # Two limiters with their own connections: what two worker processes would have.
+    first, second = Redis.from_url(redis_url), Redis.from_url(redis_url)
+    try:
+        limiters = [TokenRateLimiter(first), TokenRateLimiter(second)]
+        key = "bp:rate:test-two"
+        rate = 200.0
+        loop = asyncio.get_running_loop()
+        stamps: list[float] = []
+
+        async def sender(limiter: TokenRateLimiter) -> None:
+            for _ in range(60):
+                assert await limiter.acquire(key, rate)
+                stamps.append(loop.time())
+
+        await asyncio.gather(*(sender(limiter) for limiter in limiters for _ in range(8)))
+    finally:
+        await first.aclose()
+        await second.aclose()
+    stamps.sort()
+    assert len(stamps) == 960
+    # Any 200 consecutive sends span at least 200 intervals, less the lateness a slot may have.
+    window = int(rate)
+    narrowest = min(stamps[i + window - 1] - stamps[i] for i in range(len(stamps) - window + 1))
+    assert narrowest >= (window - 1) / rate - LATE_SLOT_S - 0.002
+    # And the pair together reached the rate: 960 sends at 200/s take about 4.8 s.
+    assert stamps[-1] - stamps[0] < 960 / rate * 1.15
+
+
+async def test_a_batch_with_nothing_ready_keeps_its_place_and_the_slot_goes_to_another(redis: Redis) -> None:
+    limiter = TokenRateLimiter(redis)
+    key = "bp:rate:test-ready"
+    empty: deque[int] = deque()
+    full: deque[int] = deque(range(20))
+    got: list[int] = []
+
+    async def waiting_on_empty() -> int | None:
+        return await limiter.acquire_for(key, 100, lambda: empty.popleft() if empty else None)
+
+    async def sending_from_full() -> None:
+        for _ in range(20):
+            item = await limiter.acquire_for(key, 100, lambda: full.popleft() if full else None)
+            assert item is not None
+            got.append(item)
+
+    blocked = asyncio.create_task(waiting_on_empty())
+    await asyncio.sleep(0)
+    await asyncio.wait_for(sending_from_full(), 5)
+    assert got == list(range(20))  # every slot went to the batch that had a recipient
+    assert not blocked.done()  # the other still waits, first in its queue
+    empty.append(99)
+    assert await asyncio.wait_for(blocked, 2) == 99
+
+
+async def test_a_stopped_batch_lets_its_senders_go_while_the_token_is_paused(redis: Redis) -> None:
+    limiter = TokenRateLimiter(redis)
+    key = "bp:rate:test-stop"
+    await limiter.pause(key, 30)  # a 429 with retry_after 30: no slot for half a minute
+    stopping = False
+    senders = [
+        asyncio.create_task(limiter.acquire_for(key, 50, lambda: 1, should_stop=lambda: stopping)) for _ in range(5)
+    ]
+    await asyncio.sleep(0.3)
+    assert not any(task.done() for task in senders)
+    stopping = True  # pause or cancel of the campaign
+    results = await asyncio.wait_for(asyncio.gather(*senders), 1.0)
+    assert results == [None] * 5
+
+
+async def test_a_429_pause_is_kept_by_every_limiter(redis: Redis, redis_url: str) -> None:
+    first, second = Redis.from_url(redis_url), Redis.from_url(redis_url)
+    try:
+        here, there = TokenRateLimiter(first), TokenRateLimiter(second)
+        key = "bp:rate:test-pause"
+        loop = asyncio.get_running_loop()
+        assert await there.acquire(key, 100)
+        await here.pause(key, 1.0)
+        paused_at = loop.time()
+        assert await there.acquire(key, 100)
+        assert loop.time() - paused_at >= 1.0 - 0.01
+    finally:
+        await first.aclose()
+        await second.aclose()
