@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import sys
 from typing import Any
 
 from arq import cron, func
@@ -60,6 +61,9 @@ def worker_settings(settings: Settings) -> type:
         # a full collection stops the event loop for less time (send slots are kept to 5 ms).
         gc.collect()
         gc.freeze()
+        # The database driver's thread holds the GIL for up to the switch interval (5 ms by
+        # default) before a timer of the event loop may run: 1 ms keeps slots on time.
+        sys.setswitchinterval(0.001)
         ctx["engine"] = engine
         ctx["in_progress_ms"] = int((max(settings.batch_job_timeout_s, SHORT_JOB_TIMEOUT_S) + 10) * 1000)
         logger.info("worker %s ready on queue %s", engine.worker_id, settings.queue_name)
