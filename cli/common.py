@@ -10,6 +10,7 @@ from typing import NoReturn, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from panel import eventloop
 from panel.db import create_engine, create_sessionmaker
 from panel.settings import Settings, SettingsError, load_settings
 
@@ -34,14 +35,16 @@ def settings_or_exit() -> Settings:
         fail(f"configuration error: {exc}", code=2)
 
 
-def run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
-    """Run an async command; its `CommandError`/`SettingsError` end the program in one line."""
+def run(coroutine_factory: Callable[[], Awaitable[T]], *, fast_loop: bool = False) -> T:
+    """Run an async command; its `CommandError`/`SettingsError` end the program in one line.
+
+    `fast_loop`: on uvloop where installed (the sending worker, see `panel.eventloop`)."""
 
     async def main() -> T:
         return await coroutine_factory()
 
     try:
-        return asyncio.run(main())
+        return eventloop.run(main()) if fast_loop else asyncio.run(main())
     except SettingsError as exc:
         fail(f"configuration error: {exc}", code=2)
     except CommandError as exc:

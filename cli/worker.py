@@ -41,7 +41,7 @@ def _worker(args: argparse.Namespace) -> int:
         finally:
             await worker.close()
 
-    run(go)
+    run(go, fast_loop=True)
     return 0
 
 

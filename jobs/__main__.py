@@ -7,12 +7,11 @@ token redaction as `broadcast worker`.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from collections.abc import Sequence
 
-from panel import logsafe
+from panel import eventloop, logsafe
 from panel.settings import SettingsError, load_settings, mask_token
 
 
@@ -41,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "worker starting: queue %s, control bot %s", settings.queue_name, mask_token(token) if token else "none"
     )
     try:
-        asyncio.run(run_worker(settings, burst=args.burst))
+        eventloop.run(run_worker(settings, burst=args.burst))
     except KeyboardInterrupt:
         return 130
     return 0
