@@ -28,7 +28,6 @@ T = TypeVar("T")
 WORKER_KEY_PREFIX = "bp:worker:"
 LEASE_KEY_PREFIX = "bp:lease:"
 DB_RETRY_LIMIT_S = 120.0
-STALE_READING_S = 60.0
 
 
 def worker_key(worker_id: str) -> str:
@@ -172,9 +171,6 @@ class EngineContext:
             async def run() -> T:
                 try:
                     result = await read()
-                    # Answers of campaigns no batch asks about any more are dropped as others come.
-                    for stale in [k for k, (at, _) in self._readings.items() if started - at > STALE_READING_S]:
-                        del self._readings[stale]
                     self._readings[key] = (started, result)
                     return result
                 finally:
@@ -184,6 +180,9 @@ class EngineContext:
         shared: T = await asyncio.shield(task)
         return shared
 
+    def forget_reading(self, key: Any) -> None:
+        """Drop a cached answer (its job is over)."""
+        self._readings.pop(key, None)
 
     def target_bot(self, token: str) -> BotAPI:
         """The Bot API client of a target bot (one connection pool per token and process)."""

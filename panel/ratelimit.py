@@ -20,7 +20,7 @@ import hashlib
 import logging
 import math
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -200,6 +200,8 @@ class _Pacer:
         self.task: asyncio.Task[None] | None = None
         self.swept_at = 0.0
         self.reserved_at = 0.0
+        self.stats: Counter[str] = Counter()
+        """Slots reserved, handed out, given up as late, voided by a 429; for benchmarks."""
 
     async def acquire(
         self, rate_per_s: float, take: Callable[[], T | None], should_stop: Callable[[], bool] | None
@@ -273,6 +275,7 @@ class _Pacer:
                         ),
                     )
                     reservation = await limiter.reserve(self.key, rate, want)
+                    self.stats["reserved" if reservation.granted else "refused"] += reservation.count
                     if not reservation.granted:
                         await asyncio.sleep(min(reservation.wait_s, SWEEP_S))
                         continue
@@ -285,17 +288,21 @@ class _Pacer:
                     await asyncio.sleep(min(target - now, SWEEP_S))
                     continue
                 if now - target > LATE_SLOT_S:
+                    self.stats["late"] += 1
                     self.held.popleft()  # woken too late: using it would crowd the next slots
                     continue
                 # A 429 that another process saw after these slots were reserved voids them.
                 if (
                     now - self.reserved_at > PAUSE_CHECK_S and await limiter.paused_for(self.key) > 0
                 ) or not self.held:
+                    self.stats["voided"] += len(self.held)
                     self.held.clear()
                     continue
                 if self._hand_out():
+                    self.stats["handed"] += 1
                     self.held.popleft()
                 else:
+                    self.stats["nobody"] += 1
                     await asyncio.sleep(0.001)  # nobody has a recipient yet: the slot may lapse
         except BaseException as exc:
             # The pacer cannot go on (Redis away, shutdown): every queued sender hears of it.
