@@ -9,6 +9,10 @@ Printed per run: limit use (requests that passed the simulator's rate gate per s
 last, over the configured rate), 429s as a share of sends, duplicates, the busiest 1-s window,
 CPU seconds per 1,000 messages and the workers' peak memory. The scale run times freezing a
 1,000,000-recipient audience on SQLite and compares worker memory at 10,000 and 1,000,000.
+
+The simulator stands in for Telegram's servers: on a machine of two or more cores it gets the
+first core to itself and every sender (workers, reference) the others (`--no-pin`: no split).
+`--profile` prints each run's gate passes per second, to see where limit use is lost.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +68,7 @@ class Result:
     cpu_per_1000: float
     peak_mb: float
     seconds: float
+    per_second: list[int] = field(default_factory=list)
 
     def row(self) -> str:
         """A table row."""
@@ -71,6 +76,10 @@ class Result:
             f"{self.label:<34} {self.recipients:>8,} {self.rate:>6}/s {self.use * 100:>7.1f}% {self.share_429 * 100:>7.2f}% "
             f"{self.duplicates:>5} {self.peak:>6} {self.cpu_per_1000:>9.3f} {self.peak_mb:>8.1f} {self.seconds:>7.1f}"
         )
+
+    def profile(self) -> str:
+        """Gate passes in each second from the first: where limit use is lost (start, middle, end)."""
+        return f"{self.label}: per second " + " ".join(str(count) for count in self.per_second)
 
 
 HEADER = (
@@ -86,6 +95,28 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+SIMULATOR_CORES: list[int] = []
+SENDER_CORES: list[int] = []
+
+
+def pin(process: psutil.Process, cores: list[int]) -> None:
+    """Keep `process` on `cores` (none: anywhere)."""
+    if cores:
+        with contextlib.suppress(psutil.Error, AttributeError):
+            process.cpu_affinity(cores)
+
+
+def split_cores() -> None:
+    """The simulator stands in for Telegram's servers, which share no CPU with the senders: it gets
+    the first core, the workers and the reference sender (this process) the others."""
+    with contextlib.suppress(AttributeError):
+        cores = sorted(psutil.Process().cpu_affinity() or [])
+        if len(cores) >= 2:
+            SIMULATOR_CORES[:] = cores[:1]
+            SENDER_CORES[:] = cores[1:]
+            pin(psutil.Process(), SENDER_CORES)
+
+
 class SimProcess:
     """The simulator in a subprocess, driven over `/sim/...`."""
 
@@ -96,6 +127,7 @@ class SimProcess:
             [sys.executable, str(ROOT / "bench" / "engine_sim.py"), str(self.port)], cwd=ROOT
         )
         self.http: aiohttp.ClientSession | None = None
+        pin(psutil.Process(self.process.pid), SIMULATOR_CORES)
 
     async def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         """One control call."""
@@ -205,6 +237,8 @@ class WorkerGroup:
             )
             log.close()
         self.handles = [psutil.Process(p.pid) for p in self.processes]
+        for handle in self.handles:
+            pin(handle, SENDER_CORES)
         self.peak_rss = 0
         self.cpu_at_start = 0.0
 
@@ -311,6 +345,7 @@ async def run_engine(
         cpu_per_1000=cpu / audience * 1000,
         peak_mb=group.peak_rss / 1e6,
         seconds=elapsed,
+        per_second=list(stats.get("passed_per_second", [])),
     )
 
 
@@ -363,6 +398,7 @@ async def run_reference(
         cpu_per_1000=cpu / audience * 1000,
         peak_mb=psutil.Process().memory_info().rss / 1e6,
         seconds=elapsed,
+        per_second=list(stats.get("passed_per_second", [])),
     )
 
 
@@ -472,8 +508,12 @@ async def main() -> None:
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a worker setting, e.g. PACING_FACTOR=0.97")
     parser.add_argument("--workers", type=int, action="append", default=None, help="worker counts to run (default 1 and 2)")
     parser.add_argument("--no-reference", action="store_true", help="skip the aiolimiter reference")
+    parser.add_argument("--profile", action="store_true", help="print gate passes per second of each run")
+    parser.add_argument("--no-pin", action="store_true", help="let the simulator share cores with the senders")
     parser.add_argument("--client-cost", action="store_true", help="only measure CPU/send and memory of the clients")
     args = parser.parse_args()
+    if not args.no_pin:
+        split_cores()
     if args.client_cost:
         sim = SimProcess()
         await sim.start()
@@ -523,6 +563,9 @@ async def main() -> None:
     print(HEADER)
     for result in results:
         print(result.row())
+    if args.profile:
+        for result in results:
+            print(result.profile())
     for line in scale_lines:
         print(line)
 

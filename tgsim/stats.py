@@ -22,6 +22,7 @@ class StatsSnapshot:
     passed_gate: int
     first_passed_at: float | None
     last_passed_at: float | None
+    passed_per_second: list[int]
     errors: dict[str, int]
     faults: dict[str, int]
     edits: int
@@ -38,6 +39,7 @@ class StatsSnapshot:
             "passed_gate": self.passed_gate,
             "first_passed_at": self.first_passed_at,
             "last_passed_at": self.last_passed_at,
+            "passed_per_second": list(self.passed_per_second),
             "errors": dict(self.errors),
             "faults": dict(self.faults),
             "edits": self.edits,
@@ -57,6 +59,7 @@ class BotStats:
     passed_gate: int = 0
     first_passed_at: float | None = None
     last_passed_at: float | None = None
+    passed_per_second: list[int] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
     edits: int = 0
@@ -71,6 +74,10 @@ class BotStats:
         if self.first_passed_at is None:
             self.first_passed_at = wall
         self.last_passed_at = wall
+        second = int(wall - self.first_passed_at)
+        if second >= len(self.passed_per_second):
+            self.passed_per_second.extend([0] * (second + 1 - len(self.passed_per_second)))
+        self.passed_per_second[second] += 1
         self._second.count(now_monotonic)
         in_window = self._second.record(now_monotonic)
         if in_window > self.peak_per_second:
@@ -105,6 +112,7 @@ class BotStats:
             passed_gate=self.passed_gate,
             first_passed_at=self.first_passed_at,
             last_passed_at=self.last_passed_at,
+            passed_per_second=list(self.passed_per_second),
             errors=dict(self.errors),
             faults=dict(self.faults),
             edits=self.edits,
