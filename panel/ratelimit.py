@@ -20,7 +20,7 @@ import hashlib
 import logging
 import math
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -104,6 +104,11 @@ return 0
 """
 
 
+_clock = time.monotonic
+"""Slot times are kept on this clock: the event loop's own may tick in whole milliseconds
+(uvloop's does), too coarse for slots 1 ms apart and for the offset to Redis's clock."""
+
+
 def _always() -> bool:
     return True
 
@@ -123,7 +128,7 @@ class Reservation:
     count: int = 1
     """Granted: consecutive slots reserved, one interval apart."""
     first_at: float = 0.0
-    """Granted: the first slot's time on this process's event-loop clock."""
+    """Granted: the first slot's time on this process's monotonic clock."""
 
 
 SLOTS_PER_ROUND_TRIP_S = 0.02
@@ -131,10 +136,13 @@ SLOTS_PER_ROUND_TRIP_S = 0.02
 MAX_SLOTS_PER_ROUND_TRIP = 32
 MIN_SLOTS_PER_ROUND_TRIP = 3
 """Even at 30/s one round trip reserves a few slots (0.1 s), not one per send."""
+RESERVE_AHEAD_S = 0.015
+"""The next slots are asked for when the held ones end sooner than this: a round trip and a busy
+event loop's delay, so the new slots follow the held ones with no gap and arrive in time."""
 
 
 class _ClockOffset:
-    """Redis's clock minus the event loop's, from the round trip that took least time.
+    """Redis's clock minus this process's monotonic clock, from the round trip that took least time.
 
     A reply read late says nothing new about the offset, so the fastest recent round trip wins;
     it is measured again every OFFSET_REFRESH_S in case either clock drifts.
@@ -185,8 +193,8 @@ class _Queue:
 class _Pacer:
     """The slots of one token in this process: one task reserves them and hands each to a sender.
 
-    Senders queue per batch; slots go round the batches in turn, each time to the first sender of
-    a batch that has a recipient ready, so one batch waiting for its next claim costs no slot.
+    Senders queue per batch; each slot goes to the first sender of the oldest batch that has a
+    recipient ready, so one batch waiting for its next claim costs no slot.
     """
 
     def __init__(self, limiter: TokenRateLimiter, key: str) -> None:
@@ -194,14 +202,18 @@ class _Pacer:
         self.key = key
         self.rate_per_s = 1.0
         self.queues: dict[tuple[Callable[[], Any], Callable[[], bool] | None], _Queue] = {}
-        self.turn = 0
-        self.held: deque[float] = deque()
-        """Slots reserved and not yet handed out (loop time)."""
+        self.held: deque[tuple[float, float]] = deque()
+        """Slots reserved and not yet handed out: (slot time, when it was reserved), monotonic clock."""
         self.task: asyncio.Task[None] | None = None
+        self.reserving: asyncio.Task[None] | None = None
+        """The reservation under way: the next slots are asked for before the held ones run out."""
+        self.reserve_error: Exception | None = None
+        self.ask_again_at = 0.0
+        """After a refusal (the token's slots are taken that far ahead): no new request before this."""
+        self.generation = 0
+        """Bumped by a 429: a reservation under way then brings slots from before the pause."""
         self.swept_at = 0.0
-        self.reserved_at = 0.0
-        self.stats: Counter[str] = Counter()
-        """Slots reserved, handed out, given up as late, voided by a 429; for benchmarks."""
+        self.pause_checked_at = -math.inf
 
     async def acquire(
         self, rate_per_s: float, take: Callable[[], T | None], should_stop: Callable[[], bool] | None
@@ -233,10 +245,13 @@ class _Pacer:
                 del self.queues[ident]
 
     def _hand_out(self) -> bool:
-        """Give the current slot to the next batch in turn with a recipient ready; False if none has."""
-        queues = list(self.queues.values())
-        for step in range(len(queues)):
-            queue = queues[(self.turn + step) % len(queues)]
+        """Give the current slot to the oldest batch with a recipient ready; False if none has.
+
+        Oldest first, not in turn: the batches of a token then end one after another, and the
+        next one is already sending when one ends (in turn, they would all end at once and leave
+        the token idle while the next ones start).
+        """
+        for queue in list(self.queues.values()):
             future = queue.first_waiting()
             if future is None:
                 continue
@@ -248,64 +263,92 @@ class _Pacer:
                 continue
             queue.futures.popleft()
             future.set_result(item)
-            self.turn = (self.turn + step + 1) % len(queues)
             return True
         return False
 
+    def void(self) -> None:
+        """Forget the slots reserved so far, and those of the reservation under way (a 429)."""
+        self.generation += 1
+        self.held.clear()
+
+    def _want(self) -> int:
+        rate = self.rate_per_s
+        per_trip = max(MIN_SLOTS_PER_ROUND_TRIP, int(rate * SLOTS_PER_ROUND_TRIP_S))
+        return max(1, min(MAX_SLOTS_PER_ROUND_TRIP, self._waiting(), per_trip))
+
+    async def _reserve(self) -> None:
+        """One round trip for the next slots; they join `held` unless a 429 voided them meanwhile."""
+        generation = self.generation
+        rate = self.rate_per_s
+        try:
+            reservation = await self.limiter.reserve(self.key, rate, self._want())
+        except Exception as exc:
+            self.reserve_error = exc
+            return
+        finally:
+            self.reserving = None
+        if generation != self.generation:
+            return
+        if not reservation.granted:
+            self.ask_again_at = _clock() + reservation.wait_s
+            return
+        reserved_at = _clock()
+        interval = 1 / rate
+        first_at = reservation.first_at
+        self.held.extend((first_at + i * interval, reserved_at) for i in range(reservation.count))
+
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
         limiter = self.limiter
+        held = self.held
         try:
             while True:
-                now = loop.time()
+                if self.reserve_error is not None:
+                    error, self.reserve_error = self.reserve_error, None
+                    raise error
+                now = _clock()
                 self._sweep(now)
                 if not self._waiting():
                     self.queues.clear()
-                    self.held.clear()  # unused reservations lapse; the lookahead bounds them
+                    self.void()  # unused reservations lapse; the lookahead bounds them
                     return
-                if not self.held:
-                    # A 429 pause needs no check here: it moved the token's next slot past its end.
-                    rate = self.rate_per_s
-                    want = max(
-                        1,
-                        min(
-                            MAX_SLOTS_PER_ROUND_TRIP,
-                            self._waiting(),
-                            max(MIN_SLOTS_PER_ROUND_TRIP, int(rate * SLOTS_PER_ROUND_TRIP_S)),
-                        ),
-                    )
-                    reservation = await limiter.reserve(self.key, rate, want)
-                    self.stats["reserved" if reservation.granted else "refused"] += reservation.count
-                    if not reservation.granted:
-                        await asyncio.sleep(min(reservation.wait_s, SWEEP_S))
-                        continue
-                    interval = 1 / rate
-                    self.held.extend(reservation.first_at + i * interval for i in range(reservation.count))
-                    self.reserved_at = loop.time()
+                # The next slots are asked for while the held ones last, so they follow on
+                # without a gap. A 429 pause needs no check here: it moved the token's next slot.
+                if (
+                    self.reserving is None
+                    and now >= self.ask_again_at
+                    and (not held or held[-1][0] - now < RESERVE_AHEAD_S)
+                ):
+                    self.reserving = asyncio.create_task(self._reserve())
+                if not held:
+                    if self.reserving is not None:
+                        await asyncio.wait({self.reserving}, timeout=SWEEP_S)
+                    else:
+                        await asyncio.sleep(min(max(self.ask_again_at - now, 0.0), SWEEP_S))
                     continue
-                target = self.held[0]
+                target, reserved_at = held[0]
                 if target - now > 0.0005:
                     await asyncio.sleep(min(target - now, SWEEP_S))
                     continue
                 if now - target > LATE_SLOT_S:
-                    self.stats["late"] += 1
-                    self.held.popleft()  # woken too late: using it would crowd the next slots
+                    held.popleft()  # woken too late: using it would crowd the next slots
                     continue
-                # A 429 that another process saw after these slots were reserved voids them.
-                if (
-                    now - self.reserved_at > PAUSE_CHECK_S and await limiter.paused_for(self.key) > 0
-                ) or not self.held:
-                    self.stats["voided"] += len(self.held)
-                    self.held.clear()
+                # A 429 that another process saw after this slot was reserved voids the slots.
+                # The check is a round trip: then the slot is looked at again (it may be late).
+                if now - reserved_at > PAUSE_CHECK_S and now - self.pause_checked_at > PAUSE_CHECK_S:
+                    paused = await limiter.paused_for(self.key) > 0
+                    self.pause_checked_at = _clock()
+                    if paused:
+                        self.void()
                     continue
                 if self._hand_out():
-                    self.stats["handed"] += 1
-                    self.held.popleft()
+                    held.popleft()
                 else:
-                    self.stats["nobody"] += 1
                     await asyncio.sleep(0.001)  # nobody has a recipient yet: the slot may lapse
         except BaseException as exc:
             # The pacer cannot go on (Redis away, shutdown): every queued sender hears of it.
+            if self.reserving is not None:
+                self.reserving.cancel()
+                self.reserving = None
             for queue in self.queues.values():
                 for future in queue.futures:
                     if not future.done():
@@ -314,7 +357,7 @@ class _Pacer:
                         else:
                             future.cancel()
             self.queues.clear()
-            self.held.clear()
+            self.void()
             if not isinstance(exc, Exception):
                 raise
 
@@ -339,12 +382,11 @@ class TokenRateLimiter:
         """Try to reserve up to `count` next slots of `key` at `rate_per_s` (one round trip)."""
         interval_us = max(1, int(1_000_000 / rate_per_s))
         floor_us = self._last_slot_us.get(key, -interval_us) + interval_us
-        loop = asyncio.get_running_loop()
-        sent_at = loop.time()
+        sent_at = _clock()
         granted, wait_us, slot_us, got, now_us = await self._reserve(
             keys=[key], args=[interval_us, self._lookahead_us, floor_us, max(1, count)]
         )
-        received_at = loop.time()
+        received_at = _clock()
         self._clock.sample(sent_at, received_at, int(now_us) / 1_000_000)
         if not granted:
             return Reservation(False, int(wait_us) / 1_000_000, 0)
@@ -400,6 +442,6 @@ class TokenRateLimiter:
         self._pause_seen[key] = (now, now + int(wait_us) / 1_000_000)
         pacer = self._pacers.get(key)
         if pacer is not None:
-            pacer.held.clear()  # reserved before the 429: void
+            pacer.void()  # reserved before the 429
         logger.info("token paused for %.1f s after a 429", int(wait_us) / 1_000_000)
         return int(wait_us) / 1_000_000
