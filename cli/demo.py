@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.app import create_control_bot, create_dispatcher, set_commands
 from cli.common import fail
 from cli.terminal import boxed, progress_bar, render_buttons, render_text, use_colour
-from jobs.worker import create_worker
+from jobs.worker import close_worker, create_worker
 from models import Campaign, CampaignStatus
 from panel import texts
 from panel.bots import add_bot, fetch_identity
@@ -212,7 +212,7 @@ async def _stack(args: argparse.Namespace) -> AsyncIterator[Stack]:
         finally:
             with contextlib.suppress(Exception):
                 await dispatcher.stop_polling()
-            await worker.close()
+            await close_worker(worker)
             for task in stack.tasks:
                 task.cancel()
             await asyncio.gather(*stack.tasks, return_exceptions=True)

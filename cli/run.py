@@ -8,7 +8,7 @@ import logging
 
 from bot.app import run_bot
 from cli.common import fail, run, settings_or_exit
-from jobs.worker import create_worker
+from jobs.worker import close_worker, create_worker
 from panel.settings import Settings, SettingsError, mask_token
 
 logger = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ async def run_all(settings: Settings) -> None:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await worker.close()
+        await close_worker(worker)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Sequence
 
 from cli.common import run, settings_or_exit
-from jobs.worker import create_worker
+from jobs.worker import close_worker, create_worker
 from panel.settings import mask_token
 
 
@@ -39,7 +39,7 @@ def _worker(args: argparse.Namespace) -> int:
         except asyncio.CancelledError:
             pass
         finally:
-            await worker.close()
+            await close_worker(worker)
 
     run(go, fast_loop=True)
     return 0

@@ -28,6 +28,8 @@ T = TypeVar("T")
 WORKER_KEY_PREFIX = "bp:worker:"
 LEASE_KEY_PREFIX = "bp:lease:"
 DB_RETRY_LIMIT_S = 120.0
+READING_KEPT_S = 60.0
+"""Shared answers (a campaign's status) older than this are dropped: the worker keeps none for life."""
 
 
 def worker_key(worker_id: str) -> str:
@@ -148,6 +150,7 @@ class EngineContext:
     _batch_rooms: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     _readings: dict[Any, tuple[float, Any]] = field(default_factory=dict)
     _reading: dict[Any, asyncio.Task[Any]] = field(default_factory=dict)
+    _readings_pruned_at: float = 0.0
 
     def batch_room(self, rate_key: str) -> asyncio.Semaphore:
         """Room for this process's batches of one token (`batches_per_token` at once)."""
@@ -171,6 +174,7 @@ class EngineContext:
             async def run() -> T:
                 try:
                     result = await read()
+                    self._forget_old_readings(started)
                     self._readings[key] = (started, result)
                     return result
                 finally:
@@ -180,9 +184,14 @@ class EngineContext:
         shared: T = await asyncio.shield(task)
         return shared
 
-    def forget_reading(self, key: Any) -> None:
-        """Drop a cached answer (its job is over)."""
-        self._readings.pop(key, None)
+    def _forget_old_readings(self, now: float) -> None:
+        """Drop answers older than READING_KEPT_S (campaigns long over), at most once a minute."""
+        if now - self._readings_pruned_at < READING_KEPT_S:
+            return
+        self._readings_pruned_at = now
+        for key, (read_at, _) in list(self._readings.items()):
+            if now - read_at > READING_KEPT_S:
+                del self._readings[key]
 
     def target_bot(self, token: str) -> BotAPI:
         """The Bot API client of a target bot (one connection pool per token and process)."""

@@ -115,6 +115,21 @@ def create_worker(settings: Settings, **overrides: Any) -> Worker:
     return Worker(**options)
 
 
+async def close_worker(worker: Worker) -> None:
+    """Close `worker`: cancel its running jobs, wait for them, then arq's own close.
+
+    arq's `close()` gathers the job tasks without `return_exceptions`: a task cancelled while it
+    wrote its job's end to Redis would raise out of it and skip the shutdown hook (the database
+    engine and the bots' sessions stay open). Awaited here first, they cannot.
+    """
+    tasks = list(worker.tasks.values())
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    worker.tasks.clear()
+    await worker.close()
+
+
 async def run_worker(settings: Settings, *, burst: bool = False) -> None:
     """Run a worker until it is stopped (SIGINT/SIGTERM finish the running jobs' current step).
 
@@ -127,4 +142,4 @@ async def run_worker(settings: Settings, *, burst: bool = False) -> None:
     except asyncio.CancelledError:
         pass  # stopped by a signal
     finally:
-        await worker.close()
+        await close_worker(worker)

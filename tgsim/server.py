@@ -129,8 +129,12 @@ class BotApiServer:
             return error_response(ApiError(500, errors.INTERNAL))
         return envelope_response({"ok": True, "result": result})
 
-    async def _call(self, bot: BotRecord, method: str, params: dict[str, Any]) -> Any:
-        call = Call(world=self.world, bot=bot, params=params, now=time.monotonic(), closing=self.closing)
+    async def _call(
+        self, bot: BotRecord, method: str, params: dict[str, Any], *, at: float | None = None
+    ) -> Any:
+        """Answer one call; `at`: when it reaches Telegram (the rate gate's time), default now."""
+        now = time.monotonic() if at is None else at
+        call = Call(world=self.world, bot=bot, params=params, now=now, closing=self.closing)
         handler = methods.HANDLERS.get(method)
         if handler is not None:
             return handler(call)
@@ -141,6 +145,9 @@ class BotApiServer:
 
     async def _call_with_faults(self, bot: BotRecord, method: str, params: dict[str, Any]) -> Any:
         plan = draw_fault_plan(bot)
+        # The request reaches the gate when the network delay has passed, not when this event
+        # loop wakes up for it (its timers tick in whole milliseconds and late under load).
+        reaches_gate_at = time.monotonic() + plan.before_s
         if plan.before_s > 0:
             await asyncio.sleep(plan.before_s)
         if plan.outcome == "server_error":
@@ -151,7 +158,9 @@ class BotApiServer:
             await self._hang(bot.faults.hang_s)
             raise ApiError(502, errors.BAD_GATEWAY)
         try:
-            result = await self._call(bot, method, params)
+            # Calls reach the gate in the order they are answered (its window expects that).
+            bot.last_gate_at = at = max(reaches_gate_at, bot.last_gate_at)
+            result = await self._call(bot, method, params, at=at)
         finally:
             if plan.outcome == "hang_after":
                 bot.stats.faults["hang_after_delivery"] += 1

@@ -204,6 +204,8 @@ class BotRecord:
         self.storm_until = 0.0
         self.storm_retry_after_s = 1
         self.stats = BotStats()
+        self.last_gate_at = 0.0
+        """When the latest call reached the rate gate (monotonic clock)."""
 
     def user_json(self) -> Json:
         """The Bot API `User` object of this bot."""

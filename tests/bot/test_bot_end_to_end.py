@@ -11,7 +11,7 @@ import pytest
 from arq.worker import Worker
 from sqlalchemy import select, update
 
-from jobs.worker import create_worker
+from jobs.worker import close_worker, create_worker
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, TargetBot, utcnow
 from panel import texts
 from tests.bot.conftest import ADMIN_ID, CONTROL_TOKEN, NEWS_TOKEN, NEWS_USERS, ControlBot
@@ -25,7 +25,7 @@ async def worker(control: ControlBot) -> AsyncIterator[Worker]:
     try:
         yield engine_worker
     finally:
-        await engine_worker.close()
+        await close_worker(engine_worker)
         running.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await running
@@ -155,7 +155,7 @@ async def test_scheduled_campaign_is_started_by_the_cron_when_due(control: Contr
             after_id=echo.message_id, where=lambda m: "finished" in (m.text or ""), timeout_s=30
         )
     finally:
-        await engine_worker.close()
+        await close_worker(engine_worker)
         running.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await running

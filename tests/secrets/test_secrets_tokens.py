@@ -31,7 +31,7 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from jobs.worker import create_worker
+from jobs.worker import close_worker, create_worker
 from models import Campaign, CampaignStatus, TargetBot
 from panel import logsafe, texts
 from panel.bots import BotError, fetch_identity
@@ -198,7 +198,7 @@ async def test_a_full_run_keeps_tokens_out_of_logs_jobs_and_chats(
                     after_id=confirm.message_id, where=lambda m: "finished" in (m.text or ""), timeout_s=30
                 )
             finally:
-                await worker.close()
+                await close_worker(worker)
                 running.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await running
