@@ -11,7 +11,7 @@ CPU seconds per 1,000 messages and the workers' peak memory. The scale run times
 1,000,000-recipient audience on SQLite and compares worker memory at 10,000 and 1,000,000.
 
 The simulator stands in for Telegram's servers: on a machine of two or more cores it gets the
-first core to itself and every sender (workers, reference) the others (`--no-pin`: no split).
+first core to itself and every sender (workers, reference) the others (`--pin`: other splits).
 `--profile` prints each run's gate passes per second, to see where limit use is lost.
 """
 
@@ -106,15 +106,17 @@ def pin(process: psutil.Process, cores: list[int]) -> None:
             process.cpu_affinity(cores)
 
 
-def split_cores() -> None:
+def split_cores(*, senders_too: bool) -> None:
     """The simulator stands in for Telegram's servers, which share no CPU with the senders: it gets
-    the first core, the workers and the reference sender (this process) the others."""
+    the first core; the workers and the reference sender (this process) the others, or any core
+    but with the simulator's to itself only as far as the scheduler allows (`senders_too=False`)."""
     with contextlib.suppress(AttributeError):
         cores = sorted(psutil.Process().cpu_affinity() or [])
         if len(cores) >= 2:
             SIMULATOR_CORES[:] = cores[:1]
-            SENDER_CORES[:] = cores[1:]
-            pin(psutil.Process(), SENDER_CORES)
+            if senders_too:
+                SENDER_CORES[:] = cores[1:]
+                pin(psutil.Process(), SENDER_CORES)
 
 
 class SimProcess:
@@ -509,11 +511,16 @@ async def main() -> None:
     parser.add_argument("--workers", type=int, action="append", default=None, help="worker counts to run (default 1 and 2)")
     parser.add_argument("--no-reference", action="store_true", help="skip the aiolimiter reference")
     parser.add_argument("--profile", action="store_true", help="print gate passes per second of each run")
-    parser.add_argument("--no-pin", action="store_true", help="let the simulator share cores with the senders")
+    parser.add_argument(
+        "--pin",
+        choices=["split", "simulator", "none"],
+        default="split",
+        help="split: simulator on the first core, senders on the others; simulator: only it is pinned",
+    )
     parser.add_argument("--client-cost", action="store_true", help="only measure CPU/send and memory of the clients")
     args = parser.parse_args()
-    if not args.no_pin:
-        split_cores()
+    if args.pin != "none":
+        split_cores(senders_too=args.pin == "split")
     if args.client_cost:
         sim = SimProcess()
         await sim.start()
