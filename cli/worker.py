@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 from collections.abc import Sequence
 
 from cli.common import run, settings_or_exit
-from jobs.worker import close_worker, create_worker
+from jobs.worker import run_worker
 from panel.settings import mask_token
 
 
@@ -31,17 +30,7 @@ def _worker(args: argparse.Namespace) -> int:
         "worker starting: queue %s, control bot %s", settings.queue_name, mask_token(token) if token else "none"
     )
 
-    async def go() -> None:
-        worker = create_worker(settings, burst=bool(args.burst))
-        try:
-            # async_run (not main): arq's SIGTERM/SIGINT handler cancels the task it starts.
-            await worker.async_run()
-        except asyncio.CancelledError:
-            pass
-        finally:
-            await close_worker(worker)
-
-    run(go, fast_loop=True)
+    run(lambda: run_worker(settings, burst=bool(args.burst)), fast_loop=True)
     return 0
 
 

@@ -310,6 +310,7 @@ class _Pacer:
                 if not self._waiting():
                     self.queues.clear()
                     self.void()  # unused reservations lapse; the lookahead bounds them
+                    self.reserve_error = None  # nobody to tell; the next senders ask afresh
                     return
                 # The next slots are asked for while the held ones last, so they follow on
                 # without a gap. A 429 pause needs no check here: it moved the token's next slot.

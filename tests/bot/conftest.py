@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 from aiogram import Bot, Dispatcher
 from arq.connections import ArqRedis
+from arq.worker import Worker
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import create_control_bot, create_dispatcher, set_commands
+from jobs.worker import close_worker, create_worker
 from models import TargetBot, User
 from panel import queue
 from panel.settings import Settings
@@ -130,6 +132,20 @@ class ControlBot:
     def message(self, message_id: int, user: int = ADMIN_ID) -> ChatEntry:
         """One message of the chat as the user sees it now."""
         return next(m for m in self.sim.chat(CONTROL_TOKEN, user).messages if m.message_id == message_id)
+
+
+@contextlib.asynccontextmanager
+async def engine_worker_running(settings: Settings) -> AsyncIterator[Worker]:
+    """The engine's worker, built by its own factory, running in this process for the block."""
+    worker = create_worker(settings, handle_signals=False)
+    running = asyncio.create_task(worker.async_run())
+    try:
+        yield worker
+    finally:
+        await close_worker(worker)
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
 
 
 @pytest.fixture

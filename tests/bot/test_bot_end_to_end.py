@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -11,24 +9,23 @@ import pytest
 from arq.worker import Worker
 from sqlalchemy import select, update
 
-from jobs.worker import close_worker, create_worker
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, TargetBot, utcnow
 from panel import texts
-from tests.bot.conftest import ADMIN_ID, CONTROL_TOKEN, NEWS_TOKEN, NEWS_USERS, ControlBot
+from tests.bot.conftest import (
+    ADMIN_ID,
+    CONTROL_TOKEN,
+    NEWS_TOKEN,
+    NEWS_USERS,
+    ControlBot,
+    engine_worker_running,
+)
 
 
 @pytest.fixture
 async def worker(control: ControlBot) -> AsyncIterator[Worker]:
     """The engine's worker, built by its own factory, running in this process."""
-    engine_worker = create_worker(control.settings, handle_signals=False)
-    running = asyncio.create_task(engine_worker.async_run())
-    try:
+    async with engine_worker_running(control.settings) as engine_worker:
         yield engine_worker
-    finally:
-        await close_worker(engine_worker)
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running
 
 
 async def slow_down_news_bot(control: ControlBot, rate_per_s: int) -> None:
@@ -148,17 +145,10 @@ async def test_scheduled_campaign_is_started_by_the_cron_when_due(control: Contr
             .where(Campaign.id == campaign.id)
             .values(scheduled_at=utcnow() - timedelta(seconds=1))
         )
-    engine_worker = create_worker(control.settings, handle_signals=False)
-    running = asyncio.create_task(engine_worker.async_run())
-    try:
+    async with engine_worker_running(control.settings):
         await control.reply(
             after_id=echo.message_id, where=lambda m: "finished" in (m.text or ""), timeout_s=30
         )
-    finally:
-        await close_worker(engine_worker)
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running
     finished = await load(control, campaign.id)
     assert finished.status is CampaignStatus.COMPLETED
     async with control.sessionmaker() as session:

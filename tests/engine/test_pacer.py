@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 
 from redis.asyncio import Redis
 
@@ -63,6 +64,32 @@ async def test_a_batch_with_nothing_ready_keeps_its_place_and_the_slot_goes_to_a
     assert not blocked.done()  # the other still waits, first in its queue
     empty.append(99)
     assert await asyncio.wait_for(blocked, 2) == 99
+
+
+async def test_slots_go_to_the_oldest_batch_first_so_batches_end_one_after_another(redis: Redis) -> None:
+    # Two batches with recipients ready and several senders each (as a batch runs them): the
+    # older takes every slot until it has no one left, so the token is never left idle by both
+    # ending at once.
+    limiter = TokenRateLimiter(redis)
+    key = "bp:rate:test-oldest"
+    pools = {"older": deque(range(12)), "newer": deque(range(12))}
+    order: list[str] = []
+
+    def take_from(name: str) -> Callable[[], int | None]:
+        return lambda: pools[name].popleft() if pools[name] else None
+
+    takes = {name: take_from(name) for name in pools}
+
+    async def sender(name: str) -> None:
+        for _ in range(4):
+            assert await limiter.acquire_for(key, 200, takes[name]) is not None
+            order.append(name)
+
+    older = [asyncio.create_task(sender("older")) for _ in range(3)]
+    await asyncio.sleep(0)
+    newer = [asyncio.create_task(sender("newer")) for _ in range(3)]
+    await asyncio.wait_for(asyncio.gather(*older, *newer), 5)
+    assert order == ["older"] * 12 + ["newer"] * 12
 
 
 async def test_a_stopped_batch_lets_its_senders_go_while_the_token_is_paused(redis: Redis) -> None:

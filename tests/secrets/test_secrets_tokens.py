@@ -31,7 +31,6 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from jobs.worker import close_worker, create_worker
 from models import Campaign, CampaignStatus, TargetBot
 from panel import logsafe, texts
 from panel.bots import BotError, fetch_identity
@@ -44,6 +43,7 @@ from tests.bot.conftest import (
     ControlBot,
     add_target_bots,
     control_settings,
+    engine_worker_running,
 )
 from tgsim.simulator import Simulator
 
@@ -191,17 +191,10 @@ async def test_a_full_run_keeps_tokens_out_of_logs_jobs_and_chats(
             await sniffer.sweep()
             assert await arq.zcard(control.settings.queue_name) == 1
 
-            worker = create_worker(control.settings, handle_signals=False)
-            running = asyncio.create_task(worker.async_run())
-            try:
+            async with engine_worker_running(control.settings):
                 await control.reply(
                     after_id=confirm.message_id, where=lambda m: "finished" in (m.text or ""), timeout_s=30
                 )
-            finally:
-                await close_worker(worker)
-                running.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await running
             listing = await control.say("/campaigns")
             opened = await control.press(listing.message_id, listing.buttons[0][0])
             assert opened is not None
