@@ -293,7 +293,8 @@ async def reconcile(ctx: dict[str, Any]) -> dict[str, int]:
             return await deliveries.claimers(session, campaign_id)
 
         claiming = await ectx.in_transaction(workers)
-        dead = [w for w in claiming if not await ectx.redis.exists(worker_key(w))]
+        # This worker is alive whatever its heartbeat key says (a stall may have let it lapse).
+        dead = [w for w in claiming if w != ectx.worker_id and not await ectx.redis.exists(worker_key(w))]
         live = [w for w in claiming if w not in dead]
         if live:
             report["settled"] += await _settle_abandoned_claims(ectx, campaign_id, live)
