@@ -69,6 +69,9 @@ class Result:
     peak_mb: float
     seconds: float
     per_second: list[int] = field(default_factory=list)
+    slow_gaps: list[tuple[float, float]] = field(default_factory=list)
+    refused_at: list[float] = field(default_factory=list)
+    first_gate_at: float = 0.0
 
     def row(self) -> str:
         """A table row."""
@@ -79,7 +82,21 @@ class Result:
 
     def profile(self) -> str:
         """Gate passes in each second from the first: where limit use is lost (start, middle, end)."""
-        return f"{self.label}: per second " + " ".join(str(count) for count in self.per_second)
+        lines = [f"{self.label}: per second " + " ".join(str(count) for count in self.per_second)]
+        if self.slow_gaps:
+            interval = 1 / self.rate
+            lost = sum(gap - interval for _, gap in self.slow_gaps)
+            worst = sorted(self.slow_gaps, key=lambda g: -g[1])[:12]
+            lines.append(
+                f"  {len(self.slow_gaps)} gaps over 1.6 intervals, {lost:.3f} s beyond one interval; largest "
+                + " ".join(f"{gap * 1000:.0f}ms@{at - self.first_gate_at:.1f}s" for at, gap in worst)
+            )
+        if self.refused_at:
+            lines.append(
+                f"  429s at (s from the first pass; monotonic {self.first_gate_at:.3f}) "
+                + " ".join(f"{at - self.first_gate_at:.3f}" for at in self.refused_at[:20])
+            )
+        return "\n".join(lines)
 
 
 HEADER = (
@@ -348,6 +365,9 @@ async def run_engine(
         peak_mb=group.peak_rss / 1e6,
         seconds=elapsed,
         per_second=list(stats.get("passed_per_second", [])),
+        slow_gaps=[(float(a), float(g)) for a, g in stats.get("slow_gaps", [])],
+        refused_at=[float(a) for a in stats.get("refused_at", [])],
+        first_gate_at=float(stats.get("first_gate_at") or 0.0),
     )
 
 
@@ -401,6 +421,9 @@ async def run_reference(
         peak_mb=psutil.Process().memory_info().rss / 1e6,
         seconds=elapsed,
         per_second=list(stats.get("passed_per_second", [])),
+        slow_gaps=[(float(a), float(g)) for a, g in stats.get("slow_gaps", [])],
+        refused_at=[float(a) for a in stats.get("refused_at", [])],
+        first_gate_at=float(stats.get("first_gate_at") or 0.0),
     )
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
+import os
 import sys
 from pathlib import Path
 
@@ -24,6 +26,10 @@ async def serve(port: int) -> None:
     async with Simulator(SimSettings(port=port, seed=1, keep_bot_messages=False)):
         gc.collect()
         gc.freeze()
+        stall_ms = float(os.environ.get("SIM_STALL_LOG_MS", "0"))
+        if stall_ms > 0:
+            logging.basicConfig(level=logging.WARNING, format="%(message)s")
+            eventloop.StallWatch("simulator", stall_ms / 1000).start()
         await asyncio.Event().wait()
 
 

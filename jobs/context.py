@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from panel.botapi import BotAPI
+from panel.eventloop import StallWatch
 from panel.ratelimit import TokenRateLimiter
 from panel.settings import Settings
 
@@ -147,6 +148,7 @@ class EngineContext:
     """Batches running in this process, per rate-limit key (they share the claim budget)."""
     background: set[asyncio.Task[Any]] = field(default_factory=set)
     heartbeat_task: asyncio.Task[None] | None = None
+    stall_watch: StallWatch | None = None
     _batch_rooms: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     _readings: dict[Any, tuple[float, Any]] = field(default_factory=dict)
     _reading: dict[Any, asyncio.Task[Any]] = field(default_factory=dict)
@@ -266,6 +268,10 @@ class EngineContext:
 
     async def close(self) -> None:
         """Stop the heartbeat and background work, close clients, give up this worker's lease."""
+        if self.stall_watch is not None:
+            self.stall_watch.stop()
+        if self.limiter.collector is not None:
+            self.limiter.collector.disable()  # CPython collects again (a worker inside a test run)
         if self.heartbeat_task is not None:
             self.heartbeat_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

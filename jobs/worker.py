@@ -17,7 +17,9 @@ from arq.worker import Worker
 
 from jobs import lifecycle
 from jobs.context import EngineContext, new_worker_id
+from panel import eventloop
 from panel.botapi import BotAPI
+from panel.collector import FullCollector
 from panel.db import create_engine, create_sessionmaker
 from panel.queue import (
     JOB_FINALIZE_CAMPAIGN,
@@ -47,12 +49,13 @@ def worker_settings(settings: Settings) -> type:
         control_bot = None
         if settings.bot_token is not None:
             control_bot = BotAPI(settings.require_bot_token(), api_url=settings.telegram_api_url, timeout_s=30, limit=8)
+        collector = FullCollector() if settings.scheduled_full_gc else None
         engine = EngineContext(
             settings=settings,
             db=db,
             sessionmaker=create_sessionmaker(db),
             redis=redis,
-            limiter=TokenRateLimiter(redis, lookahead_s=settings.rate_lookahead_s),
+            limiter=TokenRateLimiter(redis, lookahead_s=settings.rate_lookahead_s, collector=collector),
             worker_id=new_worker_id(),
             control_bot=control_bot,
         )
@@ -61,9 +64,15 @@ def worker_settings(settings: Settings) -> type:
         # a full collection stops the event loop for less time (send slots are kept to 5 ms).
         gc.collect()
         gc.freeze()
+        if collector is not None:
+            collector.enable()
+            engine.spawn(engine.limiter.collect_while_idle())
         # The database driver's thread holds the GIL for up to the switch interval (5 ms by
         # default) before a timer of the event loop may run: 1 ms keeps slots on time.
         sys.setswitchinterval(0.001)
+        if settings.stall_log_ms > 0:
+            engine.stall_watch = eventloop.StallWatch(f"worker {engine.worker_id}", settings.stall_log_ms / 1000)
+            engine.stall_watch.start()
         ctx["engine"] = engine
         ctx["in_progress_ms"] = int((max(settings.batch_job_timeout_s, SHORT_JOB_TIMEOUT_S) + 10) * 1000)
         logger.info("worker %s ready on queue %s", engine.worker_id, settings.queue_name)

@@ -27,6 +27,8 @@ from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 
+from panel.collector import SETTLE_S, FullCollector
+
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -297,8 +299,15 @@ class _Pacer:
         first_at = reservation.first_at
         self.held.extend((first_at + i * interval, reserved_at) for i in range(reservation.count))
 
+    def next_slot_at(self, now: float) -> float:
+        """When this pacer may hand out its next slot (inf: it has no sender waiting)."""
+        if not self._waiting():
+            return math.inf
+        return self.held[0][0] if self.held else now
+
     async def _run(self) -> None:
         limiter = self.limiter
+        collector = limiter.collector
         held = self.held
         try:
             while True:
@@ -328,6 +337,15 @@ class _Pacer:
                     continue
                 target, reserved_at = held[0]
                 if target - now > 0.0005:
+                    if collector is not None and collector.due(now):
+                        # A full collection fits before this process's next slot: now, not
+                        # whenever allocation would trigger it (maybe between a slot and its send).
+                        if collector.free_for(now, limiter.next_slot_at(now)):
+                            collector.collect()
+                            continue
+                        if now - collector.last_hand_out_at < SETTLE_S:
+                            await asyncio.sleep(SETTLE_S)
+                            continue
                     await asyncio.sleep(min(target - now, SWEEP_S))
                     continue
                 if now - target > LATE_SLOT_S:
@@ -341,8 +359,22 @@ class _Pacer:
                     if paused:
                         self.void()
                     continue
+                if collector is not None and collector.overdue(now):
+                    # No free moment came: the slots wait for the collection (the late ones lapse).
+                    if not collector.holding:
+                        collector.holding = True
+                        try:
+                            await asyncio.sleep(SETTLE_S)
+                            collector.collect()
+                        finally:
+                            collector.holding = False
+                    else:
+                        await asyncio.sleep(0.001)
+                    continue
                 if self._hand_out():
                     held.popleft()
+                    if collector is not None:
+                        collector.handed_out(now)
                 else:
                     await asyncio.sleep(0.001)  # nobody has a recipient yet: the slot may lapse
         except BaseException as exc:
@@ -366,8 +398,10 @@ class _Pacer:
 class TokenRateLimiter:
     """Evenly paced send slots per bot token, shared through Redis by all processes."""
 
-    def __init__(self, redis: Redis, *, lookahead_s: float = 0.5) -> None:
+    def __init__(self, redis: Redis, *, lookahead_s: float = 0.5, collector: FullCollector | None = None) -> None:
         self._redis = redis
+        self.collector = collector
+        """Runs the process's full garbage collections between slots (the worker's; None: CPython's)."""
         self._lookahead_us = int(lookahead_s * 1_000_000)
         self._reserve = redis.register_script(_RESERVE)
         self._pause = redis.register_script(_PAUSE)
@@ -423,6 +457,21 @@ class TokenRateLimiter:
         if pacer is None:
             pacer = self._pacers[key] = _Pacer(self, key)
         return await pacer.acquire(rate_per_s, take, should_stop)
+
+    def next_slot_at(self, now: float) -> float:
+        """The earliest time any pacer of this process may hand out a slot (inf: none waits)."""
+        return min((pacer.next_slot_at(now) for pacer in self._pacers.values()), default=math.inf)
+
+    async def collect_while_idle(self, period_s: float = 1.0) -> None:
+        """Run due full collections while no sender of this process waits for a slot (a task)."""
+        collector = self.collector
+        if collector is None:
+            return
+        while True:
+            await asyncio.sleep(period_s)
+            now = _clock()
+            if collector.due(now) and self.next_slot_at(now) == math.inf:
+                collector.collect()
 
     async def paused_for(self, key: str) -> float:
         """Seconds left of the token's 429 pause (0: none); asks Redis at most every PAUSE_CHECK_S."""

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     cron_interval_s: int = Field(default=5, ge=1, le=60)
     """How often the scheduler check and the reconciler run (seconds, a divisor of 60 reads best)."""
     batch_job_timeout_s: float = Field(default=3600.0, gt=0)
+    scheduled_full_gc: bool = True
+    """Workers run full garbage collections between send slots, not at random (see panel/collector.py)."""
+    stall_log_ms: float = Field(default=0, ge=0)
+    """Log each event-loop stall or garbage collection of a worker at least this long (0: off)."""
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -9,6 +9,8 @@ from typing import Any
 
 from tgsim.flood import SlidingWindow
 
+MAX_SLOW_GAPS = 5000
+
 
 @dataclass(slots=True)
 class StatsSnapshot:
@@ -23,6 +25,9 @@ class StatsSnapshot:
     first_passed_at: float | None
     last_passed_at: float | None
     passed_per_second: list[int]
+    slow_gaps: list[tuple[float, float]]
+    refused_at: list[float]
+    first_gate_at: float
     errors: dict[str, int]
     faults: dict[str, int]
     edits: int
@@ -40,6 +45,9 @@ class StatsSnapshot:
             "first_passed_at": self.first_passed_at,
             "last_passed_at": self.last_passed_at,
             "passed_per_second": list(self.passed_per_second),
+            "slow_gaps": [list(gap) for gap in self.slow_gaps],
+            "refused_at": list(self.refused_at),
+            "first_gate_at": self.first_gate_at,
             "errors": dict(self.errors),
             "faults": dict(self.faults),
             "edits": self.edits,
@@ -60,15 +68,29 @@ class BotStats:
     first_passed_at: float | None = None
     last_passed_at: float | None = None
     passed_per_second: list[int] = field(default_factory=list)
+    slow_gaps: list[tuple[float, float]] = field(default_factory=list)
+    """Gaps between gate passes longer than 1.6 intervals at the limit: (when the gap began on the
+    monotonic clock, gap), the first MAX_SLOW_GAPS; where a sender left the limit unused."""
+    refused_at: list[float] = field(default_factory=list)
+    """When the per-token window refused a call (monotonic clock), the first MAX_SLOW_GAPS."""
     errors: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
     edits: int = 0
     requests: Counter[str] = field(default_factory=Counter)
     _second: SlidingWindow = field(default_factory=lambda: SlidingWindow(1.0))
     _seen: dict[tuple[Any, ...], set[int]] = field(default_factory=dict)
+    _first_gate_at: float = 0.0
+    _last_gate_at: float = 0.0
 
-    def passed(self, now_monotonic: float) -> None:
-        """A send-type request passed the rate gate."""
+    def passed(self, now_monotonic: float, limit_per_s: float = 0.0) -> None:
+        """A send-type request passed the rate gate (at `now_monotonic`, under `limit_per_s`)."""
+        if self.passed_gate == 0:
+            self._first_gate_at = now_monotonic
+        elif limit_per_s > 0 and len(self.slow_gaps) < MAX_SLOW_GAPS:
+            gap = now_monotonic - self._last_gate_at
+            if gap > 1.6 / limit_per_s:
+                self.slow_gaps.append((round(self._last_gate_at, 4), round(gap, 4)))
+        self._last_gate_at = now_monotonic
         self.passed_gate += 1
         wall = time.time()
         if self.first_passed_at is None:
@@ -82,6 +104,11 @@ class BotStats:
         in_window = self._second.record(now_monotonic)
         if in_window > self.peak_per_second:
             self.peak_per_second = in_window
+
+    def refused(self, now_monotonic: float) -> None:
+        """The per-token window refused a send-type call (a 429)."""
+        if len(self.refused_at) < MAX_SLOW_GAPS:
+            self.refused_at.append(round(now_monotonic, 4))
 
     def delivered(self, chat_id: int, content_key: tuple[Any, ...]) -> None:
         """A message reached a chat; identical content to the same chat counts as a duplicate."""
@@ -113,6 +140,9 @@ class BotStats:
             first_passed_at=self.first_passed_at,
             last_passed_at=self.last_passed_at,
             passed_per_second=list(self.passed_per_second),
+            slow_gaps=list(self.slow_gaps),
+            refused_at=list(self.refused_at),
+            first_gate_at=self._first_gate_at,
             errors=dict(self.errors),
             faults=dict(self.faults),
             edits=self.edits,

@@ -222,6 +222,7 @@ class BotRecord:
         limits = self.limits
         limit = limits.paid_rate if paid and self.paid_broadcast else limits.global_rate
         if not self.window.has_room(now, limit):
+            self.stats.refused(now)
             raise errors.too_many_requests(limits.retry_after_s)
         bucket = self.chat_buckets.get(chat_id)
         if bucket is None:
@@ -234,7 +235,7 @@ class BotRecord:
             raise errors.too_many_requests(limits.retry_after_s)
         bucket.take(now)
         self.window.record(now)
-        self.stats.passed(now)
+        self.stats.passed(now, limit)
 
     def admit_edit(self, chat_id: int, message_id: int, now: float) -> None:
         """The per-message edit limit; raises a 429 `ApiError`."""
