@@ -73,9 +73,14 @@ class StallWatch:
 
     async def _watch(self) -> None:
         while True:
-            before = time.monotonic()
+            before, cpu_before = time.monotonic(), time.process_time()
             await asyncio.sleep(self.tick_s)
             late = time.monotonic() - before - self.tick_s
             if late >= self.threshold_s:
                 self.stalls += 1
-                logger.warning("%s: event loop woke %.1f ms late at %.3f", self.name, late * 1000, before + self.tick_s)
+                # CPU time used meanwhile: about the stall when this process was busy, about
+                # nothing when the machine gave its CPU to something else.
+                logger.warning(
+                    "%s: event loop woke %.1f ms late at %.3f (%.1f ms of CPU meanwhile)",
+                    self.name, late * 1000, before + self.tick_s, (time.process_time() - cpu_before) * 1000,
+                )

@@ -42,13 +42,14 @@ class Settings(BaseSettings):
     # batch job ids, conversation state), so deployments sharing one Redis stay apart.
     queue_name: str = "broadcast:queue"
     # Sending engine (jobs/); see panel/ratelimit.py and jobs/batch.py for what each one paces.
-    pacing_factor: float = Field(default=0.98, gt=0, le=1)
+    pacing_factor: float = Field(default=0.985, gt=0, le=1)
     """Share of a bot's rate the engine aims at, so jittered arrivals never exceed the limit.
 
     Send slots are exactly 1/(rate × factor) apart and each is used within 5 ms or given up, so
-    a one-second window of Telegram's sees at most `rate` sends while the network's jitter
-    before Telegram's gate stays under about 1/factor - 1 - 0.005 s: 15 ms at 0.98. Lower it
-    for a jittery route (0.97 for ±20 ms); the benchmark measures ±10 ms.
+    a one-second window of Telegram's sees at most `rate` sends while the spread of the network's
+    delay before Telegram's gate stays under about 1/factor - 1 - 0.005 s: 10 ms at 0.985 (a
+    route of 100 ms ± 10 ms, the benchmark's), 15 ms at 0.98, 25 ms at 0.97. Lower it for a
+    jittery route; a 429 costs the token a whole second.
     """
     rate_lookahead_s: float = Field(default=0.5, gt=0)
     """How far ahead of now a sender may reserve a send slot (bounds what a pause strands)."""

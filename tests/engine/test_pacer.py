@@ -4,11 +4,15 @@ nothing but Redis), slots never spent on a batch with nothing ready, stopping, 4
 from __future__ import annotations
 
 import asyncio
+import gc
+import itertools
+import time
 from collections import deque
 from collections.abc import Callable
 
 from redis.asyncio import Redis
 
+from panel.collector import SETTLE_S, FullCollector
 from panel.ratelimit import LATE_SLOT_S, TokenRateLimiter
 
 
@@ -114,10 +118,57 @@ async def test_a_429_pause_is_kept_by_every_limiter(redis: Redis, redis_url: str
         key = "bp:rate:test-pause"
         loop = asyncio.get_running_loop()
         assert await there.acquire(key, 100)
+        paused_at = loop.time()  # before the call: the pause starts while it runs, not after
         await here.pause(key, 1.0)
-        paused_at = loop.time()
         assert await there.acquire(key, 100)
         assert loop.time() - paused_at >= 1.0 - 0.01
     finally:
         await first.aclose()
         await second.aclose()
+
+
+async def test_full_collections_run_between_slots_not_between_a_slot_and_its_send(redis: Redis) -> None:
+    # Automatic full collections are off; a due one runs when the next slot leaves time for it,
+    # after the request of the last slot has been written, and the slots stay evenly spaced.
+    collector = FullCollector(every_s=0.2, overdue_s=60.0)
+    collector.enable()
+    try:
+        assert gc.get_threshold()[2] == 2**31 - 1
+        limiter = TokenRateLimiter(redis, collector=collector)
+        key = "bp:rate:test-gc"
+        rate = 20.0
+        stamps: list[float] = []
+        collected_after: list[float] = []
+        real_collect = collector.collect
+
+        def collect() -> None:
+            if stamps:  # (the first slot of a fresh key is half a second out: one runs before it)
+                collected_after.append(time.monotonic() - collector.last_hand_out_at)
+            real_collect()
+
+        collector.collect = collect  # type: ignore[method-assign]
+        for _ in range(30):
+            assert await limiter.acquire(key, rate)
+            stamps.append(time.monotonic())
+    finally:
+        collector.disable()
+    assert gc.get_threshold()[2] == 10  # CPython's own again
+    assert collector.collections >= 4  # due every 0.2 s over 1.5 s of sending
+    # Each ran after the last slot's send had had its few milliseconds, before the next slot.
+    assert all(SETTLE_S <= gap < 1 / rate for gap in collected_after), collected_after
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
+    assert min(gaps) >= 1 / rate - LATE_SLOT_S - 0.002
+
+
+def test_an_overdue_collection_is_not_waited_for_a_free_moment_forever() -> None:
+    collector = FullCollector(every_s=10.0, overdue_s=5.0)
+    collector.enabled = True
+    start = collector.last_full_at
+    assert not collector.due(start + 9.9)
+    assert collector.due(start + 10.0) and not collector.overdue(start + 14.9)
+    assert collector.overdue(start + 15.0)
+    # A free moment: the last send written (SETTLE_S ago) and the next slot further than a collection.
+    collector.handed_out(start + 10.0)
+    assert not collector.free_for(start + 10.001, start + 10.2)  # the request may not be out yet
+    assert collector.free_for(start + 10.004, start + 10.2)
+    assert not collector.free_for(start + 10.004, start + 10.004 + collector.duration_s)
