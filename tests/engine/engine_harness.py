@@ -7,6 +7,7 @@ Workers are `python -m jobs` subprocesses configured through the environment, ex
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
 import signal
 import subprocess
@@ -51,6 +52,20 @@ async def sim() -> AsyncIterator[Simulator]:
         yield simulator
 
 
+PR_SET_PDEATHSIG = 1
+try:
+    _prctl: Any = ctypes.CDLL(None, use_errno=True).prctl  # loaded here, not after the fork
+except (OSError, AttributeError):  # not Linux
+    _prctl = None
+
+
+def _ends_with_parent() -> None:
+    """In a worker about to start: be killed when the test process dies (a killed pytest run
+    would otherwise leave workers behind, sending on until someone finds them)."""
+    if _prctl is not None:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 @dataclass
 class Workers:
     """Worker subprocesses of one test."""
@@ -67,7 +82,12 @@ class Workers:
         for _ in range(count):
             log = open(self.log_dir / f"worker-{len(self.processes)}.log", "wb")  # noqa: SIM115
             process = subprocess.Popen(
-                [sys.executable, "-m", "jobs"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+                [sys.executable, "-m", "jobs"],
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_ends_with_parent,
             )
             log.close()
             self.processes.append(process)
