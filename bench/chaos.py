@@ -382,6 +382,7 @@ class WorkerFleet:
             process = subprocess.Popen(
                 [sys.executable, "-m", "jobs"], cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
+        pin(process.pid, WORKER_CORES)
         self.every.append(process)
         self.logs_by_pid[process.pid] = path
         return process
@@ -459,6 +460,7 @@ class SimulatorProcess:
                 "--hang-s", str(plan.hang_s), "--latency-ms", str(plan.latency_ms), "--jitter-ms", str(plan.jitter_ms),
                 cwd=PROJECT_ROOT, env=_clean_environment(), stdout=asyncio.subprocess.PIPE, stderr=log,
             )  # fmt: skip
+        pin(self.process.pid, SIMULATOR_CORES)
         assert self.process.stdout is not None
         line = await asyncio.wait_for(self.process.stdout.readline(), 30)
         words = line.decode().split()
@@ -875,6 +877,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="restart the PostgreSQL cluster mid-campaign (pg_ctlcluster, as root)")
     parser.add_argument("--timeout", type=float, default=600.0, help="give up after this many seconds")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, SQLite file)")
+    parser.add_argument("--no-pin", action="store_true", help="let the simulator share cores with the workers")
     return parser.parse_args(argv)
 
 
@@ -929,9 +932,33 @@ async def amain(args: argparse.Namespace) -> int:
     return 0
 
 
+SIMULATOR_CORES: list[int] = []
+WORKER_CORES: list[int] = []
+
+
+def split_cores() -> None:
+    """The simulator stands in for Telegram's servers, which share no CPU with the senders: on two
+    or more cores it gets the first, the workers and this driver the others (as engine_bench's)."""
+    with contextlib.suppress(AttributeError, OSError):
+        cores = sorted(os.sched_getaffinity(0))
+        if len(cores) >= 2:
+            SIMULATOR_CORES[:] = cores[:1]
+            WORKER_CORES[:] = cores[1:]
+            os.sched_setaffinity(0, WORKER_CORES)
+
+
+def pin(pid: int, cores: list[int]) -> None:
+    """Keep process `pid` on `cores` (none: anywhere)."""
+    if cores:
+        with contextlib.suppress(AttributeError, OSError):
+            os.sched_setaffinity(pid, cores)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point."""
     args = parse_args(argv)
+    if not args.no_pin:
+        split_cores()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     return asyncio.run(amain(args))
 

@@ -136,6 +136,20 @@ def split_cores(*, senders_too: bool) -> None:
                 pin(psutil.Process(), SENDER_CORES)
 
 
+def prioritise(pid: int) -> str:
+    """Let the simulator preempt whatever else the kernel puts on its core (Redis, the database,
+    the network's softirqs): descheduled for 18 ms, it stamps the requests that arrived meanwhile
+    at its gate at once, a burst no sender made (one 429 and a second of the token lost). Real-time
+    priority where allowed, else a lower nice value; says which."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setscheduler(pid, os.SCHED_FIFO, os.sched_param(1))
+        return "real-time (SCHED_FIFO)"
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, pid, -10)
+        return "nice -10"
+    return "normal"
+
+
 class SimProcess:
     """The simulator in a subprocess, driven over `/sim/...`."""
 
@@ -147,6 +161,7 @@ class SimProcess:
         )
         self.http: aiohttp.ClientSession | None = None
         pin(psutil.Process(self.process.pid), SIMULATOR_CORES)
+        self.priority = prioritise(self.process.pid) if SIMULATOR_CORES else "normal"
 
     async def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         """One control call."""
@@ -590,6 +605,10 @@ async def main() -> None:
             await sim.stop()
     print()
     print(f"latency {LATENCY_S * 1000:.0f} ms ± {args.jitter * 1000:.0f} ms; limit use = gate passes/s ÷ rate")
+    print(
+        f"simulator on cores {SIMULATOR_CORES or 'any'} at {sim.priority} priority, "
+        f"senders on cores {SENDER_CORES or 'any'}"
+    )
     print(HEADER)
     for result in results:
         print(result.row())
