@@ -43,14 +43,22 @@ LATE_SLOT_S = 0.005
 Slots are exactly 1/pace apart, so any `ceil(rate)` sends handed out within this lateness span
 at least ceil(rate)/pace - LATE_SLOT_S: at a pacing factor of 0.985 that leaves 10 ms of a
 one-second window for the jitter of the network between here and Telegram."""
+CUT_SUFFIX = ":cut"
+CUT_PER_429 = 0.99
+"""Each 429 (the first of its pause) narrows the token's pacing by 1%: a route jitterier than the
+pacing factor allows for stops drawing them after a few, instead of losing a second now and then."""
+LOWEST_CUT = 0.9
+CUT_LASTS_S = 600.0
+"""The pacing goes back to the configured factor once no 429 came for this long."""
 SWEEP_S = 0.2
 """Queued senders whose batch stopped are let go within this much time, even while the token waits."""
 OFFSET_REFRESH_S = 30.0
 """The clock offset keeps the fastest round trip of this long; then it is measured again."""
 
-# KEYS[1]: the token's next free slot (µs, Redis clock); ARGV: interval µs, lookahead µs, floor µs,
-# slots wanted. Returns {granted, wait_us, slot_us, count, now_us}: granted=1 → `count` consecutive
-# slots from slot_us (all within the lookahead); 0 → ask again in wait_us.
+# KEYS[1]: the token's next free slot (µs, Redis clock), KEYS[2]: the token's pacing cut (a hash,
+# see _PAUSE); ARGV: interval µs, lookahead µs, floor µs, slots wanted. Returns {granted, wait_us,
+# slot_us, count, now_us, interval_us}: granted=1 → `count` consecutive slots from slot_us, the
+# interval (widened by the cut) apart, all within the lookahead; 0 → ask again in wait_us.
 # A missing key is either a first use or a flushed Redis: slots up to `lookahead` may already be
 # held by senders, so the first new slot comes after them. `floor` is the caller's own next slot
 # (after the last one it was granted), so a process never rewinds even if the key vanished.
@@ -70,14 +78,19 @@ if ahead > lookahead then
   return {0, ahead - lookahead, 0, 0, string.format('%d', now)}
 end
 local interval = tonumber(ARGV[1])
+local cut = tonumber(redis.call('HGET', KEYS[2], 'ppm') or '1000000')
+interval = math.ceil(interval * 1000000 / cut)
 local count = math.min(tonumber(ARGV[4]), math.floor((lookahead - ahead) / interval) + 1)
 local next_slot = slot + interval * count
 redis.call('SET', KEYS[1], string.format('%d', next_slot), 'PX', math.floor((next_slot - now) / 1000) + KEEP_MS)
-return {1, ahead, string.format('%d', slot), count, string.format('%d', now)}
+return {1, ahead, string.format('%d', slot), count, string.format('%d', now), interval}
 """.replace("KEEP_MS", str(24 * 3600 * 1000))
 
-# KEYS[1]: as above, KEYS[2]: the pause's end; ARGV[1]: pause µs. The next slot moves to
-# now + pause unless already later, and the pause's end is kept for senders holding a slot.
+# KEYS[1]: as above, KEYS[2]: the pause's end, KEYS[3]: the pacing cut; ARGV: pause µs, cut ppm,
+# lowest ppm, how long the cut lasts (ms). The next slot moves to now + pause unless already
+# later, and the pause's end is kept for senders holding a slot. The first 429 of a pause (not
+# the others of its burst) narrows the token's pacing by the cut, down to the lowest; the cut
+# lapses when no 429 came for its duration. Returns {µs until the next slot, the cut in ppm}.
 _PAUSE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -92,7 +105,13 @@ local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
 if paused < resume_at then
   redis.call('SET', KEYS[2], string.format('%d', resume_at), 'PX', ttl)
 end
-return slot - now
+if now >= tonumber(redis.call('HGET', KEYS[3], 'until') or '0') then
+  local ppm = tonumber(redis.call('HGET', KEYS[3], 'ppm') or '1000000')
+  ppm = math.max(tonumber(ARGV[3]), math.floor(ppm * tonumber(ARGV[2]) / 1000000))
+  redis.call('HSET', KEYS[3], 'ppm', ppm, 'until', string.format('%d', resume_at))
+end
+redis.call('PEXPIRE', KEYS[3], tonumber(ARGV[4]))
+return {slot - now, tonumber(redis.call('HGET', KEYS[3], 'ppm'))}
 """
 
 # KEYS[1]: the pause's end. Returns µs until it ends (0: not paused).
@@ -131,6 +150,8 @@ class Reservation:
     """Granted: consecutive slots reserved, one interval apart."""
     first_at: float = 0.0
     """Granted: the first slot's time on this process's monotonic clock."""
+    interval_s: float = 0.0
+    """Granted: the time between the reserved slots (the rate's, widened by a 429 cut)."""
 
 
 SLOTS_PER_ROUND_TRIP_S = 0.02
@@ -295,7 +316,7 @@ class _Pacer:
             self.ask_again_at = _clock() + reservation.wait_s
             return
         reserved_at = _clock()
-        interval = 1 / rate
+        interval = reservation.interval_s
         first_at = reservation.first_at
         self.held.extend((first_at + i * interval, reserved_at) for i in range(reservation.count))
 
@@ -418,19 +439,20 @@ class TokenRateLimiter:
         interval_us = max(1, int(1_000_000 / rate_per_s))
         floor_us = self._last_slot_us.get(key, -interval_us) + interval_us
         sent_at = _clock()
-        granted, wait_us, slot_us, got, now_us = await self._reserve(
-            keys=[key], args=[interval_us, self._lookahead_us, floor_us, max(1, count)]
+        granted, wait_us, slot_us, got, now_us, *rest = await self._reserve(
+            keys=[key, key + CUT_SUFFIX], args=[interval_us, self._lookahead_us, floor_us, max(1, count)]
         )
         received_at = _clock()
         self._clock.sample(sent_at, received_at, int(now_us) / 1_000_000)
         if not granted:
             return Reservation(False, int(wait_us) / 1_000_000, 0)
+        interval_us = int(rest[0]) if rest else interval_us
         last_us = int(slot_us) + (int(got) - 1) * interval_us
         self._last_slot_us[key] = max(last_us, self._last_slot_us.get(key, 0))
         offset = self._clock.offset_s
         assert offset is not None
         first_at = int(slot_us) / 1_000_000 - offset
-        return Reservation(True, max(0.0, first_at - received_at), int(got), first_at)
+        return Reservation(True, max(0.0, first_at - received_at), int(got), first_at, interval_us / 1_000_000)
 
     async def acquire(
         self, key: str, rate_per_s: float, *, should_stop: Callable[[], bool] | None = None
@@ -487,11 +509,27 @@ class TokenRateLimiter:
 
     async def pause(self, key: str, retry_after_s: float) -> float:
         """Stop every sender of `key` for `retry_after_s` (a 429); returns the pause in effect."""
-        wait_us = await self._pause(keys=[key, key + PAUSE_SUFFIX], args=[int(retry_after_s * 1_000_000)])
+        wait_us, cut_ppm = await self._pause(
+            keys=[key, key + PAUSE_SUFFIX, key + CUT_SUFFIX],
+            args=[
+                int(retry_after_s * 1_000_000),
+                int(CUT_PER_429 * 1_000_000),
+                int(LOWEST_CUT * 1_000_000),
+                int(CUT_LASTS_S * 1000),
+            ],
+        )
         now = time.monotonic()
         self._pause_seen[key] = (now, now + int(wait_us) / 1_000_000)
         pacer = self._pacers.get(key)
         if pacer is not None:
             pacer.void()  # reserved before the 429
-        logger.info("token paused for %.1f s after a 429", int(wait_us) / 1_000_000)
+        logger.info(
+            "token paused for %.1f s after a 429; its pacing is %.1f%% of the usual for %.0f min",
+            int(wait_us) / 1_000_000, int(cut_ppm) / 10_000, CUT_LASTS_S / 60,
+        )
         return int(wait_us) / 1_000_000
+
+    async def pacing_cut(self, key: str) -> float:
+        """The share of its usual pacing a token sends at after recent 429s (1.0: none)."""
+        ppm: Any = await self._redis.hget(key + CUT_SUFFIX, "ppm")  # type: ignore[misc]
+        return 1.0 if ppm is None else int(ppm) / 1_000_000

@@ -10,8 +10,10 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+import pytest
 from redis.asyncio import Redis
 
+from panel import ratelimit
 from panel.collector import SETTLE_S, FullCollector
 from panel.ratelimit import LATE_SLOT_S, TokenRateLimiter
 
@@ -175,3 +177,33 @@ def test_an_overdue_collection_is_not_waited_for_a_free_moment_forever() -> None
     assert not collector.free_for(start + 10.001, start + 10.2)  # the request may not be out yet
     assert collector.free_for(start + 10.004, start + 10.2)
     assert not collector.free_for(start + 10.004, start + 10.004 + collector.duration_s)
+
+
+async def test_a_429_narrows_the_tokens_pacing_for_every_limiter_until_quiet(
+    redis: Redis, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A route jitterier than the pacing factor allows for draws a 429 now and then: each pause
+    # (not each 429 of its burst) narrows the token's pacing by 1%, for every process, down to 90%,
+    # and the cut lapses once no 429 came for CUT_LASTS_S.
+    monkeypatch.setattr(ratelimit, "CUT_LASTS_S", 0.5)
+    other = Redis.from_url(redis_url)
+    try:
+        here, there = TokenRateLimiter(redis), TokenRateLimiter(other)
+        key = "bp:rate:test-cut"
+        assert (await there.reserve(key, 100)).interval_s == pytest.approx(0.01)
+        for _ in range(5):  # one burst: five 429s answered within the same pause
+            await here.pause(key, 0.01)
+        assert await there.pacing_cut(key) == pytest.approx(0.99)
+        await asyncio.sleep(0.05)
+        granted = await there.reserve(key, 100)
+        assert granted.granted and granted.interval_s == pytest.approx(0.01 / 0.99, abs=1e-6)
+        for _ in range(20):  # later pauses cut again, never below 90%
+            await asyncio.sleep(0.015)
+            await here.pause(key, 0.01)
+        assert await there.pacing_cut(key) == pytest.approx(ratelimit.LOWEST_CUT)
+        await asyncio.sleep(0.6)  # quiet for longer than the cut lasts
+        assert await there.pacing_cut(key) == 1.0
+        await asyncio.sleep(0.05)
+        assert (await there.reserve(key, 100)).interval_s == pytest.approx(0.01)
+    finally:
+        await other.aclose()
