@@ -43,6 +43,8 @@ say "ruff"
 "$VENV/bin/ruff" check .
 say "mypy"
 "$VENV/bin/mypy"
+"$VENV/bin/mypy" tests
+"$VENV/bin/mypy" bench
 
 say "tests on SQLite"
 TEST_DATABASE_URL="" "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"

@@ -88,7 +88,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """
     if not TEST_DATABASE_URL or is_sqlite(TEST_DATABASE_URL):
         return
-    kept, left_out = [], []
+    kept: list[pytest.Item] = []
+    left_out: list[pytest.Item] = []
     for item in items:
         (kept if "database_url" in getattr(item, "fixturenames", ()) else left_out).append(item)
     if left_out:

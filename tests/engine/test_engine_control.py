@@ -136,7 +136,7 @@ async def test_progress_buttons_carry_the_campaign(
         return chat.bot_messages[0] if chat.bot_messages else None
 
     message = await wait_until(first_message, what="progress message", logs=workers)
-    datas = [data for _, data in message.buttons]  # type: ignore[attr-defined]
+    datas = [data for _, data in message.buttons]
     assert ProgressCallback(action=ProgressAction.PAUSE, campaign_id=campaign_id).pack() in datas
     assert ProgressCallback(action=ProgressAction.CANCEL, campaign_id=campaign_id).pack() in datas
     await wait_for_status(sessionmaker, campaign_id, workers=workers)
