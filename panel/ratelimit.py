@@ -114,6 +114,18 @@ redis.call('PEXPIRE', KEYS[3], tonumber(ARGV[4]))
 return {slot - now, tonumber(redis.call('HGET', KEYS[3], 'ppm'))}
 """
 
+# KEYS[1]: the token's next free slot; ARGV: where a pacer's last reservation left it, the first
+# slot it did not use. Moves the next slot back to that one if nobody reserved since; returns 1 if so.
+_GIVE_BACK = """
+local stored = redis.call('GET', KEYS[1])
+if not stored or tonumber(stored) ~= tonumber(ARGV[1]) then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local back = tonumber(ARGV[2])
+redis.call('SET', KEYS[1], string.format('%d', back), 'PX', math.max(0, math.floor((back - now) / 1000)) + KEEP_MS)
+return 1
+""".replace("KEEP_MS", str(24 * 3600 * 1000))
+
 # KEYS[1]: the pause's end. Returns µs until it ends (0: not paused).
 _PAUSED_FOR = """
 local paused = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -152,6 +164,8 @@ class Reservation:
     """Granted: the first slot's time on this process's monotonic clock."""
     interval_s: float = 0.0
     """Granted: the time between the reserved slots (the rate's, widened by a 429 cut)."""
+    slot_us: int = 0
+    """Granted: the first slot on Redis's clock (µs)."""
 
 
 SLOTS_PER_ROUND_TRIP_S = 0.02
@@ -225,8 +239,14 @@ class _Pacer:
         self.key = key
         self.rate_per_s = 1.0
         self.queues: dict[tuple[Callable[[], Any], Callable[[], bool] | None], _Queue] = {}
-        self.held: deque[tuple[float, float]] = deque()
-        """Slots reserved and not yet handed out: (slot time, when it was reserved), monotonic clock."""
+        self.held: deque[tuple[float, float, int]] = deque()
+        """Slots reserved and not yet handed out: (slot time, when it was reserved) on the monotonic
+        clock, and the slot on Redis's clock (µs)."""
+        self.reserved_end_us = 0
+        """The token's next free slot as the last reservation left it (Redis's clock, µs)."""
+        self.interval_us = 0
+        self.give_back_after: tuple[int, int | None] | None = None
+        """Went idle with a reservation under way: (its generation, the first unused held slot)."""
         self.task: asyncio.Task[None] | None = None
         self.reserving: asyncio.Task[None] | None = None
         """The reservation under way: the next slots are asked for before the held ones run out."""
@@ -311,6 +331,7 @@ class _Pacer:
         finally:
             self.reserving = None
         if generation != self.generation:
+            self._give_back_late(generation, reservation)
             return
         if not reservation.granted:
             self.ask_again_at = _clock() + reservation.wait_s
@@ -318,7 +339,53 @@ class _Pacer:
         reserved_at = _clock()
         interval = reservation.interval_s
         first_at = reservation.first_at
-        self.held.extend((first_at + i * interval, reserved_at) for i in range(reservation.count))
+        interval_us = round(interval * 1_000_000)
+        self.held.extend(
+            (first_at + i * interval, reserved_at, reservation.slot_us + i * interval_us) for i in range(reservation.count)
+        )
+        self.reserved_end_us = reservation.slot_us + reservation.count * interval_us
+        self.interval_us = interval_us
+
+    def _unused_tail(self) -> int | None:
+        """The first of the held slots that run unbroken to the end of this pacer's reservations
+        (Redis's clock, µs); None if there are none."""
+        held, interval_us = self.held, self.interval_us
+        if not held or interval_us <= 0 or held[-1][2] + interval_us != self.reserved_end_us:
+            return None
+        first_us = held[-1][2]
+        for index in range(len(held) - 2, -1, -1):
+            if held[index][2] + interval_us != first_us:
+                break
+            first_us = held[index][2]
+        return first_us
+
+    def _go_idle(self) -> None:
+        """Nobody waits: return the unused slots at the end of the token's schedule to Redis, so
+        another process (or this one, later) uses them instead of waiting past them, and forget
+        the rest. A reservation still under way gives its slots back when it lands."""
+        first_us = self._unused_tail()
+        if self.reserving is not None:
+            self.give_back_after = (self.generation, first_us)
+        elif first_us is not None:
+            self.limiter.give_back(self.key, self.reserved_end_us, first_us, self.interval_us)
+        self.void()
+
+    def _give_back_late(self, generation: int, reservation: Reservation) -> None:
+        """A reservation landed after its pacer went idle: give its slots back (and the held ones
+        before them, if they join up)."""
+        pending, self.give_back_after = self.give_back_after, None
+        if pending is None or pending[0] != generation:
+            return
+        held_from = pending[1]
+        if not reservation.granted:
+            if held_from is not None:
+                self.limiter.give_back(self.key, self.reserved_end_us, held_from, self.interval_us)
+            return
+        interval_us = round(reservation.interval_s * 1_000_000)
+        start = reservation.slot_us
+        if held_from is not None and start == self.reserved_end_us:
+            start = held_from
+        self.limiter.give_back(self.key, reservation.slot_us + reservation.count * interval_us, start, interval_us)
 
     def next_slot_at(self, now: float) -> float:
         """When this pacer may hand out its next slot (inf: it has no sender waiting)."""
@@ -339,7 +406,7 @@ class _Pacer:
                 self._sweep(now)
                 if not self._waiting():
                     self.queues.clear()
-                    self.void()  # unused reservations lapse; the lookahead bounds them
+                    self._go_idle()
                     self.reserve_error = None  # nobody to tell; the next senders ask afresh
                     return
                 # The next slots are asked for while the held ones last, so they follow on
@@ -356,7 +423,7 @@ class _Pacer:
                     else:
                         await asyncio.sleep(min(max(self.ask_again_at - now, 0.0), SWEEP_S))
                     continue
-                target, reserved_at = held[0]
+                target, reserved_at, _ = held[0]
                 if target - now > 0.0005:
                     if collector is not None and collector.due(now):
                         # A full collection fits before this process's next slot: now, not
@@ -427,6 +494,8 @@ class TokenRateLimiter:
         self._reserve = redis.register_script(_RESERVE)
         self._pause = redis.register_script(_PAUSE)
         self._paused_for = redis.register_script(_PAUSED_FOR)
+        self._give_back = redis.register_script(_GIVE_BACK)
+        self._background: set[asyncio.Task[None]] = set()
         self._pacers: dict[str, _Pacer] = {}
         self._pause_seen: dict[str, tuple[float, float]] = {}
         # The last slot this process was granted per key (Redis clock, µs): a flushed Redis
@@ -452,7 +521,9 @@ class TokenRateLimiter:
         offset = self._clock.offset_s
         assert offset is not None
         first_at = int(slot_us) / 1_000_000 - offset
-        return Reservation(True, max(0.0, first_at - received_at), int(got), first_at, interval_us / 1_000_000)
+        return Reservation(
+            True, max(0.0, first_at - received_at), int(got), first_at, interval_us / 1_000_000, int(slot_us)
+        )
 
     async def acquire(
         self, key: str, rate_per_s: float, *, should_stop: Callable[[], bool] | None = None
@@ -479,6 +550,21 @@ class TokenRateLimiter:
         if pacer is None:
             pacer = self._pacers[key] = _Pacer(self, key)
         return await pacer.acquire(rate_per_s, take, should_stop)
+
+    def give_back(self, key: str, expected_us: int, back_to_us: int, interval_us: int) -> None:
+        """Move the token's next slot back from `expected_us` to `back_to_us` if nobody reserved
+        since (in the background; a failure only leaves those slots unused, as before)."""
+
+        async def run() -> None:
+            try:
+                if await self._give_back(keys=[key], args=[expected_us, back_to_us]):
+                    self._last_slot_us[key] = min(self._last_slot_us.get(key, 0), back_to_us - interval_us)
+            except Exception as exc:  # Redis away: the slots lapse, as they did before
+                logger.debug("giving back slots failed: %s", exc)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def next_slot_at(self, now: float) -> float:
         """The earliest time any pacer of this process may hand out a slot (inf: none waits)."""

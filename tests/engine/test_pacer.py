@@ -207,3 +207,30 @@ async def test_a_429_narrows_the_tokens_pacing_for_every_limiter_until_quiet(
         assert (await there.reserve(key, 100)).interval_s == pytest.approx(0.01)
     finally:
         await other.aclose()
+
+
+async def test_a_pacer_going_idle_gives_its_unused_slots_back_to_the_token(redis: Redis, redis_url: str) -> None:
+    # One send takes one of the slots a round trip reserves (at least 3); when nobody waits any
+    # more, the others go back to Redis, so another process sends in the next interval instead
+    # of waiting until after them (what a batch ending on one worker used to cost the other).
+    other = Redis.from_url(redis_url)
+    try:
+        here, there = TokenRateLimiter(redis), TokenRateLimiter(other)
+        key = "bp:rate:test-give-back"
+        rate = 10.0
+        assert await here.acquire(key, rate)
+        sent_here = time.monotonic()
+        await asyncio.sleep(0.03)  # the pacer goes idle and gives the rest back
+        assert await there.acquire(key, rate)
+        sent_there = time.monotonic()
+        # The next interval, not three: and never sooner than one interval.
+        assert 1 / rate - LATE_SLOT_S - 0.002 <= sent_there - sent_here < 1.5 / rate
+        # Slots taken since stay one interval apart for both.
+        stamps = [sent_there]
+        for limiter in (here, there, here):
+            assert await limiter.acquire(key, rate)
+            stamps.append(time.monotonic())
+            await asyncio.sleep(0.03)
+        assert min(b - a for a, b in itertools.pairwise(stamps)) >= 1 / rate - LATE_SLOT_S - 0.002
+    finally:
+        await other.aclose()
