@@ -38,11 +38,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/chaos.py`: bench.cores
+
 import aiohttp
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bench.cores import SENDER_CORES, pin, place_simulator, split_cores
 from models import CampaignStatus, Delivery, DeliveryStatus, TargetBot, User
 from panel import campaigns
 from panel.content import MessageContent
@@ -382,7 +385,7 @@ class WorkerFleet:
             process = subprocess.Popen(
                 [sys.executable, "-m", "jobs"], cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
-        pin(process.pid, WORKER_CORES)
+        pin(process.pid, SENDER_CORES)
         self.every.append(process)
         self.logs_by_pid[process.pid] = path
         return process
@@ -460,9 +463,7 @@ class SimulatorProcess:
                 "--hang-s", str(plan.hang_s), "--latency-ms", str(plan.latency_ms), "--jitter-ms", str(plan.jitter_ms),
                 cwd=PROJECT_ROOT, env=_clean_environment(), stdout=asyncio.subprocess.PIPE, stderr=log,
             )  # fmt: skip
-        pin(self.process.pid, SIMULATOR_CORES)
-        if SIMULATOR_CORES:
-            prioritise(self.process.pid)
+        place_simulator(self.process.pid)
         assert self.process.stdout is not None
         line = await asyncio.wait_for(self.process.stdout.readline(), 30)
         words = line.decode().split()
@@ -932,38 +933,6 @@ async def amain(args: argparse.Namespace) -> int:
     else:
         print(f"logs kept in {work_dir}")
     return 0
-
-
-SIMULATOR_CORES: list[int] = []
-WORKER_CORES: list[int] = []
-
-
-def split_cores() -> None:
-    """The simulator stands in for Telegram's servers, which share no CPU with the senders: on two
-    or more cores it gets the first, the workers and this driver the others (as engine_bench's)."""
-    with contextlib.suppress(AttributeError, OSError):
-        cores = sorted(os.sched_getaffinity(0))
-        if len(cores) >= 2:
-            SIMULATOR_CORES[:] = cores[:1]
-            WORKER_CORES[:] = cores[1:]
-            os.sched_setaffinity(0, WORKER_CORES)
-
-
-def prioritise(pid: int) -> None:
-    """Let the simulator preempt what else runs on its core (the database server, Redis): a
-    descheduled simulator stamps the requests that reached it meanwhile at its gate at once."""
-    with contextlib.suppress(AttributeError, OSError):
-        os.sched_setscheduler(pid, os.SCHED_FIFO, os.sched_param(1))
-        return
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, pid, -10)
-
-
-def pin(pid: int, cores: list[int]) -> None:
-    """Keep process `pid` on `cores` (none: anywhere)."""
-    if cores:
-        with contextlib.suppress(AttributeError, OSError):
-            os.sched_setaffinity(pid, cores)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

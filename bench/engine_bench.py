@@ -41,6 +41,7 @@ from aiogram.exceptions import TelegramRetryAfter  # noqa: E402
 from aiolimiter import AsyncLimiter  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
+from bench.cores import SENDER_CORES, SIMULATOR_CORES, pin, place_simulator, split_cores  # noqa: E402
 from models import Campaign, CampaignStatus, TargetBot  # noqa: E402
 from panel import campaigns, deliveries  # noqa: E402
 from panel.botapi import BotAPI  # noqa: E402
@@ -112,44 +113,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-SIMULATOR_CORES: list[int] = []
-SENDER_CORES: list[int] = []
-
-
-def pin(process: psutil.Process, cores: list[int]) -> None:
-    """Keep `process` on `cores` (none: anywhere)."""
-    if cores:
-        with contextlib.suppress(psutil.Error, AttributeError):
-            process.cpu_affinity(cores)
-
-
-def split_cores(*, senders_too: bool) -> None:
-    """The simulator stands in for Telegram's servers, which share no CPU with the senders: it gets
-    the first core; the workers and the reference sender (this process) the others, or any core
-    but with the simulator's to itself only as far as the scheduler allows (`senders_too=False`)."""
-    with contextlib.suppress(AttributeError):
-        cores = sorted(psutil.Process().cpu_affinity() or [])
-        if len(cores) >= 2:
-            SIMULATOR_CORES[:] = cores[:1]
-            if senders_too:
-                SENDER_CORES[:] = cores[1:]
-                pin(psutil.Process(), SENDER_CORES)
-
-
-def prioritise(pid: int) -> str:
-    """Let the simulator preempt whatever else the kernel puts on its core (Redis, the database,
-    the network's softirqs): descheduled for 18 ms, it stamps the requests that arrived meanwhile
-    at its gate at once, a burst no sender made (one 429 and a second of the token lost). Real-time
-    priority where allowed, else a lower nice value; says which."""
-    with contextlib.suppress(AttributeError, OSError):
-        os.sched_setscheduler(pid, os.SCHED_FIFO, os.sched_param(1))
-        return "real-time (SCHED_FIFO)"
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, pid, -10)
-        return "nice -10"
-    return "normal"
-
-
 class SimProcess:
     """The simulator in a subprocess, driven over `/sim/...`."""
 
@@ -160,8 +123,7 @@ class SimProcess:
             [sys.executable, str(ROOT / "bench" / "engine_sim.py"), str(self.port)], cwd=ROOT
         )
         self.http: aiohttp.ClientSession | None = None
-        pin(psutil.Process(self.process.pid), SIMULATOR_CORES)
-        self.priority = prioritise(self.process.pid) if SIMULATOR_CORES else "normal"
+        self.priority = place_simulator(self.process.pid)
 
     async def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         """One control call."""
@@ -271,8 +233,8 @@ class WorkerGroup:
             )
             log.close()
         self.handles = [psutil.Process(p.pid) for p in self.processes]
-        for handle in self.handles:
-            pin(handle, SENDER_CORES)
+        for process in self.processes:
+            pin(process.pid, SENDER_CORES)
         self.peak_rss = 0
         self.cpu_at_start = 0.0
 

@@ -40,7 +40,6 @@ class StallWatch:
         self.name = name
         self.threshold_s = threshold_s
         self.tick_s = tick_s
-        self.stalls = 0
         self._task: asyncio.Task[None] | None = None
         self._gc_started = 0.0
 
@@ -77,7 +76,6 @@ class StallWatch:
             await asyncio.sleep(self.tick_s)
             late = time.monotonic() - before - self.tick_s
             if late >= self.threshold_s:
-                self.stalls += 1
                 # CPU time used meanwhile: about the stall when this process was busy, about
                 # nothing when the machine gave its CPU to something else.
                 logger.warning(

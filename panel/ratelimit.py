@@ -162,8 +162,8 @@ class Reservation:
     """Granted: consecutive slots reserved, one interval apart."""
     first_at: float = 0.0
     """Granted: the first slot's time on this process's monotonic clock."""
-    interval_s: float = 0.0
-    """Granted: the time between the reserved slots (the rate's, widened by a 429 cut)."""
+    interval_us: int = 0
+    """Granted: µs between the reserved slots (the rate's, widened by a 429 cut)."""
     slot_us: int = 0
     """Granted: the first slot on Redis's clock (µs)."""
 
@@ -245,8 +245,6 @@ class _Pacer:
         self.reserved_end_us = 0
         """The token's next free slot as the last reservation left it (Redis's clock, µs)."""
         self.interval_us = 0
-        self.give_back_after: tuple[int, int | None] | None = None
-        """Went idle with a reservation under way: (its generation, the first unused held slot)."""
         self.task: asyncio.Task[None] | None = None
         self.reserving: asyncio.Task[None] | None = None
         """The reservation under way: the next slots are asked for before the held ones run out."""
@@ -331,15 +329,14 @@ class _Pacer:
         finally:
             self.reserving = None
         if generation != self.generation:
-            self._give_back_late(generation, reservation)
             return
         if not reservation.granted:
             self.ask_again_at = _clock() + reservation.wait_s
             return
         reserved_at = _clock()
-        interval = reservation.interval_s
+        interval_us = reservation.interval_us
+        interval = interval_us / 1_000_000
         first_at = reservation.first_at
-        interval_us = round(interval * 1_000_000)
         self.held.extend(
             (first_at + i * interval, reserved_at, reservation.slot_us + i * interval_us) for i in range(reservation.count)
         )
@@ -361,31 +358,11 @@ class _Pacer:
 
     def _go_idle(self) -> None:
         """Nobody waits: return the unused slots at the end of the token's schedule to Redis, so
-        another process (or this one, later) uses them instead of waiting past them, and forget
-        the rest. A reservation still under way gives its slots back when it lands."""
+        another process (or this one, later) uses them instead of waiting past them; forget the rest."""
         first_us = self._unused_tail()
-        if self.reserving is not None:
-            self.give_back_after = (self.generation, first_us)
-        elif first_us is not None:
+        if first_us is not None:
             self.limiter.give_back(self.key, self.reserved_end_us, first_us, self.interval_us)
         self.void()
-
-    def _give_back_late(self, generation: int, reservation: Reservation) -> None:
-        """A reservation landed after its pacer went idle: give its slots back (and the held ones
-        before them, if they join up)."""
-        pending, self.give_back_after = self.give_back_after, None
-        if pending is None or pending[0] != generation:
-            return
-        held_from = pending[1]
-        if not reservation.granted:
-            if held_from is not None:
-                self.limiter.give_back(self.key, self.reserved_end_us, held_from, self.interval_us)
-            return
-        interval_us = round(reservation.interval_s * 1_000_000)
-        start = reservation.slot_us
-        if held_from is not None and start == self.reserved_end_us:
-            start = held_from
-        self.limiter.give_back(self.key, reservation.slot_us + reservation.count * interval_us, start, interval_us)
 
     def next_slot_at(self, now: float) -> float:
         """When this pacer may hand out its next slot (inf: it has no sender waiting)."""
@@ -405,6 +382,9 @@ class _Pacer:
                 now = _clock()
                 self._sweep(now)
                 if not self._waiting():
+                    if self.reserving is not None:  # its slots join `held`, to be given back too
+                        await asyncio.wait({self.reserving}, timeout=SWEEP_S)
+                        continue
                     self.queues.clear()
                     self._go_idle()
                     self.reserve_error = None  # nobody to tell; the next senders ask afresh
@@ -521,9 +501,7 @@ class TokenRateLimiter:
         offset = self._clock.offset_s
         assert offset is not None
         first_at = int(slot_us) / 1_000_000 - offset
-        return Reservation(
-            True, max(0.0, first_at - received_at), int(got), first_at, interval_us / 1_000_000, int(slot_us)
-        )
+        return Reservation(True, max(0.0, first_at - received_at), int(got), first_at, interval_us, int(slot_us))
 
     async def acquire(
         self, key: str, rate_per_s: float, *, should_stop: Callable[[], bool] | None = None

@@ -28,9 +28,10 @@ from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from jobs import lifecycle
 from jobs.batch import BatchRun, load_snapshot
 from jobs.context import EngineContext, is_transient_db_error, worker_key
-from models import CampaignStatus, Delivery, DeliveryStatus, utcnow
+from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, utcnow
 from panel import deliveries
 from panel.ratelimit import TokenRateLimiter
 from panel.settings import Settings
@@ -147,6 +148,40 @@ async def test_rows_left_claimed_by_a_live_worker_are_settled(
     assert sum(row.status is DeliveryStatus.SENT for row in by_row.values()) == 25
     await assert_counters_match_rows(sessionmaker, campaign_id)
     assert sim.stats(TARGET_TOKEN).duplicates == 0
+
+
+async def test_the_reconciler_never_takes_its_own_worker_for_dead(
+    sessionmaker: async_sessionmaker[AsyncSession], engine: AsyncEngine, sim: Simulator, redis: Redis,
+    pool: ArqRedis, database_url: str, redis_url: str, queue_name: str,
+) -> None:
+    """A stall can let a worker's heartbeat key lapse while its reconciler runs: the rows that worker
+    holds stay its own, while a worker that is really gone has its rows settled."""
+    bot_id = await add_audience(sessionmaker, sim, active=10)
+    campaign_id = await new_campaign(sessionmaker, bot_id)
+    async with sessionmaker.begin() as session:
+        await deliveries.freeze_audience(session, campaign_id)
+        await session.execute(update(Campaign).where(Campaign.id == campaign_id).values(status=CampaignStatus.SENDING))
+        low, high = await deliveries.delivery_id_bounds(session, campaign_id) or (0, 0)
+        mine = await deliveries.claim(session, campaign_id, low, high, worker_id="in-test", limit=5)
+        gone = await deliveries.claim(session, campaign_id, low, high, worker_id="gone", limit=5)
+        # Older than the lease (dead workers' claims), younger than a live worker's abandon age.
+        await session.execute(
+            update(Delivery).where(Delivery.campaign_id == campaign_id).values(claimed_at=utcnow() - timedelta(seconds=20))
+        )
+    settings = Settings(database_url=database_url, redis_url=redis_url, telegram_api_url=sim.base_url, queue_name=queue_name)
+    ectx = EngineContext(
+        settings=settings, db=engine, sessionmaker=sessionmaker, redis=redis,
+        limiter=TokenRateLimiter(redis), worker_id="in-test", control_bot=None,
+    )
+    assert not await redis.exists(worker_key("in-test"))  # its heartbeat has lapsed
+
+    report = await lifecycle.reconcile({"engine": ectx, "redis": pool})
+
+    assert report["settled"] == 5
+    by_row = {row.id: row for row in await rows(sessionmaker, campaign_id)}
+    assert {by_row[r.delivery_id].status for r in mine} == {DeliveryStatus.SENDING}
+    assert {by_row[r.delivery_id].claimed_by for r in mine} == {"in-test"}
+    assert {by_row[r.delivery_id].status for r in gone} == {DeliveryStatus.UNCONFIRMED}
 
 
 def test_python_m_jobs_reports_a_bad_setting_in_one_line() -> None:

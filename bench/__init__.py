@@ -1,0 +1,1 @@
+"""Benchmarks and the chaos run (scripts; `bench.chaos` and `bench.cores` are also imported by tests)."""
