@@ -1,17 +1,21 @@
-"""Talking to a target bot from the control bot: the "Test to me" send."""
+"""Sending a composed message through an aiogram bot: the preview, and the "Test to me" send
+through the target bot."""
 
 from __future__ import annotations
 
 import enum
 import logging
 from dataclasses import dataclass
+from typing import Any
 
+from aiogram import Bot
 from aiogram.exceptions import (
     TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramUnauthorizedError,
 )
+from aiogram.types import BufferedInputFile
 
 from panel.content import MessageContent
 from panel.telegram import make_bot
@@ -36,11 +40,43 @@ class TestSend:
     detail: str = ""
 
 
-async def send_test(token: str, *, api_url: str, chat_id: int, content: MessageContent) -> TestSend:
-    """Send `content` to `chat_id` through the target bot with `token`, as recipients will get it."""
+UPLOAD_NAMES = {"photo": "photo.jpg", "video": "video.mp4"}
+
+
+async def send_content(bot: Bot, chat_id: int, content: MessageContent, *, upload: bytes | None = None) -> Any:
+    """Send `content` through `bot`: text with its entities, or the media with its caption.
+
+    The media's file id is the control bot's; another bot sends the file's bytes (`upload`).
+    """
+    media = content.media
+    if media is None:
+        return await bot.send_message(chat_id=chat_id, **content.send_kwargs())
+    file: str | BufferedInputFile = media.file_id
+    if upload is not None:
+        file = BufferedInputFile(upload, filename=media.file_name or UPLOAD_NAMES.get(media.kind, "file"))
+    caption = content.caption_kwargs()
+    if media.kind == "photo":
+        return await bot.send_photo(chat_id=chat_id, photo=file, **caption)
+    if media.kind == "video":
+        return await bot.send_video(chat_id=chat_id, video=file, **caption)
+    return await bot.send_document(chat_id=chat_id, document=file, **caption)
+
+
+async def send_test(
+    token: str, *, api_url: str, chat_id: int, content: MessageContent, control: Bot
+) -> TestSend:
+    """Send `content` to `chat_id` through the target bot with `token`, as recipients will get it.
+
+    A file goes as its bytes, fetched through the `control` bot that received it.
+    """
     target_bot = make_bot(token, api_url=api_url, timeout_s=15.0, limit=1)
     try:
-        await target_bot.send_message(chat_id=chat_id, **content.send_kwargs())
+        upload = None
+        if content.media is not None:
+            downloaded = await control.download(content.media.file_id)
+            assert downloaded is not None
+            upload = downloaded.read()
+        await send_content(target_bot, chat_id, content, upload=upload)
     except TelegramForbiddenError as exc:
         return TestSend(TestSendResult.NOT_STARTED, exc.message)
     except TelegramBadRequest as exc:

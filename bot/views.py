@@ -150,7 +150,7 @@ def campaign_card(view: CampaignView, *, timezone: str) -> str:
             unconfirmed=texts.number(counters.unconfirmed),
             cancelled=texts.number(counters.cancelled),
         )
-    preview = MessageContent.from_json(campaign.content).text
+    preview = MessageContent.from_json(campaign.content).preview_text()
     if len(preview) > PREVIEW_CHARS:
         preview = preview[:PREVIEW_CHARS].rstrip() + "…"
     return texts.CARD.format(

@@ -26,8 +26,9 @@ from jobs.outcomes import Answer, Verdict, classify
 from jobs.progress import notify_admin, update_progress
 from models import Campaign, CampaignStatus, TargetBot, utcnow
 from panel import deliveries, texts
-from panel.botapi import BotAPI, PreparedSend
+from panel.botapi import BotAPI, BotAPIError, BotAPINetworkError, PreparedSend
 from panel.campaigns import effective_rate
+from panel.content import SEND_METHODS
 from panel.deliveries import DeliveryResult, Outcome, Recipient
 from panel.ratelimit import token_key
 
@@ -40,6 +41,10 @@ MIN_CLAIM = 4
 """Slow batches claim a few rows at a time all the same (one transaction, not one per send)."""
 FLUSH_MIN = 10
 FLUSH_MAX_AGE_S = 1.0
+UPLOAD_LOCK_MS = 60_000
+"""How long a worker passing the media on keeps the others waiting if it dies meanwhile."""
+UPLOAD_WAIT_S = 0.5
+UPLOAD_NAMES = {"photo": "photo.jpg", "video": "video.mp4"}
 IN_FLIGHT_S = 0.4
 """A batch runs enough senders to keep this much sending time in flight (slow answers, the tail)."""
 
@@ -49,13 +54,25 @@ class CampaignSnapshot:
     """What a batch needs to know about its campaign, read once at the start."""
 
     campaign_id: int
+    bot_id: int
     name: str | None
     created_by: int | None
     token: str
     rate_per_s: int
     paid: bool
     content: dict[str, Any]
-    """The stored message as sendMessage arguments (Telegram is the judge of what it accepts)."""
+    """The stored message (`MessageContent.to_json()`, plus the target bots' file ids)."""
+
+    @property
+    def media(self) -> dict[str, Any] | None:
+        """The stored media (the control bot's file), if the message has any."""
+        media = self.content.get("media")
+        return media if isinstance(media, dict) else None
+
+    @property
+    def target_file_id(self) -> str | None:
+        """The target bot's own file id of the media, once a send has passed the file on."""
+        return target_file_id(self.content, self.bot_id)
 
 
 async def load_snapshot(session: AsyncSession, campaign_id: int) -> tuple[CampaignSnapshot, CampaignStatus] | None:
@@ -70,29 +87,59 @@ async def load_snapshot(session: AsyncSession, campaign_id: int) -> tuple[Campai
     campaign, bot = row
     snapshot = CampaignSnapshot(
         campaign_id=campaign.id,
+        bot_id=bot.id,
         name=campaign.name,
         created_by=campaign.created_by,
         token=bot.token,
         rate_per_s=effective_rate(bot),
         paid=bot.paid_broadcast and effective_rate(bot) > 30,
-        content=_stored_message(campaign.content),
+        content=dict(campaign.content or {}),
     )
     return snapshot, campaign.status
 
 
-def _stored_message(content: dict[str, Any]) -> dict[str, Any]:
-    """sendMessage arguments for a stored `MessageContent.to_json()`, without re-validating it.
+def target_file_id(content: dict[str, Any], bot_id: int) -> str | None:
+    """The file id the target bot `bot_id` has for the campaign's media (file ids belong to one bot)."""
+    found = (content.get("target_file_ids") or {}).get(str(bot_id))
+    return str(found) if found else None
+
+
+def stored_send(content: dict[str, Any], file_id: str | None) -> tuple[str, dict[str, Any]]:
+    """The Bot API method and arguments for a stored `MessageContent.to_json()`, not re-validated.
 
     Content saved under other rules (or edited in the database) still goes to Telegram, whose
-    refusal then pauses the campaign with the reason instead of crashing every batch.
+    refusal then pauses the campaign with the reason instead of crashing every batch. `file_id`
+    is the target bot's id of the media (None while the file is being uploaded).
     """
-    kwargs: dict[str, Any] = {"text": str(content.get("text", ""))}
-    if content.get("entities"):
-        # As Telegram reported them, minus empty optional fields (null is not "absent" to every server).
-        kwargs["entities"] = [
-            {key: value for key, value in dict(entity).items() if value is not None} for entity in content["entities"]
-        ]
-    return kwargs
+    text = str(content.get("text", ""))
+    # As Telegram reported them, minus empty optional fields (null is not "absent" to every server).
+    entities = [
+        {key: value for key, value in dict(entity).items() if value is not None} for entity in content.get("entities") or ()
+    ]
+    media = content.get("media")
+    if not isinstance(media, dict):
+        params: dict[str, Any] = {"text": text}
+        if entities:
+            params["entities"] = entities
+        return "sendMessage", params
+    kind = str(media.get("kind", "document"))
+    params = {} if file_id is None else {kind: file_id}
+    if text:
+        params["caption"] = text
+    if entities:
+        params["caption_entities"] = entities
+    return SEND_METHODS.get(kind, "send" + kind.capitalize()), params
+
+
+def sent_file_id(message: Any, kind: str) -> str | None:
+    """The file id in a sent message's media (a photo's largest size)."""
+    if not isinstance(message, dict):
+        return None
+    media = message.get(kind)
+    if isinstance(media, list) and media:
+        media = media[-1]
+    found = media.get("file_id") if isinstance(media, dict) else None
+    return str(found) if found else None
 
 
 class BatchRun:
@@ -109,7 +156,12 @@ class BatchRun:
         self.bot: BotAPI = ectx.target_bot(snapshot.token)
         self.rate_key = token_key(snapshot.token)
         self.pace_per_s = snapshot.rate_per_s * self.settings.pacing_factor
-        self.prepared = PreparedSend("sendMessage", self._send_params(snapshot))
+        self.file_id = snapshot.target_file_id
+        self.prepared: PreparedSend | None = None
+        if snapshot.media is None or self.file_id is not None:
+            self.prepared = PreparedSend(*self._send_params(self.file_id))
+        self.upload_data: bytes | None = None
+        self.file_error: str | None = None
         self.pool: deque[Recipient] = deque()
         self.results: list[DeliveryResult] = []
         self.streak: list[DeliveryResult] = []
@@ -126,12 +178,11 @@ class BatchRun:
         self.oldest_result_at = math.inf
         self.failure: Exception | None = None
 
-    @staticmethod
-    def _send_params(snapshot: CampaignSnapshot) -> dict[str, Any]:
-        params = dict(snapshot.content)
-        if snapshot.paid:
+    def _send_params(self, file_id: str | None) -> tuple[str, dict[str, Any]]:
+        method, params = stored_send(self.snapshot.content, file_id)
+        if self.snapshot.paid:
             params["allow_paid_broadcast"] = True
-        return params
+        return method, params
 
     # ------------------------------------------------------------------ control
 
@@ -182,6 +233,9 @@ class BatchRun:
                     break
                 if due is not None and due > utcnow():
                     await self._sleep_until(due)
+                    continue
+                if self.prepared is None:
+                    await self._pass_file_on()
                     continue
                 self.drained = False
                 senders = min(pending, max(self.settings.send_concurrency, math.ceil(self.pace_per_s * IN_FLIGHT_S)))
@@ -302,14 +356,126 @@ class BatchRun:
                 return
             self.pool.extend(claimed)
 
+    # ------------------------------------------------------------------ media: passing the file on
+
+    async def _pass_file_on(self) -> None:
+        """One step towards the target bot's own file id for the campaign's media.
+
+        File ids belong to one bot, and a bot can only upload a file by sending it, so the first
+        send of a media campaign uploads the bytes (fetched through the control bot) to a real
+        recipient, recorded like any send, and every later send reuses the file id Telegram
+        answered with, stored in the campaign. One worker at a time does it (a Redis lock); the
+        others wait for the id. A recipient that cannot be reached (blocked, 5xx) passes the
+        upload on to the next one.
+        """
+        file_id = await self._stored_file_id()
+        if file_id is not None:
+            self._use_file(file_id)
+            return
+        lock = f"{self.settings.queue_name}:media-upload:{self.snapshot.campaign_id}"
+        if not await self.ectx.redis.set(lock, self.ectx.worker_id, nx=True, px=UPLOAD_LOCK_MS):
+            await asyncio.sleep(UPLOAD_WAIT_S)
+            return
+        try:
+            if self.upload_data is None:
+                self.upload_data = await self._download()
+                if self.upload_data is None:
+                    return
+            if not self.pool:
+                await self._refill()
+                if not self.pool:
+                    await asyncio.sleep(UPLOAD_WAIT_S)  # another worker holds the rows that are due
+                    return
+            granted = await self.ectx.limiter.acquire(self.rate_key, self.pace_per_s, should_stop=self.should_stop)
+            if not granted:
+                return
+            recipient = self.pool.popleft()
+            try:
+                result, is_content = await self._deliver(recipient)
+            except BaseException:
+                self._add(self._in_flight(recipient), is_content=False)
+                raise
+            self._add(result, is_content=is_content)
+            await self._flush()
+            if self.file_id is not None:
+                await self._store_file_id(self.file_id)
+                self._use_file(self.file_id)
+        finally:
+            with contextlib.suppress(Exception):
+                if await self.ectx.redis.get(lock) == self.ectx.worker_id.encode():
+                    await self.ectx.redis.delete(lock)
+
+    def _use_file(self, file_id: str) -> None:
+        self.file_id = file_id
+        self.prepared = PreparedSend(*self._send_params(file_id))
+        self.upload_data = None
+
+    async def _stored_file_id(self) -> str | None:
+        async def read(session: AsyncSession) -> str | None:
+            content = await session.scalar(select(Campaign.content).where(Campaign.id == self.snapshot.campaign_id))
+            return target_file_id(content or {}, self.snapshot.bot_id)
+
+        return await self.ectx.in_transaction(read)
+
+    async def _store_file_id(self, file_id: str) -> None:
+        async def store(session: AsyncSession) -> None:
+            campaign = await session.get(Campaign, self.snapshot.campaign_id, with_for_update=True)
+            if campaign is None:
+                return
+            content = dict(campaign.content or {})
+            content["target_file_ids"] = {**(content.get("target_file_ids") or {}), str(self.snapshot.bot_id): file_id}
+            campaign.content = content
+
+        await self.ectx.in_transaction(store)
+
+    async def _download(self) -> bytes | None:
+        """The media's bytes through the control bot, or None (the campaign pauses, or it is tried again)."""
+        media = self.snapshot.media or {}
+        control = self.ectx.control_bot
+        if control is None:
+            self._stop_for_file(texts.FILE_NO_CONTROL_BOT)
+            return None
+        try:
+            return await control.download(str(media.get("file_id", "")))
+        except BotAPINetworkError as exc:
+            logger.warning("campaign %s: fetching the file failed (%s); trying again", self.snapshot.campaign_id, exc)
+            await asyncio.sleep(UPLOAD_WAIT_S)
+            return None
+        except BotAPIError as exc:
+            if exc.error_code >= 500 or exc.error_code == 429:
+                logger.warning("campaign %s: fetching the file failed (%s); trying again", self.snapshot.campaign_id, exc)
+                await asyncio.sleep(UPLOAD_WAIT_S)
+                return None
+            self._stop_for_file(exc.description)
+            return None
+
+    def _stop_for_file(self, error: str) -> None:
+        self.file_error = error
+        self.stopping = True
+
     # ------------------------------------------------------------------ one send
+
+    async def _send(self, chat_id: int) -> Any:
+        if self.prepared is not None:
+            return await self.bot.call_raw(self.prepared.method, self.prepared.body(chat_id))
+        # The first send of a media campaign from this worker uploads the file (`_pass_file_on`).
+        media = self.snapshot.media or {}
+        kind = str(media.get("kind", "document"))
+        method, params = self._send_params(None)
+        filename = str(media.get("file_name") or UPLOAD_NAMES.get(kind, "file"))
+        assert self.upload_data is not None
+        message = await self.bot.upload(
+            method, {"chat_id": chat_id, **params}, field=kind, data=self.upload_data, filename=filename
+        )
+        self.file_id = sent_file_id(message, kind)
+        return message
 
     async def _deliver(self, recipient: Recipient) -> tuple[DeliveryResult, bool]:
         """Send to one recipient until there is an outcome (429s are waited out, not counted)."""
         chat_id = recipient.chat_id
         while True:
             try:
-                message = await self.bot.call_raw(self.prepared.method, self.prepared.body(chat_id))
+                message = await self._send(chat_id)
             except Exception as exc:
                 answer = classify(exc)
             else:
@@ -447,6 +613,24 @@ class BatchRun:
 
             await self.ectx.in_transaction(fail)
             self.status = CampaignStatus.FAILED
+        if self.file_error is not None:
+
+            async def pause_for_file(session: AsyncSession) -> bool:
+                reason = texts.PAUSED_FILE_REASON.format(error=self.file_error)
+                return await deliveries.pause_with_reason(session, campaign_id, reason)
+
+            if await self.ectx.in_transaction(pause_for_file):
+                self.status = CampaignStatus.PAUSED
+                await notify_admin(
+                    self.ectx,
+                    self.snapshot.created_by,
+                    texts.NOTICE_PAUSED_FILE.format(
+                        campaign_id=campaign_id,
+                        name=f" “{self.snapshot.name}”" if self.snapshot.name else "",
+                        error=self.file_error,
+                    ),
+                )
+                self.ectx.spawn(update_progress(self.ectx, campaign_id, final=True))
         if self.content_paused is not None:
 
             async def pause(session: AsyncSession) -> bool:

@@ -116,10 +116,14 @@ class BotAPI:
 
     async def call_raw(self, method: str, body: bytes) -> Any:
         """Call `method` with a JSON body already encoded (the hot path builds it once per batch)."""
+        status, raw = await self._request("POST", self._url(method), data=body, headers=_JSON_HEADERS)
+        return _result(status, raw)
+
+    async def _request(self, method: str, url: URL, **kwargs: Any) -> tuple[int, bytes]:
+        """One HTTP request, its errors mapped as `call_raw` maps them."""
         try:
-            async with self._client().post(self._url(method), data=body, headers=_JSON_HEADERS) as response:
-                raw = await response.read()
-                status = response.status
+            async with self._client().request(method, url, **kwargs) as response:
+                return response.status, await response.read()
         except aiohttp.ClientConnectorError as exc:  # refused / DNS / TLS handshake: nothing was sent
             raise BotAPINetworkError(redact(f"{type(exc).__name__}: {exc}"), sent_nothing=True) from None
         except aiohttp.ConnectionTimeoutError:  # no connection within the timeout: nothing was sent
@@ -128,18 +132,29 @@ class BotAPI:
             raise BotAPINetworkError("Request timeout error", sent_nothing=False) from None
         except aiohttp.ClientError as exc:
             raise BotAPINetworkError(redact(f"{type(exc).__name__}: {exc}"), sent_nothing=False) from None
-        try:
-            envelope = json.loads(raw)
-        except ValueError:
-            envelope = None
-        if not isinstance(envelope, dict):
-            if status >= 500 or status in (429, 400, 401, 403, 404):
-                raise BotAPIError(status, f"HTTP {status}")
-            # An unreadable 2xx: the request arrived, the message may have gone out.
-            raise BotAPINetworkError(f"unreadable answer (HTTP {status})", sent_nothing=False)
-        if envelope.get("ok") is True:
-            return envelope.get("result")
-        raise _error_from_envelope(status, envelope)
+
+    async def upload(
+        self, method: str, params: dict[str, Any], *, field: str, data: bytes, filename: str
+    ) -> Any:
+        """Call `method` as multipart/form-data with the file's bytes in `field` (a new upload)."""
+        form = aiohttp.FormData()
+        for key, value in params.items():
+            form.add_field(key, value if isinstance(value, str) else json.dumps(value, separators=(",", ":")))
+        form.add_field(field, data, filename=filename)
+        status, raw = await self._request("POST", self._url(method), data=form)
+        return _result(status, raw)
+
+    async def download(self, file_id: str) -> bytes:
+        """The bytes of a file this bot can see (getFile, then the file URL; 20 MB at most)."""
+        found = await self.call("getFile", {"file_id": file_id})
+        path = found.get("file_path") if isinstance(found, dict) else None
+        if not path:
+            raise BotAPIError(400, "Bad Request: the file has no download path")
+        url = URL(self._base.replace("/bot", "/file/bot", 1) + path)
+        status, raw = await self._request("GET", url)
+        if status != 200:
+            raise BotAPIError(status, f"file download failed: HTTP {status}")
+        return raw
 
     async def send_message(self, chat_id: int, text: str, **params: Any) -> dict[str, Any]:
         """sendMessage; the sent message as Telegram returned it."""
@@ -155,6 +170,22 @@ class BotAPI:
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
+
+
+def _result(status: int, raw: bytes) -> Any:
+    """Telegram's `result` from an answer's body, or the error it carries."""
+    try:
+        envelope = json.loads(raw)
+    except ValueError:
+        envelope = None
+    if not isinstance(envelope, dict):
+        if status >= 500 or status in (429, 400, 401, 403, 404):
+            raise BotAPIError(status, f"HTTP {status}")
+        # An unreadable 2xx: the request arrived, the message may have gone out.
+        raise BotAPINetworkError(f"unreadable answer (HTTP {status})", sent_nothing=False)
+    if envelope.get("ok") is True:
+        return envelope.get("result")
+    raise _error_from_envelope(status, envelope)
 
 
 class PreparedSend:

@@ -1,4 +1,5 @@
-"""The message a campaign sends: text plus Telegram entities, kept exactly as composed."""
+"""The message a campaign sends: text plus Telegram entities, or a photo, video or file with a
+caption, kept exactly as composed."""
 
 from __future__ import annotations
 
@@ -7,6 +8,11 @@ from typing import Any
 
 MAX_TEXT_UTF16 = 4096
 MAX_CAPTION_UTF16 = 1024
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+"""Bots can download files of at most 20 MB (getFile): the limit of what can be passed on."""
+MEDIA_KINDS = ("photo", "video", "document")
+"""The media a campaign can carry; each is sent with its own Bot API method."""
+SEND_METHODS = {"photo": "sendPhoto", "video": "sendVideo", "document": "sendDocument"}
 
 
 class ContentError(ValueError):
@@ -19,20 +25,63 @@ def utf16_length(text: str) -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class Media:
+    """A file the admin sent to the control bot. Its `file_id` is the control bot's: file ids
+    belong to one bot, so the workers pass the file on to the target bot once (`jobs.media`)."""
+
+    kind: str
+    file_id: str
+    file_unique_id: str = ""
+    file_name: str | None = None
+    mime_type: str | None = None
+    file_size: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in MEDIA_KINDS:
+            raise ContentError(f"{self.kind} can't be broadcast.")
+        if not self.file_id:
+            raise ContentError("The file has no file id.")
+        if self.file_size is not None and self.file_size > MAX_DOWNLOAD_BYTES:
+            raise ContentError(
+                f"The file is {self.file_size / 1024 / 1024:.1f} MB; bots can pass on files of up to 20 MB."
+            )
+
+    def to_json(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"kind": self.kind, "file_id": self.file_id, "file_unique_id": self.file_unique_id}
+        for key in ("file_name", "mime_type", "file_size"):
+            value = getattr(self, key)
+            if value is not None:
+                found[key] = value
+        return found
+
+    @classmethod
+    def from_json(cls, payload: dict[str, Any]) -> Media:
+        return cls(
+            kind=str(payload.get("kind", "")),
+            file_id=str(payload.get("file_id", "")),
+            file_unique_id=str(payload.get("file_unique_id", "")),
+            file_name=payload.get("file_name"),
+            mime_type=payload.get("mime_type"),
+            file_size=payload.get("file_size"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class MessageContent:
-    """Text and its entities (offsets in UTF-16 code units), as Telegram reports them."""
+    """Text (or a caption) and its entities (offsets in UTF-16 code units), as Telegram reports them."""
 
     text: str
     entities: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    media: Media | None = None
 
     def __post_init__(self) -> None:
-        if not self.text or not self.text.strip():
+        if self.media is None and (not self.text or not self.text.strip()):
             raise ContentError("The message is empty.")
         length = utf16_length(self.text)
-        if length > MAX_TEXT_UTF16:
-            raise ContentError(
-                f"The message is {length:,} characters long; Telegram allows {MAX_TEXT_UTF16:,}."
-            )
+        limit = MAX_TEXT_UTF16 if self.media is None else MAX_CAPTION_UTF16
+        if length > limit:
+            what = "message" if self.media is None else "caption"
+            raise ContentError(f"The {what} is {length:,} characters long; Telegram allows {limit:,}.")
         for entity in self.entities:
             offset, size = entity.get("offset"), entity.get("length")
             if not isinstance(offset, int) or not isinstance(size, int) or offset < 0 or size <= 0:
@@ -42,21 +91,54 @@ class MessageContent:
             if not isinstance(entity.get("type"), str):
                 raise ContentError("A formatting entity has no type.")
 
+    @property
+    def kind(self) -> str:
+        """`text`, or the media's kind."""
+        return "text" if self.media is None else self.media.kind
+
     def to_json(self) -> dict[str, Any]:
         """The form stored in `campaigns.content`."""
-        return {"kind": "text", "text": self.text, "entities": [dict(e) for e in self.entities]}
+        found: dict[str, Any] = {"kind": self.kind, "text": self.text, "entities": [dict(e) for e in self.entities]}
+        if self.media is not None:
+            found["media"] = self.media.to_json()
+        return found
 
     @classmethod
     def from_json(cls, payload: dict[str, Any]) -> MessageContent:
         """Read what `to_json` stored."""
-        return cls(text=str(payload.get("text", "")), entities=tuple(payload.get("entities") or ()))
+        media = payload.get("media")
+        return cls(
+            text=str(payload.get("text", "")),
+            entities=tuple(payload.get("entities") or ()),
+            media=Media.from_json(media) if isinstance(media, dict) else None,
+        )
 
     def send_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for Bot API `sendMessage` that reproduce the message exactly.
+        """Keyword arguments for Bot API `sendMessage` that reproduce a text message exactly.
 
         Entities go as they are, with no parse mode, so nothing needs escaping.
         """
+        if self.media is not None:
+            raise ContentError("A message with media is sent with its own method.")
         kwargs: dict[str, Any] = {"text": self.text}
         if self.entities:
             kwargs["entities"] = [dict(e) for e in self.entities]
         return kwargs
+
+    def caption_kwargs(self) -> dict[str, Any]:
+        """The caption as Bot API `caption` and `caption_entities` (none when empty)."""
+        kwargs: dict[str, Any] = {}
+        if self.text:
+            kwargs["caption"] = self.text
+        if self.entities:
+            kwargs["caption_entities"] = [dict(e) for e in self.entities]
+        return kwargs
+
+    def preview_text(self) -> str:
+        """The text, or a label of the media and its caption, for lists and cards."""
+        if self.media is None:
+            return self.text
+        label = {"photo": "🖼 Photo", "video": "🎬 Video", "document": "📎 File"}[self.media.kind]
+        if self.media.kind == "document" and self.media.file_name:
+            label += f" {self.media.file_name}"
+        return f"[{label}] {self.text}".rstrip()

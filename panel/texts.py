@@ -68,6 +68,12 @@ NOTICE_PAUSED_CONTENT = (
     "in a row with “{error}”. Fix the message and resume, or cancel the campaign."
 )
 PAUSED_CONTENT_REASON = "Telegram refused the message: {error}"
+NOTICE_PAUSED_FILE = (
+    "⏸ Campaign #{campaign_id}{name} is paused: its file could not be passed on to the target bot "
+    "(“{error}”). Send the message again in a new campaign, or cancel this one."
+)
+PAUSED_FILE_REASON = "The file could not be passed on to the target bot: {error}"
+FILE_NO_CONTROL_BOT = "the workers have no control bot token to fetch the file with"
 FAILED_UNAUTHORIZED_REASON = "The target bot's token was refused by Telegram (401 Unauthorized)."
 
 
@@ -160,12 +166,14 @@ CHOOSE_BOT_AGAIN = "Tap one of the bots above, or /cancel."
 BOT_GONE = "That bot no longer exists. Send /new to start again."
 TARGET_CHOSEN = "Target: {bot} — {users} users."
 ASK_MESSAGE = (
-    "Send the message exactly as recipients should see it. "
-    "Bold, italics, links and the rest of the formatting are kept."
+    "Send the message exactly as recipients should see it: text, or a photo, video or file with a "
+    "caption. Bold, italics, links and the rest of the formatting are kept."
 )
 ASK_MESSAGE_AGAIN = "Send the new text of the message."
 WAITING_FOR_MESSAGE = "the message text"
-UNSUPPORTED_KIND = "{kind} can't be broadcast yet: only text messages are supported. Send the message as text."
+UNSUPPORTED_KIND = (
+    "{kind} can't be broadcast: send a text message, or a photo, video or file (with a caption if you like)."
+)
 CONTENT_REFUSED = "{reason} Send the message again."
 ASK_NAME = "Give it a name for the campaign list (only admins see it), or tap Skip."
 WAITING_FOR_NAME = "a name (or Skip)"

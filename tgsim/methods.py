@@ -24,6 +24,8 @@ SEND_METHODS = frozenset(
 )
 MAX_TEXT_UTF16 = 4096
 MAX_CAPTION_UTF16 = 1024
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+"""getFile hands bots files of up to 20 MB."""
 MAX_CALLBACK_DATA_BYTES = 64
 
 
@@ -447,6 +449,8 @@ def get_file(call: Call) -> Json:
     if not file_id:
         raise bad_request(errors.FILE_ID_EMPTY)
     record = call.world.owned_file(call.bot, file_id)
+    if len(record.data) > MAX_DOWNLOAD_BYTES:
+        raise bad_request(errors.FILE_TOO_BIG)
     return {
         "file_id": record.file_id,
         "file_unique_id": record.file_unique_id,

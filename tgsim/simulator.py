@@ -236,8 +236,12 @@ class Simulator:
         entities: list[Json] | None = None,
         photo: bytes | None = None,
         caption: str | None = None,
+        media: tuple[str, bytes] | None = None,
+        file_name: str | None = None,
     ) -> Json:
-        """The user writes to the bot (text, or a photo with a caption); returns the `Message`.
+        """The user writes to the bot (text, or media with a caption); returns the `Message`.
+
+        `photo` is short for `media=("photo", data)`; other kinds: video, document, sticker...
 
         Writing starts the bot for a user who never did, and unblocks it for one who blocked it.
         """
@@ -250,7 +254,11 @@ class Simulator:
         bot.members[chat_id] = UserState.ACTIVE
         message = StoredMessage(0, self.world.now(), False)
         if photo is not None:
-            message.media = self.world.add_file(bot, "photo", photo, file_name=None, mime_type="image/jpeg")
+            media = ("photo", photo)
+        if media is not None:
+            kind, data = media
+            mime = {"photo": "image/jpeg", "video": "video/mp4", "sticker": "image/webp"}.get(kind)
+            message.media = self.world.add_file(bot, kind, data, file_name=file_name, mime_type=mime)
             message.caption = caption
             message.caption_entities = entities or []
         else:

@@ -98,6 +98,8 @@ class FileRecord:
             base["mime_type"] = self.mime_type
         if self.kind == "video":
             return {**base, "width": width, "height": height, "duration": 1}
+        if self.kind == "sticker":
+            return {**base, "type": "regular", "width": 512, "height": 512, "is_animated": False, "is_video": False}
         return base
 
 

@@ -22,10 +22,10 @@ from bot.handlers.schedule import ask_time
 from bot.handlers.sendnow import ask_confirmation
 from bot.keyboards import ComposeAction, ComposeCallback
 from bot.states import Compose
-from bot.target import TestSendResult, send_test
+from bot.target import TestSendResult, send_content, send_test
 from panel import campaigns as lifecycle
 from panel import texts
-from panel.content import ContentError, MessageContent
+from panel.content import ContentError, Media, MessageContent
 from panel.control import Audience, audience_of, bot_audiences, bot_label, claim_once
 from panel.settings import Settings
 
@@ -36,7 +36,12 @@ CARD_CLAIM_TTL_S = 3600
 
 
 def _content(data: dict[str, Any]) -> MessageContent:
-    return MessageContent(text=data["text"], entities=tuple(data.get("entities") or ()))
+    media = data.get("media")
+    return MessageContent(
+        text=data["text"],
+        entities=tuple(data.get("entities") or ()),
+        media=Media.from_json(media) if media else None,
+    )
 
 
 async def _audience(sessionmaker: async_sessionmaker[AsyncSession], bot_id: int) -> Audience | None:
@@ -65,7 +70,8 @@ async def _show_summary(
         await state.clear()
         await message.answer(texts.BOT_GONE)
         return
-    await message.answer(**_content(data).send_kwargs())
+    assert message.bot is not None  # a message the dispatcher handed over has its bot
+    await send_content(message.bot, message.chat.id, _content(data))
     await message.answer(
         views.summary_card(name=data.get("name"), audience=audience), reply_markup=keyboards.summary_actions()
     )
@@ -125,7 +131,45 @@ async def got_message(
     except ContentError as error:
         await message.answer(texts.CONTENT_REFUSED.format(reason=str(error)))
         return
-    await state.update_data(text=content.text, entities=list(content.entities))
+    await _keep_message(message, state, sessionmaker, content)
+
+
+@router.message(Compose.waiting_text, F.photo | F.video | F.document)
+async def got_media(
+    message: Message, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """A photo, video or file with its caption (formatting kept through the caption's entities)."""
+    entities = [entity.model_dump(mode="json", exclude_none=True) for entity in message.caption_entities or ()]
+    try:
+        content = MessageContent(text=message.caption or "", entities=tuple(entities), media=_media_of(message))
+    except ContentError as error:
+        await message.answer(texts.CONTENT_REFUSED.format(reason=str(error)))
+        return
+    await _keep_message(message, state, sessionmaker, content)
+
+
+def _media_of(message: Message) -> Media:
+    if message.photo:
+        largest = message.photo[-1]
+        return Media("photo", largest.file_id, largest.file_unique_id, file_size=largest.file_size)
+    found = message.video or message.document
+    assert found is not None
+    return Media(
+        "video" if message.video else "document",
+        found.file_id,
+        found.file_unique_id,
+        file_name=found.file_name,
+        mime_type=found.mime_type,
+        file_size=found.file_size,
+    )
+
+
+async def _keep_message(
+    message: Message, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession], content: MessageContent
+) -> None:
+    """The composed message goes into the draft: on to the name, or back to the summary when editing."""
+    media = content.media.to_json() if content.media else None
+    await state.update_data(text=content.text, entities=list(content.entities), media=media)
     if (await state.get_data()).get("reviewed"):
         await _show_summary(message, state, sessionmaker)
         return
@@ -135,7 +179,7 @@ async def got_message(
 
 @router.message(Compose.waiting_text, ~F.text)
 async def unsupported_message(message: Message) -> None:
-    """Media, stickers, polls...: not broadcastable yet; ask for text again."""
+    """Stickers, polls, voice...: not broadcastable; ask for a message that is."""
     await message.answer(texts.UNSUPPORTED_KIND.format(kind=texts.content_kind(message.content_type)))
 
 
@@ -186,11 +230,13 @@ async def test_to_me(
         await query.answer(texts.BOT_GONE, show_alert=True)
         return
     await query.answer()
+    assert query.bot is not None
     outcome = await send_test(
         target_bot.token,
         api_url=settings.telegram_api_url,
         chat_id=query.from_user.id,
         content=_content(data),
+        control=query.bot,
     )
     label = f"@{target_bot.username}" if target_bot.username else target_bot.codename
     if outcome.result is TestSendResult.SENT:

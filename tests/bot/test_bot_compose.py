@@ -89,6 +89,67 @@ async def test_compose_shows_exact_preview_and_summary_then_saves_draft(control:
     assert await campaign_count(control) == 1
 
 
+PHOTO = b"\xff\xd8\xff\xe0 a photo to broadcast " + bytes(range(256)) * 8
+CAPTION = "Big news: 🎉 version 2 is out!"
+
+
+async def test_a_photo_with_a_formatted_caption_is_previewed_tested_and_saved(control: ControlBot) -> None:
+    await control.say("/new", expect=texts.ASK_MESSAGE)
+    sent = control.sim.send_message(CONTROL_TOKEN, ADMIN_ID, photo=PHOTO, caption=CAPTION, entities=BOLD_ENTITIES)
+    await control.reply(after_id=int(sent["message_id"]), expect=texts.ASK_NAME)
+    card = await control.say("Photo launch", expect=texts.COMPOSE_PREVIEW_NOTE)
+    original = sent["photo"][-1]
+
+    # The preview: the same photo (the control bot's file) with the caption's formatting.
+    preview = control.message(card.message_id - 1)
+    assert (preview.media_kind, preview.file_id) == ("photo", original["file_id"])
+    assert (preview.caption, preview.caption_entities) == (CAPTION, BOLD_ENTITIES)
+
+    # Test to me: the target bot cannot use the control bot's file id, so the bytes go.
+    before = control.last_id()
+    await control.press(card.message_id, texts.BTN_TEST)
+    await control.reply(after_id=before, expect="Test sent")
+    (received,) = control.sim.chat(NEWS_TOKEN, ADMIN_ID).bot_messages
+    assert (received.media_kind, received.caption, received.caption_entities) == ("photo", CAPTION, BOLD_ENTITIES)
+    uploaded = control.sim.world.files[str(received.file_id)]
+    assert uploaded.owner_bot_id == control.sim.world.bots[NEWS_TOKEN].bot_id
+    assert uploaded.data == PHOTO
+
+    before = control.last_id()
+    await control.press(card.message_id, texts.BTN_SAVE)
+    await control.reply(after_id=before, expect="Saved as draft")
+    async with control.sessionmaker() as session:
+        campaign = (await session.execute(select(Campaign))).scalar_one()
+    assert campaign.content == {
+        "kind": "photo",
+        "text": CAPTION,
+        "entities": BOLD_ENTITIES,
+        "media": {
+            "kind": "photo",
+            "file_id": original["file_id"],
+            "file_unique_id": original["file_unique_id"],
+            "file_size": len(PHOTO),
+        },
+    }
+
+
+async def test_a_file_keeps_its_name_and_a_caption_is_optional(control: ControlBot) -> None:
+    await control.say("/new", expect=texts.ASK_MESSAGE)
+    sent = control.send(media=("document", b"%PDF-1.7 price list"), file_name="prices.pdf")
+    await control.reply(after_id=sent, expect=texts.ASK_NAME)
+    card = await control.say("Prices", expect=texts.COMPOSE_PREVIEW_NOTE)
+    preview = control.message(card.message_id - 1)
+    assert (preview.media_kind, preview.caption) == ("document", None)
+    assert control.sim.world.files[str(preview.file_id)].file_name == "prices.pdf"
+
+    before = control.last_id()
+    await control.press(card.message_id, texts.BTN_TEST)
+    await control.reply(after_id=before, expect="Test sent")
+    (received,) = control.sim.chat(NEWS_TOKEN, ADMIN_ID).bot_messages
+    assert received.media_kind == "document"
+    assert control.sim.world.files[str(received.file_id)].file_name == "prices.pdf"
+
+
 async def test_discard_leaves_nothing_and_cancel_leaves_any_step(control: ControlBot) -> None:
     card_id = await compose_until_card(control, name=None)
     assert "Name: —" in (control.message(card_id).text or "")
@@ -109,9 +170,23 @@ async def test_discard_leaves_nothing_and_cancel_leaves_any_step(control: Contro
 async def test_bad_input_gets_a_specific_answer_and_keeps_the_step(control: ControlBot) -> None:
     await control.say("/new", expect=texts.ASK_MESSAGE)
 
-    sent = control.sim.send_message(CONTROL_TOKEN, ADMIN_ID, photo=b"\xff\xd8fake-jpeg", caption="hi")
-    refusal = await control.reply(after_id=int(sent["message_id"]))
-    assert refusal.text == texts.UNSUPPORTED_KIND.format(kind="Photos")
+    sticker = control.send(media=("sticker", b"RIFF-webp-sticker"))
+    refusal = await control.reply(after_id=sticker)
+    assert refusal.text == texts.UNSUPPORTED_KIND.format(kind="Stickers")
+    assert await fsm_state(control) == Compose.waiting_text.state
+
+    big = control.send(media=("document", b"\0" * (20 * 1024 * 1024 + 1)), file_name="big.zip")
+    refusal = await control.reply(after_id=big)
+    assert refusal.text == texts.CONTENT_REFUSED.format(
+        reason="The file is 20.0 MB; bots can pass on files of up to 20 MB."
+    )
+    assert await fsm_state(control) == Compose.waiting_text.state
+
+    long_caption = control.send(photo=b"\xff\xd8fake-jpeg", caption="c" * 1025)
+    refusal = await control.reply(after_id=long_caption)
+    assert refusal.text == texts.CONTENT_REFUSED.format(
+        reason="The caption is 1,025 characters long; Telegram allows 1,024."
+    )
     assert await fsm_state(control) == Compose.waiting_text.state
 
     too_long = "x" * 4097

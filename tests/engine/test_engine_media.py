@@ -1,0 +1,116 @@
+"""Media campaigns through real worker processes: the control bot's file reaches every recipient
+through the target bot, uploaded once and then sent by the target bot's own file id."""
+
+from __future__ import annotations
+
+from arq.connections import ArqRedis
+from engine_harness import (
+    ADMIN_CHAT_ID,
+    CONTROL_TOKEN,
+    TARGET_TOKEN,
+    Workers,
+    add_audience,
+    assert_counters_match_rows,
+    get_campaign,
+    new_campaign,
+    status_counts,
+    wait_for_status,
+    wait_until,
+)
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models import CampaignStatus, DeliveryStatus
+from panel import texts
+from panel.content import Media, MessageContent
+from panel.queue import enqueue_start
+from tgsim.simulator import Simulator
+from tgsim.world import UserState
+
+PHOTO = b"\xff\xd8\xff\xe0 a photo for the engine tests " + bytes(range(256)) * 40
+CAPTION = "Spring 🌸 sale: -20%"
+# "Spring" bold, "sale" italic (the emoji counts as two UTF-16 code units).
+CAPTION_ENTITIES = [{"type": "bold", "offset": 0, "length": 6}, {"type": "italic", "offset": 10, "length": 4}]
+
+
+def photo_from_admin(sim: Simulator) -> Media:
+    """The admin sends a photo to the control bot: its file id is the control bot's."""
+    message = sim.send_message(CONTROL_TOKEN, ADMIN_CHAT_ID, photo=PHOTO, caption="for the campaign")
+    largest = message["photo"][-1]
+    return Media("photo", largest["file_id"], largest["file_unique_id"], file_size=largest["file_size"])
+
+
+async def test_a_photo_is_uploaded_once_then_sent_by_the_target_bots_file_id(
+    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, workers: Workers, pool: ArqRedis, queue_name: str
+) -> None:
+    # The first recipients blocked the bot: the upload passes on to the next one.
+    bot_id = await add_audience(sessionmaker, sim, active=300, states={UserState.BLOCKED: 5}, first_chat_id=1_000_000)
+    for chat_id in range(1_000_000, 1_000_005):
+        sim.set_user_state(TARGET_TOKEN, chat_id, UserState.BLOCKED)
+    for chat_id in range(1_000_300, 1_000_305):
+        sim.set_user_state(TARGET_TOKEN, chat_id, UserState.ACTIVE)
+    media = photo_from_admin(sim)
+    content = MessageContent(CAPTION, tuple(CAPTION_ENTITIES), media=media).to_json()
+    campaign_id = await new_campaign(sessionmaker, bot_id, content=content)
+    workers.start(2)
+    await enqueue_start(pool, campaign_id, queue_name=queue_name)
+
+    campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers)
+
+    assert campaign.status is CampaignStatus.COMPLETED, campaign.status_reason
+    assert (campaign.successful_sents, campaign.unavailable_count, campaign.failed_sents) == (300, 5, 0)
+    await assert_counters_match_rows(sessionmaker, campaign_id)
+    received = []
+    for chat_id in range(1_000_005, 1_000_305):
+        messages = sim.chat(TARGET_TOKEN, chat_id).bot_messages
+        assert len(messages) == 1, (chat_id, messages)
+        received.append(messages[0])
+    assert {(m.media_kind, m.caption) for m in received} == {("photo", CAPTION)}
+    assert all(m.caption_entities == CAPTION_ENTITIES for m in received)
+    # One upload: every message carries the same file, owned by the target bot, same bytes.
+    file_ids = {m.file_id for m in received}
+    assert len(file_ids) == 1
+    (file_id,) = file_ids
+    record = sim.world.files[str(file_id)]
+    assert record.owner_bot_id == sim.world.bots[TARGET_TOKEN].bot_id
+    assert record.data == PHOTO and record.file_unique_id == media.file_unique_id
+    assert campaign.content["target_file_ids"] == {str(bot_id): file_id}
+    assert sim.stats(TARGET_TOKEN).duplicates == 0
+
+    # A second campaign of the same message (a duplicate) reuses the stored id: no upload.
+    files_before = len(sim.world.files)
+    second_id = await new_campaign(sessionmaker, bot_id, content=campaign.content)
+    await enqueue_start(pool, second_id, queue_name=queue_name)
+    second = await wait_for_status(sessionmaker, second_id, workers=workers)
+    assert (second.status, second.successful_sents) == (CampaignStatus.COMPLETED, 300)
+    assert len(sim.world.files) == files_before
+
+
+async def test_a_file_the_control_bot_cannot_fetch_pauses_the_campaign_and_tells_the_admin(
+    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, workers: Workers, pool: ArqRedis, queue_name: str
+) -> None:
+    bot_id = await add_audience(sessionmaker, sim, active=20)
+    # A file id of the target bot's, not the control bot's: getFile refuses it.
+    foreign = sim.send_message(TARGET_TOKEN, 1_000_000, photo=PHOTO)["photo"][-1]["file_id"]
+    content = MessageContent("Caption", media=Media("photo", foreign)).to_json()
+    campaign_id = await new_campaign(sessionmaker, bot_id, content=content)
+    workers.start(1)
+    await enqueue_start(pool, campaign_id, queue_name=queue_name)
+
+    campaign = await wait_for_status(sessionmaker, campaign_id, {CampaignStatus.PAUSED}, workers=workers)
+
+    assert campaign.status_reason == texts.PAUSED_FILE_REASON.format(
+        error="Bad Request: wrong file identifier/HTTP URL specified"
+    )
+    counts = await status_counts(sessionmaker, campaign_id)
+    assert counts == {DeliveryStatus.PENDING: 20}
+    assert sim.stats(TARGET_TOKEN).delivered_per_chat == {}
+
+    async def notice() -> str | None:
+        for message in sim.chat(CONTROL_TOKEN, ADMIN_CHAT_ID).bot_messages:
+            if message.text and "could not be passed on" in message.text:
+                return message.text
+        return None
+
+    text = await wait_until(notice)
+    assert f"#{campaign_id}" in text
+    assert (await get_campaign(sessionmaker, campaign_id)).status is CampaignStatus.PAUSED
