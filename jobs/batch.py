@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jobs.context import EngineContext
+from jobs.context import EngineContext, worker_key
 from jobs.outcomes import Answer, Verdict, classify
 from jobs.progress import notify_admin, update_progress
 from models import Campaign, CampaignStatus, TargetBot, utcnow
@@ -374,7 +374,11 @@ class BatchRun:
             return
         lock = f"{self.settings.queue_name}:media-upload:{self.snapshot.campaign_id}"
         if not await self.ectx.redis.set(lock, self.ectx.worker_id, nx=True, px=UPLOAD_LOCK_MS):
-            await asyncio.sleep(UPLOAD_WAIT_S)
+            holder = await self.ectx.redis.get(lock)
+            if holder is not None and not await self.ectx.redis.exists(worker_key(holder.decode())):
+                await self.ectx.redis.delete(lock)  # its worker died mid-upload: take over
+            else:
+                await asyncio.sleep(UPLOAD_WAIT_S)
             return
         try:
             if self.upload_data is None:

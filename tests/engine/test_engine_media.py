@@ -17,6 +17,7 @@ from engine_harness import (
     wait_for_status,
     wait_until,
 )
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import CampaignStatus, DeliveryStatus
@@ -114,3 +115,25 @@ async def test_a_file_the_control_bot_cannot_fetch_pauses_the_campaign_and_tells
     text = await wait_until(notice)
     assert f"#{campaign_id}" in text
     assert (await get_campaign(sessionmaker, campaign_id)).status is CampaignStatus.PAUSED
+
+
+async def test_an_upload_left_by_a_dead_worker_is_taken_over(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
+    redis: Redis,
+) -> None:
+    bot_id = await add_audience(sessionmaker, sim, active=50)
+    content = MessageContent(CAPTION, media=photo_from_admin(sim)).to_json()
+    campaign_id = await new_campaign(sessionmaker, bot_id, content=content)
+    # A worker that died while uploading still holds the lock, for a minute; its heartbeat is gone.
+    await redis.set(f"{queue_name}:media-upload:{campaign_id}", "worker-killed-mid-upload", px=60_000)
+    workers.start(1)
+    await enqueue_start(pool, campaign_id, queue_name=queue_name)
+
+    campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers, timeout_s=20)
+
+    assert (campaign.status, campaign.successful_sents) == (CampaignStatus.COMPLETED, 50)
+    assert len({sim.chat(TARGET_TOKEN, chat_id).bot_messages[0].file_id for chat_id in range(1_000_000, 1_000_050)}) == 1
