@@ -119,6 +119,39 @@ async def test_double_confirm_with_the_engine_sends_once(control: ControlBot, wo
     assert len(progress_messages) == 1
 
 
+async def test_a_photo_campaign_sent_now_reaches_everyone_with_its_caption(control: ControlBot, worker: Worker) -> None:
+    await control.say("/new", expect=texts.ASK_MESSAGE)
+    caption_entities = [{"type": "underline", "offset": 4, "length": 5}]
+    photo = b"\xff\xd8\xff\xe0 the launch photo " + bytes(range(256)) * 4
+    sent = control.send(photo=photo, caption="New photos!", entities=caption_entities)
+    await control.reply(after_id=sent, expect=texts.ASK_NAME)
+    card = await control.say("Launch", expect=texts.COMPOSE_PREVIEW_NOTE)
+    before = control.last_id()
+    await control.press(card.message_id, texts.BTN_SEND_NOW)
+    confirm = await control.reply(after_id=before, expect="now?")
+    await control.press(confirm.message_id, texts.BTN_CONFIRM)
+    summary = await control.reply(
+        after_id=confirm.message_id, where=lambda m: "finished" in (m.text or ""), timeout_s=30
+    )
+    assert "Sent: 12" in (summary.text or "")
+    received = [control.sim.chat(NEWS_TOKEN, chat_id).bot_messages for chat_id in NEWS_USERS]
+    assert all(len(messages) == 1 for messages in received)
+    assert {(m[0].media_kind, m[0].caption) for m in received} == {("photo", "New photos!")}
+    assert all(m[0].caption_entities == caption_entities for m in received)
+    files = {str(m[0].file_id) for m in received}
+    assert len(files) == 1
+    (file_id,) = files
+    assert control.sim.world.files[file_id].data == photo
+
+    # The campaign's card says what kind of message it was, with the caption.
+    async with control.sessionmaker() as session:
+        campaign = (await session.execute(select(Campaign))).scalar_one()
+    listing = await control.say("/campaigns")
+    await control.press(listing.message_id, texts.LIST_BUTTON.format(campaign_id=campaign.id, name="Launch"))
+    opened = await control.wait_text(listing.message_id, "Message:")
+    assert "Message:\n[🖼 Photo] New photos!" in (opened.text or "")
+
+
 async def test_scheduled_campaign_is_started_by_the_cron_when_due(control: ControlBot) -> None:
     await control.say("/new", expect=texts.ASK_MESSAGE)
     await control.say("Scheduled hello", expect=texts.ASK_NAME)
