@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from models import TargetBot, User
-from panel.content import ContentError, MessageContent
+from panel.content import ContentError, Media, MessageContent
 from panel.settings import SettingsError, load_settings
 from panel.users_import import import_users
 
@@ -53,6 +53,37 @@ def test_entities_round_trip_exactly() -> None:
     again = MessageContent.from_json(content.to_json())
     assert again == content
     assert again.send_kwargs() == {"text": "😀 link", "entities": [dict(entities[0])]}
+
+
+def test_media_round_trips_and_its_caption_may_be_empty() -> None:
+    photo = Media("photo", "AgAC-control", "Uabc", file_size=1234)
+    content = MessageContent("", media=photo)
+    assert MessageContent.from_json(content.to_json()) == content
+    assert content.caption_kwargs() == {}
+    assert content.preview_text() == "[🖼 Photo]"
+    captioned = MessageContent("😀 new", ({"type": "bold", "offset": 3, "length": 3},), media=photo)
+    assert captioned.caption_kwargs() == {
+        "caption": "😀 new",
+        "caption_entities": [{"type": "bold", "offset": 3, "length": 3}],
+    }
+    document = MessageContent("Prices", media=Media("document", "BQAC", file_name="prices.pdf"))
+    assert document.preview_text() == "[📎 File prices.pdf] Prices"
+    with pytest.raises(ContentError, match="its own method"):
+        document.send_kwargs()
+
+
+def test_media_limits_are_telegrams() -> None:
+    photo = Media("photo", "AgAC")
+    assert MessageContent("c" * 1024, media=photo).text
+    with pytest.raises(ContentError, match="caption is 1,025 characters long; Telegram allows 1,024"):
+        MessageContent("c" * 1025, media=photo)
+    assert Media("video", "BAAC", file_size=20 * 1024 * 1024).file_size
+    with pytest.raises(ContentError, match="up to 20 MB"):
+        Media("video", "BAAC", file_size=20 * 1024 * 1024 + 1)
+    with pytest.raises(ContentError, match="sticker can't be broadcast"):
+        Media("sticker", "CAAC")
+    with pytest.raises(ContentError, match="no file id"):
+        Media("photo", "")
 
 
 @pytest.mark.parametrize(

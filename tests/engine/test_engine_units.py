@@ -12,6 +12,7 @@ from engine_harness import PROJECT_ROOT, TARGET_TOKEN
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from jobs.batch import sent_file_id, stored_send, target_file_id
 from jobs.outcomes import Verdict, classify
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, TargetBot, User
 from panel import deliveries
@@ -251,3 +252,28 @@ async def test_stale_claims_of_dead_workers_become_unconfirmed(sessionmaker: asy
     async with sessionmaker() as session:
         campaign = await session.get(Campaign, campaign_id)
     assert campaign is not None and campaign.unconfirmed_count == 2
+
+
+def test_stored_messages_become_the_methods_that_reproduce_them() -> None:
+    entities = [{"type": "bold", "offset": 0, "length": 2, "url": None}]
+    text = MessageContent("Hi there", ({"type": "bold", "offset": 0, "length": 2},)).to_json()
+    assert stored_send(text, None) == ("sendMessage", {"text": "Hi there", "entities": [{"type": "bold", "offset": 0, "length": 2}]})
+    photo = {"kind": "photo", "text": "Caption", "entities": entities, "media": {"kind": "photo", "file_id": "AgAC"}}
+    # The target bot's own file id, never the control bot's; nulls left out.
+    assert stored_send(photo, "AgAC-target") == (
+        "sendPhoto",
+        {"photo": "AgAC-target", "caption": "Caption", "caption_entities": [{"type": "bold", "offset": 0, "length": 2}]},
+    )
+    assert stored_send(photo | {"text": "", "entities": []}, None) == ("sendPhoto", {})
+    document = {"kind": "document", "text": "", "media": {"kind": "document", "file_id": "BQAC"}}
+    assert stored_send(document, "BQAC-target") == ("sendDocument", {"document": "BQAC-target"})
+    assert target_file_id(photo | {"target_file_ids": {"7": "AgAC-7"}}, 7) == "AgAC-7"
+    assert target_file_id(photo, 7) is None
+
+
+def test_the_file_id_is_read_from_the_sent_message() -> None:
+    sizes = [{"file_id": "small"}, {"file_id": "large"}]
+    assert sent_file_id({"message_id": 1, "photo": sizes}, "photo") == "large"
+    assert sent_file_id({"message_id": 1, "video": {"file_id": "vid"}}, "video") == "vid"
+    assert sent_file_id({"message_id": 1, "text": "no media"}, "photo") is None
+    assert sent_file_id(True, "photo") is None
