@@ -244,6 +244,25 @@ class Tap:
     shown: bool
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A photo, video, file or sticker the user sends, with a caption."""
+
+    kind: str
+    data: bytes
+    caption: str | None
+    file_name: str | None = None
+
+
+uploads = st.builds(
+    Upload,
+    st.sampled_from(["photo", "photo", "video", "document", "sticker"]),
+    st.sampled_from([b"\xff\xd8 small", b"%PDF-1.7", b"\0" * 2048]),
+    st.one_of(st.none(), st.sampled_from(["Caption", "😀 new", ""]), plain_text, st.just("c" * 1025)),
+    st.one_of(st.none(), st.sampled_from(["a.pdf", "noext", "ünï.txt"])),
+)
+
+
 @dataclass
 class Snapshot:
     """What a step may change: campaign rows, queued jobs, conversation state, the admin's chat."""
@@ -325,7 +344,7 @@ class Conversation:
         )
 
     async def step(
-        self, actor: Actor, user: int, action: str | Tap, entities: list[dict[str, Any]] | None
+        self, actor: Actor, user: int, action: str | Tap | Upload, entities: list[dict[str, Any]] | None
     ) -> None:
         """Feed one update, wait until it is handled, and check every property."""
         self.steps += 1
@@ -335,6 +354,16 @@ class Conversation:
         if isinstance(action, Tap):
             message_id = self._message_for(action.data, user)
             query_id, update_id = push_callback(self.sim, user, message_id, action.data)
+        elif isinstance(action, Upload):
+            self.sim.send_message(
+                CONTROL_TOKEN,
+                user,
+                media=(action.kind, action.data),
+                caption=action.caption,
+                entities=entities,
+                file_name=action.file_name,
+            )
+            update_id = self.sim.world.bots[CONTROL_TOKEN].next_update_id - 1
         else:
             self.sim.send_message(CONTROL_TOKEN, user, action, entities=entities)
             update_id = self.sim.world.bots[CONTROL_TOKEN].next_update_id - 1
@@ -373,7 +402,7 @@ class Conversation:
             answer = self.sim.callback_answer(CONTROL_TOKEN, query_id)
             assert answer is not None and answer.text == texts.NOT_ALLOWED_ANSWER
 
-    def _check_admin(self, action: str | Tap, before: Snapshot, after: Snapshot) -> None:
+    def _check_admin(self, action: str | Tap | Upload, before: Snapshot, after: Snapshot) -> None:
         tap = action if isinstance(action, Tap) else None
 
         def tapped(*prefixes: str) -> bool:
@@ -445,7 +474,9 @@ def _context_text(prompt: str) -> st.SearchStrategy[str]:
 
 
 @st.composite
-def admin_step(draw: st.DrawFn, conversation: Conversation) -> tuple[str | Tap, list[dict[str, Any]] | None]:
+def admin_step(
+    draw: st.DrawFn, conversation: Conversation
+) -> tuple[str | Tap | Upload, list[dict[str, Any]] | None]:
     messages = conversation.admin_messages()
     with_buttons = [m for m in messages if any(data for _, data in m.buttons)]
     stale = [
@@ -454,8 +485,8 @@ def admin_step(draw: st.DrawFn, conversation: Conversation) -> tuple[str | Tap, 
         for data in sorted(seen)
         if data not in {d for m in messages if m.message_id == message_id for _, d in m.buttons}
     ]
-    choices = ["type", "command"]
-    weights = [25, 15]
+    choices = ["type", "command", "upload"]
+    weights = [25, 15, 5]
     if messages:  # Telegram delivers presses only on messages the chat holds
         choices += ["forged", "garbage"]
         weights += [6, 4]
@@ -481,14 +512,20 @@ def admin_step(draw: st.DrawFn, conversation: Conversation) -> tuple[str | Tap, 
     if kind == "command":
         text = f"{draw(st.sampled_from(COMMANDS))} {draw(command_args(conversation.known_ids))}".rstrip()
         return text, draw(entities_for(text))
+    if kind == "upload":
+        upload = draw(uploads)
+        return upload, draw(entities_for(upload.caption or ""))
     last = (messages[-1].text or "") if messages else ""
     text = draw(_context_text(last)) if draw(st.integers(0, 9)) < 7 else draw(texts_typed)
     return text, draw(entities_for(text))
 
 
 @st.composite
-def stranger_step(draw: st.DrawFn, known: list[int]) -> tuple[str | Tap, list[dict[str, Any]] | None]:
-    kind = draw(st.sampled_from(["type", "command", "command", "forged", "forged", "garbage"]))
+def stranger_step(draw: st.DrawFn, known: list[int]) -> tuple[str | Tap | Upload, list[dict[str, Any]] | None]:
+    kind = draw(st.sampled_from(["type", "command", "command", "forged", "forged", "garbage", "upload"]))
+    if kind == "upload":
+        upload = draw(uploads)
+        return upload, draw(entities_for(upload.caption or ""))
     if kind == "forged":
         return Tap(draw(forged_data(admin=False, known=known)), shown=False), None
     if kind == "garbage":
