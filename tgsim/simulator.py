@@ -216,6 +216,20 @@ class Simulator:
         """Bulk-add users (generated profiles) in one state; returns how many the bot knows."""
         return self.world.add_users(self._bot(token), chat_ids, UserState(state))
 
+    def add_group(self, token: str, chat_id: int) -> None:
+        """A group chat (negative id) the bot is a member of and may write to."""
+        if chat_id >= 0:
+            raise SimError("group chat ids are negative")
+        self._bot(token).members[chat_id] = UserState.ACTIVE
+
+    def migrate_group(self, token: str, chat_id: int, supergroup_id: int) -> None:
+        """The group becomes a supergroup: writing to the old id answers 400 with the new id."""
+        bot = self._bot(token)
+        if bot.members.get(chat_id) is None or not str(supergroup_id).startswith("-100"):
+            raise SimError("migrate a known group to a -100... supergroup id")
+        bot.migrated[chat_id] = supergroup_id
+        bot.members[supergroup_id] = UserState.ACTIVE
+
     def set_user_state(self, token: str, chat_id: int, state: UserState | str) -> None:
         """Change a user's state towards a bot without any update (see `block` for that)."""
         self._bot(token).members[chat_id] = UserState(state)

@@ -193,6 +193,9 @@ class BotRecord:
         self.faults = faults
         self.rng = random.Random(f"{seed}:{token}")
         self.members: dict[int, UserState] = {}
+        """Users (and the group chats the bot is in) and how they stand with the bot."""
+        self.migrated: dict[int, int] = {}
+        """Group chats upgraded to supergroups: the old chat id and the new one."""
         self.chats: dict[int, ChatLog] = {}
         self.updates: deque[tuple[int, str, Json]] = deque()
         self.next_update_id = 1
@@ -380,6 +383,9 @@ class World:
 
     def check_recipient(self, bot: BotRecord, chat_id: int) -> None:
         """Raise Telegram's error if the bot cannot write to `chat_id` now."""
+        moved_to = bot.migrated.get(chat_id)
+        if moved_to is not None:
+            raise ApiError(400, errors.GROUP_MIGRATED, {"migrate_to_chat_id": moved_to})
         state = bot.members.get(chat_id)
         if state is None:
             if chat_id in self.profiles:
@@ -405,10 +411,14 @@ class World:
     def message_json(self, bot: BotRecord, chat_id: int, message: StoredMessage) -> Json:
         """The Bot API `Message` object of a stored message."""
         profile = self.profile(chat_id)
+        chat = profile.chat_json()
+        if chat_id < 0:  # a group the bot is in (ids of supergroups start with -100)
+            kind = "supergroup" if str(chat_id).startswith("-100") else "group"
+            chat = {"id": chat_id, "type": kind, "title": f"Group {-chat_id}"}
         result: Json = {
             "message_id": message.message_id,
             "date": message.date,
-            "chat": profile.chat_json(),
+            "chat": chat,
             "from": bot.user_json() if message.from_bot else profile.to_json(),
         }
         if message.text is not None:

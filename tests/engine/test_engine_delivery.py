@@ -103,3 +103,39 @@ async def test_empty_audience_completes_at_once(
 
     assert (campaign.status, campaign.total_recipients) == (CampaignStatus.COMPLETED, 0)
     assert (await get_campaign(sessionmaker, campaign_id)).completed_at is not None
+
+
+async def test_a_group_upgraded_to_a_supergroup_gets_the_message_at_its_new_id(
+    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, workers: Workers, pool: ArqRedis, queue_name: str
+) -> None:
+    bot_id = await add_audience(sessionmaker, sim, active=20)
+    old_group, supergroup = -4_001, -1_001_234_567_890
+    sim.add_group(TARGET_TOKEN, old_group)
+    sim.migrate_group(TARGET_TOKEN, old_group, supergroup)
+    async with sessionmaker.begin() as session:
+        session.add(User(bot_id=bot_id, chat_id=old_group))
+    campaign_id = await new_campaign(sessionmaker, bot_id)
+    workers.start(1)
+    await enqueue_start(pool, campaign_id, queue_name=queue_name)
+
+    campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers)
+
+    assert (campaign.status, campaign.total_recipients, campaign.successful_sents) == (CampaignStatus.COMPLETED, 21, 21)
+    await assert_counters_match_rows(sessionmaker, campaign_id)
+    per_chat = delivered(sim)
+    assert per_chat[supergroup] == 1 and old_group not in per_chat
+    (group_row,) = [row for row in await rows(sessionmaker, campaign_id) if row.chat_id == supergroup]
+    assert group_row.status is DeliveryStatus.SENT and group_row.telegram_message_id
+    group_user = await read(
+        sessionmaker, lambda s: s.scalar(select(User).where(User.bot_id == bot_id, User.chat_id < 0))
+    )
+    assert group_user is not None and group_user.chat_id == supergroup
+    assert sim.stats(TARGET_TOKEN).errors == {"Bad Request: group chat was upgraded to a supergroup chat": 1}
+
+    # The next campaign writes to the supergroup straight away.
+    second_id = await new_campaign(sessionmaker, bot_id, text="Again")
+    await enqueue_start(pool, second_id, queue_name=queue_name)
+    second = await wait_for_status(sessionmaker, second_id, workers=workers)
+    assert (second.status, second.successful_sents) == (CampaignStatus.COMPLETED, 21)
+    assert delivered(sim)[supergroup] == 2
+    assert sum(sim.stats(TARGET_TOKEN).errors.values()) == 1

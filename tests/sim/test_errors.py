@@ -7,7 +7,12 @@ from collections.abc import Callable
 import aiohttp
 import pytest
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramUnauthorizedError
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramUnauthorizedError,
+)
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from tgsim.simulator import Simulator
@@ -47,6 +52,22 @@ async def test_unknown_chat(sim: Simulator, make_bot: Callable[[str], Bot]) -> N
     with pytest.raises(TelegramBadRequest) as caught:
         await make_bot(TOKEN).send_message(999, "hello")
     assert caught.value.message == "Bad Request: chat not found"
+
+
+async def test_a_group_upgraded_to_a_supergroup_names_its_new_id(
+    sim: Simulator, make_bot: Callable[[str], Bot]
+) -> None:
+    sim.add_group(TOKEN, -555)
+    bot = make_bot(TOKEN)
+    sent = await bot.send_message(-555, "to the group")
+    assert sent.chat.type == "group"
+    sim.migrate_group(TOKEN, -555, -1_000_000_000_555)
+    with pytest.raises(TelegramMigrateToChat) as caught:
+        await bot.send_message(-555, "hello")
+    assert caught.value.migrate_to_chat_id == -1_000_000_000_555
+    assert "Bad Request: group chat was upgraded to a supergroup chat" in caught.value.message
+    sent = await bot.send_message(-1_000_000_000_555, "hello")
+    assert sent.chat.type == "supergroup"
 
 
 async def test_block_sends_my_chat_member_and_forbids(sim: Simulator, make_bot: Callable[[str], Bot]) -> None:
