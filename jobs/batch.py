@@ -617,44 +617,35 @@ class BatchRun:
 
             await self.ectx.in_transaction(fail)
             self.status = CampaignStatus.FAILED
+        name = f" “{self.snapshot.name}”" if self.snapshot.name else ""
         if self.file_error is not None:
-
-            async def pause_for_file(session: AsyncSession) -> bool:
-                reason = texts.PAUSED_FILE_REASON.format(error=self.file_error)
-                return await deliveries.pause_with_reason(session, campaign_id, reason)
-
-            if await self.ectx.in_transaction(pause_for_file):
-                self.status = CampaignStatus.PAUSED
-                await notify_admin(
-                    self.ectx,
-                    self.snapshot.created_by,
-                    texts.NOTICE_PAUSED_FILE.format(
-                        campaign_id=campaign_id,
-                        name=f" “{self.snapshot.name}”" if self.snapshot.name else "",
-                        error=self.file_error,
-                    ),
-                )
-                self.ectx.spawn(update_progress(self.ectx, campaign_id, final=True))
+            await self._pause_and_tell(
+                texts.PAUSED_FILE_REASON.format(error=self.file_error),
+                texts.NOTICE_PAUSED_FILE.format(campaign_id=campaign_id, name=name, error=self.file_error),
+            )
         if self.content_paused is not None:
-
-            async def pause(session: AsyncSession) -> bool:
-                reason = texts.PAUSED_CONTENT_REASON.format(error=self.content_paused)
-                return await deliveries.pause_with_reason(session, campaign_id, reason)
-
-            if await self.ectx.in_transaction(pause):
-                self.status = CampaignStatus.PAUSED
-                await notify_admin(
-                    self.ectx,
-                    self.snapshot.created_by,
-                    texts.NOTICE_PAUSED_CONTENT.format(
-                        campaign_id=campaign_id,
-                        name=f" “{self.snapshot.name}”" if self.snapshot.name else "",
-                        streak=self.settings.content_error_streak,
-                        error=self.content_paused,
-                    ),
-                )
-                self.ectx.spawn(update_progress(self.ectx, campaign_id, final=True))
+            await self._pause_and_tell(
+                texts.PAUSED_CONTENT_REASON.format(error=self.content_paused),
+                texts.NOTICE_PAUSED_CONTENT.format(
+                    campaign_id=campaign_id,
+                    name=name,
+                    streak=self.settings.content_error_streak,
+                    error=self.content_paused,
+                ),
+            )
         await self._flush()
+
+    async def _pause_and_tell(self, reason: str, notice: str) -> None:
+        """Pause the campaign with `reason` (unless it stopped meanwhile) and tell its admin."""
+        campaign_id = self.snapshot.campaign_id
+
+        async def pause(session: AsyncSession) -> bool:
+            return await deliveries.pause_with_reason(session, campaign_id, reason)
+
+        if await self.ectx.in_transaction(pause):
+            self.status = CampaignStatus.PAUSED
+            await notify_admin(self.ectx, self.snapshot.created_by, notice)
+            self.ectx.spawn(update_progress(self.ectx, campaign_id, final=True))
 
 
 def _released(result: DeliveryResult) -> DeliveryResult:
