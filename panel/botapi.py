@@ -85,6 +85,7 @@ class BotAPI:
     def __init__(self, token: str, *, api_url: str = TELEGRAM_API_URL, timeout_s: float = 30.0, limit: int = 100) -> None:
         self._token = token
         self._base = f"{api_base(api_url)}/bot{token}/"
+        self._file_base = f"{api_base(api_url)}/file/bot{token}/"
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._limit = limit
         self._session: aiohttp.ClientSession | None = None
@@ -150,7 +151,7 @@ class BotAPI:
         path = found.get("file_path") if isinstance(found, dict) else None
         if not path:
             raise BotAPIError(400, "Bad Request: the file has no download path")
-        url = URL(self._base.replace("/bot", "/file/bot", 1) + path)
+        url = URL(self._file_base + path)
         status, raw = await self._request("GET", url)
         if status != 200:
             raise BotAPIError(status, f"file download failed: HTTP {status}")
