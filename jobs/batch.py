@@ -44,6 +44,8 @@ FLUSH_MAX_AGE_S = 1.0
 UPLOAD_LOCK_MS = 60_000
 """How long a worker passing the media on keeps the others waiting if it dies meanwhile."""
 UPLOAD_WAIT_S = 0.5
+UPLOAD_TIMEOUT_S = 300.0
+"""An upload of up to 20 MB may take minutes on a slow link; a timeout leaves its recipient unconfirmed."""
 UPLOAD_NAMES = {"photo": "photo.jpg", "video": "video.mp4"}
 IN_FLIGHT_S = 0.4
 """A batch runs enough senders to keep this much sending time in flight (slow answers, the tail)."""
@@ -161,6 +163,7 @@ class BatchRun:
         if snapshot.media is None or self.file_id is not None:
             self.prepared = PreparedSend(*self._send_params(self.file_id))
         self.upload_data: bytes | None = None
+        self.upload_failures = 0
         self.file_error: str | None = None
         self.pool: deque[Recipient] = deque()
         self.results: list[DeliveryResult] = []
@@ -404,6 +407,14 @@ class BatchRun:
             if self.file_id is not None:
                 await self._store_file_id(self.file_id)
                 self._use_file(self.file_id)
+            elif result.outcome is not Outcome.UNAVAILABLE and not is_content:
+                # Timeouts, 5xx: each costs a recipient (unconfirmed) or a retry; a file that never
+                # goes through must not use up the audience. (Content errors pause by their streak.)
+                self.upload_failures += 1
+                if self.upload_failures >= self.settings.content_error_streak:
+                    self._stop_for_file(
+                        texts.UPLOADS_FAILED.format(count=self.upload_failures, error=result.error or result.outcome.value)
+                    )
         finally:
             with contextlib.suppress(Exception):
                 if await self.ectx.redis.get(lock) == self.ectx.worker_id.encode():
@@ -469,7 +480,12 @@ class BatchRun:
         filename = str(media.get("file_name") or UPLOAD_NAMES.get(kind, "file"))
         assert self.upload_data is not None
         message = await self.bot.upload(
-            method, {"chat_id": chat_id, **params}, field=kind, data=self.upload_data, filename=filename
+            method,
+            {"chat_id": chat_id, **params},
+            field=kind,
+            data=self.upload_data,
+            filename=filename,
+            timeout_s=max(UPLOAD_TIMEOUT_S, self.settings.request_timeout_s),
         )
         self.file_id = sent_file_id(message, kind)
         return message

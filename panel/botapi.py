@@ -135,14 +135,23 @@ class BotAPI:
             raise BotAPINetworkError(redact(f"{type(exc).__name__}: {exc}"), sent_nothing=False) from None
 
     async def upload(
-        self, method: str, params: dict[str, Any], *, field: str, data: bytes, filename: str
+        self,
+        method: str,
+        params: dict[str, Any],
+        *,
+        field: str,
+        data: bytes,
+        filename: str,
+        timeout_s: float | None = None,
     ) -> Any:
-        """Call `method` as multipart/form-data with the file's bytes in `field` (a new upload)."""
+        """Call `method` as multipart/form-data with the file's bytes in `field` (a new upload);
+        `timeout_s` replaces the client's timeout (a large file takes longer than a message)."""
         form = aiohttp.FormData()
         for key, value in params.items():
             form.add_field(key, value if isinstance(value, str) else json.dumps(value, separators=(",", ":")))
         form.add_field(field, data, filename=filename)
-        status, raw = await self._request("POST", self._url(method), data=form)
+        timeout = aiohttp.ClientTimeout(total=timeout_s) if timeout_s is not None else self._timeout
+        status, raw = await self._request("POST", self._url(method), data=form, timeout=timeout)
         return _result(status, raw)
 
     async def download(self, file_id: str) -> bytes:

@@ -70,9 +70,10 @@ NOTICE_PAUSED_CONTENT = (
 PAUSED_CONTENT_REASON = "Telegram refused the message: {error}"
 NOTICE_PAUSED_FILE = (
     "⏸ Campaign #{campaign_id}{name} is paused: its file could not be passed on to the target bot "
-    "(“{error}”). Send the message again in a new campaign, or cancel this one."
+    "(“{error}”). Resume it to try again, or cancel it."
 )
 PAUSED_FILE_REASON = "The file could not be passed on to the target bot: {error}"
+UPLOADS_FAILED = "{count} uploads in a row went unanswered or failed, the last with “{error}”"
 FILE_NO_CONTROL_BOT = "the workers have no control bot token to fetch the file with"
 FAILED_UNAUTHORIZED_REASON = "The target bot's token was refused by Telegram (401 Unauthorized)."
 

@@ -24,6 +24,7 @@ from models import CampaignStatus, DeliveryStatus
 from panel import texts
 from panel.content import Media, MessageContent
 from panel.queue import enqueue_start
+from panel.sending import resume_campaign
 from tgsim.simulator import Simulator
 from tgsim.world import UserState
 
@@ -137,3 +138,40 @@ async def test_an_upload_left_by_a_dead_worker_is_taken_over(
 
     assert (campaign.status, campaign.successful_sents) == (CampaignStatus.COMPLETED, 50)
     assert len({sim.chat(TARGET_TOKEN, chat_id).bot_messages[0].file_id for chat_id in range(1_000_000, 1_000_050)}) == 1
+
+
+async def test_uploads_that_keep_failing_pause_the_campaign_instead_of_using_up_the_audience(
+    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, workers: Workers, pool: ArqRedis, queue_name: str
+) -> None:
+    bot_id = await add_audience(sessionmaker, sim, active=100)
+    content = MessageContent(CAPTION, media=photo_from_admin(sim)).to_json()
+    campaign_id = await new_campaign(sessionmaker, bot_id, content=content)
+    sim.set_faults(TARGET_TOKEN, server_error_share=1.0)  # every upload answered with a 5xx
+    workers.start(1)
+    await enqueue_start(pool, campaign_id, queue_name=queue_name)
+
+    campaign = await wait_for_status(sessionmaker, campaign_id, (CampaignStatus.PAUSED,), workers=workers)
+
+    assert campaign.status_reason is not None
+    assert campaign.status_reason.startswith(
+        texts.PAUSED_FILE_REASON.format(error="5 uploads in a row went unanswered or failed, the last with")
+    )
+    # Five recipients were tried (each back to pending, to retry later); the rest never were.
+    counts = await status_counts(sessionmaker, campaign_id)
+    assert counts == {DeliveryStatus.PENDING: 100}
+    assert sum(sim.stats(TARGET_TOKEN).faults.values()) == 5
+
+    # The route recovers; Resume sends to everyone, the file uploaded once.
+    sim.set_faults(TARGET_TOKEN, server_error_share=0.0)
+    await resume_campaign_now(sessionmaker, pool, campaign_id, queue_name)
+    campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers)
+    assert (campaign.status, campaign.successful_sents) == (CampaignStatus.COMPLETED, 100)
+    files = {sim.chat(TARGET_TOKEN, chat_id).bot_messages[0].file_id for chat_id in range(1_000_000, 1_000_100)}
+    assert len(files) == 1
+
+
+async def resume_campaign_now(
+    sessionmaker: async_sessionmaker[AsyncSession], pool: ArqRedis, campaign_id: int, queue_name: str
+) -> None:
+    async with sessionmaker() as session:
+        assert await resume_campaign(session, pool, campaign_id, queue_name)
