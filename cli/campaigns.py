@@ -5,14 +5,25 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cli.common import CommandError, database, run, settings_or_exit
+from cli.common import CommandError, database, fail, run, settings_or_exit
 from models import Campaign, CampaignStatus, utcnow
 from panel import campaigns, texts
+from panel.admins import list_admins
+from panel.botapi import BotAPI, BotAPIError, BotAPINetworkError
 from panel.campaigns import CampaignError, Counters
-from panel.content import ContentError, MessageContent
+from panel.content import (
+    MAX_DOWNLOAD_BYTES,
+    MEDIA_KINDS,
+    SEND_METHODS,
+    ContentError,
+    Media,
+    MessageContent,
+    sent_media,
+)
 from panel.progress import eta
 from panel.queue import connect
 from panel.sending import cancel_campaign, pause_campaign, resume_campaign, start_campaign_now
@@ -25,7 +36,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     commands = parser.add_subparsers(dest="campaigns_command", required=True, metavar="COMMAND")
     create = commands.add_parser("create", help="create a campaign (a draft, or scheduled with --schedule)")
     create.add_argument("--bot", required=True, help="codename of the target bot")
-    create.add_argument("--text", required=True, help="the message text")
+    create.add_argument("--text", default=None, help="the message text (with --file: its caption, optional)")
+    create.add_argument(
+        "--file",
+        type=Path,
+        default=None,
+        help="a photo, video or file to send (up to 20 MB); the control bot (BOT_TOKEN) posts it to the "
+        "first admin's chat once, which gives it the file id the workers pass on to the target bot",
+    )
+    create.add_argument("--kind", choices=MEDIA_KINDS, default=None, help="send --file as this (default: by its extension)")
     create.add_argument("--name", default=None, help="a name for the campaign list")
     create.add_argument("--schedule", default=None, help="send at this ISO 8601 time with a zone, e.g. 2026-12-01T18:00+01:00")
     create.set_defaults(handler=_create)
@@ -57,25 +76,108 @@ def _parse_when(value: str) -> datetime:
     return when
 
 
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
+VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v"}
+
+
+def _kind_of(path: Path, kind: str | None) -> str:
+    if kind is not None:
+        return kind
+    suffix = path.suffix.lower()
+    return "photo" if suffix in PHOTO_SUFFIXES else "video" if suffix in VIDEO_SUFFIXES else "document"
+
+
+def _read_file(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CommandError(f"--file: cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_DOWNLOAD_BYTES:
+        raise CommandError(f"--file: {path.name} is {len(data) / 1024 / 1024:.1f} MB; bots can pass on files of up to 20 MB")
+    if not data:
+        raise CommandError(f"--file: {path.name} is empty")
+    return data
+
+
+async def _upload_through_control_bot(settings: Settings, name: str, data: bytes, kind: str, admin_id: int) -> Media:
+    """Post the file to the admin's chat with the control bot; the control bot's file id comes back."""
+    if settings.bot_token is None:
+        raise CommandError("--file needs BOT_TOKEN: the control bot uploads the file")
+    control = BotAPI(settings.bot_token.get_secret_value(), api_url=settings.telegram_api_url, timeout_s=300.0, limit=1)
+    try:
+        message = await control.upload(
+            SEND_METHODS[kind],
+            {"chat_id": admin_id, "caption": texts.CLI_FILE_CAPTION.format(name=name)},
+            field=kind,
+            data=data,
+            filename=name,
+        )
+    except BotAPIError as exc:
+        hint = " (the admin has to start the control bot first)" if exc.error_code in (400, 403) else ""
+        raise CommandError(f"the control bot could not post the file to admin {admin_id}: {exc.description}{hint}") from None
+    except BotAPINetworkError as exc:
+        raise CommandError(f"the control bot could not post the file: {exc.description}") from None
+    finally:
+        await control.close()
+    found = sent_media(message, kind)
+    if found is None or not found.get("file_id"):
+        raise CommandError("Telegram's answer to the upload carries no file id")
+    return Media(
+        kind,
+        str(found["file_id"]),
+        str(found.get("file_unique_id", "")),
+        file_name=found.get("file_name"),
+        mime_type=found.get("mime_type"),
+        file_size=found.get("file_size"),
+    )
+
+
+def _message_of(args: argparse.Namespace) -> tuple[MessageContent, str | None, bytes | None]:
+    """The message from --text / --file, checked before anything is uploaded: its content (a
+    placeholder file id with --file), the media kind and the file's bytes."""
+    if args.file is None and args.text is None:
+        raise CommandError("give the message with --text, or a photo, video or file with --file")
+    if args.kind is not None and args.file is None:
+        raise CommandError("--kind goes with --file")
+    kind = _kind_of(args.file, args.kind) if args.file is not None else None
+    try:
+        # With a file, the text is its caption.
+        content = MessageContent(text=args.text or "", media=Media(kind, "unsent") if kind else None)
+    except ContentError as exc:
+        raise CommandError(str(exc)) from None
+    data = _read_file(args.file) if args.file is not None else None
+    return content, kind, data
+
+
 def _create(args: argparse.Namespace) -> int:
     settings = settings_or_exit()
+    try:
+        content, kind, data = _message_of(args)
+    except CommandError as exc:
+        fail(str(exc))
 
     async def go() -> int:
-        try:
-            content = MessageContent(text=args.text)
-        except ContentError as exc:
-            raise CommandError(str(exc)) from None
-        async with database(settings) as (_, sessionmaker), sessionmaker.begin() as session:
-            bot = await campaigns.get_bot_by_codename(session, args.bot)
+        message = content
+        async with database(settings) as (_, sessionmaker):
+            async with sessionmaker() as session:
+                bot = await campaigns.get_bot_by_codename(session, args.bot)
+                admins = [*settings.admin_ids, *(a.user_id for a in await list_admins(session))]
             if bot is None:
                 raise CommandError(f"there is no target bot {args.bot!r}; see `broadcast bots list`")
-            try:
-                campaign = await campaigns.create_campaign(session, bot_id=bot.id, content=content, name=args.name)
-                if args.schedule:
-                    await campaigns.schedule(session, campaign.id, _parse_when(args.schedule))
-            except CampaignError as exc:
-                raise CommandError(str(exc)) from None
-            return campaign.id
+            if kind is not None and data is not None:
+                if not admins:
+                    raise CommandError("--file needs an admin to upload to: set ADMIN_IDS or `broadcast admins add`")
+                # No transaction is open across the upload.
+                media = await _upload_through_control_bot(settings, args.file.name, data, kind, admins[0])
+                message = MessageContent(text=content.text, media=media)
+            async with sessionmaker.begin() as session:
+                try:
+                    campaign = await campaigns.create_campaign(session, bot_id=bot.id, content=message, name=args.name)
+                    if args.schedule:
+                        await campaigns.schedule(session, campaign.id, _parse_when(args.schedule))
+                except CampaignError as exc:
+                    raise CommandError(str(exc)) from None
+                return campaign.id
 
     print(run(go))
     return 0

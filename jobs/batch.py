@@ -28,7 +28,7 @@ from models import Campaign, CampaignStatus, TargetBot, utcnow
 from panel import deliveries, texts
 from panel.botapi import BotAPI, BotAPIError, BotAPINetworkError, PreparedSend
 from panel.campaigns import effective_rate
-from panel.content import SEND_METHODS
+from panel.content import SEND_METHODS, sent_file_id
 from panel.deliveries import DeliveryResult, Outcome, Recipient
 from panel.ratelimit import token_key
 
@@ -131,17 +131,6 @@ def stored_send(content: dict[str, Any], file_id: str | None) -> tuple[str, dict
     if entities:
         params["caption_entities"] = entities
     return SEND_METHODS.get(kind, "send" + kind.capitalize()), params
-
-
-def sent_file_id(message: Any, kind: str) -> str | None:
-    """The file id in a sent message's media (a photo's largest size)."""
-    if not isinstance(message, dict):
-        return None
-    media = message.get(kind)
-    if isinstance(media, list) and media:
-        media = media[-1]
-    found = media.get("file_id") if isinstance(media, dict) else None
-    return str(found) if found else None
 
 
 class BatchRun:

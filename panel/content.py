@@ -66,6 +66,23 @@ class Media:
         )
 
 
+def sent_media(message: Any, kind: str) -> dict[str, Any] | None:
+    """The Bot API media object of `kind` in a sent message (a photo's largest size), or None."""
+    if not isinstance(message, dict):
+        return None
+    media = message.get(kind)
+    if isinstance(media, list) and media:
+        media = media[-1]
+    return media if isinstance(media, dict) else None
+
+
+def sent_file_id(message: Any, kind: str) -> str | None:
+    """The file id in a sent message's media."""
+    media = sent_media(message, kind)
+    found = media.get("file_id") if media is not None else None
+    return str(found) if found else None
+
+
 @dataclass(frozen=True, slots=True)
 class MessageContent:
     """Text (or a caption) and its entities (offsets in UTF-16 code units), as Telegram reports them."""

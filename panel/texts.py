@@ -74,6 +74,7 @@ NOTICE_PAUSED_FILE = (
 )
 PAUSED_FILE_REASON = "The file could not be passed on to the target bot: {error}"
 UPLOADS_FAILED = "{count} uploads in a row went unanswered or failed, the last with “{error}”"
+CLI_FILE_CAPTION = "📎 {name}: uploaded from the command line for a new campaign."
 FILE_NO_CONTROL_BOT = "the workers have no control bot token to fetch the file with"
 FAILED_UNAUTHORIZED_REASON = "The target bot's token was refused by Telegram (401 Unauthorized)."
 

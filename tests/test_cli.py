@@ -116,3 +116,36 @@ def test_admins_round_trip_through_the_cli(
 def test_tokens_are_masked() -> None:
     assert mask_token("123456:ABCDEFGHIJ") == "123456:AB…IJ"
     assert "CDEFGH" not in mask_token("123456:ABCDEFGHIJ")
+
+
+def test_campaigns_create_checks_the_message_before_uploading_anything(tmp_path: Path) -> None:
+    from cli.campaigns import _message_of
+    from cli.common import CommandError
+
+    photo = tmp_path / "launch.JPG"
+    photo.write_bytes(b"\xff\xd8 photo")
+
+    def message(**given: object) -> tuple[object, ...]:
+        args = argparse.Namespace(**({"text": None, "file": None, "kind": None} | given))
+        return _message_of(args)
+
+    content, kind, data = message(file=photo, text="Caption")
+    assert (kind, data) == ("photo", b"\xff\xd8 photo")
+    assert getattr(content, "text", None) == "Caption"
+    assert message(file=photo, kind="document")[1] == "document"
+    clip, empty = tmp_path / "clip.MP4", tmp_path / "empty.pdf"
+    clip.write_bytes(b"video")
+    empty.write_bytes(b"")
+    assert message(file=clip)[1] == "video"
+    assert message(text="Just words")[1:] == (None, None)
+    for given, reason in (
+        ({}, "give the message with --text, or a photo, video or file with --file"),
+        ({"kind": "photo", "text": "x"}, "--kind goes with --file"),
+        ({"file": photo, "text": "c" * 1025}, "The caption is 1,025 characters long; Telegram allows 1,024."),
+        ({"file": tmp_path / "nope.jpg"}, "--file: cannot read"),
+        ({"file": empty}, "--file: empty.pdf is empty"),
+        ({"text": " "}, "The message is empty."),
+    ):
+        with pytest.raises(CommandError) as refused:
+            message(**given)
+        assert str(refused.value).startswith(reason), (given, refused.value)

@@ -3,10 +3,16 @@ through the target bot, uploaded once and then sent by the target bot's own file
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
+from pathlib import Path
+
 from arq.connections import ArqRedis
 from engine_harness import (
     ADMIN_CHAT_ID,
     CONTROL_TOKEN,
+    PROJECT_ROOT,
     TARGET_TOKEN,
     Workers,
     add_audience,
@@ -20,7 +26,7 @@ from engine_harness import (
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models import CampaignStatus, DeliveryStatus
+from models import CampaignStatus, DeliveryStatus, TargetBot
 from panel import texts
 from panel.content import Media, MessageContent
 from panel.queue import enqueue_start
@@ -175,3 +181,66 @@ async def resume_campaign_now(
 ) -> None:
     async with sessionmaker() as session:
         assert await resume_campaign(session, pool, campaign_id, queue_name)
+
+
+async def broadcast(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
+    """`broadcast ARGS` in a subprocess, without blocking the loop that serves the simulator."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "cli.main",
+        *args,
+        env={**os.environ, **env},
+        cwd=PROJECT_ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, stdout.decode(), stderr.decode()
+
+
+async def test_the_command_line_creates_a_photo_campaign_through_the_control_bot(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
+    database_url: str,
+    redis_url: str,
+    tmp_path: Path,
+) -> None:
+    bot_id = await add_audience(sessionmaker, sim, active=30)
+    async with sessionmaker() as session:
+        target = await session.get(TargetBot, bot_id)
+        assert target is not None
+    env = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "TELEGRAM_API_URL": sim.base_url,
+        "BOT_TOKEN": CONTROL_TOKEN,
+        "ADMIN_IDS": str(ADMIN_CHAT_ID),
+        "QUEUE_NAME": queue_name,
+    }
+    photo = tmp_path / "launch.JPG"
+    photo.write_bytes(PHOTO)
+
+    code, out, err = await broadcast(
+        "campaigns", "create", "--bot", target.codename, "--file", str(photo), "--text", CAPTION, env=env
+    )
+    assert code == 0, err
+    campaign_id = int(out.strip())
+    # The control bot posted the photo to the admin: that gave it a file id of its own.
+    (posted,) = sim.chat(CONTROL_TOKEN, ADMIN_CHAT_ID).bot_messages
+    assert posted.media_kind == "photo" and posted.caption == texts.CLI_FILE_CAPTION.format(name="launch.JPG")
+    campaign = await get_campaign(sessionmaker, campaign_id)
+    assert campaign.content["media"]["file_id"] == posted.file_id
+    assert campaign.content["text"] == CAPTION
+
+    workers.start(1)
+    await enqueue_start(pool, campaign_id, queue_name=queue_name)
+    campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers)
+    assert (campaign.status, campaign.successful_sents) == (CampaignStatus.COMPLETED, 30)
+    received = [sim.chat(TARGET_TOKEN, chat_id).bot_messages for chat_id in range(1_000_000, 1_000_030)]
+    assert {(m[0].media_kind, m[0].caption) for m in received} == {("photo", CAPTION)}
+    assert sim.world.files[str(received[0][0].file_id)].data == PHOTO

@@ -12,14 +12,14 @@ from engine_harness import PROJECT_ROOT, TARGET_TOKEN
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from jobs.batch import sent_file_id, stored_send, target_file_id
+from jobs.batch import stored_send, target_file_id
 from jobs.outcomes import Verdict, classify
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, TargetBot, User
 from panel import deliveries
 from panel.botapi import BotAPI, BotAPIError, BotAPINetworkError, PreparedSend
 from panel.callbacks import ProgressAction, ProgressCallback
 from panel.campaigns import Counters, create_campaign
-from panel.content import MessageContent
+from panel.content import MessageContent, sent_file_id
 from panel.deliveries import DeliveryResult, Outcome
 from panel.progress import (
     ProgressView,
