@@ -280,13 +280,7 @@ class BatchRun:
                 )
                 if recipient is None:
                     return
-                try:
-                    result, is_content = await self._deliver(recipient)
-                except BaseException:
-                    # Cut short mid-request (shutdown, a bug): the message may have gone out.
-                    self._add(self._in_flight(recipient), is_content=False)
-                    raise
-                self._add(result, is_content=is_content)
+                await self._send_one(recipient)
         except Exception as exc:
             self._fail(exc)
 
@@ -385,13 +379,7 @@ class BatchRun:
             granted = await self.ectx.limiter.acquire(self.rate_key, self.pace_per_s, should_stop=self.should_stop)
             if not granted:
                 return
-            recipient = self.pool.popleft()
-            try:
-                result, is_content = await self._deliver(recipient)
-            except BaseException:
-                self._add(self._in_flight(recipient), is_content=False)
-                raise
-            self._add(result, is_content=is_content)
+            result, is_content = await self._send_one(self.pool.popleft())
             await self._flush()
             if self.file_id is not None:
                 await self._store_file_id(self.file_id)
@@ -458,6 +446,17 @@ class BatchRun:
         self.stopping = True
 
     # ------------------------------------------------------------------ one send
+
+    async def _send_one(self, recipient: Recipient) -> tuple[DeliveryResult, bool]:
+        """Deliver to one recipient and queue the result for recording (and whether it is a content error)."""
+        try:
+            result, is_content = await self._deliver(recipient)
+        except BaseException:
+            # Cut short mid-request (shutdown, a bug): the message may have gone out.
+            self._add(self._in_flight(recipient), is_content=False)
+            raise
+        self._add(result, is_content=is_content)
+        return result, is_content
 
     async def _send(self, chat_id: int) -> Any:
         if self.prepared is not None:
