@@ -3,16 +3,12 @@ through the target bot, uploaded once and then sent by the target bot's own file
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from pathlib import Path
 
 from arq.connections import ArqRedis
 from engine_harness import (
     ADMIN_CHAT_ID,
     CONTROL_TOKEN,
-    PROJECT_ROOT,
     TARGET_TOKEN,
     Workers,
     add_audience,
@@ -31,6 +27,7 @@ from panel import texts
 from panel.content import Media, MessageContent
 from panel.queue import enqueue_start
 from panel.sending import resume_campaign
+from tests.processes import broadcast_cli
 from tgsim.simulator import Simulator
 from tgsim.world import UserState
 
@@ -183,23 +180,6 @@ async def resume_campaign_now(
         assert await resume_campaign(session, pool, campaign_id, queue_name)
 
 
-async def broadcast(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
-    """`broadcast ARGS` in a subprocess, without blocking the loop that serves the simulator."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "cli.main",
-        *args,
-        env={**os.environ, **env},
-        cwd=PROJECT_ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode is not None
-    return process.returncode, stdout.decode(), stderr.decode()
-
-
 async def test_the_command_line_creates_a_photo_campaign_through_the_control_bot(
     sessionmaker: async_sessionmaker[AsyncSession],
     sim: Simulator,
@@ -225,8 +205,8 @@ async def test_the_command_line_creates_a_photo_campaign_through_the_control_bot
     photo = tmp_path / "launch.JPG"
     photo.write_bytes(PHOTO)
 
-    code, out, err = await broadcast(
-        "campaigns", "create", "--bot", target.codename, "--file", str(photo), "--text", CAPTION, env=env
+    code, out, err = await broadcast_cli(
+        "campaigns", "create", "--bot", target.codename, "--file", str(photo), "--text", CAPTION, env=env, cwd=tmp_path
     )
     assert code == 0, err
     campaign_id = int(out.strip())

@@ -18,8 +18,6 @@ import asyncio
 import contextlib
 import io
 import logging
-import os
-import sys
 import traceback
 from collections.abc import Awaitable, Iterator
 from pathlib import Path
@@ -45,6 +43,7 @@ from tests.bot.conftest import (
     control_settings,
     engine_worker_running,
 )
+from tests.processes import broadcast_cli as run_broadcast
 from tgsim.simulator import Simulator
 
 TOKENS = (CONTROL_TOKEN, NEWS_TOKEN, SHOP_TOKEN)
@@ -244,20 +243,9 @@ async def test_fetch_identity_errors_never_hold_the_token(sim: Simulator) -> Non
 
 
 async def broadcast_cli(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str]:
-    """Run `broadcast ARGS` in a subprocess without blocking the loop that serves the simulator."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "cli.main",
-        *args,
-        env={**os.environ, **env},
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode is not None
-    return process.returncode, stdout.decode() + stderr.decode()
+    """`broadcast ARGS` in a subprocess: its exit code and everything it printed."""
+    code, stdout, stderr = await run_broadcast(*args, env=env, cwd=cwd)
+    return code, stdout + stderr
 
 
 async def test_cli_bots_add_and_list_never_print_a_token(
