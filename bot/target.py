@@ -17,7 +17,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import BufferedInputFile
 
-from panel.content import MessageContent
+from panel.content import MessageContent, upload_name
 from panel.telegram import make_bot
 
 logger = logging.getLogger(__name__)
@@ -40,9 +40,6 @@ class TestSend:
     detail: str = ""
 
 
-UPLOAD_NAMES = {"photo": "photo.jpg", "video": "video.mp4"}
-
-
 async def send_content(bot: Bot, chat_id: int, content: MessageContent, *, upload: bytes | None = None) -> Any:
     """Send `content` through `bot`: text with its entities, or the media with its caption.
 
@@ -53,7 +50,7 @@ async def send_content(bot: Bot, chat_id: int, content: MessageContent, *, uploa
         return await bot.send_message(chat_id=chat_id, **content.send_kwargs())
     file: str | BufferedInputFile = media.file_id
     if upload is not None:
-        file = BufferedInputFile(upload, filename=media.file_name or UPLOAD_NAMES.get(media.kind, "file"))
+        file = BufferedInputFile(upload, filename=upload_name(media.kind, media.file_name))
     caption = content.caption_kwargs()
     if media.kind == "photo":
         return await bot.send_photo(chat_id=chat_id, photo=file, **caption)

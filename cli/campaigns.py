@@ -122,14 +122,7 @@ async def _upload_through_control_bot(settings: Settings, name: str, data: bytes
     found = sent_media(message, kind)
     if found is None or not found.get("file_id"):
         raise CommandError("Telegram's answer to the upload carries no file id")
-    return Media(
-        kind,
-        str(found["file_id"]),
-        str(found.get("file_unique_id", "")),
-        file_name=found.get("file_name"),
-        mime_type=found.get("mime_type"),
-        file_size=found.get("file_size"),
-    )
+    return Media.from_json({"kind": kind, **found})
 
 
 def _message_of(args: argparse.Namespace) -> tuple[MessageContent, str | None, bytes | None]:

@@ -28,7 +28,7 @@ from models import Campaign, CampaignStatus, TargetBot, utcnow
 from panel import deliveries, texts
 from panel.botapi import BotAPI, BotAPIError, BotAPINetworkError, PreparedSend
 from panel.campaigns import effective_rate
-from panel.content import SEND_METHODS, sent_file_id
+from panel.content import SEND_METHODS, sent_file_id, upload_name
 from panel.deliveries import DeliveryResult, Outcome, Recipient
 from panel.ratelimit import token_key
 
@@ -46,7 +46,6 @@ UPLOAD_LOCK_MS = 60_000
 UPLOAD_WAIT_S = 0.5
 UPLOAD_TIMEOUT_S = 300.0
 """An upload of up to 20 MB may take minutes on a slow link; a timeout leaves its recipient unconfirmed."""
-UPLOAD_NAMES = {"photo": "photo.jpg", "video": "video.mp4"}
 IN_FLIGHT_S = 0.4
 """A batch runs enough senders to keep this much sending time in flight (slow answers, the tail)."""
 
@@ -429,16 +428,12 @@ class BatchRun:
             return None
         try:
             return await control.download(str(media.get("file_id", "")))
-        except BotAPINetworkError as exc:
+        except (BotAPIError, BotAPINetworkError) as exc:
+            if isinstance(exc, BotAPIError) and exc.error_code < 500 and exc.error_code != 429:
+                self._stop_for_file(exc.description)  # the file is gone or too big: trying again won't help
+                return None
             logger.warning("campaign %s: fetching the file failed (%s); trying again", self.snapshot.campaign_id, exc)
             await asyncio.sleep(UPLOAD_WAIT_S)
-            return None
-        except BotAPIError as exc:
-            if exc.error_code >= 500 or exc.error_code == 429:
-                logger.warning("campaign %s: fetching the file failed (%s); trying again", self.snapshot.campaign_id, exc)
-                await asyncio.sleep(UPLOAD_WAIT_S)
-                return None
-            self._stop_for_file(exc.description)
             return None
 
     def _stop_for_file(self, error: str) -> None:
@@ -465,7 +460,7 @@ class BatchRun:
         media = self.snapshot.media or {}
         kind = str(media.get("kind", "document"))
         method, params = self._send_params(None)
-        filename = str(media.get("file_name") or UPLOAD_NAMES.get(kind, "file"))
+        filename = upload_name(kind, media.get("file_name"))
         assert self.upload_data is not None
         message = await self.bot.upload(
             method,

@@ -13,6 +13,7 @@ MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 MEDIA_KINDS = ("photo", "video", "document")
 """The media a campaign can carry; each is sent with its own Bot API method."""
 SEND_METHODS = {"photo": "sendPhoto", "video": "sendVideo", "document": "sendDocument"}
+_UPLOAD_NAMES = {"photo": "photo.jpg", "video": "video.mp4"}
 
 
 class ContentError(ValueError):
@@ -27,7 +28,7 @@ def utf16_length(text: str) -> int:
 @dataclass(frozen=True, slots=True)
 class Media:
     """A file the admin sent to the control bot. Its `file_id` is the control bot's: file ids
-    belong to one bot, so the workers pass the file on to the target bot once (`jobs.media`)."""
+    belong to one bot, so the workers pass the file on to the target bot once (`jobs.batch`)."""
 
     kind: str
     file_id: str
@@ -56,6 +57,7 @@ class Media:
 
     @classmethod
     def from_json(cls, payload: dict[str, Any]) -> Media:
+        """Read what `to_json` stored, or a Bot API PhotoSize / Video / Document with a `kind` added."""
         return cls(
             kind=str(payload.get("kind", "")),
             file_id=str(payload.get("file_id", "")),
@@ -64,6 +66,11 @@ class Media:
             mime_type=payload.get("mime_type"),
             file_size=payload.get("file_size"),
         )
+
+
+def upload_name(kind: str, file_name: str | None) -> str:
+    """The file name an upload of the media goes under (Telegram keeps a document's name)."""
+    return file_name or _UPLOAD_NAMES.get(kind, "file")
 
 
 def sent_media(message: Any, kind: str) -> dict[str, Any] | None:

@@ -121,17 +121,18 @@ def test_tokens_are_masked() -> None:
 def test_campaigns_create_checks_the_message_before_uploading_anything(tmp_path: Path) -> None:
     from cli.campaigns import _message_of
     from cli.common import CommandError
+    from panel.content import MessageContent
 
     photo = tmp_path / "launch.JPG"
     photo.write_bytes(b"\xff\xd8 photo")
 
-    def message(**given: object) -> tuple[object, ...]:
+    def message(**given: object) -> tuple[MessageContent, str | None, bytes | None]:
         args = argparse.Namespace(**({"text": None, "file": None, "kind": None} | given))
         return _message_of(args)
 
     content, kind, data = message(file=photo, text="Caption")
     assert (kind, data) == ("photo", b"\xff\xd8 photo")
-    assert getattr(content, "text", None) == "Caption"
+    assert (content.text, content.media is not None) == ("Caption", True)
     assert message(file=photo, kind="document")[1] == "document"
     clip, empty = tmp_path / "clip.MP4", tmp_path / "empty.pdf"
     clip.write_bytes(b"video")

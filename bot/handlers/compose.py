@@ -149,19 +149,10 @@ async def got_media(
 
 
 def _media_of(message: Message) -> Media:
-    if message.photo:
-        largest = message.photo[-1]
-        return Media("photo", largest.file_id, largest.file_unique_id, file_size=largest.file_size)
-    found = message.video or message.document
+    kind = "photo" if message.photo else "video" if message.video else "document"
+    found = message.photo[-1] if message.photo else message.video or message.document
     assert found is not None
-    return Media(
-        "video" if message.video else "document",
-        found.file_id,
-        found.file_unique_id,
-        file_name=found.file_name,
-        mime_type=found.mime_type,
-        file_size=found.file_size,
-    )
+    return Media.from_json({"kind": kind, **found.model_dump(exclude_none=True)})
 
 
 async def _keep_message(

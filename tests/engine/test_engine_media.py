@@ -40,8 +40,7 @@ CAPTION_ENTITIES = [{"type": "bold", "offset": 0, "length": 6}, {"type": "italic
 def photo_from_admin(sim: Simulator) -> Media:
     """The admin sends a photo to the control bot: its file id is the control bot's."""
     message = sim.send_message(CONTROL_TOKEN, ADMIN_CHAT_ID, photo=PHOTO, caption="for the campaign")
-    largest = message["photo"][-1]
-    return Media("photo", largest["file_id"], largest["file_unique_id"], file_size=largest["file_size"])
+    return Media.from_json({"kind": "photo", **message["photo"][-1]})
 
 
 async def test_a_photo_is_uploaded_once_then_sent_by_the_target_bots_file_id(
