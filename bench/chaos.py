@@ -46,11 +46,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.cores import SENDER_CORES, pin, place_simulator, split_cores
+from jobs.engine.deliveries import WORKER_LOST
 from models import CampaignStatus, Delivery, DeliveryStatus, TargetBot, User
 from panel import campaigns
 from panel.content import MessageContent
 from panel.db import create_engine, create_sessionmaker, is_sqlite
-from panel.deliveries import WORKER_LOST
 from panel.migrations import upgrade
 from panel.queue import connect, enqueue_start
 

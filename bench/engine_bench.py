@@ -42,14 +42,15 @@ from aiolimiter import AsyncLimiter  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from bench.cores import SENDER_CORES, SIMULATOR_CORES, pin, place_simulator, split_cores  # noqa: E402
+from bot.aiogram_bot import make_bot  # noqa: E402
+from jobs.engine import deliveries  # noqa: E402
+from jobs.engine.sendclient import BotAPI  # noqa: E402
 from models import Campaign, CampaignStatus, TargetBot  # noqa: E402
-from panel import campaigns, deliveries  # noqa: E402
-from panel.botapi import BotAPI  # noqa: E402
+from panel import campaigns  # noqa: E402
 from panel.content import MessageContent  # noqa: E402
 from panel.db import create_engine, create_sessionmaker  # noqa: E402
 from panel.migrations import upgrade  # noqa: E402
 from panel.queue import connect, enqueue_start  # noqa: E402
-from panel.telegram import make_bot  # noqa: E402
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 LATENCY_S = 0.1
@@ -481,7 +482,7 @@ async def client_cost(sim: SimProcess, *, sends: int = 4000, concurrency: int = 
     for label, module in (
         ("import psutil only", "psutil"),
         ("import aiogram", "aiogram; import aiogram.methods"),
-        ("import panel.botapi", "panel.botapi"),
+        ("import jobs.engine.sendclient", "jobs.engine.sendclient"),
         ("import jobs.worker", "jobs.worker"),
     ):
         probe = (

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from panel import eventloop
+from jobs.engine import eventloop
 from tgsim.settings import SimSettings
 from tgsim.simulator import Simulator
 

@@ -13,6 +13,7 @@ from arq.connections import ArqRedis
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.aiogram_bot import make_bot
 from bot.flood_wait import install_flood_wait
 from bot.handlers import campaigns, common, compose, errors, fallback, progress, schedule, sendnow
 from bot.middlewares import AdminOnlyMiddleware
@@ -20,7 +21,6 @@ from panel import queue, texts
 from panel.admins import list_admins
 from panel.db import create_engine, create_sessionmaker
 from panel.settings import Settings, SettingsError
-from panel.telegram import make_bot
 
 __all__ = ["create_control_bot", "create_dispatcher", "install_flood_wait", "run_bot", "set_commands"]
 

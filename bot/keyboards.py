@@ -6,15 +6,16 @@ import enum
 from collections.abc import Sequence
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import Field
 
+from bot.callbacks import ProgressAction, ProgressCallback
 from models import Campaign, CampaignStatus
 from panel import texts
-from panel.callbacks import ProgressAction, ProgressCallback
 from panel.campaigns import MAX_ROW_ID
 from panel.control import Audience
+from panel.progress import progress_buttons
 
 # Ids and pages in callback data are bounded: data outside the bounds (forged, or from a broken
 # client) does not unpack, so no handler's filter matches and a stale-button handler answers it.
@@ -272,3 +273,13 @@ def progress_cancel_confirm(campaign_id: int) -> InlineKeyboardMarkup:
         callback_data=ProgressCallback(action=ProgressAction.CANCEL_ABORT, campaign_id=campaign_id),
     )
     return builder.as_markup()
+
+
+def progress_keyboard(campaign_id: int, status: CampaignStatus) -> InlineKeyboardMarkup | None:
+    """The progress message's buttons as an aiogram `InlineKeyboardMarkup`, for the control bot."""
+    buttons = progress_buttons(campaign_id, status)
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=text, callback_data=data) for text, data in buttons]]
+    )

@@ -17,8 +17,8 @@ from aiogram.exceptions import (
 )
 from aiogram.types import BufferedInputFile
 
+from bot.aiogram_bot import make_bot
 from panel.content import MessageContent, upload_name
-from panel.telegram import make_bot
 
 logger = logging.getLogger(__name__)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.schedule_parse import ParsedTime, ParseFailure, Rollover, ScheduleParseError
 from models import Campaign, CampaignStatus
 from panel import texts
 from panel.campaigns import Counters
 from panel.content import MessageContent
 from panel.control import Audience, CampaignView, bot_label
-from panel.schedule_parse import ParsedTime, ParseFailure, Rollover, ScheduleParseError
 
 PREVIEW_CHARS = 300
 

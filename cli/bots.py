@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from bot.aiogram_bot import fetch_identity
 from cli.common import CommandError, database, run, settings_or_exit
-from panel.bots import BotError, add_bot, bot_summaries, check_bot_fields, fetch_identity
+from panel.bots import BotError, add_bot, bot_summaries, check_bot_fields
 from panel.settings import mask_token
 
 

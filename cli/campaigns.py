@@ -10,10 +10,10 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cli.common import CommandError, database, fail, run, settings_or_exit
+from jobs.engine.sendclient import BotAPI, BotAPIError, BotAPINetworkError
 from models import Campaign, CampaignStatus, utcnow
 from panel import campaigns, texts
 from panel.admins import list_admins
-from panel.botapi import BotAPI, BotAPIError, BotAPINetworkError
 from panel.campaigns import CampaignError, Counters
 from panel.content import (
     MAX_DOWNLOAD_BYTES,

@@ -10,7 +10,7 @@ from typing import NoReturn, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from panel import eventloop
+from jobs.engine import eventloop
 from panel.db import create_engine, create_sessionmaker
 from panel.settings import Settings, SettingsError, load_settings
 
@@ -38,7 +38,7 @@ def settings_or_exit() -> Settings:
 def run(coroutine_factory: Callable[[], Awaitable[T]], *, fast_loop: bool = False) -> T:
     """Run an async command; its `CommandError`/`SettingsError` end the program in one line.
 
-    `fast_loop`: on uvloop where installed (the sending worker, see `panel.eventloop`)."""
+    `fast_loop`: on uvloop where installed (the sending worker, see `jobs.engine.eventloop`)."""
 
     async def main() -> T:
         return await coroutine_factory()

@@ -27,19 +27,20 @@ from arq.connections import ArqRedis
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.aiogram_bot import fetch_identity
 from bot.app import create_control_bot, create_dispatcher, set_commands
 from cli.common import fail
 from cli.terminal import boxed, progress_bar, render_buttons, render_text, use_colour
+from cli.users_import import import_users
 from jobs.worker import close_worker, create_worker
 from models import Campaign, CampaignStatus
 from panel import texts
-from panel.bots import add_bot, fetch_identity
+from panel.bots import add_bot
 from panel.campaigns import delivery_counts, get_campaign, list_campaigns
 from panel.db import create_engine, create_sessionmaker
 from panel.migrations import upgrade
 from panel.queue import connect
 from panel.settings import Settings, SettingsError, load_settings
-from panel.users_import import import_users
 from tgsim.entities import parse_html
 from tgsim.settings import FaultSettings, LimitSettings, SimSettings
 from tgsim.simulator import ChatEntry, Simulator

@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 from cli.common import CommandError, database, run, settings_or_exit
+from cli.users_import import ImportFileError, ImportReport, import_users
 from panel.campaigns import get_bot_by_codename
-from panel.users_import import ImportFileError, ImportReport, import_users
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

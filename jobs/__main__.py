@@ -11,7 +11,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from panel import eventloop, logsafe
+from jobs.engine import eventloop
+from panel import logsafe
 from panel.settings import SettingsError, load_settings, mask_token
 
 

@@ -22,15 +22,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.context import EngineContext, worker_key
+from jobs.engine import deliveries
+from jobs.engine.deliveries import DeliveryResult, Outcome, Recipient
+from jobs.engine.ratelimit import token_key
+from jobs.engine.sendclient import BotAPI, BotAPIError, BotAPINetworkError, PreparedSend
 from jobs.outcomes import Answer, Verdict, classify
 from jobs.progress import notify_admin, update_progress
 from models import Campaign, CampaignStatus, TargetBot, utcnow
-from panel import deliveries, texts
-from panel.botapi import BotAPI, BotAPIError, BotAPINetworkError, PreparedSend
+from panel import texts
 from panel.campaigns import effective_rate
 from panel.content import SEND_METHODS, sent_file_id, upload_name
-from panel.deliveries import DeliveryResult, Outcome, Recipient
-from panel.ratelimit import token_key
 
 logger = logging.getLogger(__name__)
 

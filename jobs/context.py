@@ -17,9 +17,9 @@ from redis.asyncio import Redis
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from panel.botapi import BotAPI
-from panel.eventloop import StallWatch
-from panel.ratelimit import TokenRateLimiter
+from jobs.engine.eventloop import StallWatch
+from jobs.engine.ratelimit import TokenRateLimiter
+from jobs.engine.sendclient import BotAPI
 from panel.settings import Settings
 
 logger = logging.getLogger(__name__)

@@ -20,9 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.batch import BatchRun, load_snapshot
 from jobs.context import EngineContext, is_transient_db_error, lease_key, worker_key
+from jobs.engine import deliveries
+from jobs.engine.ratelimit import token_key
 from jobs.progress import notify_admin, send_progress_message, send_summary, update_progress
 from models import Campaign, CampaignStatus, utcnow
-from panel import deliveries, texts
+from panel import texts
 from panel.campaigns import FINAL_STATUSES, unschedule
 from panel.queue import (
     batch_job_id,
@@ -31,7 +33,6 @@ from panel.queue import (
     enqueue_finalize,
     parse_batch_job_id,
 )
-from panel.ratelimit import token_key
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from panel.botapi import BotAPIError, BotAPINetworkError
+from jobs.engine.sendclient import BotAPIError, BotAPINetworkError
 from panel.logsafe import redact
 
 
@@ -59,7 +59,7 @@ _CONTENT_400 = (
 
 
 def classify(exc: BaseException) -> Answer:
-    """The verdict for an exception raised by a `panel.botapi` call.
+    """The verdict for an exception raised by a `jobs.engine.sendclient` call.
 
     The order follows aiogram's (`check_response`): a `retry_after` means a 429 and a
     `migrate_to_chat_id` a migration whatever the status, then the HTTP status decides.

@@ -17,9 +17,9 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.context import EngineContext
+from jobs.engine import deliveries
+from jobs.engine.sendclient import BotAPIError, BotAPINetworkError
 from models import Campaign, CampaignStatus
-from panel import deliveries
-from panel.botapi import BotAPIError, BotAPINetworkError
 from panel.campaigns import Counters, get_campaign
 from panel.progress import ProgressView, SummaryView, progress_markup, render_progress, render_summary
 

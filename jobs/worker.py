@@ -17,9 +17,10 @@ from arq.worker import Worker
 
 from jobs import lifecycle
 from jobs.context import EngineContext, new_worker_id
-from panel import eventloop
-from panel.botapi import BotAPI
-from panel.collector import FullCollector
+from jobs.engine import eventloop
+from jobs.engine.collector import FullCollector
+from jobs.engine.ratelimit import TokenRateLimiter
+from jobs.engine.sendclient import BotAPI
 from panel.db import create_engine, create_sessionmaker
 from panel.queue import (
     JOB_FINALIZE_CAMPAIGN,
@@ -28,7 +29,6 @@ from panel.queue import (
     JOB_START_CAMPAIGN,
     redis_settings,
 )
-from panel.ratelimit import TokenRateLimiter
 from panel.settings import Settings
 
 logger = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Target bots: registering them (verified with Telegram's getMe) and listing them."""
+"""Target bots: checking and registering them (after `bot.aiogram_bot.fetch_identity`) and listing them."""
 
 from __future__ import annotations
 
@@ -6,13 +6,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import TargetBot, User
-from panel.settings import looks_like_token, mask_token
-from panel.telegram import make_bot
+from panel.settings import looks_like_token
 
 CODENAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 FREE_RATE_CEILING = 30
@@ -50,20 +48,6 @@ def check_bot_fields(codename: str, token: str, rate_per_s: int, paid_broadcast:
     if not 1 <= rate_per_s <= ceiling:
         hint = "" if paid_broadcast else " (up to 1000 with --paid, for bots with paid broadcasts enabled)"
         raise BotError(f"rate: must be between 1 and {ceiling} messages per second{hint}")
-
-
-async def fetch_identity(token: str, *, api_url: str, timeout_s: float = 15.0) -> BotIdentity:
-    """Ask Telegram who `token` belongs to; raise `BotError` with Telegram's answer if it refuses."""
-    bot = make_bot(token, api_url=api_url, timeout_s=timeout_s)
-    try:
-        me = await bot.get_me()
-    except TelegramNetworkError as exc:
-        raise BotError(f"Telegram could not be reached at {api_url}: {exc.message}") from None
-    except TelegramAPIError as exc:
-        raise BotError(f"Telegram refused token {mask_token(token)}: {exc.message}") from None
-    finally:
-        await bot.session.close()
-    return BotIdentity(username=me.username, title=me.full_name)
 
 
 async def add_bot(

@@ -3,7 +3,7 @@
 The workers render with these functions and send the result through the control bot; the
 control bot may render the same text when an admin asks for a campaign's status. The workers
 do not import aiogram: their buttons are plain Bot API JSON (`progress_markup`), with the same
-callback data that `panel.callbacks.ProgressCallback(...).pack()` produces (a test proves it).
+callback data that `bot.callbacks.ProgressCallback(...).pack()` produces (a test proves it).
 """
 
 from __future__ import annotations
@@ -11,14 +11,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from models import CampaignStatus
 from panel import texts
 from panel.campaigns import Counters
-
-if TYPE_CHECKING:
-    from aiogram.types import InlineKeyboardMarkup
 
 BAR_WIDTH = 12
 
@@ -136,18 +133,6 @@ def progress_markup(campaign_id: int, status: CampaignStatus) -> dict[str, Any] 
     if not buttons:
         return None
     return {"inline_keyboard": [[{"text": text, "callback_data": data} for text, data in buttons]]}
-
-
-def progress_keyboard(campaign_id: int, status: CampaignStatus) -> InlineKeyboardMarkup | None:
-    """The same buttons as an aiogram `InlineKeyboardMarkup`, for the control bot."""
-    from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup  # workers never import aiogram
-
-    buttons = progress_buttons(campaign_id, status)
-    if not buttons:
-        return None
-    return InlineKeyboardMarkup(
-        inline_keyboard=[[InlineKeyboardButton(text=text, callback_data=data) for text, data in buttons]]
-    )
 
 
 def render_summary(view: SummaryView) -> str:

@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     # The arq queue, and the prefix of every Redis key of this deployment (claims, progress,
     # batch job ids, conversation state), so deployments sharing one Redis stay apart.
     queue_name: str = "broadcast:queue"
-    # Sending engine (jobs/); see panel/ratelimit.py and jobs/batch.py for what each one paces.
+    # Sending engine (jobs/); see jobs/engine/ratelimit.py and jobs/batch.py for what each one paces.
     pacing_factor: float = Field(default=0.985, gt=0, le=1)
     """Share of a bot's rate the engine aims at, so jittered arrivals never exceed the limit.
 
@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     """How often the scheduler check and the reconciler run (seconds, a divisor of 60 reads best)."""
     batch_job_timeout_s: float = Field(default=3600.0, gt=0)
     scheduled_full_gc: bool = True
-    """Workers run full garbage collections between send slots, not at random (see panel/collector.py)."""
+    """Workers run full garbage collections between send slots, not at random (see jobs/engine/collector.py)."""
     stall_log_ms: float = Field(default=0, ge=0)
     """Log each event-loop stall or garbage collection of a worker at least this long (0: off)."""
 

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from cli.users_import import import_users
 from models import TargetBot, User
 from panel.content import ContentError, Media, MessageContent
 from panel.settings import SettingsError, load_settings
-from panel.users_import import import_users
 
 
 def test_text_at_the_limit_is_accepted_and_over_it_refused() -> None:

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from cli.users_import import ImportFileError, import_users
 from models import TargetBot, User
-from panel.users_import import ImportFileError, import_users
 
 
 async def _bot(sessionmaker: async_sessionmaker[AsyncSession]) -> int:

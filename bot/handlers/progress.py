@@ -1,6 +1,6 @@
 """Buttons under the live progress message that the engine posts: Pause, Resume, Cancel (asked first).
 
-The engine owns the message's text and its buttons (`panel.progress.progress_keyboard`); these
+The engine owns the message's text and its buttons (`bot.keyboards.progress_keyboard`); these
 handlers change the campaign through the same service functions as the CLI and swap in the
 buttons of the campaign's new state at once, without waiting for the engine's next edit.
 """
@@ -13,12 +13,12 @@ from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards, views
+from bot.callbacks import ProgressAction, ProgressCallback
 from bot.edits import edit_buttons
+from bot.keyboards import progress_keyboard
 from panel import campaigns as lifecycle
 from panel import texts
-from panel.callbacks import ProgressAction, ProgressCallback
 from panel.control import resume_now
-from panel.progress import progress_keyboard
 from panel.settings import Settings
 
 router = Router(name="progress")

@@ -15,12 +15,12 @@ from bot import keyboards, views
 from bot.edits import edit_buttons, edit_text
 from bot.handlers.sendnow import parse_campaign_id
 from bot.keyboards import ScheduleAction, ScheduleCallback
+from bot.schedule_parse import ScheduleParseError, parse_send_time
 from bot.states import Scheduling
 from models import utcnow
 from panel import campaigns as lifecycle
 from panel import texts
 from panel.control import campaign_view
-from panel.schedule_parse import ScheduleParseError, parse_send_time
 
 router = Router(name="schedule")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.callbacks import ProgressAction, ProgressCallback
 from bot.keyboards import CampaignAction, CampaignCallback, SendNowAction, SendNowCallback
 from models import Admin, Campaign, CampaignStatus
 from panel import texts
-from panel.callbacks import ProgressAction, ProgressCallback
 from panel.campaigns import create_campaign
 from panel.content import MessageContent
 from tests.bot.conftest import ADMIN_ID, CONTROL_TOKEN, STRANGER_ID, ControlBot

@@ -11,9 +11,9 @@ from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import SendMessage
 
 from bot import flood_wait
+from bot.aiogram_bot import make_bot
 from bot.flood_wait import FloodWait, install_flood_wait
 from panel import texts
-from panel.telegram import make_bot
 from tests.bot.conftest import ADMIN_ID, CONTROL_TOKEN, ControlBot
 
 

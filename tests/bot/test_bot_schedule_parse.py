@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from panel.schedule_parse import ParseFailure, Rollover, ScheduleParseError, parse_send_time
+from bot.schedule_parse import ParseFailure, Rollover, ScheduleParseError, parse_send_time
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 from bench.chaos import DatabaseRecord, DeliveryFact, RunRecord, SimulatorRecord, audit, breaches
+from jobs.engine.deliveries import WORKER_LOST
 from models import CampaignStatus, DeliveryStatus
-from panel.deliveries import WORKER_LOST
 
 SENT = DeliveryStatus.SENT
 UNCONFIRMED = DeliveryStatus.UNCONFIRMED

@@ -24,9 +24,9 @@ from engine_harness import (
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.callbacks import ProgressAction, ProgressCallback
 from models import Campaign, CampaignStatus, DeliveryStatus, utcnow
 from panel import campaigns
-from panel.callbacks import ProgressAction, ProgressCallback
 from panel.queue import enqueue_start
 from panel.sending import cancel_campaign, pause_campaign, resume_campaign
 from tgsim.simulator import Simulator

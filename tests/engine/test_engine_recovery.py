@@ -31,9 +31,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from jobs import lifecycle
 from jobs.batch import BatchRun, load_snapshot
 from jobs.context import EngineContext, is_transient_db_error, worker_key
+from jobs.engine import deliveries
+from jobs.engine.ratelimit import TokenRateLimiter
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, utcnow
-from panel import deliveries
-from panel.ratelimit import TokenRateLimiter
 from panel.settings import Settings
 from tgsim.simulator import Simulator
 

@@ -12,22 +12,22 @@ from engine_harness import PROJECT_ROOT, TARGET_TOKEN
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.callbacks import ProgressAction, ProgressCallback
+from bot.keyboards import progress_keyboard
 from jobs.batch import stored_send, target_file_id
+from jobs.engine import deliveries
+from jobs.engine.deliveries import DeliveryResult, Outcome
+from jobs.engine.sendclient import BotAPI, BotAPIError, BotAPINetworkError, PreparedSend
 from jobs.outcomes import Verdict, classify
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, TargetBot, User
-from panel import deliveries
-from panel.botapi import BotAPI, BotAPIError, BotAPINetworkError, PreparedSend
-from panel.callbacks import ProgressAction, ProgressCallback
 from panel.campaigns import Counters, create_campaign
 from panel.content import MessageContent, sent_file_id
-from panel.deliveries import DeliveryResult, Outcome
 from panel.progress import (
     ProgressView,
     SummaryView,
     pack_progress_callback,
     percent,
     progress_bar,
-    progress_keyboard,
     progress_markup,
     render_progress,
     render_summary,

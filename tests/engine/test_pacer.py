@@ -13,9 +13,9 @@ from collections.abc import Callable
 import pytest
 from redis.asyncio import Redis
 
-from panel import ratelimit
-from panel.collector import SETTLE_S, FullCollector
-from panel.ratelimit import LATE_SLOT_S, TokenRateLimiter
+from jobs.engine import ratelimit
+from jobs.engine.collector import SETTLE_S, FullCollector
+from jobs.engine.ratelimit import LATE_SLOT_S, TokenRateLimiter
 
 
 async def test_two_limiters_sharing_redis_hand_out_evenly_spaced_slots(redis: Redis, redis_url: str) -> None:

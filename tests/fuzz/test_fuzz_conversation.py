@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 from sqlalchemy import text as sql
 
+from bot.callbacks import ProgressAction, ProgressCallback
 from bot.keyboards import (
     CampaignAction,
     CampaignCallback,
@@ -45,7 +46,6 @@ from bot.keyboards import (
 )
 from models import Campaign, CampaignStatus, Delivery, utcnow
 from panel import texts
-from panel.callbacks import ProgressAction, ProgressCallback
 from panel.content import MessageContent
 from panel.queue import JOB_RESUME_CAMPAIGN, JOB_START_CAMPAIGN
 from tests.bot.conftest import ADMIN_ID, CONTROL_TOKEN, STRANGER_ID, ControlBot

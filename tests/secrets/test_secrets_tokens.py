@@ -29,9 +29,10 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.aiogram_bot import fetch_identity
 from models import Campaign, CampaignStatus, TargetBot
 from panel import logsafe, texts
-from panel.bots import BotError, fetch_identity
+from panel.bots import BotError
 from tests.bot.conftest import (
     ADMIN_ID,
     CONTROL_TOKEN,

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 
-from panel.collector import SETTLE_S, FullCollector
+from jobs.engine.collector import SETTLE_S, FullCollector
 
 logger = logging.getLogger(__name__)
 
