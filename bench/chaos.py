@@ -153,7 +153,9 @@ def _spread(rng: random.Random, count: int, low: float, high: float) -> list[flo
 def draw_events(plan: ChaosPlan) -> list[ChaosEvent]:
     """The seeded schedule of the run's events, by progress."""
     rng = random.Random(plan.seed)
-    events = [ChaosEvent(at, "kill", pause_s=rng.uniform(0.2, 1.5)) for at in _spread(rng, plan.kills, 0.05, 0.85)]
+    events = [
+        ChaosEvent(at, "kill", pause_s=rng.uniform(0.2, 1.5)) for at in _spread(rng, plan.kills, 0.05, 0.85)
+    ]
     events += [ChaosEvent(at, "storm") for at in _spread(rng, plan.storms, 0.1, 0.75)]
     events += [ChaosEvent(at, "flush") for at in _spread(rng, plan.flushes, 0.2, 0.7)]
     if plan.lock_sqlite_s > 0:
@@ -271,7 +273,9 @@ def audit(db: DatabaseRecord, sim: SimulatorRecord, run: RunRecord) -> list[Figu
     unconfirmed = {row.chat_id for row in unconfirmed_rows}
     worker_lost = sum(1 for row in unconfirmed_rows if row.last_error == WORKER_LOST)
     worker_lost_delivered = sum(
-        1 for row in unconfirmed_rows if row.last_error == WORKER_LOST and sim.delivered_per_chat.get(row.chat_id, 0)
+        1
+        for row in unconfirmed_rows
+        if row.last_error == WORKER_LOST and sim.delivered_per_chat.get(row.chat_id, 0)
     )
     timed_out = len(unconfirmed_rows) - worker_lost
     delivered = sim.delivered_per_chat
@@ -287,34 +291,70 @@ def audit(db: DatabaseRecord, sim: SimulatorRecord, run: RunRecord) -> list[Figu
 
     figures = [
         Figure("duration", f"{run.duration_s:.1f} s"),
-        Figure("finished within the time limit", "yes" if run.finished_in_time else "no", "yes", run.finished_in_time),
-        Figure("campaign status", db.campaign_status.value, "completed", db.campaign_status is CampaignStatus.COMPLETED),
+        Figure(
+            "finished within the time limit",
+            "yes" if run.finished_in_time else "no",
+            "yes",
+            run.finished_in_time,
+        ),
+        Figure(
+            "campaign status",
+            db.campaign_status.value,
+            "completed",
+            db.campaign_status is CampaignStatus.COMPLETED,
+        ),
         Figure("recipients (audience)", db.audience_users),
-        Figure("delivery rows", len(rows), f"= {db.total_recipients} (total_recipients)",
-               len(rows) == db.total_recipients == db.audience_users),
-        Figure("recipients with two rows", len(rows) - len({row.user_id for row in rows}), "= 0",
-               len(rows) == len({row.user_id for row in rows})),
-        _check("rows not final (pending/sending)",
-               by_status[DeliveryStatus.PENDING] + by_status[DeliveryStatus.SENDING], at_most=0),
-        Figure("counters = rows (sent/failed/unavail/unconf/cancelled)",
-               " / ".join(f"{db.counters.get(s, 0)}" for s in COUNTER_COLUMNS),
-               "= " + " / ".join(f"{by_status.get(s, 0)}" for s in COUNTER_COLUMNS), not counters_off),
+        Figure(
+            "delivery rows",
+            len(rows),
+            f"= {db.total_recipients} (total_recipients)",
+            len(rows) == db.total_recipients == db.audience_users,
+        ),
+        Figure(
+            "recipients with two rows",
+            len(rows) - len({row.user_id for row in rows}),
+            "= 0",
+            len(rows) == len({row.user_id for row in rows}),
+        ),
+        _check(
+            "rows not final (pending/sending)",
+            by_status[DeliveryStatus.PENDING] + by_status[DeliveryStatus.SENDING],
+            at_most=0,
+        ),
+        Figure(
+            "counters = rows (sent/failed/unavail/unconf/cancelled)",
+            " / ".join(f"{db.counters.get(s, 0)}" for s in COUNTER_COLUMNS),
+            "= " + " / ".join(f"{by_status.get(s, 0)}" for s in COUNTER_COLUMNS),
+            not counters_off,
+        ),
         Figure("sent", by_status[DeliveryStatus.SENT]),
         Figure("failed", by_status[DeliveryStatus.FAILED]),
         Figure("unavailable", by_status[DeliveryStatus.UNAVAILABLE]),
         _check("cancelled", by_status[DeliveryStatus.CANCELLED], at_most=0),
         Figure("messages delivered (simulator)", sum(delivered.values())),
         _check("sent rows delivered twice", sum(1 for chat in sent if delivered.get(chat, 0) > 1), at_most=0),
-        _check("sent rows never delivered", sum(1 for chat in sent if delivered.get(chat, 0) == 0), at_most=0),
-        _check("chats that got the message twice", sum(1 for count in delivered.values() if count > 1), at_most=0),
+        _check(
+            "sent rows never delivered", sum(1 for chat in sent if delivered.get(chat, 0) == 0), at_most=0
+        ),
+        _check(
+            "chats that got the message twice", sum(1 for count in delivered.values() if count > 1), at_most=0
+        ),
         _check("duplicates (simulator)", sim.duplicates, at_most=0),
-        _check("delivered, not recorded sent or unconfirmed",
-               sum(1 for chat in delivered if chat not in sent and chat not in unconfirmed), at_most=0),
+        _check(
+            "delivered, not recorded sent or unconfirmed",
+            sum(1 for chat in delivered if chat not in sent and chat not in unconfirmed),
+            at_most=0,
+        ),
         Figure("unconfirmed", len(unconfirmed_rows)),
         Figure("  of them delivered", sum(1 for chat in unconfirmed if delivered.get(chat, 0) > 0)),
         _check("  timed out (request_timeout_s)", timed_out, at_most=sim.hangs),
         Figure("  hanging requests injected", sim.hangs),
-        Figure("worker kills (SIGKILL + restart)", run.kills, f"= {run.kills_planned}", run.kills == run.kills_planned),
+        Figure(
+            "worker kills (SIGKILL + restart)",
+            run.kills,
+            f"= {run.kills_planned}",
+            run.kills == run.kills_planned,
+        ),
         Figure("  rows claimed by the killed workers", "+".join(map(str, run.stranded_at_kills)) or "0"),
         _check("  unconfirmed: worker lost", worker_lost, at_most=kill_bound),
         Figure("    of them delivered (the message arrived)", worker_lost_delivered),
@@ -328,16 +368,29 @@ def audit(db: DatabaseRecord, sim: SimulatorRecord, run: RunRecord) -> list[Figu
         Figure("busiest second (requests through the gate)", sim.peak_per_second),
         Figure("blocked users", len(blocked)),
         Figure("  marked unavailable", len(blocked & db.unavailable_chat_ids)),
-        _check("  neither marked nor unconfirmed/failed", len(blocked - db.unavailable_chat_ids - ambiguous_or_failed),
-               at_most=0),
-        _check("unavailable rows whose user is not marked", len(unavailable_rows - db.unavailable_chat_ids), at_most=0),
-        _check("users marked unavailable that are not blocked", len(db.unavailable_chat_ids - blocked), at_most=0),
+        _check(
+            "  neither marked nor unconfirmed/failed",
+            len(blocked - db.unavailable_chat_ids - ambiguous_or_failed),
+            at_most=0,
+        ),
+        _check(
+            "unavailable rows whose user is not marked",
+            len(unavailable_rows - db.unavailable_chat_ids),
+            at_most=0,
+        ),
+        _check(
+            "users marked unavailable that are not blocked", len(db.unavailable_chat_ids - blocked), at_most=0
+        ),
         _check("worker processes that crashed", run.crashed_workers, at_most=0),
     ]
     if run.outages_planned:
         figures.append(
-            Figure("database outages", ", ".join(run.outages) or "none", f"{run.outages_planned}",
-                   len(run.outages) == run.outages_planned)
+            Figure(
+                "database outages",
+                ", ".join(run.outages) or "none",
+                f"{run.outages_planned}",
+                len(run.outages) == run.outages_planned,
+            )
         )
     return figures
 
@@ -383,7 +436,11 @@ class WorkerFleet:
         path = self.log_dir / f"worker-{len(self.every)}.log"
         with open(path, "wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "jobs"], cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+                [sys.executable, "-m", "jobs"],
+                cwd=PROJECT_ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         pin(process.pid, SENDER_CORES)
         self.every.append(process)
@@ -553,14 +610,18 @@ async def add_audience(
     blocked = frozenset(rng.sample(chat_ids, round(plan.recipients * plan.blocked_share)))
     async with sessionmaker.begin() as session:
         bot = TargetBot(
-            codename=f"chaos{uuid.uuid4().hex[:6]}", token=TARGET_TOKEN, rate_per_s=plan.rate_per_s, paid_broadcast=True
+            codename=f"chaos{uuid.uuid4().hex[:6]}",
+            token=TARGET_TOKEN,
+            rate_per_s=plan.rate_per_s,
+            paid_broadcast=True,
         )
         session.add(bot)
         await session.flush()
         bot_id = bot.id
         for start in range(0, len(chat_ids), 5000):
             await session.execute(
-                insert(User), [{"bot_id": bot_id, "chat_id": chat_id} for chat_id in chat_ids[start : start + 5000]]
+                insert(User),
+                [{"bot_id": bot_id, "chat_id": chat_id} for chat_id in chat_ids[start : start + 5000]],
             )
     return bot_id, chat_ids, blocked
 
@@ -569,12 +630,17 @@ async def new_campaign(sessionmaker: async_sessionmaker[AsyncSession], bot_id: i
     """A DRAFT campaign to the bot's users."""
     async with sessionmaker.begin() as session:
         campaign = await campaigns.create_campaign(
-            session, bot_id=bot_id, content=MessageContent(text="Chaos run: every recipient exactly once"), name="chaos"
+            session,
+            bot_id=bot_id,
+            content=MessageContent(text="Chaos run: every recipient exactly once"),
+            name="chaos",
         )
         return campaign.id
 
 
-async def read_progress(sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int) -> tuple[CampaignStatus, int, int]:
+async def read_progress(
+    sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int
+) -> tuple[CampaignStatus, int, int]:
     """(status, recipients in a final state, total) from the campaign's counters."""
     async with sessionmaker() as session:
         campaign = await campaigns.get_campaign(session, campaign_id)
@@ -589,7 +655,9 @@ async def unfinished_rows(sessionmaker: async_sessionmaker[AsyncSession], campai
     return counts.get(DeliveryStatus.PENDING, 0) + counts.get(DeliveryStatus.SENDING, 0)
 
 
-async def rows_claimed_by_pid(sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int, pid: int) -> int:
+async def rows_claimed_by_pid(
+    sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int, pid: int
+) -> int:
     """Rows in `sending` claimed by the worker process `pid` (worker ids read `host:pid:nonce`)."""
     async with sessionmaker() as session:
         count = await session.scalar(
@@ -615,7 +683,9 @@ async def read_database_record(
             )
         )
         deliveries = [DeliveryFact(int(c), int(u), DeliveryStatus(s), e) for c, u, s, e in result.all()]
-        users = (await session.execute(select(User.chat_id, User.is_unavailable).where(User.bot_id == bot_id))).all()
+        users = (
+            await session.execute(select(User.chat_id, User.is_unavailable).where(User.bot_id == bot_id))
+        ).all()
     return DatabaseRecord(
         campaign_status=CampaignStatus(campaign.status),
         total_recipients=campaign.total_recipients,
@@ -741,15 +811,21 @@ async def run_chaos(
         async with _running(plan, work_dir) as (simulator, fleet):
             bot_id, chat_ids, blocked = await add_audience(sessionmaker, plan)
             blocked_ids = [chat for chat in chat_ids if chat in blocked]
-            await simulator.call("POST", "/sim/users", token=TARGET_TOKEN, chat_ids=[c for c in chat_ids if c not in blocked])
-            await simulator.call("POST", "/sim/users", token=TARGET_TOKEN, chat_ids=blocked_ids, state="blocked")
+            await simulator.call(
+                "POST", "/sim/users", token=TARGET_TOKEN, chat_ids=[c for c in chat_ids if c not in blocked]
+            )
+            await simulator.call(
+                "POST", "/sim/users", token=TARGET_TOKEN, chat_ids=blocked_ids, state="blocked"
+            )
             campaign_id = await new_campaign(sessionmaker, bot_id)
             run = RunRecord(blocked_chat_ids=blocked, in_flight_cap=plan.in_flight_cap)
             events = draw_events(plan)
             run.kills_planned = sum(1 for e in events if e.kind == "kill")
             run.storms_planned = sum(1 for e in events if e.kind == "storm")
             run.flushes_planned = sum(1 for e in events if e.kind == "flush")
-            run.outages_planned = sum(1 for e in events if e.kind.endswith("-sqlite") or e.kind.endswith("-postgres"))
+            run.outages_planned = sum(
+                1 for e in events if e.kind.endswith("-sqlite") or e.kind.endswith("-postgres")
+            )
 
             fleet.env = {
                 **_clean_environment(),
@@ -764,12 +840,23 @@ async def run_chaos(
             fleet.start(plan.workers)
             started = time.monotonic()
             await enqueue_start(pool, campaign_id, queue_name=queue_name)
-            run.finished_in_time = await _drive(plan, events, run, fleet, simulator, sessionmaker, pool, campaign_id,
-                                                database_url=database_url)
+            run.finished_in_time = await _drive(
+                plan,
+                events,
+                run,
+                fleet,
+                simulator,
+                sessionmaker,
+                pool,
+                campaign_id,
+                database_url=database_url,
+            )
             run.duration_s = time.monotonic() - started
             run.crashed_workers = fleet.crashed()
             await asyncio.sleep(0.5)  # let the simulator answer anything still in its hands
-            sim_record = SimulatorRecord.from_stats(await simulator.call("GET", "/sim/stats", token=TARGET_TOKEN))
+            sim_record = SimulatorRecord.from_stats(
+                await simulator.call("GET", "/sim/stats", token=TARGET_TOKEN)
+            )
             db_record = await with_retries(lambda: read_database_record(sessionmaker, campaign_id, bot_id))
             figures = audit(db_record, sim_record, run)
             return ChaosReport(figures=figures, work_dir=work_dir, worker_logs=fleet.logs())
@@ -819,7 +906,9 @@ async def _drive(
 
                     stranded = await with_retries(stranded_rows)
                     run.stranded_at_kills.append(stranded)
-                    logger.info("killed worker %s at %.0f%% holding %d claimed rows", pid, progress * 100, stranded)
+                    logger.info(
+                        "killed worker %s at %.0f%% holding %d claimed rows", pid, progress * 100, stranded
+                    )
                     await asyncio.sleep(event.pause_s)
                     fleet.restart(0)
                 elif event.kind == "storm":
@@ -866,21 +955,42 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--database-url", help="default: a fresh SQLite file in a temporary directory")
-    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="its database is FLUSHed (default db 10)")
+    parser.add_argument(
+        "--redis-url", default=DEFAULT_REDIS_URL, help="its database is FLUSHed (default db 10)"
+    )
     parser.add_argument("--recipients", type=int, help="default 20,000 (3,000 with --quick)")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--kills", type=int, help="SIGKILL + restart of one worker (default 5, 2 with --quick)")
+    parser.add_argument(
+        "--kills", type=int, help="SIGKILL + restart of one worker (default 5, 2 with --quick)"
+    )
     parser.add_argument("--rate", type=int, help="the target bot's messages per second (default 800)")
-    parser.add_argument("--quick", action="store_true", help="a short run: 3,000 recipients, 2 kills, 1 storm")
-    parser.add_argument("--lock-sqlite", type=float, default=0.0, metavar="S",
-                        help="another process holds the SQLite write lock for S seconds mid-campaign")
-    parser.add_argument("--terminate-postgres", type=int, default=0, metavar="N",
-                        help="terminate every other PostgreSQL connection N times mid-campaign")
-    parser.add_argument("--restart-postgres", action="store_true",
-                        help="restart the PostgreSQL cluster mid-campaign (pg_ctlcluster, as root)")
+    parser.add_argument(
+        "--quick", action="store_true", help="a short run: 3,000 recipients, 2 kills, 1 storm"
+    )
+    parser.add_argument(
+        "--lock-sqlite",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="another process holds the SQLite write lock for S seconds mid-campaign",
+    )
+    parser.add_argument(
+        "--terminate-postgres",
+        type=int,
+        default=0,
+        metavar="N",
+        help="terminate every other PostgreSQL connection N times mid-campaign",
+    )
+    parser.add_argument(
+        "--restart-postgres",
+        action="store_true",
+        help="restart the PostgreSQL cluster mid-campaign (pg_ctlcluster, as root)",
+    )
     parser.add_argument("--timeout", type=float, default=600.0, help="give up after this many seconds")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, SQLite file)")
-    parser.add_argument("--no-pin", action="store_true", help="let the simulator share cores with the workers")
+    parser.add_argument(
+        "--no-pin", action="store_true", help="let the simulator share cores with the workers"
+    )
     return parser.parse_args(argv)
 
 

@@ -145,17 +145,23 @@ class SimProcess:
             await asyncio.sleep(0.1)
         raise RuntimeError("the simulator did not start")
 
-    async def add_bot(self, token: str, *, rate: int, paid: bool, chat_ids: range, blocked: range, jitter_s: float) -> None:
+    async def add_bot(
+        self, token: str, *, rate: int, paid: bool, chat_ids: range, blocked: range, jitter_s: float
+    ) -> None:
         """A bot with the given limit, latency and users."""
         limits = {"global_rate": min(rate, 30), "paid_rate": rate, "retry_after_s": 1}
         faults = {"latency_mean_s": LATENCY_S, "latency_jitter_s": jitter_s}
         await self.call(
             "POST", "/sim/bots", {"token": token, "paid_broadcast": paid, "limits": limits, "faults": faults}
         )
-        await self.call("POST", "/sim/users", {"token": token, "start": chat_ids.start, "count": len(chat_ids)})
+        await self.call(
+            "POST", "/sim/users", {"token": token, "start": chat_ids.start, "count": len(chat_ids)}
+        )
         if len(blocked):
             await self.call(
-                "POST", "/sim/users", {"token": token, "start": blocked.start, "count": len(blocked), "state": "blocked"}
+                "POST",
+                "/sim/users",
+                {"token": token, "start": blocked.start, "count": len(blocked), "state": "blocked"},
             )
 
     async def stats(self, token: str) -> dict[str, Any]:
@@ -198,7 +204,9 @@ async def prepare_database(url: str, token: str, *, rate: int, chat_ids: range, 
         bot_id = bot.id
     await bulk_users(engine, bot_id, [*chat_ids, *blocked])
     async with sessionmaker.begin() as session:
-        campaign = await campaigns.create_campaign(session, bot_id=bot_id, content=MessageContent(text="Benchmark"))
+        campaign = await campaigns.create_campaign(
+            session, bot_id=bot_id, content=MessageContent(text="Benchmark")
+        )
         campaign_id = campaign.id
     await engine.dispose()
     return campaign_id
@@ -446,7 +454,9 @@ async def client_cost(sim: SimProcess, *, sends: int = 4000, concurrency: int = 
     lines: list[str] = []
     for name in ("aiogram", "lean"):
         token = f"{555000 + len(lines)}:AAcost{name}"
-        await sim.add_bot(token, rate=1_000_000, paid=True, chat_ids=range(1, sends + 1), blocked=range(0), jitter_s=0)
+        await sim.add_bot(
+            token, rate=1_000_000, paid=True, chat_ids=range(1, sends + 1), blocked=range(0), jitter_s=0
+        )
         await sim.call("POST", "/sim/faults", {"token": token, "latency_mean_s": 0, "latency_jitter_s": 0})
         queue = list(range(1, sends + 1))
         if name == "aiogram":
@@ -507,9 +517,22 @@ async def main() -> None:
     parser.add_argument("--skip-scale", action="store_true", help="skip the 1,000,000-recipient run")
     parser.add_argument("--keep", action="store_true", help="keep databases and worker logs")
     parser.add_argument("--only", choices=["30", "1000"], default=None, help="run one rate only")
-    parser.add_argument("--jitter", type=float, default=0.01, help="latency jitter in seconds (±), as netem's 'delay 100ms 10ms'")
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a worker setting, e.g. PACING_FACTOR=0.97")
-    parser.add_argument("--workers", type=int, action="append", default=None, help="worker counts to run (default 1 and 2)")
+    parser.add_argument(
+        "--jitter",
+        type=float,
+        default=0.01,
+        help="latency jitter in seconds (±), as netem's 'delay 100ms 10ms'",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a worker setting, e.g. PACING_FACTOR=0.97",
+    )
+    parser.add_argument(
+        "--workers", type=int, action="append", default=None, help="worker counts to run (default 1 and 2)"
+    )
     parser.add_argument("--no-reference", action="store_true", help="skip the aiolimiter reference")
     parser.add_argument("--profile", action="store_true", help="print gate passes per second of each run")
     parser.add_argument(
@@ -518,7 +541,9 @@ async def main() -> None:
         default="split",
         help="split: simulator on the first core, senders on the others; simulator: only it is pinned",
     )
-    parser.add_argument("--client-cost", action="store_true", help="only measure CPU/send and memory of the clients")
+    parser.add_argument(
+        "--client-cost", action="store_true", help="only measure CPU/send and memory of the clients"
+    )
     args = parser.parse_args()
     if args.pin != "none":
         split_cores(senders_too=args.pin == "split")
@@ -546,8 +571,15 @@ async def main() -> None:
                     label = f"engine {rate}/s {workers} worker(s)"
                     results.append(
                         await run_engine(
-                            sim, workdir, label=label, rate=rate, audience=audience, blocked_share=blocked,
-                            workers=workers, jitter_s=args.jitter, extra_env=extra_env,
+                            sim,
+                            workdir,
+                            label=label,
+                            rate=rate,
+                            audience=audience,
+                            blocked_share=blocked,
+                            workers=workers,
+                            jitter_s=args.jitter,
+                            extra_env=extra_env,
                         )
                     )
                     print(results[-1].row(), flush=True)
@@ -556,7 +588,12 @@ async def main() -> None:
                 label = f"reference {rate}/s aiolimiter"
                 results.append(
                     await run_reference(
-                        sim, label=label, rate=rate, audience=audience, blocked_share=blocked, jitter_s=args.jitter
+                        sim,
+                        label=label,
+                        rate=rate,
+                        audience=audience,
+                        blocked_share=blocked,
+                        jitter_s=args.jitter,
                     )
                 )
                 print(results[-1].row(), flush=True)
@@ -567,7 +604,9 @@ async def main() -> None:
         finally:
             await sim.stop()
     print()
-    print(f"latency {LATENCY_S * 1000:.0f} ms ± {args.jitter * 1000:.0f} ms; limit use = gate passes/s ÷ rate")
+    print(
+        f"latency {LATENCY_S * 1000:.0f} ms ± {args.jitter * 1000:.0f} ms; limit use = gate passes/s ÷ rate"
+    )
     print(
         f"simulator on cores {SIMULATOR_CORES or 'any'} at {sim.priority} priority, "
         f"senders on cores {SENDER_CORES or 'any'}"

@@ -42,7 +42,9 @@ async def prepare(database_url: str) -> None:
     engine = create_engine(database_url)
     await upgrade(engine)
     async with create_sessionmaker(engine).begin() as session:
-        session.add(TargetBot(codename="bench", token="100001:BENCH-token", username="bench_bot", title="Bench"))
+        session.add(
+            TargetBot(codename="bench", token="100001:BENCH-token", username="bench_bot", title="Bench")
+        )
     await engine.dispose()
 
 
@@ -56,7 +58,9 @@ def main() -> None:
         csv_path = workdir / "users.csv"
         started = time.perf_counter()
         write_csv(csv_path, args.rows)
-        print(f"generated {args.rows:,} rows ({csv_path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s")
+        print(
+            f"generated {args.rows:,} rows ({csv_path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s"
+        )
         url = args.database_url or f"sqlite+aiosqlite:///{workdir / 'bench.sqlite3'}"
         asyncio.run(prepare(url))
         env = {**os.environ, "DATABASE_URL": url}
@@ -68,7 +72,9 @@ def main() -> None:
         if result.returncode != 0:
             print(result.stderr.strip(), file=sys.stderr)
             raise SystemExit(result.returncode)
-        print(f"broadcast users import: {args.rows:,} rows in {elapsed:.1f} s ({args.rows / elapsed:,.0f} rows/s)")
+        print(
+            f"broadcast users import: {args.rows:,} rows in {elapsed:.1f} s ({args.rows / elapsed:,.0f} rows/s)"
+        )
 
 
 if __name__ == "__main__":

@@ -40,7 +40,9 @@ class TestSend:
     detail: str = ""
 
 
-async def send_content(bot: Bot, chat_id: int, content: MessageContent, *, upload: bytes | None = None) -> Any:
+async def send_content(
+    bot: Bot, chat_id: int, content: MessageContent, *, upload: bytes | None = None
+) -> Any:
     """Send `content` through `bot`: text with its entities, or the media with its caption.
 
     The media's file id is the control bot's; another bot sends the file's bytes (`upload`).

@@ -10,14 +10,18 @@ from panel.admins import AdminError, add_admin, list_admins
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `admins add` and `admins list`."""
-    admins = subparsers.add_parser("admins", help="control bot admins", description="Manage control bot admins.")
+    admins = subparsers.add_parser(
+        "admins", help="control bot admins", description="Manage control bot admins."
+    )
     commands = admins.add_subparsers(dest="admins_command", required=True, metavar="COMMAND")
     add = commands.add_parser("add", help="add or update an admin", description="Add or update an admin.")
     add.add_argument("user_id", type=int, help="the admin's Telegram user id")
     add.add_argument("--name", default=None, help="display name")
     add.add_argument("--tz", default=None, help="IANA time zone, e.g. Europe/Berlin (default: TIMEZONE)")
     add.set_defaults(handler=_add)
-    listing = commands.add_parser("list", help="list admins", description="List admins (ADMIN_IDS and the table).")
+    listing = commands.add_parser(
+        "list", help="list admins", description="List admins (ADMIN_IDS and the table)."
+    )
     listing.set_defaults(handler=_list)
 
 

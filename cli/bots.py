@@ -21,12 +21,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add.add_argument("--codename", required=True, help="short unique name, e.g. news")
     add.add_argument("--token", required=True, help="the bot's token from @BotFather (never printed)")
-    add.add_argument("--rate", type=int, default=None, help="messages per second (default 30; up to 1000 with --paid)")
+    add.add_argument(
+        "--rate", type=int, default=None, help="messages per second (default 30; up to 1000 with --paid)"
+    )
     add.add_argument(
         "--paid", action="store_true", help="paid broadcasts are enabled in @BotFather (allow_paid_broadcast)"
     )
     add.set_defaults(handler=_add)
-    listing = commands.add_parser("list", help="list target bots", description="List target bots and audiences.")
+    listing = commands.add_parser(
+        "list", help="list target bots", description="List target bots and audiences."
+    )
     listing.set_defaults(handler=_list)
 
 
@@ -69,7 +73,9 @@ def _list(args: argparse.Namespace) -> int:
             summaries = await bot_summaries(session)
         if not summaries:
             return ["no target bots yet; add one with: broadcast bots add --codename NAME --token TOKEN"]
-        lines = [f"{'id':>4}  {'codename':<16} {'username':<24} {'rate':>6}  {'users':>10} {'available':>10}  token"]
+        lines = [
+            f"{'id':>4}  {'codename':<16} {'username':<24} {'rate':>6}  {'users':>10} {'available':>10}  token"
+        ]
         for item in summaries:
             bot = item.bot
             rate = f"{bot.rate_per_s}/s" + ("*" if bot.paid_broadcast else "")

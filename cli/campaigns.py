@@ -32,7 +32,9 @@ from panel.settings import Settings
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `campaigns create|send|pause|resume|cancel|status|list`."""
-    parser = subparsers.add_parser("campaigns", help="campaigns", description="Create, send and watch campaigns.")
+    parser = subparsers.add_parser(
+        "campaigns", help="campaigns", description="Create, send and watch campaigns."
+    )
     commands = parser.add_subparsers(dest="campaigns_command", required=True, metavar="COMMAND")
     create = commands.add_parser("create", help="create a campaign (a draft, or scheduled with --schedule)")
     create.add_argument("--bot", required=True, help="codename of the target bot")
@@ -44,9 +46,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="a photo, video or file to send (up to 20 MB); the control bot (BOT_TOKEN) posts it to the "
         "first admin's chat once, which gives it the file id the workers pass on to the target bot",
     )
-    create.add_argument("--kind", choices=MEDIA_KINDS, default=None, help="send --file as this (default: by its extension)")
+    create.add_argument(
+        "--kind", choices=MEDIA_KINDS, default=None, help="send --file as this (default: by its extension)"
+    )
     create.add_argument("--name", default=None, help="a name for the campaign list")
-    create.add_argument("--schedule", default=None, help="send at this ISO 8601 time with a zone, e.g. 2026-12-01T18:00+01:00")
+    create.add_argument(
+        "--schedule", default=None, help="send at this ISO 8601 time with a zone, e.g. 2026-12-01T18:00+01:00"
+    )
     create.set_defaults(handler=_create)
     for name, helptext, handler in (
         ("send", "send a draft or scheduled campaign now", _send),
@@ -93,17 +99,23 @@ def _read_file(path: Path) -> bytes:
     except OSError as exc:
         raise CommandError(f"--file: cannot read {path}: {exc.strerror or exc}") from None
     if len(data) > MAX_DOWNLOAD_BYTES:
-        raise CommandError(f"--file: {path.name} is {len(data) / 1024 / 1024:.1f} MB; bots can pass on files of up to 20 MB")
+        raise CommandError(
+            f"--file: {path.name} is {len(data) / 1024 / 1024:.1f} MB; bots can pass on files of up to 20 MB"
+        )
     if not data:
         raise CommandError(f"--file: {path.name} is empty")
     return data
 
 
-async def _upload_through_control_bot(settings: Settings, name: str, data: bytes, kind: str, admin_id: int) -> Media:
+async def _upload_through_control_bot(
+    settings: Settings, name: str, data: bytes, kind: str, admin_id: int
+) -> Media:
     """Post the file to the admin's chat with the control bot; the control bot's file id comes back."""
     if settings.bot_token is None:
         raise CommandError("--file needs BOT_TOKEN: the control bot uploads the file")
-    control = BotAPI(settings.bot_token.get_secret_value(), api_url=settings.telegram_api_url, timeout_s=300.0, limit=1)
+    control = BotAPI(
+        settings.bot_token.get_secret_value(), api_url=settings.telegram_api_url, timeout_s=300.0, limit=1
+    )
     try:
         message = await control.upload(
             SEND_METHODS[kind],
@@ -114,7 +126,9 @@ async def _upload_through_control_bot(settings: Settings, name: str, data: bytes
         )
     except BotAPIError as exc:
         hint = " (the admin has to start the control bot first)" if exc.error_code in (400, 403) else ""
-        raise CommandError(f"the control bot could not post the file to admin {admin_id}: {exc.description}{hint}") from None
+        raise CommandError(
+            f"the control bot could not post the file to admin {admin_id}: {exc.description}{hint}"
+        ) from None
     except BotAPINetworkError as exc:
         raise CommandError(f"the control bot could not post the file: {exc.description}") from None
     finally:
@@ -159,13 +173,17 @@ def _create(args: argparse.Namespace) -> int:
                 raise CommandError(f"there is no target bot {args.bot!r}; see `broadcast bots list`")
             if kind is not None and data is not None:
                 if not admins:
-                    raise CommandError("--file needs an admin to upload to: set ADMIN_IDS or `broadcast admins add`")
+                    raise CommandError(
+                        "--file needs an admin to upload to: set ADMIN_IDS or `broadcast admins add`"
+                    )
                 # No transaction is open across the upload.
                 media = await _upload_through_control_bot(settings, args.file.name, data, kind, admins[0])
                 message = MessageContent(text=content.text, media=media)
             async with sessionmaker.begin() as session:
                 try:
-                    campaign = await campaigns.create_campaign(session, bot_id=bot.id, content=message, name=args.name)
+                    campaign = await campaigns.create_campaign(
+                        session, bot_id=bot.id, content=message, name=args.name
+                    )
                     if args.schedule:
                         await campaigns.schedule(session, campaign.id, _parse_when(args.schedule))
                 except CampaignError as exc:
@@ -267,7 +285,9 @@ def _status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report))
         return 0
-    lines = [f"campaign #{report['id']}{' ' + str(report['name']) if report['name'] else ''}: {report['status']}"]
+    lines = [
+        f"campaign #{report['id']}{' ' + str(report['name']) if report['name'] else ''}: {report['status']}"
+    ]
     if report["reason"]:
         lines.append(f"reason: {report['reason']}")
     lines.append(

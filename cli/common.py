@@ -60,6 +60,8 @@ async def database(settings: Settings) -> AsyncIterator[tuple[AsyncEngine, async
     try:
         yield engine, create_sessionmaker(engine)
     except OSError as exc:
-        raise CommandError(f"the database at {engine.url.render_as_string()} does not answer: {exc}") from None
+        raise CommandError(
+            f"the database at {engine.url.render_as_string()} does not answer: {exc}"
+        ) from None
     finally:
         await engine.dispose()

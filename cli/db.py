@@ -13,7 +13,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     db = subparsers.add_parser("db", help="database schema", description="Manage the database schema.")
     commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
     up = commands.add_parser(
-        "upgrade", help="apply migrations", description="Apply every migration not yet applied (alembic upgrade)."
+        "upgrade",
+        help="apply migrations",
+        description="Apply every migration not yet applied (alembic upgrade).",
     )
     up.add_argument("--revision", default="head", help="migrate to this revision (default: head)")
     up.set_defaults(handler=_upgrade)

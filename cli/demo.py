@@ -97,8 +97,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "watches it reach a few thousand simulated users."
         ),
     )
-    demo.add_argument("--interactive", action="store_true", help="be the admin: chat with the control bot yourself")
-    demo.add_argument("--users", type=int, default=2000, help="simulated users of the demo bot (default 2000)")
+    demo.add_argument(
+        "--interactive", action="store_true", help="be the admin: chat with the control bot yourself"
+    )
+    demo.add_argument(
+        "--users", type=int, default=2000, help="simulated users of the demo bot (default 2000)"
+    )
     demo.add_argument("--rate", type=int, default=30, help="the demo bot's send rate per second (default 30)")
     demo.add_argument(
         "--database", type=Path, default=Path("var") / "demo.sqlite3", help="SQLite file, recreated each run"
@@ -206,7 +210,9 @@ async def _stack(args: argparse.Namespace) -> AsyncIterator[Stack]:
         try:
             await set_commands(control_bot)
             stack.tasks.append(
-                asyncio.create_task(dispatcher.start_polling(control_bot, handle_signals=False, polling_timeout=1))
+                asyncio.create_task(
+                    dispatcher.start_polling(control_bot, handle_signals=False, polling_timeout=1)
+                )
             )
             stack.tasks.append(asyncio.create_task(worker.async_run()))
             yield stack
@@ -283,10 +289,16 @@ class _Printer:
     def show(self, who: str, entry: ChatEntry, *, numbered: bool = False) -> None:
         """Print a bot message the first time, and again whenever its text or keyboard changes."""
         self.end_bar()
-        body = render_text(entry.text or entry.caption or "", entry.entities or entry.caption_entities, colour=self.colour)
-        buttons = render_buttons(entry.reply_markup) if numbered else [
-            " ".join(f"[{text}]" for text, _ in entry.buttons)
-        ] if entry.buttons else []
+        body = render_text(
+            entry.text or entry.caption or "", entry.entities or entry.caption_entities, colour=self.colour
+        )
+        buttons = (
+            render_buttons(entry.reply_markup)
+            if numbered
+            else [" ".join(f"[{text}]" for text, _ in entry.buttons)]
+            if entry.buttons
+            else []
+        )
         title = f"{who} (message {entry.message_id}{', edited' if entry.edit_count else ''})"
         print(boxed(title, body, buttons, colour=self.colour), flush=True)
 
@@ -445,13 +457,18 @@ async def _report(stack: Stack, say: _Printer, campaign: Campaign) -> int:
         f"failed {campaign.failed_sents:,} · unconfirmed {campaign.unconfirmed_count:,} · "
         f"cancelled {campaign.cancelled_count:,}"
     )
-    print("  delivery rows: " + " · ".join(f"{status.value} {count:,}" for status, count in sorted(rows.items())))
+    print(
+        "  delivery rows: "
+        + " · ".join(f"{status.value} {count:,}" for status, count in sorted(rows.items()))
+    )
     print(
         f"  the simulated Telegram saw {stats.delivered_total:,} messages delivered, "
         f"{stats.duplicates:,} duplicates, {stats.too_many_requests:,} answers 429, "
         f"at most {stats.peak_per_second:,} messages in any one second"
     )
-    say.step("Where to look next: `broadcast demo --interactive` to be the admin yourself; README.md to go live.")
+    say.step(
+        "Where to look next: `broadcast demo --interactive` to be the admin yourself; README.md to go live."
+    )
     agree = campaign.finished_count == sum(rows.values()) and campaign.status is CampaignStatus.COMPLETED
     return 0 if agree and stats.duplicates == 0 else 1
 

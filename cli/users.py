@@ -13,7 +13,9 @@ from panel.campaigns import get_bot_by_codename
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `users import`."""
-    users = subparsers.add_parser("users", help="target bots' users", description="Manage target bots' users.")
+    users = subparsers.add_parser(
+        "users", help="target bots' users", description="Manage target bots' users."
+    )
     commands = users.add_subparsers(dest="users_command", required=True, metavar="COMMAND")
     imp = commands.add_parser(
         "import",

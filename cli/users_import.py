@@ -82,12 +82,16 @@ def parse_rows(path: Path, report: ImportReport) -> Iterator[tuple[int, dict[str
         try:
             header = next(reader)
         except StopIteration:
-            raise ImportFileError(f"{path}: the file is empty; the first line must name the columns") from None
+            raise ImportFileError(
+                f"{path}: the file is empty; the first line must name the columns"
+            ) from None
         except csv.Error as exc:
             raise ImportFileError(f"{path}: the header line is not valid CSV: {exc}") from None
         names = [name.strip().lower() for name in header]
         if REQUIRED_COLUMN not in names:
-            raise ImportFileError(f"{path}: no chat_id column in the header (found: {', '.join(names) or 'nothing'})")
+            raise ImportFileError(
+                f"{path}: no chat_id column in the header (found: {', '.join(names) or 'nothing'})"
+            )
         chat_index = names.index(REQUIRED_COLUMN)
         optional = [(name, names.index(name)) for name in OPTIONAL_COLUMNS if name in names]
         width = len(names)
@@ -135,7 +139,9 @@ def _reject(report: ImportReport, line: int, reason: str) -> None:
         report.errors.append(RowError(line=line, reason=reason))
 
 
-async def import_users(engine: AsyncEngine, path: Path, *, bot_id: int, platform: str = "telegram") -> ImportReport:
+async def import_users(
+    engine: AsyncEngine, path: Path, *, bot_id: int, platform: str = "telegram"
+) -> ImportReport:
     """Upsert the users in the CSV at `path` into `bot_id`'s audience.
 
     A malformed row is reported and skipped; the valid rows are imported in chunks.
@@ -148,7 +154,9 @@ async def import_users(engine: AsyncEngine, path: Path, *, bot_id: int, platform
 
     async with engine.connect() as connection:
         before = int(
-            (await connection.execute(select(func.count()).select_from(User).where(User.bot_id == bot_id))).scalar_one()
+            (
+                await connection.execute(select(func.count()).select_from(User).where(User.bot_id == bot_id))
+            ).scalar_one()
         )
 
     chunk: dict[int, dict[str, Any]] = {}
@@ -183,7 +191,9 @@ async def import_users(engine: AsyncEngine, path: Path, *, bot_id: int, platform
 
     async with engine.connect() as connection:
         after = int(
-            (await connection.execute(select(func.count()).select_from(User).where(User.bot_id == bot_id))).scalar_one()
+            (
+                await connection.execute(select(func.count()).select_from(User).where(User.bot_id == bot_id))
+            ).scalar_one()
         )
     report.inserted = after - before
     # Rows repeated across chunks were written twice but are one user.

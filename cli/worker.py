@@ -27,7 +27,9 @@ def _worker(args: argparse.Namespace) -> int:
     logger = logging.getLogger("broadcast.worker")
     token = settings.bot_token.get_secret_value() if settings.bot_token else None
     logger.info(
-        "worker starting: queue %s, control bot %s", settings.queue_name, mask_token(token) if token else "none"
+        "worker starting: queue %s, control bot %s",
+        settings.queue_name,
+        mask_token(token) if token else "none",
     )
 
     run(lambda: run_worker(settings, burst=bool(args.burst)), fast_loop=True)

@@ -18,7 +18,9 @@ from panel.settings import SettingsError, load_settings, mask_token
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a worker until SIGTERM/SIGINT; 2 if the settings are wrong."""
-    parser = argparse.ArgumentParser(prog="python -m jobs", description="Run a Broadcast Panel sending worker.")
+    parser = argparse.ArgumentParser(
+        prog="python -m jobs", description="Run a Broadcast Panel sending worker."
+    )
     parser.add_argument("--burst", action="store_true", help="exit once the queue is empty")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     args = parser.parse_args(argv)
@@ -38,7 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     token = settings.bot_token.get_secret_value() if settings.bot_token else None
     logging.getLogger("jobs").info(
-        "worker starting: queue %s, control bot %s", settings.queue_name, mask_token(token) if token else "none"
+        "worker starting: queue %s, control bot %s",
+        settings.queue_name,
+        mask_token(token) if token else "none",
     )
     try:
         eventloop.run(run_worker(settings, burst=args.burst))

@@ -77,11 +77,15 @@ class CampaignSnapshot:
         return target_file_id(self.content, self.bot_id)
 
 
-async def load_snapshot(session: AsyncSession, campaign_id: int) -> tuple[CampaignSnapshot, CampaignStatus] | None:
+async def load_snapshot(
+    session: AsyncSession, campaign_id: int
+) -> tuple[CampaignSnapshot, CampaignStatus] | None:
     """The campaign's sending parameters and its current status."""
     row = (
         await session.execute(
-            select(Campaign, TargetBot).join(TargetBot, TargetBot.id == Campaign.bot_id).where(Campaign.id == campaign_id)
+            select(Campaign, TargetBot)
+            .join(TargetBot, TargetBot.id == Campaign.bot_id)
+            .where(Campaign.id == campaign_id)
         )
     ).first()
     if row is None:
@@ -116,7 +120,8 @@ def stored_send(content: dict[str, Any], file_id: str | None) -> tuple[str, dict
     text = str(content.get("text", ""))
     # As Telegram reported them, minus empty optional fields (null is not "absent" to every server).
     entities = [
-        {key: value for key, value in dict(entity).items() if value is not None} for entity in content.get("entities") or ()
+        {key: value for key, value in dict(entity).items() if value is not None}
+        for entity in content.get("entities") or ()
     ]
     media = content.get("media")
     if not isinstance(media, dict):
@@ -136,9 +141,7 @@ def stored_send(content: dict[str, Any], file_id: str | None) -> tuple[str, dict
 class BatchRun:
     """One execution of a batch job on this worker."""
 
-    def __init__(
-        self, ectx: EngineContext, snapshot: CampaignSnapshot, first_id: int, last_id: int
-    ) -> None:
+    def __init__(self, ectx: EngineContext, snapshot: CampaignSnapshot, first_id: int, last_id: int) -> None:
         self.ectx = ectx
         self.settings = ectx.settings
         self.snapshot = snapshot
@@ -184,7 +187,9 @@ class BatchRun:
 
     async def _read_status(self) -> CampaignStatus | None:
         async def read(session: AsyncSession) -> CampaignStatus | None:
-            status = await session.scalar(select(Campaign.status).where(Campaign.id == self.snapshot.campaign_id))
+            status = await session.scalar(
+                select(Campaign.status).where(Campaign.id == self.snapshot.campaign_id)
+            )
             return None if status is None else CampaignStatus(status)
 
         async def read_now() -> CampaignStatus | None:
@@ -200,7 +205,9 @@ class BatchRun:
             try:
                 status = await self._read_status()
             except Exception as exc:  # the database is away for longer than in_transaction waits
-                logger.warning("campaign %s: status check failed (%s); trying again", self.snapshot.campaign_id, exc)
+                logger.warning(
+                    "campaign %s: status check failed (%s); trying again", self.snapshot.campaign_id, exc
+                )
                 continue
             if status is not CampaignStatus.SENDING:
                 self.status = status or CampaignStatus.CANCELLED
@@ -230,7 +237,9 @@ class BatchRun:
                     await self._pass_file_on()
                     continue
                 self.drained = False
-                senders = min(pending, max(self.settings.send_concurrency, math.ceil(self.pace_per_s * IN_FLIGHT_S)))
+                senders = min(
+                    pending, max(self.settings.send_concurrency, math.ceil(self.pace_per_s * IN_FLIGHT_S))
+                )
                 await asyncio.gather(*(self._sender() for _ in range(senders)))
                 if self.failure is not None:
                     raise self.failure
@@ -252,10 +261,14 @@ class BatchRun:
 
     async def _pending(self) -> tuple[int, datetime | None]:
         async def count(session: AsyncSession) -> tuple[int, datetime | None]:
-            due = await deliveries.next_due_at(session, self.snapshot.campaign_id, self.first_id, self.last_id)
+            due = await deliveries.next_due_at(
+                session, self.snapshot.campaign_id, self.first_id, self.last_id
+            )
             if due is None:
                 return 0, None
-            pending = await deliveries.pending_count(session, self.snapshot.campaign_id, self.first_id, self.last_id)
+            pending = await deliveries.pending_count(
+                session, self.snapshot.campaign_id, self.first_id, self.last_id
+            )
             return pending, due
 
         return await self.ectx.in_transaction(count)
@@ -301,7 +314,9 @@ class BatchRun:
     def _fail(self, exc: Exception) -> None:
         """Stop the batch after an error its senders cannot work around (the run re-raises it)."""
         if self.failure is None:
-            logger.warning("campaign %s: batch stops: %s: %s", self.snapshot.campaign_id, type(exc).__name__, exc)
+            logger.warning(
+                "campaign %s: batch stops: %s: %s", self.snapshot.campaign_id, type(exc).__name__, exc
+            )
             self.failure = exc
         self.stopping = True
 
@@ -376,7 +391,9 @@ class BatchRun:
                 if not self.pool:
                     await asyncio.sleep(UPLOAD_WAIT_S)  # another worker holds the rows that are due
                     return
-            granted = await self.ectx.limiter.acquire(self.rate_key, self.pace_per_s, should_stop=self.should_stop)
+            granted = await self.ectx.limiter.acquire(
+                self.rate_key, self.pace_per_s, should_stop=self.should_stop
+            )
             if not granted:
                 return
             result, is_content = await self._send_one(self.pool.popleft())
@@ -390,7 +407,9 @@ class BatchRun:
                 self.upload_failures += 1
                 if self.upload_failures >= self.settings.content_error_streak:
                     self._stop_for_file(
-                        texts.UPLOADS_FAILED.format(count=self.upload_failures, error=result.error or result.outcome.value)
+                        texts.UPLOADS_FAILED.format(
+                            count=self.upload_failures, error=result.error or result.outcome.value
+                        )
                     )
         finally:
             with contextlib.suppress(Exception):
@@ -404,7 +423,9 @@ class BatchRun:
 
     async def _stored_file_id(self) -> str | None:
         async def read(session: AsyncSession) -> str | None:
-            content = await session.scalar(select(Campaign.content).where(Campaign.id == self.snapshot.campaign_id))
+            content = await session.scalar(
+                select(Campaign.content).where(Campaign.id == self.snapshot.campaign_id)
+            )
             return target_file_id(content or {}, self.snapshot.bot_id)
 
         return await self.ectx.in_transaction(read)
@@ -415,7 +436,10 @@ class BatchRun:
             if campaign is None:
                 return
             content = dict(campaign.content or {})
-            content["target_file_ids"] = {**(content.get("target_file_ids") or {}), str(self.snapshot.bot_id): file_id}
+            content["target_file_ids"] = {
+                **(content.get("target_file_ids") or {}),
+                str(self.snapshot.bot_id): file_id,
+            }
             campaign.content = content
 
         await self.ectx.in_transaction(store)
@@ -433,7 +457,9 @@ class BatchRun:
             if isinstance(exc, BotAPIError) and exc.error_code < 500 and exc.error_code != 429:
                 self._stop_for_file(exc.description)  # the file is gone or too big: trying again won't help
                 return None
-            logger.warning("campaign %s: fetching the file failed (%s); trying again", self.snapshot.campaign_id, exc)
+            logger.warning(
+                "campaign %s: fetching the file failed (%s); trying again", self.snapshot.campaign_id, exc
+            )
             await asyncio.sleep(UPLOAD_WAIT_S)
             return None
 
@@ -488,7 +514,9 @@ class BatchRun:
             if answer.verdict is Verdict.FLOOD:
                 try:
                     await self.ectx.limiter.pause(self.rate_key, answer.retry_after_s)
-                    granted = await self.ectx.limiter.acquire(self.rate_key, self.pace_per_s, should_stop=self.should_stop)
+                    granted = await self.ectx.limiter.acquire(
+                        self.rate_key, self.pace_per_s, should_stop=self.should_stop
+                    )
                 except Exception as exc:  # Redis away: this recipient was not reached (429)
                     self._fail(exc)
                     granted = False
@@ -519,7 +547,9 @@ class BatchRun:
     def _retry_or_fail(self, recipient: Recipient, answer: Answer) -> DeliveryResult:
         attempts = recipient.attempts + 1
         if attempts >= self.settings.max_attempts:
-            return DeliveryResult(recipient, Outcome.FAILED, error_code=answer.error_code, error=answer.description)
+            return DeliveryResult(
+                recipient, Outcome.FAILED, error_code=answer.error_code, error=answer.description
+            )
         return DeliveryResult(
             recipient,
             Outcome.RETRY,
@@ -570,7 +600,9 @@ class BatchRun:
             try:
                 await self._flush()
             except Exception as exc:  # results are kept for the next flush
-                logger.warning("campaign %s: recording results failed (%s); trying again", self.snapshot.campaign_id, exc)
+                logger.warning(
+                    "campaign %s: recording results failed (%s); trying again", self.snapshot.campaign_id, exc
+                )
                 await asyncio.sleep(self.settings.flush_interval_s)
 
     async def _flush(self) -> None:
@@ -582,7 +614,9 @@ class BatchRun:
             campaign_id = self.snapshot.campaign_id
 
             async def record(session: AsyncSession) -> deliveries.Recorded:
-                recorded = await deliveries.record_results(session, campaign_id, batch, worker_id=self.ectx.worker_id)
+                recorded = await deliveries.record_results(
+                    session, campaign_id, batch, worker_id=self.ectx.worker_id
+                )
                 if self.status in deliveries.STOPPED_CAMPAIGN_STATUSES:
                     await deliveries.cancel_leftovers(session, campaign_id)
                 return recorded

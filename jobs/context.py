@@ -90,7 +90,9 @@ def _sqlstates(exc: BaseException) -> list[str]:
         if isinstance(state, str):
             found.append(state)
         orig = getattr(current, "orig", None)
-        pending.extend([orig if isinstance(orig, BaseException) else None, current.__cause__, current.__context__])
+        pending.extend(
+            [orig if isinstance(orig, BaseException) else None, current.__cause__, current.__context__]
+        )
     return found
 
 
@@ -201,7 +203,10 @@ class EngineContext:
         if bot is None:
             limit = self.settings.send_concurrency * self.settings.worker_max_jobs
             bot = BotAPI(
-                token, api_url=self.settings.telegram_api_url, timeout_s=self.settings.request_timeout_s, limit=limit
+                token,
+                api_url=self.settings.telegram_api_url,
+                timeout_s=self.settings.request_timeout_s,
+                limit=limit,
             )
             self.target_bots[token] = bot
         return bot
@@ -258,7 +263,9 @@ class EngineContext:
         """Mark a batch job as running here (refreshed by the heartbeat)."""
         self.leases.add(job_id)
         with contextlib.suppress(Exception):
-            await self.redis.set(lease_key(job_id), self.worker_id, px=int(self.settings.worker_lease_s * 1000))
+            await self.redis.set(
+                lease_key(job_id), self.worker_id, px=int(self.settings.worker_lease_s * 1000)
+            )
 
     async def drop_lease(self, job_id: str) -> None:
         """The batch job ended here."""

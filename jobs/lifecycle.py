@@ -42,6 +42,7 @@ BUSY_DEFER_S = 0.5
 ABANDONED_MARGIN_S = 5.0
 """Beyond a worker's lease and one request timeout: a claim this old, in no running batch, is abandoned."""
 
+
 def _engine(ctx: dict[str, Any]) -> EngineContext:
     engine: EngineContext = ctx["engine"]
     return engine
@@ -129,7 +130,9 @@ async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_
 
 def is_retryable(exc: BaseException) -> bool:
     """Whether a batch that failed with `exc` should run again: database or Redis unavailable."""
-    return is_transient_db_error(exc) or isinstance(exc, RedisError | OSError | ConnectionError | TimeoutError)
+    return is_transient_db_error(exc) or isinstance(
+        exc, RedisError | OSError | ConnectionError | TimeoutError
+    )
 
 
 async def resume_campaign(ctx: dict[str, Any], campaign_id: int) -> str:
@@ -187,7 +190,9 @@ async def check_scheduled_campaigns(ctx: dict[str, Any]) -> int:
         if late > cutoff:
             reason = texts.UNSCHEDULED_REASON.format(late=texts.duration(late), cutoff=texts.duration(cutoff))
 
-            async def back_to_draft(session: AsyncSession, campaign_id: int = campaign_id, reason: str = reason) -> bool:
+            async def back_to_draft(
+                session: AsyncSession, campaign_id: int = campaign_id, reason: str = reason
+            ) -> bool:
                 return await unschedule(session, campaign_id, reason=reason)
 
             if await ectx.in_transaction(back_to_draft):
@@ -213,10 +218,14 @@ async def _revive_orphaned_batches(ectx: EngineContext, in_progress_ms: int) -> 
     redis = ectx.redis
     grace_ms = int(ectx.settings.worker_lease_s * 1000)
     revived = 0
-    async for raw in redis.scan_iter(match=f"{in_progress_key_prefix}{batch_job_prefix(ectx.settings.queue_name)}*", count=500):
+    async for raw in redis.scan_iter(
+        match=f"{in_progress_key_prefix}{batch_job_prefix(ectx.settings.queue_name)}*", count=500
+    ):
         key = raw.decode() if isinstance(raw, bytes) else str(raw)
         job_id = key[len(in_progress_key_prefix) :]
-        if parse_batch_job_id(job_id, queue_name=ectx.settings.queue_name) is None or await redis.exists(lease_key(job_id)):
+        if parse_batch_job_id(job_id, queue_name=ectx.settings.queue_name) is None or await redis.exists(
+            lease_key(job_id)
+        ):
             continue
         remaining_ms = await redis.pttl(key)
         if remaining_ms < 0 or in_progress_ms - remaining_ms < grace_ms:
@@ -232,7 +241,9 @@ async def _running_ranges(ectx: EngineContext, campaign_id: int) -> list[tuple[i
     """Delivery id ranges of a campaign's batches that hold a live lease (running somewhere)."""
     queue_name = ectx.settings.queue_name
     ranges = []
-    async for raw in ectx.redis.scan_iter(match=lease_key(f"{batch_job_prefix(queue_name)}{campaign_id}:*"), count=500):
+    async for raw in ectx.redis.scan_iter(
+        match=lease_key(f"{batch_job_prefix(queue_name)}{campaign_id}:*"), count=500
+    ):
         key = raw.decode() if isinstance(raw, bytes) else str(raw)
         parsed = parse_batch_job_id(key[len(lease_key("")) :], queue_name=queue_name)
         if parsed is not None and parsed[0] == campaign_id:
@@ -301,7 +312,9 @@ async def reconcile(ctx: dict[str, Any]) -> dict[str, int]:
             report["settled"] += await _settle_abandoned_claims(ectx, campaign_id, live)
         if dead:
 
-            async def settle(session: AsyncSession, campaign_id: int = campaign_id, dead: list[str] = dead) -> int:
+            async def settle(
+                session: AsyncSession, campaign_id: int = campaign_id, dead: list[str] = dead
+            ) -> int:
                 return await deliveries.settle_stale_claims(
                     session,
                     campaign_id,

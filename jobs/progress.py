@@ -149,7 +149,9 @@ async def update_progress(ectx: EngineContext, campaign_id: int, *, final: bool 
         )
     except BotAPIError as exc:
         if exc.retry_after_s is not None:
-            await ectx.redis.set(_lock_key(ectx, campaign_id), b"1", px=int(exc.retry_after_s * 1000) + interval_ms)
+            await ectx.redis.set(
+                _lock_key(ectx, campaign_id), b"1", px=int(exc.retry_after_s * 1000) + interval_ms
+            )
             if final:  # the last state must get through: wait the pause out, then try again
                 await update_progress(ectx, campaign_id, final=True)
             return
@@ -193,7 +195,9 @@ async def send_summary(ectx: EngineContext, campaign_id: int) -> None:
     except (BotAPIError, BotAPINetworkError) as exc:
         logger.warning("campaign %s: summary not sent: %s", campaign_id, exc)
     with contextlib.suppress(Exception):
-        await ectx.redis.delete(_lock_key(ectx, campaign_id), _text_key(ectx, campaign_id), _sample_key(ectx, campaign_id))
+        await ectx.redis.delete(
+            _lock_key(ectx, campaign_id), _text_key(ectx, campaign_id), _sample_key(ectx, campaign_id)
+        )
 
 
 async def notify_admin(ectx: EngineContext, chat_id: int | None, text: str) -> None:

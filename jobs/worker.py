@@ -48,7 +48,9 @@ def worker_settings(settings: Settings) -> type:
         redis = ctx["redis"]
         control_bot = None
         if settings.bot_token is not None:
-            control_bot = BotAPI(settings.require_bot_token(), api_url=settings.telegram_api_url, timeout_s=30, limit=8)
+            control_bot = BotAPI(
+                settings.require_bot_token(), api_url=settings.telegram_api_url, timeout_s=30, limit=8
+            )
         collector = FullCollector() if settings.scheduled_full_gc else None
         engine = EngineContext(
             settings=settings,
@@ -71,7 +73,9 @@ def worker_settings(settings: Settings) -> type:
         # default) before a timer of the event loop may run: 1 ms keeps slots on time.
         sys.setswitchinterval(0.001)
         if settings.stall_log_ms > 0:
-            engine.stall_watch = eventloop.StallWatch(f"worker {engine.worker_id}", settings.stall_log_ms / 1000)
+            engine.stall_watch = eventloop.StallWatch(
+                f"worker {engine.worker_id}", settings.stall_log_ms / 1000
+            )
             engine.stall_watch.start()
         ctx["engine"] = engine
         ctx["in_progress_ms"] = int((max(settings.batch_job_timeout_s, SHORT_JOB_TIMEOUT_S) + 10) * 1000)
@@ -85,7 +89,9 @@ def worker_settings(settings: Settings) -> type:
     seconds = _cron_seconds(settings.cron_interval_s)
     namespace: dict[str, Any] = {
         "functions": [
-            func(lifecycle.start_campaign, name=JOB_START_CAMPAIGN, timeout=SHORT_JOB_TIMEOUT_S, keep_result=0),
+            func(
+                lifecycle.start_campaign, name=JOB_START_CAMPAIGN, timeout=SHORT_JOB_TIMEOUT_S, keep_result=0
+            ),
             # Many tries: a batch whose worker died is run again (see reconcile), and one that
             # finds its worker busy with the same token goes back to the queue; it is idempotent.
             func(
@@ -95,11 +101,26 @@ def worker_settings(settings: Settings) -> type:
                 keep_result=0,
                 max_tries=1_000_000,
             ),
-            func(lifecycle.finalize_campaign, name=JOB_FINALIZE_CAMPAIGN, timeout=SHORT_JOB_TIMEOUT_S, keep_result=0),
-            func(lifecycle.resume_campaign, name=JOB_RESUME_CAMPAIGN, timeout=SHORT_JOB_TIMEOUT_S, keep_result=0),
+            func(
+                lifecycle.finalize_campaign,
+                name=JOB_FINALIZE_CAMPAIGN,
+                timeout=SHORT_JOB_TIMEOUT_S,
+                keep_result=0,
+            ),
+            func(
+                lifecycle.resume_campaign,
+                name=JOB_RESUME_CAMPAIGN,
+                timeout=SHORT_JOB_TIMEOUT_S,
+                keep_result=0,
+            ),
         ],
         "cron_jobs": [
-            cron(lifecycle.check_scheduled_campaigns, second=seconds, run_at_startup=True, timeout=SHORT_JOB_TIMEOUT_S),
+            cron(
+                lifecycle.check_scheduled_campaigns,
+                second=seconds,
+                run_at_startup=True,
+                timeout=SHORT_JOB_TIMEOUT_S,
+            ),
             cron(lifecycle.reconcile, second=seconds, run_at_startup=True, timeout=SHORT_JOB_TIMEOUT_S),
         ],
         "on_startup": on_startup,

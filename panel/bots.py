@@ -41,7 +41,9 @@ class BotSummary:
 def check_bot_fields(codename: str, token: str, rate_per_s: int, paid_broadcast: bool) -> None:
     """Raise `BotError` when a field of a new target bot is malformed."""
     if not CODENAME_PATTERN.match(codename):
-        raise BotError("codename: use 1-64 lowercase letters, digits, '_' or '-', starting with a letter or digit")
+        raise BotError(
+            "codename: use 1-64 lowercase letters, digits, '_' or '-', starting with a letter or digit"
+        )
     if not looks_like_token(token):
         raise BotError("token: does not look like a bot token (expected 123456:ABC...)")
     ceiling = PAID_RATE_CEILING if paid_broadcast else FREE_RATE_CEILING
@@ -61,7 +63,9 @@ async def add_bot(
 ) -> TargetBot:
     """Register a target bot whose token `identity` was verified for."""
     check_bot_fields(codename, token, rate_per_s, paid_broadcast)
-    existing = (await session.execute(select(TargetBot).where(TargetBot.codename == codename))).scalar_one_or_none()
+    existing = (
+        await session.execute(select(TargetBot).where(TargetBot.codename == codename))
+    ).scalar_one_or_none()
     if existing is not None:
         raise BotError(f"codename: a bot called {codename!r} already exists")
     bot = TargetBot(
@@ -90,4 +94,7 @@ async def bot_summaries(session: AsyncSession) -> Sequence[BotSummary]:
         .outerjoin(counts, counts.c.bot_id == TargetBot.id)
         .order_by(TargetBot.codename)
     )
-    return [BotSummary(bot=bot, users=int(users or 0), available=int(avail or 0)) for bot, users, avail in rows.all()]
+    return [
+        BotSummary(bot=bot, users=int(users or 0), available=int(avail or 0))
+        for bot, users, avail in rows.all()
+    ]

@@ -111,7 +111,9 @@ async def get_bot(session: AsyncSession, bot_id: int) -> TargetBot | None:
 
 async def get_bot_by_codename(session: AsyncSession, codename: str) -> TargetBot | None:
     """The target bot called `codename`."""
-    return (await session.execute(select(TargetBot).where(TargetBot.codename == codename))).scalar_one_or_none()
+    return (
+        await session.execute(select(TargetBot).where(TargetBot.codename == codename))
+    ).scalar_one_or_none()
 
 
 async def list_bots(session: AsyncSession) -> Sequence[TargetBot]:
@@ -201,14 +203,21 @@ async def update_content(
     return bool(result.rowcount == 1)
 
 
-async def schedule(session: AsyncSession, campaign_id: int, when: datetime, *, now: datetime | None = None) -> bool:
+async def schedule(
+    session: AsyncSession, campaign_id: int, when: datetime, *, now: datetime | None = None
+) -> bool:
     """Schedule a draft (or move a scheduled campaign) to `when`, which must be in the future."""
     if when.tzinfo is None:
         raise CampaignError("The time has no time zone.")
     if when <= (now or utcnow()):
         raise CampaignError("That time is in the past.")
     return await _transition(
-        session, campaign_id, EDITABLE_STATUSES, CampaignStatus.SCHEDULED, scheduled_at=when, status_reason=None
+        session,
+        campaign_id,
+        EDITABLE_STATUSES,
+        CampaignStatus.SCHEDULED,
+        scheduled_at=when,
+        status_reason=None,
     )
 
 
@@ -307,6 +316,8 @@ async def duplicate(session: AsyncSession, campaign_id: int, *, created_by: int 
 async def delivery_counts(session: AsyncSession, campaign_id: int) -> dict[DeliveryStatus, int]:
     """Delivery rows of a campaign by status, counted from the rows themselves."""
     rows = await session.execute(
-        select(Delivery.status, func.count()).where(Delivery.campaign_id == campaign_id).group_by(Delivery.status)
+        select(Delivery.status, func.count())
+        .where(Delivery.campaign_id == campaign_id)
+        .group_by(Delivery.status)
     )
     return {DeliveryStatus(status): int(count) for status, count in rows.all()}

@@ -48,7 +48,11 @@ class Media:
             )
 
     def to_json(self) -> dict[str, Any]:
-        found: dict[str, Any] = {"kind": self.kind, "file_id": self.file_id, "file_unique_id": self.file_unique_id}
+        found: dict[str, Any] = {
+            "kind": self.kind,
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+        }
         for key in ("file_name", "mime_type", "file_size"):
             value = getattr(self, key)
             if value is not None:
@@ -122,7 +126,11 @@ class MessageContent:
 
     def to_json(self) -> dict[str, Any]:
         """The form stored in `campaigns.content`."""
-        found: dict[str, Any] = {"kind": self.kind, "text": self.text, "entities": [dict(e) for e in self.entities]}
+        found: dict[str, Any] = {
+            "kind": self.kind,
+            "text": self.text,
+            "entities": [dict(e) for e in self.entities],
+        }
         if self.media is not None:
             found["media"] = self.media.to_json()
         return found

@@ -88,7 +88,10 @@ async def audience_of(session: AsyncSession, bot: TargetBot, platform: str = "te
 
 async def bot_audiences(session: AsyncSession) -> list[Audience]:
     """Every target bot with its audience, by codename (one query for all of them)."""
-    return [_audience(item.bot, users=item.users, available=item.available) for item in await bot_summaries(session)]
+    return [
+        _audience(item.bot, users=item.users, available=item.available)
+        for item in await bot_summaries(session)
+    ]
 
 
 async def campaign_view(session: AsyncSession, campaign_id: int) -> CampaignView | None:

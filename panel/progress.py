@@ -84,7 +84,8 @@ def render_progress(view: ProgressView) -> str:
         lines.append(texts.PROGRESS_REASON.format(reason=view.reason))
     lines.append(
         texts.PROGRESS_BAR.format(
-            bar=progress_bar(counters.finished, counters.total), percent=percent(counters.finished, counters.total)
+            bar=progress_bar(counters.finished, counters.total),
+            percent=percent(counters.finished, counters.total),
         )
     )
     lines.append(

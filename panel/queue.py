@@ -64,7 +64,9 @@ def parse_batch_job_id(job_id: str, *, queue_name: str) -> tuple[int, int, int] 
     return campaign_id, first_id, last_id
 
 
-async def enqueue_batch(pool: ArqRedis, campaign_id: int, first_id: int, last_id: int, *, queue_name: str) -> bool:
+async def enqueue_batch(
+    pool: ArqRedis, campaign_id: int, first_id: int, last_id: int, *, queue_name: str
+) -> bool:
     """Queue the batch of delivery ids `first_id..last_id`; False if it is already queued or running."""
     # keep_result=0: a kept result would block the same job id (a later resume) for an hour.
     job = await pool.enqueue_job(

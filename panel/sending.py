@@ -17,7 +17,12 @@ from panel.queue import enqueue_finalize, enqueue_resume, enqueue_start
 
 
 async def start_campaign_now(
-    session: AsyncSession, pool: ArqRedis, campaign_id: int, *, queue_name: str, progress_chat_id: int | None = None
+    session: AsyncSession,
+    pool: ArqRedis,
+    campaign_id: int,
+    *,
+    queue_name: str,
+    progress_chat_id: int | None = None,
 ) -> bool:
     """Ask the workers to send a DRAFT or SCHEDULED campaign now (progress goes to `progress_chat_id`)."""
     campaign = await campaigns.get_campaign(session, campaign_id)

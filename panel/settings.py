@@ -126,14 +126,18 @@ class Settings(BaseSettings):
     def require_bot_token(self) -> str:
         """Return the control bot's token or raise `SettingsError` naming `BOT_TOKEN`."""
         if self.bot_token is None:
-            raise SettingsError("BOT_TOKEN: missing; create the control bot with @BotFather and set its token")
+            raise SettingsError(
+                "BOT_TOKEN: missing; create the control bot with @BotFather and set its token"
+            )
         return self.bot_token.get_secret_value()
 
 
 def looks_like_token(token: str) -> bool:
     """Whether `token` has the shape of a Telegram bot token (`123456:ABC...`)."""
     bot_id, sep, secret = token.partition(":")
-    return bool(sep) and bot_id.isdigit() and len(secret) >= 1 and all(c.isalnum() or c in "_-" for c in secret)
+    return (
+        bool(sep) and bot_id.isdigit() and len(secret) >= 1 and all(c.isalnum() or c in "_-" for c in secret)
+    )
 
 
 def mask_token(token: str) -> str:

@@ -179,7 +179,9 @@ UNSUPPORTED_KIND = (
 CONTENT_REFUSED = "{reason} Send the message again."
 ASK_NAME = "Give it a name for the campaign list (only admins see it), or tap Skip."
 WAITING_FOR_NAME = "a name (or Skip)"
-NAME_TOO_LONG = "That name is {length} characters long; keep it under {limit}. Send a shorter name, or tap Skip."
+NAME_TOO_LONG = (
+    "That name is {length} characters long; keep it under {limit}. Send a shorter name, or tap Skip."
+)
 NAME_NOT_TEXT = "The name must be text. Send a name, or tap Skip."
 NOT_COMPOSING = "This draft is closed. Send /new to compose another."
 COMPOSE_PREVIEW_NOTE = "☝️ This is exactly what recipients will see."
@@ -201,10 +203,7 @@ DISCARDED = "Discarded. Nothing was saved."
 
 # Send now.
 CONFIRM_SEND = (
-    "Send #{campaign_id} {name} now?\n\n"
-    "Bot: {bot}\n"
-    "Audience: {audience} users\n"
-    "Takes about {duration}."
+    "Send #{campaign_id} {name} now?\n\nBot: {bot}\nAudience: {audience} users\nTakes about {duration}."
 )
 CONFIRM_SEND_EMPTY = "\n\n⚠️ Nobody would receive it: {bot} has no available users."
 STARTING = "🚀 Starting #{campaign_id}. The live progress appears below."
@@ -224,7 +223,9 @@ ASK_TIME = (
     "For example: 18:30 · tomorrow 9:00 · in 2 hours · mon 10am · 2026-12-01 18:30"
 )
 WAITING_FOR_TIME = "a time"
-TIME_UNREADABLE = "I can't read “{value}” as a time. Try 18:30, tomorrow 9:00, in 2 hours, mon 10am or 2026-12-01 18:30."
+TIME_UNREADABLE = (
+    "I can't read “{value}” as a time. Try 18:30, tomorrow 9:00, in 2 hours, mon 10am or 2026-12-01 18:30."
+)
 TIME_NO_TIME = "Which time that day? Add a clock time, e.g. “{value} 9:00”."
 TIME_BAD_DATE = "There is no such date. Use year-month-day, e.g. 2026-12-01 18:30."
 TIME_BAD_CLOCK = "That's not a clock time. Use 24-hour 18:30, or 6:30pm."

@@ -41,6 +41,7 @@ fi
 
 say "ruff"
 "$VENV/bin/ruff" check .
+"$VENV/bin/ruff" format --check .
 say "mypy"
 "$VENV/bin/mypy"
 "$VENV/bin/mypy" tests

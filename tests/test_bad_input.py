@@ -93,7 +93,10 @@ def test_media_limits_are_telegrams() -> None:
         ({"send_concurrency": 0}, "SEND_CONCURRENCY: "),
         ({"request_timeout_s": "-3"}, "REQUEST_TIMEOUT_S: "),
         ({"at_least_once": "perhaps"}, "AT_LEAST_ONCE: "),
-        ({"telegram_api_url": "api.telegram.org"}, "TELEGRAM_API_URL: must be an http:// or https:// base URL"),
+        (
+            {"telegram_api_url": "api.telegram.org"},
+            "TELEGRAM_API_URL: must be an http:// or https:// base URL",
+        ),
     ],
 )
 def test_settings_of_the_wrong_type_name_the_variable(overrides: dict[str, object], expected: str) -> None:

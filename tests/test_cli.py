@@ -14,7 +14,9 @@ from cli.main import build_parser, main
 from panel.settings import SettingsError, load_settings, mask_token
 
 
-def broadcast(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def broadcast(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "cli.main", *args],
         env={**os.environ, **(env or {})},

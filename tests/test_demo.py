@@ -20,7 +20,9 @@ async def _read_campaign(database: Path) -> tuple[Campaign, dict[DeliveryStatus,
         async with create_sessionmaker(engine)() as session:
             campaign = (await session.execute(select(Campaign))).scalar_one()
             rows = await session.execute(
-                select(Delivery.status, func.count()).where(Delivery.campaign_id == campaign.id).group_by(Delivery.status)
+                select(Delivery.status, func.count())
+                .where(Delivery.campaign_id == campaign.id)
+                .group_by(Delivery.status)
             )
             return campaign, {DeliveryStatus(status): count for status, count in rows.all()}
     finally:
@@ -32,7 +34,18 @@ def test_demo_runs_to_the_end_and_leaves_a_consistent_campaign(tmp_path: Path, r
     env = {**os.environ, "REDIS_URL": redis_url, "NO_COLOR": "1"}
     env.pop("DATABASE_URL", None)
     result = subprocess.run(
-        [sys.executable, "-m", "cli.main", "demo", "--users", "400", "--rate", "200", "--database", str(database)],
+        [
+            sys.executable,
+            "-m",
+            "cli.main",
+            "demo",
+            "--users",
+            "400",
+            "--rate",
+            "200",
+            "--database",
+            str(database),
+        ],
         env=env,
         cwd=tmp_path,
         capture_output=True,

@@ -99,7 +99,14 @@ class FileRecord:
         if self.kind == "video":
             return {**base, "width": width, "height": height, "duration": 1}
         if self.kind == "sticker":
-            return {**base, "type": "regular", "width": 512, "height": 512, "is_animated": False, "is_video": False}
+            return {
+                **base,
+                "type": "regular",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+            }
         return base
 
 

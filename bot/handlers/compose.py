@@ -139,9 +139,13 @@ async def got_media(
     message: Message, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     """A photo, video or file with its caption (formatting kept through the caption's entities)."""
-    entities = [entity.model_dump(mode="json", exclude_none=True) for entity in message.caption_entities or ()]
+    entities = [
+        entity.model_dump(mode="json", exclude_none=True) for entity in message.caption_entities or ()
+    ]
     try:
-        content = MessageContent(text=message.caption or "", entities=tuple(entities), media=_media_of(message))
+        content = MessageContent(
+            text=message.caption or "", entities=tuple(entities), media=_media_of(message)
+        )
     except ContentError as error:
         await message.answer(texts.CONTENT_REFUSED.format(reason=str(error)))
         return
@@ -156,7 +160,10 @@ def _media_of(message: Message) -> Media:
 
 
 async def _keep_message(
-    message: Message, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession], content: MessageContent
+    message: Message,
+    state: FSMContext,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    content: MessageContent,
 ) -> None:
     """The composed message goes into the draft: on to the name, or back to the summary when editing."""
     media = content.media.to_json() if content.media else None

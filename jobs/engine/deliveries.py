@@ -151,16 +151,17 @@ async def freeze_audience(session: AsyncSession, campaign_id: int, *, now: datet
         .order_by(User.id)
     )
     inserted = await session.execute(
-        insert(Delivery).from_select(
-            ["campaign_id", "user_id", "chat_id", "status", "attempts"], audience
-        )
+        insert(Delivery).from_select(["campaign_id", "user_id", "chat_id", "status", "attempts"], audience)
     )
     total = _rowcount(inserted)
     values: dict[str, object] = {"total_recipients": total}
     if total == 0:
         values |= {"status": CampaignStatus.COMPLETED, "completed_at": now}
     await session.execute(
-        update(Campaign).where(Campaign.id == campaign_id).values(**values).execution_options(synchronize_session=False)
+        update(Campaign)
+        .where(Campaign.id == campaign_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
     )
     return Started(started=True, total=total)
 
@@ -180,7 +181,9 @@ def batch_ranges(low: int, high: int, batch_size: int) -> list[tuple[int, int]]:
     return [(first, min(first + batch_size - 1, high)) for first in range(low, high + 1, batch_size)]
 
 
-async def pending_batch_ranges(session: AsyncSession, campaign_id: int, batch_size: int) -> list[tuple[int, int]]:
+async def pending_batch_ranges(
+    session: AsyncSession, campaign_id: int, batch_size: int
+) -> list[tuple[int, int]]:
     """The batch ranges (aligned like `batch_ranges`) that still hold pending rows."""
     bounds = await delivery_id_bounds(session, campaign_id)
     if bounds is None:
@@ -261,7 +264,9 @@ async def claim(
     return recipients
 
 
-async def next_due_at(session: AsyncSession, campaign_id: int, first_id: int, last_id: int) -> datetime | None:
+async def next_due_at(
+    session: AsyncSession, campaign_id: int, first_id: int, last_id: int
+) -> datetime | None:
     """When the earliest deferred pending row of a range becomes due (None: no pending rows)."""
     low_due, pending = (
         await session.execute(
@@ -380,7 +385,11 @@ async def record_results(
             await session.execute(
                 update(User)
                 .where(User.id.in_(user_ids))
-                .values(is_unavailable=True, unavailable_reason=(reason or "unavailable")[:256], unavailable_at=now)
+                .values(
+                    is_unavailable=True,
+                    unavailable_reason=(reason or "unavailable")[:256],
+                    unavailable_at=now,
+                )
                 .execution_options(synchronize_session=False)
             )
     return Recorded(final=dict(final), returned_to_pending=back)
@@ -393,7 +402,9 @@ def _message_ids(members: Sequence[DeliveryResult]) -> object:
     cache-key entry per row, the worker's largest CPU cost per send at 1,000/s.
     """
     whens = " ".join(
-        f"WHEN {int(m.recipient.delivery_id)} THEN {int(m.message_id)}" for m in members if m.message_id is not None
+        f"WHEN {int(m.recipient.delivery_id)} THEN {int(m.message_id)}"
+        for m in members
+        if m.message_id is not None
     )
     return literal_column(f"CASE id {whens} ELSE NULL END") if whens else None
 
@@ -449,7 +460,9 @@ async def settle_stale_claims(
             "last_error": WORKER_LOST,
         }
     count = _rowcount(
-        await session.execute(update(Delivery).where(stale).values(**values).execution_options(synchronize_session=False))
+        await session.execute(
+            update(Delivery).where(stale).values(**values).execution_options(synchronize_session=False)
+        )
     )
     if not at_least_once:
         await add_to_counters(session, campaign_id, {DeliveryStatus.UNCONFIRMED: count})
@@ -482,13 +495,18 @@ async def cancel_leftovers(session: AsyncSession, campaign_id: int, *, now: date
     return count
 
 
-async def fail_campaign(session: AsyncSession, campaign_id: int, reason: str, *, now: datetime | None = None) -> bool:
+async def fail_campaign(
+    session: AsyncSession, campaign_id: int, reason: str, *, now: datetime | None = None
+) -> bool:
     """Stop a SENDING or PAUSED campaign as FAILED with `reason`; pending rows become cancelled."""
     now = now or utcnow()
     changed = _rowcount(
         await session.execute(
             update(Campaign)
-            .where(Campaign.id == campaign_id, Campaign.status.in_([CampaignStatus.SENDING, CampaignStatus.PAUSED]))
+            .where(
+                Campaign.id == campaign_id,
+                Campaign.status.in_([CampaignStatus.SENDING, CampaignStatus.PAUSED]),
+            )
             .values(status=CampaignStatus.FAILED, status_reason=reason, completed_at=now, updated_at=now)
             .execution_options(synchronize_session=False)
         )
@@ -547,13 +565,17 @@ async def claim_summary(session: AsyncSession, campaign_id: int, *, now: datetim
     return _rowcount(changed) == 1
 
 
-async def error_breakdown(session: AsyncSession, campaign_id: int, *, limit: int = 8) -> list[tuple[str, int]]:
+async def error_breakdown(
+    session: AsyncSession, campaign_id: int, *, limit: int = 8
+) -> list[tuple[str, int]]:
     """The most frequent error descriptions of a campaign's unsuccessful rows."""
     rows = await session.execute(
         select(Delivery.last_error, func.count().label("n"))
         .where(
             Delivery.campaign_id == campaign_id,
-            Delivery.status.in_([DeliveryStatus.FAILED, DeliveryStatus.UNAVAILABLE, DeliveryStatus.UNCONFIRMED]),
+            Delivery.status.in_(
+                [DeliveryStatus.FAILED, DeliveryStatus.UNAVAILABLE, DeliveryStatus.UNCONFIRMED]
+            ),
         )
         .group_by(Delivery.last_error)
         .order_by(func.count().desc())

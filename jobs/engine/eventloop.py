@@ -67,7 +67,11 @@ class StallWatch:
         elif now - self._gc_started >= self.threshold_s:
             logger.warning(
                 "%s: gc generation %s took %.1f ms at %.3f (%s collected)",
-                self.name, info.get("generation"), (now - self._gc_started) * 1000, self._gc_started, info.get("collected"),
+                self.name,
+                info.get("generation"),
+                (now - self._gc_started) * 1000,
+                self._gc_started,
+                info.get("collected"),
             )
 
     async def _watch(self) -> None:
@@ -80,5 +84,8 @@ class StallWatch:
                 # nothing when the machine gave its CPU to something else.
                 logger.warning(
                     "%s: event loop woke %.1f ms late at %.3f (%.1f ms of CPU meanwhile)",
-                    self.name, late * 1000, before + self.tick_s, (time.process_time() - cpu_before) * 1000,
+                    self.name,
+                    late * 1000,
+                    before + self.tick_s,
+                    (time.process_time() - cpu_before) * 1000,
                 )

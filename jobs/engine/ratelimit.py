@@ -338,7 +338,8 @@ class _Pacer:
         interval = interval_us / 1_000_000
         first_at = reservation.first_at
         self.held.extend(
-            (first_at + i * interval, reserved_at, reservation.slot_us + i * interval_us) for i in range(reservation.count)
+            (first_at + i * interval, reserved_at, reservation.slot_us + i * interval_us)
+            for i in range(reservation.count)
         )
         self.reserved_end_us = reservation.slot_us + reservation.count * interval_us
         self.interval_us = interval_us
@@ -466,7 +467,9 @@ class _Pacer:
 class TokenRateLimiter:
     """Evenly paced send slots per bot token, shared through Redis by all processes."""
 
-    def __init__(self, redis: Redis, *, lookahead_s: float = 0.5, collector: FullCollector | None = None) -> None:
+    def __init__(
+        self, redis: Redis, *, lookahead_s: float = 0.5, collector: FullCollector | None = None
+    ) -> None:
         self._redis = redis
         self.collector = collector
         """Runs the process's full garbage collections between slots (the worker's; None: CPython's)."""
@@ -501,7 +504,9 @@ class TokenRateLimiter:
         offset = self._clock.offset_s
         assert offset is not None
         first_at = int(slot_us) / 1_000_000 - offset
-        return Reservation(True, max(0.0, first_at - received_at), int(got), first_at, interval_us, int(slot_us))
+        return Reservation(
+            True, max(0.0, first_at - received_at), int(got), first_at, interval_us, int(slot_us)
+        )
 
     async def acquire(
         self, key: str, rate_per_s: float, *, should_stop: Callable[[], bool] | None = None
@@ -589,7 +594,9 @@ class TokenRateLimiter:
             pacer.void()  # reserved before the 429
         logger.info(
             "token paused for %.1f s after a 429; its pacing is %.1f%% of the usual for %.0f min",
-            int(wait_us) / 1_000_000, int(cut_ppm) / 10_000, CUT_LASTS_S / 60,
+            int(wait_us) / 1_000_000,
+            int(cut_ppm) / 10_000,
+            CUT_LASTS_S / 60,
         )
         return int(wait_us) / 1_000_000
 

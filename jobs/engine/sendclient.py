@@ -82,7 +82,9 @@ class BotAPI:
     Sessions are created lazily (inside the running loop) and closed by `close()`.
     """
 
-    def __init__(self, token: str, *, api_url: str = TELEGRAM_API_URL, timeout_s: float = 30.0, limit: int = 100) -> None:
+    def __init__(
+        self, token: str, *, api_url: str = TELEGRAM_API_URL, timeout_s: float = 30.0, limit: int = 100
+    ) -> None:
         self._token = token
         self._base = f"{api_base(api_url)}/bot{token}/"
         self._file_base = f"{api_base(api_url)}/file/bot{token}/"
@@ -173,7 +175,9 @@ class BotAPI:
 
     async def edit_message_text(self, *, chat_id: int, message_id: int, text: str, **params: Any) -> Any:
         """editMessageText; the edited message (or True for inline messages)."""
-        return await self.call("editMessageText", {"chat_id": chat_id, "message_id": message_id, "text": text, **params})
+        return await self.call(
+            "editMessageText", {"chat_id": chat_id, "message_id": message_id, "text": text, **params}
+        )
 
     async def close(self) -> None:
         """Close the connection pool."""

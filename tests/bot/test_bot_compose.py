@@ -95,7 +95,9 @@ CAPTION = "Big news: 🎉 version 2 is out!"
 
 async def test_a_photo_with_a_formatted_caption_is_previewed_tested_and_saved(control: ControlBot) -> None:
     await control.say("/new", expect=texts.ASK_MESSAGE)
-    sent = control.sim.send_message(CONTROL_TOKEN, ADMIN_ID, photo=PHOTO, caption=CAPTION, entities=BOLD_ENTITIES)
+    sent = control.sim.send_message(
+        CONTROL_TOKEN, ADMIN_ID, photo=PHOTO, caption=CAPTION, entities=BOLD_ENTITIES
+    )
     await control.reply(after_id=int(sent["message_id"]), expect=texts.ASK_NAME)
     card = await control.say("Photo launch", expect=texts.COMPOSE_PREVIEW_NOTE)
     original = sent["photo"][-1]
@@ -110,7 +112,11 @@ async def test_a_photo_with_a_formatted_caption_is_previewed_tested_and_saved(co
     await control.press(card.message_id, texts.BTN_TEST)
     await control.reply(after_id=before, expect="Test sent")
     (received,) = control.sim.chat(NEWS_TOKEN, ADMIN_ID).bot_messages
-    assert (received.media_kind, received.caption, received.caption_entities) == ("photo", CAPTION, BOLD_ENTITIES)
+    assert (received.media_kind, received.caption, received.caption_entities) == (
+        "photo",
+        CAPTION,
+        BOLD_ENTITIES,
+    )
     uploaded = control.sim.world.files[str(received.file_id)]
     assert uploaded.owner_bot_id == control.sim.world.bots[NEWS_TOKEN].bot_id
     assert uploaded.data == PHOTO

@@ -119,7 +119,9 @@ async def test_double_confirm_with_the_engine_sends_once(control: ControlBot, wo
     assert len(progress_messages) == 1
 
 
-async def test_a_photo_campaign_sent_now_reaches_everyone_with_its_caption(control: ControlBot, worker: Worker) -> None:
+async def test_a_photo_campaign_sent_now_reaches_everyone_with_its_caption(
+    control: ControlBot, worker: Worker
+) -> None:
     await control.say("/new", expect=texts.ASK_MESSAGE)
     caption_entities = [{"type": "underline", "offset": 4, "length": 5}]
     photo = b"\xff\xd8\xff\xe0 the launch photo " + bytes(range(256)) * 4

@@ -31,8 +31,10 @@ async def test_the_database_going_away_mid_campaign_is_waited_out(
     # The outage each database really has: SQLite is locked by another process for 5 s;
     # PostgreSQL drops every client connection (what a restart does to them), four times.
     sqlite = is_sqlite(database_url)
-    plan = dataclasses.replace(OUTAGE_BASE, lock_sqlite_s=5.0) if sqlite else dataclasses.replace(
-        OUTAGE_BASE, terminate_postgres=4
+    plan = (
+        dataclasses.replace(OUTAGE_BASE, lock_sqlite_s=5.0)
+        if sqlite
+        else dataclasses.replace(OUTAGE_BASE, terminate_postgres=4)
     )
 
     report = await asyncio.wait_for(

@@ -113,7 +113,9 @@ class Workers:
 
     def logs(self) -> str:
         """Every worker's output, for failure messages."""
-        return "\n".join(path.read_text(errors="replace")[-4000:] for path in sorted(self.log_dir.glob("*.log")))
+        return "\n".join(
+            path.read_text(errors="replace")[-4000:] for path in sorted(self.log_dir.glob("*.log"))
+        )
 
 
 @pytest.fixture
@@ -130,7 +132,8 @@ def workers(
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.isupper() or key in {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV", "PYTHONPATH"}
+        if not key.isupper()
+        or key in {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV", "PYTHONPATH"}
     }
     env.update(
         {
@@ -197,7 +200,10 @@ async def add_audience(
     chat_ids.extend(range(next_id, next_id + unknown))
     async with sessionmaker.begin() as session:
         bot = TargetBot(
-            codename=f"bot{uuid.uuid4().hex[:6]}", token=token, rate_per_s=rate_per_s, paid_broadcast=rate_per_s > 30
+            codename=f"bot{uuid.uuid4().hex[:6]}",
+            token=token,
+            rate_per_s=rate_per_s,
+            paid_broadcast=rate_per_s > 30,
         )
         session.add(bot)
         await session.flush()
@@ -226,7 +232,9 @@ async def new_campaign(
         return campaign.id
 
 
-async def read(sessionmaker: async_sessionmaker[AsyncSession], query: Callable[[AsyncSession], Awaitable[T]]) -> T:
+async def read(
+    sessionmaker: async_sessionmaker[AsyncSession], query: Callable[[AsyncSession], Awaitable[T]]
+) -> T:
     """Run a read in its own session."""
     async with sessionmaker() as session:
         return await query(session)
@@ -240,7 +248,11 @@ async def get_campaign(sessionmaker: async_sessionmaker[AsyncSession], campaign_
 
 
 async def wait_until(
-    probe: Callable[[], Awaitable[T | None]], *, timeout_s: float = 40.0, what: str = "condition", logs: Workers | None = None
+    probe: Callable[[], Awaitable[T | None]],
+    *,
+    timeout_s: float = 40.0,
+    what: str = "condition",
+    logs: Workers | None = None,
 ) -> T:
     """Poll `probe` until it returns something truthy."""
     loop = asyncio.get_running_loop()
@@ -275,10 +287,14 @@ async def wait_for_status(
                 return None
         return campaign
 
-    return await wait_until(probe, timeout_s=timeout_s, what=f"campaign {campaign_id} in {statuses}", logs=workers)
+    return await wait_until(
+        probe, timeout_s=timeout_s, what=f"campaign {campaign_id} in {statuses}", logs=workers
+    )
 
 
-async def status_counts(sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int) -> dict[DeliveryStatus, int]:
+async def status_counts(
+    sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int
+) -> dict[DeliveryStatus, int]:
     """Delivery rows by status."""
     return await read(sessionmaker, lambda s: campaigns.delivery_counts(s, campaign_id))
 
@@ -287,13 +303,17 @@ async def rows(sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int)
     """Every delivery row of a campaign."""
 
     async def query(session: AsyncSession) -> list[Delivery]:
-        result = await session.execute(select(Delivery).where(Delivery.campaign_id == campaign_id).order_by(Delivery.id))
+        result = await session.execute(
+            select(Delivery).where(Delivery.campaign_id == campaign_id).order_by(Delivery.id)
+        )
         return list(result.scalars().all())
 
     return await read(sessionmaker, query)
 
 
-async def assert_counters_match_rows(sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int) -> Campaign:
+async def assert_counters_match_rows(
+    sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int
+) -> Campaign:
     """The campaign's counters equal its delivery rows by final status, and add up to the total."""
     campaign = await get_campaign(sessionmaker, campaign_id)
     counts = await status_counts(sessionmaker, campaign_id)
@@ -304,7 +324,9 @@ async def assert_counters_match_rows(sessionmaker: async_sessionmaker[AsyncSessi
     assert campaign.cancelled_count == counts.get(DeliveryStatus.CANCELLED, 0)
     total_rows = await read(
         sessionmaker,
-        lambda s: s.scalar(select(func.count()).select_from(Delivery).where(Delivery.campaign_id == campaign_id)),
+        lambda s: s.scalar(
+            select(func.count()).select_from(Delivery).where(Delivery.campaign_id == campaign_id)
+        ),
     )
     assert campaign.total_recipients == total_rows
     return campaign

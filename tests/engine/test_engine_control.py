@@ -32,7 +32,9 @@ from panel.sending import cancel_campaign, pause_campaign, resume_campaign
 from tgsim.simulator import Simulator
 
 
-async def _errors(sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int) -> list[tuple[str, str | None]]:
+async def _errors(
+    sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int
+) -> list[tuple[str, str | None]]:
     return [(str(r.status), r.last_error) for r in await rows(sessionmaker, campaign_id) if r.last_error]
 
 
@@ -41,7 +43,11 @@ async def _delivered_at_least(sim: Simulator, count: int) -> bool:
 
 
 async def test_pause_stops_sending_and_resume_finishes(
-    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, workers: Workers, pool: ArqRedis, queue_name: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
 ) -> None:
     sim.set_faults(TARGET_TOKEN, latency_mean_s=0.03)
     bot_id = await add_audience(sessionmaker, sim, active=900)
@@ -70,7 +76,11 @@ async def test_pause_stops_sending_and_resume_finishes(
 
 
 async def test_cancel_marks_the_rest_cancelled_and_sends_a_summary(
-    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, workers: Workers, pool: ArqRedis, queue_name: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
 ) -> None:
     sim.set_faults(TARGET_TOKEN, latency_mean_s=0.03)
     bot_id = await add_audience(sessionmaker, sim, active=900)
@@ -94,13 +104,19 @@ async def test_cancel_marks_the_rest_cancelled_and_sends_a_summary(
     assert campaign.unconfirmed_count <= 32, detail  # at most the sends in flight (SEND_CONCURRENCY)
     assert campaign.successful_sents + campaign.cancelled_count + campaign.unconfirmed_count == 900
     delivered_total = sim.stats(TARGET_TOKEN).delivered_total
-    assert campaign.successful_sents <= delivered_total <= campaign.successful_sents + campaign.unconfirmed_count
+    assert (
+        campaign.successful_sents <= delivered_total <= campaign.successful_sents + campaign.unconfirmed_count
+    )
     summary = await sim.wait_for_message(CONTROL_TOKEN, ADMIN_CHAT_ID, lambda m: "finished" in (m.text or ""))
     assert "Cancelled: " in (summary.text or "")
 
 
 async def test_live_progress_message_is_edited_and_summarised(
-    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, workers: Workers, pool: ArqRedis, queue_name: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
 ) -> None:
     sim.set_faults(TARGET_TOKEN, latency_mean_s=0.02)
     bot_id = await add_audience(sessionmaker, sim, active=900)
@@ -123,7 +139,11 @@ async def test_live_progress_message_is_edited_and_summarised(
 
 
 async def test_progress_buttons_carry_the_campaign(
-    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, workers: Workers, pool: ArqRedis, queue_name: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
 ) -> None:
     sim.set_faults(TARGET_TOKEN, latency_mean_s=0.05)
     bot_id = await add_audience(sessionmaker, sim, active=900)

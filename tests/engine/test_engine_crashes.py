@@ -50,7 +50,11 @@ async def _assert_each_recipient_once(
 
 
 async def test_sigkilled_worker_then_restart_finishes_without_resending(
-    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, workers: Workers, pool: ArqRedis, queue_name: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
 ) -> None:
     sim.set_faults(TARGET_TOKEN, latency_mean_s=0.05, latency_jitter_s=0.02)
     bot_id = await add_audience(sessionmaker, sim, active=900)

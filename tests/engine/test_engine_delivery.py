@@ -26,7 +26,11 @@ from tgsim.world import UserState
 
 
 async def test_every_answer_lands_in_one_final_state(
-    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, workers: Workers, pool: ArqRedis, queue_name: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
 ) -> None:
     bot_id = await add_audience(
         sessionmaker,
@@ -44,7 +48,11 @@ async def test_every_answer_lands_in_one_final_state(
     assert campaign.status is CampaignStatus.COMPLETED
     assert campaign.completed_at is not None and campaign.started_at is not None
     await assert_counters_match_rows(sessionmaker, campaign_id)
-    assert (campaign.total_recipients, campaign.successful_sents, campaign.unavailable_count) == (350, 300, 50)
+    assert (campaign.total_recipients, campaign.successful_sents, campaign.unavailable_count) == (
+        350,
+        300,
+        50,
+    )
     per_chat = delivered(sim)
     assert sorted(per_chat) == list(range(1_000_000, 1_000_300))
     assert set(per_chat.values()) == {1}
@@ -71,12 +79,20 @@ async def test_every_answer_lands_in_one_final_state(
     second_id = await new_campaign(sessionmaker, bot_id, text="A second announcement")
     await enqueue_start(pool, second_id, queue_name=queue_name)
     second = await wait_for_status(sessionmaker, second_id, workers=workers)
-    assert (second.status, second.total_recipients, second.successful_sents) == (CampaignStatus.COMPLETED, 300, 300)
+    assert (second.status, second.total_recipients, second.successful_sents) == (
+        CampaignStatus.COMPLETED,
+        300,
+        300,
+    )
     assert sim.stats(TARGET_TOKEN).peak_per_second <= TEST_RATE
 
 
 async def test_starting_twice_with_two_workers_starts_once(
-    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, workers: Workers, pool: ArqRedis, queue_name: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
 ) -> None:
     bot_id = await add_audience(sessionmaker, sim, active=200)
     campaign_id = await new_campaign(sessionmaker, bot_id)
@@ -86,13 +102,21 @@ async def test_starting_twice_with_two_workers_starts_once(
 
     campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers)
 
-    assert (campaign.status, campaign.total_recipients, campaign.successful_sents) == (CampaignStatus.COMPLETED, 200, 200)
+    assert (campaign.status, campaign.total_recipients, campaign.successful_sents) == (
+        CampaignStatus.COMPLETED,
+        200,
+        200,
+    )
     assert set(delivered(sim).values()) == {1}
     assert sim.stats(TARGET_TOKEN).duplicates == 0
 
 
 async def test_empty_audience_completes_at_once(
-    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, workers: Workers, pool: ArqRedis, queue_name: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
 ) -> None:
     bot_id = await add_audience(sessionmaker, sim, active=0)
     campaign_id = await new_campaign(sessionmaker, bot_id)
@@ -106,7 +130,11 @@ async def test_empty_audience_completes_at_once(
 
 
 async def test_a_group_upgraded_to_a_supergroup_gets_the_message_at_its_new_id(
-    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, workers: Workers, pool: ArqRedis, queue_name: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
 ) -> None:
     bot_id = await add_audience(sessionmaker, sim, active=20)
     old_group, supergroup = -4_001, -1_001_234_567_890
@@ -120,7 +148,11 @@ async def test_a_group_upgraded_to_a_supergroup_gets_the_message_at_its_new_id(
 
     campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers)
 
-    assert (campaign.status, campaign.total_recipients, campaign.successful_sents) == (CampaignStatus.COMPLETED, 21, 21)
+    assert (campaign.status, campaign.total_recipients, campaign.successful_sents) == (
+        CampaignStatus.COMPLETED,
+        21,
+        21,
+    )
     await assert_counters_match_rows(sessionmaker, campaign_id)
     per_chat = delivered(sim)
     assert per_chat[supergroup] == 1 and old_group not in per_chat

@@ -27,7 +27,11 @@ RATE = 120
 
 
 async def test_two_workers_together_hold_the_token_limit(
-    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, workers: Workers, pool: ArqRedis, queue_name: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
 ) -> None:
     # The simulator would admit twice the bot's rate: its busiest second shows our own pacing.
     # 100 ms ± 10 ms, as the benchmark (the harness's pacing factor leaves the simulator's own
@@ -51,7 +55,11 @@ async def test_two_workers_together_hold_the_token_limit(
 
 
 async def test_a_429_storm_pauses_the_token_and_every_recipient_still_gets_one_message(
-    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, workers: Workers, pool: ArqRedis, queue_name: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
 ) -> None:
     sim.set_faults(TARGET_TOKEN, latency_mean_s=0.02)
     bot_id = await add_audience(sessionmaker, sim, active=600)
@@ -67,7 +75,11 @@ async def test_a_429_storm_pauses_the_token_and_every_recipient_still_gets_one_m
 
     campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers)
     stats = sim.stats(TARGET_TOKEN)
-    assert (campaign.status, campaign.successful_sents, campaign.failed_sents) == (CampaignStatus.COMPLETED, 600, 0)
+    assert (campaign.status, campaign.successful_sents, campaign.failed_sents) == (
+        CampaignStatus.COMPLETED,
+        600,
+        0,
+    )
     assert set(delivered(sim).values()) == {1}
     # Every worker obeyed the pause: a handful of 429s per storm second, not one per sender.
     assert 0 < stats.too_many_requests <= 40
@@ -76,7 +88,11 @@ async def test_a_429_storm_pauses_the_token_and_every_recipient_still_gets_one_m
 
 
 async def test_server_errors_are_retried_until_sent(
-    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, workers: Workers, pool: ArqRedis, queue_name: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
 ) -> None:
     sim.set_faults(TARGET_TOKEN, server_error_share=0.3)
     bot_id = await add_audience(sessionmaker, sim, active=300)
@@ -92,7 +108,11 @@ async def test_server_errors_are_retried_until_sent(
 
 
 async def test_server_errors_past_max_attempts_fail(
-    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, workers: Workers, pool: ArqRedis, queue_name: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
 ) -> None:
     sim.set_faults(TARGET_TOKEN, server_error_share=1.0)
     bot_id = await add_audience(sessionmaker, sim, active=20)
@@ -106,7 +126,11 @@ async def test_server_errors_past_max_attempts_fail(
 
 
 async def test_timeouts_are_unconfirmed_never_resent(
-    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, workers: Workers, pool: ArqRedis, queue_name: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
 ) -> None:
     sim.set_faults(TARGET_TOKEN, hang_share=0.1, hang_s=4.0)
     bot_id = await add_audience(sessionmaker, sim, active=200)
@@ -124,7 +148,11 @@ async def test_timeouts_are_unconfirmed_never_resent(
 
 
 async def test_timeouts_are_retried_when_at_least_once(
-    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, workers: Workers, pool: ArqRedis, queue_name: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
 ) -> None:
     sim.set_faults(TARGET_TOKEN, hang_share=0.1, hang_s=4.0)
     bot_id = await add_audience(sessionmaker, sim, active=100)
@@ -138,7 +166,11 @@ async def test_timeouts_are_retried_when_at_least_once(
 
 
 async def test_a_content_error_streak_pauses_the_campaign_and_tells_the_admin(
-    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, workers: Workers, pool: ArqRedis, queue_name: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
 ) -> None:
     bot_id = await add_audience(sessionmaker, sim, active=300)
     too_long = {"kind": "text", "text": "x" * 5000, "entities": []}  # stored under other rules
@@ -164,7 +196,11 @@ async def test_a_content_error_streak_pauses_the_campaign_and_tells_the_admin(
 
 
 async def test_a_revoked_target_token_fails_the_campaign_at_once(
-    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, workers: Workers, pool: ArqRedis, queue_name: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
 ) -> None:
     bot_id = await add_audience(sessionmaker, sim, active=300, token="200077:AAunknownToTheSimulator")
     campaign_id = await new_campaign(sessionmaker, bot_id)
@@ -176,4 +212,6 @@ async def test_a_revoked_target_token_fails_the_campaign_at_once(
     assert campaign.status_reason and "401" in campaign.status_reason
     await assert_counters_match_rows(sessionmaker, campaign_id)
     assert campaign.failed_sents >= 1
-    assert campaign.failed_sents + campaign.cancelled_count == 300, await status_counts(sessionmaker, campaign_id)
+    assert campaign.failed_sents + campaign.cancelled_count == 300, await status_counts(
+        sessionmaker, campaign_id
+    )

@@ -44,10 +44,16 @@ def photo_from_admin(sim: Simulator) -> Media:
 
 
 async def test_a_photo_is_uploaded_once_then_sent_by_the_target_bots_file_id(
-    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, workers: Workers, pool: ArqRedis, queue_name: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
 ) -> None:
     # The first recipients blocked the bot: the upload passes on to the next one.
-    bot_id = await add_audience(sessionmaker, sim, active=300, states={UserState.BLOCKED: 5}, first_chat_id=1_000_000)
+    bot_id = await add_audience(
+        sessionmaker, sim, active=300, states={UserState.BLOCKED: 5}, first_chat_id=1_000_000
+    )
     for chat_id in range(1_000_000, 1_000_005):
         sim.set_user_state(TARGET_TOKEN, chat_id, UserState.BLOCKED)
     for chat_id in range(1_000_300, 1_000_305):
@@ -90,7 +96,11 @@ async def test_a_photo_is_uploaded_once_then_sent_by_the_target_bots_file_id(
 
 
 async def test_a_file_the_control_bot_cannot_fetch_pauses_the_campaign_and_tells_the_admin(
-    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, workers: Workers, pool: ArqRedis, queue_name: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
 ) -> None:
     bot_id = await add_audience(sessionmaker, sim, active=20)
     # A file id of the target bot's, not the control bot's: getFile refuses it.
@@ -139,11 +149,23 @@ async def test_an_upload_left_by_a_dead_worker_is_taken_over(
     campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers, timeout_s=20)
 
     assert (campaign.status, campaign.successful_sents) == (CampaignStatus.COMPLETED, 50)
-    assert len({sim.chat(TARGET_TOKEN, chat_id).bot_messages[0].file_id for chat_id in range(1_000_000, 1_000_050)}) == 1
+    assert (
+        len(
+            {
+                sim.chat(TARGET_TOKEN, chat_id).bot_messages[0].file_id
+                for chat_id in range(1_000_000, 1_000_050)
+            }
+        )
+        == 1
+    )
 
 
 async def test_uploads_that_keep_failing_pause_the_campaign_instead_of_using_up_the_audience(
-    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, workers: Workers, pool: ArqRedis, queue_name: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
 ) -> None:
     bot_id = await add_audience(sessionmaker, sim, active=100)
     content = MessageContent(CAPTION, media=photo_from_admin(sim)).to_json()
@@ -168,7 +190,9 @@ async def test_uploads_that_keep_failing_pause_the_campaign_instead_of_using_up_
     await resume_campaign_now(sessionmaker, pool, campaign_id, queue_name)
     campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers)
     assert (campaign.status, campaign.successful_sents) == (CampaignStatus.COMPLETED, 100)
-    files = {sim.chat(TARGET_TOKEN, chat_id).bot_messages[0].file_id for chat_id in range(1_000_000, 1_000_100)}
+    files = {
+        sim.chat(TARGET_TOKEN, chat_id).bot_messages[0].file_id for chat_id in range(1_000_000, 1_000_100)
+    }
     assert len(files) == 1
 
 
@@ -205,7 +229,16 @@ async def test_the_command_line_creates_a_photo_campaign_through_the_control_bot
     photo.write_bytes(PHOTO)
 
     code, out, err = await broadcast_cli(
-        "campaigns", "create", "--bot", target.codename, "--file", str(photo), "--text", CAPTION, env=env, cwd=tmp_path
+        "campaigns",
+        "create",
+        "--bot",
+        target.codename,
+        "--file",
+        str(photo),
+        "--text",
+        CAPTION,
+        env=env,
+        cwd=tmp_path,
     )
     assert code == 0, err
     campaign_id = int(out.strip())

@@ -85,7 +85,11 @@ async def test_the_limiter_never_rewinds_when_its_key_vanishes(redis: Redis) -> 
 
 
 async def test_a_batch_whose_status_watcher_fails_still_sends_and_releases(
-    sessionmaker: async_sessionmaker[AsyncSession], engine: AsyncEngine, sim: Simulator, redis: Redis, database_url: str,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    engine: AsyncEngine,
+    sim: Simulator,
+    redis: Redis,
+    database_url: str,
     redis_url: str,
 ) -> None:
     bot_id = await add_audience(sessionmaker, sim, active=40)
@@ -94,11 +98,19 @@ async def test_a_batch_whose_status_watcher_fails_still_sends_and_releases(
         await deliveries.freeze_audience(session, campaign_id)
         low, high = await deliveries.delivery_id_bounds(session, campaign_id) or (0, 0)
     settings = Settings(
-        database_url=database_url, redis_url=redis_url, telegram_api_url=sim.base_url, status_check_interval_s=0.05
+        database_url=database_url,
+        redis_url=redis_url,
+        telegram_api_url=sim.base_url,
+        status_check_interval_s=0.05,
     )
     ectx = EngineContext(
-        settings=settings, db=engine, sessionmaker=sessionmaker, redis=redis,
-        limiter=TokenRateLimiter(redis), worker_id="in-test", control_bot=None,
+        settings=settings,
+        db=engine,
+        sessionmaker=sessionmaker,
+        redis=redis,
+        limiter=TokenRateLimiter(redis),
+        worker_id="in-test",
+        control_bot=None,
     )
     async with sessionmaker() as session:
         loaded = await load_snapshot(session, campaign_id)
@@ -125,7 +137,11 @@ async def test_a_batch_whose_status_watcher_fails_still_sends_and_releases(
 
 
 async def test_rows_left_claimed_by_a_live_worker_are_settled(
-    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, workers: Workers, pool: ArqRedis, redis: Redis
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    redis: Redis,
 ) -> None:
     """A batch that failed mid-send on a worker that lives on: its claimed rows do not hang forever."""
     bot_id = await add_audience(sessionmaker, sim, active=30)
@@ -133,7 +149,9 @@ async def test_rows_left_claimed_by_a_live_worker_are_settled(
     async with sessionmaker.begin() as session:
         await deliveries.freeze_audience(session, campaign_id)
         low, high = await deliveries.delivery_id_bounds(session, campaign_id) or (0, 0)
-        claimed = await deliveries.claim(session, campaign_id, low, high, worker_id="alive-elsewhere", limit=5)
+        claimed = await deliveries.claim(
+            session, campaign_id, low, high, worker_id="alive-elsewhere", limit=5
+        )
         await session.execute(
             update(Delivery)
             .where(Delivery.id.in_([r.delivery_id for r in claimed]))
@@ -151,8 +169,14 @@ async def test_rows_left_claimed_by_a_live_worker_are_settled(
 
 
 async def test_the_reconciler_never_takes_its_own_worker_for_dead(
-    sessionmaker: async_sessionmaker[AsyncSession], engine: AsyncEngine, sim: Simulator, redis: Redis,
-    pool: ArqRedis, database_url: str, redis_url: str, queue_name: str,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    engine: AsyncEngine,
+    sim: Simulator,
+    redis: Redis,
+    pool: ArqRedis,
+    database_url: str,
+    redis_url: str,
+    queue_name: str,
 ) -> None:
     """A stall can let a worker's heartbeat key lapse while its reconciler runs: the rows that worker
     holds stay its own, while a worker that is really gone has its rows settled."""
@@ -160,18 +184,29 @@ async def test_the_reconciler_never_takes_its_own_worker_for_dead(
     campaign_id = await new_campaign(sessionmaker, bot_id)
     async with sessionmaker.begin() as session:
         await deliveries.freeze_audience(session, campaign_id)
-        await session.execute(update(Campaign).where(Campaign.id == campaign_id).values(status=CampaignStatus.SENDING))
+        await session.execute(
+            update(Campaign).where(Campaign.id == campaign_id).values(status=CampaignStatus.SENDING)
+        )
         low, high = await deliveries.delivery_id_bounds(session, campaign_id) or (0, 0)
         mine = await deliveries.claim(session, campaign_id, low, high, worker_id="in-test", limit=5)
         gone = await deliveries.claim(session, campaign_id, low, high, worker_id="gone", limit=5)
         # Older than the lease (dead workers' claims), younger than a live worker's abandon age.
         await session.execute(
-            update(Delivery).where(Delivery.campaign_id == campaign_id).values(claimed_at=utcnow() - timedelta(seconds=20))
+            update(Delivery)
+            .where(Delivery.campaign_id == campaign_id)
+            .values(claimed_at=utcnow() - timedelta(seconds=20))
         )
-    settings = Settings(database_url=database_url, redis_url=redis_url, telegram_api_url=sim.base_url, queue_name=queue_name)
+    settings = Settings(
+        database_url=database_url, redis_url=redis_url, telegram_api_url=sim.base_url, queue_name=queue_name
+    )
     ectx = EngineContext(
-        settings=settings, db=engine, sessionmaker=sessionmaker, redis=redis,
-        limiter=TokenRateLimiter(redis), worker_id="in-test", control_bot=None,
+        settings=settings,
+        db=engine,
+        sessionmaker=sessionmaker,
+        redis=redis,
+        limiter=TokenRateLimiter(redis),
+        worker_id="in-test",
+        control_bot=None,
     )
     assert not await redis.exists(worker_key("in-test"))  # its heartbeat has lapsed
 
@@ -185,12 +220,18 @@ async def test_the_reconciler_never_takes_its_own_worker_for_dead(
 
 
 def test_python_m_jobs_reports_a_bad_setting_in_one_line() -> None:
-    env = {"PATH": os.environ.get("PATH", ""), "DATABASE_URL": "mysql://nope", "REDIS_URL": "redis://127.0.0.1:1/0"}
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "DATABASE_URL": "mysql://nope",
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+    }
     done = subprocess.run(
         [sys.executable, "-m", "jobs"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines() == ["error: DATABASE_URL: must start with sqlite+aiosqlite:// or postgresql+asyncpg://"]
+    assert done.stderr.strip().splitlines() == [
+        "error: DATABASE_URL: must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+    ]
 
 
 async def test_settle_leaves_rows_of_running_batches_alone(
@@ -205,10 +246,18 @@ async def test_settle_leaves_rows_of_running_batches_alone(
     async with sessionmaker.begin() as session:
         later = utcnow() + timedelta(seconds=1)
         settled = await deliveries.settle_stale_claims(
-            session, campaign_id, ["w"], claimed_before=later, at_least_once=False, running_ranges=[(low, low + 2)]
+            session,
+            campaign_id,
+            ["w"],
+            claimed_before=later,
+            at_least_once=False,
+            running_ranges=[(low, low + 2)],
         )
     assert settled == 3
-    assert (await status_counts(sessionmaker, campaign_id)) == {DeliveryStatus.SENDING: 3, DeliveryStatus.UNCONFIRMED: 3}
+    assert (await status_counts(sessionmaker, campaign_id)) == {
+        DeliveryStatus.SENDING: 3,
+        DeliveryStatus.UNCONFIRMED: 3,
+    }
 
 
 async def test_one_round_trip_reserves_consecutive_slots(redis: Redis) -> None:

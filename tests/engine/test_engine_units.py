@@ -42,7 +42,9 @@ def test_answers_are_classified_like_telegram_means_them() -> None:
             code,
             description,
             retry_after_s=parameters.get("retry_after"),
-            migrate_to_chat_id=int(parameters["migrate_to_chat_id"]) if "migrate_to_chat_id" in parameters else None,
+            migrate_to_chat_id=int(parameters["migrate_to_chat_id"])
+            if "migrate_to_chat_id" in parameters
+            else None,
         )
 
     flood = classify(answer(429, "Too Many Requests: retry after 3", retry_after=3))
@@ -57,8 +59,12 @@ def test_answers_are_classified_like_telegram_means_them() -> None:
     assert classify(answer(400, "Bad Request: something else")).verdict is Verdict.FAILED
     assert classify(answer(401, "Unauthorized")).verdict is Verdict.UNAUTHORIZED
     assert classify(answer(502, "Bad Gateway")).verdict is Verdict.TRANSIENT
-    assert classify(BotAPINetworkError("Request timeout error", sent_nothing=False)).verdict is Verdict.AMBIGUOUS
-    assert classify(BotAPINetworkError("ClientConnectorError", sent_nothing=True)).verdict is Verdict.TRANSIENT
+    assert (
+        classify(BotAPINetworkError("Request timeout error", sent_nothing=False)).verdict is Verdict.AMBIGUOUS
+    )
+    assert (
+        classify(BotAPINetworkError("ClientConnectorError", sent_nothing=True)).verdict is Verdict.TRANSIENT
+    )
 
 
 async def test_the_lean_client_reads_real_answers(sim: Simulator) -> None:
@@ -122,7 +128,11 @@ async def test_a_request_without_answer_is_ambiguous(sim: Simulator) -> None:
 
 
 def test_prepared_body_is_the_json_of_the_full_call() -> None:
-    params = {"text": "Привет \"x\"", "entities": [{"type": "bold", "offset": 0, "length": 6}], "allow_paid_broadcast": True}
+    params = {
+        "text": 'Привет "x"',
+        "entities": [{"type": "bold", "offset": 0, "length": 6}],
+        "allow_paid_broadcast": True,
+    }
     assert json.loads(PreparedSend("sendMessage", params).body(-100123)) == {"chat_id": -100123, **params}
     assert json.loads(PreparedSend("sendMessage", {}).body(7)) == {"chat_id": 7}
 
@@ -140,13 +150,18 @@ def test_worker_buttons_pack_like_aiogram() -> None:
         assert keyboard is not None
         assert keyboard.model_dump(exclude_none=True) == markup
     for action in ProgressAction:
-        assert pack_progress_callback(action.value, 12345) == ProgressCallback(action=action, campaign_id=12345).pack()
+        assert (
+            pack_progress_callback(action.value, 12345)
+            == ProgressCallback(action=action, campaign_id=12345).pack()
+        )
     assert progress_markup(7, CampaignStatus.COMPLETED) is None
 
 
 def test_the_worker_does_not_import_aiogram() -> None:
     probe = "import sys, jobs.worker, jobs.__main__; print(sorted(m for m in sys.modules if m.split('.')[0] == 'aiogram'))"
-    done = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
 
@@ -154,7 +169,9 @@ def test_the_worker_does_not_import_aiogram() -> None:
 def test_progress_rendering() -> None:
     counters = Counters(total=1000, sent=600, failed=5, unavailable=45, unconfirmed=0, cancelled=0)
     text = render_progress(
-        ProgressView(campaign_id=7, name="News", status=CampaignStatus.SENDING, counters=counters, rate_per_s=29.5)
+        ProgressView(
+            campaign_id=7, name="News", status=CampaignStatus.SENDING, counters=counters, rate_per_s=29.5
+        )
     )
     assert "Campaign #7 “News”" in text
     assert "65%" in text and "Remaining: 350 of 1,000" in text
@@ -164,8 +181,14 @@ def test_progress_rendering() -> None:
     sending = progress_keyboard(7, CampaignStatus.SENDING)
     paused = progress_keyboard(7, CampaignStatus.PAUSED)
     assert sending is not None and paused is not None
-    assert sending.inline_keyboard[0][0].callback_data == ProgressCallback(action=ProgressAction.PAUSE, campaign_id=7).pack()
-    assert paused.inline_keyboard[0][0].callback_data == ProgressCallback(action=ProgressAction.RESUME, campaign_id=7).pack()
+    assert (
+        sending.inline_keyboard[0][0].callback_data
+        == ProgressCallback(action=ProgressAction.PAUSE, campaign_id=7).pack()
+    )
+    assert (
+        paused.inline_keyboard[0][0].callback_data
+        == ProgressCallback(action=ProgressAction.RESUME, campaign_id=7).pack()
+    )
     assert progress_keyboard(7, CampaignStatus.COMPLETED) is None
 
 
@@ -209,7 +232,9 @@ async def test_freeze_once_claim_record_and_migrate(sessionmaker: async_sessionm
         assert not (await deliveries.freeze_audience(session, campaign_id)).started
     async with sessionmaker.begin() as session:
         low, high = await deliveries.delivery_id_bounds(session, campaign_id) or (0, 0)
-        assert await deliveries.pending_batch_ranges(session, campaign_id, 4) == deliveries.batch_ranges(low, high, 4)
+        assert await deliveries.pending_batch_ranges(session, campaign_id, 4) == deliveries.batch_ranges(
+            low, high, 4
+        )
         claimed = await deliveries.claim(session, campaign_id, low, high, worker_id="w1", limit=3)
     assert len(claimed) == 3
     sent, migrated, retry = claimed
@@ -229,13 +254,18 @@ async def test_freeze_once_claim_record_and_migrate(sessionmaker: async_sessionm
         campaign = await session.get(Campaign, campaign_id)
         user = await session.get(User, rows[migrated.delivery_id].user_id)
     assert rows[sent.delivery_id].telegram_message_id == 55
-    assert rows[migrated.delivery_id].chat_id == -100777 and rows[migrated.delivery_id].status is DeliveryStatus.PENDING
+    assert (
+        rows[migrated.delivery_id].chat_id == -100777
+        and rows[migrated.delivery_id].status is DeliveryStatus.PENDING
+    )
     assert user is not None and user.chat_id == -100777
     assert rows[retry.delivery_id].attempts == 1 and rows[retry.delivery_id].status is DeliveryStatus.PENDING
     assert campaign is not None and campaign.successful_sents == 1
 
 
-async def test_stale_claims_of_dead_workers_become_unconfirmed(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def test_stale_claims_of_dead_workers_become_unconfirmed(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
     async with sessionmaker.begin() as session:
         _, campaign_id = await _campaign_with_audience(session, 5)
         await deliveries.freeze_audience(session, campaign_id)
@@ -257,12 +287,24 @@ async def test_stale_claims_of_dead_workers_become_unconfirmed(sessionmaker: asy
 def test_stored_messages_become_the_methods_that_reproduce_them() -> None:
     entities = [{"type": "bold", "offset": 0, "length": 2, "url": None}]
     text = MessageContent("Hi there", ({"type": "bold", "offset": 0, "length": 2},)).to_json()
-    assert stored_send(text, None) == ("sendMessage", {"text": "Hi there", "entities": [{"type": "bold", "offset": 0, "length": 2}]})
-    photo = {"kind": "photo", "text": "Caption", "entities": entities, "media": {"kind": "photo", "file_id": "AgAC"}}
+    assert stored_send(text, None) == (
+        "sendMessage",
+        {"text": "Hi there", "entities": [{"type": "bold", "offset": 0, "length": 2}]},
+    )
+    photo = {
+        "kind": "photo",
+        "text": "Caption",
+        "entities": entities,
+        "media": {"kind": "photo", "file_id": "AgAC"},
+    }
     # The target bot's own file id, never the control bot's; nulls left out.
     assert stored_send(photo, "AgAC-target") == (
         "sendPhoto",
-        {"photo": "AgAC-target", "caption": "Caption", "caption_entities": [{"type": "bold", "offset": 0, "length": 2}]},
+        {
+            "photo": "AgAC-target",
+            "caption": "Caption",
+            "caption_entities": [{"type": "bold", "offset": 0, "length": 2}],
+        },
     )
     assert stored_send(photo | {"text": "", "entities": []}, None) == ("sendPhoto", {})
     document = {"kind": "document", "text": "", "media": {"kind": "document", "file_id": "BQAC"}}

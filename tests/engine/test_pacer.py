@@ -104,7 +104,8 @@ async def test_a_stopped_batch_lets_its_senders_go_while_the_token_is_paused(red
     await limiter.pause(key, 30)  # a 429 with retry_after 30: no slot for half a minute
     stopping = False
     senders = [
-        asyncio.create_task(limiter.acquire_for(key, 50, lambda: 1, should_stop=lambda: stopping)) for _ in range(5)
+        asyncio.create_task(limiter.acquire_for(key, 50, lambda: 1, should_stop=lambda: stopping))
+        for _ in range(5)
     ]
     await asyncio.sleep(0.3)
     assert not any(task.done() for task in senders)
@@ -209,7 +210,9 @@ async def test_a_429_narrows_the_tokens_pacing_for_every_limiter_until_quiet(
         await other.aclose()
 
 
-async def test_a_pacer_going_idle_gives_its_unused_slots_back_to_the_token(redis: Redis, redis_url: str) -> None:
+async def test_a_pacer_going_idle_gives_its_unused_slots_back_to_the_token(
+    redis: Redis, redis_url: str
+) -> None:
     # One send takes one of the slots a round trip reserves (at least 3); when nobody waits any
     # more, the others go back to Redis, so another process sends in the next interval instead
     # of waiting until after them (what a batch ending on one worker used to cost the other).

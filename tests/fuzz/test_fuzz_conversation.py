@@ -54,7 +54,10 @@ from tests.fuzz.conftest import LogWatch, push_callback
 # 250 examples of 5-15 steps feed about 2,400 updates in 45-70 s on SQLite (about twice that on
 # PostgreSQL). The PostgreSQL pass runs 100: what it adds is the other database under the same
 # handlers, while the conversations themselves are explored by the SQLite pass.
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES") or (100 if os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql") else 250))
+EXAMPLES = int(
+    os.environ.get("FUZZ_EXAMPLES")
+    or (100 if os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql") else 250)
+)
 # Shrinking replays whole conversations and takes minutes; the failing steps are printed anyway.
 PHASES = tuple(Phase) if os.environ.get("FUZZ_SHRINK") else (Phase.explicit, Phase.reuse, Phase.generate)
 STRANGERS = (STRANGER_ID, STRANGER_ID + 1)
@@ -523,7 +526,9 @@ def admin_step(
 
 
 @st.composite
-def stranger_step(draw: st.DrawFn, known: list[int]) -> tuple[str | Tap | Upload, list[dict[str, Any]] | None]:
+def stranger_step(
+    draw: st.DrawFn, known: list[int]
+) -> tuple[str | Tap | Upload, list[dict[str, Any]] | None]:
     kind = draw(st.sampled_from(["type", "command", "command", "forged", "forged", "garbage", "upload"]))
     if kind == "upload":
         upload = draw(uploads)
