@@ -1,0 +1,62 @@
+"""Every Redis key of a deployment, under its queue name, so two deployments may share one Redis.
+
+The bot, the CLI and the workers build keys only here: a reader finds what lives in Redis in
+one place, and nothing escapes the deployment's prefix (`QUEUE_NAME`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RedisKeys:
+    """The keys of the deployment whose arq queue is `queue_name`."""
+
+    queue_name: str
+
+    def _key(self, *parts: object) -> str:
+        return ":".join([self.queue_name, *(str(part) for part in parts)])
+
+    def worker(self, worker_id: str) -> str:
+        """Present while the worker is alive."""
+        return self._key("worker", worker_id)
+
+    def lease(self, job_id: str) -> str:
+        """Present while a batch job runs on a live worker."""
+        return self._key("lease", job_id)
+
+    def rate(self, token: str) -> str:
+        """A bot token's shared pacing state; the token itself never appears in Redis."""
+        return self._key("rate", hashlib.sha256(token.encode()).hexdigest()[:24])
+
+    def claim(self, name: str) -> str:
+        """A one-shot claim (a start pressed twice starts once)."""
+        return self._key("claim", name)
+
+    def progress(self, campaign_id: int, part: str) -> str:
+        """The live progress message's lock, last text or rate sample."""
+        return self._key("progress", campaign_id, part)
+
+    def media_upload(self, campaign_id: int) -> str:
+        """Held by the one worker uploading a campaign's media."""
+        return self._key("media-upload", campaign_id)
+
+    def seen(self, campaign_id: int) -> str:
+        """Chat ids already given a copy of a campaign."""
+        return self._key("seen", campaign_id)
+
+    def batch_job_prefix(self) -> str:
+        """Prefix of every batch job id."""
+        return self._key("batch") + ":"
+
+    @property
+    def fsm_prefix(self) -> str:
+        """Prefix of the control bot's conversation state."""
+        return self._key("fsm")
+
+    @property
+    def health_check(self) -> str:
+        """arq's health-check key."""
+        return self._key("health-check")
