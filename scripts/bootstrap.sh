@@ -18,12 +18,15 @@ ensure_venv() {
         say "creating the virtual environment in .venv"
         "$PYTHON" -m venv "$VENV" || die "could not create a virtual environment with $PYTHON (Python 3.11+ with venv is needed)"
     fi
+    # Reinstall when either file changes: requirements.lock pins every dependency (with hashes),
+    # pyproject.toml says what the project itself is (scripts/lock.sh refreshes the lock from it).
     local stamp="$VENV/.installed" digest
-    digest="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
+    digest="$(cat "$ROOT/pyproject.toml" "$ROOT/requirements.lock" | sha256sum | cut -d' ' -f1)"
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
         say "installing Broadcast Panel and its dependencies"
         "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT[dev]"
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$ROOT/requirements.lock"
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e "$ROOT"
         echo "$digest" > "$stamp"
     fi
 }

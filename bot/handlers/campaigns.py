@@ -19,6 +19,7 @@ from bot.edits import edit_text
 from bot.handlers.schedule import ask_time
 from bot.handlers.sendnow import ask_confirmation
 from bot.keyboards import CampaignAction, CampaignCallback
+from models import Campaign, CampaignStatus
 from panel import campaigns as lifecycle
 from panel import texts
 from panel.control import campaign_view, resume_now
@@ -61,7 +62,7 @@ async def _render_card(
     campaign_id: int,
     page: int,
     admin_timezone: str,
-) -> lifecycle.Campaign | None:
+) -> Campaign | None:
     async with sessionmaker() as session:
         view = await campaign_view(session, campaign_id)
     if view is None:
@@ -132,7 +133,7 @@ async def ask_to_confirm(
     async with sessionmaker() as session:
         view = await campaign_view(session, callback_data.campaign_id)
     deleting = callback_data.action is CampaignAction.DELETE
-    valid = (lifecycle.CampaignStatus.DRAFT,) if deleting else lifecycle.CANCELLABLE_STATUSES
+    valid = (CampaignStatus.DRAFT,) if deleting else lifecycle.CANCELLABLE_STATUSES
     if view is None or view.campaign.status not in valid:
         await query.answer(views.moved_on(view.campaign) if view else None)
         await _render_card(

@@ -16,6 +16,7 @@ from bot import keyboards, views
 from bot.callbacks import ProgressAction, ProgressCallback
 from bot.edits import edit_buttons
 from bot.keyboards import progress_keyboard
+from models import Campaign
 from panel import campaigns as lifecycle
 from panel import texts
 from panel.control import resume_now
@@ -32,7 +33,7 @@ async def _set_buttons(query: CallbackQuery, markup: InlineKeyboardMarkup | None
 
 async def _current_buttons(
     sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int
-) -> tuple[lifecycle.Campaign | None, InlineKeyboardMarkup | None]:
+) -> tuple[Campaign | None, InlineKeyboardMarkup | None]:
     async with sessionmaker() as session:
         campaign = await lifecycle.get_campaign(session, campaign_id)
     if campaign is None:

@@ -1,12 +1,12 @@
 """Full garbage collections in a sending process, at moments its send slots leave free.
 
 CPython's collector runs a full collection whenever enough objects have survived the younger
-ones: in a worker that is 12-25 ms with the event loop stopped, at whatever moment allocation
-happens to trigger it. Between a slot being handed out and its request being written, that moves
-the request off its slot by the whole pause, and a request 20 ms late counts in the same
-one-second window at Telegram as the 30 (or 1,000) after it: a 429 and a second of the token lost
-(seen in `bench/engine_bench.py --profile` with `STALL_LOG_MS`: each 429 of a run followed a full
-collection by exactly one second).
+ones: in a worker that is tens of milliseconds with the event loop stopped, at whatever moment
+allocation happens to trigger it. Between a slot being handed out and its request being written,
+that moves the request off its slot by the whole pause, and a request 20 ms late counts in the
+same one-second window at Telegram as the 30 (or 1,000) after it: a 429 and a second of the token
+lost (`bench/engine_bench.py --profile` with `STALL_LOG_MS` shows it; bench/RESULTS.md has the
+runs).
 
 So the worker turns automatic full collections off and the pacers run them instead: when no slot
 of this process is due for longer than a collection takes and the last request handed out has had

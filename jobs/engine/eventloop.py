@@ -1,8 +1,8 @@
 """The event loop of the sending workers: uvloop where it is installed, asyncio's otherwise.
 
-Measured with `bench/engine_bench.py --only 1000 --set ...` on 2 cores (2026-11-28): uvloop
-takes a worker from 1.13 to 0.88 ms of CPU per message and limit use at 1000/s from 75% to 84%
-(one worker) and 85% to 90% (two); aiohttp's and redis's socket work is most of what it saves.
+uvloop takes about a fifth off a worker's CPU per message and raises its limit use at 1000/s;
+aiohttp's and redis's socket work is most of what it saves (`bench/engine_bench.py --only 1000`;
+the figures are in bench/RESULTS.md).
 """
 
 from __future__ import annotations

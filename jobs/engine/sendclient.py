@@ -1,10 +1,9 @@
 """A lean Bot API client for the sending workers: JSON over one aiohttp session per token.
 
 The control bot (`bot/`) talks through aiogram. The workers' hot path does not: aiogram builds
-and validates pydantic models both ways, and importing it is heavy. Measured with
-`bench/engine_bench.py --client-cost` (2 cores): 0.164 ms of client CPU per sendMessage with
-aiogram against 0.070 ms with this client; a fresh interpreter holds 174 MB after importing
-aiogram, 47 MB after this module and 71 MB after the whole worker (`jobs.worker`). This client speaks the same protocol aiogram does
+and validates pydantic models both ways, and importing it is heavy; this client costs less than
+half its CPU per send and a fraction of its memory (`bench/engine_bench.py --client-cost`; the
+figures are in bench/RESULTS.md). This client speaks the same protocol aiogram does
 (`POST {base}/bot{token}/{method}`, the answer envelope `{"ok", "result" | "error_code",
 "description", "parameters"}`) and raises errors that carry what Telegram said, for
 `jobs.outcomes.classify` to map exactly as it maps aiogram's exceptions.

@@ -10,7 +10,6 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import SendMessage
 
-from bot import flood_wait
 from bot.aiogram_bot import make_bot
 from bot.flood_wait import FloodWait, install_flood_wait
 from panel import texts
@@ -46,7 +45,7 @@ async def test_a_short_wait_is_retried_twice_then_raised(monkeypatch: pytest.Mon
     async def sleep(seconds: float) -> None:
         slept.append(seconds)
 
-    monkeypatch.setattr(flood_wait.asyncio, "sleep", sleep)
+    monkeypatch.setattr("bot.flood_wait.asyncio.sleep", sleep)
     calls: list[str] = []
     control_bot = make_bot(CONTROL_TOKEN, api_url="http://127.0.0.1:9")
     try:
@@ -62,7 +61,7 @@ async def test_a_long_wait_is_raised_at_once(monkeypatch: pytest.MonkeyPatch) ->
     async def sleep(seconds: float) -> None:  # pragma: no cover - must not be called
         raise AssertionError(f"slept {seconds} s")
 
-    monkeypatch.setattr(flood_wait.asyncio, "sleep", sleep)
+    monkeypatch.setattr("bot.flood_wait.asyncio.sleep", sleep)
     calls: list[str] = []
     control_bot = make_bot(CONTROL_TOKEN, api_url="http://127.0.0.1:9")
     try:
