@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -270,7 +270,7 @@ async def wait_until(
 async def wait_for_status(
     sessionmaker: async_sessionmaker[AsyncSession],
     campaign_id: int,
-    statuses: tuple[CampaignStatus, ...] = FINAL_CAMPAIGN_STATUSES,
+    statuses: Collection[CampaignStatus] = FINAL_CAMPAIGN_STATUSES,
     *,
     workers: Workers | None = None,
     timeout_s: float = 40.0,
