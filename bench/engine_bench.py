@@ -22,7 +22,6 @@ import asyncio
 import contextlib
 import math
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,6 +42,7 @@ from bench.cores import SENDER_CORES, SIMULATOR_CORES, pin, place_simulator, spl
 from bot.aiogram_bot import make_bot  # noqa: E402
 from jobs.engine import deliveries  # noqa: E402
 from jobs.engine.sendclient import BotAPI  # noqa: E402
+from jobs.launch import WorkerProcesses, worker_environment  # noqa: E402
 from models import Campaign, CampaignStatus, TargetBot  # noqa: E402
 from panel import campaigns  # noqa: E402
 from panel.content import MessageContent  # noqa: E402
@@ -187,24 +187,18 @@ async def bulk_users(engine: Any, bot_id: int, chat_ids: list[int]) -> None:
 
 
 class WorkerGroup:
-    """Worker subprocesses, with CPU and peak memory sampled by psutil."""
+    """Worker processes on the sender cores, with CPU and peak memory sampled by psutil."""
 
     def __init__(self, count: int, env: dict[str, str], log_dir: Path) -> None:
-        self.processes = []
-        for index in range(count):
-            log = open(log_dir / f"worker-{index}.log", "wb")  # noqa: SIM115
-            command = [sys.executable, "-m", "jobs"]
-            if os.environ.get("BENCH_PROFILE"):  # cProfile each worker (written when it stops)
-                command[1:1] = ["-m", "cProfile", "-o", str(log_dir / f"worker-{index}.prof")]
-            self.processes.append(
-                subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-            )
-            log.close()
-        self.handles = [psutil.Process(p.pid) for p in self.processes]
-        for process in self.processes:
+        # BENCH_PROFILE=1: cProfile each worker (its profile written when it stops).
+        self.workers = WorkerProcesses(
+            env=env, log_dir=log_dir, profile=bool(os.environ.get("BENCH_PROFILE"))
+        )
+        processes = self.workers.start(count)
+        self.handles = [psutil.Process(p.pid) for p in processes]
+        for process in processes:
             pin(process.pid, SENDER_CORES)
         self.peak_rss = 0
-        self.cpu_at_start = 0.0
 
     def cpu(self) -> float:
         """CPU seconds used so far by all workers."""
@@ -223,29 +217,18 @@ class WorkerGroup:
 
     def stop(self) -> None:
         """Stop them."""
-        for process in self.processes:
-            process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        self.workers.stop_all(timeout_s=15)
 
 
 def worker_env(database_url: str, sim: SimulatorProcess, queue: str, **extra: str) -> dict[str, str]:
     """Environment of a benchmark worker."""
-    env = {key: value for key, value in os.environ.items() if key in {"PATH", "HOME", "LANG", "VIRTUAL_ENV"}}
-    env.update(
-        {
-            "DATABASE_URL": database_url,
-            "REDIS_URL": REDIS_URL,
-            "TELEGRAM_API_URL": sim.base_url,
-            "QUEUE_NAME": queue,
-            "PYTHONUNBUFFERED": "1",
-            **extra,
-        }
+    return worker_environment(
+        database_url=database_url,
+        redis_url=REDIS_URL,
+        telegram_api_url=sim.base_url,
+        queue_name=queue,
+        **extra,
     )
-    return env
 
 
 async def run_engine(
