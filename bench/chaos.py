@@ -52,17 +52,18 @@ from bench.chaos_database import (
 )
 from bench.chaos_plan import TARGET_TOKEN, ChaosEvent, ChaosPlan, draw_events
 from bench.chaos_processes import (
-    SimulatorProcess,
-    WorkerFleet,
-    clean_environment,
+    WorkerSlots,
     hold_sqlite_lock,
     restart_postgres,
+    start_simulator,
     terminate_postgres_backends,
 )
 from bench.cores import split_cores
+from jobs.launch import WorkerProcesses, worker_environment
 from models import CampaignStatus
 from panel.db import create_engine, create_sessionmaker, is_sqlite
 from panel.queue import connect, enqueue_start
+from tgsim.launch import SimulatorProcess
 
 logger = logging.getLogger("bench.chaos")
 
@@ -85,14 +86,24 @@ class ChaosReport:
 
 
 @contextlib.asynccontextmanager
-async def _running(plan: ChaosPlan, work_dir: Path) -> AsyncIterator[tuple[SimulatorProcess, WorkerFleet]]:
-    simulator = SimulatorProcess(plan, work_dir / "simulator.log")
-    fleet = WorkerFleet(env={}, log_dir=work_dir)
+async def _running(
+    plan: ChaosPlan, work_dir: Path, *, database_url: str, redis_url: str, queue_name: str
+) -> AsyncIterator[tuple[SimulatorProcess, WorkerSlots]]:
+    """The simulator, running, and the workers' slots (none started yet); both stopped on the way out."""
+    simulator = await start_simulator(plan, work_dir / "simulator.log")
+    env = worker_environment(
+        database_url=database_url,
+        redis_url=redis_url,
+        telegram_api_url=simulator.base_url,
+        queue_name=queue_name,
+        bot_token="",
+        **plan.worker_settings(),
+    )
+    workers = WorkerProcesses(env=env, log_dir=work_dir)
     try:
-        await simulator.start()
-        yield simulator, fleet
+        yield simulator, WorkerSlots(workers)
     finally:
-        fleet.stop_all()
+        workers.stop_all()
         await simulator.stop()
 
 
@@ -109,7 +120,9 @@ async def run_chaos(
     pool = await connect(redis_url)
     started = time.monotonic()
     try:
-        async with _running(plan, work_dir) as (simulator, fleet):
+        async with _running(
+            plan, work_dir, database_url=database_url, redis_url=redis_url, queue_name=queue_name
+        ) as (simulator, fleet):
             bot_id, chat_ids, blocked = await add_audience(sessionmaker, plan)
             blocked_ids = [chat for chat in chat_ids if chat in blocked]
             await simulator.call(
@@ -128,16 +141,6 @@ async def run_chaos(
                 1 for e in events if e.kind.endswith("-sqlite") or e.kind.endswith("-postgres")
             )
 
-            fleet.env = {
-                **clean_environment(),
-                **plan.worker_env(),
-                "DATABASE_URL": database_url,
-                "REDIS_URL": redis_url,
-                "TELEGRAM_API_URL": simulator.base_url,
-                "BOT_TOKEN": "",
-                "QUEUE_NAME": queue_name,
-                "PYTHONUNBUFFERED": "1",
-            }
             fleet.start(plan.workers)
             started = time.monotonic()
             await enqueue_start(pool, campaign_id, queue_name=queue_name)
@@ -153,14 +156,14 @@ async def run_chaos(
                 database_url=database_url,
             )
             run.duration_s = time.monotonic() - started
-            run.crashed_workers = fleet.crashed()
+            run.crashed_workers = fleet.processes.crashed()
             await asyncio.sleep(0.5)  # let the simulator answer anything still in its hands
-            sim_record = SimulatorRecord.from_stats(
-                await simulator.call("GET", "/sim/stats", token=TARGET_TOKEN)
-            )
+            sim_record = SimulatorRecord.from_stats(await simulator.stats(TARGET_TOKEN))
             db_record = await with_retries(lambda: read_database_record(sessionmaker, campaign_id, bot_id))
             figures = audit(db_record, sim_record, run)
-            return ChaosReport(figures=figures, work_dir=work_dir, worker_logs=fleet.logs())
+            return ChaosReport(
+                figures=figures, work_dir=work_dir, worker_logs=fleet.processes.logs(tail_chars=3000)
+            )
     finally:
         await pool.aclose()
         await engine.dispose()
@@ -170,7 +173,7 @@ async def _drive(
     plan: ChaosPlan,
     events: list[ChaosEvent],
     run: RunRecord,
-    fleet: WorkerFleet,
+    fleet: WorkerSlots,
     simulator: SimulatorProcess,
     sessionmaker: async_sessionmaker[AsyncSession],
     pool: Any,

@@ -53,18 +53,18 @@ class ChaosPlan:
         """Requests one worker process can have in flight: its senders (and HTTP connections)."""
         return self.send_concurrency * self.worker_max_jobs
 
-    def worker_env(self) -> dict[str, str]:
-        """The engine settings of the worker processes."""
+    def worker_settings(self) -> dict[str, object]:
+        """The engine settings of the worker processes, by name."""
         return {
-            "REQUEST_TIMEOUT_S": str(self.request_timeout_s),
-            "SEND_CONCURRENCY": str(self.send_concurrency),
-            "WORKER_MAX_JOBS": str(self.worker_max_jobs),
-            "BATCH_SIZE": str(self.batch_size),
-            "WORKER_LEASE_S": str(self.worker_lease_s),
-            "CRON_INTERVAL_S": str(self.cron_interval_s),
-            "MAX_ATTEMPTS": str(self.max_attempts),
-            "RETRY_BACKOFF_S": str(self.retry_backoff_s),
-            "PROGRESS_INTERVAL_S": "1",
+            "request_timeout_s": self.request_timeout_s,
+            "send_concurrency": self.send_concurrency,
+            "worker_max_jobs": self.worker_max_jobs,
+            "batch_size": self.batch_size,
+            "worker_lease_s": self.worker_lease_s,
+            "cron_interval_s": self.cron_interval_s,
+            "max_attempts": self.max_attempts,
+            "retry_backoff_s": self.retry_backoff_s,
+            "progress_interval_s": 1,
         }
 
 
