@@ -22,8 +22,6 @@ import asyncio
 import contextlib
 import math
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,12 +42,14 @@ from bench.cores import SENDER_CORES, SIMULATOR_CORES, pin, place_simulator, spl
 from bot.aiogram_bot import make_bot  # noqa: E402
 from jobs.engine import deliveries  # noqa: E402
 from jobs.engine.sendclient import BotAPI  # noqa: E402
+from jobs.launch import WorkerProcesses, worker_environment  # noqa: E402
 from models import Campaign, CampaignStatus, TargetBot  # noqa: E402
 from panel import campaigns  # noqa: E402
 from panel.content import MessageContent  # noqa: E402
 from panel.db import create_engine, create_sessionmaker  # noqa: E402
 from panel.migrations import upgrade  # noqa: E402
 from panel.queue import connect, enqueue_start  # noqa: E402
+from tgsim.launch import SimulatorProcess  # noqa: E402
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 LATENCY_S = 0.1
@@ -107,74 +106,34 @@ HEADER = (
 )
 
 
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+async def start_simulator() -> tuple[SimulatorProcess, str]:
+    """The benchmark's tuned simulator (`bench/engine_sim.py`) in its own process, on its own core,
+    answering; and the priority it runs at."""
+    sim = SimulatorProcess.spawn(lambda port: [str(ROOT / "bench" / "engine_sim.py"), str(port)], cwd=ROOT)
+    priority = place_simulator(sim.pid)
+    await sim.start()
+    return sim, priority
 
 
-class SimProcess:
-    """The simulator in a subprocess, driven over `/sim/...`."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "engine_sim.py"), str(self.port)], cwd=ROOT
+async def add_bot(
+    sim: SimulatorProcess,
+    token: str,
+    *,
+    rate: int,
+    paid: bool,
+    chat_ids: range,
+    blocked: range,
+    jitter_s: float,
+) -> None:
+    """A bot of the simulator with the given limit, latency and users."""
+    limits = {"global_rate": min(rate, 30), "paid_rate": rate, "retry_after_s": 1}
+    faults = {"latency_mean_s": LATENCY_S, "latency_jitter_s": jitter_s}
+    await sim.call("POST", "/sim/bots", token=token, paid_broadcast=paid, limits=limits, faults=faults)
+    await sim.call("POST", "/sim/users", token=token, start=chat_ids.start, count=len(chat_ids))
+    if len(blocked):
+        await sim.call(
+            "POST", "/sim/users", token=token, start=blocked.start, count=len(blocked), state="blocked"
         )
-        self.http: aiohttp.ClientSession | None = None
-        self.priority = place_simulator(self.process.pid)
-
-    async def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        """One control call."""
-        assert self.http is not None
-        async with self.http.request(method, self.base_url + path, json=body) as response:
-            payload = await response.json()
-            if not payload["ok"]:
-                raise RuntimeError(f"{path}: {payload['result']}")
-            return payload["result"]
-
-    async def start(self) -> None:
-        """Wait until it answers."""
-        self.http = aiohttp.ClientSession()
-        for _ in range(100):
-            with contextlib.suppress(aiohttp.ClientError):
-                await self.call("GET", "/sim/health")
-                return
-            await asyncio.sleep(0.1)
-        raise RuntimeError("the simulator did not start")
-
-    async def add_bot(
-        self, token: str, *, rate: int, paid: bool, chat_ids: range, blocked: range, jitter_s: float
-    ) -> None:
-        """A bot with the given limit, latency and users."""
-        limits = {"global_rate": min(rate, 30), "paid_rate": rate, "retry_after_s": 1}
-        faults = {"latency_mean_s": LATENCY_S, "latency_jitter_s": jitter_s}
-        await self.call(
-            "POST", "/sim/bots", {"token": token, "paid_broadcast": paid, "limits": limits, "faults": faults}
-        )
-        await self.call(
-            "POST", "/sim/users", {"token": token, "start": chat_ids.start, "count": len(chat_ids)}
-        )
-        if len(blocked):
-            await self.call(
-                "POST",
-                "/sim/users",
-                {"token": token, "start": blocked.start, "count": len(blocked), "state": "blocked"},
-            )
-
-    async def stats(self, token: str) -> dict[str, Any]:
-        """The bot's statistics."""
-        result: dict[str, Any] = await self.call("GET", f"/sim/stats?token={token}")
-        return result
-
-    async def stop(self) -> None:
-        """Stop the process."""
-        if self.http is not None:
-            await self.http.close()
-        self.process.terminate()
-        self.process.wait(timeout=10)
 
 
 def limit_use(stats: dict[str, Any], rate: int) -> float:
@@ -228,24 +187,18 @@ async def bulk_users(engine: Any, bot_id: int, chat_ids: list[int]) -> None:
 
 
 class WorkerGroup:
-    """Worker subprocesses, with CPU and peak memory sampled by psutil."""
+    """Worker processes on the sender cores, with CPU and peak memory sampled by psutil."""
 
     def __init__(self, count: int, env: dict[str, str], log_dir: Path) -> None:
-        self.processes = []
-        for index in range(count):
-            log = open(log_dir / f"worker-{index}.log", "wb")  # noqa: SIM115
-            command = [sys.executable, "-m", "jobs"]
-            if os.environ.get("BENCH_PROFILE"):  # cProfile each worker (written when it stops)
-                command[1:1] = ["-m", "cProfile", "-o", str(log_dir / f"worker-{index}.prof")]
-            self.processes.append(
-                subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-            )
-            log.close()
-        self.handles = [psutil.Process(p.pid) for p in self.processes]
-        for process in self.processes:
+        # BENCH_PROFILE=1: cProfile each worker (its profile written when it stops).
+        self.workers = WorkerProcesses(
+            env=env, log_dir=log_dir, profile=bool(os.environ.get("BENCH_PROFILE"))
+        )
+        processes = self.workers.start(count)
+        self.handles = [psutil.Process(p.pid) for p in processes]
+        for process in processes:
             pin(process.pid, SENDER_CORES)
         self.peak_rss = 0
-        self.cpu_at_start = 0.0
 
     def cpu(self) -> float:
         """CPU seconds used so far by all workers."""
@@ -264,33 +217,22 @@ class WorkerGroup:
 
     def stop(self) -> None:
         """Stop them."""
-        for process in self.processes:
-            process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        self.workers.stop_all(timeout_s=15)
 
 
-def worker_env(database_url: str, sim: SimProcess, queue: str, **extra: str) -> dict[str, str]:
+def worker_env(database_url: str, sim: SimulatorProcess, queue: str, **extra: str) -> dict[str, str]:
     """Environment of a benchmark worker."""
-    env = {key: value for key, value in os.environ.items() if key in {"PATH", "HOME", "LANG", "VIRTUAL_ENV"}}
-    env.update(
-        {
-            "DATABASE_URL": database_url,
-            "REDIS_URL": REDIS_URL,
-            "TELEGRAM_API_URL": sim.base_url,
-            "QUEUE_NAME": queue,
-            "PYTHONUNBUFFERED": "1",
-            **extra,
-        }
+    return worker_environment(
+        database_url=database_url,
+        redis_url=REDIS_URL,
+        telegram_api_url=sim.base_url,
+        queue_name=queue,
+        **extra,
     )
-    return env
 
 
 async def run_engine(
-    sim: SimProcess,
+    sim: SimulatorProcess,
     workdir: Path,
     *,
     label: str,
@@ -306,7 +248,9 @@ async def run_engine(
     blocked_count = int(audience * blocked_share)
     chat_ids = range(10_000_000, 10_000_000 + audience - blocked_count)
     blocked = range(20_000_000, 20_000_000 + blocked_count)
-    await sim.add_bot(token, rate=rate, paid=rate > 30, chat_ids=chat_ids, blocked=blocked, jitter_s=jitter_s)
+    await add_bot(
+        sim, token, rate=rate, paid=rate > 30, chat_ids=chat_ids, blocked=blocked, jitter_s=jitter_s
+    )
     database_url = f"sqlite+aiosqlite:///{workdir / (label.replace(' ', '_').replace('/', '') + '.sqlite3')}"
     campaign_id = await prepare_database(database_url, token, rate=rate, chat_ids=chat_ids, blocked=blocked)
     queue = f"bench:{os.getpid()}:{label}"
@@ -358,14 +302,16 @@ async def run_engine(
 
 
 async def run_reference(
-    sim: SimProcess, *, label: str, rate: int, audience: int, blocked_share: float, jitter_s: float
+    sim: SimulatorProcess, *, label: str, rate: int, audience: int, blocked_share: float, jitter_s: float
 ) -> Result:
     """The reference: aiolimiter at the full rate and a fixed number of concurrent senders."""
     token = f"{abs(hash(label)) % 900000 + 100000}:AAref{label.replace(' ', '').replace('/', '')[:20]}"
     blocked_count = int(audience * blocked_share)
     chat_ids = range(10_000_000, 10_000_000 + audience - blocked_count)
     blocked = range(20_000_000, 20_000_000 + blocked_count)
-    await sim.add_bot(token, rate=rate, paid=rate > 30, chat_ids=chat_ids, blocked=blocked, jitter_s=jitter_s)
+    await add_bot(
+        sim, token, rate=rate, paid=rate > 30, chat_ids=chat_ids, blocked=blocked, jitter_s=jitter_s
+    )
     limiter = AsyncLimiter(rate, 1)
     queue: asyncio.Queue[int] = asyncio.Queue()
     for chat_id in [*chat_ids, *blocked]:
@@ -413,13 +359,13 @@ async def run_reference(
     )
 
 
-async def scale(sim: SimProcess, workdir: Path, *, sizes: tuple[int, ...], send_s: float) -> list[str]:
+async def scale(sim: SimulatorProcess, workdir: Path, *, sizes: tuple[int, ...], send_s: float) -> list[str]:
     """Freeze time and worker memory for growing audiences (SQLite), sending for `send_s` each."""
     lines = []
     for size in sizes:
         token = f"{size % 900000 + 100000}:AAscale{size}"
         chat_ids = range(30_000_000, 30_000_000 + size)
-        await sim.add_bot(token, rate=1000, paid=True, chat_ids=chat_ids, blocked=range(0), jitter_s=0.02)
+        await add_bot(sim, token, rate=1000, paid=True, chat_ids=chat_ids, blocked=range(0), jitter_s=0.02)
         url = f"sqlite+aiosqlite:///{workdir / f'scale{size}.sqlite3'}"
         campaign_id = await prepare_database(url, token, rate=1000, chat_ids=chat_ids, blocked=range(0))
         engine = create_engine(url)
@@ -447,17 +393,17 @@ async def scale(sim: SimProcess, workdir: Path, *, sizes: tuple[int, ...], send_
     return lines
 
 
-async def client_cost(sim: SimProcess, *, sends: int = 4000, concurrency: int = 50) -> list[str]:
+async def client_cost(sim: SimulatorProcess, *, sends: int = 4000, concurrency: int = 50) -> list[str]:
     """CPU milliseconds per sendMessage of aiogram's Bot and of the workers' lean client, in this
     process, against the simulator with no latency and no effective limit, and the resident
     memory a fresh interpreter needs to import each client (and the whole worker)."""
     lines: list[str] = []
     for name in ("aiogram", "lean"):
         token = f"{555000 + len(lines)}:AAcost{name}"
-        await sim.add_bot(
-            token, rate=1_000_000, paid=True, chat_ids=range(1, sends + 1), blocked=range(0), jitter_s=0
+        await add_bot(
+            sim, token, rate=1_000_000, paid=True, chat_ids=range(1, sends + 1), blocked=range(0), jitter_s=0
         )
-        await sim.call("POST", "/sim/faults", {"token": token, "latency_mean_s": 0, "latency_jitter_s": 0})
+        await sim.call("POST", "/sim/faults", token=token, latency_mean_s=0, latency_jitter_s=0)
         queue = list(range(1, sends + 1))
         if name == "aiogram":
             bot = make_bot(token, api_url=sim.base_url, limit=concurrency)
@@ -548,8 +494,7 @@ async def main() -> None:
     if args.pin != "none":
         split_cores(senders_too=args.pin == "split")
     if args.client_cost:
-        sim = SimProcess()
-        await sim.start()
+        sim, _ = await start_simulator()
         try:
             for line in await client_cost(sim):
                 print(line)
@@ -558,8 +503,7 @@ async def main() -> None:
         return
     slow_n, fast_n = (600, 5000) if args.quick else (3000, 20000)
     extra_env = dict(item.split("=", 1) for item in args.set)
-    sim = SimProcess()
-    await sim.start()
+    sim, priority = await start_simulator()
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="engine-bench-") as tmp:
         workdir = Path(tempfile.mkdtemp(prefix="engine-bench-")) if args.keep else Path(tmp)
@@ -608,7 +552,7 @@ async def main() -> None:
         f"latency {LATENCY_S * 1000:.0f} ms ± {args.jitter * 1000:.0f} ms; limit use = gate passes/s ÷ rate"
     )
     print(
-        f"simulator on cores {SIMULATOR_CORES or 'any'} at {sim.priority} priority, "
+        f"simulator on cores {SIMULATOR_CORES or 'any'} at {priority} priority, "
         f"senders on cores {SENDER_CORES or 'any'}"
     )
     print(HEADER)

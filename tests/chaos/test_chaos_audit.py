@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from bench.chaos import DatabaseRecord, DeliveryFact, RunRecord, SimulatorRecord, audit, breaches
+from bench.chaos_audit import DatabaseRecord, DeliveryFact, RunRecord, SimulatorRecord, audit, breaches
 from jobs.engine.deliveries import WORKER_LOST
 from models import CampaignStatus, DeliveryStatus
 

@@ -10,7 +10,9 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from bench.chaos import ChaosPlan, render, run_chaos
+from bench.chaos import run_chaos
+from bench.chaos_audit import render
+from bench.chaos_plan import ChaosPlan
 from panel.db import is_sqlite
 
 OUTAGE_BASE = ChaosPlan(

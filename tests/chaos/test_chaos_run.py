@@ -1,8 +1,8 @@
 """A shorter chaos run in the suite: faults, a 429 storm, two SIGKILLed workers and a Redis flush.
 
-The run and its audit are `bench/chaos.py`'s own (`run_chaos`, `audit`): the simulator and two
-worker processes are real processes, Redis and the database are the suite's (SQLite, or
-PostgreSQL when TEST_DATABASE_URL names it).
+The run and its audit are the chaos script's own (`bench.chaos.run_chaos`, `bench.chaos_audit.audit`):
+the simulator and two worker processes are real processes, Redis and the database are the
+suite's (SQLite, or PostgreSQL when TEST_DATABASE_URL names it).
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from bench.chaos import ChaosPlan, render, run_chaos
+from bench.chaos import run_chaos
+from bench.chaos_audit import render
+from bench.chaos_plan import ChaosPlan
 
 SHORT_CHAOS = ChaosPlan(
     recipients=2000,

@@ -1,5 +1,5 @@
-"""Fixtures of the engine tests (the helpers live in `engine_harness`)."""
+"""Fixtures of the engine tests (the helpers live in `tests.support.engine`)."""
 
-from engine_harness import pool, queue_name, sim, workers
+from tests.support.engine import pool, queue_name, sim, workers
 
 __all__ = ["pool", "queue_name", "sim", "workers"]

@@ -6,7 +6,15 @@ import asyncio
 from datetime import timedelta
 
 from arq.connections import ArqRedis
-from engine_harness import (
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.callbacks import ProgressAction, ProgressCallback
+from models import Campaign, CampaignStatus, DeliveryStatus, utcnow
+from panel import campaigns
+from panel.queue import enqueue_start
+from panel.sending import cancel_campaign, pause_campaign, resume_campaign
+from tests.support.engine import (
     ADMIN_CHAT_ID,
     CONTROL_TOKEN,
     TARGET_TOKEN,
@@ -21,15 +29,7 @@ from engine_harness import (
     wait_for_status,
     wait_until,
 )
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from bot.callbacks import ProgressAction, ProgressCallback
-from models import Campaign, CampaignStatus, DeliveryStatus, utcnow
-from panel import campaigns
-from panel.queue import enqueue_start
-from panel.sending import cancel_campaign, pause_campaign, resume_campaign
-from tgsim.simulator import Simulator
+from tgsim.simulator import ChatEntry, Simulator
 
 
 async def _errors(
@@ -151,7 +151,7 @@ async def test_progress_buttons_carry_the_campaign(
     workers.start(1)
     await enqueue_start(pool, campaign_id, queue_name=queue_name)
 
-    async def first_message() -> object:
+    async def first_message() -> ChatEntry | None:
         chat = sim.chat(CONTROL_TOKEN, ADMIN_CHAT_ID)
         return chat.bot_messages[0] if chat.bot_messages else None
 

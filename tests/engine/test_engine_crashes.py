@@ -5,7 +5,14 @@ from __future__ import annotations
 import asyncio
 
 from arq.connections import ArqRedis
-from engine_harness import (
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from models import CampaignStatus, DeliveryStatus
+from panel.db import is_sqlite
+from panel.queue import enqueue_start
+from tests.support.engine import (
     TARGET_TOKEN,
     TEST_RATE,
     Workers,
@@ -17,13 +24,6 @@ from engine_harness import (
     wait_for_status,
     wait_until,
 )
-from redis.asyncio import Redis
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-
-from models import CampaignStatus, DeliveryStatus
-from panel.db import is_sqlite
-from panel.queue import enqueue_start
 from tgsim.simulator import Simulator
 
 

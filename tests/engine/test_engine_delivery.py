@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from arq.connections import ArqRedis
-from engine_harness import (
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models import CampaignStatus, DeliveryStatus, User
+from panel.queue import enqueue_start
+from tests.support.engine import (
     TARGET_TOKEN,
     TEST_RATE,
     Workers,
@@ -16,11 +21,6 @@ from engine_harness import (
     rows,
     wait_for_status,
 )
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from models import CampaignStatus, DeliveryStatus, User
-from panel.queue import enqueue_start
 from tgsim.simulator import Simulator
 from tgsim.world import UserState
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from arq.connections import ArqRedis
-from engine_harness import (
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models import CampaignStatus, DeliveryStatus
+from panel.queue import enqueue_start
+from tests.support.engine import (
     ADMIN_CHAT_ID,
     CONTROL_TOKEN,
     TARGET_TOKEN,
@@ -17,10 +21,6 @@ from engine_harness import (
     wait_for_status,
     wait_until,
 )
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from models import CampaignStatus, DeliveryStatus
-from panel.queue import enqueue_start
 from tgsim.simulator import Simulator
 
 RATE = 120

@@ -6,7 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from arq.connections import ArqRedis
-from engine_harness import (
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models import CampaignStatus, DeliveryStatus, TargetBot
+from panel import texts
+from panel.content import Media, MessageContent
+from panel.queue import enqueue_start
+from panel.sending import resume_campaign
+from tests.processes import broadcast_cli
+from tests.support.engine import (
     ADMIN_CHAT_ID,
     CONTROL_TOKEN,
     TARGET_TOKEN,
@@ -19,15 +28,6 @@ from engine_harness import (
     wait_for_status,
     wait_until,
 )
-from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from models import CampaignStatus, DeliveryStatus, TargetBot
-from panel import texts
-from panel.content import Media, MessageContent
-from panel.queue import enqueue_start
-from panel.sending import resume_campaign
-from tests.processes import broadcast_cli
 from tgsim.simulator import Simulator
 from tgsim.world import UserState
 

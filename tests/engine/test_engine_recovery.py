@@ -11,18 +11,6 @@ from datetime import timedelta
 
 import asyncpg
 from arq.connections import ArqRedis
-from engine_harness import (
-    PROJECT_ROOT,
-    TARGET_TOKEN,
-    Workers,
-    add_audience,
-    assert_counters_match_rows,
-    delivered,
-    new_campaign,
-    rows,
-    status_counts,
-    wait_for_status,
-)
 from redis.asyncio import Redis
 from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
@@ -35,6 +23,18 @@ from jobs.engine import deliveries
 from jobs.engine.ratelimit import TokenRateLimiter
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, utcnow
 from panel.settings import Settings
+from tests.support.engine import (
+    PROJECT_ROOT,
+    TARGET_TOKEN,
+    Workers,
+    add_audience,
+    assert_counters_match_rows,
+    delivered,
+    new_campaign,
+    rows,
+    status_counts,
+    wait_for_status,
+)
 from tgsim.simulator import Simulator
 
 

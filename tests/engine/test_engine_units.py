@@ -8,7 +8,6 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
-from engine_harness import PROJECT_ROOT, TARGET_TOKEN
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -32,6 +31,7 @@ from panel.progress import (
     render_progress,
     render_summary,
 )
+from tests.support.engine import PROJECT_ROOT, TARGET_TOKEN
 from tgsim.simulator import Simulator
 from tgsim.world import UserState
 

@@ -7,14 +7,8 @@ Workers are `python -m jobs` subprocesses configured through the environment, ex
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import os
-import signal
-import subprocess
-import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,6 +17,7 @@ from arq.connections import ArqRedis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from jobs.launch import WorkerProcesses, worker_environment
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, TargetBot, User
 from panel import campaigns
 from panel.content import MessageContent
@@ -40,6 +35,9 @@ ADMIN_CHAT_ID = 777_000
 TEST_RATE = 300
 FINAL_CAMPAIGN_STATUSES = (CampaignStatus.COMPLETED, CampaignStatus.FAILED, CampaignStatus.CANCELLED)
 
+Workers = WorkerProcesses
+"""The worker processes of one test (the `workers` fixture)."""
+
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Simulator]:
@@ -50,72 +48,6 @@ async def sim() -> AsyncIterator[Simulator]:
         simulator.add_bot(CONTROL_TOKEN, username="engine_control")
         simulator.add_user(CONTROL_TOKEN, ADMIN_CHAT_ID, first_name="Admin")
         yield simulator
-
-
-PR_SET_PDEATHSIG = 1
-try:
-    _prctl: Any = ctypes.CDLL(None, use_errno=True).prctl  # loaded here, not after the fork
-except (OSError, AttributeError):  # not Linux
-    _prctl = None
-
-
-def _ends_with_parent() -> None:
-    """In a worker about to start: be killed when the test process dies (a killed pytest run
-    would otherwise leave workers behind, sending on until someone finds them)."""
-    if _prctl is not None:
-        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-@dataclass
-class Workers:
-    """Worker subprocesses of one test."""
-
-    env: dict[str, str]
-    log_dir: Path
-    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
-
-    def start(self, count: int = 1, **settings: object) -> list[subprocess.Popen[bytes]]:
-        """Start `count` workers; `settings` override environment settings (e.g. at_least_once=True)."""
-        env = dict(self.env)
-        env.update({key.upper(): str(value) for key, value in settings.items()})
-        started = []
-        for _ in range(count):
-            log = open(self.log_dir / f"worker-{len(self.processes)}.log", "wb")  # noqa: SIM115
-            process = subprocess.Popen(
-                [sys.executable, "-m", "jobs"],
-                cwd=PROJECT_ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                preexec_fn=_ends_with_parent,
-            )
-            log.close()
-            self.processes.append(process)
-            started.append(process)
-        return started
-
-    def kill(self, process: subprocess.Popen[bytes]) -> None:
-        """SIGKILL one worker: no cleanup of any kind."""
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
-
-    def stop_all(self) -> None:
-        """Stop every worker still running."""
-        for process in self.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-    def logs(self) -> str:
-        """Every worker's output, for failure messages."""
-        return "\n".join(
-            path.read_text(errors="replace")[-4000:] for path in sorted(self.log_dir.glob("*.log"))
-        )
 
 
 @pytest.fixture
@@ -129,33 +61,24 @@ def workers(
     database_url: str, redis_url: str, sim: Simulator, queue_name: str, tmp_path: Path, engine: Any
 ) -> Iterator[Workers]:
     """Start worker processes against the test database, Redis db and simulator."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.isupper()
-        or key in {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV", "PYTHONPATH"}
-    }
-    env.update(
-        {
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "TELEGRAM_API_URL": sim.base_url,
-            "BOT_TOKEN": CONTROL_TOKEN,
-            "QUEUE_NAME": queue_name,
-            "BATCH_SIZE": "100",
-            "SEND_CONCURRENCY": "32",
-            "WORKER_LEASE_S": "2",
-            "CRON_INTERVAL_S": "1",
-            "PROGRESS_INTERVAL_S": "1",
-            "REQUEST_TIMEOUT_S": "5",
-            "RETRY_BACKOFF_S": "0.1",
-            "MAX_ATTEMPTS": "6",
-            # The simulator shares this test process: its pauses (the test's own database reads,
-            # a loaded CI machine) stamp requests at its rate gate late, in bunches no sender
-            # made. 0.97 leaves them room; `bench/engine_bench.py` measures the default (0.985).
-            "PACING_FACTOR": "0.97",
-            "PYTHONUNBUFFERED": "1",
-        }
+    env = worker_environment(
+        database_url=database_url,
+        redis_url=redis_url,
+        telegram_api_url=sim.base_url,
+        queue_name=queue_name,
+        bot_token=CONTROL_TOKEN,
+        batch_size=100,
+        send_concurrency=32,
+        worker_lease_s=2,
+        cron_interval_s=1,
+        progress_interval_s=1,
+        request_timeout_s=5,
+        retry_backoff_s=0.1,
+        max_attempts=6,
+        # The simulator shares this test process: its pauses (the test's own database reads,
+        # a loaded CI machine) stamp requests at its rate gate late, in bunches no sender
+        # made. 0.97 leaves them room; `bench/engine_bench.py` measures the default (0.985).
+        pacing_factor=0.97,
     )
     log_dir = tmp_path / "workers"
     log_dir.mkdir()
@@ -270,7 +193,7 @@ async def wait_until(
 async def wait_for_status(
     sessionmaker: async_sessionmaker[AsyncSession],
     campaign_id: int,
-    statuses: tuple[CampaignStatus, ...] = FINAL_CAMPAIGN_STATUSES,
+    statuses: Collection[CampaignStatus] = FINAL_CAMPAIGN_STATUSES,
     *,
     workers: Workers | None = None,
     timeout_s: float = 40.0,
