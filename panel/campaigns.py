@@ -116,11 +116,6 @@ async def get_bot_by_codename(session: AsyncSession, codename: str) -> TargetBot
     ).scalar_one_or_none()
 
 
-async def list_bots(session: AsyncSession) -> Sequence[TargetBot]:
-    """All target bots by codename."""
-    return (await session.execute(select(TargetBot).order_by(TargetBot.codename))).scalars().all()
-
-
 async def list_campaigns(
     session: AsyncSession,
     *,
@@ -178,24 +173,6 @@ async def _transition(
         update(Campaign)
         .where(Campaign.id == campaign_id, Campaign.status.in_(list(expected)))
         .values(status=new, updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
-    )
-    result = await session.execute(statement)
-    assert isinstance(result, CursorResult)
-    return bool(result.rowcount == 1)
-
-
-async def update_content(
-    session: AsyncSession, campaign_id: int, content: MessageContent, *, name: str | None = None
-) -> bool:
-    """Replace the message of a campaign that has not started."""
-    values: dict[str, object] = {"content": content.to_json(), "updated_at": utcnow()}
-    if name is not None:
-        values["name"] = name or None
-    statement = (
-        update(Campaign)
-        .where(Campaign.id == campaign_id, Campaign.status.in_(EDITABLE_STATUSES))
-        .values(**values)
         .execution_options(synchronize_session=False)
     )
     result = await session.execute(statement)

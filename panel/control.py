@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models import Campaign, CampaignStatus, TargetBot, User
+from models import Campaign, TargetBot, User
 from panel import campaigns as lifecycle
 from panel.bots import bot_summaries
 from panel.queue import enqueue_resume, enqueue_start
@@ -173,8 +173,3 @@ async def resume_now(
         await enqueue_resume(arq_pool, campaign_id, queue_name=queue_name)
         logger.info("campaign %s: resume requested", campaign_id)
     return resumed
-
-
-def is_final(status: CampaignStatus) -> bool:
-    """Whether a campaign in `status` will never send again."""
-    return status in lifecycle.FINAL_STATUSES

@@ -11,7 +11,6 @@ from __future__ import annotations
 from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import CampaignStatus
 from panel import campaigns
 from panel.queue import enqueue_finalize, enqueue_resume, enqueue_start
 
@@ -60,8 +59,3 @@ async def cancel_campaign(
     if changed:
         await enqueue_finalize(pool, campaign_id, queue_name=queue_name)
     return changed
-
-
-def is_running(status: CampaignStatus) -> bool:
-    """Whether a campaign in `status` has workers sending (or able to resume sending)."""
-    return status in (CampaignStatus.SENDING, CampaignStatus.PAUSED)
