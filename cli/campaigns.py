@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cli.common import CommandError, database, fail, run, settings_or_exit
 from jobs.engine.sendclient import BotAPI, BotAPIError, BotAPINetworkError
 from models import Campaign, CampaignStatus, utcnow
-from panel import campaigns, texts
+from panel import campaigns, texts, transitions
 from panel.admins import list_admins
 from panel.campaigns import CampaignError, Counters
 from panel.content import (
@@ -185,7 +185,7 @@ def _create(args: argparse.Namespace) -> int:
                         session, bot_id=bot.id, content=message, name=args.name
                     )
                     if args.schedule:
-                        await campaigns.schedule(session, campaign.id, _parse_when(args.schedule))
+                        await transitions.schedule(session, campaign.id, _parse_when(args.schedule))
                 except CampaignError as exc:
                     raise CommandError(str(exc)) from None
                 return campaign.id

@@ -23,9 +23,8 @@ from jobs.context import EngineContext, is_transient_db_error, lease_key, worker
 from jobs.engine import deliveries
 from jobs.engine.ratelimit import token_key
 from jobs.progress import notify_admin, send_progress_message, send_summary, update_progress
-from models import Campaign, CampaignStatus, utcnow
+from models import ACTIVE_CAMPAIGN_STATUSES, FINAL_CAMPAIGN_STATUSES, Campaign, CampaignStatus, utcnow
 from panel import texts
-from panel.campaigns import FINAL_STATUSES, unschedule
 from panel.queue import (
     batch_job_id,
     batch_job_prefix,
@@ -33,6 +32,7 @@ from panel.queue import (
     enqueue_finalize,
     parse_batch_job_id,
 )
+from panel.transitions import unschedule
 
 logger = logging.getLogger(__name__)
 
@@ -294,7 +294,7 @@ async def reconcile(ctx: dict[str, Any]) -> dict[str, int]:
                 + Campaign.unavailable_count
                 + Campaign.unconfirmed_count
                 + Campaign.cancelled_count,
-            ).where(Campaign.status.in_([CampaignStatus.SENDING, CampaignStatus.PAUSED]))
+            ).where(Campaign.status.in_(list(ACTIVE_CAMPAIGN_STATUSES)))
         )
         return [(int(i), CampaignStatus(s), int(f)) for i, s, f in rows.all()]
 
@@ -341,7 +341,9 @@ async def reconcile(ctx: dict[str, Any]) -> dict[str, int]:
 
     async def unsettled(session: AsyncSession) -> list[int]:
         rows = await session.execute(
-            select(Campaign.id).where(Campaign.status.in_(FINAL_STATUSES), Campaign.summary_sent_at.is_(None))
+            select(Campaign.id).where(
+                Campaign.status.in_(list(FINAL_CAMPAIGN_STATUSES)), Campaign.summary_sent_at.is_(None)
+            )
         )
         return [int(i) for (i,) in rows.all()]
 

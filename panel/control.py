@@ -17,8 +17,9 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models import Campaign, TargetBot, User
+from models import UNSTARTED_CAMPAIGN_STATUSES, Campaign, TargetBot, User
 from panel import campaigns as lifecycle
+from panel import transitions
 from panel.bots import bot_summaries
 from panel.queue import enqueue_resume, enqueue_start
 
@@ -107,7 +108,7 @@ async def campaign_view(session: AsyncSession, campaign_id: int) -> CampaignView
 
 async def startable_campaigns(session: AsyncSession, *, limit: int = 10) -> Sequence[Campaign]:
     """Drafts and scheduled campaigns, newest first: what "send now" can pick from."""
-    found, _ = await lifecycle.list_campaigns(session, statuses=lifecycle.STARTABLE_STATUSES, limit=limit)
+    found, _ = await lifecycle.list_campaigns(session, statuses=UNSTARTED_CAMPAIGN_STATUSES, limit=limit)
     return found
 
 
@@ -145,7 +146,7 @@ async def start_now(
             campaign = await lifecycle.get_campaign(session, campaign_id)
             if campaign is None:
                 outcome = StartOutcome.MISSING
-            elif campaign.status not in lifecycle.STARTABLE_STATUSES:
+            elif campaign.status not in UNSTARTED_CAMPAIGN_STATUSES:
                 outcome = StartOutcome.MOVED_ON
             else:
                 await lifecycle.set_progress_target(session, campaign_id, progress_chat_id)
@@ -168,7 +169,7 @@ async def resume_now(
     if not lifecycle.is_row_id(campaign_id):
         return False
     async with sessionmaker() as session, session.begin():
-        resumed = await lifecycle.resume(session, campaign_id)
+        resumed = await transitions.resume(session, campaign_id)
     if resumed:
         await enqueue_resume(arq_pool, campaign_id, queue_name=queue_name)
         logger.info("campaign %s: resume requested", campaign_id)

@@ -11,7 +11,8 @@ from __future__ import annotations
 from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panel import campaigns
+from models import UNSTARTED_CAMPAIGN_STATUSES
+from panel import campaigns, transitions
 from panel.queue import enqueue_finalize, enqueue_resume, enqueue_start
 
 
@@ -25,7 +26,7 @@ async def start_campaign_now(
 ) -> bool:
     """Ask the workers to send a DRAFT or SCHEDULED campaign now (progress goes to `progress_chat_id`)."""
     campaign = await campaigns.get_campaign(session, campaign_id)
-    if campaign is None or campaign.status not in campaigns.STARTABLE_STATUSES:
+    if campaign is None or campaign.status not in UNSTARTED_CAMPAIGN_STATUSES:
         return False
     if progress_chat_id is not None:
         await campaigns.set_progress_target(session, campaign_id, progress_chat_id)
@@ -36,14 +37,14 @@ async def start_campaign_now(
 
 async def pause_campaign(session: AsyncSession, campaign_id: int) -> bool:
     """Pause a SENDING campaign: workers stop new sends within a second."""
-    changed = await campaigns.pause(session, campaign_id)
+    changed = await transitions.pause(session, campaign_id)
     await session.commit()
     return changed
 
 
 async def resume_campaign(session: AsyncSession, pool: ArqRedis, campaign_id: int, queue_name: str) -> bool:
     """Resume a PAUSED campaign from its delivery rows."""
-    changed = await campaigns.resume(session, campaign_id)
+    changed = await transitions.resume(session, campaign_id)
     await session.commit()
     if changed:
         await enqueue_resume(pool, campaign_id, queue_name=queue_name)
@@ -54,7 +55,7 @@ async def cancel_campaign(
     session: AsyncSession, pool: ArqRedis, campaign_id: int, queue_name: str, *, reason: str | None = None
 ) -> bool:
     """Cancel a campaign for good: unsent recipients are marked cancelled, a summary follows."""
-    changed = await campaigns.cancel(session, campaign_id, reason=reason)
+    changed = await transitions.cancel(session, campaign_id, reason=reason)
     await session.commit()
     if changed:
         await enqueue_finalize(pool, campaign_id, queue_name=queue_name)

@@ -19,8 +19,9 @@ from bot.edits import edit_text
 from bot.handlers.schedule import ask_time
 from bot.handlers.sendnow import ask_confirmation
 from bot.keyboards import CampaignAction, CampaignCallback
+from models import CANCELLABLE_CAMPAIGN_STATUSES, DELETABLE_CAMPAIGN_STATUSES
 from panel import campaigns as lifecycle
-from panel import texts
+from panel import texts, transitions
 from panel.control import campaign_view, resume_now
 from panel.settings import Settings
 
@@ -132,7 +133,7 @@ async def ask_to_confirm(
     async with sessionmaker() as session:
         view = await campaign_view(session, callback_data.campaign_id)
     deleting = callback_data.action is CampaignAction.DELETE
-    valid = (lifecycle.CampaignStatus.DRAFT,) if deleting else lifecycle.CANCELLABLE_STATUSES
+    valid = DELETABLE_CAMPAIGN_STATUSES if deleting else CANCELLABLE_CAMPAIGN_STATUSES
     if view is None or view.campaign.status not in valid:
         await query.answer(views.moved_on(view.campaign) if view else None)
         await _render_card(
@@ -186,14 +187,14 @@ async def act(
     else:
         async with sessionmaker() as session, session.begin():
             if action is CampaignAction.PAUSE:
-                changed, done = await lifecycle.pause(session, campaign_id), texts.DONE_PAUSED
+                changed, done = await transitions.pause(session, campaign_id), texts.DONE_PAUSED
             elif action is CampaignAction.CANCEL_CONFIRM:
-                changed = await lifecycle.cancel(
+                changed = await transitions.cancel(
                     session, campaign_id, reason=f"cancelled by {query.from_user.id}"
                 )
                 done = texts.DONE_CANCELLED
             elif action is CampaignAction.UNSCHEDULE:
-                changed = await lifecycle.unschedule(session, campaign_id)
+                changed = await transitions.unschedule(session, campaign_id)
                 done = texts.DONE_UNSCHEDULED.format(campaign_id=campaign_id)
             elif action is CampaignAction.DELETE_CONFIRM:
                 changed = await lifecycle.delete_draft(session, campaign_id)

@@ -16,8 +16,9 @@ from bot import keyboards, views
 from bot.callbacks import ProgressAction, ProgressCallback
 from bot.edits import edit_buttons
 from bot.keyboards import progress_keyboard
+from models import CANCELLABLE_CAMPAIGN_STATUSES
 from panel import campaigns as lifecycle
-from panel import texts
+from panel import texts, transitions
 from panel.control import resume_now
 from panel.settings import Settings
 
@@ -58,7 +59,7 @@ async def pause(
 ) -> None:
     """Stop new sends; in-flight ones still get recorded."""
     async with sessionmaker() as session, session.begin():
-        paused = await lifecycle.pause(session, callback_data.campaign_id)
+        paused = await transitions.pause(session, callback_data.campaign_id)
     if not paused:
         await _moved_on(query, sessionmaker, callback_data.campaign_id)
         return
@@ -93,7 +94,7 @@ async def ask_cancel(
 ) -> None:
     """Cancel asks first: the buttons become "Yes, cancel it" / "No"."""
     campaign, _ = await _current_buttons(sessionmaker, callback_data.campaign_id)
-    if campaign is None or campaign.status not in lifecycle.CANCELLABLE_STATUSES:
+    if campaign is None or campaign.status not in CANCELLABLE_CAMPAIGN_STATUSES:
         await _moved_on(query, sessionmaker, callback_data.campaign_id)
         return
     await query.answer(texts.CONFIRM_CANCEL.format(campaign_id=campaign.id))
@@ -106,7 +107,7 @@ async def cancel(
 ) -> None:
     """Stop for good; recipients not reached yet are marked cancelled."""
     async with sessionmaker() as session, session.begin():
-        cancelled = await lifecycle.cancel(
+        cancelled = await transitions.cancel(
             session, callback_data.campaign_id, reason=f"cancelled by {query.from_user.id}"
         )
     if not cancelled:

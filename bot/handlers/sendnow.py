@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import keyboards, views
 from bot.edits import edit_buttons, edit_text
 from bot.keyboards import SendNowAction, SendNowCallback
+from models import UNSTARTED_CAMPAIGN_STATUSES
 from panel import texts
-from panel.campaigns import MAX_ROW_ID, STARTABLE_STATUSES
+from panel.campaigns import MAX_ROW_ID
 from panel.control import StartOutcome, campaign_view, start_now, startable_campaigns
 from panel.settings import Settings
 
@@ -53,7 +54,7 @@ async def ask_confirmation(
         view = await campaign_view(session, campaign_id)
     if view is None:
         await message.answer(texts.NO_SUCH_CAMPAIGN.format(campaign_id=campaign_id))
-    elif view.campaign.status not in STARTABLE_STATUSES:
+    elif view.campaign.status not in UNSTARTED_CAMPAIGN_STATUSES:
         await message.answer(views.moved_on(view.campaign))
     else:
         await message.answer(views.confirm_send(view), reply_markup=keyboards.confirm_send(campaign_id))

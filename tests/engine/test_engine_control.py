@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.callbacks import ProgressAction, ProgressCallback
 from models import Campaign, CampaignStatus, DeliveryStatus, utcnow
-from panel import campaigns
+from panel import transitions
 from panel.queue import enqueue_start
 from panel.sending import cancel_campaign, pause_campaign, resume_campaign
 from tgsim.simulator import Simulator
@@ -170,8 +170,8 @@ async def test_due_scheduled_campaign_starts_and_a_too_late_one_goes_back_to_dra
     late_id = await new_campaign(sessionmaker, bot_id, text="Far too late")
     async with sessionmaker.begin() as session:
         now = utcnow()
-        await campaigns.schedule(session, due_id, now + timedelta(seconds=1), now=now)
-        await campaigns.schedule(session, late_id, now + timedelta(seconds=1), now=now)
+        await transitions.schedule(session, due_id, now + timedelta(seconds=1), now=now)
+        await transitions.schedule(session, late_id, now + timedelta(seconds=1), now=now)
         # As if every worker had been down for two hours when it came due.
         await session.execute(
             update(Campaign).where(Campaign.id == late_id).values(scheduled_at=now - timedelta(hours=2))
