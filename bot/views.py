@@ -8,9 +8,9 @@ from datetime import datetime
 from bot.schedule_parse import ParsedTime, ParseFailure, Rollover, ScheduleParseError
 from models import UNSTARTED_CAMPAIGN_STATUSES, Campaign, CampaignStatus
 from panel import texts
+from panel.audience import Audience, CampaignView, bot_label
 from panel.campaigns import Counters
 from panel.content import MessageContent
-from panel.control import Audience, CampaignView, bot_label
 
 PREVIEW_CHARS = 300
 
