@@ -20,27 +20,28 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from jobs.engine.eventloop import StallWatch
 from jobs.engine.ratelimit import TokenRateLimiter
 from jobs.engine.sendclient import BotAPI
+from panel.keys import RedisKeys
 from panel.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-WORKER_KEY_PREFIX = "bp:worker:"
-LEASE_KEY_PREFIX = "bp:lease:"
 DB_RETRY_LIMIT_S = 120.0
 READING_KEPT_S = 60.0
 """Shared answers (a campaign's status) older than this are dropped: the worker keeps none for life."""
 
 
+_LEGACY_WORKER_KEY_PREFIX = "bp:worker:"
+
+
 def worker_key(worker_id: str) -> str:
-    """Redis key whose presence says the worker is alive."""
-    return WORKER_KEY_PREFIX + worker_id
+    """The liveness key of a worker outside the deployment's prefix, kept only for `jobs.batch`.
 
-
-def lease_key(job_id: str) -> str:
-    """Redis key whose presence says a batch job is running on a live worker."""
-    return LEASE_KEY_PREFIX + job_id
+    Until jobs/batch.py asks `EngineContext.keys.worker()` for the media-upload holder, the
+    heartbeat refreshes this key beside `keys.worker()`; delete both then.
+    """
+    return _LEGACY_WORKER_KEY_PREFIX + worker_id
 
 
 def new_worker_id() -> str:
@@ -155,6 +156,11 @@ class EngineContext:
     _readings: dict[Any, tuple[float, Any]] = field(default_factory=dict)
     _reading: dict[Any, asyncio.Task[Any]] = field(default_factory=dict)
     _readings_pruned_at: float = 0.0
+    keys: RedisKeys = field(init=False)
+    """Every Redis key of this deployment (under `settings.queue_name`)."""
+
+    def __post_init__(self) -> None:
+        self.keys = RedisKeys(self.settings.queue_name)
 
     def batch_room(self, rate_key: str) -> asyncio.Semaphore:
         """Room for this process's batches of one token (`batches_per_token` at once)."""
@@ -249,9 +255,10 @@ class EngineContext:
         while True:
             try:
                 async with self.redis.pipeline(transaction=False) as pipe:
+                    pipe.set(self.keys.worker(self.worker_id), b"1", px=lease_ms)
                     pipe.set(worker_key(self.worker_id), b"1", px=lease_ms)
                     for job_id in list(self.leases):
-                        pipe.set(lease_key(job_id), self.worker_id, px=lease_ms)
+                        pipe.set(self.keys.lease(job_id), self.worker_id, px=lease_ms)
                     await pipe.execute()
             except asyncio.CancelledError:
                 raise
@@ -264,14 +271,14 @@ class EngineContext:
         self.leases.add(job_id)
         with contextlib.suppress(Exception):
             await self.redis.set(
-                lease_key(job_id), self.worker_id, px=int(self.settings.worker_lease_s * 1000)
+                self.keys.lease(job_id), self.worker_id, px=int(self.settings.worker_lease_s * 1000)
             )
 
     async def drop_lease(self, job_id: str) -> None:
         """The batch job ended here."""
         self.leases.discard(job_id)
         with contextlib.suppress(Exception):
-            await self.redis.delete(lease_key(job_id))
+            await self.redis.delete(self.keys.lease(job_id))
 
     async def close(self) -> None:
         """Stop the heartbeat and background work, close clients, give up this worker's lease."""
@@ -288,7 +295,7 @@ class EngineContext:
         if self.background:
             await asyncio.gather(*self.background, return_exceptions=True)
         with contextlib.suppress(Exception):
-            await self.redis.delete(worker_key(self.worker_id))
+            await self.redis.delete(self.keys.worker(self.worker_id), worker_key(self.worker_id))
         for bot in self.target_bots.values():
             await bot.close()
         if self.control_bot is not None:

@@ -30,10 +30,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from jobs import lifecycle
 from jobs.batch import BatchRun, load_snapshot
-from jobs.context import EngineContext, is_transient_db_error, worker_key
+from jobs.context import EngineContext, is_transient_db_error
 from jobs.engine import deliveries
 from jobs.engine.ratelimit import TokenRateLimiter
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, utcnow
+from panel.keys import RedisKeys
 from panel.settings import Settings
 from tgsim.simulator import Simulator
 
@@ -142,6 +143,7 @@ async def test_rows_left_claimed_by_a_live_worker_are_settled(
     workers: Workers,
     pool: ArqRedis,
     redis: Redis,
+    queue_name: str,
 ) -> None:
     """A batch that failed mid-send on a worker that lives on: its claimed rows do not hang forever."""
     bot_id = await add_audience(sessionmaker, sim, active=30)
@@ -157,7 +159,8 @@ async def test_rows_left_claimed_by_a_live_worker_are_settled(
             .where(Delivery.id.in_([r.delivery_id for r in claimed]))
             .values(claimed_at=utcnow() - timedelta(minutes=10))
         )
-    await redis.set(worker_key("alive-elsewhere"), b"1", ex=600)  # its worker keeps its heartbeat
+    # Its worker keeps its heartbeat.
+    await redis.set(RedisKeys(queue_name).worker("alive-elsewhere"), b"1", ex=600)
     workers.start(1)
     campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers, timeout_s=60)
     assert campaign.status is CampaignStatus.COMPLETED
@@ -208,7 +211,7 @@ async def test_the_reconciler_never_takes_its_own_worker_for_dead(
         worker_id="in-test",
         control_bot=None,
     )
-    assert not await redis.exists(worker_key("in-test"))  # its heartbeat has lapsed
+    assert not await redis.exists(ectx.keys.worker("in-test"))  # its heartbeat has lapsed
 
     report = await lifecycle.reconcile({"engine": ectx, "redis": pool})
 
