@@ -9,7 +9,6 @@ import subprocess
 import sys
 from datetime import timedelta
 
-import asyncpg
 from arq.connections import ArqRedis
 from engine_harness import (
     PROJECT_ROOT,
@@ -25,12 +24,12 @@ from engine_harness import (
 )
 from redis.asyncio import Redis
 from sqlalchemy import update
-from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from jobs import lifecycle
 from jobs.batch import BatchRun, load_snapshot
-from jobs.context import EngineContext, is_transient_db_error
+from jobs.context import EngineContext
 from jobs.engine import deliveries
 from jobs.engine.ratelimit import TokenRateLimiter
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, utcnow
@@ -49,22 +48,6 @@ class _DriverError(Exception):
 
 def _wrapped(kind: type[DBAPIError], message: str, sqlstate: str | None) -> DBAPIError:
     return kind("SELECT 1", {}, _DriverError(message, sqlstate))
-
-
-def test_a_postgresql_restart_is_a_transient_error() -> None:
-    shutting_down = asyncpg.exceptions.CannotConnectNowError("the database system is shutting down")
-    assert is_transient_db_error(shutting_down)
-    for sqlstate in ("57P01", "57P02", "57P03", "53300", "08006", "08001"):
-        assert is_transient_db_error(_wrapped(DBAPIError, "server says no", sqlstate)), sqlstate
-    # The driver error as the cause only (SQLAlchemy re-raising it from a connect attempt).
-    outer = DBAPIError("SELECT 1", {}, Exception("connection failed"))
-    outer.__cause__ = shutting_down
-    assert is_transient_db_error(outer)
-    for message in ("the database system is starting up", "database is locked", "connection is closed"):
-        assert is_transient_db_error(_wrapped(OperationalError, message, None)), message
-    # Errors that retrying cannot fix stay fatal.
-    assert not is_transient_db_error(_wrapped(ProgrammingError, 'relation "x" does not exist', "42P01"))
-    assert not is_transient_db_error(_wrapped(OperationalError, "no such table: deliveries", None))
 
 
 async def test_the_limiter_never_rewinds_when_its_key_vanishes(redis: Redis) -> None:
