@@ -20,6 +20,7 @@ from bot.middlewares import AdminOnlyMiddleware
 from panel import queue, texts
 from panel.admins import list_admins
 from panel.db import create_engine, create_sessionmaker
+from panel.keys import RedisKeys
 from panel.settings import Settings, SettingsError
 
 __all__ = ["create_control_bot", "create_dispatcher", "install_flood_wait", "run_bot", "set_commands"]
@@ -45,7 +46,7 @@ def create_dispatcher(
     storage = RedisStorage(
         redis,
         # Under the deployment's queue name, like every other key of this deployment.
-        key_builder=DefaultKeyBuilder(prefix=f"{settings.queue_name}:fsm", with_bot_id=True),
+        key_builder=DefaultKeyBuilder(prefix=RedisKeys(settings.queue_name).fsm_prefix, with_bot_id=True),
         state_ttl=FSM_TTL_S,
         data_ttl=FSM_TTL_S,
     )

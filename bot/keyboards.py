@@ -13,8 +13,8 @@ from pydantic import Field
 from bot.callbacks import ProgressAction, ProgressCallback
 from models import Campaign, CampaignStatus
 from panel import texts
+from panel.audience import Audience
 from panel.campaigns import MAX_ROW_ID
-from panel.control import Audience
 from panel.progress import progress_buttons
 
 # Ids and pages in callback data are bounded: data outside the bounds (forged, or from a broken

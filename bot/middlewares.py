@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from panel import texts
 from panel.admins import admin_timezone, is_admin
-from panel.control import claim_once
+from panel.claims import claim_once
 from panel.settings import Settings
 
 logger = logging.getLogger(__name__)

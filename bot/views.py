@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.schedule_parse import ParsedTime, ParseFailure, Rollover, ScheduleParseError
-from models import Campaign, CampaignStatus
+from models import UNSTARTED_CAMPAIGN_STATUSES, Campaign, CampaignStatus
 from panel import texts
+from panel.audience import Audience, CampaignView, bot_label
 from panel.campaigns import Counters
 from panel.content import MessageContent
-from panel.control import Audience, CampaignView, bot_label
 
 PREVIEW_CHARS = 300
 
@@ -99,7 +99,7 @@ def time_refusal(error: ScheduleParseError, typed: str, timezone: str) -> str:
 
 
 def _counts_line(campaign: Campaign, audience: int) -> str:
-    if campaign.status in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
+    if campaign.status in UNSTARTED_CAMPAIGN_STATUSES:
         return texts.COUNTS_NOT_STARTED.format(audience=texts.number(audience))
     counters = Counters.of(campaign)
     return texts.COUNTS_PROGRESS.format(sent=texts.number(counters.sent), total=texts.number(counters.total))
@@ -138,7 +138,7 @@ def campaign_card(view: CampaignView, *, timezone: str) -> str:
         timeline.append(texts.CARD_STARTED.format(when=texts.when_local(campaign.started_at, timezone)))
     if campaign.completed_at:
         timeline.append(texts.CARD_FINISHED.format(when=texts.when_local(campaign.completed_at, timezone)))
-    if campaign.status in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
+    if campaign.status in UNSTARTED_CAMPAIGN_STATUSES:
         counts = texts.CARD_AUDIENCE.format(audience=texts.number(view.audience.available))
     else:
         counters = Counters.of(campaign)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cli.common import CommandError, database, fail, run, settings_or_exit
 from jobs.engine.sendclient import BotAPI, BotAPIError, BotAPINetworkError
 from models import Campaign, CampaignStatus, utcnow
-from panel import campaigns, texts
+from panel import actions, campaigns, texts, transitions
 from panel.admins import list_admins
 from panel.campaigns import CampaignError, Counters
 from panel.content import (
@@ -26,7 +26,6 @@ from panel.content import (
 )
 from panel.progress import eta
 from panel.queue import connect
-from panel.sending import cancel_campaign, pause_campaign, resume_campaign, start_campaign_now
 from panel.settings import Settings
 
 
@@ -185,7 +184,7 @@ def _create(args: argparse.Namespace) -> int:
                         session, bot_id=bot.id, content=message, name=args.name
                     )
                     if args.schedule:
-                        await campaigns.schedule(session, campaign.id, _parse_when(args.schedule))
+                        await transitions.schedule(session, campaign.id, _parse_when(args.schedule))
                 except CampaignError as exc:
                     raise CommandError(str(exc)) from None
                 return campaign.id
@@ -207,16 +206,23 @@ def _lifecycle(args: argparse.Namespace, action: str) -> int:
     async def go() -> str:
         pool = await connect(settings.redis_url)
         try:
-            async with database(settings) as (_, sessionmaker), sessionmaker() as session:
-                campaign = await _require(session, args.id)
+            async with database(settings) as (_, sessionmaker):
+                async with sessionmaker() as session:
+                    campaign = await _require(session, args.id)
                 if action == "send":
-                    changed = await start_campaign_now(session, pool, args.id, queue_name=settings.queue_name)
+                    # A start claimed by an earlier call is requested already.
+                    outcome = await actions.start(sessionmaker, pool, args.id, queue_name=settings.queue_name)
+                    changed = outcome in (actions.StartOutcome.STARTED, actions.StartOutcome.ALREADY_CLAIMED)
                 elif action == "pause":
-                    changed = await pause_campaign(session, args.id)
+                    changed = await actions.pause(sessionmaker, args.id)
                 elif action == "resume":
-                    changed = await resume_campaign(session, pool, args.id, settings.queue_name)
+                    changed = await actions.resume(
+                        sessionmaker, pool, args.id, queue_name=settings.queue_name
+                    )
                 else:
-                    changed = await cancel_campaign(session, pool, args.id, settings.queue_name)
+                    changed = await actions.cancel(
+                        sessionmaker, pool, args.id, queue_name=settings.queue_name
+                    )
                 if not changed:
                     raise CommandError(f"campaign #{args.id} is {campaign.status.value}: cannot {action} it")
                 return f"campaign #{args.id}: {action} requested"

@@ -7,40 +7,43 @@ import contextlib
 import logging
 import os
 import socket
+import sqlite3
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import asyncpg
 from redis.asyncio import Redis
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from jobs.engine.eventloop import StallWatch
 from jobs.engine.ratelimit import TokenRateLimiter
 from jobs.engine.sendclient import BotAPI
+from panel.keys import RedisKeys
 from panel.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-WORKER_KEY_PREFIX = "bp:worker:"
-LEASE_KEY_PREFIX = "bp:lease:"
 DB_RETRY_LIMIT_S = 120.0
 READING_KEPT_S = 60.0
 """Shared answers (a campaign's status) older than this are dropped: the worker keeps none for life."""
 
 
+_LEGACY_WORKER_KEY_PREFIX = "bp:worker:"
+
+
 def worker_key(worker_id: str) -> str:
-    """Redis key whose presence says the worker is alive."""
-    return WORKER_KEY_PREFIX + worker_id
+    """The liveness key of a worker outside the deployment's prefix, kept only for `jobs.batch`.
 
-
-def lease_key(job_id: str) -> str:
-    """Redis key whose presence says a batch job is running on a live worker."""
-    return LEASE_KEY_PREFIX + job_id
+    Until jobs/batch.py asks `EngineContext.keys.worker()` for the media-upload holder, the
+    heartbeat refreshes this key beside `keys.worker()`; delete both then.
+    """
+    return _LEGACY_WORKER_KEY_PREFIX + worker_id
 
 
 def new_worker_id() -> str:
@@ -49,46 +52,40 @@ def new_worker_id() -> str:
 
 
 def is_transient_db_error(exc: BaseException) -> bool:
-    """Whether a database error is worth retrying (lock contention, lost connection, a restart)."""
+    """Whether a database error is worth retrying: lock contention, a lost connection, a restart.
+
+    Decided by exception types and driver codes, never by words in the message (a schema error
+    naming a column `connection_id` is no lost connection): a transient SQLSTATE anywhere in
+    the chain (`_TRANSIENT_SQLSTATE_CLASSES`, `_TRANSIENT_SQLSTATES`), a connection SQLAlchemy
+    saw invalidated, an `InterfaceError` (SQLAlchemy's or asyncpg's: the driver lost the
+    connection), SQLite's BUSY and LOCKED codes, or a network error from the socket. A server that answered with any other
+    SQLSTATE (syntax, a missing table) or a constraint violation is final.
+    """
     if isinstance(exc, IntegrityError):
         return False
-    states = [state for state in _sqlstates(exc) if state]
+    chain = _error_chain(exc)
+    states = [state for state in (_sqlstate(error) for error in chain) if state]
     if any(_is_transient_sqlstate(state) for state in states):
         return True
-    if states and not isinstance(exc, OperationalError | InterfaceError):
-        # A server that answered with a definite, non-transient SQLSTATE (syntax, missing table):
-        # retrying cannot help, whatever the message says.
-        return False
+    if states:
+        return False  # the server answered, definitely: retrying cannot help
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
-    if isinstance(exc, InterfaceError):
-        return True
-    if isinstance(exc, OperationalError | DBAPIError):
-        # "no such table" and the like are operational errors too, but retrying cannot help.
-        message = str(exc.orig if exc.orig is not None else exc).lower()
-        return any(marker in message for marker in _TRANSIENT_MARKERS)
-    if isinstance(exc, OSError | ConnectionError | TimeoutError):
-        return True
-    # A driver error that escaped SQLAlchemy's wrapping (asyncpg raises some at connect time).
-    message = str(exc).lower()
-    return type(exc).__module__.startswith(("asyncpg", "sqlite3", "aiosqlite")) and any(
-        marker in message for marker in _TRANSIENT_MARKERS
+    return any(
+        isinstance(error, InterfaceError | asyncpg.InterfaceError | OSError) or _is_sqlite_contention(error)
+        for error in chain
     )
 
 
-def _sqlstates(exc: BaseException) -> list[str]:
-    """SQLSTATE codes found on `exc`, its DBAPI error (`orig`) and their causes."""
-    found: list[str] = []
-    seen: set[int] = set()
+def _error_chain(exc: BaseException) -> list[BaseException]:
+    """`exc`, its DBAPI error (`orig`) and their causes and contexts, each once."""
+    found: list[BaseException] = []
     pending: list[BaseException | None] = [exc]
     while pending:
         current = pending.pop()
-        if current is None or id(current) in seen:
+        if current is None or any(current is seen for seen in found):
             continue
-        seen.add(id(current))
-        state = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
-        if isinstance(state, str):
-            found.append(state)
+        found.append(current)
         orig = getattr(current, "orig", None)
         pending.extend(
             [orig if isinstance(orig, BaseException) else None, current.__cause__, current.__context__]
@@ -96,41 +93,41 @@ def _sqlstates(exc: BaseException) -> list[str]:
     return found
 
 
+def _sqlstate(error: BaseException) -> str | None:
+    """The SQLSTATE of a PostgreSQL driver error (asyncpg's `sqlstate`, psycopg's `pgcode`)."""
+    state = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+    return state if isinstance(state, str) else None
+
+
 def _is_transient_sqlstate(state: str) -> bool:
-    """Connection exceptions (class 08), an operator or crash shutdown, a server not yet up, too many clients."""
-    return state.startswith("08") or state in _TRANSIENT_SQLSTATES
+    """Connection exceptions, resources exhausted, a shutdown or start-up, a lost race to retry."""
+    return state.startswith(_TRANSIENT_SQLSTATE_CLASSES) or state in _TRANSIENT_SQLSTATES
 
 
+_TRANSIENT_SQLSTATE_CLASSES = (
+    "08",  # connection exception: the connection failed or was lost
+    "53",  # insufficient resources: too many connections, out of memory or disk
+)
 _TRANSIENT_SQLSTATES = frozenset(
     {
         "57P01",  # admin_shutdown: terminating connection due to administrator command
         "57P02",  # crash_shutdown
         "57P03",  # cannot_connect_now: the database system is shutting down / starting up
-        "53300",  # too_many_connections
         "40001",  # serialization_failure
         "40P01",  # deadlock_detected
     }
 )
 
-_TRANSIENT_MARKERS = (
-    "locked",
-    "database is locked",
-    "busy",
-    "connection",
-    "connection is closed",
-    "terminat",
-    "terminating connection",
-    "closed",
-    "timeout",
-    "timed out",
-    "could not connect",
-    "shutdown",
-    "shutting down",
-    "starting up",
-    "not yet accepting",
-    "disk i/o",
-    "too many clients",
-)
+
+def _is_sqlite_contention(error: BaseException) -> bool:
+    """SQLite's "database is locked" / "table is locked": another connection holds the lock.
+
+    The primary result code is the low byte of the extended one (SQLITE_BUSY_SNAPSHOT is BUSY).
+    """
+    if not isinstance(error, sqlite3.OperationalError):
+        return False
+    code = getattr(error, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 @dataclass
@@ -155,6 +152,11 @@ class EngineContext:
     _readings: dict[Any, tuple[float, Any]] = field(default_factory=dict)
     _reading: dict[Any, asyncio.Task[Any]] = field(default_factory=dict)
     _readings_pruned_at: float = 0.0
+    keys: RedisKeys = field(init=False)
+    """Every Redis key of this deployment (under `settings.queue_name`)."""
+
+    def __post_init__(self) -> None:
+        self.keys = RedisKeys(self.settings.queue_name)
 
     def batch_room(self, rate_key: str) -> asyncio.Semaphore:
         """Room for this process's batches of one token (`batches_per_token` at once)."""
@@ -249,9 +251,10 @@ class EngineContext:
         while True:
             try:
                 async with self.redis.pipeline(transaction=False) as pipe:
+                    pipe.set(self.keys.worker(self.worker_id), b"1", px=lease_ms)
                     pipe.set(worker_key(self.worker_id), b"1", px=lease_ms)
                     for job_id in list(self.leases):
-                        pipe.set(lease_key(job_id), self.worker_id, px=lease_ms)
+                        pipe.set(self.keys.lease(job_id), self.worker_id, px=lease_ms)
                     await pipe.execute()
             except asyncio.CancelledError:
                 raise
@@ -264,14 +267,14 @@ class EngineContext:
         self.leases.add(job_id)
         with contextlib.suppress(Exception):
             await self.redis.set(
-                lease_key(job_id), self.worker_id, px=int(self.settings.worker_lease_s * 1000)
+                self.keys.lease(job_id), self.worker_id, px=int(self.settings.worker_lease_s * 1000)
             )
 
     async def drop_lease(self, job_id: str) -> None:
         """The batch job ended here."""
         self.leases.discard(job_id)
         with contextlib.suppress(Exception):
-            await self.redis.delete(lease_key(job_id))
+            await self.redis.delete(self.keys.lease(job_id))
 
     async def close(self) -> None:
         """Stop the heartbeat and background work, close clients, give up this worker's lease."""
@@ -288,7 +291,7 @@ class EngineContext:
         if self.background:
             await asyncio.gather(*self.background, return_exceptions=True)
         with contextlib.suppress(Exception):
-            await self.redis.delete(worker_key(self.worker_id))
+            await self.redis.delete(self.keys.worker(self.worker_id), worker_key(self.worker_id))
         for bot in self.target_bots.values():
             await bot.close()
         if self.control_bot is not None:

@@ -19,20 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.batch import BatchRun, load_snapshot
-from jobs.context import EngineContext, is_transient_db_error, lease_key, worker_key
+from jobs.context import EngineContext, is_transient_db_error
 from jobs.engine import deliveries
 from jobs.engine.ratelimit import token_key
 from jobs.progress import notify_admin, send_progress_message, send_summary, update_progress
-from models import Campaign, CampaignStatus, utcnow
+from models import ACTIVE_CAMPAIGN_STATUSES, FINAL_CAMPAIGN_STATUSES, Campaign, CampaignStatus, utcnow
 from panel import texts
-from panel.campaigns import FINAL_STATUSES, unschedule
-from panel.queue import (
-    batch_job_id,
-    batch_job_prefix,
-    enqueue_batch,
-    enqueue_finalize,
-    parse_batch_job_id,
-)
+from panel.queue import batch_job_id, enqueue_batch, enqueue_finalize, parse_batch_job_id
+from panel.transitions import unschedule
 
 logger = logging.getLogger(__name__)
 
@@ -219,12 +213,12 @@ async def _revive_orphaned_batches(ectx: EngineContext, in_progress_ms: int) -> 
     grace_ms = int(ectx.settings.worker_lease_s * 1000)
     revived = 0
     async for raw in redis.scan_iter(
-        match=f"{in_progress_key_prefix}{batch_job_prefix(ectx.settings.queue_name)}*", count=500
+        match=f"{in_progress_key_prefix}{ectx.keys.batch_job_prefix()}*", count=500
     ):
         key = raw.decode() if isinstance(raw, bytes) else str(raw)
         job_id = key[len(in_progress_key_prefix) :]
         if parse_batch_job_id(job_id, queue_name=ectx.settings.queue_name) is None or await redis.exists(
-            lease_key(job_id)
+            ectx.keys.lease(job_id)
         ):
             continue
         remaining_ms = await redis.pttl(key)
@@ -242,10 +236,10 @@ async def _running_ranges(ectx: EngineContext, campaign_id: int) -> list[tuple[i
     queue_name = ectx.settings.queue_name
     ranges = []
     async for raw in ectx.redis.scan_iter(
-        match=lease_key(f"{batch_job_prefix(queue_name)}{campaign_id}:*"), count=500
+        match=ectx.keys.lease(f"{ectx.keys.batch_job_prefix()}{campaign_id}:*"), count=500
     ):
         key = raw.decode() if isinstance(raw, bytes) else str(raw)
-        parsed = parse_batch_job_id(key[len(lease_key("")) :], queue_name=queue_name)
+        parsed = parse_batch_job_id(key[len(ectx.keys.lease("")) :], queue_name=queue_name)
         if parsed is not None and parsed[0] == campaign_id:
             ranges.append((parsed[1], parsed[2]))
     return ranges
@@ -294,7 +288,7 @@ async def reconcile(ctx: dict[str, Any]) -> dict[str, int]:
                 + Campaign.unavailable_count
                 + Campaign.unconfirmed_count
                 + Campaign.cancelled_count,
-            ).where(Campaign.status.in_([CampaignStatus.SENDING, CampaignStatus.PAUSED]))
+            ).where(Campaign.status.in_(list(ACTIVE_CAMPAIGN_STATUSES)))
         )
         return [(int(i), CampaignStatus(s), int(f)) for i, s, f in rows.all()]
 
@@ -306,7 +300,9 @@ async def reconcile(ctx: dict[str, Any]) -> dict[str, int]:
 
         claiming = await ectx.in_transaction(workers)
         # This worker is alive whatever its heartbeat key says (a stall may have let it lapse).
-        dead = [w for w in claiming if w != ectx.worker_id and not await ectx.redis.exists(worker_key(w))]
+        dead = [
+            w for w in claiming if w != ectx.worker_id and not await ectx.redis.exists(ectx.keys.worker(w))
+        ]
         live = [w for w in claiming if w not in dead]
         if live:
             report["settled"] += await _settle_abandoned_claims(ectx, campaign_id, live)
@@ -331,7 +327,7 @@ async def reconcile(ctx: dict[str, Any]) -> dict[str, int]:
             continue
         # A campaign that made progress since the last look has live batches; only a stalled
         # one (or one we know nothing about, e.g. after a Redis flush) gets its batches queued.
-        seen_key = f"{ectx.settings.queue_name}:seen:{campaign_id}"
+        seen_key = ectx.keys.seen(campaign_id)
         seen = await ectx.redis.get(seen_key)
         await ectx.redis.set(seen_key, finished, ex=3600)
         if seen is not None and int(seen) != finished:
@@ -341,7 +337,9 @@ async def reconcile(ctx: dict[str, Any]) -> dict[str, int]:
 
     async def unsettled(session: AsyncSession) -> list[int]:
         rows = await session.execute(
-            select(Campaign.id).where(Campaign.status.in_(FINAL_STATUSES), Campaign.summary_sent_at.is_(None))
+            select(Campaign.id).where(
+                Campaign.status.in_(list(FINAL_CAMPAIGN_STATUSES)), Campaign.summary_sent_at.is_(None)
+            )
         )
         return [int(i) for (i,) in rows.all()]
 

@@ -29,17 +29,16 @@ FINAL_EDIT_WAIT_S = 120.0
 """How long the final edit waits for its turn (edit interval, or a 429 on the previous edit)."""
 
 
-# Keys live under the deployment's queue name, like its batch job ids (see panel.queue).
 def _lock_key(ectx: EngineContext, campaign_id: int) -> str:
-    return f"{ectx.settings.queue_name}:progress:{campaign_id}:lock"
+    return ectx.keys.progress(campaign_id, "lock")
 
 
 def _text_key(ectx: EngineContext, campaign_id: int) -> str:
-    return f"{ectx.settings.queue_name}:progress:{campaign_id}:text"
+    return ectx.keys.progress(campaign_id, "text")
 
 
 def _sample_key(ectx: EngineContext, campaign_id: int) -> str:
-    return f"{ectx.settings.queue_name}:progress:{campaign_id}:sample"
+    return ectx.keys.progress(campaign_id, "sample")
 
 
 async def _load(ectx: EngineContext, campaign_id: int) -> Campaign | None:

@@ -22,6 +22,7 @@ from jobs.engine.collector import FullCollector
 from jobs.engine.ratelimit import TokenRateLimiter
 from jobs.engine.sendclient import BotAPI
 from panel.db import create_engine, create_sessionmaker
+from panel.keys import RedisKeys
 from panel.queue import (
     JOB_FINALIZE_CAMPAIGN,
     JOB_RESUME_CAMPAIGN,
@@ -131,7 +132,7 @@ def worker_settings(settings: Settings) -> type:
         "keep_result": 0,
         "poll_delay": 0.2,
         "handle_signals": True,
-        "health_check_key": f"{settings.queue_name}:health-check",
+        "health_check_key": RedisKeys(settings.queue_name).health_check,
     }
     return type("WorkerSettings", (), namespace)
 

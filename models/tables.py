@@ -37,7 +37,20 @@ class CampaignStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+UNSTARTED_CAMPAIGN_STATUSES = frozenset({CampaignStatus.DRAFT, CampaignStatus.SCHEDULED})
+"""Not sent yet: the message and the time may still change, and the campaign may start."""
 ACTIVE_CAMPAIGN_STATUSES = frozenset({CampaignStatus.SENDING, CampaignStatus.PAUSED})
+"""Started and not over: it has delivery rows, and workers send (or may again after a pause)."""
+FINAL_CAMPAIGN_STATUSES = frozenset(
+    {CampaignStatus.COMPLETED, CampaignStatus.FAILED, CampaignStatus.CANCELLED}
+)
+"""Over for good: it never sends again."""
+STOPPED_CAMPAIGN_STATUSES = frozenset({CampaignStatus.CANCELLED, CampaignStatus.FAILED})
+"""Ended before every recipient was tried: its pending rows are to be cancelled."""
+CANCELLABLE_CAMPAIGN_STATUSES = UNSTARTED_CAMPAIGN_STATUSES | ACTIVE_CAMPAIGN_STATUSES
+"""An admin may cancel a campaign in these."""
+DELETABLE_CAMPAIGN_STATUSES = frozenset({CampaignStatus.DRAFT})
+"""An admin may delete a campaign in these (it has no deliveries to account for)."""
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -61,6 +74,12 @@ FINAL_DELIVERY_STATUSES = frozenset(
         DeliveryStatus.CANCELLED,
     }
 )
+UNFINISHED_DELIVERY_STATUSES = frozenset({DeliveryStatus.PENDING, DeliveryStatus.SENDING})
+"""Not final yet: a campaign with such rows is not done."""
+UNSUCCESSFUL_DELIVERY_STATUSES = frozenset(
+    {DeliveryStatus.FAILED, DeliveryStatus.UNAVAILABLE, DeliveryStatus.UNCONFIRMED}
+)
+"""Tried, and not known to have arrived."""
 
 
 def _str_enum(cls: type[enum.StrEnum], name: str) -> Enum:

@@ -1,8 +1,8 @@
-"""Campaign lifecycle: the service functions that the control bot, the CLI and the workers share.
+"""Campaigns as data: reading, creating, copying and deleting them, for the bot, CLI and workers.
 
-Every status change is a compare-and-set (`UPDATE ... WHERE id = :id AND status IN (...)`):
-a caller that finds nothing to change gets `None`/`False` and stops quietly. Functions take
-an `AsyncSession` and never commit, so a caller can group several steps in one transaction.
+Status changes are in `panel.transitions`, the use cases that commit in `panel.actions`.
+Functions take an `AsyncSession` and never commit, so a caller can group several steps in
+one transaction.
 """
 
 from __future__ import annotations
@@ -10,23 +10,23 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, TargetBot, User, utcnow
+from models import (
+    DELETABLE_CAMPAIGN_STATUSES,
+    UNSTARTED_CAMPAIGN_STATUSES,
+    Campaign,
+    CampaignStatus,
+    Delivery,
+    DeliveryStatus,
+    TargetBot,
+    User,
+)
 from panel.content import MessageContent
 
-EDITABLE_STATUSES = (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
-STARTABLE_STATUSES = (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
-CANCELLABLE_STATUSES = (
-    CampaignStatus.DRAFT,
-    CampaignStatus.SCHEDULED,
-    CampaignStatus.SENDING,
-    CampaignStatus.PAUSED,
-)
-FINAL_STATUSES = (CampaignStatus.COMPLETED, CampaignStatus.FAILED, CampaignStatus.CANCELLED)
 # The largest id a row can have: ids are BIGINT on PostgreSQL and INTEGER on SQLite, both signed
 # 64-bit. A larger number (typed by an admin, forged in a button) names no row, and must not
 # reach the driver, which refuses it (OverflowError on SQLite, DBAPIError on PostgreSQL).
@@ -116,11 +116,6 @@ async def get_bot_by_codename(session: AsyncSession, codename: str) -> TargetBot
     ).scalar_one_or_none()
 
 
-async def list_bots(session: AsyncSession) -> Sequence[TargetBot]:
-    """All target bots by codename."""
-    return (await session.execute(select(TargetBot).order_by(TargetBot.codename))).scalars().all()
-
-
 async def list_campaigns(
     session: AsyncSession,
     *,
@@ -139,6 +134,12 @@ async def list_campaigns(
     campaigns = (await session.execute(query)).scalars().all()
     total = int((await session.execute(count_query)).scalar_one())
     return campaigns, total
+
+
+async def startable_campaigns(session: AsyncSession, *, limit: int = 10) -> Sequence[Campaign]:
+    """Drafts and scheduled campaigns, newest first: what "send now" can pick from."""
+    found, _ = await list_campaigns(session, statuses=UNSTARTED_CAMPAIGN_STATUSES, limit=limit)
+    return found
 
 
 async def create_campaign(
@@ -166,73 +167,6 @@ async def create_campaign(
     return campaign
 
 
-async def _transition(
-    session: AsyncSession,
-    campaign_id: int,
-    expected: Iterable[CampaignStatus],
-    new: CampaignStatus,
-    **values: object,
-) -> bool:
-    """Compare-and-set the status of one campaign; whether this caller made the change."""
-    statement = (
-        update(Campaign)
-        .where(Campaign.id == campaign_id, Campaign.status.in_(list(expected)))
-        .values(status=new, updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
-    )
-    result = await session.execute(statement)
-    assert isinstance(result, CursorResult)
-    return bool(result.rowcount == 1)
-
-
-async def update_content(
-    session: AsyncSession, campaign_id: int, content: MessageContent, *, name: str | None = None
-) -> bool:
-    """Replace the message of a campaign that has not started."""
-    values: dict[str, object] = {"content": content.to_json(), "updated_at": utcnow()}
-    if name is not None:
-        values["name"] = name or None
-    statement = (
-        update(Campaign)
-        .where(Campaign.id == campaign_id, Campaign.status.in_(EDITABLE_STATUSES))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    result = await session.execute(statement)
-    assert isinstance(result, CursorResult)
-    return bool(result.rowcount == 1)
-
-
-async def schedule(
-    session: AsyncSession, campaign_id: int, when: datetime, *, now: datetime | None = None
-) -> bool:
-    """Schedule a draft (or move a scheduled campaign) to `when`, which must be in the future."""
-    if when.tzinfo is None:
-        raise CampaignError("The time has no time zone.")
-    if when <= (now or utcnow()):
-        raise CampaignError("That time is in the past.")
-    return await _transition(
-        session,
-        campaign_id,
-        EDITABLE_STATUSES,
-        CampaignStatus.SCHEDULED,
-        scheduled_at=when,
-        status_reason=None,
-    )
-
-
-async def unschedule(session: AsyncSession, campaign_id: int, *, reason: str | None = None) -> bool:
-    """Take a scheduled campaign back to DRAFT."""
-    return await _transition(
-        session,
-        campaign_id,
-        [CampaignStatus.SCHEDULED],
-        CampaignStatus.DRAFT,
-        scheduled_at=None,
-        status_reason=reason,
-    )
-
-
 async def set_progress_target(session: AsyncSession, campaign_id: int, chat_id: int | None) -> None:
     """Where the live progress message of `campaign_id` goes (an admin's chat), if anywhere."""
     await session.execute(
@@ -243,52 +177,10 @@ async def set_progress_target(session: AsyncSession, campaign_id: int, chat_id: 
     )
 
 
-async def pause(session: AsyncSession, campaign_id: int) -> bool:
-    """Stop new sends of a SENDING campaign; in-flight requests still get recorded."""
-    return await _transition(session, campaign_id, [CampaignStatus.SENDING], CampaignStatus.PAUSED)
-
-
-async def resume(session: AsyncSession, campaign_id: int) -> bool:
-    """Let a PAUSED campaign send again (the caller then enqueues its batches)."""
-    return await _transition(
-        session, campaign_id, [CampaignStatus.PAUSED], CampaignStatus.SENDING, status_reason=None
-    )
-
-
-async def cancel(session: AsyncSession, campaign_id: int, *, reason: str | None = None) -> bool:
-    """Stop a campaign for good; recipients not yet sent to are marked cancelled."""
-    now = utcnow()
-    changed = await _transition(
-        session,
-        campaign_id,
-        CANCELLABLE_STATUSES,
-        CampaignStatus.CANCELLED,
-        completed_at=now,
-        status_reason=reason,
-    )
-    if not changed:
-        return False
-    result = await session.execute(
-        update(Delivery)
-        .where(Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.PENDING)
-        .values(status=DeliveryStatus.CANCELLED, finished_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    assert isinstance(result, CursorResult)
-    if result.rowcount:
-        await session.execute(
-            update(Campaign)
-            .where(Campaign.id == campaign_id)
-            .values(cancelled_count=Campaign.cancelled_count + result.rowcount)
-            .execution_options(synchronize_session=False)
-        )
-    return True
-
-
 async def delete_draft(session: AsyncSession, campaign_id: int) -> bool:
     """Delete a campaign that is still a draft."""
     campaign = await get_campaign(session, campaign_id)
-    if campaign is None or campaign.status != CampaignStatus.DRAFT:
+    if campaign is None or campaign.status not in DELETABLE_CAMPAIGN_STATUSES:
         return False
     await session.delete(campaign)
     await session.flush()

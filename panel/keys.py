@@ -44,7 +44,7 @@ class RedisKeys:
         return self._key("media-upload", campaign_id)
 
     def seen(self, campaign_id: int) -> str:
-        """Chat ids already given a copy of a campaign."""
+        """How many of a campaign's rows were final when the reconciler last looked (a stall check)."""
         return self._key("seen", campaign_id)
 
     def batch_job_prefix(self) -> str:

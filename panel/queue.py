@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
 
+from panel.keys import RedisKeys
+
 JOB_START_CAMPAIGN = "start_campaign"
 JOB_SEND_BATCH = "send_batch"
 JOB_FINALIZE_CAMPAIGN = "finalize_campaign"
@@ -40,7 +42,7 @@ async def enqueue_resume(pool: ArqRedis, campaign_id: int, *, queue_name: str) -
 
 def batch_job_prefix(queue_name: str) -> str:
     """The start of every batch job id of one deployment (its queue name keeps deployments apart)."""
-    return f"{queue_name}:batch:"
+    return RedisKeys(queue_name).batch_job_prefix()
 
 
 def batch_job_id(campaign_id: int, first_id: int, last_id: int, *, queue_name: str) -> str:

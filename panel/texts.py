@@ -237,7 +237,6 @@ CONFIRM_TIME = "#{campaign_id} goes out {when} ({timezone}) — {utc} UTC.{note}
 NOTE_TODAY = "\nThat's today."
 NOTE_TOMORROW = "\nThat's tomorrow: {clock} today has already passed."
 SCHEDULED = "🗓 Scheduled #{campaign_id} for {when} ({timezone}). /campaigns to move or unschedule it."
-UNSCHEDULED = "#{campaign_id} is a draft again."
 
 # Campaign list and card.
 NO_CAMPAIGNS = "No campaigns yet. Compose one with /new."

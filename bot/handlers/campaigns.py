@@ -19,10 +19,10 @@ from bot.edits import edit_text
 from bot.handlers.schedule import ask_time
 from bot.handlers.sendnow import ask_confirmation
 from bot.keyboards import CampaignAction, CampaignCallback
-from models import Campaign, CampaignStatus
+from models import Campaign
+from panel import actions, texts
 from panel import campaigns as lifecycle
-from panel import texts
-from panel.control import campaign_view, resume_now
+from panel.audience import campaign_view
 from panel.settings import Settings
 
 router = Router(name="campaigns")
@@ -133,8 +133,8 @@ async def ask_to_confirm(
     async with sessionmaker() as session:
         view = await campaign_view(session, callback_data.campaign_id)
     deleting = callback_data.action is CampaignAction.DELETE
-    valid = (CampaignStatus.DRAFT,) if deleting else lifecycle.CANCELLABLE_STATUSES
-    if view is None or view.campaign.status not in valid:
+    allowed = actions.can_delete if deleting else actions.can_cancel
+    if view is None or not allowed(view.campaign.status):
         await query.answer(views.moved_on(view.campaign) if view else None)
         await _render_card(
             query.message, sessionmaker, callback_data.campaign_id, callback_data.page, admin_timezone
@@ -182,31 +182,33 @@ async def act(
     done: str
     shown_id = campaign_id
     if action is CampaignAction.RESUME:
-        changed = await resume_now(sessionmaker, arq_pool, campaign_id, queue_name=settings.queue_name)
+        changed = await actions.resume(sessionmaker, arq_pool, campaign_id, queue_name=settings.queue_name)
         done = texts.DONE_RESUMED
+    elif action is CampaignAction.PAUSE:
+        changed, done = await actions.pause(sessionmaker, campaign_id), texts.DONE_PAUSED
+    elif action is CampaignAction.CANCEL_CONFIRM:
+        changed = await actions.cancel(
+            sessionmaker,
+            arq_pool,
+            campaign_id,
+            queue_name=settings.queue_name,
+            reason=f"cancelled by {query.from_user.id}",
+        )
+        done = texts.DONE_CANCELLED
+    elif action is CampaignAction.UNSCHEDULE:
+        changed = await actions.unschedule(sessionmaker, campaign_id)
+        done = texts.DONE_UNSCHEDULED.format(campaign_id=campaign_id)
+    elif action is CampaignAction.DELETE_CONFIRM:
+        changed = await actions.delete(sessionmaker, campaign_id)
+        done = texts.DONE_DELETED.format(campaign_id=campaign_id)
     else:
-        async with sessionmaker() as session, session.begin():
-            if action is CampaignAction.PAUSE:
-                changed, done = await lifecycle.pause(session, campaign_id), texts.DONE_PAUSED
-            elif action is CampaignAction.CANCEL_CONFIRM:
-                changed = await lifecycle.cancel(
-                    session, campaign_id, reason=f"cancelled by {query.from_user.id}"
-                )
-                done = texts.DONE_CANCELLED
-            elif action is CampaignAction.UNSCHEDULE:
-                changed = await lifecycle.unschedule(session, campaign_id)
-                done = texts.DONE_UNSCHEDULED.format(campaign_id=campaign_id)
-            elif action is CampaignAction.DELETE_CONFIRM:
-                changed = await lifecycle.delete_draft(session, campaign_id)
-                done = texts.DONE_DELETED.format(campaign_id=campaign_id)
-            else:
-                try:
-                    copy = await lifecycle.duplicate(session, campaign_id, created_by=query.from_user.id)
-                except lifecycle.CampaignError:
-                    changed = False
-                else:
-                    changed, shown_id = True, copy.id
-                    done = texts.DONE_DUPLICATED.format(campaign_id=copy.id)
+        try:
+            copy = await actions.duplicate(sessionmaker, campaign_id, created_by=query.from_user.id)
+        except lifecycle.CampaignError:
+            changed = False
+        else:
+            changed, shown_id = True, copy.id
+            done = texts.DONE_DUPLICATED.format(campaign_id=copy.id)
     campaign = await _render_card(query.message, sessionmaker, shown_id, callback_data.page, admin_timezone)
     if changed:
         await query.answer(done)

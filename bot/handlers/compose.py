@@ -25,8 +25,9 @@ from bot.states import Compose
 from bot.target import TestSendResult, send_content, send_test
 from panel import campaigns as lifecycle
 from panel import texts
+from panel.audience import Audience, audience_of, bot_audiences, bot_label
+from panel.claims import claim_once
 from panel.content import ContentError, Media, MessageContent
-from panel.control import Audience, audience_of, bot_audiences, bot_label, claim_once
 from panel.settings import Settings
 
 router = Router(name="compose")

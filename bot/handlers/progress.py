@@ -17,9 +17,8 @@ from bot.callbacks import ProgressAction, ProgressCallback
 from bot.edits import edit_buttons
 from bot.keyboards import progress_keyboard
 from models import Campaign
+from panel import actions, texts
 from panel import campaigns as lifecycle
-from panel import texts
-from panel.control import resume_now
 from panel.settings import Settings
 
 router = Router(name="progress")
@@ -58,8 +57,7 @@ async def pause(
     query: CallbackQuery, callback_data: ProgressCallback, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     """Stop new sends; in-flight ones still get recorded."""
-    async with sessionmaker() as session, session.begin():
-        paused = await lifecycle.pause(session, callback_data.campaign_id)
+    paused = await actions.pause(sessionmaker, callback_data.campaign_id)
     if not paused:
         await _moved_on(query, sessionmaker, callback_data.campaign_id)
         return
@@ -77,7 +75,7 @@ async def resume(
     arq_pool: ArqRedis,
 ) -> None:
     """Send again where it stopped."""
-    resumed = await resume_now(
+    resumed = await actions.resume(
         sessionmaker, arq_pool, callback_data.campaign_id, queue_name=settings.queue_name
     )
     if not resumed:
@@ -94,7 +92,7 @@ async def ask_cancel(
 ) -> None:
     """Cancel asks first: the buttons become "Yes, cancel it" / "No"."""
     campaign, _ = await _current_buttons(sessionmaker, callback_data.campaign_id)
-    if campaign is None or campaign.status not in lifecycle.CANCELLABLE_STATUSES:
+    if campaign is None or not actions.can_cancel(campaign.status):
         await _moved_on(query, sessionmaker, callback_data.campaign_id)
         return
     await query.answer(texts.CONFIRM_CANCEL.format(campaign_id=campaign.id))
@@ -103,13 +101,20 @@ async def ask_cancel(
 
 @router.callback_query(ProgressCallback.filter(F.action == ProgressAction.CANCEL_CONFIRM))
 async def cancel(
-    query: CallbackQuery, callback_data: ProgressCallback, sessionmaker: async_sessionmaker[AsyncSession]
+    query: CallbackQuery,
+    callback_data: ProgressCallback,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    arq_pool: ArqRedis,
 ) -> None:
     """Stop for good; recipients not reached yet are marked cancelled."""
-    async with sessionmaker() as session, session.begin():
-        cancelled = await lifecycle.cancel(
-            session, callback_data.campaign_id, reason=f"cancelled by {query.from_user.id}"
-        )
+    cancelled = await actions.cancel(
+        sessionmaker,
+        arq_pool,
+        callback_data.campaign_id,
+        queue_name=settings.queue_name,
+        reason=f"cancelled by {query.from_user.id}",
+    )
     if not cancelled:
         await _moved_on(query, sessionmaker, callback_data.campaign_id)
         return

@@ -17,10 +17,10 @@ from bot.handlers.sendnow import parse_campaign_id
 from bot.keyboards import ScheduleAction, ScheduleCallback
 from bot.schedule_parse import ScheduleParseError, parse_send_time
 from bot.states import Scheduling
-from models import utcnow
+from models import UNSTARTED_CAMPAIGN_STATUSES, utcnow
+from panel import actions, texts
 from panel import campaigns as lifecycle
-from panel import texts
-from panel.control import campaign_view
+from panel.audience import campaign_view
 
 router = Router(name="schedule")
 
@@ -38,7 +38,7 @@ async def ask_time(
     if campaign is None:
         await message.answer(texts.NO_SUCH_CAMPAIGN.format(campaign_id=campaign_id))
         return
-    if campaign.status not in lifecycle.EDITABLE_STATUSES:
+    if not actions.can_schedule(campaign.status):
         await message.answer(views.moved_on(campaign))
         return
     await state.set_state(Scheduling.waiting_time)
@@ -64,7 +64,7 @@ async def schedule_command(
         await ask_time(message, state, sessionmaker, campaign_id, admin_timezone)
         return
     async with sessionmaker() as session:
-        candidates, _ = await lifecycle.list_campaigns(session, statuses=lifecycle.EDITABLE_STATUSES)
+        candidates, _ = await lifecycle.list_campaigns(session, statuses=UNSTARTED_CAMPAIGN_STATUSES)
     if not candidates:
         await message.answer(texts.NOTHING_TO_SCHEDULE)
         return
@@ -132,11 +132,8 @@ async def confirm(
     when = datetime.fromisoformat(data["when"])
     message = query.message if isinstance(query.message, Message) else None
     try:
-        async with sessionmaker() as session, session.begin():
-            changed = await lifecycle.schedule(session, campaign_id, when)
-            if changed:
-                # The live progress appears in this chat when the campaign starts.
-                await lifecycle.set_progress_target(session, campaign_id, query.from_user.id)
+        # The live progress appears in this chat when the campaign starts.
+        changed = await actions.schedule(sessionmaker, campaign_id, when, progress_chat_id=query.from_user.id)
     except lifecycle.CampaignError:
         # The time passed while the admin looked at the echo.
         await state.set_state(Scheduling.waiting_time)

@@ -9,15 +9,15 @@ from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from arq.connections import ArqRedis
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards, views
 from bot.edits import edit_buttons, edit_text
 from bot.keyboards import SendNowAction, SendNowCallback
-from panel import texts
-from panel.campaigns import MAX_ROW_ID, STARTABLE_STATUSES
-from panel.control import StartOutcome, campaign_view, start_now, startable_campaigns
+from panel import actions, texts
+from panel.actions import StartOutcome
+from panel.audience import campaign_view
+from panel.campaigns import MAX_ROW_ID, startable_campaigns
 from panel.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ async def ask_confirmation(
         view = await campaign_view(session, campaign_id)
     if view is None:
         await message.answer(texts.NO_SUCH_CAMPAIGN.format(campaign_id=campaign_id))
-    elif view.campaign.status not in STARTABLE_STATUSES:
+    elif not actions.can_start(view.campaign.status):
         await message.answer(views.moved_on(view.campaign))
     else:
         await message.answer(views.confirm_send(view), reply_markup=keyboards.confirm_send(campaign_id))
@@ -101,14 +101,12 @@ async def confirm(
     callback_data: SendNowCallback,
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
-    redis: Redis,
     arq_pool: ArqRedis,
 ) -> None:
     """Start the campaign once, with its live progress in this chat."""
     campaign_id = callback_data.campaign_id
-    outcome = await start_now(
+    outcome = await actions.start(
         sessionmaker,
-        redis,
         arq_pool,
         campaign_id,
         progress_chat_id=query.from_user.id,

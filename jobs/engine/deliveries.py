@@ -33,11 +33,18 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import BindParameter
 
-from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, User, utcnow
-from panel.campaigns import STARTABLE_STATUSES
+from models import STOPPED_CAMPAIGN_STATUSES as STOPPED_CAMPAIGN_STATUSES  # jobs.batch reads it here
+from models import (
+    UNSUCCESSFUL_DELIVERY_STATUSES,
+    Campaign,
+    CampaignStatus,
+    Delivery,
+    DeliveryStatus,
+    User,
+    utcnow,
+)
+from panel import transitions
 
-UNFINISHED_DELIVERY_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
-STOPPED_CAMPAIGN_STATUSES = (CampaignStatus.CANCELLED, CampaignStatus.FAILED)
 WORKER_LOST = "Worker stopped while the message was in flight"
 
 
@@ -128,17 +135,11 @@ async def freeze_audience(session: AsyncSession, campaign_id: int, *, now: datet
     An empty audience completes the campaign at once. A second caller finds nothing to start.
     """
     now = now or utcnow()
-    moved = await session.execute(
-        update(Campaign)
-        .where(Campaign.id == campaign_id, Campaign.status.in_(STARTABLE_STATUSES))
-        .values(status=CampaignStatus.SENDING, started_at=now, updated_at=now, status_reason=None)
-        .returning(Campaign.bot_id, Campaign.platform)
-        .execution_options(synchronize_session=False)
-    )
-    row = moved.first()
-    if row is None:
+    if not await transitions.begin_sending(session, campaign_id, now=now):
         return Started(started=False)
-    bot_id, platform = row
+    bot_id, platform = (
+        await session.execute(select(Campaign.bot_id, Campaign.platform).where(Campaign.id == campaign_id))
+    ).one()
     audience = (
         select(
             literal(campaign_id),
@@ -154,15 +155,14 @@ async def freeze_audience(session: AsyncSession, campaign_id: int, *, now: datet
         insert(Delivery).from_select(["campaign_id", "user_id", "chat_id", "status", "attempts"], audience)
     )
     total = _rowcount(inserted)
-    values: dict[str, object] = {"total_recipients": total}
-    if total == 0:
-        values |= {"status": CampaignStatus.COMPLETED, "completed_at": now}
     await session.execute(
         update(Campaign)
         .where(Campaign.id == campaign_id)
-        .values(**values)
+        .values(total_recipients=total)
         .execution_options(synchronize_session=False)
     )
+    if total == 0:
+        await transitions.complete_if_done(session, campaign_id, now=now)
     return Started(started=True, total=total)
 
 
@@ -481,88 +481,29 @@ async def claimers(session: AsyncSession, campaign_id: int) -> list[str]:
 
 async def cancel_leftovers(session: AsyncSession, campaign_id: int, *, now: datetime | None = None) -> int:
     """Mark pending rows of a stopped (cancelled or failed) campaign cancelled, counted."""
-    now = now or utcnow()
-    stopped = exists().where(Campaign.id == campaign_id, Campaign.status.in_(STOPPED_CAMPAIGN_STATUSES))
-    count = _rowcount(
-        await session.execute(
-            update(Delivery)
-            .where(Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.PENDING, stopped)
-            .values(status=DeliveryStatus.CANCELLED, finished_at=now)
-            .execution_options(synchronize_session=False)
-        )
-    )
-    await add_to_counters(session, campaign_id, {DeliveryStatus.CANCELLED: count})
-    return count
+    return await transitions.cancel_leftovers(session, campaign_id, now=now)
 
 
 async def fail_campaign(
     session: AsyncSession, campaign_id: int, reason: str, *, now: datetime | None = None
 ) -> bool:
     """Stop a SENDING or PAUSED campaign as FAILED with `reason`; pending rows become cancelled."""
-    now = now or utcnow()
-    changed = _rowcount(
-        await session.execute(
-            update(Campaign)
-            .where(
-                Campaign.id == campaign_id,
-                Campaign.status.in_([CampaignStatus.SENDING, CampaignStatus.PAUSED]),
-            )
-            .values(status=CampaignStatus.FAILED, status_reason=reason, completed_at=now, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-    )
-    if changed:
-        await cancel_leftovers(session, campaign_id, now=now)
-    return bool(changed)
+    return await transitions.fail(session, campaign_id, reason, now=now)
 
 
 async def pause_with_reason(session: AsyncSession, campaign_id: int, reason: str) -> bool:
     """Pause a SENDING campaign and say why (shown to the admin)."""
-    changed = await session.execute(
-        update(Campaign)
-        .where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.SENDING)
-        .values(status=CampaignStatus.PAUSED, status_reason=reason, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    return _rowcount(changed) == 1
+    return await transitions.pause(session, campaign_id, reason=reason)
 
 
 async def complete_if_done(session: AsyncSession, campaign_id: int, *, now: datetime | None = None) -> bool:
     """Mark a SENDING/PAUSED campaign with no unfinished rows COMPLETED; whether this call did."""
-    now = now or utcnow()
-    unfinished = exists().where(
-        Delivery.campaign_id == campaign_id, Delivery.status.in_(UNFINISHED_DELIVERY_STATUSES)
-    )
-    changed = await session.execute(
-        update(Campaign)
-        .where(
-            Campaign.id == campaign_id,
-            Campaign.status.in_([CampaignStatus.SENDING, CampaignStatus.PAUSED]),
-            ~unfinished,
-        )
-        .values(status=CampaignStatus.COMPLETED, completed_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return _rowcount(changed) == 1
+    return await transitions.complete_if_done(session, campaign_id, now=now)
 
 
 async def claim_summary(session: AsyncSession, campaign_id: int, *, now: datetime | None = None) -> bool:
     """Take the right to send the final summary of an ended campaign whose rows are all final."""
-    unfinished = exists().where(
-        Delivery.campaign_id == campaign_id, Delivery.status.in_(UNFINISHED_DELIVERY_STATUSES)
-    )
-    changed = await session.execute(
-        update(Campaign)
-        .where(
-            Campaign.id == campaign_id,
-            Campaign.status.in_([CampaignStatus.COMPLETED, CampaignStatus.FAILED, CampaignStatus.CANCELLED]),
-            Campaign.summary_sent_at.is_(None),
-            ~unfinished,
-        )
-        .values(summary_sent_at=now or utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    return _rowcount(changed) == 1
+    return await transitions.claim_summary(session, campaign_id, now=now)
 
 
 async def error_breakdown(
@@ -573,9 +514,7 @@ async def error_breakdown(
         select(Delivery.last_error, func.count().label("n"))
         .where(
             Delivery.campaign_id == campaign_id,
-            Delivery.status.in_(
-                [DeliveryStatus.FAILED, DeliveryStatus.UNAVAILABLE, DeliveryStatus.UNCONFIRMED]
-            ),
+            Delivery.status.in_(list(UNSUCCESSFUL_DELIVERY_STATUSES)),
         )
         .group_by(Delivery.last_error)
         .order_by(func.count().desc())

@@ -11,9 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.callbacks import ProgressAction, ProgressCallback
 from models import Campaign, CampaignStatus, DeliveryStatus, utcnow
-from panel import campaigns
+from panel import actions, transitions
 from panel.queue import enqueue_start
-from panel.sending import cancel_campaign, pause_campaign, resume_campaign
 from tests.support.engine import (
     ADMIN_CHAT_ID,
     CONTROL_TOKEN,
@@ -56,8 +55,7 @@ async def test_pause_stops_sending_and_resume_finishes(
     await enqueue_start(pool, campaign_id, queue_name=queue_name)
     await wait_until(lambda: _delivered_at_least(sim, 150), what="some sent", logs=workers)
 
-    async with sessionmaker() as session:
-        assert await pause_campaign(session, campaign_id)
+    assert await actions.pause(sessionmaker, campaign_id)
     await wait_for_status(sessionmaker, campaign_id, (CampaignStatus.PAUSED,))
     await asyncio.sleep(1.5)  # in-flight sends finish and get recorded
     settled = sim.stats(TARGET_TOKEN).delivered_total
@@ -67,8 +65,7 @@ async def test_pause_stops_sending_and_resume_finishes(
     assert paused.status is CampaignStatus.PAUSED
     assert paused.successful_sents == settled < 900
 
-    async with sessionmaker() as session:
-        assert await resume_campaign(session, pool, campaign_id, queue_name)
+    assert await actions.resume(sessionmaker, pool, campaign_id, queue_name=queue_name)
     campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers)
     assert (campaign.status, campaign.successful_sents) == (CampaignStatus.COMPLETED, 900)
     assert set(delivered(sim).values()) == {1}
@@ -89,8 +86,7 @@ async def test_cancel_marks_the_rest_cancelled_and_sends_a_summary(
     await enqueue_start(pool, campaign_id, queue_name=queue_name)
     await wait_until(lambda: _delivered_at_least(sim, 100), what="some sent", logs=workers)
 
-    async with sessionmaker() as session:
-        assert await cancel_campaign(session, pool, campaign_id, queue_name)
+    assert await actions.cancel(sessionmaker, pool, campaign_id, queue_name=queue_name)
     campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers)
 
     assert campaign.status is CampaignStatus.CANCELLED
@@ -170,8 +166,8 @@ async def test_due_scheduled_campaign_starts_and_a_too_late_one_goes_back_to_dra
     late_id = await new_campaign(sessionmaker, bot_id, text="Far too late")
     async with sessionmaker.begin() as session:
         now = utcnow()
-        await campaigns.schedule(session, due_id, now + timedelta(seconds=1), now=now)
-        await campaigns.schedule(session, late_id, now + timedelta(seconds=1), now=now)
+        await transitions.schedule(session, due_id, now + timedelta(seconds=1), now=now)
+        await transitions.schedule(session, late_id, now + timedelta(seconds=1), now=now)
         # As if every worker had been down for two hours when it came due.
         await session.execute(
             update(Campaign).where(Campaign.id == late_id).values(scheduled_at=now - timedelta(hours=2))

@@ -10,10 +10,9 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import CampaignStatus, DeliveryStatus, TargetBot
-from panel import texts
+from panel import actions, texts
 from panel.content import Media, MessageContent
 from panel.queue import enqueue_start
-from panel.sending import resume_campaign
 from tests.processes import broadcast_cli
 from tests.support.engine import (
     ADMIN_CHAT_ID,
@@ -199,8 +198,7 @@ async def test_uploads_that_keep_failing_pause_the_campaign_instead_of_using_up_
 async def resume_campaign_now(
     sessionmaker: async_sessionmaker[AsyncSession], pool: ArqRedis, campaign_id: int, queue_name: str
 ) -> None:
-    async with sessionmaker() as session:
-        assert await resume_campaign(session, pool, campaign_id, queue_name)
+    assert await actions.resume(sessionmaker, pool, campaign_id, queue_name=queue_name)
 
 
 async def test_the_command_line_creates_a_photo_campaign_through_the_control_bot(

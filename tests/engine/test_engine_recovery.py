@@ -9,19 +9,19 @@ import subprocess
 import sys
 from datetime import timedelta
 
-import asyncpg
 from arq.connections import ArqRedis
 from redis.asyncio import Redis
 from sqlalchemy import update
-from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from jobs import lifecycle
 from jobs.batch import BatchRun, load_snapshot
-from jobs.context import EngineContext, is_transient_db_error, worker_key
+from jobs.context import EngineContext
 from jobs.engine import deliveries
 from jobs.engine.ratelimit import TokenRateLimiter
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, utcnow
+from panel.keys import RedisKeys
 from panel.settings import Settings
 from tests.support.engine import (
     PROJECT_ROOT,
@@ -48,22 +48,6 @@ class _DriverError(Exception):
 
 def _wrapped(kind: type[DBAPIError], message: str, sqlstate: str | None) -> DBAPIError:
     return kind("SELECT 1", {}, _DriverError(message, sqlstate))
-
-
-def test_a_postgresql_restart_is_a_transient_error() -> None:
-    shutting_down = asyncpg.exceptions.CannotConnectNowError("the database system is shutting down")
-    assert is_transient_db_error(shutting_down)
-    for sqlstate in ("57P01", "57P02", "57P03", "53300", "08006", "08001"):
-        assert is_transient_db_error(_wrapped(DBAPIError, "server says no", sqlstate)), sqlstate
-    # The driver error as the cause only (SQLAlchemy re-raising it from a connect attempt).
-    outer = DBAPIError("SELECT 1", {}, Exception("connection failed"))
-    outer.__cause__ = shutting_down
-    assert is_transient_db_error(outer)
-    for message in ("the database system is starting up", "database is locked", "connection is closed"):
-        assert is_transient_db_error(_wrapped(OperationalError, message, None)), message
-    # Errors that retrying cannot fix stay fatal.
-    assert not is_transient_db_error(_wrapped(ProgrammingError, 'relation "x" does not exist', "42P01"))
-    assert not is_transient_db_error(_wrapped(OperationalError, "no such table: deliveries", None))
 
 
 async def test_the_limiter_never_rewinds_when_its_key_vanishes(redis: Redis) -> None:
@@ -142,6 +126,7 @@ async def test_rows_left_claimed_by_a_live_worker_are_settled(
     workers: Workers,
     pool: ArqRedis,
     redis: Redis,
+    queue_name: str,
 ) -> None:
     """A batch that failed mid-send on a worker that lives on: its claimed rows do not hang forever."""
     bot_id = await add_audience(sessionmaker, sim, active=30)
@@ -157,7 +142,8 @@ async def test_rows_left_claimed_by_a_live_worker_are_settled(
             .where(Delivery.id.in_([r.delivery_id for r in claimed]))
             .values(claimed_at=utcnow() - timedelta(minutes=10))
         )
-    await redis.set(worker_key("alive-elsewhere"), b"1", ex=600)  # its worker keeps its heartbeat
+    # Its worker keeps its heartbeat.
+    await redis.set(RedisKeys(queue_name).worker("alive-elsewhere"), b"1", ex=600)
     workers.start(1)
     campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers, timeout_s=60)
     assert campaign.status is CampaignStatus.COMPLETED
@@ -208,7 +194,7 @@ async def test_the_reconciler_never_takes_its_own_worker_for_dead(
         worker_id="in-test",
         control_bot=None,
     )
-    assert not await redis.exists(worker_key("in-test"))  # its heartbeat has lapsed
+    assert not await redis.exists(ectx.keys.worker("in-test"))  # its heartbeat has lapsed
 
     report = await lifecycle.reconcile({"engine": ectx, "redis": pool})
 

@@ -47,6 +47,7 @@ from bot.keyboards import (
 from models import Campaign, CampaignStatus, Delivery, utcnow
 from panel import texts
 from panel.content import MessageContent
+from panel.keys import RedisKeys
 from panel.queue import JOB_RESUME_CAMPAIGN, JOB_START_CAMPAIGN
 from tests.bot.conftest import ADMIN_ID, CONTROL_TOKEN, STRANGER_ID, ControlBot
 from tests.fuzz.conftest import LogWatch, push_callback
@@ -326,7 +327,7 @@ class Conversation:
         jobs = await self.control.arq_pool.queued_jobs(queue_name=self.control.settings.queue_name)
         redis = self.control.redis
         state: dict[bytes, Any] = {}
-        refused = f"{self.control.settings.queue_name}:bot:refused:".encode()
+        refused = RedisKeys(self.control.settings.queue_name).claim("refused:").encode()
         for key in await redis.keys("*"):
             if key.startswith(refused):
                 continue  # the stranger refusal throttle: the one thing a stranger may set

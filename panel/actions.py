@@ -1,0 +1,203 @@
+"""What an admin can do to a campaign, from the control bot or the CLI: one function per action.
+
+start, pause, resume, cancel, schedule, unschedule, duplicate and delete. Each commits its own
+change (a compare-and-set from `panel.transitions`, so a caller that lost a race gets False)
+and only then enqueues the work the change needs, so a worker always sees the change before
+it acts on the job. Which actions a status allows is answered by the `can_*` functions, so
+the bot's buttons and the actions themselves follow one rule.
+
+The workers change statuses through the same `panel.transitions`, inside their own retrying
+transactions.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from datetime import datetime
+
+from arq.connections import ArqRedis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models import (
+    CANCELLABLE_CAMPAIGN_STATUSES,
+    DELETABLE_CAMPAIGN_STATUSES,
+    UNSTARTED_CAMPAIGN_STATUSES,
+    Campaign,
+    CampaignStatus,
+)
+from panel import campaigns, transitions
+from panel.claims import claim_once, release_claim
+from panel.queue import enqueue_finalize, enqueue_resume, enqueue_start
+
+logger = logging.getLogger(__name__)
+
+# Long enough to absorb double taps and two admins confirming together; short enough that a
+# start lost with a stopped worker can be confirmed again (the engine's start is a CAS anyway).
+START_CLAIM_TTL_S = 60
+
+
+class StartOutcome(enum.StrEnum):
+    """What happened when an admin asked to send a campaign now."""
+
+    STARTED = "started"
+    ALREADY_CLAIMED = "already_claimed"
+    MOVED_ON = "moved_on"
+    MISSING = "missing"
+
+
+def can_start(status: CampaignStatus) -> bool:
+    """Whether a campaign in `status` may be sent now (a draft, or scheduled)."""
+    return status in UNSTARTED_CAMPAIGN_STATUSES
+
+
+def can_schedule(status: CampaignStatus) -> bool:
+    """Whether a campaign in `status` may be (re)scheduled, which also means it has not started."""
+    return status in UNSTARTED_CAMPAIGN_STATUSES
+
+
+def can_pause(status: CampaignStatus) -> bool:
+    """Whether a campaign in `status` may be paused."""
+    return status is CampaignStatus.SENDING
+
+
+def can_resume(status: CampaignStatus) -> bool:
+    """Whether a campaign in `status` may be resumed."""
+    return status is CampaignStatus.PAUSED
+
+
+def can_cancel(status: CampaignStatus) -> bool:
+    """Whether a campaign in `status` may be cancelled (anything not over yet)."""
+    return status in CANCELLABLE_CAMPAIGN_STATUSES
+
+
+def can_delete(status: CampaignStatus) -> bool:
+    """Whether a campaign in `status` may be deleted (a draft: nothing sent to account for)."""
+    return status in DELETABLE_CAMPAIGN_STATUSES
+
+
+async def start(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    pool: ArqRedis,
+    campaign_id: int,
+    *,
+    queue_name: str,
+    progress_chat_id: int | None = None,
+) -> StartOutcome:
+    """Send a DRAFT or SCHEDULED campaign now, its live progress in `progress_chat_id` if given.
+
+    Claims the start in Redis for `START_CLAIM_TTL_S` (a double tap, two admins: one start),
+    commits the progress chat, then enqueues `start_campaign`; the worker's move to SENDING
+    is the compare-and-set. A start that does not happen gives its claim back.
+    """
+    if not campaigns.is_row_id(campaign_id):
+        return StartOutcome.MISSING
+    claim = f"start:{campaign_id}"
+    if not await claim_once(pool, claim, ttl_s=START_CLAIM_TTL_S, namespace=queue_name):
+        return StartOutcome.ALREADY_CLAIMED
+    try:
+        async with sessionmaker() as session, session.begin():
+            campaign = await campaigns.get_campaign(session, campaign_id)
+            if campaign is None:
+                outcome = StartOutcome.MISSING
+            elif not can_start(campaign.status):
+                outcome = StartOutcome.MOVED_ON
+            else:
+                if progress_chat_id is not None:
+                    await campaigns.set_progress_target(session, campaign_id, progress_chat_id)
+                outcome = StartOutcome.STARTED
+        if outcome is StartOutcome.STARTED:
+            await enqueue_start(pool, campaign_id, queue_name=queue_name)
+            logger.info("campaign %s: start requested, progress to chat %s", campaign_id, progress_chat_id)
+        else:
+            await release_claim(pool, claim, namespace=queue_name)
+        return outcome
+    except BaseException:
+        await release_claim(pool, claim, namespace=queue_name)
+        raise
+
+
+async def pause(sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int) -> bool:
+    """Pause a SENDING campaign: commits PAUSED, enqueues nothing (its batches stop within a second)."""
+    if not campaigns.is_row_id(campaign_id):
+        return False
+    async with sessionmaker() as session, session.begin():
+        return await transitions.pause(session, campaign_id)
+
+
+async def resume(
+    sessionmaker: async_sessionmaker[AsyncSession], pool: ArqRedis, campaign_id: int, *, queue_name: str
+) -> bool:
+    """Resume a PAUSED campaign: commits SENDING, then enqueues `resume_campaign` (its batches)."""
+    if not campaigns.is_row_id(campaign_id):
+        return False
+    async with sessionmaker() as session, session.begin():
+        resumed = await transitions.resume(session, campaign_id)
+    if resumed:
+        await enqueue_resume(pool, campaign_id, queue_name=queue_name)
+        logger.info("campaign %s: resume requested", campaign_id)
+    return resumed
+
+
+async def cancel(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    pool: ArqRedis,
+    campaign_id: int,
+    *,
+    queue_name: str,
+    reason: str | None = None,
+) -> bool:
+    """Cancel a campaign that is not over: commits CANCELLED with its unsent rows cancelled,
+    then enqueues `finalize_campaign` (the summary goes out once the in-flight sends are in)."""
+    if not campaigns.is_row_id(campaign_id):
+        return False
+    async with sessionmaker() as session, session.begin():
+        cancelled = await transitions.cancel(session, campaign_id, reason=reason)
+    if cancelled:
+        await enqueue_finalize(pool, campaign_id, queue_name=queue_name)
+        logger.info("campaign %s: cancelled", campaign_id)
+    return cancelled
+
+
+async def schedule(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    campaign_id: int,
+    when: datetime,
+    *,
+    progress_chat_id: int | None = None,
+) -> bool:
+    """Schedule a draft (or move a scheduled campaign) to `when`: commits SCHEDULED and the chat
+    its live progress will go to; enqueues nothing (the workers' cron starts it when due).
+
+    Raises `CampaignError` when `when` is not in the future.
+    """
+    if not campaigns.is_row_id(campaign_id):
+        return False
+    async with sessionmaker() as session, session.begin():
+        scheduled = await transitions.schedule(session, campaign_id, when)
+        if scheduled and progress_chat_id is not None:
+            await campaigns.set_progress_target(session, campaign_id, progress_chat_id)
+    return scheduled
+
+
+async def unschedule(sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int) -> bool:
+    """Take a scheduled campaign back to DRAFT: commits, enqueues nothing."""
+    if not campaigns.is_row_id(campaign_id):
+        return False
+    async with sessionmaker() as session, session.begin():
+        return await transitions.unschedule(session, campaign_id)
+
+
+async def duplicate(
+    sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int, *, created_by: int | None = None
+) -> Campaign:
+    """A new draft with the message, target bot and name of `campaign_id`: commits it,
+    enqueues nothing. Raises `CampaignError` when there is no such campaign."""
+    async with sessionmaker() as session, session.begin():
+        return await campaigns.duplicate(session, campaign_id, created_by=created_by)
+
+
+async def delete(sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int) -> bool:
+    """Delete a draft: commits, enqueues nothing; False for any other campaign."""
+    async with sessionmaker() as session, session.begin():
+        return await campaigns.delete_draft(session, campaign_id)

@@ -1,0 +1,83 @@
+"""Who a campaign reaches: a target bot's audience now, and a campaign seen with it.
+
+The read models behind the control bot's cards and confirmations (how many users, how many
+left out, how long sending takes); they read and never write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Campaign, TargetBot, User
+from panel import campaigns
+from panel.bots import bot_summaries
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Who a campaign through `bot` would reach now, and how long sending takes."""
+
+    bot: TargetBot
+    available: int
+    excluded: int
+    rate_per_s: int
+    duration: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignView:
+    """A campaign with its target bot and current audience, for cards and confirmations."""
+
+    campaign: Campaign
+    audience: Audience
+
+
+def bot_label(bot: TargetBot) -> str:
+    """How a target bot is named to admins: `news (@news_bot)`."""
+    return f"{bot.codename} (@{bot.username})" if bot.username else bot.codename
+
+
+def _audience(bot: TargetBot, *, users: int, available: int) -> Audience:
+    rate = campaigns.effective_rate(bot)
+    return Audience(
+        bot=bot,
+        available=available,
+        excluded=max(users - available, 0),
+        rate_per_s=rate,
+        duration=campaigns.estimate_duration(available, rate),
+    )
+
+
+async def audience_of(session: AsyncSession, bot: TargetBot, platform: str = "telegram") -> Audience:
+    """The audience of `bot` now: available users, those left out, and the sending time."""
+    users, available = (
+        await session.execute(
+            select(func.count(), func.count().filter(User.is_unavailable.is_(False))).where(
+                User.bot_id == bot.id, User.platform == platform
+            )
+        )
+    ).one()
+    return _audience(bot, users=int(users), available=int(available or 0))
+
+
+async def bot_audiences(session: AsyncSession) -> list[Audience]:
+    """Every target bot with its audience, by codename (one query for all of them)."""
+    return [
+        _audience(item.bot, users=item.users, available=item.available)
+        for item in await bot_summaries(session)
+    ]
+
+
+async def campaign_view(session: AsyncSession, campaign_id: int) -> CampaignView | None:
+    """The campaign `campaign_id` with its bot and audience, or None if it does not exist."""
+    campaign = await campaigns.get_campaign(session, campaign_id)
+    if campaign is None:
+        return None
+    bot = await campaigns.get_bot(session, campaign.bot_id)
+    if bot is None:  # pragma: no cover - the foreign key forbids it
+        return None
+    return CampaignView(campaign=campaign, audience=await audience_of(session, bot, campaign.platform))
