@@ -12,7 +12,6 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
@@ -33,7 +32,6 @@ from tests.bot.conftest import (
 )
 from tgsim.settings import LimitSettings, SimSettings
 from tgsim.simulator import Simulator
-from tgsim.world import CallbackQueryRecord
 
 HANDLED_PREFIX = "Update id="
 
@@ -141,41 +139,3 @@ async def fuzz_control(
     finally:
         await harness.stop()
         await arq_pool.aclose()
-
-
-def push_callback(sim: Simulator, chat_id: int, message_id: int | None, data: str) -> tuple[str, int]:
-    """A button press with any `data` on a message of the chat (or on a message the bot never sent).
-
-    `Simulator.press_button` only presses buttons that are on the message now; stale, forged and
-    garbage data need the same update pushed directly. Returns (query id, update id).
-    """
-    world = sim.world
-    bot = world.bots[CONTROL_TOKEN]
-    pressed_on = message_id or 1
-    message = world.find_message(bot, chat_id, pressed_on)
-    if message is not None:
-        message_json: dict[str, Any] = world.message_json(bot, chat_id, message)
-    else:
-        # A stranger's press on a message the chat no longer holds (say, from when they were admin).
-        message_json = {
-            "message_id": pressed_on,
-            "date": world.now(),
-            "chat": world.profile(chat_id).chat_json(),
-            "from": bot.user_json(),
-            "text": "…",
-        }
-    query_id = world.new_query_id(bot)
-    bot.callback_queries[query_id] = CallbackQueryRecord(
-        query_id, chat_id, pressed_on, data, time.monotonic()
-    )
-    update_id = bot.push_update(
-        "callback_query",
-        {
-            "id": query_id,
-            "from": world.profile(chat_id).to_json(),
-            "message": message_json,
-            "chat_instance": f"{bot.bot_id * 31 + chat_id}",
-            "data": data,
-        },
-    )
-    return query_id, update_id
