@@ -14,7 +14,7 @@ from bot import flood_wait
 from bot.aiogram_bot import make_bot
 from bot.flood_wait import FloodWait, install_flood_wait
 from panel import texts
-from tests.bot.conftest import ADMIN_ID, CONTROL_TOKEN, ControlBot
+from tests.support.control import ADMIN_ID, CONTROL_TOKEN, ControlBot
 
 
 async def test_a_burst_of_admin_actions_gets_every_reply(

@@ -6,10 +6,8 @@ the log watcher live for the whole test; each example resets Redis and the campa
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import tempfile
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -19,7 +17,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from panel import queue
-from tests.bot.conftest import (
+from tests.support.control import (
     ADMIN_ID,
     CONTROL_TOKEN,
     NEWS_TOKEN,
@@ -30,50 +28,12 @@ from tests.bot.conftest import (
     add_target_bots,
     control_settings,
 )
+from tests.support.log_watch import LogWatch
 from tgsim.settings import LimitSettings, SimSettings
 from tgsim.simulator import Simulator
 
-HANDLED_PREFIX = "Update id="
-
 # Hypothesis keeps caches in ./.hypothesis by default; keep the work tree clean.
 set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "broadcast-panel-hypothesis")
-
-
-class LogWatch(logging.Handler):
-    """Which updates the dispatcher finished, and every ERROR record from any logger.
-
-    aiogram logs "Update id=N is handled/not handled" when it is done with an update (after the
-    handler, even one that raised) and logs a handler's exception instead of raising it.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.handled: set[int] = set()
-        self.errors: list[str] = []
-        self._changed = asyncio.Event()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.name == "aiogram.event" and str(record.msg).startswith(HANDLED_PREFIX) and record.args:
-            self.handled.add(int(record.args[0]))  # type: ignore[index, call-overload]
-        elif record.levelno >= logging.ERROR:
-            rendered = record.getMessage()
-            if record.exc_info:
-                rendered += "\n" + logging.Formatter().formatException(record.exc_info)
-            self.errors.append(f"{record.name}: {rendered}")
-        self._changed.set()
-
-    async def wait_handled(self, update_id: int, *, timeout_s: float = 15.0) -> None:
-        """Wait until the dispatcher is done with `update_id`."""
-        deadline = time.monotonic() + timeout_s
-        while update_id not in self.handled:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"update {update_id} was not handled within {timeout_s} s")
-            self._changed.clear()
-            try:
-                await asyncio.wait_for(self._changed.wait(), min(remaining, 0.5))
-            except TimeoutError:
-                continue
 
 
 @pytest.fixture

@@ -48,8 +48,8 @@ from models import Campaign, CampaignStatus, Delivery, utcnow
 from panel import texts
 from panel.content import MessageContent
 from panel.queue import JOB_RESUME_CAMPAIGN, JOB_START_CAMPAIGN
-from tests.bot.conftest import ADMIN_ID, CONTROL_TOKEN, STRANGER_ID, ControlBot
-from tests.fuzz.conftest import LogWatch
+from tests.support.control import ADMIN_ID, CONTROL_TOKEN, STRANGER_ID, ControlBot
+from tests.support.log_watch import LogWatch
 
 # 250 examples of 5-15 steps feed about 2,400 updates in 45-70 s on SQLite (about twice that on
 # PostgreSQL). The PostgreSQL pass runs 100: what it adds is the other database under the same

@@ -12,8 +12,8 @@ from bot.keyboards import CampaignAction, CampaignCallback
 from panel import texts
 from panel.campaigns import create_campaign
 from panel.content import MessageContent
-from tests.bot.conftest import ADMIN_ID, CONTROL_TOKEN, ControlBot
-from tests.fuzz.conftest import LogWatch
+from tests.support.control import ADMIN_ID, CONTROL_TOKEN, ControlBot
+from tests.support.log_watch import LogWatch
 
 TOO_BIG_ID = 2**63  # one past PostgreSQL's BIGINT and SQLite's INTEGER
 
