@@ -9,45 +9,15 @@ from arq.connections import ArqRedis
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from panel import queue
-from tests.support.control import (
-    ADMIN_ID,
-    CONTROL_TOKEN,
-    NEWS_TOKEN,
-    NEWS_USERS,
-    SHOP_TOKEN,
-    STRANGER_ID,
-    ControlBot,
-    add_target_bots,
-    control_settings,
-)
-from tgsim.settings import LimitSettings, SimSettings
+from tests.support.control import ControlBot, add_target_bots, control_settings, control_world
+from tests.support.sim import SimWorld
 from tgsim.simulator import Simulator
 
 
 @pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    """The Bot API simulator with the control bot, two target bots, the admin and recipients."""
-    fast = LimitSettings(
-        global_rate=1000, chat_burst=1000, chat_refill_per_s=1000, edit_burst=1000, edit_refill_per_s=1000
-    )
-    async with Simulator(SimSettings(seed=3, limits=fast)) as simulator:
-        simulator.add_bot(CONTROL_TOKEN, username="panel_bot", first_name="Panel")
-        simulator.add_bot(NEWS_TOKEN, username="news_bot", first_name="News")
-        simulator.add_bot(SHOP_TOKEN, username="shop_bot", first_name="Shop")
-        simulator.add_user(CONTROL_TOKEN, ADMIN_ID, first_name="Ada", username="ada")
-        simulator.add_user(CONTROL_TOKEN, STRANGER_ID, first_name="Eve", username="eve")
-        simulator.add_users(NEWS_TOKEN, NEWS_USERS)
-        simulator.add_user(NEWS_TOKEN, ADMIN_ID, first_name="Ada", username="ada")
-        yield simulator
-
-
-@pytest.fixture
-async def arq_pool(redis: Redis, redis_url: str) -> AsyncIterator[ArqRedis]:
-    """An arq pool on the test Redis (flushed by the `redis` fixture first)."""
-    pool = await queue.connect(redis_url)
-    yield pool
-    await pool.aclose()
+def sim_world() -> SimWorld:
+    """The simulator of the bot tests: the control bot, two target bots, the admin and recipients."""
+    return control_world()
 
 
 @pytest.fixture

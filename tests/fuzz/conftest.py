@@ -12,23 +12,21 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from arq.connections import ArqRedis
 from hypothesis.configuration import set_hypothesis_home_dir
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from panel import queue
 from tests.support.control import (
-    ADMIN_ID,
     CONTROL_TOKEN,
-    NEWS_TOKEN,
-    NEWS_USERS,
-    SHOP_TOKEN,
     STRANGER_ID,
     ControlBot,
+    add_control_world,
     add_target_bots,
     control_settings,
 )
 from tests.support.log_watch import LogWatch
+from tests.support.sim import SimWorld
 from tgsim.settings import LimitSettings, SimSettings
 from tgsim.simulator import Simulator
 
@@ -52,9 +50,14 @@ def log_watch() -> Iterator[LogWatch]:
         event_logger.setLevel(previous)
 
 
+def _add_fuzz_world(simulator: Simulator) -> None:
+    add_control_world(simulator)
+    simulator.add_user(CONTROL_TOKEN, STRANGER_ID + 1, first_name="Mallory", username=None)
+
+
 @pytest.fixture
-async def fuzz_sim() -> AsyncIterator[Simulator]:
-    """The simulator with the control bot, two target bots, the admin, two strangers and recipients."""
+def sim_world() -> SimWorld:
+    """The bot tests' world plus a second stranger, with no flood limit a fuzz step could reach."""
     fast = LimitSettings(
         global_rate=100_000,
         chat_burst=100_000,
@@ -62,32 +65,23 @@ async def fuzz_sim() -> AsyncIterator[Simulator]:
         edit_burst=100_000,
         edit_refill_per_s=100_000,
     )
-    async with Simulator(SimSettings(seed=7, limits=fast)) as simulator:
-        simulator.add_bot(CONTROL_TOKEN, username="panel_bot", first_name="Panel")
-        simulator.add_bot(NEWS_TOKEN, username="news_bot", first_name="News")
-        simulator.add_bot(SHOP_TOKEN, username="shop_bot", first_name="Shop")
-        simulator.add_user(CONTROL_TOKEN, ADMIN_ID, first_name="Ada", username="ada")
-        simulator.add_user(CONTROL_TOKEN, STRANGER_ID, first_name="Eve", username="eve")
-        simulator.add_user(CONTROL_TOKEN, STRANGER_ID + 1, first_name="Mallory", username=None)
-        simulator.add_users(NEWS_TOKEN, NEWS_USERS)
-        simulator.add_user(NEWS_TOKEN, ADMIN_ID, first_name="Ada", username="ada")
-        yield simulator
+    return SimWorld(SimSettings(seed=7, limits=fast), _add_fuzz_world)
 
 
 @pytest.fixture
 async def fuzz_control(
-    fuzz_sim: Simulator,
+    sim: Simulator,
     database_url: str,
     redis_url: str,
     sessionmaker: async_sessionmaker[AsyncSession],
     redis: Redis,
+    arq_pool: ArqRedis,
     log_watch: LogWatch,
 ) -> AsyncIterator[ControlBot]:
     """The control bot (production factory) polling the simulator, news and shop bots registered."""
-    arq_pool = await queue.connect(redis_url)
     harness = ControlBot(
-        sim=fuzz_sim,
-        settings=control_settings(fuzz_sim, database_url, redis_url),
+        sim=sim,
+        settings=control_settings(sim, database_url, redis_url),
         sessionmaker=sessionmaker,
         redis=redis,
         arq_pool=arq_pool,
@@ -98,4 +92,3 @@ async def fuzz_control(
         yield harness
     finally:
         await harness.stop()
-        await arq_pool.aclose()

@@ -24,6 +24,8 @@ from bot.app import create_control_bot, create_dispatcher, set_commands
 from jobs.worker import close_worker, create_worker
 from models import TargetBot, User
 from panel.settings import Settings
+from tests.support.sim import SimWorld
+from tgsim.settings import LimitSettings, SimSettings
 from tgsim.simulator import ChatEntry, Simulator
 from tgsim.world import CallbackAnswer
 
@@ -33,6 +35,25 @@ SHOP_TOKEN = "300002:AAshopTargetBotTokenForTests"
 ADMIN_ID = 7001
 STRANGER_ID = 9001
 NEWS_USERS = list(range(50_001, 50_013))  # 12 recipients
+
+
+def add_control_world(simulator: Simulator) -> None:
+    """The control bot with the admin and a stranger; the news bot with its recipients; the shop bot."""
+    simulator.add_bot(CONTROL_TOKEN, username="panel_bot", first_name="Panel")
+    simulator.add_bot(NEWS_TOKEN, username="news_bot", first_name="News")
+    simulator.add_bot(SHOP_TOKEN, username="shop_bot", first_name="Shop")
+    simulator.add_user(CONTROL_TOKEN, ADMIN_ID, first_name="Ada", username="ada")
+    simulator.add_user(CONTROL_TOKEN, STRANGER_ID, first_name="Eve", username="eve")
+    simulator.add_users(NEWS_TOKEN, NEWS_USERS)
+    simulator.add_user(NEWS_TOKEN, ADMIN_ID, first_name="Ada", username="ada")
+
+
+def control_world() -> SimWorld:
+    """The world of the control bot's tests, with flood limits out of the way of conversations."""
+    fast = LimitSettings(
+        global_rate=1000, chat_burst=1000, chat_refill_per_s=1000, edit_burst=1000, edit_refill_per_s=1000
+    )
+    return SimWorld(SimSettings(seed=3, limits=fast), add_control_world)
 
 
 @dataclass
