@@ -1,4 +1,4 @@
-"""Fixtures shared by the whole suite: a migrated database and a clean Redis, both real.
+"""Fixtures shared by the whole suite: a migrated database, a clean Redis, the Bot API simulator.
 
 The database is SQLite unless TEST_DATABASE_URL names another (CI runs the suite again with
 PostgreSQL). A database or Redis that does not answer fails the run: it never skips.
@@ -12,12 +12,16 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from arq.connections import ArqRedis
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from panel import queue
 from panel.db import create_engine, create_sessionmaker, is_sqlite
 from panel.migrations import upgrade
+from tests.support.sim import SimWorld, target_bots_world
+from tgsim.simulator import Simulator
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -78,6 +82,28 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:
         pytest.fail(f"Redis at {redis_url} does not answer: {exc}")
     yield client
     await client.aclose()
+
+
+@pytest.fixture
+async def arq_pool(redis: Redis, redis_url: str) -> AsyncIterator[ArqRedis]:
+    """An arq pool on the test Redis (flushed by the `redis` fixture first)."""
+    pool = await queue.connect(redis_url)
+    yield pool
+    await pool.aclose()
+
+
+@pytest.fixture
+def sim_world() -> SimWorld:
+    """The world `sim` starts; a directory whose tests need another overrides this fixture."""
+    return target_bots_world()
+
+
+@pytest.fixture
+async def sim(sim_world: SimWorld) -> AsyncIterator[Simulator]:
+    """The Bot API simulator serving in the test's loop, with the bots and users of `sim_world`."""
+    async with Simulator(sim_world.settings) as simulator:
+        sim_world.populate(simulator)
+        yield simulator
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from cli.users_import import ImportFileError, import_users
@@ -99,3 +99,47 @@ async def test_byte_order_mark_and_header_case_are_accepted(
     report = await import_users(engine, path, bot_id=bot_id)
     assert report.inserted == 1
     assert (await _users(sessionmaker))[-1001].username == "group"
+
+
+async def test_oversized_and_binary_rows_are_reported_and_the_rest_imported(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    bot_id = await _bot(sessionmaker)
+    path = tmp_path / "users.csv"
+    path.write_text(
+        "chat_id,first_name\n"
+        "1,Ann\n"
+        f'2,"{"x" * 200_000}"\n'  # larger than the csv module's field limit
+        "3,Bob\n"
+        f"4,{'y' * 300}\n"  # longer than first_name allows
+        "5,Eve\n",
+        encoding="utf-8",
+    )
+    report = await import_users(engine, path, bot_id=bot_id)
+    assert report.inserted == 3
+    lines = {error.line for error in report.errors}
+    assert 5 in lines  # the over-long first_name
+    assert report.error_count == 2
+    async with sessionmaker() as session:
+        chats = set((await session.execute(select(User.chat_id))).scalars())
+        assert chats == {1, 3, 5}
+        assert (await session.execute(select(func.count()).select_from(User))).scalar_one() == 3
+
+
+async def test_a_large_file_with_many_repeats_keeps_one_row_per_chat(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    bot_id = await _bot(sessionmaker)
+    path = tmp_path / "users.csv"
+    rows = 60_000  # more than one import chunk, so repeats cross chunk borders
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write("chat_id,username\n")
+        for index in range(rows):
+            handle.write(f"{index % 25_000 + 1},user{index}\n")
+    report = await import_users(engine, path, bot_id=bot_id)
+    assert report.rows_read == rows
+    assert report.inserted == 25_000
+    async with sessionmaker() as session:
+        assert (await session.execute(select(func.count()).select_from(User))).scalar_one() == 25_000
+        last = (await session.execute(select(User.username).where(User.chat_id == 1))).scalar_one()
+    assert last == f"user{50_000}"  # the last occurrence wins

@@ -316,21 +316,46 @@ class Simulator:
         )
         if button is None:
             raise SimError(f"message {message_id} has no callback button data={data!r} text={text!r}")
+        query_id, _ = self.push_callback(token, chat_id, message_id, button["callback_data"])
+        return query_id
+
+    def push_callback(self, token: str, chat_id: int, message_id: int, data: str) -> tuple[str, int]:
+        """The user's client sends a button press with any `data` on message `message_id`.
+
+        Unlike `press_button`, the button need not be on the message now: this is how stale,
+        forged and garbage callback data reach the bot. The bot gets a `callback_query` update
+        (id, from, message, chat_instance, data) and answers it with answerCallbackQuery.
+        A message the simulator no longer holds (chats cleared, bot messages not kept) is
+        described as a text message of the bot, as the user's chat would still show it.
+        Returns (query id, update id).
+        """
+        bot = self._bot(token)
+        message = self.world.find_message(bot, chat_id, message_id)
+        if message is not None:
+            message_json: Json = self.world.message_json(bot, chat_id, message)
+        else:
+            message_json = {
+                "message_id": message_id,
+                "date": self.world.now(),
+                "chat": self.world.profile(chat_id).chat_json(),
+                "from": bot.user_json(),
+                "text": "…",
+            }
         query_id = self.world.new_query_id(bot)
         bot.callback_queries[query_id] = CallbackQueryRecord(
-            query_id, chat_id, message_id, button["callback_data"], time.monotonic()
+            query_id, chat_id, message_id, data, time.monotonic()
         )
-        bot.push_update(
+        update_id: int = bot.push_update(
             "callback_query",
             {
                 "id": query_id,
                 "from": self.world.profile(chat_id).to_json(),
-                "message": self.world.message_json(bot, chat_id, message),
+                "message": message_json,
                 "chat_instance": f"{bot.bot_id * 31 + chat_id}",
-                "data": button["callback_data"],
+                "data": data,
             },
         )
-        return query_id
+        return query_id, update_id
 
     def _member_update(self, token: str, chat_id: int, old: str, new: str) -> None:
         bot = self._bot(token)

@@ -10,7 +10,7 @@ from models import Admin, Campaign, CampaignStatus
 from panel import texts
 from panel.campaigns import create_campaign
 from panel.content import MessageContent
-from tests.bot.conftest import ADMIN_ID, CONTROL_TOKEN, STRANGER_ID, ControlBot
+from tests.support.control import ADMIN_ID, CONTROL_TOKEN, STRANGER_ID, ControlBot
 
 
 async def snapshot(control: ControlBot) -> list[tuple[int, str, int | None]]:

@@ -7,19 +7,11 @@ from sqlalchemy import func, select
 from bot.states import Compose
 from models import Campaign, CampaignStatus
 from panel import texts
-from tests.bot.conftest import ADMIN_ID, CONTROL_TOKEN, NEWS_TOKEN, ControlBot, add_target_bots
+from tests.support.control import ADMIN_ID, CONTROL_TOKEN, NEWS_TOKEN, ControlBot, add_target_bots, fsm_state
 
 BOLD_TEXT = "Big news: 🎉 version 2 is out!"
 # "Big" is italic, "version 2" bold (after the emoji, which counts as two UTF-16 code units).
 BOLD_ENTITIES = [{"type": "italic", "offset": 0, "length": 3}, {"type": "bold", "offset": 13, "length": 9}]
-
-
-async def fsm_state(control: ControlBot) -> str | None:
-    from aiogram.fsm.storage.base import StorageKey
-
-    assert control.dispatcher is not None
-    key = StorageKey(bot_id=int(CONTROL_TOKEN.split(":")[0]), chat_id=ADMIN_ID, user_id=ADMIN_ID)
-    return await control.dispatcher.storage.get_state(key)
 
 
 async def campaign_count(control: ControlBot) -> int:

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, TargetBot, utcnow
 from panel import texts
-from tests.bot.conftest import (
+from tests.support.control import (
     ADMIN_ID,
     CONTROL_TOKEN,
     NEWS_TOKEN,

@@ -12,7 +12,7 @@ from bot.handlers import campaigns as campaigns_handlers
 from models import Campaign
 from panel import texts
 from panel.content import MessageContent
-from tests.bot.conftest import CONTROL_TOKEN, ControlBot
+from tests.support.control import CONTROL_TOKEN, ControlBot
 
 
 def _errors(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:

@@ -12,8 +12,7 @@ from models import Campaign, CampaignStatus, utcnow
 from panel import texts
 from panel.campaigns import create_campaign
 from panel.content import MessageContent
-from tests.bot.conftest import ADMIN_ID, CONTROL_TOKEN, ControlBot
-from tests.bot.test_bot_compose import fsm_state
+from tests.support.control import ADMIN_ID, CONTROL_TOKEN, ControlBot, fsm_state
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

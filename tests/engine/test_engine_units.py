@@ -8,6 +8,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -77,40 +78,36 @@ async def test_the_lean_client_reads_real_answers(sim: Simulator) -> None:
         assert isinstance(sent["message_id"], int)
         verdicts = []
         for chat_id in (501, 999_999):
-            try:
+            with pytest.raises(BotAPIError) as refused_chat:
                 await bot.send_message(chat_id, "hello")
-            except Exception as exc:
-                verdicts.append(classify(exc))
+            verdicts.append(classify(refused_chat.value))
         assert [(a.verdict, a.error_code, a.description) for a in verdicts] == [
             (Verdict.UNAVAILABLE, 403, "Forbidden: bot was blocked by the user"),
             (Verdict.UNAVAILABLE, 400, "Bad Request: chat not found"),
         ]
         sim.storm(TARGET_TOKEN, 5, retry_after_s=4)
-        try:
+        with pytest.raises(BotAPIError) as flood:
             await bot.send_message(502, "again")
-        except Exception as exc:
-            assert (classify(exc).verdict, classify(exc).retry_after_s) == (Verdict.FLOOD, 4)
-        else:
-            raise AssertionError("no 429 during a storm")
+        assert (classify(flood.value).verdict, classify(flood.value).retry_after_s) == (Verdict.FLOOD, 4)
     finally:
         await bot.close()
     unknown = BotAPI("999:AAunknownTokenValue", api_url=sim.base_url)
     try:
-        await unknown.send_message(502, "x")
-    except Exception as exc:
-        assert classify(exc).verdict is Verdict.UNAUTHORIZED
-        assert "AAunknown" not in str(exc)
+        with pytest.raises(BotAPIError) as unauthorized:
+            await unknown.send_message(502, "x")
     finally:
         await unknown.close()
+    assert classify(unauthorized.value).verdict is Verdict.UNAUTHORIZED
+    assert "AAunknown" not in str(unauthorized.value)
     # Nothing listens on port 9: the request never left, so it is safe to send again.
     refused = BotAPI(TARGET_TOKEN, api_url="http://127.0.0.1:9", timeout_s=2)
     try:
-        await refused.send_message(502, "x")
-    except Exception as exc:
-        assert classify(exc).verdict is Verdict.TRANSIENT
-        assert TARGET_TOKEN.split(":")[1] not in str(exc)
+        with pytest.raises(BotAPINetworkError) as not_sent:
+            await refused.send_message(502, "x")
     finally:
         await refused.close()
+    assert classify(not_sent.value).verdict is Verdict.TRANSIENT
+    assert TARGET_TOKEN.split(":")[1] not in str(not_sent.value)
 
 
 async def test_a_request_without_answer_is_ambiguous(sim: Simulator) -> None:
@@ -118,13 +115,11 @@ async def test_a_request_without_answer_is_ambiguous(sim: Simulator) -> None:
     sim.set_faults(TARGET_TOKEN, hang_share=1.0, hang_s=5)
     bot = BotAPI(TARGET_TOKEN, api_url=sim.base_url, timeout_s=0.5)
     try:
-        await bot.send_message(503, "x")
-    except Exception as exc:
-        assert classify(exc).verdict is Verdict.AMBIGUOUS
-    else:
-        raise AssertionError("a hung request answered")
+        with pytest.raises(BotAPINetworkError) as hung:
+            await bot.send_message(503, "x")
     finally:
         await bot.close()
+    assert classify(hung.value).verdict is Verdict.AMBIGUOUS
 
 
 def test_prepared_body_is_the_json_of_the_full_call() -> None:

@@ -6,76 +6,32 @@ the log watcher live for the whole test; each example resets Redis and the campa
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import tempfile
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from arq.connections import ArqRedis
 from hypothesis.configuration import set_hypothesis_home_dir
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from panel import queue
-from tests.bot.conftest import (
-    ADMIN_ID,
+from tests.support.control import (
     CONTROL_TOKEN,
-    NEWS_TOKEN,
-    NEWS_USERS,
-    SHOP_TOKEN,
     STRANGER_ID,
     ControlBot,
+    add_control_world,
     add_target_bots,
     control_settings,
 )
+from tests.support.log_watch import LogWatch
+from tests.support.sim import SimWorld
 from tgsim.settings import LimitSettings, SimSettings
 from tgsim.simulator import Simulator
-from tgsim.world import CallbackQueryRecord
-
-HANDLED_PREFIX = "Update id="
 
 # Hypothesis keeps caches in ./.hypothesis by default; keep the work tree clean.
 set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "broadcast-panel-hypothesis")
-
-
-class LogWatch(logging.Handler):
-    """Which updates the dispatcher finished, and every ERROR record from any logger.
-
-    aiogram logs "Update id=N is handled/not handled" when it is done with an update (after the
-    handler, even one that raised) and logs a handler's exception instead of raising it.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.handled: set[int] = set()
-        self.errors: list[str] = []
-        self._changed = asyncio.Event()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.name == "aiogram.event" and str(record.msg).startswith(HANDLED_PREFIX) and record.args:
-            self.handled.add(int(record.args[0]))  # type: ignore[index, call-overload]
-        elif record.levelno >= logging.ERROR:
-            rendered = record.getMessage()
-            if record.exc_info:
-                rendered += "\n" + logging.Formatter().formatException(record.exc_info)
-            self.errors.append(f"{record.name}: {rendered}")
-        self._changed.set()
-
-    async def wait_handled(self, update_id: int, *, timeout_s: float = 15.0) -> None:
-        """Wait until the dispatcher is done with `update_id`."""
-        deadline = time.monotonic() + timeout_s
-        while update_id not in self.handled:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"update {update_id} was not handled within {timeout_s} s")
-            self._changed.clear()
-            try:
-                await asyncio.wait_for(self._changed.wait(), min(remaining, 0.5))
-            except TimeoutError:
-                continue
 
 
 @pytest.fixture
@@ -94,9 +50,14 @@ def log_watch() -> Iterator[LogWatch]:
         event_logger.setLevel(previous)
 
 
+def _add_fuzz_world(simulator: Simulator) -> None:
+    add_control_world(simulator)
+    simulator.add_user(CONTROL_TOKEN, STRANGER_ID + 1, first_name="Mallory", username=None)
+
+
 @pytest.fixture
-async def fuzz_sim() -> AsyncIterator[Simulator]:
-    """The simulator with the control bot, two target bots, the admin, two strangers and recipients."""
+def sim_world() -> SimWorld:
+    """The bot tests' world plus a second stranger, with no flood limit a fuzz step could reach."""
     fast = LimitSettings(
         global_rate=100_000,
         chat_burst=100_000,
@@ -104,32 +65,23 @@ async def fuzz_sim() -> AsyncIterator[Simulator]:
         edit_burst=100_000,
         edit_refill_per_s=100_000,
     )
-    async with Simulator(SimSettings(seed=7, limits=fast)) as simulator:
-        simulator.add_bot(CONTROL_TOKEN, username="panel_bot", first_name="Panel")
-        simulator.add_bot(NEWS_TOKEN, username="news_bot", first_name="News")
-        simulator.add_bot(SHOP_TOKEN, username="shop_bot", first_name="Shop")
-        simulator.add_user(CONTROL_TOKEN, ADMIN_ID, first_name="Ada", username="ada")
-        simulator.add_user(CONTROL_TOKEN, STRANGER_ID, first_name="Eve", username="eve")
-        simulator.add_user(CONTROL_TOKEN, STRANGER_ID + 1, first_name="Mallory", username=None)
-        simulator.add_users(NEWS_TOKEN, NEWS_USERS)
-        simulator.add_user(NEWS_TOKEN, ADMIN_ID, first_name="Ada", username="ada")
-        yield simulator
+    return SimWorld(SimSettings(seed=7, limits=fast), _add_fuzz_world)
 
 
 @pytest.fixture
 async def fuzz_control(
-    fuzz_sim: Simulator,
+    sim: Simulator,
     database_url: str,
     redis_url: str,
     sessionmaker: async_sessionmaker[AsyncSession],
     redis: Redis,
+    arq_pool: ArqRedis,
     log_watch: LogWatch,
 ) -> AsyncIterator[ControlBot]:
     """The control bot (production factory) polling the simulator, news and shop bots registered."""
-    arq_pool = await queue.connect(redis_url)
     harness = ControlBot(
-        sim=fuzz_sim,
-        settings=control_settings(fuzz_sim, database_url, redis_url),
+        sim=sim,
+        settings=control_settings(sim, database_url, redis_url),
         sessionmaker=sessionmaker,
         redis=redis,
         arq_pool=arq_pool,
@@ -140,42 +92,3 @@ async def fuzz_control(
         yield harness
     finally:
         await harness.stop()
-        await arq_pool.aclose()
-
-
-def push_callback(sim: Simulator, chat_id: int, message_id: int | None, data: str) -> tuple[str, int]:
-    """A button press with any `data` on a message of the chat (or on a message the bot never sent).
-
-    `Simulator.press_button` only presses buttons that are on the message now; stale, forged and
-    garbage data need the same update pushed directly. Returns (query id, update id).
-    """
-    world = sim.world
-    bot = world.bots[CONTROL_TOKEN]
-    pressed_on = message_id or 1
-    message = world.find_message(bot, chat_id, pressed_on)
-    if message is not None:
-        message_json: dict[str, Any] = world.message_json(bot, chat_id, message)
-    else:
-        # A stranger's press on a message the chat no longer holds (say, from when they were admin).
-        message_json = {
-            "message_id": pressed_on,
-            "date": world.now(),
-            "chat": world.profile(chat_id).chat_json(),
-            "from": bot.user_json(),
-            "text": "…",
-        }
-    query_id = world.new_query_id(bot)
-    bot.callback_queries[query_id] = CallbackQueryRecord(
-        query_id, chat_id, pressed_on, data, time.monotonic()
-    )
-    update_id = bot.push_update(
-        "callback_query",
-        {
-            "id": query_id,
-            "from": world.profile(chat_id).to_json(),
-            "message": message_json,
-            "chat_instance": f"{bot.bot_id * 31 + chat_id}",
-            "data": data,
-        },
-    )
-    return query_id, update_id

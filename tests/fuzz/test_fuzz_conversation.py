@@ -49,8 +49,8 @@ from panel import texts
 from panel.content import MessageContent
 from panel.keys import RedisKeys
 from panel.queue import JOB_RESUME_CAMPAIGN, JOB_START_CAMPAIGN
-from tests.bot.conftest import ADMIN_ID, CONTROL_TOKEN, STRANGER_ID, ControlBot
-from tests.fuzz.conftest import LogWatch, push_callback
+from tests.support.control import ADMIN_ID, CONTROL_TOKEN, STRANGER_ID, ControlBot
+from tests.support.log_watch import LogWatch
 
 # 250 examples of 5-15 steps feed about 2,400 updates in 45-70 s on SQLite (about twice that on
 # PostgreSQL). The PostgreSQL pass runs 100: what it adds is the other database under the same
@@ -358,8 +358,9 @@ class Conversation:
         before = await self.snapshot()
         query_id: str | None = None
         if isinstance(action, Tap):
-            message_id = self._message_for(action.data, user)
-            query_id, update_id = push_callback(self.sim, user, message_id, action.data)
+            # With no bot message in the chat, the press lands on message 1, one the bot never sent.
+            message_id = self._message_for(action.data, user) or 1
+            query_id, update_id = self.sim.push_callback(CONTROL_TOKEN, user, message_id, action.data)
         elif isinstance(action, Upload):
             self.sim.send_message(
                 CONTROL_TOKEN,

@@ -12,8 +12,8 @@ from bot.keyboards import CampaignAction, CampaignCallback
 from panel import texts
 from panel.campaigns import create_campaign
 from panel.content import MessageContent
-from tests.bot.conftest import ADMIN_ID, CONTROL_TOKEN, ControlBot
-from tests.fuzz.conftest import LogWatch, push_callback
+from tests.support.control import ADMIN_ID, CONTROL_TOKEN, ControlBot
+from tests.support.log_watch import LogWatch
 
 TOO_BIG_ID = 2**63  # one past PostgreSQL's BIGINT and SQLite's INTEGER
 
@@ -33,7 +33,7 @@ async def _say(control: ControlBot, watch: LogWatch, text: str) -> str | None:
 
 async def _press(control: ControlBot, watch: LogWatch, message_id: int, data: str) -> str | None:
     """Press a button with `data` (shown or forged); the bot's answer to it."""
-    query_id, update_id = push_callback(control.sim, ADMIN_ID, message_id, data)
+    query_id, update_id = control.sim.push_callback(CONTROL_TOKEN, ADMIN_ID, message_id, data)
     await watch.wait_handled(update_id)
     assert watch.errors == []
     answer = control.sim.callback_answer(CONTROL_TOKEN, query_id)

@@ -1,5 +1,12 @@
-"""The bot tests' simulator and arq pool, for the secrets tests."""
+"""The secrets tests run in the bot tests' world: the control bot and its target bots."""
 
-from tests.bot.conftest import arq_pool, sim
+import pytest
 
-__all__ = ["arq_pool", "sim"]
+from tests.support.control import control_world
+from tests.support.sim import SimWorld
+
+
+@pytest.fixture
+def sim_world() -> SimWorld:
+    """The control bot, two target bots, the admin and recipients."""
+    return control_world()

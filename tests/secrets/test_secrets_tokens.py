@@ -33,7 +33,8 @@ from bot.aiogram_bot import fetch_identity
 from models import Campaign, CampaignStatus, TargetBot
 from panel import logsafe, texts
 from panel.bots import BotError
-from tests.bot.conftest import (
+from tests.processes import broadcast_cli as run_broadcast
+from tests.support.control import (
     ADMIN_ID,
     CONTROL_TOKEN,
     NEWS_TOKEN,
@@ -44,7 +45,6 @@ from tests.bot.conftest import (
     control_settings,
     engine_worker_running,
 )
-from tests.processes import broadcast_cli as run_broadcast
 from tgsim.simulator import Simulator
 
 TOKENS = (CONTROL_TOKEN, NEWS_TOKEN, SHOP_TOKEN)

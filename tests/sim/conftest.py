@@ -1,4 +1,4 @@
-"""Fixtures: a running simulator and aiogram bots pointed at it."""
+"""Fixtures: aiogram bots pointed at the simulator (the root conftest's `sim`, two target bots)."""
 
 from __future__ import annotations
 
@@ -9,19 +9,8 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-from tgsim.settings import LimitSettings, SimSettings
+from tests.support.sim import TOKEN
 from tgsim.simulator import Simulator
-
-TOKEN = "100001:AAbroadcastTargetBotToken"
-OTHER_TOKEN = "100002:AAanotherBotTokenForTests"
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator(SimSettings(seed=7, limits=LimitSettings(retry_after_s=3))) as simulator:
-        simulator.add_bot(TOKEN, username="target_bot", first_name="Target")
-        simulator.add_bot(OTHER_TOKEN, username="other_bot", first_name="Other")
-        yield simulator
 
 
 @pytest.fixture

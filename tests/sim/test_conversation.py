@@ -13,9 +13,8 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from tests.support.sim import TOKEN
 from tgsim.simulator import Simulator
-
-TOKEN = "100001:AAbroadcastTargetBotToken"
 
 
 class Vote(StrEnum):

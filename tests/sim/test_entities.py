@@ -8,10 +8,9 @@ import pytest
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 
+from tests.support.sim import TOKEN
 from tgsim.entities import EntityParseError, parse_html, parse_markdown_v2, strip_text, utf16_len
 from tgsim.simulator import Simulator
-
-TOKEN = "100001:AAbroadcastTargetBotToken"
 
 
 def test_html_offsets_count_utf16_units() -> None:

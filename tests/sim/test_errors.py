@@ -15,10 +15,9 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from tests.support.sim import TOKEN
 from tgsim.simulator import Simulator
 from tgsim.world import UserState
-
-TOKEN = "100001:AAbroadcastTargetBotToken"
 
 
 @pytest.mark.parametrize(

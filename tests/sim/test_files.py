@@ -10,10 +10,9 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import BufferedInputFile
 
+from tests.support.sim import OTHER_TOKEN, TOKEN
 from tgsim.simulator import Simulator
 
-TOKEN = "100001:AAbroadcastTargetBotToken"
-OTHER_TOKEN = "100002:AAanotherBotTokenForTests"
 PICTURE = bytes(range(256)) * 40
 
 

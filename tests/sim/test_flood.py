@@ -9,10 +9,9 @@ import pytest
 from aiogram import Bot
 from aiogram.exceptions import TelegramRetryAfter
 
+from tests.support.sim import TOKEN
 from tgsim.settings import LimitSettings
 from tgsim.simulator import Simulator
-
-TOKEN = "100001:AAbroadcastTargetBotToken"
 
 
 async def _burst(bot: Bot, chat_ids: range, **kwargs: object) -> tuple[int, list[TelegramRetryAfter]]:

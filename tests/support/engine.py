@@ -8,21 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator
+from collections.abc import Awaitable, Callable, Collection
 from pathlib import Path
 from typing import Any, TypeVar
 
-import pytest
-from arq.connections import ArqRedis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from jobs.launch import WorkerProcesses, worker_environment
-from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, TargetBot, User
+from jobs.launch import WorkerProcesses
+from models import (
+    FINAL_CAMPAIGN_STATUSES,
+    Campaign,
+    CampaignStatus,
+    Delivery,
+    DeliveryStatus,
+    TargetBot,
+    User,
+)
 from panel import campaigns
 from panel.content import MessageContent
-from panel.queue import connect
-from tgsim.settings import LimitSettings, SimSettings
 from tgsim.simulator import Simulator
 from tgsim.world import UserState
 
@@ -33,66 +37,10 @@ TARGET_TOKEN = "200001:AAengineTargetBotToken"
 CONTROL_TOKEN = "200009:AAengineControlBotToken"
 ADMIN_CHAT_ID = 777_000
 TEST_RATE = 300
-FINAL_CAMPAIGN_STATUSES = (CampaignStatus.COMPLETED, CampaignStatus.FAILED, CampaignStatus.CANCELLED)
+
 
 Workers = WorkerProcesses
 """The worker processes of one test (the `workers` fixture)."""
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    """A simulator whose target bot may send `TEST_RATE` messages per second (paid broadcast)."""
-    limits = LimitSettings(global_rate=30, paid_rate=TEST_RATE, retry_after_s=1)
-    async with Simulator(SimSettings(seed=11, limits=limits, keep_bot_messages=True)) as simulator:
-        simulator.add_bot(TARGET_TOKEN, username="engine_target", paid_broadcast=True)
-        simulator.add_bot(CONTROL_TOKEN, username="engine_control")
-        simulator.add_user(CONTROL_TOKEN, ADMIN_CHAT_ID, first_name="Admin")
-        yield simulator
-
-
-@pytest.fixture
-def queue_name() -> str:
-    """An arq queue of this test alone."""
-    return f"test:engine:{uuid.uuid4().hex[:10]}"
-
-
-@pytest.fixture
-def workers(
-    database_url: str, redis_url: str, sim: Simulator, queue_name: str, tmp_path: Path, engine: Any
-) -> Iterator[Workers]:
-    """Start worker processes against the test database, Redis db and simulator."""
-    env = worker_environment(
-        database_url=database_url,
-        redis_url=redis_url,
-        telegram_api_url=sim.base_url,
-        queue_name=queue_name,
-        bot_token=CONTROL_TOKEN,
-        batch_size=100,
-        send_concurrency=32,
-        worker_lease_s=2,
-        cron_interval_s=1,
-        progress_interval_s=1,
-        request_timeout_s=5,
-        retry_backoff_s=0.1,
-        max_attempts=6,
-        # The simulator shares this test process: its pauses (the test's own database reads,
-        # a loaded CI machine) stamp requests at its rate gate late, in bunches no sender
-        # made. 0.97 leaves them room; `bench/engine_bench.py` measures the default (0.985).
-        pacing_factor=0.97,
-    )
-    log_dir = tmp_path / "workers"
-    log_dir.mkdir()
-    harness = Workers(env=env, log_dir=log_dir)
-    yield harness
-    harness.stop_all()
-
-
-@pytest.fixture
-async def pool(redis_url: str, redis: Any) -> AsyncIterator[ArqRedis]:
-    """An arq pool on the test Redis database (flushed by the `redis` fixture)."""
-    arq_pool = await connect(redis_url)
-    yield arq_pool
-    await arq_pool.aclose()
 
 
 async def add_audience(
