@@ -210,9 +210,12 @@ def _lifecycle(args: argparse.Namespace, action: str) -> int:
                 async with sessionmaker() as session:
                     campaign = await _require(session, args.id)
                 if action == "send":
-                    # A start claimed by an earlier call is requested already.
+                    # A start claimed by an earlier call is requested already, unless the
+                    # campaign has moved on (sending, finished): that gets the refusal below.
                     outcome = await actions.start(sessionmaker, pool, args.id, queue_name=settings.queue_name)
-                    changed = outcome in (actions.StartOutcome.STARTED, actions.StartOutcome.ALREADY_CLAIMED)
+                    changed = outcome is actions.StartOutcome.STARTED or (
+                        outcome is actions.StartOutcome.ALREADY_CLAIMED and actions.can_start(campaign.status)
+                    )
                 elif action == "pause":
                     changed = await actions.pause(sessionmaker, args.id)
                 elif action == "resume":

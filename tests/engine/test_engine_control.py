@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 from arq.connections import ArqRedis
 from sqlalchemy import update
@@ -13,6 +14,7 @@ from bot.callbacks import ProgressAction, ProgressCallback
 from models import Campaign, CampaignStatus, DeliveryStatus, utcnow
 from panel import actions, transitions
 from panel.queue import enqueue_start
+from tests.processes import broadcast_cli
 from tests.support.engine import (
     ADMIN_CHAT_ID,
     CONTROL_TOKEN,
@@ -180,3 +182,44 @@ async def test_due_scheduled_campaign_starts_and_a_too_late_one_goes_back_to_dra
     assert late.scheduled_at is None and late.status_reason and "late" in late.status_reason
     notice = await sim.wait_for_message(CONTROL_TOKEN, ADMIN_CHAT_ID, lambda m: "not sent" in (m.text or ""))
     assert f"#{late_id}" in (notice.text or "")
+
+
+async def test_the_cli_sends_pauses_resumes_and_cancels_through_real_workers(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    database_url: str,
+    redis_url: str,
+    queue_name: str,
+    tmp_path: Path,
+) -> None:
+    bot_id = await add_audience(sessionmaker, sim, active=2000, rate_per_s=50)
+    campaign_id = await new_campaign(sessionmaker, bot_id)
+    env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "QUEUE_NAME": queue_name}
+
+    async def cli(action: str) -> tuple[int, str, str]:
+        return await broadcast_cli("campaigns", action, str(campaign_id), env=env, cwd=tmp_path)
+
+    assert await cli("pause") == (1, "", f"broadcast: campaign #{campaign_id} is draft: cannot pause it\n")
+    assert (await cli("send"))[:2] == (0, f"campaign #{campaign_id}: send requested\n")
+    # A second send before any worker took the first is the same request, not an error.
+    assert (await cli("send"))[:2] == (0, f"campaign #{campaign_id}: send requested\n")
+    workers.start(1)
+    await wait_for_status(sessionmaker, campaign_id, {CampaignStatus.SENDING})
+    # Sending already: a send inside the first one's claim is refused all the same.
+    code, _, err = await cli("send")
+    assert code == 1 and "is sending: cannot send it" in err
+    assert (await cli("pause"))[0] == 0
+    await wait_for_status(sessionmaker, campaign_id, {CampaignStatus.PAUSED})
+    assert (await cli("resume"))[0] == 0
+    assert (await cli("cancel"))[0] == 0
+    # The campaign is settled: no row left pending, the summary claimed once.
+    await wait_for_status(sessionmaker, campaign_id, {CampaignStatus.CANCELLED})
+    await wait_until(lambda: _summary_claimed(sessionmaker, campaign_id))
+    await assert_counters_match_rows(sessionmaker, campaign_id)
+    counts = await status_counts(sessionmaker, campaign_id)
+    assert sum(counts.values()) == 2000 and counts.get(DeliveryStatus.PENDING, 0) == 0
+
+
+async def _summary_claimed(sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int) -> bool:
+    return (await get_campaign(sessionmaker, campaign_id)).summary_sent_at is not None
