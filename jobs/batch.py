@@ -24,7 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jobs.context import EngineContext, worker_key
 from jobs.engine import deliveries
 from jobs.engine.deliveries import DeliveryResult, Outcome, Recipient
-from jobs.engine.ratelimit import token_key
 from jobs.engine.sendclient import BotAPI, BotAPIError, BotAPINetworkError, PreparedSend
 from jobs.outcomes import Answer, Verdict, classify
 from jobs.progress import notify_admin, update_progress
@@ -32,6 +31,7 @@ from models import Campaign, CampaignStatus, TargetBot, utcnow
 from panel import texts
 from panel.campaigns import effective_rate
 from panel.content import SEND_METHODS, sent_file_id, upload_name
+from panel.keys import RedisKeys
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ class BatchRun:
         self.first_id = first_id
         self.last_id = last_id
         self.bot: BotAPI = ectx.target_bot(snapshot.token)
-        self.rate_key = token_key(snapshot.token)
+        self.rate_key = ectx.limiter.key_for(snapshot.token)
         self.pace_per_s = snapshot.rate_per_s * self.settings.pacing_factor
         self.file_id = snapshot.target_file_id
         self.prepared: PreparedSend | None = None
@@ -373,7 +373,7 @@ class BatchRun:
         if file_id is not None:
             self._use_file(file_id)
             return
-        lock = f"{self.settings.queue_name}:media-upload:{self.snapshot.campaign_id}"
+        lock = RedisKeys(self.settings.queue_name).media_upload(self.snapshot.campaign_id)
         if not await self.ectx.redis.set(lock, self.ectx.worker_id, nx=True, px=UPLOAD_LOCK_MS):
             holder = await self.ectx.redis.get(lock)
             if holder is not None and not await self.ectx.redis.exists(worker_key(holder.decode())):

@@ -22,6 +22,7 @@ from jobs.engine.collector import FullCollector
 from jobs.engine.ratelimit import TokenRateLimiter
 from jobs.engine.sendclient import BotAPI
 from panel.db import create_engine, create_sessionmaker
+from panel.keys import RedisKeys
 from panel.queue import (
     JOB_FINALIZE_CAMPAIGN,
     JOB_RESUME_CAMPAIGN,
@@ -57,7 +58,12 @@ def worker_settings(settings: Settings) -> type:
             db=db,
             sessionmaker=create_sessionmaker(db),
             redis=redis,
-            limiter=TokenRateLimiter(redis, lookahead_s=settings.rate_lookahead_s, collector=collector),
+            limiter=TokenRateLimiter(
+                redis,
+                keys=RedisKeys(settings.queue_name),
+                lookahead_s=settings.rate_lookahead_s,
+                collector=collector,
+            ),
             worker_id=new_worker_id(),
             control_bot=control_bot,
         )

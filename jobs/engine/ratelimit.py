@@ -16,7 +16,6 @@ reply read late (a busy event loop) does not shift the slots onto another proces
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import math
 import time
@@ -28,12 +27,12 @@ from typing import Any, TypeVar
 from redis.asyncio import Redis
 
 from jobs.engine.collector import SETTLE_S, FullCollector
+from panel.keys import RedisKeys
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-KEY_PREFIX = "bp:rate:"
 PAUSE_SUFFIX = ":paused"
 PAUSE_CHECK_S = 0.05
 """How stale a process's view of another process's 429 pause may be (one Redis read per interval)."""
@@ -144,11 +143,6 @@ _clock = time.monotonic
 
 def _always() -> bool:
     return True
-
-
-def token_key(token: str) -> str:
-    """The Redis key of one token's limit; a digest, so the token never appears in Redis."""
-    return KEY_PREFIX + hashlib.sha256(token.encode()).hexdigest()[:24]
 
 
 @dataclass(frozen=True, slots=True)
@@ -468,9 +462,15 @@ class TokenRateLimiter:
     """Evenly paced send slots per bot token, shared through Redis by all processes."""
 
     def __init__(
-        self, redis: Redis, *, lookahead_s: float = 0.5, collector: FullCollector | None = None
+        self,
+        redis: Redis,
+        *,
+        keys: RedisKeys,
+        lookahead_s: float = 0.5,
+        collector: FullCollector | None = None,
     ) -> None:
         self._redis = redis
+        self._keys = keys
         self.collector = collector
         """Runs the process's full garbage collections between slots (the worker's; None: CPython's)."""
         self._lookahead_us = int(lookahead_s * 1_000_000)
@@ -485,6 +485,10 @@ class TokenRateLimiter:
         # cannot make it hand out a slot before one it already used.
         self._last_slot_us: dict[str, int] = {}
         self._clock = _ClockOffset()
+
+    def key_for(self, token: str) -> str:
+        """The Redis key of one token's limit, under the deployment's prefix (never the token)."""
+        return self._keys.rate(token)
 
     async def reserve(self, key: str, rate_per_s: float, count: int = 1) -> Reservation:
         """Try to reserve up to `count` next slots of `key` at `rate_per_s` (one round trip)."""

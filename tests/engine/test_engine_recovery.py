@@ -34,6 +34,7 @@ from jobs.context import EngineContext, is_transient_db_error, worker_key
 from jobs.engine import deliveries
 from jobs.engine.ratelimit import TokenRateLimiter
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, utcnow
+from panel.keys import RedisKeys
 from panel.settings import Settings
 from tgsim.simulator import Simulator
 
@@ -67,8 +68,8 @@ def test_a_postgresql_restart_is_a_transient_error() -> None:
 
 
 async def test_the_limiter_never_rewinds_when_its_key_vanishes(redis: Redis) -> None:
-    limiter = TokenRateLimiter(redis, lookahead_s=0.5)
-    key = "bp:rate:test-vanish"
+    limiter = TokenRateLimiter(redis, keys=RedisKeys("test:recovery"), lookahead_s=0.5)
+    key = limiter.key_for("test-vanish")
     # Reserve ahead up to the lookahead, as a busy sender does.
     loop = asyncio.get_running_loop()
     last_due = loop.time()
@@ -108,7 +109,7 @@ async def test_a_batch_whose_status_watcher_fails_still_sends_and_releases(
         db=engine,
         sessionmaker=sessionmaker,
         redis=redis,
-        limiter=TokenRateLimiter(redis),
+        limiter=TokenRateLimiter(redis, keys=RedisKeys(settings.queue_name)),
         worker_id="in-test",
         control_bot=None,
     )
@@ -204,7 +205,7 @@ async def test_the_reconciler_never_takes_its_own_worker_for_dead(
         db=engine,
         sessionmaker=sessionmaker,
         redis=redis,
-        limiter=TokenRateLimiter(redis),
+        limiter=TokenRateLimiter(redis, keys=RedisKeys(settings.queue_name)),
         worker_id="in-test",
         control_bot=None,
     )
@@ -261,8 +262,8 @@ async def test_settle_leaves_rows_of_running_batches_alone(
 
 
 async def test_one_round_trip_reserves_consecutive_slots(redis: Redis) -> None:
-    limiter = TokenRateLimiter(redis, lookahead_s=0.5)
-    key = "bp:rate:test-group"
+    limiter = TokenRateLimiter(redis, keys=RedisKeys("test:recovery"), lookahead_s=0.5)
+    key = limiter.key_for("test-group")
     # A key never seen (or flushed) starts one lookahead out: senders of other processes may hold
     # slots up to there.
     start = await limiter.reserve(key, 1000, 10)
