@@ -30,7 +30,7 @@ from jobs.progress import notify_admin, update_progress
 from models import Campaign, CampaignStatus, TargetBot, utcnow
 from panel import texts
 from panel.campaigns import effective_rate
-from panel.content import SEND_METHODS, sent_file_id, upload_name
+from panel.content import BotApiCall, bot_api_call, sent_file_id, upload_name
 from panel.keys import RedisKeys
 
 logger = logging.getLogger(__name__)
@@ -110,34 +110,6 @@ def target_file_id(content: dict[str, Any], bot_id: int) -> str | None:
     return str(found) if found else None
 
 
-def stored_send(content: dict[str, Any], file_id: str | None) -> tuple[str, dict[str, Any]]:
-    """The Bot API method and arguments for a stored `MessageContent.to_json()`, not re-validated.
-
-    Content saved under other rules (or edited in the database) still goes to Telegram, whose
-    refusal then pauses the campaign with the reason instead of crashing every batch. `file_id`
-    is the target bot's id of the media (None while the file is being uploaded).
-    """
-    text = str(content.get("text", ""))
-    # As Telegram reported them, minus empty optional fields (null is not "absent" to every server).
-    entities = [
-        {key: value for key, value in dict(entity).items() if value is not None}
-        for entity in content.get("entities") or ()
-    ]
-    media = content.get("media")
-    if not isinstance(media, dict):
-        params: dict[str, Any] = {"text": text}
-        if entities:
-            params["entities"] = entities
-        return "sendMessage", params
-    kind = str(media.get("kind", "document"))
-    params = {} if file_id is None else {kind: file_id}
-    if text:
-        params["caption"] = text
-    if entities:
-        params["caption_entities"] = entities
-    return SEND_METHODS.get(kind, "send" + kind.capitalize()), params
-
-
 class BatchRun:
     """One execution of a batch job on this worker."""
 
@@ -153,7 +125,8 @@ class BatchRun:
         self.file_id = snapshot.target_file_id
         self.prepared: PreparedSend | None = None
         if snapshot.media is None or self.file_id is not None:
-            self.prepared = PreparedSend(*self._send_params(self.file_id))
+            call = self._send_call(self.file_id)
+            self.prepared = PreparedSend(call.method, call.params)
         self.upload_data: bytes | None = None
         self.upload_failures = 0
         self.file_error: str | None = None
@@ -173,11 +146,8 @@ class BatchRun:
         self.oldest_result_at = math.inf
         self.failure: Exception | None = None
 
-    def _send_params(self, file_id: str | None) -> tuple[str, dict[str, Any]]:
-        method, params = stored_send(self.snapshot.content, file_id)
-        if self.snapshot.paid:
-            params["allow_paid_broadcast"] = True
-        return method, params
+    def _send_call(self, file_id: str | None) -> BotApiCall:
+        return bot_api_call(self.snapshot.content, file_id=file_id, paid_broadcast=self.snapshot.paid)
 
     # ------------------------------------------------------------------ control
 
@@ -418,7 +388,8 @@ class BatchRun:
 
     def _use_file(self, file_id: str) -> None:
         self.file_id = file_id
-        self.prepared = PreparedSend(*self._send_params(file_id))
+        call = self._send_call(file_id)
+        self.prepared = PreparedSend(call.method, call.params)
         self.upload_data = None
 
     async def _stored_file_id(self) -> str | None:
@@ -486,13 +457,13 @@ class BatchRun:
         # The first send of a media campaign from this worker uploads the file (`_pass_file_on`).
         media = self.snapshot.media or {}
         kind = str(media.get("kind", "document"))
-        method, params = self._send_params(None)
+        call = self._send_call(None)
         filename = upload_name(kind, media.get("file_name"))
         assert self.upload_data is not None
         message = await self.bot.upload(
-            method,
-            {"chat_id": chat_id, **params},
-            field=kind,
+            call.method,
+            {"chat_id": chat_id, **call.params},
+            field=call.file_field or kind,
             data=self.upload_data,
             filename=filename,
             timeout_s=max(UPLOAD_TIMEOUT_S, self.settings.request_timeout_s),
