@@ -18,9 +18,10 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jobs.batch import BatchRun, load_snapshot
+from jobs.batch import BatchRun
 from jobs.context import EngineContext, is_transient_db_error, lease_key, worker_key
 from jobs.engine import deliveries
+from jobs.engine.snapshot import load_snapshot
 from jobs.progress import notify_admin, send_progress_message, send_summary, update_progress
 from models import Campaign, CampaignStatus, utcnow
 from panel import texts

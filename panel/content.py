@@ -29,7 +29,8 @@ def utf16_length(text: str) -> int:
 @dataclass(frozen=True, slots=True)
 class Media:
     """A file the admin sent to the control bot. Its `file_id` is the control bot's: file ids
-    belong to one bot, so the workers pass the file on to the target bot once (`jobs.batch`)."""
+    belong to one bot, so the workers pass the file on to the target bot once
+    (`jobs.engine.media_upload`)."""
 
     kind: str
     file_id: str

@@ -29,10 +29,11 @@ from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from jobs import lifecycle
-from jobs.batch import BatchRun, load_snapshot
+from jobs.batch import BatchRun
 from jobs.context import EngineContext, is_transient_db_error, worker_key
 from jobs.engine import deliveries
 from jobs.engine.ratelimit import TokenRateLimiter
+from jobs.engine.snapshot import load_snapshot
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, utcnow
 from panel.keys import RedisKeys
 from panel.settings import Settings

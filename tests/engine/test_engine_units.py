@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.callbacks import ProgressAction, ProgressCallback
 from bot.keyboards import progress_keyboard
-from jobs.batch import target_file_id
 from jobs.engine import deliveries
 from jobs.engine.deliveries import DeliveryResult, Outcome
+from jobs.engine.media_upload import target_file_id
 from jobs.engine.sendclient import BotAPI, BotAPIError, BotAPINetworkError, PreparedSend
 from jobs.outcomes import Verdict, classify
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, TargetBot, User
