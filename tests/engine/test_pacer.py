@@ -13,9 +13,10 @@ from collections.abc import Callable
 import pytest
 from redis.asyncio import Redis
 
-from jobs.engine import ratelimit
+from jobs.engine import slots
 from jobs.engine.collector import SETTLE_S, FullCollector
-from jobs.engine.ratelimit import LATE_SLOT_S, TokenRateLimiter
+from jobs.engine.pacer import LATE_SLOT_S
+from jobs.engine.ratelimit import TokenRateLimiter
 from panel.keys import RedisKeys
 
 KEYS = RedisKeys("test:pacer")
@@ -189,7 +190,7 @@ async def test_a_429_narrows_the_tokens_pacing_for_every_limiter_until_quiet(
     # A route jitterier than the pacing factor allows for draws a 429 now and then: each pause
     # (not each 429 of its burst) narrows the token's pacing by 1%, for every process, down to 90%,
     # and the cut lapses once no 429 came for CUT_LASTS_S.
-    monkeypatch.setattr(ratelimit, "CUT_LASTS_S", 0.5)
+    monkeypatch.setattr(slots, "CUT_LASTS_S", 0.5)
     other = Redis.from_url(redis_url)
     try:
         here, there = TokenRateLimiter(redis, keys=KEYS), TokenRateLimiter(other, keys=KEYS)
@@ -204,7 +205,7 @@ async def test_a_429_narrows_the_tokens_pacing_for_every_limiter_until_quiet(
         for _ in range(20):  # later pauses cut again, never below 90%
             await asyncio.sleep(0.015)
             await here.pause(key, 0.01)
-        assert await there.pacing_cut(key) == pytest.approx(ratelimit.LOWEST_CUT)
+        assert await there.pacing_cut(key) == pytest.approx(slots.LOWEST_CUT)
         await asyncio.sleep(0.6)  # quiet for longer than the cut lasts
         assert await there.pacing_cut(key) == 1.0
         await asyncio.sleep(0.05)
