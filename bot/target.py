@@ -6,7 +6,6 @@ from __future__ import annotations
 import enum
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -15,12 +14,21 @@ from aiogram.exceptions import (
     TelegramForbiddenError,
     TelegramUnauthorizedError,
 )
-from aiogram.types import BufferedInputFile
+from aiogram.methods import SendDocument, SendMessage, SendPhoto, SendVideo, TelegramMethod
+from aiogram.types import BufferedInputFile, Message
 
 from bot.aiogram_bot import make_bot
-from panel.content import MessageContent, upload_name
+from panel.content import MessageContent, bot_api_call, upload_name
 
 logger = logging.getLogger(__name__)
+
+_METHODS: dict[str, type[TelegramMethod[Message]]] = {
+    "sendMessage": SendMessage,
+    "sendPhoto": SendPhoto,
+    "sendVideo": SendVideo,
+    "sendDocument": SendDocument,
+}
+"""aiogram's request for each Bot API method a stored message goes out with."""
 
 
 class TestSendResult(enum.StrEnum):
@@ -42,23 +50,18 @@ class TestSend:
 
 async def send_content(
     bot: Bot, chat_id: int, content: MessageContent, *, upload: bytes | None = None
-) -> Any:
-    """Send `content` through `bot`: text with its entities, or the media with its caption.
+) -> Message:
+    """Send `content` through `bot` with the request the workers send (`bot_api_call`).
 
     The media's file id is the control bot's; another bot sends the file's bytes (`upload`).
     """
     media = content.media
-    if media is None:
-        return await bot.send_message(chat_id=chat_id, **content.send_kwargs())
-    file: str | BufferedInputFile = media.file_id
-    if upload is not None:
-        file = BufferedInputFile(upload, filename=upload_name(media.kind, media.file_name))
-    caption = content.caption_kwargs()
-    if media.kind == "photo":
-        return await bot.send_photo(chat_id=chat_id, photo=file, **caption)
-    if media.kind == "video":
-        return await bot.send_video(chat_id=chat_id, video=file, **caption)
-    return await bot.send_document(chat_id=chat_id, document=file, **caption)
+    file_id = media.file_id if media is not None and upload is None else None
+    call = bot_api_call(content.to_json(), file_id=file_id)
+    params = {"chat_id": chat_id, **call.params}
+    if media is not None and upload is not None and call.file_field is not None:
+        params[call.file_field] = BufferedInputFile(upload, filename=upload_name(media.kind, media.file_name))
+    return await bot(_METHODS[call.method](**params))
 
 
 async def send_test(

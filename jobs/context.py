@@ -34,18 +34,6 @@ READING_KEPT_S = 60.0
 """Shared answers (a campaign's status) older than this are dropped: the worker keeps none for life."""
 
 
-_LEGACY_WORKER_KEY_PREFIX = "bp:worker:"
-
-
-def worker_key(worker_id: str) -> str:
-    """The liveness key of a worker outside the deployment's prefix, kept only for `jobs.batch`.
-
-    Until jobs/batch.py asks `EngineContext.keys.worker()` for the media-upload holder, the
-    heartbeat refreshes this key beside `keys.worker()`; delete both then.
-    """
-    return _LEGACY_WORKER_KEY_PREFIX + worker_id
-
-
 def new_worker_id() -> str:
     """A worker id unique across hosts and restarts."""
     return f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -252,7 +240,6 @@ class EngineContext:
             try:
                 async with self.redis.pipeline(transaction=False) as pipe:
                     pipe.set(self.keys.worker(self.worker_id), b"1", px=lease_ms)
-                    pipe.set(worker_key(self.worker_id), b"1", px=lease_ms)
                     for job_id in list(self.leases):
                         pipe.set(self.keys.lease(job_id), self.worker_id, px=lease_ms)
                     await pipe.execute()
@@ -291,7 +278,7 @@ class EngineContext:
         if self.background:
             await asyncio.gather(*self.background, return_exceptions=True)
         with contextlib.suppress(Exception):
-            await self.redis.delete(self.keys.worker(self.worker_id), worker_key(self.worker_id))
+            await self.redis.delete(self.keys.worker(self.worker_id))
         for bot in self.target_bots.values():
             await bot.close()
         if self.control_bot is not None:

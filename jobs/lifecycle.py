@@ -18,10 +18,10 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jobs.batch import BatchRun, load_snapshot
+from jobs.batch import BatchRun
 from jobs.context import EngineContext, is_transient_db_error
 from jobs.engine import deliveries
-from jobs.engine.ratelimit import token_key
+from jobs.engine.snapshot import load_snapshot
 from jobs.progress import notify_admin, send_progress_message, send_summary, update_progress
 from models import ACTIVE_CAMPAIGN_STATUSES, FINAL_CAMPAIGN_STATUSES, Campaign, CampaignStatus, utcnow
 from panel import texts
@@ -97,7 +97,7 @@ async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_
         if status is CampaignStatus.SENDING:
             # A few batches of one token already send as fast as it allows: wait a moment for
             # one to end, else back to the queue, behind other campaigns' batches.
-            room = ectx.batch_room(token_key(snapshot.token))
+            room = ectx.batch_room(ectx.limiter.key_for(snapshot.token))
             try:
                 await asyncio.wait_for(room.acquire(), BUSY_WAIT_S)
             except TimeoutError:

@@ -58,7 +58,12 @@ def worker_settings(settings: Settings) -> type:
             db=db,
             sessionmaker=create_sessionmaker(db),
             redis=redis,
-            limiter=TokenRateLimiter(redis, lookahead_s=settings.rate_lookahead_s, collector=collector),
+            limiter=TokenRateLimiter(
+                redis,
+                keys=RedisKeys(settings.queue_name),
+                lookahead_s=settings.rate_lookahead_s,
+                collector=collector,
+            ),
             worker_id=new_worker_id(),
             control_bot=control_bot,
         )

@@ -3,6 +3,7 @@ caption, kept exactly as composed."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,8 @@ def utf16_length(text: str) -> int:
 @dataclass(frozen=True, slots=True)
 class Media:
     """A file the admin sent to the control bot. Its `file_id` is the control bot's: file ids
-    belong to one bot, so the workers pass the file on to the target bot once (`jobs.batch`)."""
+    belong to one bot, so the workers pass the file on to the target bot once
+    (`jobs.engine.media_upload`)."""
 
     kind: str
     file_id: str
@@ -95,6 +97,55 @@ def sent_file_id(message: Any, kind: str) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
+class BotApiCall:
+    """A stored message as one Bot API request, for any chat: `params` holds all but `chat_id`."""
+
+    method: str
+    params: dict[str, Any]
+    file_field: str | None = None
+    """The parameter that carries the media (its file id, or the file's bytes in an upload); None: text."""
+
+
+def bot_api_call(
+    content: Mapping[str, Any], *, file_id: str | None, paid_broadcast: bool = False
+) -> BotApiCall:
+    """The Bot API method and parameters that send a stored message (`MessageContent.to_json()`).
+
+    Every sender builds its request here: the workers' lean client and the control bot's preview
+    and test send. The content is not re-validated: content saved under other rules (or edited in
+    the database) still goes to Telegram, whose refusal then says what is wrong. Text goes with
+    its entities and no parse mode, so nothing needs escaping. `file_id` is the sending bot's id
+    of the media (file ids belong to one bot); None leaves it out, for an upload of the bytes
+    under `file_field`. `paid_broadcast`: the bot pays to send above 30 messages a second.
+    """
+    text = str(content.get("text", ""))
+    # As Telegram reported them, minus empty optional fields (null is not "absent" to every server).
+    entities = [
+        {key: value for key, value in dict(entity).items() if value is not None}
+        for entity in content.get("entities") or ()
+    ]
+    media = content.get("media")
+    params: dict[str, Any] = {}
+    if not isinstance(media, dict):
+        method, file_field = "sendMessage", None
+        params["text"] = text
+        if entities:
+            params["entities"] = entities
+    else:
+        kind = str(media.get("kind", "document"))
+        method, file_field = SEND_METHODS.get(kind, "send" + kind.capitalize()), kind
+        if file_id is not None:
+            params[kind] = file_id
+        if text:
+            params["caption"] = text
+        if entities:
+            params["caption_entities"] = entities
+    if paid_broadcast:
+        params["allow_paid_broadcast"] = True
+    return BotApiCall(method, params, file_field)
+
+
+@dataclass(frozen=True, slots=True)
 class MessageContent:
     """Text (or a caption) and its entities (offsets in UTF-16 code units), as Telegram reports them."""
 
@@ -144,27 +195,6 @@ class MessageContent:
             entities=tuple(payload.get("entities") or ()),
             media=Media.from_json(media) if isinstance(media, dict) else None,
         )
-
-    def send_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for Bot API `sendMessage` that reproduce a text message exactly.
-
-        Entities go as they are, with no parse mode, so nothing needs escaping.
-        """
-        if self.media is not None:
-            raise ContentError("A message with media is sent with its own method.")
-        kwargs: dict[str, Any] = {"text": self.text}
-        if self.entities:
-            kwargs["entities"] = [dict(e) for e in self.entities]
-        return kwargs
-
-    def caption_kwargs(self) -> dict[str, Any]:
-        """The caption as Bot API `caption` and `caption_entities` (none when empty)."""
-        kwargs: dict[str, Any] = {}
-        if self.text:
-            kwargs["caption"] = self.text
-        if self.entities:
-            kwargs["caption_entities"] = [dict(e) for e in self.entities]
-        return kwargs
 
     def preview_text(self) -> str:
         """The text, or a label of the media and its caption, for lists and cards."""

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from models import CampaignStatus, DeliveryStatus, TargetBot
 from panel import actions, texts
 from panel.content import Media, MessageContent
+from panel.keys import RedisKeys
 from panel.queue import enqueue_start
 from tests.processes import broadcast_cli
 from tests.support.engine import (
@@ -141,7 +142,7 @@ async def test_an_upload_left_by_a_dead_worker_is_taken_over(
     content = MessageContent(CAPTION, media=photo_from_admin(sim)).to_json()
     campaign_id = await new_campaign(sessionmaker, bot_id, content=content)
     # A worker that died while uploading still holds the lock, for a minute; its heartbeat is gone.
-    await redis.set(f"{queue_name}:media-upload:{campaign_id}", "worker-killed-mid-upload", px=60_000)
+    await redis.set(RedisKeys(queue_name).media_upload(campaign_id), "worker-killed-mid-upload", px=60_000)
     workers.start(1)
     await enqueue_start(pool, campaign_id, queue_name=queue_name)
 

@@ -16,10 +16,11 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from jobs import lifecycle
-from jobs.batch import BatchRun, load_snapshot
+from jobs.batch import BatchRun
 from jobs.context import EngineContext
 from jobs.engine import deliveries
 from jobs.engine.ratelimit import TokenRateLimiter
+from jobs.engine.snapshot import load_snapshot
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, utcnow
 from panel.keys import RedisKeys
 from panel.settings import Settings
@@ -51,8 +52,8 @@ def _wrapped(kind: type[DBAPIError], message: str, sqlstate: str | None) -> DBAP
 
 
 async def test_the_limiter_never_rewinds_when_its_key_vanishes(redis: Redis) -> None:
-    limiter = TokenRateLimiter(redis, lookahead_s=0.5)
-    key = "bp:rate:test-vanish"
+    limiter = TokenRateLimiter(redis, keys=RedisKeys("test:recovery"), lookahead_s=0.5)
+    key = limiter.key_for("test-vanish")
     # Reserve ahead up to the lookahead, as a busy sender does.
     loop = asyncio.get_running_loop()
     last_due = loop.time()
@@ -92,7 +93,7 @@ async def test_a_batch_whose_status_watcher_fails_still_sends_and_releases(
         db=engine,
         sessionmaker=sessionmaker,
         redis=redis,
-        limiter=TokenRateLimiter(redis),
+        limiter=TokenRateLimiter(redis, keys=RedisKeys(settings.queue_name)),
         worker_id="in-test",
         control_bot=None,
     )
@@ -190,7 +191,7 @@ async def test_the_reconciler_never_takes_its_own_worker_for_dead(
         db=engine,
         sessionmaker=sessionmaker,
         redis=redis,
-        limiter=TokenRateLimiter(redis),
+        limiter=TokenRateLimiter(redis, keys=RedisKeys(settings.queue_name)),
         worker_id="in-test",
         control_bot=None,
     )
@@ -247,8 +248,8 @@ async def test_settle_leaves_rows_of_running_batches_alone(
 
 
 async def test_one_round_trip_reserves_consecutive_slots(redis: Redis) -> None:
-    limiter = TokenRateLimiter(redis, lookahead_s=0.5)
-    key = "bp:rate:test-group"
+    limiter = TokenRateLimiter(redis, keys=RedisKeys("test:recovery"), lookahead_s=0.5)
+    key = limiter.key_for("test-group")
     # A key never seen (or flushed) starts one lookahead out: senders of other processes may hold
     # slots up to there.
     start = await limiter.reserve(key, 1000, 10)

@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.callbacks import ProgressAction, ProgressCallback
 from bot.keyboards import progress_keyboard
-from jobs.batch import stored_send, target_file_id
 from jobs.engine import deliveries
 from jobs.engine.deliveries import DeliveryResult, Outcome
+from jobs.engine.media_upload import target_file_id
 from jobs.engine.sendclient import BotAPI, BotAPIError, BotAPINetworkError, PreparedSend
 from jobs.outcomes import Verdict, classify
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, TargetBot, User
@@ -279,31 +279,8 @@ async def test_stale_claims_of_dead_workers_become_unconfirmed(
     assert campaign is not None and campaign.unconfirmed_count == 2
 
 
-def test_stored_messages_become_the_methods_that_reproduce_them() -> None:
-    entities = [{"type": "bold", "offset": 0, "length": 2, "url": None}]
-    text = MessageContent("Hi there", ({"type": "bold", "offset": 0, "length": 2},)).to_json()
-    assert stored_send(text, None) == (
-        "sendMessage",
-        {"text": "Hi there", "entities": [{"type": "bold", "offset": 0, "length": 2}]},
-    )
-    photo = {
-        "kind": "photo",
-        "text": "Caption",
-        "entities": entities,
-        "media": {"kind": "photo", "file_id": "AgAC"},
-    }
-    # The target bot's own file id, never the control bot's; nulls left out.
-    assert stored_send(photo, "AgAC-target") == (
-        "sendPhoto",
-        {
-            "photo": "AgAC-target",
-            "caption": "Caption",
-            "caption_entities": [{"type": "bold", "offset": 0, "length": 2}],
-        },
-    )
-    assert stored_send(photo | {"text": "", "entities": []}, None) == ("sendPhoto", {})
-    document = {"kind": "document", "text": "", "media": {"kind": "document", "file_id": "BQAC"}}
-    assert stored_send(document, "BQAC-target") == ("sendDocument", {"document": "BQAC-target"})
+def test_the_target_bots_own_file_id_is_read_from_the_stored_content() -> None:
+    photo = {"kind": "photo", "text": "", "media": {"kind": "photo", "file_id": "AgAC"}}
     assert target_file_id(photo | {"target_file_ids": {"7": "AgAC-7"}}, 7) == "AgAC-7"
     assert target_file_id(photo, 7) is None
 

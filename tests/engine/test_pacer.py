@@ -13,17 +13,21 @@ from collections.abc import Callable
 import pytest
 from redis.asyncio import Redis
 
-from jobs.engine import ratelimit
+from jobs.engine import slots
 from jobs.engine.collector import SETTLE_S, FullCollector
-from jobs.engine.ratelimit import LATE_SLOT_S, TokenRateLimiter
+from jobs.engine.pacer import LATE_SLOT_S
+from jobs.engine.ratelimit import TokenRateLimiter
+from panel.keys import RedisKeys
+
+KEYS = RedisKeys("test:pacer")
 
 
 async def test_two_limiters_sharing_redis_hand_out_evenly_spaced_slots(redis: Redis, redis_url: str) -> None:
     # Two limiters with their own connections: what two worker processes would have.
     first, second = Redis.from_url(redis_url), Redis.from_url(redis_url)
     try:
-        limiters = [TokenRateLimiter(first), TokenRateLimiter(second)]
-        key = "bp:rate:test-two"
+        limiters = [TokenRateLimiter(first, keys=KEYS), TokenRateLimiter(second, keys=KEYS)]
+        key = KEYS.rate("test-two")
         rate = 200.0
         loop = asyncio.get_running_loop()
         stamps: list[float] = []
@@ -48,8 +52,8 @@ async def test_two_limiters_sharing_redis_hand_out_evenly_spaced_slots(redis: Re
 
 
 async def test_a_batch_with_nothing_ready_keeps_its_place_and_the_slot_goes_to_another(redis: Redis) -> None:
-    limiter = TokenRateLimiter(redis)
-    key = "bp:rate:test-ready"
+    limiter = TokenRateLimiter(redis, keys=KEYS)
+    key = KEYS.rate("test-ready")
     empty: deque[int] = deque()
     full: deque[int] = deque(range(20))
     got: list[int] = []
@@ -76,8 +80,8 @@ async def test_slots_go_to_the_oldest_batch_first_so_batches_end_one_after_anoth
     # Two batches with recipients ready and several senders each (as a batch runs them): the
     # older takes every slot until it has no one left, so the token is never left idle by both
     # ending at once.
-    limiter = TokenRateLimiter(redis)
-    key = "bp:rate:test-oldest"
+    limiter = TokenRateLimiter(redis, keys=KEYS)
+    key = KEYS.rate("test-oldest")
     pools = {"older": deque(range(12)), "newer": deque(range(12))}
     order: list[str] = []
 
@@ -99,8 +103,8 @@ async def test_slots_go_to_the_oldest_batch_first_so_batches_end_one_after_anoth
 
 
 async def test_a_stopped_batch_lets_its_senders_go_while_the_token_is_paused(redis: Redis) -> None:
-    limiter = TokenRateLimiter(redis)
-    key = "bp:rate:test-stop"
+    limiter = TokenRateLimiter(redis, keys=KEYS)
+    key = KEYS.rate("test-stop")
     await limiter.pause(key, 30)  # a 429 with retry_after 30: no slot for half a minute
     stopping = False
     senders = [
@@ -117,8 +121,8 @@ async def test_a_stopped_batch_lets_its_senders_go_while_the_token_is_paused(red
 async def test_a_429_pause_is_kept_by_every_limiter(redis: Redis, redis_url: str) -> None:
     first, second = Redis.from_url(redis_url), Redis.from_url(redis_url)
     try:
-        here, there = TokenRateLimiter(first), TokenRateLimiter(second)
-        key = "bp:rate:test-pause"
+        here, there = TokenRateLimiter(first, keys=KEYS), TokenRateLimiter(second, keys=KEYS)
+        key = KEYS.rate("test-pause")
         loop = asyncio.get_running_loop()
         assert await there.acquire(key, 100)
         paused_at = loop.time()  # before the call: the pause starts while it runs, not after
@@ -139,8 +143,8 @@ async def test_full_collections_run_between_slots_not_between_a_slot_and_its_sen
     collector.enable()
     try:
         assert gc.get_threshold()[2] == 2**31 - 1
-        limiter = TokenRateLimiter(redis, collector=collector)
-        key = "bp:rate:test-gc"
+        limiter = TokenRateLimiter(redis, keys=KEYS, collector=collector)
+        key = KEYS.rate("test-gc")
         rate = 10.0
         stamps: list[float] = []
         collected_after: list[float] = []
@@ -186,11 +190,11 @@ async def test_a_429_narrows_the_tokens_pacing_for_every_limiter_until_quiet(
     # A route jitterier than the pacing factor allows for draws a 429 now and then: each pause
     # (not each 429 of its burst) narrows the token's pacing by 1%, for every process, down to 90%,
     # and the cut lapses once no 429 came for CUT_LASTS_S.
-    monkeypatch.setattr(ratelimit, "CUT_LASTS_S", 0.5)
+    monkeypatch.setattr(slots, "CUT_LASTS_S", 0.5)
     other = Redis.from_url(redis_url)
     try:
-        here, there = TokenRateLimiter(redis), TokenRateLimiter(other)
-        key = "bp:rate:test-cut"
+        here, there = TokenRateLimiter(redis, keys=KEYS), TokenRateLimiter(other, keys=KEYS)
+        key = KEYS.rate("test-cut")
         assert (await there.reserve(key, 100)).interval_us == 10_000
         for _ in range(5):  # one burst: five 429s answered within the same pause
             await here.pause(key, 0.01)
@@ -201,7 +205,7 @@ async def test_a_429_narrows_the_tokens_pacing_for_every_limiter_until_quiet(
         for _ in range(20):  # later pauses cut again, never below 90%
             await asyncio.sleep(0.015)
             await here.pause(key, 0.01)
-        assert await there.pacing_cut(key) == pytest.approx(ratelimit.LOWEST_CUT)
+        assert await there.pacing_cut(key) == pytest.approx(slots.LOWEST_CUT)
         await asyncio.sleep(0.6)  # quiet for longer than the cut lasts
         assert await there.pacing_cut(key) == 1.0
         await asyncio.sleep(0.05)
@@ -218,8 +222,8 @@ async def test_a_pacer_going_idle_gives_its_unused_slots_back_to_the_token(
     # of waiting until after them (what a batch ending on one worker used to cost the other).
     other = Redis.from_url(redis_url)
     try:
-        here, there = TokenRateLimiter(redis), TokenRateLimiter(other)
-        key = "bp:rate:test-give-back"
+        here, there = TokenRateLimiter(redis, keys=KEYS), TokenRateLimiter(other, keys=KEYS)
+        key = KEYS.rate("test-give-back")
         rate = 10.0
         assert await here.acquire(key, rate)
         sent_here = time.monotonic()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from panel.content import ContentError, Media, MessageContent
+from panel.content import ContentError, Media, MessageContent, bot_api_call
 
 
 def test_text_at_the_limit_is_accepted_and_over_it_refused() -> None:
@@ -45,24 +45,26 @@ def test_entities_round_trip_exactly() -> None:
     content = MessageContent("😀 link", entities)
     again = MessageContent.from_json(content.to_json())
     assert again == content
-    assert again.send_kwargs() == {"text": "😀 link", "entities": [dict(entities[0])]}
+    assert bot_api_call(again.to_json(), file_id=None).params == {
+        "text": "😀 link",
+        "entities": [dict(entities[0])],
+    }
 
 
 def test_media_round_trips_and_its_caption_may_be_empty() -> None:
     photo = Media("photo", "AgAC-control", "Uabc", file_size=1234)
     content = MessageContent("", media=photo)
     assert MessageContent.from_json(content.to_json()) == content
-    assert content.caption_kwargs() == {}
+    assert bot_api_call(content.to_json(), file_id=None).params == {}
     assert content.preview_text() == "[🖼 Photo]"
     captioned = MessageContent("😀 new", ({"type": "bold", "offset": 3, "length": 3},), media=photo)
-    assert captioned.caption_kwargs() == {
+    assert bot_api_call(captioned.to_json(), file_id=None).params == {
         "caption": "😀 new",
         "caption_entities": [{"type": "bold", "offset": 3, "length": 3}],
     }
     document = MessageContent("Prices", media=Media("document", "BQAC", file_name="prices.pdf"))
     assert document.preview_text() == "[📎 File prices.pdf] Prices"
-    with pytest.raises(ContentError, match="its own method"):
-        document.send_kwargs()
+    assert bot_api_call(document.to_json(), file_id=None).method == "sendDocument"
 
 
 def test_media_limits_are_telegrams() -> None:

@@ -1,0 +1,66 @@
+"""What a batch reads about its campaign once, at its start: the sending parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jobs.engine.media_upload import target_file_id
+from models import Campaign, CampaignStatus, TargetBot
+from panel.campaigns import effective_rate
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignSnapshot:
+    """What a batch needs to know about its campaign, read once at the start."""
+
+    campaign_id: int
+    bot_id: int
+    name: str | None
+    created_by: int | None
+    token: str
+    rate_per_s: int
+    paid: bool
+    content: dict[str, Any]
+    """The stored message (`MessageContent.to_json()`, plus the target bots' file ids)."""
+
+    @property
+    def media(self) -> dict[str, Any] | None:
+        """The stored media (the control bot's file), if the message has any."""
+        media = self.content.get("media")
+        return media if isinstance(media, dict) else None
+
+    @property
+    def target_file_id(self) -> str | None:
+        """The target bot's own file id of the media, once a send has passed the file on."""
+        return target_file_id(self.content, self.bot_id)
+
+
+async def load_snapshot(
+    session: AsyncSession, campaign_id: int
+) -> tuple[CampaignSnapshot, CampaignStatus] | None:
+    """The campaign's sending parameters and its current status."""
+    row = (
+        await session.execute(
+            select(Campaign, TargetBot)
+            .join(TargetBot, TargetBot.id == Campaign.bot_id)
+            .where(Campaign.id == campaign_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    campaign, bot = row
+    snapshot = CampaignSnapshot(
+        campaign_id=campaign.id,
+        bot_id=bot.id,
+        name=campaign.name,
+        created_by=campaign.created_by,
+        token=bot.token,
+        rate_per_s=effective_rate(bot),
+        paid=bot.paid_broadcast and effective_rate(bot) > 30,
+        content=dict(campaign.content or {}),
+    )
+    return snapshot, campaign.status
