@@ -19,18 +19,18 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.context import EngineContext
-from jobs.engine import deliveries, status_watch
+from jobs.engine import deliveries, results, status_watch
 from jobs.engine.claims import ClaimedRecipients
-from jobs.engine.deliveries import DeliveryResult, Outcome, Recipient
 from jobs.engine.media_upload import UPLOAD_WAIT_S, MediaUpload
 from jobs.engine.recorder import ResultRecorder
+from jobs.engine.results import DeliveryResult, Outcome, Recipient
 from jobs.engine.row_outcome import RetryPolicy, cut_short, row_outcome
 from jobs.engine.sendclient import BotAPI, PreparedSend
 from jobs.engine.snapshot import CampaignSnapshot
 from jobs.engine.streak import ContentErrorStreak
 from jobs.outcomes import Verdict, classify
 from jobs.progress import notify_admin, update_progress
-from models import CampaignStatus, utcnow
+from models import STOPPED_CAMPAIGN_STATUSES, CampaignStatus, utcnow
 from panel import texts
 from panel.content import BotApiCall, bot_api_call
 
@@ -82,7 +82,7 @@ class BatchRun:
         self.recorder = ResultRecorder(
             ectx,
             snapshot.campaign_id,
-            campaign_stopped=lambda: self.status in deliveries.STOPPED_CAMPAIGN_STATUSES,
+            campaign_stopped=lambda: self.status in STOPPED_CAMPAIGN_STATUSES,
             on_recorded=self._recorded,
         )
 
@@ -314,7 +314,7 @@ class BatchRun:
         if self.streak.paused_error is not None:
             self.stopping = True
 
-    def _recorded(self, recorded: deliveries.Recorded) -> None:
+    def _recorded(self, recorded: results.Recorded) -> None:
         if recorded.returned_to_pending:
             self.claims.drained = False
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.context import EngineContext
 from jobs.engine import deliveries
-from jobs.engine.deliveries import DeliveryResult, Outcome, Recipient
+from jobs.engine.results import DeliveryResult, Outcome, Recipient
 
 CLAIM_HORIZON_S = 0.15
 """A claimed group holds about this much sending time, so few claimed rows wait unsent.

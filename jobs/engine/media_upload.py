@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.context import EngineContext
-from jobs.engine.deliveries import DeliveryResult, Outcome
+from jobs.engine.results import DeliveryResult, Outcome
 from jobs.engine.sendclient import BotAPI, BotAPIError, BotAPINetworkError
 from models import Campaign
 from panel import texts

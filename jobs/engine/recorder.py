@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.context import EngineContext
-from jobs.engine import deliveries
-from jobs.engine.deliveries import DeliveryResult
+from jobs.engine import deliveries, results
+from jobs.engine.results import DeliveryResult
 from jobs.progress import update_progress
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ class ResultRecorder:
         campaign_id: int,
         *,
         campaign_stopped: Callable[[], bool],
-        on_recorded: Callable[[deliveries.Recorded], None],
+        on_recorded: Callable[[results.Recorded], None],
     ) -> None:
         self.ectx = ectx
         self.settings = ectx.settings
@@ -88,8 +88,8 @@ class ResultRecorder:
             self._oldest_at = math.inf
             campaign_id = self.campaign_id
 
-            async def record(session: AsyncSession) -> deliveries.Recorded:
-                recorded = await deliveries.record_results(
+            async def record(session: AsyncSession) -> results.Recorded:
+                recorded = await results.record_results(
                     session, campaign_id, batch, worker_id=self.ectx.worker_id
                 )
                 if self._campaign_stopped():

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from jobs.engine import deliveries
-from jobs.engine.deliveries import DeliveryResult, Outcome, Recipient
+from jobs.engine.results import DeliveryResult, Outcome, Recipient
 from jobs.outcomes import Answer, Verdict
 
 

@@ -9,7 +9,7 @@ to be sent once the admin fixes the message and resumes. Pure: no I/O, no clock.
 
 from __future__ import annotations
 
-from jobs.engine.deliveries import DeliveryResult, Outcome
+from jobs.engine.results import DeliveryResult, Outcome
 
 
 class ContentErrorStreak:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from jobs.engine.deliveries import DeliveryResult, Outcome, Recipient
+from jobs.engine.results import DeliveryResult, Outcome, Recipient
 from jobs.engine.row_outcome import RetryPolicy, cut_short, row_outcome
 from jobs.engine.streak import ContentErrorStreak
 from jobs.outcomes import Answer, Verdict

@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.callbacks import ProgressAction, ProgressCallback
 from bot.keyboards import progress_keyboard
-from jobs.engine import deliveries
-from jobs.engine.deliveries import DeliveryResult, Outcome
+from jobs.engine import deliveries, results
 from jobs.engine.media_upload import target_file_id
+from jobs.engine.results import DeliveryResult, Outcome
 from jobs.engine.sendclient import BotAPI, BotAPIError, BotAPINetworkError, PreparedSend
 from jobs.outcomes import Verdict, classify
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, TargetBot, User
@@ -233,15 +233,15 @@ async def test_freeze_once_claim_record_and_migrate(sessionmaker: async_sessionm
         claimed = await deliveries.claim(session, campaign_id, low, high, worker_id="w1", limit=3)
     assert len(claimed) == 3
     sent, migrated, retry = claimed
-    results = [
+    outcomes = [
         DeliveryResult(sent, Outcome.SENT, message_id=55),
         DeliveryResult(migrated, Outcome.MIGRATED, new_chat_id=-100777),
         DeliveryResult(retry, Outcome.RETRY, error_code=502, error="Bad Gateway", retry_at=datetime.now(UTC)),
     ]
     async with sessionmaker.begin() as session:
-        recorded = await deliveries.record_results(session, campaign_id, results, worker_id="w1")
+        recorded = await results.record_results(session, campaign_id, outcomes, worker_id="w1")
         # Recording twice (a retried flush) changes nothing.
-        again = await deliveries.record_results(session, campaign_id, results, worker_id="w1")
+        again = await results.record_results(session, campaign_id, outcomes, worker_id="w1")
     assert recorded.final == {DeliveryStatus.SENT: 1} and recorded.returned_to_pending == 2
     assert sum(again.final.values()) == 0 and again.returned_to_pending == 0
     async with sessionmaker() as session:
