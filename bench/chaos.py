@@ -328,7 +328,8 @@ async def amain(args: argparse.Namespace) -> int:
         raise SystemExit("--restart-postgres/--terminate-postgres need a PostgreSQL database")
     await prepare_database(database_url, fresh=True)
     print(
-        f"chaos run: {plan.recipients} recipients ({plan.blocked_share:.0%} blocked) at {plan.rate_per_s}/s on "
+        f"chaos run: {plan.recipients} recipients ({plan.blocked_share:.0%} blocked) "
+        f"at {plan.rate_per_s}/s on "
         f"{make_url(database_url).get_backend_name()}, seed {plan.seed}; {plan.server_error_share:.0%} 5xx, "
         f"{plan.hang_share:.0%} hangs ({plan.hang_s:g} s vs request timeout {plan.request_timeout_s:g} s), "
         f"{plan.storms} storm(s), {plan.workers} workers, {plan.kills} kill(s), {plan.flushes} FLUSHDB",

@@ -33,7 +33,8 @@ async def start_simulator(plan: ChaosPlan, log_path: Path) -> SimulatorProcess:
             "-m", "cli.main", "sandbox", "serve", "--port", str(port),
             "--bot", f"{TARGET_TOKEN}:chaos_target", "--paid", "--seed", str(plan.seed),
             "--error-share", str(plan.server_error_share), "--hang-share", str(plan.hang_share),
-            "--hang-s", str(plan.hang_s), "--latency-ms", str(plan.latency_ms), "--jitter-ms", str(plan.jitter_ms),
+            "--hang-s", str(plan.hang_s),
+            "--latency-ms", str(plan.latency_ms), "--jitter-ms", str(plan.jitter_ms),
         ]  # fmt: skip
 
     simulator = SimulatorProcess.spawn(serve, log_path=log_path, env=clean_environment(), cwd=PROJECT_ROOT)

@@ -77,8 +77,9 @@ class Result:
     def row(self) -> str:
         """A table row."""
         return (
-            f"{self.label:<34} {self.recipients:>8,} {self.rate:>6}/s {self.use * 100:>7.1f}% {self.share_429 * 100:>7.2f}% "
-            f"{self.duplicates:>5} {self.peak:>6} {self.cpu_per_1000:>9.3f} {self.peak_mb:>8.1f} {self.seconds:>7.1f}"
+            f"{self.label:<34} {self.recipients:>8,} {self.rate:>6}/s {self.use * 100:>7.1f}% "
+            f"{self.share_429 * 100:>7.2f}% {self.duplicates:>5} {self.peak:>6} "
+            f"{self.cpu_per_1000:>9.3f} {self.peak_mb:>8.1f} {self.seconds:>7.1f}"
         )
 
     def profile(self) -> str:
@@ -387,7 +388,8 @@ async def scale(sim: SimulatorProcess, workdir: Path, *, sizes: tuple[int, ...],
         await engine.dispose()
         stats = await sim.stats(token)
         lines.append(
-            f"audience {frozen.total:>9,}: freeze {freeze_s:5.1f} s, worker peak {group.peak_rss / 1e6:6.1f} MB, "
+            f"audience {frozen.total:>9,}: freeze {freeze_s:5.1f} s, "
+            f"worker peak {group.peak_rss / 1e6:6.1f} MB, "
             f"sent {stats['delivered_total']:,} in ~{send_s:.0f} s"
         )
     return lines
@@ -432,7 +434,8 @@ async def client_cost(sim: SimulatorProcess, *, sends: int = 4000, concurrency: 
             await lean.close()
         stats = await sim.stats(token)
         lines.append(
-            f"{name:<8} client: {cpu / sends * 1000:.3f} ms CPU per send ({sends:,} sends, {sends / elapsed:,.0f}/s, "
+            f"{name:<8} client: {cpu / sends * 1000:.3f} ms CPU per send "
+            f"({sends:,} sends, {sends / elapsed:,.0f}/s, "
             f"{stats['delivered_total']:,} delivered)"
         )
     for label, module in (

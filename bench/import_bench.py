@@ -59,7 +59,8 @@ def main() -> None:
         started = time.perf_counter()
         write_csv(csv_path, args.rows)
         print(
-            f"generated {args.rows:,} rows ({csv_path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s"
+            f"generated {args.rows:,} rows ({csv_path.stat().st_size / 1e6:.0f} MB) "
+            f"in {time.perf_counter() - started:.1f} s"
         )
         url = args.database_url or f"sqlite+aiosqlite:///{workdir / 'bench.sqlite3'}"
         asyncio.run(prepare(url))
@@ -73,7 +74,8 @@ def main() -> None:
             print(result.stderr.strip(), file=sys.stderr)
             raise SystemExit(result.returncode)
         print(
-            f"broadcast users import: {args.rows:,} rows in {elapsed:.1f} s ({args.rows / elapsed:,.0f} rows/s)"
+            f"broadcast users import: {args.rows:,} rows in {elapsed:.1f} s "
+            f"({args.rows / elapsed:,.0f} rows/s)"
         )
 
 

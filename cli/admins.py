@@ -34,7 +34,8 @@ def _add(args: argparse.Namespace) -> int:
                 admin = await add_admin(session, args.user_id, display_name=args.name, timezone=args.tz)
             except AdminError as exc:
                 raise CommandError(str(exc)) from None
-            return f"admin {admin.user_id} ({admin.display_name or 'no name'}, {admin.timezone or settings.timezone})"
+            name, timezone = admin.display_name or "no name", admin.timezone or settings.timezone
+            return f"admin {admin.user_id} ({name}, {timezone})"
 
     print(run(go))
     return 0

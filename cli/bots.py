@@ -55,7 +55,8 @@ def _add(args: argparse.Namespace) -> int:
                     paid_broadcast=args.paid,
                 )
                 return (
-                    f"added bot #{bot.id} {bot.codename} (@{bot.username or '?'}, token {mask_token(args.token)}), "
+                    f"added bot #{bot.id} {bot.codename} "
+                    f"(@{bot.username or '?'}, token {mask_token(args.token)}), "
                     f"{bot.rate_per_s}/s{' paid' if bot.paid_broadcast else ''}"
                 )
         except BotError as exc:
@@ -74,7 +75,8 @@ def _list(args: argparse.Namespace) -> int:
         if not summaries:
             return ["no target bots yet; add one with: broadcast bots add --codename NAME --token TOKEN"]
         lines = [
-            f"{'id':>4}  {'codename':<16} {'username':<24} {'rate':>6}  {'users':>10} {'available':>10}  token"
+            f"{'id':>4}  {'codename':<16} {'username':<24} {'rate':>6}  "
+            f"{'users':>10} {'available':>10}  token"
         ]
         for item in summaries:
             bot = item.bot

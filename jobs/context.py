@@ -46,8 +46,9 @@ def is_transient_db_error(exc: BaseException) -> bool:
     naming a column `connection_id` is no lost connection): a transient SQLSTATE anywhere in
     the chain (`_TRANSIENT_SQLSTATE_CLASSES`, `_TRANSIENT_SQLSTATES`), a connection SQLAlchemy
     saw invalidated, an `InterfaceError` (SQLAlchemy's or asyncpg's: the driver lost the
-    connection), SQLite's BUSY and LOCKED codes, or a network error from the socket. A server that answered with any other
-    SQLSTATE (syntax, a missing table) or a constraint violation is final.
+    connection), SQLite's BUSY and LOCKED codes, or a network error from the socket. A server
+    that answered with any other SQLSTATE (syntax, a missing table) or a constraint violation
+    is final.
     """
     if isinstance(exc, IntegrityError):
         return False

@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     """How often the scheduler check and the reconciler run (seconds, a divisor of 60 reads best)."""
     batch_job_timeout_s: float = Field(default=3600.0, gt=0)
     scheduled_full_gc: bool = True
-    """Workers run full garbage collections between send slots, not at random (see jobs/engine/collector.py)."""
+    """Workers run full garbage collections between send slots (jobs/engine/collector.py)."""
     stall_log_ms: float = Field(default=0, ge=0)
     """Log each event-loop stall or garbage collection of a worker at least this long (0: off)."""
 

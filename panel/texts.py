@@ -195,7 +195,10 @@ COMPOSE_CARD = (
 COMPOSE_EXCLUDED = " ({count} unavailable left out)"
 NO_NAME = "—"
 TEST_SENT = "Test sent to you through {bot}. Check that chat."
-TEST_NOT_STARTED = "{bot} can't write to you: you haven't started it (or blocked it). Open {bot}, press Start, then tap Test again."
+TEST_NOT_STARTED = (
+    "{bot} can't write to you: you haven't started it (or blocked it). "
+    "Open {bot}, press Start, then tap Test again."
+)
 TEST_FAILED = "The test could not be sent through {bot}: {error}"
 TEST_BOT_UNAUTHORIZED = "{bot} refused its token (revoked?). Check it with `broadcast bots list`."
 SAVED = "Saved as draft #{campaign_id}. Find it in /campaigns, or send it with /sendnow {campaign_id}."
@@ -253,7 +256,10 @@ CARD_SCHEDULED = "Goes out {when}"
 CARD_STARTED = "Started {when}"
 CARD_FINISHED = "Finished {when}"
 CARD_AUDIENCE = "Audience now: {audience} users"
-CARD_COUNTERS = "Sent {sent} of {total} · failed {failed} · unavailable {unavailable} · unconfirmed {unconfirmed} · cancelled {cancelled}"
+CARD_COUNTERS = (
+    "Sent {sent} of {total} · failed {failed} · unavailable {unavailable} · "
+    "unconfirmed {unconfirmed} · cancelled {cancelled}"
+)
 CONFIRM_CANCEL = "Cancel #{campaign_id}? Recipients not reached yet will not get it."
 CONFIRM_DELETE = "Delete draft #{campaign_id}? This can't be undone."
 DONE_PAUSED = "Paused."

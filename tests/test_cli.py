@@ -60,7 +60,8 @@ def test_malformed_setting_in_a_real_process_stops_with_one_line(tmp_path: Path)
     result = broadcast("admins", "list", env={"ADMIN_IDS": "12,abc"}, cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "broadcast: configuration error: ADMIN_IDS: expected comma-separated Telegram user ids, e.g. 12345,67890"
+        "broadcast: configuration error: ADMIN_IDS: "
+        "expected comma-separated Telegram user ids, e.g. 12345,67890"
     )
 
 

@@ -153,7 +153,8 @@ def parse_html(source: str) -> tuple[str, list[Entity]]:
             top = stack.pop()
             if top.tag != name:
                 raise EntityParseError(
-                    f'Unmatched end tag at byte offset {byte_offset}, expected "</{top.tag}>", found "</{name}>"'
+                    f"Unmatched end tag at byte offset {byte_offset}, "
+                    f'expected "</{top.tag}>", found "</{name}>"'
                 )
             if not top.drop and out.u16 > top.offset:
                 top.entity["offset"] = top.offset

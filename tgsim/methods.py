@@ -219,7 +219,8 @@ def _media(call: Call, kind: str) -> FileRecord:
         record = call.world.owned_file(call.bot, value)
         if record.kind != kind and not (kind == "document" and record.kind != "photo"):
             raise bad_request(
-                f"Bad Request: wrong type of the web page content or can't use file of type {record.kind.capitalize()} as {kind.capitalize()}"
+                "Bad Request: wrong type of the web page content or can't use file of type "
+                f"{record.kind.capitalize()} as {kind.capitalize()}"
             )
         return record
     raise bad_request(f"Bad Request: there is no {kind} in the request")

@@ -76,7 +76,8 @@ async def running_stack(*, users: int, rate_per_s: int, database: Path) -> Async
             username="demo_news_bot",
             first_name="Demo News",
             paid_broadcast=rate_per_s > 30,
-            # A real network: 80 ms ± 10 ms per request (the jitter the default pacing is sized for), and one answer in 200 is a 502.
+            # A real network: 80 ms ± 10 ms per request (the jitter the default pacing is sized
+            # for), and one answer in 200 is a 502.
             faults=FaultSettings(latency_mean_s=0.08, latency_jitter_s=0.01, server_error_share=0.005),
         )
         sim.add_user(CONTROL_TOKEN, ADMIN_ID, first_name="Ada", username="ada_admin", language_code="en")

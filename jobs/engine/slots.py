@@ -64,7 +64,8 @@ local cut = tonumber(redis.call('HGET', KEYS[2], 'ppm') or '1000000')
 interval = math.ceil(interval * 1000000 / cut)
 local count = math.min(tonumber(ARGV[4]), math.floor((lookahead - ahead) / interval) + 1)
 local next_slot = slot + interval * count
-redis.call('SET', KEYS[1], string.format('%d', next_slot), 'PX', math.floor((next_slot - now) / 1000) + KEEP_MS)
+local keep_ms = math.floor((next_slot - now) / 1000) + KEEP_MS
+redis.call('SET', KEYS[1], string.format('%d', next_slot), 'PX', keep_ms)
 return {1, ahead, string.format('%d', slot), count, string.format('%d', now), interval}
 """.replace("KEEP_MS", str(24 * 3600 * 1000))
 
@@ -104,7 +105,8 @@ if not stored or tonumber(stored) ~= tonumber(ARGV[1]) then return 0 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local back = tonumber(ARGV[2])
-redis.call('SET', KEYS[1], string.format('%d', back), 'PX', math.max(0, math.floor((back - now) / 1000)) + KEEP_MS)
+local keep_ms = math.max(0, math.floor((back - now) / 1000)) + KEEP_MS
+redis.call('SET', KEYS[1], string.format('%d', back), 'PX', keep_ms)
 return 1
 """.replace("KEEP_MS", str(24 * 3600 * 1000))
 

@@ -153,7 +153,10 @@ def test_worker_buttons_pack_like_aiogram() -> None:
 
 
 def test_the_worker_does_not_import_aiogram() -> None:
-    probe = "import sys, jobs.worker, jobs.__main__; print(sorted(m for m in sys.modules if m.split('.')[0] == 'aiogram'))"
+    probe = (
+        "import sys, jobs.worker, jobs.__main__; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'aiogram'))"
+    )
     done = subprocess.run(
         [sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60
     )

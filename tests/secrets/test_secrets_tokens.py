@@ -6,8 +6,8 @@ in-process worker sending a campaign to completion) with the root logger at DEBU
 - raw records, before any filter, to learn who puts tokens into log records at all. The
   project's own loggers (`bot`, `panel`, `jobs`, `cli`, `tgsim`) must never do so. Third-party
   loggers may: aiosqlite at DEBUG logs each statement with its parameters, so the INSERT of a
-  target bot carries its token (seen in this run on SQLite). That happens in production too (`broadcast -v` sets the
-  root logger to DEBUG), so
+  target bot carries its token (seen in this run on SQLite). That happens in production too
+  (`broadcast -v` sets the root logger to DEBUG), so
 - the text a handler writes, with `panel.logsafe` installed exactly as `cli.main` installs it
   (`logging.basicConfig`, then `logsafe.install()`), must hold no token at all.
 """
