@@ -15,10 +15,10 @@ from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards, views
+from bot.callbacks import MAX_PAGE, CampaignAction, CampaignCallback
 from bot.edits import edit_text
 from bot.handlers.schedule import ask_time
 from bot.handlers.sendnow import ask_confirmation
-from bot.keyboards import CampaignAction, CampaignCallback
 from models import Campaign
 from panel import actions, texts
 from panel import campaigns as lifecycle
@@ -33,7 +33,7 @@ PAGE_SIZE = 8
 async def _list_page(
     sessionmaker: async_sessionmaker[AsyncSession], page: int, admin_timezone: str
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    page = min(max(page, 0), keyboards.MAX_PAGE)  # the callback data is bounded too; stay safe
+    page = min(max(page, 0), MAX_PAGE)  # the callback data is bounded too; stay safe
     async with sessionmaker() as session:
         found, total = await lifecycle.list_campaigns(session, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
         if not found and page > 0:

@@ -12,9 +12,9 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards, views
+from bot.callbacks import ScheduleAction, ScheduleCallback
 from bot.edits import edit_buttons, edit_text
 from bot.handlers.sendnow import parse_campaign_id
-from bot.keyboards import ScheduleAction, ScheduleCallback
 from bot.schedule_parse import ScheduleParseError, parse_send_time
 from bot.states import Scheduling
 from models import UNSTARTED_CAMPAIGN_STATUSES, utcnow

@@ -12,8 +12,8 @@ from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards, views
+from bot.callbacks import SendNowAction, SendNowCallback
 from bot.edits import edit_buttons, edit_text
-from bot.keyboards import SendNowAction, SendNowCallback
 from panel import actions, texts
 from panel.actions import StartOutcome
 from panel.audience import campaign_view
