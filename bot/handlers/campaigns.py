@@ -17,8 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import keyboards, views
 from bot.callbacks import MAX_PAGE, CampaignAction, CampaignCallback
 from bot.edits import edit_text
-from bot.handlers.schedule import ask_time
-from bot.handlers.sendnow import ask_confirmation
+from bot.prompts import ask_confirmation, ask_time
 from models import Campaign
 from panel import actions, texts
 from panel import campaigns as lifecycle

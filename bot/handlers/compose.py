@@ -19,8 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import keyboards, views
 from bot.callbacks import ComposeAction, ComposeCallback
 from bot.edits import edit_buttons, edit_text
-from bot.handlers.schedule import ask_time
-from bot.handlers.sendnow import ask_confirmation
+from bot.prompts import ask_confirmation, ask_time
 from bot.states import Compose
 from bot.target import TestSendResult, send_content, send_test
 from panel import campaigns as lifecycle

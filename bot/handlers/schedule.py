@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import keyboards, views
 from bot.callbacks import ScheduleAction, ScheduleCallback
 from bot.edits import edit_buttons, edit_text
-from bot.handlers.sendnow import parse_campaign_id
+from bot.prompts import ask_time, parse_campaign_id
 from bot.schedule_parse import ScheduleParseError, parse_send_time
 from bot.states import Scheduling
 from models import UNSTARTED_CAMPAIGN_STATUSES, utcnow
@@ -23,27 +23,6 @@ from panel import campaigns as lifecycle
 from panel.audience import campaign_view
 
 router = Router(name="schedule")
-
-
-async def ask_time(
-    message: Message,
-    state: FSMContext,
-    sessionmaker: async_sessionmaker[AsyncSession],
-    campaign_id: int,
-    admin_timezone: str,
-) -> None:
-    """Ask when `campaign_id` should go out, if it can still be (re)scheduled."""
-    async with sessionmaker() as session:
-        campaign = await lifecycle.get_campaign(session, campaign_id)
-    if campaign is None:
-        await message.answer(texts.NO_SUCH_CAMPAIGN.format(campaign_id=campaign_id))
-        return
-    if not actions.can_schedule(campaign.status):
-        await message.answer(views.moved_on(campaign))
-        return
-    await state.set_state(Scheduling.waiting_time)
-    await state.set_data({"campaign_id": campaign_id})
-    await message.answer(texts.ASK_TIME.format(campaign_id=campaign_id, timezone=admin_timezone))
 
 
 @router.message(Command("schedule"))
