@@ -21,7 +21,7 @@ from bot.prompts import ask_confirmation, ask_time
 from models import Campaign
 from panel import actions, texts
 from panel import campaigns as lifecycle
-from panel.audience import campaign_view
+from panel.audience import bot_audiences, campaign_view
 from panel.settings import Settings
 
 router = Router(name="campaigns")
@@ -38,9 +38,8 @@ async def _list_page(
         if not found and page > 0:
             page = max((total - 1) // PAGE_SIZE, 0)
             found, total = await lifecycle.list_campaigns(session, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
-        audiences = {
-            bot_id: await lifecycle.audience_size(session, bot_id) for bot_id in {c.bot_id for c in found}
-        }
+        # One query counts every bot's audience; a deployment has a handful of target bots.
+        audiences = {audience.bot.id: audience.available for audience in await bot_audiences(session)}
     if not found:
         return texts.NO_CAMPAIGNS, None
     text = views.campaign_list(
