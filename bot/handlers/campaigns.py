@@ -7,6 +7,9 @@ answered with the current state instead of acting.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
@@ -150,20 +153,83 @@ async def ask_to_confirm(
     )
 
 
-@router.callback_query(
-    CampaignCallback.filter(
-        F.action.in_(
-            {
-                CampaignAction.PAUSE,
-                CampaignAction.RESUME,
-                CampaignAction.CANCEL_CONFIRM,
-                CampaignAction.UNSCHEDULE,
-                CampaignAction.DUPLICATE,
-                CampaignAction.DELETE_CONFIRM,
-            }
-        )
-    )
-)
+@dataclass(frozen=True, slots=True)
+class CardTap:
+    """A card action to carry out: on which campaign, for which admin, and what it needs."""
+
+    campaign_id: int
+    admin_id: int
+    sessionmaker: async_sessionmaker[AsyncSession]
+    arq_pool: ArqRedis
+    queue_name: str
+
+
+CardChange = Callable[[CardTap], Awaitable[int | None]]
+"""Carries out a card action: the campaign whose card comes next, or None when nothing changed."""
+
+
+def _in_place(change: Callable[[CardTap], Awaitable[bool]]) -> CardChange:
+    """An action on the tapped campaign itself: its own card comes next."""
+
+    async def run(tap: CardTap) -> int | None:
+        return tap.campaign_id if await change(tap) else None
+
+    return run
+
+
+async def _duplicate(tap: CardTap) -> int | None:
+    """The copy is a new draft: its card comes next."""
+    try:
+        copy = await actions.duplicate(tap.sessionmaker, tap.campaign_id, created_by=tap.admin_id)
+    except lifecycle.CampaignError:
+        return None
+    return copy.id
+
+
+@dataclass(frozen=True, slots=True)
+class CardAction:
+    """What a card button does, and the answer to the tap when it changed something."""
+
+    change: CardChange
+    done: str
+    """Formatted with the `campaign_id` whose card comes next."""
+
+
+CARD_ACTIONS: dict[CampaignAction, CardAction] = {
+    CampaignAction.PAUSE: CardAction(
+        _in_place(lambda tap: actions.pause(tap.sessionmaker, tap.campaign_id)), texts.DONE_PAUSED
+    ),
+    CampaignAction.RESUME: CardAction(
+        _in_place(
+            lambda tap: actions.resume(
+                tap.sessionmaker, tap.arq_pool, tap.campaign_id, queue_name=tap.queue_name
+            )
+        ),
+        texts.DONE_RESUMED,
+    ),
+    CampaignAction.CANCEL_CONFIRM: CardAction(
+        _in_place(
+            lambda tap: actions.cancel(
+                tap.sessionmaker,
+                tap.arq_pool,
+                tap.campaign_id,
+                queue_name=tap.queue_name,
+                reason=f"cancelled by {tap.admin_id}",
+            )
+        ),
+        texts.DONE_CANCELLED,
+    ),
+    CampaignAction.UNSCHEDULE: CardAction(
+        _in_place(lambda tap: actions.unschedule(tap.sessionmaker, tap.campaign_id)), texts.DONE_UNSCHEDULED
+    ),
+    CampaignAction.DELETE_CONFIRM: CardAction(
+        _in_place(lambda tap: actions.delete(tap.sessionmaker, tap.campaign_id)), texts.DONE_DELETED
+    ),
+    CampaignAction.DUPLICATE: CardAction(_duplicate, texts.DONE_DUPLICATED),
+}
+
+
+@router.callback_query(CampaignCallback.filter(F.action.in_(set(CARD_ACTIONS))))
 async def act(
     query: CallbackQuery,
     callback_data: CampaignCallback,
@@ -172,44 +238,24 @@ async def act(
     arq_pool: ArqRedis,
     admin_timezone: str,
 ) -> None:
-    """Carry out a card action through the lifecycle service, then redraw the card."""
+    """Carry out a card action through `panel.actions`, then redraw the card."""
     if not isinstance(query.message, Message):
         await query.answer()
         return
-    campaign_id, action = callback_data.campaign_id, callback_data.action
-    done: str
-    shown_id = campaign_id
-    if action is CampaignAction.RESUME:
-        changed = await actions.resume(sessionmaker, arq_pool, campaign_id, queue_name=settings.queue_name)
-        done = texts.DONE_RESUMED
-    elif action is CampaignAction.PAUSE:
-        changed, done = await actions.pause(sessionmaker, campaign_id), texts.DONE_PAUSED
-    elif action is CampaignAction.CANCEL_CONFIRM:
-        changed = await actions.cancel(
-            sessionmaker,
-            arq_pool,
-            campaign_id,
-            queue_name=settings.queue_name,
-            reason=f"cancelled by {query.from_user.id}",
-        )
-        done = texts.DONE_CANCELLED
-    elif action is CampaignAction.UNSCHEDULE:
-        changed = await actions.unschedule(sessionmaker, campaign_id)
-        done = texts.DONE_UNSCHEDULED.format(campaign_id=campaign_id)
-    elif action is CampaignAction.DELETE_CONFIRM:
-        changed = await actions.delete(sessionmaker, campaign_id)
-        done = texts.DONE_DELETED.format(campaign_id=campaign_id)
-    else:
-        try:
-            copy = await actions.duplicate(sessionmaker, campaign_id, created_by=query.from_user.id)
-        except lifecycle.CampaignError:
-            changed = False
-        else:
-            changed, shown_id = True, copy.id
-            done = texts.DONE_DUPLICATED.format(campaign_id=copy.id)
+    campaign_id = callback_data.campaign_id
+    card_action = CARD_ACTIONS[callback_data.action]
+    tap = CardTap(
+        campaign_id=campaign_id,
+        admin_id=query.from_user.id,
+        sessionmaker=sessionmaker,
+        arq_pool=arq_pool,
+        queue_name=settings.queue_name,
+    )
+    next_id = await card_action.change(tap)
+    shown_id = campaign_id if next_id is None else next_id
     campaign = await _render_card(query.message, sessionmaker, shown_id, callback_data.page, admin_timezone)
-    if changed:
-        await query.answer(done)
+    if next_id is not None:
+        await query.answer(card_action.done.format(campaign_id=next_id))
     elif campaign is not None:
         await query.answer(views.moved_on(campaign), show_alert=True)
     else:
