@@ -21,7 +21,7 @@ from bot import keyboards, views
 from bot.callbacks import MAX_PAGE, CampaignAction, CampaignCallback
 from bot.edits import edit_text
 from bot.prompts import ask_confirmation, ask_time
-from models import Campaign
+from models import Campaign, CampaignStatus
 from panel import actions, texts
 from panel import campaigns as lifecycle
 from panel.audience import bot_audiences, campaign_view
@@ -120,7 +120,26 @@ async def open_card(
     )
 
 
-@router.callback_query(CampaignCallback.filter(F.action.in_({CampaignAction.CANCEL, CampaignAction.DELETE})))
+@dataclass(frozen=True, slots=True)
+class Confirmation:
+    """The question a destructive card action asks first, and when it may be asked at all."""
+
+    allowed: Callable[[CampaignStatus], bool]
+    question: str
+    follow_up: CampaignAction
+
+
+CONFIRMATIONS: dict[CampaignAction, Confirmation] = {
+    CampaignAction.CANCEL: Confirmation(
+        actions.can_cancel, texts.CONFIRM_CANCEL, CampaignAction.CANCEL_CONFIRM
+    ),
+    CampaignAction.DELETE: Confirmation(
+        actions.can_delete, texts.CONFIRM_DELETE, CampaignAction.DELETE_CONFIRM
+    ),
+}
+
+
+@router.callback_query(CampaignCallback.filter(F.action.in_(set(CONFIRMATIONS))))
 async def ask_to_confirm(
     query: CallbackQuery,
     callback_data: CampaignCallback,
@@ -133,23 +152,20 @@ async def ask_to_confirm(
         return
     async with sessionmaker() as session:
         view = await campaign_view(session, callback_data.campaign_id)
-    deleting = callback_data.action is CampaignAction.DELETE
-    allowed = actions.can_delete if deleting else actions.can_cancel
-    if view is None or not allowed(view.campaign.status):
+    confirmation = CONFIRMATIONS[callback_data.action]
+    if view is None or not confirmation.allowed(view.campaign.status):
         await query.answer(views.moved_on(view.campaign) if view else None)
         await _render_card(
             query.message, sessionmaker, callback_data.campaign_id, callback_data.page, admin_timezone
         )
         return
     await query.answer()
-    question = texts.CONFIRM_DELETE if deleting else texts.CONFIRM_CANCEL
-    follow_up = CampaignAction.DELETE_CONFIRM if deleting else CampaignAction.CANCEL_CONFIRM
     await _show(
         query.message,
         views.campaign_card(view, timezone=admin_timezone)
         + "\n\n"
-        + question.format(campaign_id=view.campaign.id),
-        keyboards.card_confirm(view.campaign.id, page=callback_data.page, action=follow_up),
+        + confirmation.question.format(campaign_id=view.campaign.id),
+        keyboards.card_confirm(view.campaign.id, page=callback_data.page, action=confirmation.follow_up),
     )
 
 
