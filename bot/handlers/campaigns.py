@@ -27,8 +27,6 @@ from panel import campaigns as lifecycle
 from panel.audience import bot_audiences, campaign_view
 from panel.settings import Settings
 
-router = Router(name="campaigns")
-
 PAGE_SIZE = 8
 
 
@@ -78,7 +76,6 @@ async def _render_card(
     return view.campaign
 
 
-@router.message(Command("campaigns"))
 async def campaigns(
     message: Message, sessionmaker: async_sessionmaker[AsyncSession], admin_timezone: str
 ) -> None:
@@ -87,7 +84,6 @@ async def campaigns(
     await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(CampaignCallback.filter(F.action == CampaignAction.PAGE))
 async def page(
     query: CallbackQuery,
     callback_data: CampaignCallback,
@@ -101,7 +97,6 @@ async def page(
         await _show(query.message, text, markup)
 
 
-@router.callback_query(CampaignCallback.filter(F.action == CampaignAction.OPEN))
 async def open_card(
     query: CallbackQuery,
     callback_data: CampaignCallback,
@@ -139,7 +134,6 @@ CONFIRMATIONS: dict[CampaignAction, Confirmation] = {
 }
 
 
-@router.callback_query(CampaignCallback.filter(F.action.in_(set(CONFIRMATIONS))))
 async def ask_to_confirm(
     query: CallbackQuery,
     callback_data: CampaignCallback,
@@ -245,7 +239,6 @@ CARD_ACTIONS: dict[CampaignAction, CardAction] = {
 }
 
 
-@router.callback_query(CampaignCallback.filter(F.action.in_(set(CARD_ACTIONS))))
 async def act(
     query: CallbackQuery,
     callback_data: CampaignCallback,
@@ -278,7 +271,6 @@ async def act(
         await query.answer(texts.NO_SUCH_CAMPAIGN.format(campaign_id=campaign_id))
 
 
-@router.callback_query(CampaignCallback.filter(F.action == CampaignAction.SEND_NOW))
 async def send_now(
     query: CallbackQuery, callback_data: CampaignCallback, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -288,7 +280,6 @@ async def send_now(
         await ask_confirmation(query.message, sessionmaker, callback_data.campaign_id)
 
 
-@router.callback_query(CampaignCallback.filter(F.action == CampaignAction.SCHEDULE))
 async def schedule(
     query: CallbackQuery,
     callback_data: CampaignCallback,
@@ -300,3 +291,16 @@ async def schedule(
     await query.answer()
     if isinstance(query.message, Message):
         await ask_time(query.message, state, sessionmaker, callback_data.campaign_id, admin_timezone)
+
+
+def create_router() -> Router:
+    """The /campaigns list and card handlers, on a new router (each dispatcher gets its own)."""
+    router = Router(name="campaigns")
+    router.message.register(campaigns, Command("campaigns"))
+    router.callback_query.register(page, CampaignCallback.filter(F.action == CampaignAction.PAGE))
+    router.callback_query.register(open_card, CampaignCallback.filter(F.action == CampaignAction.OPEN))
+    router.callback_query.register(ask_to_confirm, CampaignCallback.filter(F.action.in_(set(CONFIRMATIONS))))
+    router.callback_query.register(act, CampaignCallback.filter(F.action.in_(set(CARD_ACTIONS))))
+    router.callback_query.register(send_now, CampaignCallback.filter(F.action == CampaignAction.SEND_NOW))
+    router.callback_query.register(schedule, CampaignCallback.filter(F.action == CampaignAction.SCHEDULE))
+    return router

@@ -22,10 +22,7 @@ from panel import actions, texts
 from panel import campaigns as lifecycle
 from panel.audience import campaign_view
 
-router = Router(name="schedule")
 
-
-@router.message(Command("schedule"))
 async def schedule_command(
     message: Message,
     command: CommandObject,
@@ -52,7 +49,6 @@ async def schedule_command(
     )
 
 
-@router.callback_query(ScheduleCallback.filter(F.action == ScheduleAction.PICK))
 async def pick(
     query: CallbackQuery,
     callback_data: ScheduleCallback,
@@ -66,8 +62,6 @@ async def pick(
         await ask_time(query.message, state, sessionmaker, callback_data.campaign_id, admin_timezone)
 
 
-@router.message(Scheduling.waiting_time, F.text, ~F.text.startswith("/"))
-@router.message(Scheduling.confirming, F.text, ~F.text.startswith("/"))
 async def got_time(message: Message, state: FSMContext, admin_timezone: str) -> None:
     """Read the typed time and echo it for confirmation; bad text gets a specific answer."""
     assert message.text is not None
@@ -87,14 +81,11 @@ async def got_time(message: Message, state: FSMContext, admin_timezone: str) -> 
     )
 
 
-@router.message(Scheduling.waiting_time, ~F.text.startswith("/"))
-@router.message(Scheduling.confirming, ~F.text.startswith("/"))
 async def time_not_text(message: Message) -> None:
     """Anything but text while a time is expected."""
     await message.answer(texts.STILL_WAITING.format(what=texts.WAITING_FOR_TIME))
 
 
-@router.callback_query(Scheduling.confirming, ScheduleCallback.filter(F.action == ScheduleAction.CONFIRM))
 async def confirm(
     query: CallbackQuery,
     callback_data: ScheduleCallback,
@@ -142,7 +133,6 @@ async def confirm(
         )
 
 
-@router.callback_query(Scheduling.confirming, ScheduleCallback.filter(F.action == ScheduleAction.CHANGE))
 async def change(query: CallbackQuery, state: FSMContext, admin_timezone: str) -> None:
     """Ask for the time again."""
     data = await state.get_data()
@@ -155,7 +145,25 @@ async def change(query: CallbackQuery, state: FSMContext, admin_timezone: str) -
         )
 
 
-@router.callback_query(ScheduleCallback.filter())
 async def stale(query: CallbackQuery) -> None:
     """A Confirm/Change button from a time question that is no longer open."""
     await query.answer(texts.STALE_QUESTION)
+
+
+def create_router() -> Router:
+    """The /schedule conversation's handlers, on a new router (each dispatcher gets its own)."""
+    router = Router(name="schedule")
+    router.message.register(schedule_command, Command("schedule"))
+    router.callback_query.register(pick, ScheduleCallback.filter(F.action == ScheduleAction.PICK))
+    router.message.register(got_time, Scheduling.confirming, F.text, ~F.text.startswith("/"))
+    router.message.register(got_time, Scheduling.waiting_time, F.text, ~F.text.startswith("/"))
+    router.message.register(time_not_text, Scheduling.confirming, ~F.text.startswith("/"))
+    router.message.register(time_not_text, Scheduling.waiting_time, ~F.text.startswith("/"))
+    router.callback_query.register(
+        confirm, Scheduling.confirming, ScheduleCallback.filter(F.action == ScheduleAction.CONFIRM)
+    )
+    router.callback_query.register(
+        change, Scheduling.confirming, ScheduleCallback.filter(F.action == ScheduleAction.CHANGE)
+    )
+    router.callback_query.register(stale, ScheduleCallback.filter())
+    return router

@@ -23,10 +23,7 @@ from panel.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-router = Router(name="sendnow")
 
-
-@router.message(Command("sendnow"))
 async def sendnow(
     message: Message,
     command: CommandObject,
@@ -52,7 +49,6 @@ async def sendnow(
     )
 
 
-@router.callback_query(SendNowCallback.filter(F.action == SendNowAction.PICK))
 async def pick(
     query: CallbackQuery, callback_data: SendNowCallback, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -62,7 +58,6 @@ async def pick(
         await ask_confirmation(query.message, sessionmaker, callback_data.campaign_id)
 
 
-@router.callback_query(SendNowCallback.filter(F.action == SendNowAction.CONFIRM))
 async def confirm(
     query: CallbackQuery,
     callback_data: SendNowCallback,
@@ -102,9 +97,18 @@ async def confirm(
         await edit_text(message, answer)
 
 
-@router.callback_query(SendNowCallback.filter(F.action == SendNowAction.ABORT))
 async def abort(query: CallbackQuery, callback_data: SendNowCallback) -> None:
     """Not now: nothing is sent, the draft stays."""
     await query.answer()
     if isinstance(query.message, Message):
         await edit_text(query.message, texts.SEND_NOT_NOW.format(campaign_id=callback_data.campaign_id))
+
+
+def create_router() -> Router:
+    """The /sendnow handlers, on a new router (each dispatcher gets its own)."""
+    router = Router(name="sendnow")
+    router.message.register(sendnow, Command("sendnow"))
+    router.callback_query.register(pick, SendNowCallback.filter(F.action == SendNowAction.PICK))
+    router.callback_query.register(confirm, SendNowCallback.filter(F.action == SendNowAction.CONFIRM))
+    router.callback_query.register(abort, SendNowCallback.filter(F.action == SendNowAction.ABORT))
+    return router
