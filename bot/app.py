@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, Dispatcher, Router
+from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramUnauthorizedError
 from aiogram.fsm.storage.base import DefaultKeyBuilder
 from aiogram.fsm.storage.redis import RedisStorage
@@ -59,32 +59,19 @@ def create_dispatcher(
     )
     dispatcher.update.outer_middleware(AdminOnlyMiddleware(settings, sessionmaker, redis))
     # /cancel, /start and /help come first so they work at any step; fallback comes last.
-    routers = (
-        errors.router,  # answers any update whose handler below failed
-        common.router,
-        compose.router,
-        sendnow.router,
-        schedule.router,
-        campaigns.router,
-        progress.router,
-        fallback.router,
+    # Routers are built per dispatcher: a router belongs to one dispatcher, and a process may
+    # build several (a restart inside one process, as in tests).
+    dispatcher.include_routers(
+        errors.create_router(),  # answers any update whose handler below failed
+        common.create_router(),
+        compose.create_router(),
+        sendnow.create_router(),
+        schedule.create_router(),
+        campaigns.create_router(),
+        progress.create_router(),
+        fallback.create_router(),
     )
-    for router in routers:
-        _take_over(router)
-    dispatcher.include_routers(*routers)
     return dispatcher
-
-
-def _take_over(router: Router) -> None:
-    """Detach a module-level router from a previous dispatcher of this process.
-
-    A router belongs to one dispatcher at a time; a new dispatcher (a restart inside one
-    process, as in tests) takes the routers over and the old one must no longer poll.
-    """
-    previous = router.parent_router
-    if previous is not None:
-        previous.sub_routers.remove(router)
-        router._parent_router = None
 
 
 def create_control_bot(token: str, *, api_url: str) -> Bot:

@@ -1,4 +1,8 @@
-"""Inline-button payloads that both the workers (progress message) and the control bot use."""
+"""Every inline button's payload: typed callback data with an Enum action and bounded ids.
+
+The control bot's conversations and cards use them all; the workers post the progress message
+with `ProgressCallback`'s data (rendered without aiogram by `panel.progress`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,86 @@ from aiogram.filters.callback_data import CallbackData
 from pydantic import Field
 
 from panel.campaigns import MAX_ROW_ID
+
+# Ids and pages in callback data are bounded: data outside the bounds (forged, or from a broken
+# client) does not unpack, so no handler's filter matches and a stale-button handler answers it.
+# A list page times the page size must stay a valid OFFSET; no list gets anywhere near this.
+MAX_PAGE = 2**31 - 1
+
+
+class ComposeAction(enum.StrEnum):
+    """Buttons of the /new conversation."""
+
+    PICK_BOT = "bot"
+    SKIP_NAME = "skip"
+    SEND_NOW = "send"
+    SCHEDULE = "sched"
+    TEST = "test"
+    EDIT = "edit"
+    SAVE = "save"
+    DISCARD = "drop"
+
+
+class ComposeCallback(CallbackData, prefix="cmp"):
+    """A tap in the /new conversation; `bot_id` only for PICK_BOT."""
+
+    action: ComposeAction
+    bot_id: int = Field(default=0, ge=0, le=MAX_ROW_ID)
+
+
+class SendNowAction(enum.StrEnum):
+    """Buttons of the send-now confirmation."""
+
+    PICK = "pick"
+    CONFIRM = "ok"
+    ABORT = "no"
+
+
+class SendNowCallback(CallbackData, prefix="snd"):
+    """A tap on a send-now confirmation or the list of drafts to send."""
+
+    action: SendNowAction
+    campaign_id: int = Field(ge=0, le=MAX_ROW_ID)
+
+
+class ScheduleAction(enum.StrEnum):
+    """Buttons of the /schedule conversation."""
+
+    PICK = "pick"
+    CONFIRM = "ok"
+    CHANGE = "change"
+
+
+class ScheduleCallback(CallbackData, prefix="sch"):
+    """A tap in the /schedule conversation."""
+
+    action: ScheduleAction
+    campaign_id: int = Field(ge=0, le=MAX_ROW_ID)
+
+
+class CampaignAction(enum.StrEnum):
+    """Buttons of the campaign list and a campaign's card."""
+
+    PAGE = "page"
+    OPEN = "open"
+    SEND_NOW = "send"
+    SCHEDULE = "sched"
+    UNSCHEDULE = "unsched"
+    PAUSE = "pause"
+    RESUME = "resume"
+    CANCEL = "cancel"
+    CANCEL_CONFIRM = "cancel_yes"
+    DUPLICATE = "dup"
+    DELETE = "del"
+    DELETE_CONFIRM = "del_yes"
+
+
+class CampaignCallback(CallbackData, prefix="cpg"):
+    """A tap in /campaigns; `page` is the list page to go back to."""
+
+    action: CampaignAction
+    campaign_id: int = Field(default=0, ge=0, le=MAX_ROW_ID)
+    page: int = Field(default=0, ge=0, le=MAX_PAGE)
 
 
 class ProgressAction(enum.StrEnum):

@@ -7,6 +7,9 @@ answered with the current state instead of acting.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
@@ -15,17 +18,14 @@ from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards, views
+from bot.callbacks import MAX_PAGE, CampaignAction, CampaignCallback
 from bot.edits import edit_text
-from bot.handlers.schedule import ask_time
-from bot.handlers.sendnow import ask_confirmation
-from bot.keyboards import CampaignAction, CampaignCallback
-from models import Campaign
+from bot.prompts import ask_confirmation, ask_time
+from models import Campaign, CampaignStatus
 from panel import actions, texts
 from panel import campaigns as lifecycle
-from panel.audience import campaign_view
+from panel.audience import bot_audiences, campaign_view
 from panel.settings import Settings
-
-router = Router(name="campaigns")
 
 PAGE_SIZE = 8
 
@@ -33,15 +33,14 @@ PAGE_SIZE = 8
 async def _list_page(
     sessionmaker: async_sessionmaker[AsyncSession], page: int, admin_timezone: str
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    page = min(max(page, 0), keyboards.MAX_PAGE)  # the callback data is bounded too; stay safe
+    page = min(max(page, 0), MAX_PAGE)  # the callback data is bounded too; stay safe
     async with sessionmaker() as session:
         found, total = await lifecycle.list_campaigns(session, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
         if not found and page > 0:
             page = max((total - 1) // PAGE_SIZE, 0)
             found, total = await lifecycle.list_campaigns(session, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
-        audiences = {
-            bot_id: await lifecycle.audience_size(session, bot_id) for bot_id in {c.bot_id for c in found}
-        }
+        # One query counts every bot's audience; a deployment has a handful of target bots.
+        audiences = {audience.bot.id: audience.available for audience in await bot_audiences(session)}
     if not found:
         return texts.NO_CAMPAIGNS, None
     text = views.campaign_list(
@@ -77,7 +76,6 @@ async def _render_card(
     return view.campaign
 
 
-@router.message(Command("campaigns"))
 async def campaigns(
     message: Message, sessionmaker: async_sessionmaker[AsyncSession], admin_timezone: str
 ) -> None:
@@ -86,7 +84,6 @@ async def campaigns(
     await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(CampaignCallback.filter(F.action == CampaignAction.PAGE))
 async def page(
     query: CallbackQuery,
     callback_data: CampaignCallback,
@@ -100,7 +97,6 @@ async def page(
         await _show(query.message, text, markup)
 
 
-@router.callback_query(CampaignCallback.filter(F.action == CampaignAction.OPEN))
 async def open_card(
     query: CallbackQuery,
     callback_data: CampaignCallback,
@@ -119,7 +115,25 @@ async def open_card(
     )
 
 
-@router.callback_query(CampaignCallback.filter(F.action.in_({CampaignAction.CANCEL, CampaignAction.DELETE})))
+@dataclass(frozen=True, slots=True)
+class Confirmation:
+    """The question a destructive card action asks first, and when it may be asked at all."""
+
+    allowed: Callable[[CampaignStatus], bool]
+    question: str
+    follow_up: CampaignAction
+
+
+CONFIRMATIONS: dict[CampaignAction, Confirmation] = {
+    CampaignAction.CANCEL: Confirmation(
+        actions.can_cancel, texts.CONFIRM_CANCEL, CampaignAction.CANCEL_CONFIRM
+    ),
+    CampaignAction.DELETE: Confirmation(
+        actions.can_delete, texts.CONFIRM_DELETE, CampaignAction.DELETE_CONFIRM
+    ),
+}
+
+
 async def ask_to_confirm(
     query: CallbackQuery,
     callback_data: CampaignCallback,
@@ -132,40 +146,99 @@ async def ask_to_confirm(
         return
     async with sessionmaker() as session:
         view = await campaign_view(session, callback_data.campaign_id)
-    deleting = callback_data.action is CampaignAction.DELETE
-    allowed = actions.can_delete if deleting else actions.can_cancel
-    if view is None or not allowed(view.campaign.status):
+    confirmation = CONFIRMATIONS[callback_data.action]
+    if view is None or not confirmation.allowed(view.campaign.status):
         await query.answer(views.moved_on(view.campaign) if view else None)
         await _render_card(
             query.message, sessionmaker, callback_data.campaign_id, callback_data.page, admin_timezone
         )
         return
     await query.answer()
-    question = texts.CONFIRM_DELETE if deleting else texts.CONFIRM_CANCEL
-    follow_up = CampaignAction.DELETE_CONFIRM if deleting else CampaignAction.CANCEL_CONFIRM
     await _show(
         query.message,
         views.campaign_card(view, timezone=admin_timezone)
         + "\n\n"
-        + question.format(campaign_id=view.campaign.id),
-        keyboards.card_confirm(view.campaign.id, page=callback_data.page, action=follow_up),
+        + confirmation.question.format(campaign_id=view.campaign.id),
+        keyboards.card_confirm(view.campaign.id, page=callback_data.page, action=confirmation.follow_up),
     )
 
 
-@router.callback_query(
-    CampaignCallback.filter(
-        F.action.in_(
-            {
-                CampaignAction.PAUSE,
-                CampaignAction.RESUME,
-                CampaignAction.CANCEL_CONFIRM,
-                CampaignAction.UNSCHEDULE,
-                CampaignAction.DUPLICATE,
-                CampaignAction.DELETE_CONFIRM,
-            }
-        )
-    )
-)
+@dataclass(frozen=True, slots=True)
+class CardTap:
+    """A card action to carry out: on which campaign, for which admin, and what it needs."""
+
+    campaign_id: int
+    admin_id: int
+    sessionmaker: async_sessionmaker[AsyncSession]
+    arq_pool: ArqRedis
+    queue_name: str
+
+
+CardChange = Callable[[CardTap], Awaitable[int | None]]
+"""Carries out a card action: the campaign whose card comes next, or None when nothing changed."""
+
+
+def _in_place(change: Callable[[CardTap], Awaitable[bool]]) -> CardChange:
+    """An action on the tapped campaign itself: its own card comes next."""
+
+    async def run(tap: CardTap) -> int | None:
+        return tap.campaign_id if await change(tap) else None
+
+    return run
+
+
+async def _duplicate(tap: CardTap) -> int | None:
+    """The copy is a new draft: its card comes next."""
+    try:
+        copy = await actions.duplicate(tap.sessionmaker, tap.campaign_id, created_by=tap.admin_id)
+    except lifecycle.CampaignError:
+        return None
+    return copy.id
+
+
+@dataclass(frozen=True, slots=True)
+class CardAction:
+    """What a card button does, and the answer to the tap when it changed something."""
+
+    change: CardChange
+    done: str
+    """Formatted with the `campaign_id` whose card comes next."""
+
+
+CARD_ACTIONS: dict[CampaignAction, CardAction] = {
+    CampaignAction.PAUSE: CardAction(
+        _in_place(lambda tap: actions.pause(tap.sessionmaker, tap.campaign_id)), texts.DONE_PAUSED
+    ),
+    CampaignAction.RESUME: CardAction(
+        _in_place(
+            lambda tap: actions.resume(
+                tap.sessionmaker, tap.arq_pool, tap.campaign_id, queue_name=tap.queue_name
+            )
+        ),
+        texts.DONE_RESUMED,
+    ),
+    CampaignAction.CANCEL_CONFIRM: CardAction(
+        _in_place(
+            lambda tap: actions.cancel(
+                tap.sessionmaker,
+                tap.arq_pool,
+                tap.campaign_id,
+                queue_name=tap.queue_name,
+                reason=f"cancelled by {tap.admin_id}",
+            )
+        ),
+        texts.DONE_CANCELLED,
+    ),
+    CampaignAction.UNSCHEDULE: CardAction(
+        _in_place(lambda tap: actions.unschedule(tap.sessionmaker, tap.campaign_id)), texts.DONE_UNSCHEDULED
+    ),
+    CampaignAction.DELETE_CONFIRM: CardAction(
+        _in_place(lambda tap: actions.delete(tap.sessionmaker, tap.campaign_id)), texts.DONE_DELETED
+    ),
+    CampaignAction.DUPLICATE: CardAction(_duplicate, texts.DONE_DUPLICATED),
+}
+
+
 async def act(
     query: CallbackQuery,
     callback_data: CampaignCallback,
@@ -174,51 +247,30 @@ async def act(
     arq_pool: ArqRedis,
     admin_timezone: str,
 ) -> None:
-    """Carry out a card action through the lifecycle service, then redraw the card."""
+    """Carry out a card action through `panel.actions`, then redraw the card."""
     if not isinstance(query.message, Message):
         await query.answer()
         return
-    campaign_id, action = callback_data.campaign_id, callback_data.action
-    done: str
-    shown_id = campaign_id
-    if action is CampaignAction.RESUME:
-        changed = await actions.resume(sessionmaker, arq_pool, campaign_id, queue_name=settings.queue_name)
-        done = texts.DONE_RESUMED
-    elif action is CampaignAction.PAUSE:
-        changed, done = await actions.pause(sessionmaker, campaign_id), texts.DONE_PAUSED
-    elif action is CampaignAction.CANCEL_CONFIRM:
-        changed = await actions.cancel(
-            sessionmaker,
-            arq_pool,
-            campaign_id,
-            queue_name=settings.queue_name,
-            reason=f"cancelled by {query.from_user.id}",
-        )
-        done = texts.DONE_CANCELLED
-    elif action is CampaignAction.UNSCHEDULE:
-        changed = await actions.unschedule(sessionmaker, campaign_id)
-        done = texts.DONE_UNSCHEDULED.format(campaign_id=campaign_id)
-    elif action is CampaignAction.DELETE_CONFIRM:
-        changed = await actions.delete(sessionmaker, campaign_id)
-        done = texts.DONE_DELETED.format(campaign_id=campaign_id)
-    else:
-        try:
-            copy = await actions.duplicate(sessionmaker, campaign_id, created_by=query.from_user.id)
-        except lifecycle.CampaignError:
-            changed = False
-        else:
-            changed, shown_id = True, copy.id
-            done = texts.DONE_DUPLICATED.format(campaign_id=copy.id)
+    campaign_id = callback_data.campaign_id
+    card_action = CARD_ACTIONS[callback_data.action]
+    tap = CardTap(
+        campaign_id=campaign_id,
+        admin_id=query.from_user.id,
+        sessionmaker=sessionmaker,
+        arq_pool=arq_pool,
+        queue_name=settings.queue_name,
+    )
+    next_id = await card_action.change(tap)
+    shown_id = campaign_id if next_id is None else next_id
     campaign = await _render_card(query.message, sessionmaker, shown_id, callback_data.page, admin_timezone)
-    if changed:
-        await query.answer(done)
+    if next_id is not None:
+        await query.answer(card_action.done.format(campaign_id=next_id))
     elif campaign is not None:
         await query.answer(views.moved_on(campaign), show_alert=True)
     else:
         await query.answer(texts.NO_SUCH_CAMPAIGN.format(campaign_id=campaign_id))
 
 
-@router.callback_query(CampaignCallback.filter(F.action == CampaignAction.SEND_NOW))
 async def send_now(
     query: CallbackQuery, callback_data: CampaignCallback, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -228,7 +280,6 @@ async def send_now(
         await ask_confirmation(query.message, sessionmaker, callback_data.campaign_id)
 
 
-@router.callback_query(CampaignCallback.filter(F.action == CampaignAction.SCHEDULE))
 async def schedule(
     query: CallbackQuery,
     callback_data: CampaignCallback,
@@ -240,3 +291,16 @@ async def schedule(
     await query.answer()
     if isinstance(query.message, Message):
         await ask_time(query.message, state, sessionmaker, callback_data.campaign_id, admin_timezone)
+
+
+def create_router() -> Router:
+    """The /campaigns list and card handlers, on a new router (each dispatcher gets its own)."""
+    router = Router(name="campaigns")
+    router.message.register(campaigns, Command("campaigns"))
+    router.callback_query.register(page, CampaignCallback.filter(F.action == CampaignAction.PAGE))
+    router.callback_query.register(open_card, CampaignCallback.filter(F.action == CampaignAction.OPEN))
+    router.callback_query.register(ask_to_confirm, CampaignCallback.filter(F.action.in_(set(CONFIRMATIONS))))
+    router.callback_query.register(act, CampaignCallback.filter(F.action.in_(set(CARD_ACTIONS))))
+    router.callback_query.register(send_now, CampaignCallback.filter(F.action == CampaignAction.SEND_NOW))
+    router.callback_query.register(schedule, CampaignCallback.filter(F.action == CampaignAction.SCHEDULE))
+    return router

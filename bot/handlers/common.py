@@ -10,23 +10,18 @@ from aiogram.types import Message
 from bot.states import Compose, Scheduling
 from panel import texts
 
-router = Router(name="common")
 
-
-@router.message(CommandStart())
 async def start(message: Message, admin_timezone: str) -> None:
     """Greet an admin and list what the bot does (any conversation in progress is kept)."""
     name = message.from_user.first_name if message.from_user else ""
     await message.answer(texts.WELCOME.format(name=name, timezone=admin_timezone))
 
 
-@router.message(Command("help"))
 async def help_(message: Message, admin_timezone: str) -> None:
     """List the commands."""
     await message.answer(texts.HELP.format(timezone=admin_timezone))
 
 
-@router.message(Command("cancel"))
 async def cancel(message: Message, state: FSMContext) -> None:
     """Leave whatever step the admin is in, and say what was left."""
     current = await state.get_state()
@@ -42,3 +37,12 @@ async def cancel(message: Message, state: FSMContext) -> None:
     else:
         what = texts.CANCELLED_OTHER
     await message.answer(texts.CANCELLED_STEP.format(what=what))
+
+
+def create_router() -> Router:
+    """/start, /help and /cancel, on a new router (each dispatcher gets its own)."""
+    router = Router(name="common")
+    router.message.register(start, CommandStart())
+    router.message.register(help_, Command("help"))
+    router.message.register(cancel, Command("cancel"))
+    return router

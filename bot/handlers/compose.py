@@ -17,10 +17,9 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards, views
+from bot.callbacks import ComposeAction, ComposeCallback
 from bot.edits import edit_buttons, edit_text
-from bot.handlers.schedule import ask_time
-from bot.handlers.sendnow import ask_confirmation
-from bot.keyboards import ComposeAction, ComposeCallback
+from bot.prompts import ask_confirmation, ask_time
 from bot.states import Compose
 from bot.target import TestSendResult, send_content, send_test
 from panel import campaigns as lifecycle
@@ -29,8 +28,6 @@ from panel.audience import Audience, audience_of, bot_audiences, bot_label
 from panel.claims import claim_once
 from panel.content import ContentError, Media, MessageContent
 from panel.settings import Settings
-
-router = Router(name="compose")
 
 MAX_NAME_CHARS = 100
 CARD_CLAIM_TTL_S = 3600
@@ -80,7 +77,6 @@ async def _show_summary(
     await state.update_data(reviewed=True)
 
 
-@router.message(Command("new"))
 async def new(message: Message, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     """Start composing: choose the target bot (skipped when there is only one)."""
     await state.clear()
@@ -96,7 +92,6 @@ async def new(message: Message, state: FSMContext, sessionmaker: async_sessionma
     await message.answer(texts.CHOOSE_BOT, reply_markup=keyboards.bot_picker(audiences))
 
 
-@router.callback_query(Compose.choosing_bot, ComposeCallback.filter(F.action == ComposeAction.PICK_BOT))
 async def pick_bot(
     query: CallbackQuery,
     callback_data: ComposeCallback,
@@ -114,13 +109,11 @@ async def pick_bot(
         await _ask_for_message(query.message, state, audience)
 
 
-@router.message(Compose.choosing_bot, ~F.text.startswith("/"))
 async def bot_not_picked(message: Message) -> None:
     """Typing instead of choosing a bot."""
     await message.answer(texts.CHOOSE_BOT_AGAIN)
 
 
-@router.message(Compose.waiting_text, F.text, ~F.text.startswith("/"))
 async def got_message(
     message: Message, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -135,7 +128,6 @@ async def got_message(
     await _keep_message(message, state, sessionmaker, content)
 
 
-@router.message(Compose.waiting_text, F.photo | F.video | F.document)
 async def got_media(
     message: Message, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -176,13 +168,11 @@ async def _keep_message(
     await message.answer(texts.ASK_NAME, reply_markup=keyboards.skip_name())
 
 
-@router.message(Compose.waiting_text, ~F.text)
 async def unsupported_message(message: Message) -> None:
     """Stickers, polls, voice...: not broadcastable; ask for a message that is."""
     await message.answer(texts.UNSUPPORTED_KIND.format(kind=texts.content_kind(message.content_type)))
 
 
-@router.message(Compose.waiting_name, F.text, ~F.text.startswith("/"))
 async def got_name(
     message: Message, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -196,7 +186,6 @@ async def got_name(
     await _show_summary(message, state, sessionmaker)
 
 
-@router.callback_query(Compose.waiting_name, ComposeCallback.filter(F.action == ComposeAction.SKIP_NAME))
 async def skip_name(
     query: CallbackQuery, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -208,13 +197,11 @@ async def skip_name(
         await _show_summary(query.message, state, sessionmaker)
 
 
-@router.message(Compose.waiting_name, ~F.text)
 async def name_not_text(message: Message) -> None:
     """A sticker or photo as a name."""
     await message.answer(texts.NAME_NOT_TEXT)
 
 
-@router.callback_query(Compose.reviewing, ComposeCallback.filter(F.action == ComposeAction.TEST))
 async def test_to_me(
     query: CallbackQuery,
     state: FSMContext,
@@ -250,7 +237,6 @@ async def test_to_me(
         await query.message.answer(reply)
 
 
-@router.callback_query(Compose.reviewing, ComposeCallback.filter(F.action == ComposeAction.EDIT))
 async def edit_message(query: CallbackQuery, state: FSMContext) -> None:
     """Replace the message; the name and bot stay."""
     await query.answer()
@@ -260,14 +246,6 @@ async def edit_message(query: CallbackQuery, state: FSMContext) -> None:
         await query.message.answer(texts.ASK_MESSAGE_AGAIN)
 
 
-@router.callback_query(
-    Compose.reviewing,
-    ComposeCallback.filter(
-        F.action.in_(
-            {ComposeAction.SAVE, ComposeAction.SEND_NOW, ComposeAction.SCHEDULE, ComposeAction.DISCARD}
-        )
-    ),
-)
 async def finish(
     query: CallbackQuery,
     callback_data: ComposeCallback,
@@ -314,13 +292,47 @@ async def finish(
         await ask_time(message, state, sessionmaker, campaign.id, admin_timezone)
 
 
-@router.callback_query(ComposeCallback.filter())
 async def stale_button(query: CallbackQuery) -> None:
     """A button of a draft that is no longer being composed."""
     await query.answer(texts.NOT_COMPOSING)
 
 
-@router.message(Compose.reviewing, ~F.text.startswith("/"))
 async def expecting_a_button(message: Message) -> None:
     """Typing while the summary card waits for a tap."""
     await message.answer(texts.STILL_WAITING.format(what=texts.WAITING_FOR_BUTTON))
+
+
+def create_router() -> Router:
+    """The /new conversation's handlers, on a new router (each dispatcher gets its own)."""
+    router = Router(name="compose")
+    router.message.register(new, Command("new"))
+    router.callback_query.register(
+        pick_bot, Compose.choosing_bot, ComposeCallback.filter(F.action == ComposeAction.PICK_BOT)
+    )
+    router.message.register(bot_not_picked, Compose.choosing_bot, ~F.text.startswith("/"))
+    router.message.register(got_message, Compose.waiting_text, F.text, ~F.text.startswith("/"))
+    router.message.register(got_media, Compose.waiting_text, F.photo | F.video | F.document)
+    router.message.register(unsupported_message, Compose.waiting_text, ~F.text)
+    router.message.register(got_name, Compose.waiting_name, F.text, ~F.text.startswith("/"))
+    router.callback_query.register(
+        skip_name, Compose.waiting_name, ComposeCallback.filter(F.action == ComposeAction.SKIP_NAME)
+    )
+    router.message.register(name_not_text, Compose.waiting_name, ~F.text)
+    router.callback_query.register(
+        test_to_me, Compose.reviewing, ComposeCallback.filter(F.action == ComposeAction.TEST)
+    )
+    router.callback_query.register(
+        edit_message, Compose.reviewing, ComposeCallback.filter(F.action == ComposeAction.EDIT)
+    )
+    router.callback_query.register(
+        finish,
+        Compose.reviewing,
+        ComposeCallback.filter(
+            F.action.in_(
+                {ComposeAction.SAVE, ComposeAction.SEND_NOW, ComposeAction.SCHEDULE, ComposeAction.DISCARD}
+            )
+        ),
+    )
+    router.callback_query.register(stale_button, ComposeCallback.filter())
+    router.message.register(expecting_a_button, Compose.reviewing, ~F.text.startswith("/"))
+    return router

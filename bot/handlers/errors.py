@@ -23,14 +23,12 @@ from panel import texts
 
 logger = logging.getLogger(__name__)
 
-router = Router(name="errors")
 
 # Telegram being slow, unreachable or asking for a long pause: the next tap will likely work,
 # and there is nothing in our code to fix. Anything else is a bug and is logged as one.
 TRANSIENT = (TelegramRetryAfter, TelegramNetworkError, TelegramServerError)
 
 
-@router.errors()
 async def failed_update(event: ErrorEvent, bot: Bot, admin_timezone: str | None = None) -> bool:
     """Log a handler's exception and answer the update that raised it, once, in a few words.
 
@@ -60,3 +58,10 @@ async def failed_update(event: ErrorEvent, bot: Bot, admin_timezone: str | None 
         elif update.message is not None and admin_timezone is not None:
             await bot.send_message(update.message.chat.id, texts.SOMETHING_WENT_WRONG)
     return True
+
+
+def create_router() -> Router:
+    """The handler of failed updates, on a new router (each dispatcher gets its own)."""
+    router = Router(name="errors")
+    router.errors.register(failed_update)
+    return router

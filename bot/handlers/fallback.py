@@ -9,8 +9,6 @@ from aiogram.types import CallbackQuery, Message
 from bot.states import Compose, Scheduling
 from panel import texts
 
-router = Router(name="fallback")
-
 _WAITING_FOR = {
     Compose.choosing_bot.state: texts.WAITING_FOR_BOT,
     Compose.waiting_text.state: texts.WAITING_FOR_MESSAGE,
@@ -21,7 +19,6 @@ _WAITING_FOR = {
 }
 
 
-@router.message(F.text.startswith("/"))
 async def unknown_command(message: Message, state: FSMContext) -> None:
     """A command this bot does not have; a conversation in progress stays where it was."""
     assert message.text is not None
@@ -32,13 +29,20 @@ async def unknown_command(message: Message, state: FSMContext) -> None:
     await message.answer(reply)
 
 
-@router.message()
 async def unexpected(message: Message) -> None:
     """Anything typed when no conversation is open."""
     await message.answer(texts.UNKNOWN_INPUT)
 
 
-@router.callback_query()
 async def unknown_button(query: CallbackQuery) -> None:
     """A button from an old version of the bot, or a malformed one."""
     await query.answer(texts.STALE_BUTTON)
+
+
+def create_router() -> Router:
+    """The catch-all handlers, on a new router (each dispatcher gets its own)."""
+    router = Router(name="fallback")
+    router.message.register(unknown_command, F.text.startswith("/"))
+    router.message.register(unexpected)
+    router.callback_query.register(unknown_button)
+    return router

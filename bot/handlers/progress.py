@@ -21,8 +21,6 @@ from panel import actions, texts
 from panel import campaigns as lifecycle
 from panel.settings import Settings
 
-router = Router(name="progress")
-
 
 async def _set_buttons(query: CallbackQuery, markup: InlineKeyboardMarkup | None) -> None:
     if not isinstance(query.message, Message):
@@ -52,7 +50,6 @@ async def _moved_on(
     await _set_buttons(query, markup)
 
 
-@router.callback_query(ProgressCallback.filter(F.action == ProgressAction.PAUSE))
 async def pause(
     query: CallbackQuery, callback_data: ProgressCallback, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -66,7 +63,6 @@ async def pause(
     await _set_buttons(query, markup)
 
 
-@router.callback_query(ProgressCallback.filter(F.action == ProgressAction.RESUME))
 async def resume(
     query: CallbackQuery,
     callback_data: ProgressCallback,
@@ -86,7 +82,6 @@ async def resume(
     await _set_buttons(query, markup)
 
 
-@router.callback_query(ProgressCallback.filter(F.action == ProgressAction.CANCEL))
 async def ask_cancel(
     query: CallbackQuery, callback_data: ProgressCallback, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -99,7 +94,6 @@ async def ask_cancel(
     await _set_buttons(query, keyboards.progress_cancel_confirm(campaign.id))
 
 
-@router.callback_query(ProgressCallback.filter(F.action == ProgressAction.CANCEL_CONFIRM))
 async def cancel(
     query: CallbackQuery,
     callback_data: ProgressCallback,
@@ -122,7 +116,6 @@ async def cancel(
     await _set_buttons(query, None)
 
 
-@router.callback_query(ProgressCallback.filter(F.action == ProgressAction.CANCEL_ABORT))
 async def keep(
     query: CallbackQuery, callback_data: ProgressCallback, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -130,3 +123,14 @@ async def keep(
     _, markup = await _current_buttons(sessionmaker, callback_data.campaign_id)
     await query.answer(texts.KEPT)
     await _set_buttons(query, markup)
+
+
+def create_router() -> Router:
+    """The progress message's button handlers, on a new router (each dispatcher gets its own)."""
+    router = Router(name="progress")
+    router.callback_query.register(pause, ProgressCallback.filter(F.action == ProgressAction.PAUSE))
+    router.callback_query.register(resume, ProgressCallback.filter(F.action == ProgressAction.RESUME))
+    router.callback_query.register(ask_cancel, ProgressCallback.filter(F.action == ProgressAction.CANCEL))
+    router.callback_query.register(cancel, ProgressCallback.filter(F.action == ProgressAction.CANCEL_CONFIRM))
+    router.callback_query.register(keep, ProgressCallback.filter(F.action == ProgressAction.CANCEL_ABORT))
+    return router

@@ -12,9 +12,9 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards, views
+from bot.callbacks import ScheduleAction, ScheduleCallback
 from bot.edits import edit_buttons, edit_text
-from bot.handlers.sendnow import parse_campaign_id
-from bot.keyboards import ScheduleAction, ScheduleCallback
+from bot.prompts import ask_time, parse_campaign_id
 from bot.schedule_parse import ScheduleParseError, parse_send_time
 from bot.states import Scheduling
 from models import UNSTARTED_CAMPAIGN_STATUSES, utcnow
@@ -22,31 +22,7 @@ from panel import actions, texts
 from panel import campaigns as lifecycle
 from panel.audience import campaign_view
 
-router = Router(name="schedule")
 
-
-async def ask_time(
-    message: Message,
-    state: FSMContext,
-    sessionmaker: async_sessionmaker[AsyncSession],
-    campaign_id: int,
-    admin_timezone: str,
-) -> None:
-    """Ask when `campaign_id` should go out, if it can still be (re)scheduled."""
-    async with sessionmaker() as session:
-        campaign = await lifecycle.get_campaign(session, campaign_id)
-    if campaign is None:
-        await message.answer(texts.NO_SUCH_CAMPAIGN.format(campaign_id=campaign_id))
-        return
-    if not actions.can_schedule(campaign.status):
-        await message.answer(views.moved_on(campaign))
-        return
-    await state.set_state(Scheduling.waiting_time)
-    await state.set_data({"campaign_id": campaign_id})
-    await message.answer(texts.ASK_TIME.format(campaign_id=campaign_id, timezone=admin_timezone))
-
-
-@router.message(Command("schedule"))
 async def schedule_command(
     message: Message,
     command: CommandObject,
@@ -73,7 +49,6 @@ async def schedule_command(
     )
 
 
-@router.callback_query(ScheduleCallback.filter(F.action == ScheduleAction.PICK))
 async def pick(
     query: CallbackQuery,
     callback_data: ScheduleCallback,
@@ -87,8 +62,6 @@ async def pick(
         await ask_time(query.message, state, sessionmaker, callback_data.campaign_id, admin_timezone)
 
 
-@router.message(Scheduling.waiting_time, F.text, ~F.text.startswith("/"))
-@router.message(Scheduling.confirming, F.text, ~F.text.startswith("/"))
 async def got_time(message: Message, state: FSMContext, admin_timezone: str) -> None:
     """Read the typed time and echo it for confirmation; bad text gets a specific answer."""
     assert message.text is not None
@@ -108,14 +81,11 @@ async def got_time(message: Message, state: FSMContext, admin_timezone: str) -> 
     )
 
 
-@router.message(Scheduling.waiting_time, ~F.text.startswith("/"))
-@router.message(Scheduling.confirming, ~F.text.startswith("/"))
 async def time_not_text(message: Message) -> None:
     """Anything but text while a time is expected."""
     await message.answer(texts.STILL_WAITING.format(what=texts.WAITING_FOR_TIME))
 
 
-@router.callback_query(Scheduling.confirming, ScheduleCallback.filter(F.action == ScheduleAction.CONFIRM))
 async def confirm(
     query: CallbackQuery,
     callback_data: ScheduleCallback,
@@ -163,7 +133,6 @@ async def confirm(
         )
 
 
-@router.callback_query(Scheduling.confirming, ScheduleCallback.filter(F.action == ScheduleAction.CHANGE))
 async def change(query: CallbackQuery, state: FSMContext, admin_timezone: str) -> None:
     """Ask for the time again."""
     data = await state.get_data()
@@ -176,7 +145,25 @@ async def change(query: CallbackQuery, state: FSMContext, admin_timezone: str) -
         )
 
 
-@router.callback_query(ScheduleCallback.filter())
 async def stale(query: CallbackQuery) -> None:
     """A Confirm/Change button from a time question that is no longer open."""
     await query.answer(texts.STALE_QUESTION)
+
+
+def create_router() -> Router:
+    """The /schedule conversation's handlers, on a new router (each dispatcher gets its own)."""
+    router = Router(name="schedule")
+    router.message.register(schedule_command, Command("schedule"))
+    router.callback_query.register(pick, ScheduleCallback.filter(F.action == ScheduleAction.PICK))
+    router.message.register(got_time, Scheduling.confirming, F.text, ~F.text.startswith("/"))
+    router.message.register(got_time, Scheduling.waiting_time, F.text, ~F.text.startswith("/"))
+    router.message.register(time_not_text, Scheduling.confirming, ~F.text.startswith("/"))
+    router.message.register(time_not_text, Scheduling.waiting_time, ~F.text.startswith("/"))
+    router.callback_query.register(
+        confirm, Scheduling.confirming, ScheduleCallback.filter(F.action == ScheduleAction.CONFIRM)
+    )
+    router.callback_query.register(
+        change, Scheduling.confirming, ScheduleCallback.filter(F.action == ScheduleAction.CHANGE)
+    )
+    router.callback_query.register(stale, ScheduleCallback.filter())
+    return router

@@ -12,54 +12,18 @@ from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards, views
+from bot.callbacks import SendNowAction, SendNowCallback
 from bot.edits import edit_buttons, edit_text
-from bot.keyboards import SendNowAction, SendNowCallback
+from bot.prompts import ask_confirmation, parse_campaign_id
 from panel import actions, texts
 from panel.actions import StartOutcome
 from panel.audience import campaign_view
-from panel.campaigns import MAX_ROW_ID, startable_campaigns
+from panel.campaigns import startable_campaigns
 from panel.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-router = Router(name="sendnow")
 
-# Longer numbers are surely no id; the bound also keeps a reply quoting the number short.
-MAX_ID_DIGITS = len(str(MAX_ROW_ID)) + 1
-
-
-def parse_campaign_id(command: CommandObject) -> int | str | None:
-    """The campaign number after a command: an int, None when absent, the typed text when malformed.
-
-    Only ASCII digits make a number: `str.isdigit` also accepts ², ① or ٣, which `int` refuses
-    or reads as another number. A number no row can have (0, or past 2**63-1) comes back as it
-    is, and the lookups answer "there is no campaign #N" for it; more digits than any id has is
-    not a number at all.
-    """
-    if not command.args:
-        return None
-    typed = command.args.strip()
-    digits = typed.removeprefix("#")
-    if not (digits.isascii() and digits.isdigit()) or len(digits) > MAX_ID_DIGITS:
-        return typed
-    return int(digits)
-
-
-async def ask_confirmation(
-    message: Message, sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int
-) -> None:
-    """Post the send-now confirmation card for `campaign_id`, or say why it cannot be sent."""
-    async with sessionmaker() as session:
-        view = await campaign_view(session, campaign_id)
-    if view is None:
-        await message.answer(texts.NO_SUCH_CAMPAIGN.format(campaign_id=campaign_id))
-    elif not actions.can_start(view.campaign.status):
-        await message.answer(views.moved_on(view.campaign))
-    else:
-        await message.answer(views.confirm_send(view), reply_markup=keyboards.confirm_send(campaign_id))
-
-
-@router.message(Command("sendnow"))
 async def sendnow(
     message: Message,
     command: CommandObject,
@@ -85,7 +49,6 @@ async def sendnow(
     )
 
 
-@router.callback_query(SendNowCallback.filter(F.action == SendNowAction.PICK))
 async def pick(
     query: CallbackQuery, callback_data: SendNowCallback, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -95,7 +58,6 @@ async def pick(
         await ask_confirmation(query.message, sessionmaker, callback_data.campaign_id)
 
 
-@router.callback_query(SendNowCallback.filter(F.action == SendNowAction.CONFIRM))
 async def confirm(
     query: CallbackQuery,
     callback_data: SendNowCallback,
@@ -135,9 +97,18 @@ async def confirm(
         await edit_text(message, answer)
 
 
-@router.callback_query(SendNowCallback.filter(F.action == SendNowAction.ABORT))
 async def abort(query: CallbackQuery, callback_data: SendNowCallback) -> None:
     """Not now: nothing is sent, the draft stays."""
     await query.answer()
     if isinstance(query.message, Message):
         await edit_text(query.message, texts.SEND_NOT_NOW.format(campaign_id=callback_data.campaign_id))
+
+
+def create_router() -> Router:
+    """The /sendnow handlers, on a new router (each dispatcher gets its own)."""
+    router = Router(name="sendnow")
+    router.message.register(sendnow, Command("sendnow"))
+    router.callback_query.register(pick, SendNowCallback.filter(F.action == SendNowAction.PICK))
+    router.callback_query.register(confirm, SendNowCallback.filter(F.action == SendNowAction.CONFIRM))
+    router.callback_query.register(abort, SendNowCallback.filter(F.action == SendNowAction.ABORT))
+    return router

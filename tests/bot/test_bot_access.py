@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.callbacks import ProgressAction, ProgressCallback
-from bot.keyboards import CampaignAction, CampaignCallback, SendNowAction, SendNowCallback
+from bot.callbacks import (
+    CampaignAction,
+    CampaignCallback,
+    ProgressAction,
+    ProgressCallback,
+    SendNowAction,
+    SendNowCallback,
+)
 from models import Admin, Campaign, CampaignStatus
 from panel import texts
 from panel.campaigns import create_campaign

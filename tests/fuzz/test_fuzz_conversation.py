@@ -33,12 +33,13 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 from sqlalchemy import text as sql
 
-from bot.callbacks import ProgressAction, ProgressCallback
-from bot.keyboards import (
+from bot.callbacks import (
     CampaignAction,
     CampaignCallback,
     ComposeAction,
     ComposeCallback,
+    ProgressAction,
+    ProgressCallback,
     ScheduleAction,
     ScheduleCallback,
     SendNowAction,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.keyboards import CampaignAction, CampaignCallback
+from bot.callbacks import CampaignAction, CampaignCallback
 from panel import texts
 from panel.campaigns import create_campaign
 from panel.content import MessageContent
