@@ -23,7 +23,6 @@ from models import (
     Delivery,
     DeliveryStatus,
     TargetBot,
-    User,
 )
 from panel.content import MessageContent
 
@@ -80,14 +79,6 @@ def effective_rate(bot: TargetBot) -> int:
 def estimate_duration(audience: int, rate_per_s: int) -> timedelta:
     """How long sending to `audience` recipients takes at `rate_per_s`."""
     return timedelta(seconds=math.ceil(audience / max(rate_per_s, 1)))
-
-
-async def audience_size(session: AsyncSession, bot_id: int, platform: str = "telegram") -> int:
-    """Users of a target bot that a campaign would reach now (the unavailable left out)."""
-    query = select(func.count()).where(
-        User.bot_id == bot_id, User.platform == platform, User.is_unavailable.is_(False)
-    )
-    return int((await session.execute(query)).scalar_one())
 
 
 def is_row_id(value: int) -> bool:

@@ -49,7 +49,7 @@ from models import Campaign, CampaignStatus, Delivery, utcnow
 from panel import texts
 from panel.content import MessageContent
 from panel.keys import RedisKeys
-from panel.queue import JOB_RESUME_CAMPAIGN, JOB_START_CAMPAIGN
+from panel.queue import JOB_FINALIZE_CAMPAIGN, JOB_RESUME_CAMPAIGN, JOB_START_CAMPAIGN
 from tests.support.control import ADMIN_ID, CONTROL_TOKEN, STRANGER_ID, ControlBot
 from tests.support.log_watch import LogWatch
 
@@ -426,6 +426,12 @@ class Conversation:
                 )
             elif function == JOB_RESUME_CAMPAIGN:
                 assert tapped(f"cpg:resume:{campaign_id}", f"pg:resume:{campaign_id}"), (function, action)
+            elif function == JOB_FINALIZE_CAMPAIGN:
+                # A cancel settles the campaign at once rather than at the next reconcile.
+                assert tapped(f"cpg:cancel_yes:{campaign_id}", f"pg:cancel_yes:{campaign_id}"), (
+                    function,
+                    action,
+                )
             else:
                 raise AssertionError(f"unexpected job {function}{args} after {action!r}")
         for campaign_id, row in after.campaigns.items():
