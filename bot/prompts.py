@@ -6,9 +6,11 @@ and the same "when?" question; they live here so that no handler module imports 
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from aiogram.filters import CommandObject
 from aiogram.fsm.context import FSMContext
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards, views
@@ -72,3 +74,31 @@ async def ask_time(
     await state.set_state(Scheduling.waiting_time)
     await state.set_data({"campaign_id": campaign_id})
     await message.answer(texts.ASK_TIME.format(campaign_id=campaign_id, timezone=admin_timezone))
+
+
+class _NamesCampaign(Protocol):
+    """Callback data of a button that names a campaign (a card, a /sendnow or /schedule list)."""
+
+    campaign_id: int
+
+
+async def confirmation_on_tap(
+    query: CallbackQuery, callback_data: _NamesCampaign, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """A button asking to send a campaign now: the usual confirmation first."""
+    await query.answer()
+    if isinstance(query.message, Message):
+        await ask_confirmation(query.message, sessionmaker, callback_data.campaign_id)
+
+
+async def time_question_on_tap(
+    query: CallbackQuery,
+    callback_data: _NamesCampaign,
+    state: FSMContext,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    admin_timezone: str,
+) -> None:
+    """A button asking to schedule (or move) a campaign: ask for the time."""
+    await query.answer()
+    if isinstance(query.message, Message):
+        await ask_time(query.message, state, sessionmaker, callback_data.campaign_id, admin_timezone)

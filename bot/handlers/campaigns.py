@@ -12,15 +12,13 @@ from dataclasses import dataclass
 
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import keyboards, views
+from bot import keyboards, prompts, views
 from bot.callbacks import MAX_PAGE, CampaignAction, CampaignCallback
 from bot.edits import edit_text
-from bot.prompts import ask_confirmation, ask_time
 from models import Campaign, CampaignStatus
 from panel import actions, texts
 from panel import campaigns as lifecycle
@@ -271,28 +269,6 @@ async def act(
         await query.answer(texts.NO_SUCH_CAMPAIGN.format(campaign_id=campaign_id))
 
 
-async def send_now(
-    query: CallbackQuery, callback_data: CampaignCallback, sessionmaker: async_sessionmaker[AsyncSession]
-) -> None:
-    """Send now from a card: the usual confirmation first."""
-    await query.answer()
-    if isinstance(query.message, Message):
-        await ask_confirmation(query.message, sessionmaker, callback_data.campaign_id)
-
-
-async def schedule(
-    query: CallbackQuery,
-    callback_data: CampaignCallback,
-    state: FSMContext,
-    sessionmaker: async_sessionmaker[AsyncSession],
-    admin_timezone: str,
-) -> None:
-    """Schedule or move from a card: ask for the time."""
-    await query.answer()
-    if isinstance(query.message, Message):
-        await ask_time(query.message, state, sessionmaker, callback_data.campaign_id, admin_timezone)
-
-
 def create_router() -> Router:
     """The /campaigns list and card handlers, on a new router (each dispatcher gets its own)."""
     router = Router(name="campaigns")
@@ -301,6 +277,10 @@ def create_router() -> Router:
     router.callback_query.register(open_card, CampaignCallback.filter(F.action == CampaignAction.OPEN))
     router.callback_query.register(ask_to_confirm, CampaignCallback.filter(F.action.in_(set(CONFIRMATIONS))))
     router.callback_query.register(act, CampaignCallback.filter(F.action.in_(set(CARD_ACTIONS))))
-    router.callback_query.register(send_now, CampaignCallback.filter(F.action == CampaignAction.SEND_NOW))
-    router.callback_query.register(schedule, CampaignCallback.filter(F.action == CampaignAction.SCHEDULE))
+    router.callback_query.register(
+        prompts.confirmation_on_tap, CampaignCallback.filter(F.action == CampaignAction.SEND_NOW)
+    )
+    router.callback_query.register(
+        prompts.time_question_on_tap, CampaignCallback.filter(F.action == CampaignAction.SCHEDULE)
+    )
     return router

@@ -50,17 +50,28 @@ async def _moved_on(
     await _set_buttons(query, markup)
 
 
+async def _after(
+    query: CallbackQuery,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    campaign_id: int,
+    *,
+    done: str | None,
+) -> None:
+    """Answer an action: `done` when it happened, else the campaign's state now; then the buttons."""
+    if done is None:
+        await _moved_on(query, sessionmaker, campaign_id)
+        return
+    await query.answer(done)
+    _, markup = await _current_buttons(sessionmaker, campaign_id)
+    await _set_buttons(query, markup)
+
+
 async def pause(
     query: CallbackQuery, callback_data: ProgressCallback, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     """Stop new sends; in-flight ones still get recorded."""
     paused = await actions.pause(sessionmaker, callback_data.campaign_id)
-    if not paused:
-        await _moved_on(query, sessionmaker, callback_data.campaign_id)
-        return
-    await query.answer(texts.DONE_PAUSED)
-    _, markup = await _current_buttons(sessionmaker, callback_data.campaign_id)
-    await _set_buttons(query, markup)
+    await _after(query, sessionmaker, callback_data.campaign_id, done=texts.DONE_PAUSED if paused else None)
 
 
 async def resume(
@@ -74,12 +85,7 @@ async def resume(
     resumed = await actions.resume(
         sessionmaker, arq_pool, callback_data.campaign_id, queue_name=settings.queue_name
     )
-    if not resumed:
-        await _moved_on(query, sessionmaker, callback_data.campaign_id)
-        return
-    await query.answer(texts.DONE_RESUMED)
-    _, markup = await _current_buttons(sessionmaker, callback_data.campaign_id)
-    await _set_buttons(query, markup)
+    await _after(query, sessionmaker, callback_data.campaign_id, done=texts.DONE_RESUMED if resumed else None)
 
 
 async def ask_cancel(

@@ -11,7 +11,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import keyboards, views
+from bot import keyboards, prompts, views
 from bot.callbacks import ScheduleAction, ScheduleCallback
 from bot.edits import edit_buttons, edit_text
 from bot.prompts import ask_time, parse_campaign_id
@@ -47,19 +47,6 @@ async def schedule_command(
     await message.answer(
         texts.PICK_TO_SCHEDULE, reply_markup=keyboards.campaign_picker(candidates, for_schedule=True)
     )
-
-
-async def pick(
-    query: CallbackQuery,
-    callback_data: ScheduleCallback,
-    state: FSMContext,
-    sessionmaker: async_sessionmaker[AsyncSession],
-    admin_timezone: str,
-) -> None:
-    """A campaign picked from the /schedule list: ask for its time."""
-    await query.answer()
-    if isinstance(query.message, Message):
-        await ask_time(query.message, state, sessionmaker, callback_data.campaign_id, admin_timezone)
 
 
 async def got_time(message: Message, state: FSMContext, admin_timezone: str) -> None:
@@ -154,7 +141,9 @@ def create_router() -> Router:
     """The /schedule conversation's handlers, on a new router (each dispatcher gets its own)."""
     router = Router(name="schedule")
     router.message.register(schedule_command, Command("schedule"))
-    router.callback_query.register(pick, ScheduleCallback.filter(F.action == ScheduleAction.PICK))
+    router.callback_query.register(
+        prompts.time_question_on_tap, ScheduleCallback.filter(F.action == ScheduleAction.PICK)
+    )
     router.message.register(got_time, Scheduling.confirming, F.text, ~F.text.startswith("/"))
     router.message.register(got_time, Scheduling.waiting_time, F.text, ~F.text.startswith("/"))
     router.message.register(time_not_text, Scheduling.confirming, ~F.text.startswith("/"))

@@ -11,7 +11,7 @@ from aiogram.types import CallbackQuery, Message
 from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import keyboards, views
+from bot import keyboards, prompts, views
 from bot.callbacks import SendNowAction, SendNowCallback
 from bot.edits import edit_buttons, edit_text
 from bot.prompts import ask_confirmation, parse_campaign_id
@@ -47,15 +47,6 @@ async def sendnow(
     await message.answer(
         texts.PICK_TO_SEND, reply_markup=keyboards.campaign_picker(candidates, for_schedule=False)
     )
-
-
-async def pick(
-    query: CallbackQuery, callback_data: SendNowCallback, sessionmaker: async_sessionmaker[AsyncSession]
-) -> None:
-    """A draft picked from the /sendnow list: ask to confirm it."""
-    await query.answer()
-    if isinstance(query.message, Message):
-        await ask_confirmation(query.message, sessionmaker, callback_data.campaign_id)
 
 
 async def confirm(
@@ -108,7 +99,9 @@ def create_router() -> Router:
     """The /sendnow handlers, on a new router (each dispatcher gets its own)."""
     router = Router(name="sendnow")
     router.message.register(sendnow, Command("sendnow"))
-    router.callback_query.register(pick, SendNowCallback.filter(F.action == SendNowAction.PICK))
+    router.callback_query.register(
+        prompts.confirmation_on_tap, SendNowCallback.filter(F.action == SendNowAction.PICK)
+    )
     router.callback_query.register(confirm, SendNowCallback.filter(F.action == SendNowAction.CONFIRM))
     router.callback_query.register(abort, SendNowCallback.filter(F.action == SendNowAction.ABORT))
     return router
