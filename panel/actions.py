@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from arq.connections import ArqRedis
@@ -117,6 +118,25 @@ async def start(
         raise
 
 
+async def _change_then_enqueue(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    campaign_id: int,
+    change: Callable[[AsyncSession], Awaitable[bool]],
+    enqueue: Callable[[], Awaitable[None]],
+    *,
+    done: str,
+) -> bool:
+    """Commit `change`; only when it happened, enqueue the job it needs."""
+    if not campaigns.is_row_id(campaign_id):
+        return False
+    async with sessionmaker() as session, session.begin():
+        changed = await change(session)
+    if changed:
+        await enqueue()
+        logger.info("campaign %s: %s", campaign_id, done)
+    return changed
+
+
 async def pause(sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int) -> bool:
     """Pause a SENDING campaign: commits PAUSED, enqueues nothing (its batches stop within a second)."""
     if not campaigns.is_row_id(campaign_id):
@@ -129,14 +149,13 @@ async def resume(
     sessionmaker: async_sessionmaker[AsyncSession], pool: ArqRedis, campaign_id: int, *, queue_name: str
 ) -> bool:
     """Resume a PAUSED campaign: commits SENDING, then enqueues `resume_campaign` (its batches)."""
-    if not campaigns.is_row_id(campaign_id):
-        return False
-    async with sessionmaker() as session, session.begin():
-        resumed = await transitions.resume(session, campaign_id)
-    if resumed:
-        await enqueue_resume(pool, campaign_id, queue_name=queue_name)
-        logger.info("campaign %s: resume requested", campaign_id)
-    return resumed
+    return await _change_then_enqueue(
+        sessionmaker,
+        campaign_id,
+        lambda session: transitions.resume(session, campaign_id),
+        lambda: enqueue_resume(pool, campaign_id, queue_name=queue_name),
+        done="resume requested",
+    )
 
 
 async def cancel(
@@ -149,14 +168,13 @@ async def cancel(
 ) -> bool:
     """Cancel a campaign that is not over: commits CANCELLED with its unsent rows cancelled,
     then enqueues `finalize_campaign` (the summary goes out once the in-flight sends are in)."""
-    if not campaigns.is_row_id(campaign_id):
-        return False
-    async with sessionmaker() as session, session.begin():
-        cancelled = await transitions.cancel(session, campaign_id, reason=reason)
-    if cancelled:
-        await enqueue_finalize(pool, campaign_id, queue_name=queue_name)
-        logger.info("campaign %s: cancelled", campaign_id)
-    return cancelled
+    return await _change_then_enqueue(
+        sessionmaker,
+        campaign_id,
+        lambda session: transitions.cancel(session, campaign_id, reason=reason),
+        lambda: enqueue_finalize(pool, campaign_id, queue_name=queue_name),
+        done="cancelled",
+    )
 
 
 async def schedule(

@@ -138,29 +138,31 @@ async def resume(session: AsyncSession, campaign_id: int) -> bool:
 
 async def cancel(session: AsyncSession, campaign_id: int, *, reason: str | None = None) -> bool:
     """Stop a campaign for good; recipients not yet sent to are marked cancelled."""
-    now = utcnow()
-    changed = await compare_and_set(
-        session,
-        campaign_id,
-        expected=CANCELLABLE_CAMPAIGN_STATUSES,
-        new=CampaignStatus.CANCELLED,
-        values={"completed_at": now, "status_reason": reason},
-        now=now,
-    )
-    if changed:
-        await cancel_leftovers(session, campaign_id, now=now)
-    return changed
+    return await _stop(session, campaign_id, CANCELLABLE_CAMPAIGN_STATUSES, CampaignStatus.CANCELLED, reason)
 
 
 async def fail(session: AsyncSession, campaign_id: int, reason: str, *, now: datetime | None = None) -> bool:
     """Stop a SENDING or PAUSED campaign as FAILED with `reason`; pending rows become cancelled."""
+    return await _stop(session, campaign_id, ACTIVE_CAMPAIGN_STATUSES, CampaignStatus.FAILED, reason, now=now)
+
+
+async def _stop(
+    session: AsyncSession,
+    campaign_id: int,
+    expected: Iterable[CampaignStatus],
+    new: CampaignStatus,
+    reason: str | None,
+    *,
+    now: datetime | None = None,
+) -> bool:
+    """Move to the final `new` status from `expected`, and cancel the rows not yet sent."""
     now = now or utcnow()
     changed = await compare_and_set(
         session,
         campaign_id,
-        expected=ACTIVE_CAMPAIGN_STATUSES,
-        new=CampaignStatus.FAILED,
-        values={"status_reason": reason, "completed_at": now},
+        expected=expected,
+        new=new,
+        values={"completed_at": now, "status_reason": reason},
         now=now,
     )
     if changed:
