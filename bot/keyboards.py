@@ -62,32 +62,28 @@ def summary_actions() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+def _row(*buttons: tuple[str, CallbackData]) -> InlineKeyboardMarkup:
+    """One row of callback buttons."""
+    builder = InlineKeyboardBuilder()
+    for text, data in buttons:
+        builder.button(text=text, callback_data=data)
+    return builder.as_markup()
+
+
 def confirm_send(campaign_id: int) -> InlineKeyboardMarkup:
     """Confirm / Not now under a send-now confirmation."""
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=texts.BTN_CONFIRM,
-        callback_data=SendNowCallback(action=SendNowAction.CONFIRM, campaign_id=campaign_id),
+    return _row(
+        (texts.BTN_CONFIRM, SendNowCallback(action=SendNowAction.CONFIRM, campaign_id=campaign_id)),
+        (texts.BTN_NOT_NOW, SendNowCallback(action=SendNowAction.ABORT, campaign_id=campaign_id)),
     )
-    builder.button(
-        text=texts.BTN_NOT_NOW,
-        callback_data=SendNowCallback(action=SendNowAction.ABORT, campaign_id=campaign_id),
-    )
-    return builder.as_markup()
 
 
 def confirm_time(campaign_id: int) -> InlineKeyboardMarkup:
     """Confirm / Change under an understood send time."""
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=texts.BTN_CONFIRM,
-        callback_data=ScheduleCallback(action=ScheduleAction.CONFIRM, campaign_id=campaign_id),
+    return _row(
+        (texts.BTN_CONFIRM, ScheduleCallback(action=ScheduleAction.CONFIRM, campaign_id=campaign_id)),
+        (texts.BTN_CHANGE, ScheduleCallback(action=ScheduleAction.CHANGE, campaign_id=campaign_id)),
     )
-    builder.button(
-        text=texts.BTN_CHANGE,
-        callback_data=ScheduleCallback(action=ScheduleAction.CHANGE, campaign_id=campaign_id),
-    )
-    return builder.as_markup()
 
 
 def campaign_picker(campaigns: Sequence[Campaign], *, for_schedule: bool) -> InlineKeyboardMarkup:

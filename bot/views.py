@@ -11,6 +11,7 @@ from panel import texts
 from panel.audience import Audience, CampaignView, bot_label
 from panel.campaigns import Counters
 from panel.content import MessageContent
+from panel.progress import counter_numbers
 
 PREVIEW_CHARS = 300
 
@@ -142,14 +143,7 @@ def campaign_card(view: CampaignView, *, timezone: str) -> str:
         counts = texts.CARD_AUDIENCE.format(audience=texts.number(view.audience.available))
     else:
         counters = Counters.of(campaign)
-        counts = texts.CARD_COUNTERS.format(
-            sent=texts.number(counters.sent),
-            total=texts.number(counters.total),
-            failed=texts.number(counters.failed),
-            unavailable=texts.number(counters.unavailable),
-            unconfirmed=texts.number(counters.unconfirmed),
-            cancelled=texts.number(counters.cancelled),
-        )
+        counts = texts.CARD_COUNTERS.format(**counter_numbers(counters))
     preview = MessageContent.from_json(campaign.content).preview_text()
     if len(preview) > PREVIEW_CHARS:
         preview = preview[:PREVIEW_CHARS].rstrip() + "…"

@@ -57,6 +57,18 @@ class Counters:
         """Recipients not yet in a final state."""
         return max(self.total - self.finished, 0)
 
+    def as_dict(self) -> dict[str, int]:
+        """Every counter by name, the remaining included."""
+        return {
+            "total": self.total,
+            "sent": self.sent,
+            "failed": self.failed,
+            "unavailable": self.unavailable,
+            "unconfirmed": self.unconfirmed,
+            "cancelled": self.cancelled,
+            "remaining": self.remaining,
+        }
+
     @classmethod
     def of(cls, campaign: Campaign) -> Counters:
         """The counters stored on `campaign`."""

@@ -51,6 +51,11 @@ def _name(name: str | None) -> str:
     return f" “{name}”" if name else ""
 
 
+def counter_numbers(counters: Counters) -> dict[str, str]:
+    """Every counter (and the remaining) written as a number for a text's placeholders."""
+    return {name: texts.number(value) for name, value in counters.as_dict().items()}
+
+
 def progress_bar(done: int, total: int, *, width: int = BAR_WIDTH) -> str:
     """A bar of `width` cells, e.g. `▓▓▓░░░░░░░░░`; full when there is nothing to send."""
     share = 1.0 if total <= 0 else min(max(done / total, 0.0), 1.0)
@@ -88,16 +93,7 @@ def render_progress(view: ProgressView) -> str:
             percent=percent(counters.finished, counters.total),
         )
     )
-    lines.append(
-        texts.PROGRESS_COUNTS.format(
-            sent=texts.number(counters.sent),
-            failed=texts.number(counters.failed),
-            unavailable=texts.number(counters.unavailable),
-            unconfirmed=texts.number(counters.unconfirmed),
-            remaining=texts.number(counters.remaining),
-            total=texts.number(counters.total),
-        )
-    )
+    lines.append(texts.PROGRESS_COUNTS.format(**counter_numbers(counters)))
     if view.status is CampaignStatus.SENDING:
         left = eta(counters.remaining, view.rate_per_s)
         if view.rate_per_s is None or left is None:
@@ -148,16 +144,7 @@ def render_summary(view: SummaryView) -> str:
     ]
     if view.reason:
         lines.append(texts.PROGRESS_REASON.format(reason=view.reason))
-    lines.append(
-        texts.SUMMARY_COUNTS.format(
-            total=texts.number(counters.total),
-            sent=texts.number(counters.sent),
-            failed=texts.number(counters.failed),
-            unavailable=texts.number(counters.unavailable),
-            unconfirmed=texts.number(counters.unconfirmed),
-            cancelled=texts.number(counters.cancelled),
-        )
-    )
+    lines.append(texts.SUMMARY_COUNTS.format(**counter_numbers(counters)))
     if view.started_at is not None and view.completed_at is not None:
         span = max(view.completed_at - view.started_at, timedelta(0))
         seconds = span.total_seconds()
