@@ -60,7 +60,7 @@ from bench.chaos_processes import (
 )
 from bench.cores import split_cores
 from jobs.launch import WorkerProcesses, worker_environment
-from models import CampaignStatus
+from models import FINAL_CAMPAIGN_STATUSES, CampaignStatus
 from panel.db import create_engine, create_sessionmaker, is_sqlite
 from panel.queue import connect, enqueue_start
 from tgsim.launch import SimulatorProcess
@@ -68,7 +68,6 @@ from tgsim.launch import SimulatorProcess
 logger = logging.getLogger("bench.chaos")
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/10"
-FINAL_CAMPAIGN_STATUSES = (CampaignStatus.COMPLETED, CampaignStatus.FAILED, CampaignStatus.CANCELLED)
 
 
 @dataclass(slots=True)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from cli.demo.screen import ChatMirror, Printer
 from cli.demo.stack import ADMIN_ID, CONTROL_TOKEN, TARGET_TOKEN, Stack
-from models import Campaign, CampaignStatus
+from models import FINAL_CAMPAIGN_STATUSES, Campaign, CampaignStatus
 from panel import texts
 from panel.campaigns import delivery_counts, get_campaign, list_campaigns
 from tgsim.entities import parse_html
@@ -102,7 +102,6 @@ async def _wait_started(stack: Stack, timeout_s: float = 30.0) -> Campaign:
 
 async def _watch(stack: Stack, mirror: ChatMirror, say: Printer, campaign_id: int) -> Campaign:
     """Mirror the chat and draw a progress bar from the database until the campaign ends."""
-    final_statuses = {CampaignStatus.COMPLETED, CampaignStatus.FAILED, CampaignStatus.CANCELLED}
     started = time.monotonic()
     while True:
         mirror.refresh()
@@ -112,7 +111,7 @@ async def _watch(stack: Stack, mirror: ChatMirror, say: Printer, campaign_id: in
         done = campaign.finished_count
         elapsed = max(time.monotonic() - started, 0.001)
         say.bar(done, campaign.total_recipients, f"· {done / elapsed:,.0f}/s · {campaign.status.value}")
-        if campaign.status in final_statuses:
+        if campaign.status in FINAL_CAMPAIGN_STATUSES:
             # The summary message follows the final status; give it a moment to arrive.
             with contextlib.suppress(TimeoutError):
                 await mirror.wait_for(lambda e: e.text is not None and "🏁" in e.text, timeout_s=10)

@@ -45,7 +45,7 @@ from bot.callbacks import (
     SendNowAction,
     SendNowCallback,
 )
-from models import Campaign, CampaignStatus, Delivery, utcnow
+from models import UNSTARTED_CAMPAIGN_STATUSES, Campaign, CampaignStatus, Delivery, utcnow
 from panel import texts
 from panel.content import MessageContent
 from panel.keys import RedisKeys
@@ -592,12 +592,8 @@ async def reset(control: ControlBot) -> None:
                     name=name,
                     status=status,
                     scheduled_at=now + timedelta(days=1) if status is CampaignStatus.SCHEDULED else None,
-                    started_at=now
-                    if status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
-                    else None,
-                    total_recipients=12
-                    if status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
-                    else 0,
+                    started_at=now if status not in UNSTARTED_CAMPAIGN_STATUSES else None,
+                    total_recipients=12 if status not in UNSTARTED_CAMPAIGN_STATUSES else 0,
                     created_by=ADMIN_ID,
                 )
             )
