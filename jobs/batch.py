@@ -33,6 +33,7 @@ from jobs.progress import notify_admin, update_progress
 from models import STOPPED_CAMPAIGN_STATUSES, CampaignStatus, utcnow
 from panel import texts
 from panel.content import BotApiCall, bot_api_call
+from panel.greetings import personal_fields, personal_template
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,8 @@ class BatchRun:
             max_attempts=self.settings.max_attempts,
             retry_backoff_s=self.settings.retry_backoff_s,
         )
+        self.template = personal_template(snapshot.content)
+        """The text filled per recipient, for a personalised campaign (else None)."""
         self.prepared: PreparedSend | None = None
         """The request every send makes; None until the target bot has the media's file id."""
         self.media: MediaUpload | None = None
@@ -77,6 +80,7 @@ class BatchRun:
             pace_per_s=self.pace_per_s,
             stopped=self.should_stop,
             on_error=self._fail,
+            with_names=self.template is not None,
         )
         self.streak = ContentErrorStreak(self.settings.content_error_streak)
         self.recorder = ResultRecorder(
@@ -86,12 +90,22 @@ class BatchRun:
             on_recorded=self._recorded,
         )
 
-    def _send_call(self, file_id: str | None) -> BotApiCall:
-        return bot_api_call(self.snapshot.content, file_id=file_id, paid_broadcast=self.snapshot.paid)
+    def _send_call(self, file_id: str | None, recipient: Recipient | None = None) -> BotApiCall:
+        call = bot_api_call(self.snapshot.content, file_id=file_id, paid_broadcast=self.snapshot.paid)
+        if self.template is None or recipient is None:
+            return call
+        text, entities = self.template.render(recipient.names or {})
+        text_field, entities_field = personal_fields(call.method)
+        params = {key: value for key, value in call.params.items() if key != entities_field}
+        params[text_field] = text
+        if entities:
+            params[entities_field] = entities
+        return BotApiCall(call.method, params, call.file_field)
 
     def _prepare(self, file_id: str | None) -> None:
         call = self._send_call(file_id)
-        self.prepared = PreparedSend(call.method, call.params)
+        personal = personal_fields(call.method) if self.template is not None else None
+        self.prepared = PreparedSend(call.method, call.params, personal=personal)
 
     def should_stop(self) -> bool:
         """Whether senders must not start new sends."""
@@ -269,21 +283,27 @@ class BatchRun:
         self._add(result, is_content=is_content)
         return result, is_content
 
-    async def _send(self, chat_id: int) -> Any:
+    async def _send(self, recipient: Recipient) -> Any:
+        chat_id = recipient.chat_id
         if self.prepared is not None:
-            return await self.bot.call_raw(self.prepared.method, self.prepared.body(chat_id))
+            if self.template is None:
+                return await self.bot.call_raw(self.prepared.method, self.prepared.body(chat_id))
+            text, entities = self.template.render(recipient.names or {})
+            return await self.bot.call_raw(self.prepared.method, self.prepared.body(chat_id, text, entities))
         # The first send of a media campaign from this worker uploads the file (`_pass_file_on`).
         assert self.media is not None
         return await self.media.send(
-            self.bot, self._send_call(None), chat_id, request_timeout_s=self.settings.request_timeout_s
+            self.bot,
+            self._send_call(None, recipient),
+            chat_id,
+            request_timeout_s=self.settings.request_timeout_s,
         )
 
     async def _deliver(self, recipient: Recipient) -> tuple[DeliveryResult, bool]:
         """Send to one recipient until there is an outcome (429s are waited out, not counted)."""
-        chat_id = recipient.chat_id
         while True:
             try:
-                message = await self._send(chat_id)
+                message = await self._send(recipient)
             except Exception as exc:
                 answer = classify(exc)
             else:

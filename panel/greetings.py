@@ -170,3 +170,19 @@ def values_of(first_name: str | None, last_name: str | None, username: str | Non
     """A user's placeholder values from the users table."""
     full = " ".join(name for name in (first_name, last_name) if name) or None
     return {"first_name": first_name, "last_name": last_name, "full_name": full, "username": username}
+
+
+PERSONALISED_KEY = "personalised"
+"""Set in a stored content's JSON when its text has placeholders to fill per recipient."""
+
+
+def personal_template(content: Mapping[str, Any]) -> Template | None:
+    """The template of a stored personalised message, or None when everyone gets the same text."""
+    if not content.get(PERSONALISED_KEY):
+        return None
+    return Template.parse(str(content.get("text", "")), list(content.get("entities") or ()))
+
+
+def personal_fields(method: str) -> tuple[str, str]:
+    """The text and entities parameters a Bot API send method takes (a caption for media)."""
+    return ("text", "entities") if method == "sendMessage" else ("caption", "caption_entities")

@@ -45,6 +45,7 @@ class ClaimedRecipients:
         pace_per_s: float,
         stopped: Callable[[], bool],
         on_error: Callable[[Exception], None],
+        with_names: bool = False,
     ) -> None:
         self.ectx = ectx
         self.campaign_id = campaign_id
@@ -54,6 +55,8 @@ class ClaimedRecipients:
         self.pace_per_s = pace_per_s
         self._stopped = stopped
         self._on_error = on_error
+        self.with_names = with_names
+        """Recipients carry the user's names (a personalised campaign)."""
         self.pool: deque[Recipient] = deque()
         self.drained = False
         """The last claim found no pending row in the range (until a write returns some to pending)."""
@@ -93,6 +96,7 @@ class ClaimedRecipients:
                     self.last_id,
                     worker_id=self.ectx.worker_id,
                     limit=self.claim_size(),
+                    with_names=self.with_names,
                 )
 
             try:

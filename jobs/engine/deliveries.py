@@ -40,6 +40,7 @@ from models import (
     utcnow,
 )
 from panel import transitions
+from panel.greetings import values_of
 
 WORKER_LOST = "Worker stopped while the message was in flight"
 
@@ -173,9 +174,13 @@ async def claim(
     *,
     worker_id: str,
     limit: int,
+    with_names: bool = False,
     now: datetime | None = None,
 ) -> list[Recipient]:
-    """Claim up to `limit` due pending rows of a range for `worker_id`, only while the campaign sends."""
+    """Claim up to `limit` due pending rows of a range for `worker_id`, only while the campaign sends.
+
+    `with_names`: each recipient carries the user's names, for a personalised campaign.
+    """
     connection = await session.connection()
     result = await connection.execute(
         _CLAIM,
@@ -188,9 +193,16 @@ async def claim(
             "p_now": now or utcnow(),
         },
     )
-    recipients = [Recipient(int(i), int(u), int(c), int(a)) for i, u, c, a in result.all()]
-    recipients.sort(key=lambda r: r.delivery_id)
-    return recipients
+    rows = sorted(result.all())
+    names: dict[int, dict[str, str | None]] = {}
+    if with_names and rows:
+        found = await connection.execute(
+            select(User.id, User.first_name, User.last_name, User.username).where(
+                User.id.in_([int(row[1]) for row in rows])
+            )
+        )
+        names = {int(user_id): values_of(first, last, username) for user_id, first, last, username in found}
+    return [Recipient(int(i), int(u), int(c), int(a), names.get(int(u))) for i, u, c, a in rows]
 
 
 async def next_due_at(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -56,6 +56,8 @@ class Recipient:
     user_id: int
     chat_id: int
     attempts: int
+    names: Mapping[str, str | None] | None = None
+    """The user's placeholder values (`panel.greetings.values_of`), for a personalised campaign."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -204,11 +204,23 @@ def _result(status: int, raw: bytes) -> Any:
 class PreparedSend:
     """One method with fixed parameters for many chats: the JSON is encoded once, not per send."""
 
-    def __init__(self, method: str, params: dict[str, Any]) -> None:
+    def __init__(
+        self, method: str, params: dict[str, Any], *, personal: tuple[str, str] | None = None
+    ) -> None:
         self.method = method
-        fixed = json.dumps(params, separators=(",", ":"), ensure_ascii=False)
+        self.personal = personal
+        """The text and entities fields filled per recipient (a personalised campaign), if any."""
+        fixed_params = {k: v for k, v in params.items() if personal is None or k not in personal}
+        fixed = json.dumps(fixed_params, separators=(",", ":"), ensure_ascii=False)
         self._tail = ("," + fixed[1:] if fixed != "{}" else "}").encode()
 
-    def body(self, chat_id: int) -> bytes:
-        """The request body for `chat_id`."""
-        return b'{"chat_id":' + str(int(chat_id)).encode() + self._tail
+    def body(
+        self, chat_id: int, text: str | None = None, entities: list[dict[str, Any]] | None = None
+    ) -> bytes:
+        """The request body for `chat_id`; a personalised send adds its own `text` and `entities`."""
+        head = b'{"chat_id":' + str(int(chat_id)).encode()
+        if self.personal is not None and text is not None:
+            text_field, entities_field = self.personal
+            own = {text_field: text, **({entities_field: entities} if entities else {})}
+            head += b"," + json.dumps(own, separators=(",", ":"), ensure_ascii=False)[1:-1].encode()
+        return head + self._tail

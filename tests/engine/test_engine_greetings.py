@@ -1,0 +1,55 @@
+"""A personalised campaign through real workers: every recipient's own name, the bold kept in place."""
+
+from __future__ import annotations
+
+from arq.connections import ArqRedis
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models import CampaignStatus, User
+from panel.content import MessageContent, utf16_length
+from panel.greetings import PERSONALISED_KEY
+from panel.queue import enqueue_start
+from tests.support.engine import (
+    TARGET_TOKEN,
+    Workers,
+    add_audience,
+    assert_counters_match_rows,
+    new_campaign,
+    wait_for_status,
+)
+from tgsim.simulator import Simulator
+
+NAMES = [("Ann", "ann"), ("😀Zoë", None), ("山田", "yamada"), (None, None), ("👨‍👩‍👧 Family", "fam")]
+
+
+async def test_each_recipient_gets_their_own_name_and_the_formatting_stays_on_its_words(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
+) -> None:
+    bot_id = await add_audience(sessionmaker, sim, active=50)
+    async with sessionmaker.begin() as session:
+        users = (await session.execute(select(User).where(User.bot_id == bot_id).order_by(User.id))).scalars()
+        expected: dict[int, str] = {}
+        for index, user in enumerate(users):
+            user.first_name, user.username = NAMES[index % len(NAMES)]
+            name = user.first_name or "friend"
+            expected[user.chat_id] = f"Hi {name}, big news for {user.username or 'you'}"
+    text = "Hi {first_name|friend}, big news for {username|you}"
+    bold = {"type": "bold", "offset": text.index("big"), "length": 3}
+    content = {**MessageContent(text, (bold,)).to_json(), PERSONALISED_KEY: True}
+    campaign_id = await new_campaign(sessionmaker, bot_id, content=content)
+
+    workers.start(1)
+    await enqueue_start(pool, campaign_id, queue_name=queue_name)
+    campaign = await wait_for_status(sessionmaker, campaign_id)
+    assert campaign.status is CampaignStatus.COMPLETED and campaign.successful_sents == 50
+    await assert_counters_match_rows(sessionmaker, campaign_id)
+    for chat_id, wanted in expected.items():
+        (message,) = sim.chat(TARGET_TOKEN, chat_id).bot_messages
+        assert message.text == wanted
+        offset = utf16_length(wanted[: wanted.index("big")])
+        assert message.entities == [{"type": "bold", "offset": offset, "length": 3}], wanted
