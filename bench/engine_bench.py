@@ -47,6 +47,7 @@ from models import Campaign, CampaignStatus, TargetBot  # noqa: E402
 from panel import campaigns  # noqa: E402
 from panel.content import MessageContent  # noqa: E402
 from panel.db import create_engine, create_sessionmaker  # noqa: E402
+from panel.greetings import PERSONALISED_KEY  # noqa: E402
 from panel.migrations import upgrade  # noqa: E402
 from panel.queue import connect, enqueue_start  # noqa: E402
 from tgsim.launch import SimulatorProcess  # noqa: E402
@@ -152,8 +153,14 @@ def share_429(stats: dict[str, Any]) -> float:
     return int(stats["too_many_requests"]) / max(sends, 1)
 
 
-async def prepare_database(url: str, token: str, *, rate: int, chat_ids: range, blocked: range) -> int:
-    """A migrated database with one bot and its users; returns the campaign id (a draft)."""
+async def prepare_database(
+    url: str, token: str, *, rate: int, chat_ids: range, blocked: range, personalised: bool = False
+) -> int:
+    """A migrated database with one bot and its users; returns the campaign id (a draft).
+
+    `personalised`: every user has a first name and a username, and the message greets each one
+    by name (placeholders before a bold word, filled per recipient at send time).
+    """
     engine = create_engine(url)
     await upgrade(engine)
     sessionmaker = create_sessionmaker(engine)
@@ -162,28 +169,42 @@ async def prepare_database(url: str, token: str, *, rate: int, chat_ids: range, 
         session.add(bot)
         await session.flush()
         bot_id = bot.id
-    await bulk_users(engine, bot_id, [*chat_ids, *blocked])
+    await bulk_users(engine, bot_id, [*chat_ids, *blocked], named=personalised)
     async with sessionmaker.begin() as session:
         campaign = await campaigns.create_campaign(
             session, bot_id=bot_id, content=MessageContent(text="Benchmark")
         )
+        if personalised:
+            greeting = "Hi {first_name|friend}, news for {username|you}: big sale"
+            bold = {"type": "bold", "offset": greeting.index("big"), "length": 8}
+            campaign.content = {**MessageContent(greeting, (bold,)).to_json(), PERSONALISED_KEY: True}
         campaign_id = campaign.id
     await engine.dispose()
     return campaign_id
 
 
-async def bulk_users(engine: Any, bot_id: int, chat_ids: list[int]) -> None:
-    """Insert users fast (plain executemany in chunks)."""
+async def bulk_users(engine: Any, bot_id: int, chat_ids: list[int], *, named: bool = False) -> None:
+    """Insert users fast (plain executemany in chunks); `named`: each with a first name and username."""
     now = time.strftime("%Y-%m-%d %H:%M:%S")
     async with engine.begin() as connection:
         for start in range(0, len(chat_ids), 50_000):
             chunk = chat_ids[start : start + 50_000]
             await connection.execute(
                 text(
-                    "INSERT INTO users (bot_id, platform, chat_id, is_unavailable, created_at) "
-                    "VALUES (:bot_id, 'telegram', :chat_id, false, :now)"
+                    "INSERT INTO users (bot_id, platform, chat_id, is_unavailable, created_at, "
+                    "first_name, username) "
+                    "VALUES (:bot_id, 'telegram', :chat_id, false, :now, :first_name, :username)"
                 ),
-                [{"bot_id": bot_id, "chat_id": chat_id, "now": now} for chat_id in chunk],
+                [
+                    {
+                        "bot_id": bot_id,
+                        "chat_id": chat_id,
+                        "now": now,
+                        "first_name": f"Name😀{chat_id % 997}" if named else None,
+                        "username": f"user{chat_id}" if named else None,
+                    }
+                    for chat_id in chunk
+                ],
             )
 
 
@@ -243,6 +264,7 @@ async def run_engine(
     workers: int,
     jitter_s: float,
     extra_env: dict[str, str] | None = None,
+    personalised: bool = False,
 ) -> Result:
     """One engine run: fresh database and bot, `workers` processes, until the campaign completes."""
     token = f"{abs(hash(label)) % 900000 + 100000}:AAbench{label.replace(' ', '').replace('/', '')[:20]}"
@@ -253,7 +275,9 @@ async def run_engine(
         sim, token, rate=rate, paid=rate > 30, chat_ids=chat_ids, blocked=blocked, jitter_s=jitter_s
     )
     database_url = f"sqlite+aiosqlite:///{workdir / (label.replace(' ', '_').replace('/', '') + '.sqlite3')}"
-    campaign_id = await prepare_database(database_url, token, rate=rate, chat_ids=chat_ids, blocked=blocked)
+    campaign_id = await prepare_database(
+        database_url, token, rate=rate, chat_ids=chat_ids, blocked=blocked, personalised=personalised
+    )
     queue = f"bench:{os.getpid()}:{label}"
     log_dir = workdir / label.replace(" ", "_").replace("/", "")
     log_dir.mkdir()
@@ -483,6 +507,11 @@ async def main() -> None:
         "--workers", type=int, action="append", default=None, help="worker counts to run (default 1 and 2)"
     )
     parser.add_argument("--no-reference", action="store_true", help="skip the aiolimiter reference")
+    parser.add_argument(
+        "--personalised",
+        action="store_true",
+        help="also run each engine row with a message greeting every recipient by name",
+    )
     parser.add_argument("--profile", action="store_true", help="print gate passes per second of each run")
     parser.add_argument(
         "--pin",
@@ -515,21 +544,23 @@ async def main() -> None:
                 if args.only and int(args.only) != rate:
                     continue
                 for workers in args.workers or (1, 2):
-                    label = f"engine {rate}/s {workers} worker(s)"
-                    results.append(
-                        await run_engine(
-                            sim,
-                            workdir,
-                            label=label,
-                            rate=rate,
-                            audience=audience,
-                            blocked_share=blocked,
-                            workers=workers,
-                            jitter_s=args.jitter,
-                            extra_env=extra_env,
+                    for personalised in (False, True) if args.personalised else (False,):
+                        label = f"engine {rate}/s {workers} worker(s){' named' if personalised else ''}"
+                        results.append(
+                            await run_engine(
+                                sim,
+                                workdir,
+                                label=label,
+                                rate=rate,
+                                audience=audience,
+                                blocked_share=blocked,
+                                workers=workers,
+                                jitter_s=args.jitter,
+                                extra_env=extra_env,
+                                personalised=personalised,
+                            )
                         )
-                    )
-                    print(results[-1].row(), flush=True)
+                        print(results[-1].row(), flush=True)
                 if args.no_reference:
                     continue
                 label = f"reference {rate}/s aiolimiter"
