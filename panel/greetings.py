@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from panel.content import utf16_length
+from panel.content import MAX_CAPTION_UTF16, MAX_TEXT_UTF16, utf16_length
 
 PLACEHOLDERS = ("first_name", "last_name", "full_name", "username")
 MAX_NAME_CHARS = 64
@@ -186,3 +186,26 @@ def personal_template(content: Mapping[str, Any]) -> Template | None:
 def personal_fields(method: str) -> tuple[str, str]:
     """The text and entities parameters a Bot API send method takes (a caption for media)."""
     return ("text", "entities") if method == "sendMessage" else ("caption", "caption_entities")
+
+
+def personalise(content: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored message (`MessageContent.to_json()`) marked personalised if its text has placeholders.
+
+    Raises GreetingError for an unknown placeholder or a lone brace, and when the longest name
+    any recipient can have would take the text past Telegram's limit (names are data: at most
+    64 + 64 characters). Text without placeholders comes back unmarked, braces unescaped.
+    """
+    template = Template.parse(str(content.get("text", "")), list(content.get("entities") or ()))
+    marked = {key: value for key, value in content.items() if key != PERSONALISED_KEY}
+    if not template.has_placeholders:
+        marked["text"], marked["entities"] = template.render({})
+        return marked
+    limit = MAX_TEXT_UTF16 if not content.get("media") else MAX_CAPTION_UTF16
+    longest = template.longest_units()
+    if longest > limit:
+        raise GreetingError(
+            f"with the longest names Telegram allows this text is {longest:,} characters long; "
+            f"the limit is {limit:,}: shorten it by {longest - limit:,}"
+        )
+    marked[PERSONALISED_KEY] = True
+    return marked

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from panel.content import utf16_length
-from panel.greetings import PLACEHOLDERS, GreetingError, Template, values_of
+from panel.content import Media, MessageContent, utf16_length
+from panel.greetings import PERSONALISED_KEY, PLACEHOLDERS, GreetingError, Template, personalise, values_of
 
 
 def _slice(text: str, entity: dict[str, Any]) -> str:
@@ -132,3 +132,24 @@ def test_every_word_keeps_its_entity_whatever_the_names(
     assert utf16_length(text) <= Template.parse(source).longest_units() or any(
         utf16_length(name or "") > 64 for name in (first, last, username)
     )
+
+
+def test_personalise_marks_only_a_text_with_placeholders() -> None:
+    plain = MessageContent("Sale {{today}}", ({"type": "bold", "offset": 5, "length": 9},)).to_json()
+    unmarked = personalise(plain)
+    assert PERSONALISED_KEY not in unmarked
+    assert unmarked["text"] == "Sale {today}" and unmarked["entities"] == [
+        {"type": "bold", "offset": 5, "length": 7}
+    ]
+    marked = personalise(MessageContent("Hi {first_name|friend}").to_json())
+    assert marked[PERSONALISED_KEY] is True and marked["text"] == "Hi {first_name|friend}"
+
+
+def test_personalise_refuses_a_text_the_longest_names_take_past_the_limit() -> None:
+    fits = "x" * (4096 - 257) + "{full_name}"
+    assert personalise(MessageContent(fits).to_json())[PERSONALISED_KEY]
+    with pytest.raises(GreetingError, match="4,097 characters long; the limit is 4,096: shorten it by 1"):
+        personalise(MessageContent("x" + fits).to_json())
+    caption = MessageContent("{first_name} " + "c" * 900, media=Media("photo", "AgAC")).to_json()
+    with pytest.raises(GreetingError, match="the limit is 1,024"):
+        personalise(caption)
