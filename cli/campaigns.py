@@ -24,6 +24,7 @@ from panel.content import (
     MessageContent,
     sent_media,
 )
+from panel.greetings import GreetingError, personalise
 from panel.progress import eta
 from panel.queue import connect
 from panel.settings import Settings
@@ -149,7 +150,8 @@ def _message_of(args: argparse.Namespace) -> tuple[MessageContent, str | None, b
     try:
         # With a file, the text is its caption.
         content = MessageContent(text=args.text or "", media=Media(kind, "unsent") if kind else None)
-    except ContentError as exc:
+        personalise(content.to_json())  # placeholders checked here, applied when it is stored
+    except (ContentError, GreetingError) as exc:
         raise CommandError(str(exc)) from None
     data = _read_file(args.file) if args.file is not None else None
     return content, kind, data
@@ -183,6 +185,7 @@ def _create(args: argparse.Namespace) -> int:
                     campaign = await campaigns.create_campaign(
                         session, bot_id=bot.id, content=message, name=args.name
                     )
+                    campaign.content = personalise(campaign.content)
                     if args.schedule:
                         await transitions.schedule(session, campaign.id, _parse_when(args.schedule))
                 except CampaignError as exc:

@@ -149,6 +149,8 @@ def test_campaigns_create_checks_the_message_before_uploading_anything(tmp_path:
         ({"file": tmp_path / "nope.jpg"}, "--file: cannot read"),
         ({"file": empty}, "--file: empty.pdf is empty"),
         ({"text": " "}, "The message is empty."),
+        ({"text": "Hi {frist_name}"}, "unknown placeholder {frist_name}: the known ones are {first_name}"),
+        ({"text": "50% off } today"}, "a lone “}” at character 9: write }} for a brace"),
     ):
         with pytest.raises(CommandError) as refused:
             message(**given)

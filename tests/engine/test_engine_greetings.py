@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from arq.connections import ArqRedis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models import CampaignStatus, User
+from models import CampaignStatus, TargetBot, User
 from panel.content import MessageContent, utf16_length
 from panel.greetings import PERSONALISED_KEY
 from panel.queue import enqueue_start
+from tests.processes import broadcast_cli
 from tests.support.engine import (
     TARGET_TOKEN,
     Workers,
@@ -53,3 +56,40 @@ async def test_each_recipient_gets_their_own_name_and_the_formatting_stays_on_it
         assert message.text == wanted
         offset = utf16_length(wanted[: wanted.index("big")])
         assert message.entities == [{"type": "bold", "offset": offset, "length": 3}], wanted
+
+
+async def test_a_campaign_created_in_the_cli_greets_each_recipient(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    database_url: str,
+    redis_url: str,
+    queue_name: str,
+    tmp_path: Path,
+) -> None:
+    bot_id = await add_audience(sessionmaker, sim, active=3)
+    async with sessionmaker.begin() as session:
+        users = list((await session.execute(select(User).where(User.bot_id == bot_id))).scalars())
+        users[0].first_name, users[1].first_name = "Ann", "😀"
+        bot = await session.get(TargetBot, bot_id)
+        assert bot is not None
+        codename = bot.codename
+    env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "QUEUE_NAME": queue_name}
+    code, out, err = await broadcast_cli(
+        "campaigns",
+        "create",
+        "--bot",
+        codename,
+        "--text",
+        "Hi {first_name|there} {{:}}",
+        env=env,
+        cwd=tmp_path,
+    )
+    assert code == 0, err
+    campaign_id = int(out)
+    code, _, err = await broadcast_cli("campaigns", "send", str(campaign_id), env=env, cwd=tmp_path)
+    assert code == 0, err
+    workers.start(1)
+    assert (await wait_for_status(sessionmaker, campaign_id)).status is CampaignStatus.COMPLETED
+    got = [sim.chat(TARGET_TOKEN, user.chat_id).bot_messages[0].text for user in users]
+    assert got == ["Hi Ann {:}", "Hi 😀 {:}", "Hi there {:}"]
