@@ -54,6 +54,7 @@ SUMMARY_COUNTS = (
     "Recipients: {total}\nSent: {sent}\nFailed: {failed}\nUnavailable: {unavailable}\n"
     "Unconfirmed (may have arrived): {unconfirmed}\nCancelled: {cancelled}"
 )
+SUMMARY_PINNED = "📌 Pinned: {pinned}"
 SUMMARY_TIMING = "Duration: {duration} · average {rate}/s"
 SUMMARY_ERRORS_HEADER = "Errors:"
 SUMMARY_ERROR_LINE = "• {description}: {count}"

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from models import CampaignStatus
+from panel.campaigns import Counters
 from panel.content import Media, MessageContent, bot_api_call
+from panel.progress import SummaryView, render_summary
 from panel.send_options import LinkPreview, SendOptions
 
 
@@ -54,3 +59,16 @@ def test_stored_options_read_back_and_bad_values_read_as_defaults() -> None:
     assert SendOptions.from_json(options.to_json()) == options
     assert SendOptions.from_json(None) == SendOptions()
     assert SendOptions.from_json({"silent": "yes", "link_preview": "huge"}) == SendOptions()
+
+
+def test_the_summary_shows_the_pins_of_a_campaign_that_pins() -> None:
+    view = SummaryView(
+        campaign_id=3,
+        name=None,
+        status=CampaignStatus.COMPLETED,
+        counters=Counters(total=10, sent=9, failed=0, unavailable=1, unconfirmed=0, cancelled=0),
+        started_at=None,
+        completed_at=None,
+    )
+    assert "📌" not in render_summary(view)
+    assert "📌 Pinned: 1,200" in render_summary(replace(view, pinned=1200))
