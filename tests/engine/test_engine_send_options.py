@@ -3,12 +3,16 @@ preview, and is pinned in its chat; the pins are counted and summarised."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models import CampaignStatus
+from models import CampaignStatus, TargetBot
 from panel.queue import enqueue_start
 from panel.send_options import LinkPreview, SendOptions
+from tests.processes import broadcast_cli
 from tests.support.engine import (
     ADMIN_CHAT_ID,
     CONTROL_TOKEN,
@@ -90,3 +94,52 @@ async def test_a_failed_pin_does_not_fail_the_delivery(
     assert (campaign.successful_sents, campaign.failed_sents) == (20, 0)
     assert campaign.pinned_count == 0
     assert all(sim.chat(TARGET_TOKEN, chat_id).pinned == [] for chat_id in range(2_100_000, 2_100_020))
+
+
+async def test_the_cli_creates_a_campaign_with_its_options_and_shows_them(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    database_url: str,
+    redis_url: str,
+    queue_name: str,
+    tmp_path: Path,
+) -> None:
+    bot_id = await add_audience(sessionmaker, sim, active=15, first_chat_id=2_200_000)
+    async with sessionmaker() as session:
+        target = await session.get(TargetBot, bot_id)
+        assert target is not None
+    env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "QUEUE_NAME": queue_name}
+    flags = ("--silent", "--protect", "--pin", "--link-preview", "above")
+    create = ("campaigns", "create", "--bot", target.codename, "--text", TEXT)
+    code, out, err = await broadcast_cli(*create, *flags, env=env, cwd=tmp_path)
+    assert code == 0, err
+    campaign_id = int(out.strip())
+
+    code, out, err = await broadcast_cli(
+        "campaigns", "status", str(campaign_id), "--json", env=env, cwd=tmp_path
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["options"] == {"silent": True, "protect": True, "link_preview": "above", "pin": True}
+    assert report["pinned"] == 0
+    code, _, err = await broadcast_cli(*create, "--link-preview", "huge", env=env, cwd=tmp_path)
+    assert code == 2 and "invalid choice: 'huge'" in err
+
+    workers.start(1)
+    await enqueue_start(pool, campaign_id, queue_name=queue_name)
+    campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers)
+    assert (campaign.status, campaign.successful_sents, campaign.pinned_count) == (
+        CampaignStatus.COMPLETED,
+        15,
+        15,
+    )
+    message = sim.chat(TARGET_TOKEN, 2_200_000).bot_messages[0]
+    assert message.link_preview_options == {"show_above_text": True}
+    code, out, _ = await broadcast_cli("campaigns", "status", str(campaign_id), env=env, cwd=tmp_path)
+    assert "options: silent, protected, link preview above, pin (15 pinned)" in out
+    code, out, _ = await broadcast_cli(
+        "campaigns", "status", str(campaign_id), "--json", env=env, cwd=tmp_path
+    )
+    assert json.loads(out)["pinned"] == 15
