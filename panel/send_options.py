@@ -29,6 +29,20 @@ class LinkPreview(enum.StrEnum):
         return order[(order.index(self) + 1) % len(order)]
 
 
+LINK_ENTITY_TYPES = frozenset({"url", "text_link"})
+
+
+def offers_link_preview(content: Mapping[str, Any]) -> bool:
+    """Whether a stored message (`MessageContent.to_json()`) can have a link preview: a text
+    message (not a caption) with a link in it, as Telegram marked it in the entities."""
+    if isinstance(content.get("media"), dict):
+        return False
+    return any(
+        isinstance(entity, Mapping) and entity.get("type") in LINK_ENTITY_TYPES
+        for entity in content.get("entities") or ()
+    )
+
+
 _PREVIEW_PARAMS: dict[LinkPreview, dict[str, bool]] = {
     LinkPreview.OFF: {"is_disabled": True},
     LinkPreview.SMALL: {"prefer_small_media": True},
