@@ -39,6 +39,21 @@ class ComposeCallback(CallbackData, prefix="cmp"):
     bot_id: int = Field(default=0, ge=0, le=MAX_ROW_ID)
 
 
+class SendOptionName(enum.StrEnum):
+    """The toggles of send options on the compose summary card (`panel.send_options`)."""
+
+    SILENT = "silent"
+    LINK_PREVIEW = "link_preview"
+    PROTECT = "protect"
+    PIN = "pin"
+
+
+class SendOptionCallback(CallbackData, prefix="opt"):
+    """A tap on a send-option toggle of the compose summary card."""
+
+    option: SendOptionName
+
+
 class SendNowAction(enum.StrEnum):
     """Buttons of the send-now confirmation."""
 

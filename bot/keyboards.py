@@ -19,11 +19,14 @@ from bot.callbacks import (
     ScheduleCallback,
     SendNowAction,
     SendNowCallback,
+    SendOptionCallback,
+    SendOptionName,
 )
 from models import Campaign, CampaignStatus
 from panel import texts
 from panel.audience import Audience
 from panel.progress import progress_buttons
+from panel.send_options import SendOptions
 
 
 def bot_picker(audiences: Sequence[Audience]) -> InlineKeyboardMarkup:
@@ -46,9 +49,33 @@ def skip_name() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def summary_actions() -> InlineKeyboardMarkup:
-    """The buttons under a composed message's summary card."""
+def _on_off(value: bool) -> str:
+    return texts.OPTION_ON if value else texts.OPTION_OFF
+
+
+def send_option_toggles(
+    options: SendOptions, *, offer_link_preview: bool
+) -> list[tuple[str, SendOptionName]]:
+    """(text with its state, option) of each send-option toggle; the link preview only for a text
+    message with a link."""
+    toggles = [(texts.BTN_OPTION_SILENT.format(state=_on_off(options.silent)), SendOptionName.SILENT)]
+    if offer_link_preview:
+        state = texts.LINK_PREVIEW_LABELS[options.link_preview.value]
+        toggles.append((texts.BTN_OPTION_LINK_PREVIEW.format(state=state), SendOptionName.LINK_PREVIEW))
+    toggles.append((texts.BTN_OPTION_PROTECT.format(state=_on_off(options.protect)), SendOptionName.PROTECT))
+    toggles.append((texts.BTN_OPTION_PIN.format(state=_on_off(options.pin)), SendOptionName.PIN))
+    return toggles
+
+
+def summary_actions(
+    options: SendOptions | None = None, *, offer_link_preview: bool = False
+) -> InlineKeyboardMarkup:
+    """The buttons under a composed message's summary card: the send-option toggles, one a row,
+    then the next steps."""
     builder = InlineKeyboardBuilder()
+    toggles = send_option_toggles(options or SendOptions(), offer_link_preview=offer_link_preview)
+    for text, option in toggles:
+        builder.button(text=text, callback_data=SendOptionCallback(option=option))
     for text, action in (
         (texts.BTN_SEND_NOW, ComposeAction.SEND_NOW),
         (texts.BTN_SCHEDULE, ComposeAction.SCHEDULE),
@@ -58,7 +85,7 @@ def summary_actions() -> InlineKeyboardMarkup:
         (texts.BTN_DISCARD, ComposeAction.DISCARD),
     ):
         builder.button(text=text, callback_data=ComposeCallback(action=action))
-    builder.adjust(2)
+    builder.adjust(*([1] * len(toggles)), 2)
     return builder.as_markup()
 
 

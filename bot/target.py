@@ -19,6 +19,7 @@ from aiogram.types import BufferedInputFile, Message
 
 from bot.aiogram_bot import make_bot
 from panel.content import MessageContent, bot_api_call, upload_name
+from panel.send_options import SendOptions
 
 logger = logging.getLogger(__name__)
 
@@ -49,15 +50,21 @@ class TestSend:
 
 
 async def send_content(
-    bot: Bot, chat_id: int, content: MessageContent, *, upload: bytes | None = None
+    bot: Bot,
+    chat_id: int,
+    content: MessageContent,
+    *,
+    upload: bytes | None = None,
+    options: SendOptions | None = None,
 ) -> Message:
     """Send `content` through `bot` with the request the workers send (`bot_api_call`).
 
     The media's file id is the control bot's; another bot sends the file's bytes (`upload`).
+    `options`: the campaign's send options (a test send goes as recipients get it).
     """
     media = content.media
     file_id = media.file_id if media is not None and upload is None else None
-    call = bot_api_call(content.to_json(), file_id=file_id)
+    call = bot_api_call(content.to_json(), file_id=file_id, options=options)
     params = {"chat_id": chat_id, **call.params}
     if media is not None and upload is not None and call.file_field is not None:
         params[call.file_field] = BufferedInputFile(upload, filename=upload_name(media.kind, media.file_name))
@@ -65,7 +72,13 @@ async def send_content(
 
 
 async def send_test(
-    token: str, *, api_url: str, chat_id: int, content: MessageContent, control: Bot
+    token: str,
+    *,
+    api_url: str,
+    chat_id: int,
+    content: MessageContent,
+    control: Bot,
+    options: SendOptions | None = None,
 ) -> TestSend:
     """Send `content` to `chat_id` through the target bot with `token`, as recipients will get it.
 
@@ -78,7 +91,7 @@ async def send_test(
             downloaded = await control.download(content.media.file_id)
             assert downloaded is not None
             upload = downloaded.read()
-        await send_content(target_bot, chat_id, content, upload=upload)
+        await send_content(target_bot, chat_id, content, upload=upload, options=options)
     except TelegramForbiddenError as exc:
         return TestSend(TestSendResult.NOT_STARTED, exc.message)
     except TelegramBadRequest as exc:

@@ -12,6 +12,7 @@ from panel.audience import Audience, CampaignView, bot_label
 from panel.campaigns import Counters
 from panel.content import MessageContent
 from panel.progress import counter_numbers
+from panel.send_options import LinkPreview, SendOptions, offers_link_preview
 
 PREVIEW_CHARS = 300
 
@@ -129,6 +130,25 @@ def campaign_list(
     return "\n".join(lines)
 
 
+def send_options_line(campaign: Campaign) -> str | None:
+    """The campaign's send options for its card, or None when they are the defaults."""
+    options = SendOptions.from_json(campaign.send_options)
+    found = []
+    if options.silent:
+        found.append(texts.CARD_OPTION_SILENT)
+    if options.protect:
+        found.append(texts.CARD_OPTION_PROTECT)
+    if options.link_preview is not LinkPreview.ON and offers_link_preview(campaign.content):
+        state = texts.LINK_PREVIEW_LABELS[options.link_preview.value]
+        found.append(texts.CARD_OPTION_LINK_PREVIEW.format(state=state))
+    if options.pin:
+        if campaign.status in UNSTARTED_CAMPAIGN_STATUSES:
+            found.append(texts.CARD_OPTION_PIN_UNSTARTED)
+        else:
+            found.append(texts.CARD_OPTION_PIN.format(pinned=texts.number(campaign.pinned_count)))
+    return texts.CARD_OPTIONS.format(options=" · ".join(found)) if found else None
+
+
 def campaign_card(view: CampaignView, *, timezone: str) -> str:
     """A campaign's details: state, bot, times, counters and the start of its message."""
     campaign = view.campaign
@@ -147,6 +167,9 @@ def campaign_card(view: CampaignView, *, timezone: str) -> str:
     preview = MessageContent.from_json(campaign.content).preview_text()
     if len(preview) > PREVIEW_CHARS:
         preview = preview[:PREVIEW_CHARS].rstrip() + "…"
+    options = send_options_line(campaign)
+    if options:
+        counts += "\n" + options
     return texts.CARD.format(
         campaign_id=campaign.id,
         name=campaign.name or texts.UNNAMED,

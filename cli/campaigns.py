@@ -27,6 +27,7 @@ from panel.content import (
 from panel.greetings import GreetingError, personalise
 from panel.progress import eta
 from panel.queue import connect
+from panel.send_options import LinkPreview, SendOptions
 from panel.settings import Settings
 
 
@@ -53,6 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     create.add_argument(
         "--schedule", default=None, help="send at this ISO 8601 time with a zone, e.g. 2026-12-01T18:00+01:00"
     )
+    _add_send_option_arguments(create)
     create.set_defaults(handler=_create)
     for name, helptext, handler in (
         ("send", "send a draft or scheduled campaign now", _send),
@@ -70,6 +72,39 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing = commands.add_parser("list", help="list recent campaigns")
     listing.add_argument("--limit", type=int, default=20)
     listing.set_defaults(handler=_list)
+
+
+def _add_send_option_arguments(create: argparse.ArgumentParser) -> None:
+    """`--silent`, `--protect`, `--pin`, `--link-preview`: how the campaign's message is sent."""
+    create.add_argument(
+        "--silent", action="store_true", help="recipients get no sound (disable_notification)"
+    )
+    create.add_argument(
+        "--protect", action="store_true", help="the message cannot be forwarded or saved (protect_content)"
+    )
+    create.add_argument("--pin", action="store_true", help="pin each delivered message in its chat, silently")
+    create.add_argument(
+        "--link-preview",
+        choices=[choice.value for choice in LinkPreview],
+        default=LinkPreview.ON.value,
+        help="the link preview of a text message: on (Telegram's default), off, small, large, above the text",
+    )
+
+
+def _send_options(args: argparse.Namespace) -> SendOptions:
+    return SendOptions(
+        silent=args.silent, protect=args.protect, link_preview=LinkPreview(args.link_preview), pin=args.pin
+    )
+
+
+def _options_line(options: SendOptions, pinned: int) -> str | None:
+    """The options of a campaign for `status`, or None when they are the defaults."""
+    found = [name for name, on in (("silent", options.silent), ("protected", options.protect)) if on]
+    if options.link_preview is not LinkPreview.ON:
+        found.append(f"link preview {options.link_preview.value}")
+    if options.pin:
+        found.append(f"pin ({pinned:,} pinned)")
+    return "options: " + ", ".join(found) if found else None
 
 
 def _parse_when(value: str) -> datetime:
@@ -183,7 +218,7 @@ def _create(args: argparse.Namespace) -> int:
             async with sessionmaker.begin() as session:
                 try:
                     campaign = await campaigns.create_campaign(
-                        session, bot_id=bot.id, content=message, name=args.name
+                        session, bot_id=bot.id, content=message, name=args.name, options=_send_options(args)
                     )
                     campaign.content = personalise(campaign.content)
                     if args.schedule:
@@ -277,6 +312,8 @@ def status_report(campaign: Campaign, *, now: datetime | None = None) -> dict[st
         "scheduled_at": campaign.scheduled_at.isoformat() if campaign.scheduled_at else None,
         "started_at": campaign.started_at.isoformat() if campaign.started_at else None,
         "completed_at": campaign.completed_at.isoformat() if campaign.completed_at else None,
+        "options": SendOptions.from_json(campaign.send_options).to_json(),
+        "pinned": campaign.pinned_count,
     }
 
 
@@ -304,6 +341,12 @@ def _status(args: argparse.Namespace) -> int:
         eta_s = report["eta_s"]
         eta_text = f", ETA {texts.duration(timedelta(seconds=int(eta_s)))}" if isinstance(eta_s, int) else ""
         lines.append(f"rate {report['rate_per_s']}/s{eta_text}")
+    options = report["options"]
+    pinned = report["pinned"]
+    if isinstance(options, dict) and isinstance(pinned, int):
+        options_line = _options_line(SendOptions.from_json(options), pinned)
+        if options_line is not None:
+            lines.append(options_line)
     print("\n".join(lines))
     return 0
 

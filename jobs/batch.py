@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +40,8 @@ logger = logging.getLogger(__name__)
 
 IN_FLIGHT_S = 0.4
 """A batch runs enough senders to keep this much sending time in flight (slow answers, the tail)."""
+PIN_FLOOD_TRIES = 5
+"""A pin answered with 429 is tried again after the pause, at most this many times in all."""
 
 
 class BatchRun:
@@ -91,7 +94,12 @@ class BatchRun:
         )
 
     def _send_call(self, file_id: str | None, recipient: Recipient | None = None) -> BotApiCall:
-        call = bot_api_call(self.snapshot.content, file_id=file_id, paid_broadcast=self.snapshot.paid)
+        call = bot_api_call(
+            self.snapshot.content,
+            file_id=file_id,
+            paid_broadcast=self.snapshot.paid,
+            options=self.snapshot.options,
+        )
         if self.template is None or recipient is None:
             return call
         text, entities = self.template.render(recipient.names or {})
@@ -280,8 +288,36 @@ class BatchRun:
             # Cut short mid-request (shutdown, a bug): the message may have gone out.
             self._add(cut_short(recipient, self.policy), is_content=False)
             raise
+        if self.snapshot.options.pin and result.outcome is Outcome.SENT and result.message_id is not None:
+            try:
+                if await self._pin(recipient.chat_id, result.message_id):
+                    result = replace(result, pinned=True)
+            except BaseException:
+                self._add(result, is_content=is_content)  # delivered: the pin does not change that
+                raise
         self._add(result, is_content=is_content)
         return result, is_content
+
+    async def _pin(self, chat_id: int, message_id: int) -> bool:
+        """Pin a delivered message in its chat, silently, paced like a send (it counts against the
+        token's limit). Whether it was pinned; a pin that fails is logged and never fails the delivery."""
+        for _ in range(PIN_FLOOD_TRIES):
+            # Not abandoned on a pause or cancel: the message went out, so it gets its pin.
+            if not await self.ectx.limiter.acquire(
+                self.rate_key, self.pace_per_s, should_stop=lambda: self.unauthorized
+            ):
+                return False
+            try:
+                await self.bot.pin_chat_message(chat_id, message_id, disable_notification=True)
+            except Exception as exc:
+                answer = classify(exc)
+                if answer.verdict is Verdict.FLOOD:
+                    await self.ectx.limiter.pause(self.rate_key, answer.retry_after_s)
+                    continue
+                logger.info("campaign %s: pin in chat %s failed: %s", self.snapshot.campaign_id, chat_id, exc)
+                return False
+            return True
+        return False
 
     async def _send(self, recipient: Recipient) -> Any:
         chat_id = recipient.chat_id

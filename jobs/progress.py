@@ -22,6 +22,7 @@ from jobs.engine.sendclient import BotAPIError, BotAPINetworkError
 from models import Campaign, CampaignStatus
 from panel.campaigns import Counters, get_campaign
 from panel.progress import ProgressView, SummaryView, progress_markup, render_progress, render_summary
+from panel.send_options import SendOptions
 
 logger = logging.getLogger(__name__)
 
@@ -187,6 +188,7 @@ async def send_summary(ectx: EngineContext, campaign_id: int) -> None:
             completed_at=campaign.completed_at,
             errors=tuple(breakdown),
             reason=campaign.status_reason,
+            pinned=campaign.pinned_count if SendOptions.from_json(campaign.send_options).pin else None,
         )
     )
     try:

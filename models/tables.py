@@ -160,6 +160,8 @@ class Campaign(Base):
     platform: Mapped[str] = mapped_column(String(32), default="telegram", server_default="telegram")
     # {"text": str, "entities": [MessageEntity as dict, ...]}; room for media and buttons.
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # `SendOptions.to_json()`: silent, protect, link_preview, pin. NULL reads as the defaults.
+    send_options: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     status: Mapped[CampaignStatus] = mapped_column(
         _str_enum(CampaignStatus, "campaign_status"), default=CampaignStatus.DRAFT
     )
@@ -173,6 +175,8 @@ class Campaign(Base):
     unavailable_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     unconfirmed_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     cancelled_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Delivered messages pinned in their chats (send option `pin`); not a delivery state.
+    pinned_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_by: Mapped[int | None] = mapped_column(BigInteger)
     progress_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     progress_message_id: Mapped[int | None] = mapped_column(BigInteger)

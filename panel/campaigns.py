@@ -25,6 +25,7 @@ from models import (
     TargetBot,
 )
 from panel.content import MessageContent
+from panel.send_options import SendOptions
 
 # The largest id a row can have: ids are BIGINT on PostgreSQL and INTEGER on SQLite, both signed
 # 64-bit. A larger number (typed by an admin, forged in a button) names no row, and must not
@@ -153,8 +154,9 @@ async def create_campaign(
     name: str | None = None,
     created_by: int | None = None,
     platform: str = "telegram",
+    options: SendOptions | None = None,
 ) -> Campaign:
-    """A new DRAFT campaign."""
+    """A new DRAFT campaign (with `options`: how its message is sent; None: the defaults)."""
     if await session.get(TargetBot, bot_id) is None:
         raise CampaignError(f"There is no target bot #{bot_id}.")
     campaign = Campaign(
@@ -164,6 +166,7 @@ async def create_campaign(
         name=(name or None),
         created_by=created_by,
         status=CampaignStatus.DRAFT,
+        send_options=(options or SendOptions()).to_json(),
     )
     session.add(campaign)
     await session.flush()
@@ -202,6 +205,7 @@ async def duplicate(session: AsyncSession, campaign_id: int, *, created_by: int 
         name=original.name,
         created_by=created_by if created_by is not None else original.created_by,
         status=CampaignStatus.DRAFT,
+        send_options=SendOptions.from_json(original.send_options).to_json(),
     )
     session.add(copy)
     await session.flush()

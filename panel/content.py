@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from panel.send_options import SendOptions
+
 MAX_TEXT_UTF16 = 4096
 MAX_CAPTION_UTF16 = 1024
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
@@ -107,7 +109,11 @@ class BotApiCall:
 
 
 def bot_api_call(
-    content: Mapping[str, Any], *, file_id: str | None, paid_broadcast: bool = False
+    content: Mapping[str, Any],
+    *,
+    file_id: str | None,
+    paid_broadcast: bool = False,
+    options: SendOptions | None = None,
 ) -> BotApiCall:
     """The Bot API method and parameters that send a stored message (`MessageContent.to_json()`).
 
@@ -117,6 +123,7 @@ def bot_api_call(
     its entities and no parse mode, so nothing needs escaping. `file_id` is the sending bot's id
     of the media (file ids belong to one bot); None leaves it out, for an upload of the bytes
     under `file_field`. `paid_broadcast`: the bot pays to send above 30 messages a second.
+    `options`: the campaign's send options (silent, protected, link preview); None: the defaults.
     """
     text = str(content.get("text", ""))
     # As Telegram reported them, minus empty optional fields (null is not "absent" to every server).
@@ -142,6 +149,8 @@ def bot_api_call(
             params["caption_entities"] = entities
     if paid_broadcast:
         params["allow_paid_broadcast"] = True
+    if options is not None:
+        params.update(options.call_params(is_text=file_field is None))
     return BotApiCall(method, params, file_field)
 
 

@@ -45,6 +45,8 @@ class SummaryView:
     completed_at: datetime | None
     errors: tuple[tuple[str, int], ...] = ()
     reason: str | None = None
+    pinned: int | None = None
+    """Messages pinned in their chats; None: the campaign does not pin (nothing is shown)."""
 
 
 def _name(name: str | None) -> str:
@@ -145,6 +147,8 @@ def render_summary(view: SummaryView) -> str:
     if view.reason:
         lines.append(texts.PROGRESS_REASON.format(reason=view.reason))
     lines.append(texts.SUMMARY_COUNTS.format(**counter_numbers(counters)))
+    if view.pinned is not None:
+        lines.append(texts.SUMMARY_PINNED.format(pinned=texts.number(view.pinned)))
     if view.started_at is not None and view.completed_at is not None:
         span = max(view.completed_at - view.started_at, timedelta(0))
         seconds = span.total_seconds()

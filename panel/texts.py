@@ -54,6 +54,7 @@ SUMMARY_COUNTS = (
     "Recipients: {total}\nSent: {sent}\nFailed: {failed}\nUnavailable: {unavailable}\n"
     "Unconfirmed (may have arrived): {unconfirmed}\nCancelled: {cancelled}"
 )
+SUMMARY_PINNED = "📌 Pinned: {pinned}"
 SUMMARY_TIMING = "Duration: {duration} · average {rate}/s"
 SUMMARY_ERRORS_HEADER = "Errors:"
 SUMMARY_ERROR_LINE = "• {description}: {count}"
@@ -93,6 +94,25 @@ COMMAND_DESCRIPTIONS = {
 }
 
 # Button texts: the demo and the tests press these by text, keep them stable.
+BTN_OPTION_SILENT = "🔕 Silent: {state}"
+BTN_OPTION_LINK_PREVIEW = "🔗 Link preview: {state}"
+BTN_OPTION_PROTECT = "🔒 Protect content: {state}"
+BTN_OPTION_PIN = "📌 Pin after sending: {state}"
+OPTION_ON = "on"
+OPTION_OFF = "off"
+LINK_PREVIEW_LABELS = {
+    "on": "on",
+    "off": "off",
+    "small": "small",
+    "large": "large",
+    "above": "above the text",
+}
+CARD_OPTIONS = "Options: {options}"
+CARD_OPTION_SILENT = "🔕 silent"
+CARD_OPTION_PROTECT = "🔒 protected"
+CARD_OPTION_LINK_PREVIEW = "🔗 link preview {state}"
+CARD_OPTION_PIN = "📌 pinned ({pinned})"
+CARD_OPTION_PIN_UNSTARTED = "📌 pin after sending"
 BTN_SEND_NOW = "🚀 Send now"
 BTN_SCHEDULE = "🗓 Schedule"
 BTN_TEST = "🧪 Test to me"

@@ -176,6 +176,33 @@ def reply_markup(call: Call) -> Json | None:
     }
 
 
+# ---------------------------------------------------------------- send options
+
+LINK_PREVIEW_FLAGS = ("is_disabled", "prefer_small_media", "prefer_large_media", "show_above_text")
+
+
+def link_preview_options(call: Call) -> Json | None:
+    """The link_preview_options parameter (a LinkPreviewOptions object), validated like Telegram."""
+    options = _json(call, "link_preview_options", errors.LINK_PREVIEW_INVALID)
+    if options is None:
+        return None
+    if not isinstance(options, dict):
+        raise bad_request(errors.LINK_PREVIEW_INVALID)
+    for name in LINK_PREVIEW_FLAGS:
+        if name in options and not isinstance(options[name], bool):
+            raise bad_request(f'Bad Request: field "{name}" must be of type Boolean')
+    if "url" in options and not isinstance(options["url"], str):
+        raise bad_request('Bad Request: field "url" must be of type String')
+    return {key: value for key, value in options.items() if key in (*LINK_PREVIEW_FLAGS, "url")}
+
+
+def _with_send_options(call: Call, message: StoredMessage) -> StoredMessage:
+    """Keep the options every send method takes on the message it sends."""
+    message.disable_notification = _bool(call, "disable_notification")
+    message.protect_content = _bool(call, "protect_content")
+    return message
+
+
 # ---------------------------------------------------------------- sending
 
 
@@ -188,6 +215,7 @@ def _admit(call: Call) -> int:
 
 
 def _send(call: Call, chat_id: int, message: StoredMessage) -> Json:
+    _with_send_options(call, message)
     call.world.check_recipient(call.bot, chat_id)
     message.date = call.world.now()
     return call.world.deliver(call.bot, chat_id, message)
@@ -198,7 +226,11 @@ def send_message(call: Call) -> Json:
     chat_id = _admit(call)
     text, found = message_text(call)
     markup = reply_markup(call)
-    return _send(call, chat_id, StoredMessage(0, 0, True, text=text, entities=found, reply_markup=markup))
+    preview = link_preview_options(call)
+    message = StoredMessage(
+        0, 0, True, text=text, entities=found, reply_markup=markup, link_preview_options=preview
+    )
+    return _send(call, chat_id, message)
 
 
 def _media(call: Call, kind: str) -> FileRecord:
@@ -335,7 +367,10 @@ def edit_message_text(call: Call) -> Json:
     if message.text is None:
         raise bad_request(errors.NO_TEXT_TO_EDIT)
     markup = reply_markup(call)
-    return _apply_edit(call, chat_id, message, {"text": text, "entities": found, "reply_markup": markup})
+    changes: dict[str, Any] = {"text": text, "entities": found, "reply_markup": markup}
+    if "link_preview_options" in call.params:
+        changes["link_preview_options"] = link_preview_options(call)
+    return _apply_edit(call, chat_id, message, changes)
 
 
 def edit_message_caption(call: Call) -> Json:
@@ -366,7 +401,46 @@ def delete_message(call: Call) -> bool:
         raise bad_request(errors.DELETE_NOT_FOUND)
     if call.world.now() - message.date > call.world.settings.delete_window_s:
         raise bad_request(errors.CANT_DELETE)
-    del call.bot.chats[chat_id].messages[message_id]
+    log = call.bot.chats[chat_id]
+    del log.messages[message_id]
+    if message_id in log.pinned:
+        log.pinned.remove(message_id)
+    call.world.on_change()
+    return True
+
+
+# ---------------------------------------------------------------- pins
+
+
+def pin_chat_message(call: Call) -> bool:
+    """pinChatMessage in a private chat: any message present in it, by either side."""
+    chat_id = _chat_id(call)
+    message_id = _int(call, "message_id", errors.MESSAGE_ID_INVALID)
+    call.world.check_chat_exists(call.bot, chat_id)
+    if not call.world.message_exists(call.bot, chat_id, message_id):
+        raise bad_request(errors.PIN_NOT_FOUND)
+    log = call.world.chat_log(call.bot, chat_id)
+    if message_id in log.pinned:
+        log.pinned.remove(message_id)
+    log.pinned.append(message_id)
+    call.world.on_change()
+    return True
+
+
+def unpin_chat_message(call: Call) -> bool:
+    """unpinChatMessage: the given message, or without one the most recent pin."""
+    chat_id = _chat_id(call)
+    call.world.check_chat_exists(call.bot, chat_id)
+    log = call.world.chat_log(call.bot, chat_id)
+    if call.params.get("message_id") in (None, ""):
+        if log.pinned:
+            log.pinned.pop()
+    else:
+        message_id = _int(call, "message_id", errors.MESSAGE_ID_INVALID)
+        if not call.world.message_exists(call.bot, chat_id, message_id):
+            raise bad_request(errors.UNPIN_NOT_FOUND)
+        if message_id in log.pinned:
+            log.pinned.remove(message_id)
     call.world.on_change()
     return True
 
@@ -528,6 +602,8 @@ HANDLERS: dict[str, Handler] = {
     "editmessagecaption": edit_message_caption,
     "answercallbackquery": answer_callback_query,
     "deletemessage": delete_message,
+    "pinchatmessage": pin_chat_message,
+    "unpinchatmessage": unpin_chat_message,
     "getchat": get_chat,
 }
 ASYNC_HANDLERS: dict[str, AsyncHandler] = {"getupdates": get_updates}

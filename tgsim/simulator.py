@@ -50,6 +50,9 @@ class ChatEntry:
     reply_markup: Json | None
     edit_count: int
     forwarded: bool
+    disable_notification: bool = False
+    protect_content: bool = False
+    link_preview_options: Json | None = None
 
     @property
     def buttons(self) -> list[tuple[str, str | None]]:
@@ -68,6 +71,8 @@ class ChatView:
 
     messages: list[ChatEntry] = field(default_factory=list)
     callback_answers: list[CallbackAnswer] = field(default_factory=list)
+    pinned: list[int] = field(default_factory=list)
+    """Ids of the pinned messages, oldest pin first."""
 
     @property
     def bot_messages(self) -> list[ChatEntry]:
@@ -79,6 +84,7 @@ class ChatView:
         return {
             "messages": [entry.to_json() for entry in self.messages],
             "callback_answers": [dataclasses.asdict(answer) for answer in self.callback_answers],
+            "pinned": list(self.pinned),
         }
 
 
@@ -96,6 +102,9 @@ def _entry(message: StoredMessage) -> ChatEntry:
         reply_markup=message.reply_markup,
         edit_count=message.edit_count,
         forwarded=message.forward_origin is not None,
+        disable_notification=message.disable_notification,
+        protect_content=message.protect_content,
+        link_preview_options=message.link_preview_options,
     )
 
 
@@ -403,6 +412,7 @@ class Simulator:
         return ChatView(
             messages=[_entry(message) for message in log.messages.values()],
             callback_answers=list(log.callback_answers),
+            pinned=list(log.pinned),
         )
 
     def callback_answer(self, token: str, query_id: str) -> CallbackAnswer | None:

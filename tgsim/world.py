@@ -126,6 +126,10 @@ class StoredMessage:
     edit_date: int | None = None
     edit_count: int = 0
     forward_origin: Json | None = None
+    disable_notification: bool = False
+    protect_content: bool = False
+    link_preview_options: Json | None = None
+    """As the sender passed it (sendMessage and editMessageText only)."""
 
     def content_key(self) -> tuple[Any, ...]:
         """What makes two messages the same content (for duplicate counting)."""
@@ -169,6 +173,8 @@ class ChatLog:
     next_message_id: int = 1
     messages: dict[int, StoredMessage] = field(default_factory=dict)
     callback_answers: list[CallbackAnswer] = field(default_factory=list)
+    pinned: list[int] = field(default_factory=list)
+    """Ids of the pinned messages, oldest pin first."""
 
     def new_message_id(self) -> int:
         """The next message id of this chat (monotonic)."""
@@ -444,6 +450,10 @@ class World:
             result["edit_date"] = message.edit_date
         if message.forward_origin is not None:
             result["forward_origin"] = message.forward_origin
+        if message.protect_content:
+            result["has_protected_content"] = True
+        if message.link_preview_options is not None:
+            result["link_preview_options"] = message.link_preview_options
         return result
 
     def deliver(self, bot: BotRecord, chat_id: int, message: StoredMessage) -> Json:
@@ -460,6 +470,13 @@ class World:
         """A message still present in a chat, or None."""
         log = bot.chats.get(chat_id)
         return None if log is None else log.messages.get(message_id)
+
+    def message_exists(self, bot: BotRecord, chat_id: int, message_id: int) -> bool:
+        """Whether a message is present in a chat (any id already given out when messages are not kept)."""
+        if self.settings.keep_bot_messages:
+            return self.find_message(bot, chat_id, message_id) is not None
+        log = bot.chats.get(chat_id)
+        return log is not None and 0 < message_id < log.next_message_id
 
     # ---------------------------------------------------------------- files and queries
 

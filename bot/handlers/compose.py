@@ -7,17 +7,18 @@ the campaign row is created only when the admin saves, sends or schedules it, so
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards, views
-from bot.callbacks import ComposeAction, ComposeCallback
+from bot.callbacks import ComposeAction, ComposeCallback, SendOptionCallback
 from bot.edits import edit_buttons, edit_text
 from bot.prompts import ask_confirmation, ask_time
 from bot.states import Compose
@@ -27,6 +28,7 @@ from panel import texts
 from panel.audience import Audience, audience_of, bot_audiences, bot_label
 from panel.claims import claim_once
 from panel.content import ContentError, Media, MessageContent
+from panel.send_options import LinkPreview, SendOptions, offers_link_preview
 from panel.settings import Settings
 
 MAX_NAME_CHARS = 100
@@ -40,6 +42,16 @@ def _content(data: dict[str, Any]) -> MessageContent:
         entities=tuple(data.get("entities") or ()),
         media=Media.from_json(media) if media else None,
     )
+
+
+def _options(data: dict[str, Any]) -> SendOptions:
+    """The send options chosen on the card so far (the defaults until a toggle is tapped)."""
+    return SendOptions.from_json(data.get("send_options"))
+
+
+def _summary_keyboard(data: dict[str, Any]) -> InlineKeyboardMarkup:
+    offer = offers_link_preview(_content(data).to_json())
+    return keyboards.summary_actions(_options(data), offer_link_preview=offer)
 
 
 async def _audience(sessionmaker: async_sessionmaker[AsyncSession], bot_id: int) -> Audience | None:
@@ -71,7 +83,7 @@ async def _show_summary(
     assert message.bot is not None  # a message the dispatcher handed over has its bot
     await send_content(message.bot, message.chat.id, _content(data))
     await message.answer(
-        views.summary_card(name=data.get("name"), audience=audience), reply_markup=keyboards.summary_actions()
+        views.summary_card(name=data.get("name"), audience=audience), reply_markup=_summary_keyboard(data)
     )
     await state.set_state(Compose.reviewing)
     await state.update_data(reviewed=True)
@@ -202,6 +214,16 @@ async def name_not_text(message: Message) -> None:
     await message.answer(texts.NAME_NOT_TEXT)
 
 
+async def toggle_option(query: CallbackQuery, callback_data: SendOptionCallback, state: FSMContext) -> None:
+    """Flip one send option (the link preview moves to its next choice); the card shows the new state."""
+    data = await state.get_data()
+    options = _options(data).toggled(callback_data.option.value)
+    await state.update_data(send_options=options.to_json())
+    await query.answer()
+    if isinstance(query.message, Message):
+        await edit_buttons(query.message, _summary_keyboard({**data, "send_options": options.to_json()}))
+
+
 async def test_to_me(
     query: CallbackQuery,
     state: FSMContext,
@@ -223,6 +245,7 @@ async def test_to_me(
         chat_id=query.from_user.id,
         content=_content(data),
         control=query.bot,
+        options=_options(data),
     )
     label = f"@{target_bot.username}" if target_bot.username else target_bot.codename
     if outcome.result is TestSendResult.SENT:
@@ -268,14 +291,19 @@ async def finish(
         if message is not None:
             await edit_text(message, texts.DISCARDED)
         return
+    content = _content(data)
+    options = _options(data)
+    if not offers_link_preview(content.to_json()):  # the message was edited and lost its link
+        options = replace(options, link_preview=LinkPreview.ON)
     try:
         async with sessionmaker() as session, session.begin():
             campaign = await lifecycle.create_campaign(
                 session,
                 bot_id=int(data["bot_id"]),
-                content=_content(data),
+                content=content,
                 name=data.get("name"),
                 created_by=query.from_user.id,
+                options=options,
             )
     except lifecycle.CampaignError:
         if message is not None:
@@ -333,6 +361,8 @@ def create_router() -> Router:
             )
         ),
     )
+    router.callback_query.register(toggle_option, Compose.reviewing, SendOptionCallback.filter())
     router.callback_query.register(stale_button, ComposeCallback.filter())
+    router.callback_query.register(stale_button, SendOptionCallback.filter())
     router.message.register(expecting_a_button, Compose.reviewing, ~F.text.startswith("/"))
     return router

@@ -71,15 +71,21 @@ class DeliveryResult:
     error: str | None = None
     retry_at: datetime | None = None
     new_chat_id: int | None = None
+    pinned: bool = False
+    """The sent message was pinned in its chat (send option `pin`)."""
 
 
-async def add_to_counters(session: AsyncSession, campaign_id: int, counts: dict[DeliveryStatus, int]) -> None:
-    """Add rows that just reached a final state to the campaign's counters."""
+async def add_to_counters(
+    session: AsyncSession, campaign_id: int, counts: dict[DeliveryStatus, int], *, pinned: int = 0
+) -> None:
+    """Add rows that just reached a final state (and the messages pinned) to the campaign's counters."""
     values = {
         _COUNTER_COLUMNS[status]: getattr(Campaign, _COUNTER_COLUMNS[status]) + count
         for status, count in counts.items()
         if count and status in _COUNTER_COLUMNS
     }
+    if pinned:
+        values["pinned_count"] = Campaign.pinned_count + pinned
     if values:
         await session.execute(
             update(Campaign)
@@ -119,6 +125,7 @@ async def record_results(
         groups[key].append(result)
     final: Counter[DeliveryStatus] = Counter()
     back = 0
+    pinned = 0
     unavailable_users: dict[str | None, list[int]] = defaultdict(list)
     for (outcome, error_code, error, retry_at, *_), members in groups.items():
         ids = [member.recipient.delivery_id for member in members]
@@ -161,6 +168,8 @@ async def record_results(
         applied = {int(i) for (i,) in changed.all()}
         if outcome in _FINAL_OUTCOMES:
             final[_FINAL_OUTCOMES[outcome]] += len(applied)
+            # Counted with the row it belongs to: recorded twice, it is counted once.
+            pinned += sum(1 for m in members if m.pinned and m.recipient.delivery_id in applied)
         else:
             back += len(applied)
         if outcome is Outcome.UNAVAILABLE:
@@ -169,7 +178,7 @@ async def record_results(
             )
         if outcome is Outcome.MIGRATED and applied:
             await _migrate_user(session, members[0].recipient.user_id, members[0].new_chat_id)
-    await add_to_counters(session, campaign_id, dict(final))
+    await add_to_counters(session, campaign_id, dict(final), pinned=pinned)
     for reason, user_ids in unavailable_users.items():
         if user_ids:
             await session.execute(

@@ -178,6 +178,15 @@ class BotAPI:
             "editMessageText", {"chat_id": chat_id, "message_id": message_id, "text": text, **params}
         )
 
+    async def pin_chat_message(
+        self, chat_id: int, message_id: int, *, disable_notification: bool = True
+    ) -> Any:
+        """pinChatMessage; True once the message is pinned (silently by default)."""
+        return await self.call(
+            "pinChatMessage",
+            {"chat_id": chat_id, "message_id": message_id, "disable_notification": disable_notification},
+        )
+
     async def close(self) -> None:
         """Close the connection pool."""
         if self._session is not None and not self._session.closed:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jobs.engine.media_upload import target_file_id
 from models import Campaign, CampaignStatus, TargetBot
 from panel.campaigns import effective_rate
+from panel.send_options import SendOptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,8 @@ class CampaignSnapshot:
     paid: bool
     content: dict[str, Any]
     """The stored message (`MessageContent.to_json()`, plus the target bots' file ids)."""
+    options: SendOptions = field(default_factory=SendOptions)
+    """Silent, protected, link preview, pin after sending."""
 
     @property
     def media(self) -> dict[str, Any] | None:
@@ -62,5 +65,6 @@ async def load_snapshot(
         rate_per_s=effective_rate(bot),
         paid=bot.paid_broadcast and effective_rate(bot) > 30,
         content=dict(campaign.content or {}),
+        options=SendOptions.from_json(campaign.send_options),
     )
     return snapshot, campaign.status

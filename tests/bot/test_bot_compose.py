@@ -47,6 +47,9 @@ async def test_compose_shows_exact_preview_and_summary_then_saves_draft(control:
     assert "Audience: 12 users (1 unavailable left out)" in card.text
     assert "about 1 s at 30 messages/s" in card.text
     assert [text for text, _ in card.buttons] == [
+        texts.BTN_OPTION_SILENT.format(state="off"),
+        texts.BTN_OPTION_PROTECT.format(state="off"),
+        texts.BTN_OPTION_PIN.format(state="off"),
         texts.BTN_SEND_NOW,
         texts.BTN_SCHEDULE,
         texts.BTN_TEST,

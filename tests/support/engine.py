@@ -27,6 +27,7 @@ from models import (
 )
 from panel import campaigns
 from panel.content import MessageContent
+from panel.send_options import SendOptions
 from tgsim.simulator import Simulator
 from tgsim.world import UserState
 
@@ -89,11 +90,16 @@ async def new_campaign(
     text: str = "Hello from the engine tests",
     progress: bool = False,
     content: dict[str, Any] | None = None,
+    options: SendOptions | None = None,
 ) -> int:
     """A DRAFT campaign by the test admin; with `progress`, its progress goes to the admin's chat."""
     async with sessionmaker.begin() as session:
         campaign = await campaigns.create_campaign(
-            session, bot_id=bot_id, content=MessageContent(text=text), created_by=ADMIN_CHAT_ID
+            session,
+            bot_id=bot_id,
+            content=MessageContent(text=text),
+            created_by=ADMIN_CHAT_ID,
+            options=options,
         )
         if content is not None:
             campaign.content = content
