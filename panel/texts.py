@@ -299,3 +299,15 @@ def content_kind(content_type: str) -> str:
         "dice": "Dice",
     }
     return kinds.get(content_type, "This kind of message")
+
+
+# --- URL buttons under a campaign's message (panel.buttons) ------------------------------------
+
+BUTTONS_NO_SEPARATOR = "line {line}: `{button}` has no ` - ` between the label and the link"
+BUTTONS_NO_LINK = "line {line}: `{button}` has no link"
+BUTTONS_NO_LABEL = "line {line}: `{button}` has no label"
+BUTTONS_LABEL_TOO_LONG = "line {line}: the label of `{button}` is {length} characters; at most {limit}"
+BUTTONS_BAD_LINK = "line {line}: `{link}` is not an http(s) or tg:// link"
+BUTTONS_ROW_TOO_WIDE = "line {line} has {count} buttons; Telegram shows at most {limit} in a row"
+BUTTONS_TOO_MANY = "The grid has {count} buttons; at most {limit} in all"
+BUTTONS_EMPTY = "The grid has no buttons"
