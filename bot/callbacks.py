@@ -24,6 +24,7 @@ class ComposeAction(enum.StrEnum):
 
     PICK_BOT = "bot"
     SKIP_NAME = "skip"
+    SKIP_BUTTONS = "nobtn"
     SEND_NOW = "send"
     SCHEDULE = "sched"
     TEST = "test"

@@ -46,6 +46,13 @@ def skip_name() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+def skip_buttons() -> InlineKeyboardMarkup:
+    """The Skip button of the buttons step."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=texts.BTN_SKIP, callback_data=ComposeCallback(action=ComposeAction.SKIP_BUTTONS))
+    return builder.as_markup()
+
+
 def summary_actions() -> InlineKeyboardMarkup:
     """The buttons under a composed message's summary card."""
     builder = InlineKeyboardBuilder()

@@ -10,6 +10,7 @@ class Compose(StatesGroup):
 
     choosing_bot = State()
     waiting_text = State()
+    waiting_buttons = State()
     waiting_name = State()
     reviewing = State()
 

@@ -12,6 +12,7 @@ from panel import texts
 _WAITING_FOR = {
     Compose.choosing_bot.state: texts.WAITING_FOR_BOT,
     Compose.waiting_text.state: texts.WAITING_FOR_MESSAGE,
+    Compose.waiting_buttons.state: texts.WAITING_FOR_BUTTONS,
     Compose.waiting_name.state: texts.WAITING_FOR_NAME,
     Compose.reviewing.state: texts.WAITING_FOR_BUTTON,
     Scheduling.waiting_time.state: texts.WAITING_FOR_TIME,
