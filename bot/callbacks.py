@@ -85,6 +85,8 @@ class CampaignAction(enum.StrEnum):
     DUPLICATE = "dup"
     DELETE = "del"
     DELETE_CONFIRM = "del_yes"
+    EDIT_BUTTONS = "btn"
+    REMOVE_BUTTONS = "btn_del"
 
 
 class CampaignCallback(CallbackData, prefix="cpg"):

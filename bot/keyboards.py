@@ -23,6 +23,7 @@ from bot.callbacks import (
 from models import Campaign, CampaignStatus
 from panel import texts
 from panel.audience import Audience
+from panel.buttons import Buttons
 from panel.progress import progress_buttons
 
 
@@ -165,6 +166,10 @@ def campaign_card(campaign: Campaign, *, page: int) -> InlineKeyboardMarkup:
     """The actions valid in the campaign's state, then Refresh and Back."""
     builder = InlineKeyboardBuilder()
     actions = _CARD_ACTIONS.get(campaign.status, ((texts.BTN_DUPLICATE, CampaignAction.DUPLICATE),))
+    if campaign.status is CampaignStatus.DRAFT:
+        actions += ((texts.BTN_EDIT_BUTTONS, CampaignAction.EDIT_BUTTONS),)
+        if Buttons.from_json(campaign.content.get("buttons")):
+            actions += ((texts.BTN_REMOVE_BUTTONS, CampaignAction.REMOVE_BUTTONS),)
     for text, action in actions:
         builder.button(
             text=text, callback_data=CampaignCallback(action=action, campaign_id=campaign.id, page=page)

@@ -15,6 +15,12 @@ class Compose(StatesGroup):
     reviewing = State()
 
 
+class CardButtons(StatesGroup):
+    """New URL buttons for a draft, from its card."""
+
+    waiting_grid = State()
+
+
 class Scheduling(StatesGroup):
     """Choosing when a campaign goes out."""
 

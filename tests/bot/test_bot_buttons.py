@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.states import Compose
+from bot.states import CardButtons, Compose
 from models import Campaign
 from panel import texts
 from tests.support.control import ADMIN_ID, NEWS_TOKEN, ControlBot, fsm_state
@@ -51,6 +51,36 @@ async def test_buttons_refused_with_the_line_then_fixed_reach_preview_test_and_d
     await control.press(listed.message_id, texts.LIST_BUTTON.format(campaign_id=campaign.id, name="Sale"))
     opened = await control.wait_text(listed.message_id, texts.CARD_BUTTONS.format(grid=GRID))
     assert "Spring sale" in (opened.text or "")
+
+    # Edit buttons on the draft's card: a mistake keeps the question open, the fix is saved.
+    before = control.last_id()
+    await control.press(listed.message_id, texts.BTN_EDIT_BUTTONS)
+    question = await control.reply(after_id=before, expect=texts.ASK_BUTTONS_AGAIN)
+    assert GRID in (question.text or "")
+    assert await fsm_state(control) == CardButtons.waiting_grid.state
+    refused = await control.say("line one - https://a.example\nx - tg:")
+    assert refused.text == texts.BUTTONS_REFUSED_ON_CARD.format(
+        reason="line 2: `tg:` is not an http(s) or tg:// link"
+    )
+    saved = await control.say("Only - https://only.example")
+    assert saved.text == texts.BUTTONS_SAVED.format(campaign_id=campaign.id)
+    assert await fsm_state(control) is None
+    async with control.sessionmaker() as session:
+        edited = await session.get(Campaign, campaign.id, populate_existing=True)
+        assert edited is not None
+        assert edited.content["buttons"] == [[["Only", "https://only.example"]]]
+        assert edited.content["text"] == "Spring sale"
+
+    # Remove buttons: the draft goes without them.
+    await control.press(listed.message_id, texts.BTN_REFRESH)
+    await control.wait_buttons(listed.message_id, texts.BTN_REMOVE_BUTTONS)
+    answer = await control.press(listed.message_id, texts.BTN_REMOVE_BUTTONS)
+    assert answer.text == texts.BUTTONS_REMOVED.format(campaign_id=campaign.id)
+    async with control.sessionmaker() as session:
+        removed = await session.get(Campaign, campaign.id, populate_existing=True)
+        assert removed is not None and "buttons" not in removed.content
+    card = control.message(listed.message_id)
+    assert texts.BTN_REMOVE_BUTTONS not in [text for text, _ in card.buttons]
 
 
 async def test_skipping_buttons_sends_none_and_a_sticker_as_buttons_is_refused(control: ControlBot) -> None:

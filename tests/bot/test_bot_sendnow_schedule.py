@@ -153,6 +153,7 @@ async def test_campaign_card_unschedules_moves_and_deletes(control: ControlBot) 
         texts.BTN_SCHEDULE,
         texts.BTN_DUPLICATE,
         texts.BTN_DELETE,
+        texts.BTN_EDIT_BUTTONS,
         texts.BTN_REFRESH,
         texts.BTN_BACK,
     ]
