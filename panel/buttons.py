@@ -17,6 +17,7 @@ from panel import texts
 MAX_ROW_BUTTONS = 8
 MAX_BUTTONS = 100
 MAX_LABEL_CHARS = 64
+MAX_QUOTED_CHARS = 80
 _SEPARATOR = " - "
 # Telegram takes http(s) links with a host, and tg:// links (t.me links are https links).
 _LINK = re.compile(r"(?:https?://[^\s/?#|]+[^\s|]*|tg://[^\s|]+)", re.IGNORECASE)
@@ -87,13 +88,19 @@ def is_link(url: str) -> bool:
     return _LINK.fullmatch(url) is not None
 
 
+def _quoted(typed: str) -> str:
+    """What an error quotes of the admin's text: short enough for any reply (a row may be huge)."""
+    return typed if len(typed) <= MAX_QUOTED_CHARS else typed[: MAX_QUOTED_CHARS - 1] + "…"
+
+
 def _parse_button(line_number: int, raw: str) -> UrlButton:
-    shown = raw.strip()
-    label, separator, url = shown.rpartition(_SEPARATOR)
+    typed = raw.strip()
+    shown = _quoted(typed)
+    label, separator, url = typed.rpartition(_SEPARATOR)
     if not separator:
-        if shown.startswith(_SEPARATOR.lstrip()):
+        if typed.startswith(_SEPARATOR.lstrip()):
             raise ButtonsError(texts.BUTTONS_NO_LABEL.format(line=line_number, button=shown))
-        if shown.endswith(_SEPARATOR.rstrip()):
+        if typed.endswith(_SEPARATOR.rstrip()):
             raise ButtonsError(texts.BUTTONS_NO_LINK.format(line=line_number, button=shown))
         raise ButtonsError(texts.BUTTONS_NO_SEPARATOR.format(line=line_number, button=shown))
     label, url = label.strip(), url.strip()
@@ -108,7 +115,7 @@ def _parse_button(line_number: int, raw: str) -> UrlButton:
             )
         )
     if not is_link(url):
-        raise ButtonsError(texts.BUTTONS_BAD_LINK.format(line=line_number, link=url))
+        raise ButtonsError(texts.BUTTONS_BAD_LINK.format(line=line_number, link=_quoted(url)))
     return UrlButton(label, url)
 
 

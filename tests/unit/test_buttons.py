@@ -47,6 +47,12 @@ def test_every_mistake_names_the_line_and_the_button(grid: str, message: str) ->
     assert message in str(refused.value)
 
 
+def test_a_huge_mistake_is_quoted_short() -> None:
+    with pytest.raises(ButtonsError) as refused:
+        parse_buttons("a" * 5000)
+    assert len(str(refused.value)) < 200 and "…` has no ` - `" in str(refused.value)
+
+
 def test_the_limits_themselves_are_accepted() -> None:
     row = " | ".join([("x" * 64) + " - https://a.example"] * 8)
     assert parse_buttons("\n".join([row] * 12 + ["A - https://b.example"] * 4)).count == 100
