@@ -24,6 +24,7 @@ class ComposeAction(enum.StrEnum):
 
     PICK_BOT = "bot"
     SKIP_NAME = "skip"
+    SKIP_BUTTONS = "nobtn"
     SEND_NOW = "send"
     SCHEDULE = "sched"
     TEST = "test"
@@ -99,6 +100,8 @@ class CampaignAction(enum.StrEnum):
     DUPLICATE = "dup"
     DELETE = "del"
     DELETE_CONFIRM = "del_yes"
+    EDIT_BUTTONS = "btn"
+    REMOVE_BUTTONS = "btn_del"
 
 
 class CampaignCallback(CallbackData, prefix="cpg"):

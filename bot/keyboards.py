@@ -25,6 +25,7 @@ from bot.callbacks import (
 from models import Campaign, CampaignStatus
 from panel import texts
 from panel.audience import Audience
+from panel.buttons import Buttons
 from panel.progress import progress_buttons
 from panel.send_options import SendOptions
 
@@ -46,6 +47,13 @@ def skip_name() -> InlineKeyboardMarkup:
     """The Skip button of the name step."""
     builder = InlineKeyboardBuilder()
     builder.button(text=texts.BTN_SKIP, callback_data=ComposeCallback(action=ComposeAction.SKIP_NAME))
+    return builder.as_markup()
+
+
+def skip_buttons() -> InlineKeyboardMarkup:
+    """The Skip button of the buttons step."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=texts.BTN_SKIP, callback_data=ComposeCallback(action=ComposeAction.SKIP_BUTTONS))
     return builder.as_markup()
 
 
@@ -185,6 +193,10 @@ def campaign_card(campaign: Campaign, *, page: int) -> InlineKeyboardMarkup:
     """The actions valid in the campaign's state, then Refresh and Back."""
     builder = InlineKeyboardBuilder()
     actions = _CARD_ACTIONS.get(campaign.status, ((texts.BTN_DUPLICATE, CampaignAction.DUPLICATE),))
+    if campaign.status is CampaignStatus.DRAFT:
+        actions += ((texts.BTN_EDIT_BUTTONS, CampaignAction.EDIT_BUTTONS),)
+        if Buttons.from_json(campaign.content.get("buttons")):
+            actions += ((texts.BTN_REMOVE_BUTTONS, CampaignAction.REMOVE_BUTTONS),)
     for text, action in actions:
         builder.button(
             text=text, callback_data=CampaignCallback(action=action, campaign_id=campaign.id, page=page)

@@ -10,8 +10,15 @@ class Compose(StatesGroup):
 
     choosing_bot = State()
     waiting_text = State()
+    waiting_buttons = State()
     waiting_name = State()
     reviewing = State()
+
+
+class CardButtons(StatesGroup):
+    """New URL buttons for a draft, from its card."""
+
+    waiting_grid = State()
 
 
 class Scheduling(StatesGroup):

@@ -164,12 +164,15 @@ def campaign_card(view: CampaignView, *, timezone: str) -> str:
     else:
         counters = Counters.of(campaign)
         counts = texts.CARD_COUNTERS.format(**counter_numbers(counters))
-    preview = MessageContent.from_json(campaign.content).preview_text()
+    content = MessageContent.from_json(campaign.content)
+    preview = content.preview_text()
     if len(preview) > PREVIEW_CHARS:
         preview = preview[:PREVIEW_CHARS].rstrip() + "…"
     options = send_options_line(campaign)
     if options:
         counts += "\n" + options
+    if content.buttons:
+        preview += "\n\n" + texts.CARD_BUTTONS.format(grid=content.buttons.to_text())
     return texts.CARD.format(
         campaign_id=campaign.id,
         name=campaign.name or texts.UNNAMED,

@@ -14,6 +14,7 @@ from jobs.engine.sendclient import BotAPI, BotAPIError, BotAPINetworkError
 from models import Campaign, CampaignStatus, utcnow
 from panel import actions, campaigns, texts, transitions
 from panel.admins import list_admins
+from panel.buttons import Buttons, ButtonsError, parse_button_rows
 from panel.campaigns import CampaignError, Counters
 from panel.content import (
     MAX_DOWNLOAD_BYTES,
@@ -49,6 +50,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     create.add_argument(
         "--kind", choices=MEDIA_KINDS, default=None, help="send --file as this (default: by its extension)"
+    )
+    create.add_argument(
+        "--button",
+        dest="buttons",
+        action="append",
+        default=[],
+        metavar='"LABEL - URL | LABEL - URL"',
+        help="a row of URL buttons under the message (repeat for more rows); links: http(s)://, tg://",
     )
     create.add_argument("--name", default=None, help="a name for the campaign list")
     create.add_argument(
@@ -184,9 +193,13 @@ def _message_of(args: argparse.Namespace) -> tuple[MessageContent, str | None, b
     kind = _kind_of(args.file, args.kind) if args.file is not None else None
     try:
         # With a file, the text is its caption.
-        content = MessageContent(text=args.text or "", media=Media(kind, "unsent") if kind else None)
+        content = MessageContent(
+            text=args.text or "",
+            media=Media(kind, "unsent") if kind else None,
+            buttons=parse_button_rows(args.buttons) if args.buttons else Buttons(),
+        )
         personalise(content.to_json())  # placeholders checked here, applied when it is stored
-    except (ContentError, GreetingError) as exc:
+    except (ContentError, ButtonsError, GreetingError) as exc:
         raise CommandError(str(exc)) from None
     data = _read_file(args.file) if args.file is not None else None
     return content, kind, data
@@ -214,7 +227,7 @@ def _create(args: argparse.Namespace) -> int:
                     )
                 # No transaction is open across the upload.
                 media = await _upload_through_control_bot(settings, args.file.name, data, kind, admins[0])
-                message = MessageContent(text=content.text, media=media)
+                message = MessageContent(text=content.text, media=media, buttons=content.buttons)
             async with sessionmaker.begin() as session:
                 try:
                     campaign = await campaigns.create_campaign(
@@ -314,6 +327,7 @@ def status_report(campaign: Campaign, *, now: datetime | None = None) -> dict[st
         "completed_at": campaign.completed_at.isoformat() if campaign.completed_at else None,
         "options": SendOptions.from_json(campaign.send_options).to_json(),
         "pinned": campaign.pinned_count,
+        "buttons": Buttons.from_json(campaign.content.get("buttons")).inline_keyboard(),
     }
 
 

@@ -28,6 +28,7 @@ from models import (
     CampaignStatus,
 )
 from panel import campaigns, transitions
+from panel.buttons import Buttons
 from panel.claims import claim_once, release_claim
 from panel.queue import enqueue_finalize, enqueue_resume, enqueue_start
 
@@ -213,6 +214,21 @@ async def duplicate(
     enqueues nothing. Raises `CampaignError` when there is no such campaign."""
     async with sessionmaker() as session, session.begin():
         return await campaigns.duplicate(session, campaign_id, created_by=created_by)
+
+
+def can_edit_buttons(status: CampaignStatus) -> bool:
+    """A campaign's buttons change only while it is a draft."""
+    return status is CampaignStatus.DRAFT
+
+
+async def set_buttons(
+    sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int, buttons: Buttons
+) -> bool:
+    """Replace (or, with none, remove) a draft's URL buttons: commits, enqueues nothing."""
+    if not campaigns.is_row_id(campaign_id):
+        return False
+    async with sessionmaker() as session, session.begin():
+        return await campaigns.set_draft_buttons(session, campaign_id, buttons)
 
 
 async def delete(sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int) -> bool:

@@ -24,6 +24,7 @@ from models import (
     DeliveryStatus,
     TargetBot,
 )
+from panel.buttons import Buttons
 from panel.content import MessageContent
 from panel.send_options import SendOptions
 
@@ -191,6 +192,26 @@ async def delete_draft(session: AsyncSession, campaign_id: int) -> bool:
     await session.delete(campaign)
     await session.flush()
     return True
+
+
+async def set_draft_buttons(session: AsyncSession, campaign_id: int, buttons: Buttons) -> bool:
+    """Replace the URL buttons of a campaign that is still a draft (none: remove them).
+
+    Compare-and-set on the draft status: a campaign that has moved on keeps its message."""
+    campaign = await get_campaign(session, campaign_id)
+    if campaign is None or campaign.status is not CampaignStatus.DRAFT:
+        return False
+    content = {key: value for key, value in campaign.content.items() if key != "buttons"}
+    if buttons:
+        content["buttons"] = buttons.to_json()
+    changed = await session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.DRAFT)
+        .values(content=content)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(campaign)
+    return bool(getattr(changed, "rowcount", 0))
 
 
 async def duplicate(session: AsyncSession, campaign_id: int, *, created_by: int | None = None) -> Campaign:

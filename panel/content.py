@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from panel.buttons import Buttons
 from panel.send_options import SendOptions
 
 MAX_TEXT_UTF16 = 4096
@@ -151,7 +152,14 @@ def bot_api_call(
         params["allow_paid_broadcast"] = True
     if options is not None:
         params.update(options.call_params(is_text=file_field is None))
+    params.update(reply_markup_params(content))
     return BotApiCall(method, params, file_field)
+
+
+def reply_markup_params(content: Mapping[str, Any]) -> dict[str, Any]:
+    """`reply_markup` with the stored content's URL buttons, or nothing when it has none."""
+    buttons = Buttons.from_json(content.get("buttons"))
+    return {"reply_markup": {"inline_keyboard": buttons.inline_keyboard()}} if buttons else {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +169,8 @@ class MessageContent:
     text: str
     entities: tuple[dict[str, Any], ...] = field(default_factory=tuple)
     media: Media | None = None
+    buttons: Buttons = field(default_factory=Buttons)
+    """URL buttons under the message (text and single media alike)."""
 
     def __post_init__(self) -> None:
         if self.media is None and (not self.text or not self.text.strip()):
@@ -193,6 +203,8 @@ class MessageContent:
         }
         if self.media is not None:
             found["media"] = self.media.to_json()
+        if self.buttons:
+            found["buttons"] = self.buttons.to_json()
         return found
 
     @classmethod
@@ -203,6 +215,7 @@ class MessageContent:
             text=str(payload.get("text", "")),
             entities=tuple(payload.get("entities") or ()),
             media=Media.from_json(media) if isinstance(media, dict) else None,
+            buttons=Buttons.from_json(payload.get("buttons")),
         )
 
     def preview_text(self) -> str:

@@ -319,3 +319,32 @@ def content_kind(content_type: str) -> str:
         "dice": "Dice",
     }
     return kinds.get(content_type, "This kind of message")
+
+
+# --- URL buttons under a campaign's message (panel.buttons) ------------------------------------
+
+BUTTONS_NO_SEPARATOR = "line {line}: `{button}` has no ` - ` between the label and the link"
+BUTTONS_NO_LINK = "line {line}: `{button}` has no link"
+BUTTONS_NO_LABEL = "line {line}: `{button}` has no label"
+BUTTONS_LABEL_TOO_LONG = "line {line}: the label of `{button}` is {length} characters; at most {limit}"
+BUTTONS_BAD_LINK = "line {line}: `{link}` is not an http(s) or tg:// link"
+BUTTONS_ROW_TOO_WIDE = "line {line} has {count} buttons; Telegram shows at most {limit} in a row"
+BUTTONS_TOO_MANY = "The grid has {count} buttons; at most {limit} in all"
+BUTTONS_EMPTY = "The grid has no buttons"
+ASK_BUTTONS = (
+    "Add buttons under the message? Send them one row per line, buttons in a row separated by |, "
+    "each as Label - link, e.g.\n"
+    "Read more - https://example.com/post | Shop - https://shop.example\n"
+    "Links may be http(s)://, https://t.me/... or tg://. Or tap Skip."
+)
+ASK_BUTTONS_AGAIN = "Send the new buttons, one row per line (Label - link | Label - link)."
+WAITING_FOR_BUTTONS = "the buttons (or Skip)"
+BUTTONS_REFUSED = "{reason}. Send the buttons again (nothing else was lost), or tap Skip."
+BUTTONS_NOT_TEXT = "Buttons are typed as text: Label - link | Label - link. Send them, or tap Skip."
+CARD_BUTTONS = "Buttons:\n{grid}"
+BTN_EDIT_BUTTONS = "🔘 Edit buttons"
+BTN_REMOVE_BUTTONS = "✖️ Remove buttons"
+BUTTONS_SAVED = "Buttons of campaign #{campaign_id} saved."
+BUTTONS_REMOVED = "Buttons of campaign #{campaign_id} removed."
+BUTTONS_REFUSED_ON_CARD = "{reason}. Send the buttons again, or /cancel to keep them as they are."
+BUTTONS_NOT_TEXT_ON_CARD = "Buttons are typed as text: Label - link | Label - link. Send them, or /cancel."

@@ -15,6 +15,7 @@ TEXT_TOO_LONG = "Bad Request: message is too long"
 CAPTION_TOO_LONG = "Bad Request: message caption is too long"
 BUTTON_DATA_INVALID = "Bad Request: BUTTON_DATA_INVALID"
 BUTTON_TEXT_INVALID = "Bad Request: BUTTON_TEXT_INVALID"
+BUTTON_URL_INVALID = "Bad Request: BUTTON_URL_INVALID"
 TEXT_BUTTONS_UNALLOWED = (
     "Bad Request: can't parse InlineKeyboardButton: Text buttons are not allowed in the inline keyboard"
 )

@@ -144,6 +144,17 @@ def message_caption(call: Call) -> tuple[str | None, list[Json]]:
     return caption, found
 
 
+def is_button_url(url: object) -> bool:
+    """A link Telegram takes on a URL button: http(s):// with a host, or tg:// with something after."""
+    if not isinstance(url, str) or any(char.isspace() for char in url):
+        return False
+    scheme, separator, rest = url.partition("://")
+    if not separator or scheme.lower() not in ("http", "https", "tg"):
+        return False
+    host = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    return bool(host) if scheme.lower() != "tg" else bool(rest)
+
+
 def reply_markup(call: Call) -> Json | None:
     """The reply_markup parameter, with inline keyboards validated like Telegram."""
     markup = _json(call, "reply_markup", errors.MARKUP_INVALID)
@@ -163,6 +174,9 @@ def reply_markup(call: Call) -> Json | None:
             text = button.get("text")
             if not isinstance(text, str) or not text.strip():
                 raise bad_request(errors.BUTTON_TEXT_INVALID)
+            url = button.get("url")
+            if url is not None and not is_button_url(url):
+                raise bad_request(errors.BUTTON_URL_INVALID)
             data = button.get("callback_data")
             actions = [key for key, value in button.items() if key != "text" and value not in (None, "")]
             if not actions:

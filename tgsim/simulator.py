@@ -60,6 +60,13 @@ class ChatEntry:
         keyboard = (self.reply_markup or {}).get("inline_keyboard") or []
         return [(button["text"], button.get("callback_data")) for row in keyboard for button in row]
 
+    @property
+    def url_buttons(self) -> list[list[tuple[str, str]]]:
+        """URL buttons as rows of (text, url), top to bottom, as the user sees them."""
+        keyboard = (self.reply_markup or {}).get("inline_keyboard") or []
+        rows = [[(button["text"], button["url"]) for button in row if "url" in button] for row in keyboard]
+        return [row for row in rows if row]
+
     def to_json(self) -> Json:
         """A JSON-friendly dict."""
         return dataclasses.asdict(self)

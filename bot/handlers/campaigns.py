@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from aiogram import F, Router
 from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,10 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import keyboards, prompts, views
 from bot.callbacks import MAX_PAGE, CampaignAction, CampaignCallback
 from bot.edits import edit_text
+from bot.states import CardButtons
 from models import Campaign, CampaignStatus
 from panel import actions, texts
 from panel import campaigns as lifecycle
 from panel.audience import bot_audiences, campaign_view
+from panel.buttons import Buttons, ButtonsError, parse_buttons
+from panel.content import MessageContent
 from panel.settings import Settings
 
 PAGE_SIZE = 8
@@ -234,6 +238,10 @@ CARD_ACTIONS: dict[CampaignAction, CardAction] = {
         _in_place(lambda tap: actions.delete(tap.sessionmaker, tap.campaign_id)), texts.DONE_DELETED
     ),
     CampaignAction.DUPLICATE: CardAction(_duplicate, texts.DONE_DUPLICATED),
+    CampaignAction.REMOVE_BUTTONS: CardAction(
+        _in_place(lambda tap: actions.set_buttons(tap.sessionmaker, tap.campaign_id, Buttons())),
+        texts.BUTTONS_REMOVED,
+    ),
 }
 
 
@@ -269,6 +277,59 @@ async def act(
         await query.answer(texts.NO_SUCH_CAMPAIGN.format(campaign_id=campaign_id))
 
 
+async def ask_for_buttons(
+    query: CallbackQuery,
+    callback_data: CampaignCallback,
+    state: FSMContext,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Edit buttons on a draft's card: ask for the new grid, showing the current one to copy."""
+    async with sessionmaker() as session:
+        campaign = await lifecycle.get_campaign(session, callback_data.campaign_id)
+    if campaign is None:
+        await query.answer(texts.NO_SUCH_CAMPAIGN.format(campaign_id=callback_data.campaign_id))
+        return
+    if not actions.can_edit_buttons(campaign.status):
+        await query.answer(views.moved_on(campaign), show_alert=True)
+        return
+    await query.answer()
+    await state.set_state(CardButtons.waiting_grid)
+    await state.set_data({"campaign_id": campaign.id})
+    current = MessageContent.from_json(campaign.content).buttons
+    question = texts.ASK_BUTTONS_AGAIN
+    if current:
+        question += "\n\n" + texts.CARD_BUTTONS.format(grid=current.to_text())
+    if isinstance(query.message, Message):
+        await query.message.answer(question)
+
+
+async def got_card_buttons(
+    message: Message, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """The draft's new grid; a mistake is named and the question stays open."""
+    assert message.text is not None
+    try:
+        buttons = parse_buttons(message.text)
+    except ButtonsError as error:
+        await message.answer(texts.BUTTONS_REFUSED_ON_CARD.format(reason=str(error)))
+        return
+    campaign_id = int((await state.get_data())["campaign_id"])
+    await state.clear()
+    if await actions.set_buttons(sessionmaker, campaign_id, buttons):
+        await message.answer(texts.BUTTONS_SAVED.format(campaign_id=campaign_id))
+        return
+    async with sessionmaker() as session:
+        campaign = await lifecycle.get_campaign(session, campaign_id)
+    await message.answer(
+        views.moved_on(campaign) if campaign else texts.NO_SUCH_CAMPAIGN.format(campaign_id=campaign_id)
+    )
+
+
+async def card_buttons_not_text(message: Message) -> None:
+    """A sticker or photo as the grid."""
+    await message.answer(texts.BUTTONS_NOT_TEXT_ON_CARD)
+
+
 def create_router() -> Router:
     """The /campaigns list and card handlers, on a new router (each dispatcher gets its own)."""
     router = Router(name="campaigns")
@@ -277,6 +338,11 @@ def create_router() -> Router:
     router.callback_query.register(open_card, CampaignCallback.filter(F.action == CampaignAction.OPEN))
     router.callback_query.register(ask_to_confirm, CampaignCallback.filter(F.action.in_(set(CONFIRMATIONS))))
     router.callback_query.register(act, CampaignCallback.filter(F.action.in_(set(CARD_ACTIONS))))
+    router.callback_query.register(
+        ask_for_buttons, CampaignCallback.filter(F.action == CampaignAction.EDIT_BUTTONS)
+    )
+    router.message.register(got_card_buttons, CardButtons.waiting_grid, F.text, ~F.text.startswith("/"))
+    router.message.register(card_buttons_not_text, CardButtons.waiting_grid, ~F.text)
     router.callback_query.register(
         prompts.confirmation_on_tap, CampaignCallback.filter(F.action == CampaignAction.SEND_NOW)
     )

@@ -1,4 +1,5 @@
-"""/new: target bot → message → optional name → summary card with a preview and the next step.
+"""/new: target bot → message → optional buttons → optional name → summary card with a preview
+and the next step.
 
 Everything typed so far lives in the FSM data (Redis), so a restart of the bot loses nothing;
 the campaign row is created only when the admin saves, sends or schedules it, so Discard and
@@ -26,6 +27,7 @@ from bot.target import TestSendResult, send_content, send_test
 from panel import campaigns as lifecycle
 from panel import texts
 from panel.audience import Audience, audience_of, bot_audiences, bot_label
+from panel.buttons import Buttons, ButtonsError, parse_buttons
 from panel.claims import claim_once
 from panel.content import ContentError, Media, MessageContent
 from panel.send_options import LinkPreview, SendOptions, offers_link_preview
@@ -41,6 +43,7 @@ def _content(data: dict[str, Any]) -> MessageContent:
         text=data["text"],
         entities=tuple(data.get("entities") or ()),
         media=Media.from_json(media) if media else None,
+        buttons=Buttons.from_json(data.get("buttons")),
     )
 
 
@@ -170,14 +173,55 @@ async def _keep_message(
     sessionmaker: async_sessionmaker[AsyncSession],
     content: MessageContent,
 ) -> None:
-    """The composed message goes into the draft: on to the name, or back to the summary when editing."""
+    """The composed message goes into the draft: on to the buttons, or back to the summary when editing."""
     media = content.media.to_json() if content.media else None
     await state.update_data(text=content.text, entities=list(content.entities), media=media)
     if (await state.get_data()).get("reviewed"):
         await _show_summary(message, state, sessionmaker)
         return
+    await state.set_state(Compose.waiting_buttons)
+    await message.answer(texts.ASK_BUTTONS, reply_markup=keyboards.skip_buttons())
+
+
+async def _after_buttons(
+    message: Message, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """On to the name, or back to the summary when the draft was already reviewed."""
+    if (await state.get_data()).get("reviewed"):
+        await _show_summary(message, state, sessionmaker)
+        return
     await state.set_state(Compose.waiting_name)
     await message.answer(texts.ASK_NAME, reply_markup=keyboards.skip_name())
+
+
+async def got_buttons(
+    message: Message, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """The grid of URL buttons; a mistake is named and the step asked again, the draft untouched."""
+    assert message.text is not None
+    try:
+        buttons = parse_buttons(message.text)
+    except ButtonsError as error:
+        await message.answer(texts.BUTTONS_REFUSED.format(reason=str(error)))
+        return
+    await state.update_data(buttons=buttons.to_json())
+    await _after_buttons(message, state, sessionmaker)
+
+
+async def skip_buttons(
+    query: CallbackQuery, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """No buttons."""
+    await query.answer()
+    if isinstance(query.message, Message):
+        await edit_buttons(query.message, None)
+        await state.update_data(buttons=None)
+        await _after_buttons(query.message, state, sessionmaker)
+
+
+async def buttons_not_text(message: Message) -> None:
+    """A sticker or photo as the buttons."""
+    await message.answer(texts.BUTTONS_NOT_TEXT)
 
 
 async def unsupported_message(message: Message) -> None:
@@ -341,6 +385,11 @@ def create_router() -> Router:
     router.message.register(got_message, Compose.waiting_text, F.text, ~F.text.startswith("/"))
     router.message.register(got_media, Compose.waiting_text, F.photo | F.video | F.document)
     router.message.register(unsupported_message, Compose.waiting_text, ~F.text)
+    router.message.register(got_buttons, Compose.waiting_buttons, F.text, ~F.text.startswith("/"))
+    router.callback_query.register(
+        skip_buttons, Compose.waiting_buttons, ComposeCallback.filter(F.action == ComposeAction.SKIP_BUTTONS)
+    )
+    router.message.register(buttons_not_text, Compose.waiting_buttons, ~F.text)
     router.message.register(got_name, Compose.waiting_name, F.text, ~F.text.startswith("/"))
     router.callback_query.register(
         skip_name, Compose.waiting_name, ComposeCallback.filter(F.action == ComposeAction.SKIP_NAME)

@@ -6,14 +6,16 @@ from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.states import Compose, Scheduling
+from bot.states import CardButtons, Compose, Scheduling
 from panel import texts
 
 _WAITING_FOR = {
     Compose.choosing_bot.state: texts.WAITING_FOR_BOT,
     Compose.waiting_text.state: texts.WAITING_FOR_MESSAGE,
+    Compose.waiting_buttons.state: texts.WAITING_FOR_BUTTONS,
     Compose.waiting_name.state: texts.WAITING_FOR_NAME,
     Compose.reviewing.state: texts.WAITING_FOR_BUTTON,
+    CardButtons.waiting_grid.state: texts.WAITING_FOR_BUTTONS,
     Scheduling.waiting_time.state: texts.WAITING_FOR_TIME,
     Scheduling.confirming.state: texts.WAITING_FOR_TIME,
 }

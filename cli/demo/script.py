@@ -63,7 +63,9 @@ async def play(stack: Stack, say: Printer) -> int:
     await asyncio.sleep(READING_PAUSE_S)
     say.admin_says(text, entities)
     sim.send_message(CONTROL_TOKEN, ADMIN_ID, text, entities=entities)
-    name_prompt = await mirror.wait_for(_has_button(texts.BTN_SKIP))
+    buttons_prompt = await mirror.wait_for(lambda e: texts.ASK_BUTTONS in (e.text or ""))
+    await _tap(sim, say, buttons_prompt, texts.BTN_SKIP)
+    name_prompt = await mirror.wait_for(lambda e: texts.ASK_NAME in (e.text or ""))
     await _tap(sim, say, name_prompt, texts.BTN_SKIP)
     card = await mirror.wait_for(_has_button(texts.BTN_SEND_NOW))
 

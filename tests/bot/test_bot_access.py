@@ -73,7 +73,7 @@ async def test_admins_from_the_table_are_let_in_with_their_time_zone(control: Co
 
 async def test_restart_in_the_middle_of_composing_resumes_the_conversation(control: ControlBot) -> None:
     await control.say("/new", expect=texts.ASK_MESSAGE)
-    await control.say("Survives restarts", expect=texts.ASK_NAME)
+    await control.skip_buttons(after_id=control.send("Survives restarts"))
 
     await control.stop()
     await control.start()  # a new dispatcher and bot session, the same Redis

@@ -23,7 +23,7 @@ async def compose_until_card(control: ControlBot, *, name: str | None = "Launch"
     """/new → message → name (or Skip) → the summary card; returns the card's message id."""
     asked = await control.say("/new", expect=texts.ASK_MESSAGE)
     assert "news (@news_bot) — 12 users" in (asked.text or "")
-    name_question = await control.say(BOLD_TEXT, entities=BOLD_ENTITIES, expect=texts.ASK_NAME)
+    name_question = await control.skip_buttons(after_id=control.send(BOLD_TEXT, entities=BOLD_ENTITIES))
     assert await fsm_state(control) == Compose.waiting_name.state
     if name is None:
         before = control.last_id()
@@ -93,7 +93,7 @@ async def test_a_photo_with_a_formatted_caption_is_previewed_tested_and_saved(co
     sent = control.sim.send_message(
         CONTROL_TOKEN, ADMIN_ID, photo=PHOTO, caption=CAPTION, entities=BOLD_ENTITIES
     )
-    await control.reply(after_id=int(sent["message_id"]), expect=texts.ASK_NAME)
+    await control.skip_buttons(after_id=int(sent["message_id"]))
     card = await control.say("Photo launch", expect=texts.COMPOSE_PREVIEW_NOTE)
     original = sent["photo"][-1]
 
@@ -137,7 +137,7 @@ async def test_a_photo_with_a_formatted_caption_is_previewed_tested_and_saved(co
 async def test_a_file_keeps_its_name_and_a_caption_is_optional(control: ControlBot) -> None:
     await control.say("/new", expect=texts.ASK_MESSAGE)
     sent = control.send(media=("document", b"%PDF-1.7 price list"), file_name="prices.pdf")
-    await control.reply(after_id=sent, expect=texts.ASK_NAME)
+    await control.skip_buttons(after_id=sent)
     card = await control.say("Prices", expect=texts.COMPOSE_PREVIEW_NOTE)
     preview = control.message(card.message_id - 1)
     assert (preview.media_kind, preview.caption) == ("document", None)
@@ -202,7 +202,7 @@ async def test_bad_input_gets_a_specific_answer_and_keeps_the_step(control: Cont
     assert texts.WAITING_FOR_MESSAGE in (unknown.text or "")
     assert await fsm_state(control) == Compose.waiting_text.state
 
-    await control.say("Plain words", expect=texts.ASK_NAME)
+    await control.skip_buttons(after_id=control.send("Plain words"))
     refusal = await control.say("n" * 101)
     assert refusal.text == texts.NAME_TOO_LONG.format(length="101", limit=100)
     assert await fsm_state(control) == Compose.waiting_name.state

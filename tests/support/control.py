@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import create_control_bot, create_dispatcher, set_commands
 from jobs.worker import close_worker, create_worker
 from models import TargetBot, User
+from panel import texts
 from panel.settings import Settings
 from tests.support.sim import SimWorld
 from tgsim.settings import LimitSettings, SimSettings
@@ -123,6 +124,12 @@ class ControlBot:
         return await self.sim.wait_for_message(
             CONTROL_TOKEN, user, matches, after_id=after_id, timeout_s=timeout_s
         )
+
+    async def skip_buttons(self, *, after_id: int, user: int = ADMIN_ID) -> ChatEntry:
+        """Past the buttons step of /new (after the message `after_id`): Skip; the name question."""
+        prompt = await self.reply(after_id=after_id, expect=texts.ASK_BUTTONS, user=user)
+        await self.press(prompt.message_id, texts.BTN_SKIP, user=user)
+        return await self.reply(after_id=prompt.message_id, expect=texts.ASK_NAME, user=user)
 
     async def press(self, message_id: int, button: str, *, user: int = ADMIN_ID) -> CallbackAnswer:
         """Tap a button by its text and wait for the bot's callback answer."""

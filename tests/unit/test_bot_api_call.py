@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from panel.buttons import Buttons, parse_buttons
 from panel.content import BotApiCall, Media, MessageContent, bot_api_call
 
 BOLD = {"type": "bold", "offset": 0, "length": 2}
@@ -57,3 +58,29 @@ def test_content_stored_under_other_rules_still_becomes_a_request() -> None:
     assert bot_api_call(sticker, file_id="CAAC") == BotApiCall(
         "sendSticker", {"sticker": "CAAC"}, file_field="sticker"
     )
+
+
+def test_buttons_go_as_an_inline_keyboard_under_text_and_media_alike() -> None:
+    buttons = parse_buttons(
+        "Read - https://a.example | Shop - https://shop.example\nNews - tg://resolve?domain=n"
+    )
+    keyboard = {
+        "inline_keyboard": [
+            [{"text": "Read", "url": "https://a.example"}, {"text": "Shop", "url": "https://shop.example"}],
+            [{"text": "News", "url": "tg://resolve?domain=n"}],
+        ]
+    }
+    text = MessageContent("Hi", buttons=buttons).to_json()
+    assert bot_api_call(text, file_id=None).params == {"text": "Hi", "reply_markup": keyboard}
+    photo = MessageContent("Cap", media=Media("photo", "AgAC"), buttons=buttons).to_json()
+    assert bot_api_call(photo, file_id="AgAC-t").params["reply_markup"] == keyboard
+
+
+def test_buttons_round_trip_with_the_content_and_old_content_still_loads() -> None:
+    buttons = parse_buttons("Read - https://a.example")
+    content = MessageContent("Hi", buttons=buttons)
+    assert MessageContent.from_json(content.to_json()) == content
+    assert "buttons" not in MessageContent("Hi").to_json()
+    old = {"kind": "text", "text": "Hi", "entities": []}
+    assert MessageContent.from_json(old).buttons == Buttons()
+    assert "reply_markup" not in bot_api_call(old, file_id=None).params
