@@ -81,3 +81,13 @@ async def campaign_view(session: AsyncSession, campaign_id: int) -> CampaignView
     if bot is None:  # pragma: no cover - the foreign key forbids it
         return None
     return CampaignView(campaign=campaign, audience=await audience_of(session, bot, campaign.platform))
+
+
+async def sample_user(session: AsyncSession, bot_id: int, *, chat_id: int | None = None) -> User | None:
+    """A user of the bot whom a campaign would reach: `chat_id`'s row if given, else one with a
+    first name (the preview of a personalised message shows it as that person sees it)."""
+    query = select(User).where(User.bot_id == bot_id, User.is_unavailable.is_(False))
+    if chat_id is not None:
+        query = query.where(User.chat_id == chat_id)
+    query = query.order_by(User.first_name.is_(None), User.id).limit(1)
+    return (await session.execute(query)).scalars().first()

@@ -200,6 +200,11 @@ def personalise(content: Mapping[str, Any]) -> dict[str, Any]:
     if not template.has_placeholders:
         marked["text"], marked["entities"] = template.render({})
         return marked
+    if not content.get("media") and not template.render({})[0].strip():
+        raise GreetingError(
+            "someone with no name would get an empty message: give the placeholder a fallback, "
+            "e.g. {first_name|friend}"
+        )
     limit = MAX_TEXT_UTF16 if not content.get("media") else MAX_CAPTION_UTF16
     longest = template.longest_units()
     if longest > limit:
@@ -209,3 +214,14 @@ def personalise(content: Mapping[str, Any]) -> dict[str, Any]:
         )
     marked[PERSONALISED_KEY] = True
     return marked
+
+
+def rendered(content: Mapping[str, Any], values: Mapping[str, str | None]) -> dict[str, Any]:
+    """A stored message as one recipient gets it (unchanged when it is not personalised)."""
+    template = personal_template(content)
+    if template is None:
+        return dict(content)
+    text, entities = template.render(values)
+    copy = {key: value for key, value in content.items() if key != PERSONALISED_KEY}
+    copy["text"], copy["entities"] = text, entities
+    return copy

@@ -204,6 +204,10 @@ NAME_TOO_LONG = (
 )
 NAME_NOT_TEXT = "The name must be text. Send a name, or tap Skip."
 NOT_COMPOSING = "This draft is closed. Send /new to compose another."
+PREVIEW_AS = "👆 Shown as {who} will see it: each recipient gets their own name."
+PREVIEW_AS_NOBODY = "👆 Shown with the fallbacks: each recipient gets their own name."
+TEST_AS_YOU = "It greets you as a user of {bot}."
+TEST_AS_NOBODY = "You are not a user of {bot}, so the test shows the fallbacks."
 COMPOSE_PREVIEW_NOTE = "☝️ This is exactly what recipients will see."
 COMPOSE_CARD = (
     "{title}\n\n"

@@ -26,10 +26,11 @@ from bot.states import Compose
 from bot.target import TestSendResult, send_content, send_test
 from panel import campaigns as lifecycle
 from panel import texts
-from panel.audience import Audience, audience_of, bot_audiences, bot_label
+from panel.audience import Audience, audience_of, bot_audiences, bot_label, sample_user
 from panel.buttons import Buttons, ButtonsError, parse_buttons
 from panel.claims import claim_once
 from panel.content import ContentError, Media, MessageContent
+from panel.greetings import PERSONALISED_KEY, GreetingError, personalise, rendered, values_of
 from panel.send_options import LinkPreview, SendOptions, offers_link_preview
 from panel.settings import Settings
 
@@ -45,6 +46,30 @@ def _content(data: dict[str, Any]) -> MessageContent:
         media=Media.from_json(media) if media else None,
         buttons=Buttons.from_json(data.get("buttons")),
     )
+
+
+def _stored(data: dict[str, Any]) -> dict[str, Any]:
+    """The message as it is stored: marked personalised when it greets by name."""
+    return personalise(_content(data).to_json())
+
+
+async def _as_seen_by(
+    sessionmaker: async_sessionmaker[AsyncSession], data: dict[str, Any], *, chat_id: int | None = None
+) -> tuple[MessageContent, str | None]:
+    """The message as one user of the target bot gets it, and who (None: the fallbacks).
+
+    `chat_id`: that user's own row (Test to me); otherwise a user of the audience with a name.
+    """
+    stored = _stored(data)
+    if PERSONALISED_KEY not in stored:
+        return MessageContent.from_json(stored), None
+    async with sessionmaker() as session:
+        user = await sample_user(session, int(data["bot_id"]), chat_id=chat_id)
+    if user is None:
+        return MessageContent.from_json(rendered(stored, {})), None
+    values = values_of(user.first_name, user.last_name, user.username)
+    who = values["full_name"] or (f"@{user.username}" if user.username else f"user {user.chat_id}")
+    return MessageContent.from_json(rendered(stored, values)), who
 
 
 def _options(data: dict[str, Any]) -> SendOptions:
@@ -84,10 +109,12 @@ async def _show_summary(
         await message.answer(texts.BOT_GONE)
         return
     assert message.bot is not None  # a message the dispatcher handed over has its bot
-    await send_content(message.bot, message.chat.id, _content(data))
-    await message.answer(
-        views.summary_card(name=data.get("name"), audience=audience), reply_markup=_summary_keyboard(data)
-    )
+    shown, who = await _as_seen_by(sessionmaker, data)
+    await send_content(message.bot, message.chat.id, shown)
+    card = views.summary_card(name=data.get("name"), audience=audience)
+    if PERSONALISED_KEY in _stored(data):
+        card += "\n\n" + (texts.PREVIEW_AS.format(who=who) if who else texts.PREVIEW_AS_NOBODY)
+    await message.answer(card, reply_markup=_summary_keyboard(data))
     await state.set_state(Compose.reviewing)
     await state.update_data(reviewed=True)
 
@@ -137,7 +164,8 @@ async def got_message(
     entities = [entity.model_dump(mode="json", exclude_none=True) for entity in message.entities or ()]
     try:
         content = MessageContent(text=message.text, entities=tuple(entities))
-    except ContentError as error:
+        personalise(content.to_json())  # placeholders are checked here, filled per recipient
+    except (ContentError, GreetingError) as error:
         await message.answer(texts.CONTENT_REFUSED.format(reason=str(error)))
         return
     await _keep_message(message, state, sessionmaker, content)
@@ -154,7 +182,8 @@ async def got_media(
         content = MessageContent(
             text=message.caption or "", entities=tuple(entities), media=_media_of(message)
         )
-    except ContentError as error:
+        personalise(content.to_json())  # placeholders are checked here, filled per recipient
+    except (ContentError, GreetingError) as error:
         await message.answer(texts.CONTENT_REFUSED.format(reason=str(error)))
         return
     await _keep_message(message, state, sessionmaker, content)
@@ -283,17 +312,20 @@ async def test_to_me(
         return
     await query.answer()
     assert query.bot is not None
+    shown, who = await _as_seen_by(sessionmaker, data, chat_id=query.from_user.id)
     outcome = await send_test(
         target_bot.token,
         api_url=settings.telegram_api_url,
         chat_id=query.from_user.id,
-        content=_content(data),
+        content=shown,
         control=query.bot,
         options=_options(data),
     )
     label = f"@{target_bot.username}" if target_bot.username else target_bot.codename
     if outcome.result is TestSendResult.SENT:
         reply = texts.TEST_SENT.format(bot=label)
+        if PERSONALISED_KEY in _stored(data):
+            reply += " " + (texts.TEST_AS_YOU if who else texts.TEST_AS_NOBODY).format(bot=label)
     elif outcome.result is TestSendResult.NOT_STARTED:
         reply = texts.TEST_NOT_STARTED.format(bot=label)
     elif outcome.result is TestSendResult.UNAUTHORIZED:
@@ -349,6 +381,7 @@ async def finish(
                 created_by=query.from_user.id,
                 options=options,
             )
+            campaign.content = _stored(data)
     except lifecycle.CampaignError:
         if message is not None:
             await edit_text(message, texts.BOT_GONE)

@@ -153,3 +153,12 @@ def test_personalise_refuses_a_text_the_longest_names_take_past_the_limit() -> N
     caption = MessageContent("{first_name} " + "c" * 900, media=Media("photo", "AgAC")).to_json()
     with pytest.raises(GreetingError, match="the limit is 1,024"):
         personalise(caption)
+
+
+def test_personalise_refuses_a_text_empty_for_someone_with_no_name() -> None:
+    with pytest.raises(GreetingError, match="give the placeholder a fallback"):
+        personalise(MessageContent("{first_name} {last_name}").to_json())
+    assert personalise(MessageContent("{first_name|friend}").to_json())[PERSONALISED_KEY]
+    # A caption may be empty: the media still goes.
+    photo = MessageContent("{first_name}", media=Media("photo", "AgAC")).to_json()
+    assert personalise(photo)[PERSONALISED_KEY]
