@@ -101,6 +101,25 @@ HTMLISH = [
     "{campaign_id} {name}",
     "%s %d",
 ]
+GREETINGS = [
+    "Hi {first_name|friend}!",
+    "{full_name}",
+    "Dear {username} {{ok}}",
+    "Hi {frist_name}",
+    "lone } brace",
+    "{first_name|} and {last_name|😀}",
+    "{{{first_name}}}",
+]
+BUTTON_GRIDS = [
+    "Read - https://example.com | Shop - https://shop.example",
+    "Channel - https://t.me/news\nApp - tg://resolve?domain=x",
+    "Shop -",
+    "htp - htp://x",
+    " - https://example.com",
+    "A - https://a.example | " * 9,
+    "L" * 65 + " - https://example.com",
+    "\n".join(f"B{i} - https://e.example/{i}" for i in range(101)),
+]
 UNICODE = ["😀", "👨‍👩‍👧‍👦", "🇺🇦", "مرحبا", "שלום", "漢字", "e\u0301", "\u200b", "\u202e", "𝕏", "\ufeff"]
 
 
@@ -117,6 +136,11 @@ texts_typed = st.one_of(
     st.sampled_from([" ", "\n", "\t", " \n "]),
     st.sampled_from(TIMES),
     st.integers().map(str),
+    st.sampled_from(GREETINGS),
+    st.sampled_from(BUTTON_GRIDS),
+    st.lists(st.sampled_from([*GREETINGS, *UNICODE, " - https://x.example", " | ", "\n"]), max_size=8).map(
+        "".join
+    ),
 )
 ids = st.one_of(
     st.integers(min_value=-3, max_value=40),
