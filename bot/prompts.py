@@ -18,6 +18,7 @@ from bot.states import Scheduling
 from panel import actions, texts
 from panel import campaigns as lifecycle
 from panel.audience import campaign_view
+from panel.buttons import Buttons, ButtonsError, parse_buttons
 from panel.campaigns import MAX_ROW_ID
 
 # Longer numbers are surely no id; the bound also keeps a reply quoting the number short.
@@ -102,3 +103,14 @@ async def time_question_on_tap(
     await query.answer()
     if isinstance(query.message, Message):
         await ask_time(query.message, state, sessionmaker, callback_data.campaign_id, admin_timezone)
+
+
+async def read_grid(message: Message, refused: str) -> Buttons | None:
+    """The grid of URL buttons the admin typed, or None once the mistake is answered (`refused`
+    with its reason); the admin stays in the step either way."""
+    assert message.text is not None
+    try:
+        return parse_buttons(message.text)
+    except ButtonsError as error:
+        await message.answer(refused.format(reason=str(error)))
+        return None

@@ -25,7 +25,7 @@ from models import Campaign, CampaignStatus
 from panel import actions, texts
 from panel import campaigns as lifecycle
 from panel.audience import bot_audiences, campaign_view
-from panel.buttons import Buttons, ButtonsError, parse_buttons
+from panel.buttons import Buttons
 from panel.content import MessageContent
 from panel.settings import Settings
 
@@ -307,11 +307,8 @@ async def got_card_buttons(
     message: Message, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     """The draft's new grid; a mistake is named and the question stays open."""
-    assert message.text is not None
-    try:
-        buttons = parse_buttons(message.text)
-    except ButtonsError as error:
-        await message.answer(texts.BUTTONS_REFUSED_ON_CARD.format(reason=str(error)))
+    buttons = await prompts.read_grid(message, texts.BUTTONS_REFUSED_ON_CARD)
+    if buttons is None:
         return
     campaign_id = int((await state.get_data())["campaign_id"])
     await state.clear()

@@ -18,7 +18,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import keyboards, views
+from bot import keyboards, prompts, views
 from bot.callbacks import ComposeAction, ComposeCallback, SendOptionCallback
 from bot.edits import edit_buttons, edit_text
 from bot.prompts import ask_confirmation, ask_time
@@ -27,7 +27,7 @@ from bot.target import TestSendResult, send_content, send_test
 from panel import campaigns as lifecycle
 from panel import texts
 from panel.audience import Audience, audience_of, bot_audiences, bot_label, sample_user
-from panel.buttons import Buttons, ButtonsError, parse_buttons
+from panel.buttons import Buttons
 from panel.claims import claim_once
 from panel.content import ContentError, Media, MessageContent
 from panel.greetings import PERSONALISED_KEY, GreetingError, personalise, rendered, values_of
@@ -227,11 +227,8 @@ async def got_buttons(
     message: Message, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     """The grid of URL buttons; a mistake is named and the step asked again, the draft untouched."""
-    assert message.text is not None
-    try:
-        buttons = parse_buttons(message.text)
-    except ButtonsError as error:
-        await message.answer(texts.BUTTONS_REFUSED.format(reason=str(error)))
+    buttons = await prompts.read_grid(message, texts.BUTTONS_REFUSED)
+    if buttons is None:
         return
     await state.update_data(buttons=buttons.to_json())
     await _after_buttons(message, state, sessionmaker)
