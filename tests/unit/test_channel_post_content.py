@@ -6,7 +6,7 @@ import pytest
 
 from panel.buttons import parse_buttons
 from panel.content import BotApiCall, ChannelPost, ContentError, Media, MessageContent, bot_api_call
-from panel.send_options import LinkPreview, SendOptions
+from panel.send_options import LinkPreview, SendOptions, offers_link_preview
 
 CHANNEL = -1001234567890
 
@@ -61,3 +61,11 @@ def test_a_channel_post_refuses_what_telegram_cannot_send() -> None:
         )
     with pytest.raises(ContentError, match="without another file"):
         MessageContent("", media=Media("photo", "AgAC"), channel_post=ChannelPost(CHANNEL, 1, "copy"))
+
+
+def test_a_channel_post_offers_no_link_preview_toggle() -> None:
+    link = {"type": "url", "offset": 0, "length": 19}
+    text = MessageContent("https://example.com", (link,))
+    assert offers_link_preview(text.to_json())
+    post = MessageContent("https://example.com", (link,), channel_post=ChannelPost(CHANNEL, 3, "copy"))
+    assert not offers_link_preview(post.to_json())
