@@ -31,6 +31,8 @@ class ComposeAction(enum.StrEnum):
     EDIT = "edit"
     SAVE = "save"
     DISCARD = "drop"
+    FORWARD_POST = "fwd"
+    COPY_POST = "copy"
 
 
 class ComposeCallback(CallbackData, prefix="cmp"):

@@ -57,6 +57,17 @@ def skip_buttons() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+def channel_post_modes() -> InlineKeyboardMarkup:
+    """How a post forwarded from a channel goes out: as it is, or as a copy."""
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=texts.BTN_FORWARD_AS_IS, callback_data=ComposeCallback(action=ComposeAction.FORWARD_POST)
+    )
+    builder.button(text=texts.BTN_COPY_POST, callback_data=ComposeCallback(action=ComposeAction.COPY_POST))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
 def _on_off(value: bool) -> str:
     return texts.OPTION_ON if value else texts.OPTION_OFF
 

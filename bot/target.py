@@ -14,8 +14,16 @@ from aiogram.exceptions import (
     TelegramForbiddenError,
     TelegramUnauthorizedError,
 )
-from aiogram.methods import SendDocument, SendMessage, SendPhoto, SendVideo, TelegramMethod
-from aiogram.types import BufferedInputFile, Message
+from aiogram.methods import (
+    CopyMessage,
+    ForwardMessage,
+    SendDocument,
+    SendMessage,
+    SendPhoto,
+    SendVideo,
+    TelegramMethod,
+)
+from aiogram.types import BufferedInputFile, Message, MessageId
 
 from bot.aiogram_bot import make_bot
 from panel.content import MessageContent, bot_api_call, upload_name
@@ -28,6 +36,7 @@ _METHODS: dict[str, type[TelegramMethod[Message]]] = {
     "sendPhoto": SendPhoto,
     "sendVideo": SendVideo,
     "sendDocument": SendDocument,
+    "forwardMessage": ForwardMessage,
 }
 """aiogram's request for each Bot API method a stored message goes out with."""
 
@@ -56,7 +65,7 @@ async def send_content(
     *,
     upload: bytes | None = None,
     options: SendOptions | None = None,
-) -> Message:
+) -> Message | MessageId:
     """Send `content` through `bot` with the request the workers send (`bot_api_call`).
 
     The media's file id is the control bot's; another bot sends the file's bytes (`upload`).
@@ -68,6 +77,8 @@ async def send_content(
     params = {"chat_id": chat_id, **call.params}
     if media is not None and upload is not None and call.file_field is not None:
         params[call.file_field] = BufferedInputFile(upload, filename=upload_name(media.kind, media.file_name))
+    if call.method == "copyMessage":  # answers a MessageId, not the Message
+        return await bot(CopyMessage(**params))
     return await bot(_METHODS[call.method](**params))
 
 
@@ -106,3 +117,16 @@ async def send_test(
     finally:
         await target_bot.session.close()
     return TestSend(TestSendResult.SENT)
+
+
+async def can_read_chat(token: str, *, api_url: str, chat_id: int) -> bool:
+    """Whether the bot with `token` can read the chat (getChat answers): a channel whose post it
+    is to forward or copy. Telegram answers "chat not found" to a bot that is not let in."""
+    target_bot = make_bot(token, api_url=api_url, timeout_s=15.0, limit=1)
+    try:
+        await target_bot.get_chat(chat_id)
+    except (TelegramBadRequest, TelegramForbiddenError):
+        return False
+    finally:
+        await target_bot.session.close()
+    return True

@@ -20,6 +20,7 @@ from panel.content import (
     MAX_DOWNLOAD_BYTES,
     MEDIA_KINDS,
     SEND_METHODS,
+    ChannelPost,
     ContentError,
     Media,
     MessageContent,
@@ -58,6 +59,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=[],
         metavar='"LABEL - URL | LABEL - URL"',
         help="a row of URL buttons under the message (repeat for more rows); links: http(s)://, tg://",
+    )
+    create.add_argument(
+        "--forward",
+        default=None,
+        metavar="CHANNEL_ID:MESSAGE_ID",
+        help="send a channel's post, forwarded as is (the target bot must be able to read the channel); "
+        "write it with =, as the id starts with a minus: --forward=-1001234567890:42",
+    )
+    create.add_argument(
+        "--copy", action="store_true", help="with --forward: send a copy, without the Forwarded from header"
     )
     create.add_argument("--name", default=None, help="a name for the campaign list")
     create.add_argument(
@@ -183,9 +194,47 @@ async def _upload_through_control_bot(
     return Media.from_json({"kind": kind, **found})
 
 
+def _channel_post_of(args: argparse.Namespace) -> MessageContent:
+    """The channel post of --forward CHANNEL_ID:MESSAGE_ID [--copy]."""
+    if args.file is not None or args.text is not None:
+        raise CommandError("--forward sends the channel's post as it is: leave out --text and --file")
+    channel, separator, message_id = str(args.forward).partition(":")
+    try:
+        post = ChannelPost(int(channel), int(message_id), "copy" if args.copy else "forward")
+    except ValueError:
+        if not separator:
+            raise CommandError("--forward takes CHANNEL_ID:MESSAGE_ID, e.g. -1001234567890:42") from None
+        raise CommandError(f"--forward {args.forward}: the channel and message ids are numbers") from None
+    try:
+        buttons = parse_button_rows(args.buttons) if args.buttons else Buttons()
+        return MessageContent(text="", buttons=buttons, channel_post=post)
+    except (ContentError, ButtonsError) as exc:
+        raise CommandError(str(exc)) from None
+
+
+async def _check_channel_readable(settings: Settings, token: str, post: ChannelPost, bot_name: str) -> None:
+    """The target bot's own token must read the channel (getChat), or nothing is created."""
+    target = BotAPI(token, api_url=settings.telegram_api_url, timeout_s=30.0, limit=1)
+    try:
+        await target.call("getChat", {"chat_id": post.from_chat_id})
+    except BotAPIError as exc:
+        raise CommandError(
+            f"bot {bot_name!r} cannot read channel {post.from_chat_id} ({exc.description}): "
+            "add it to the channel first; nothing was created"
+        ) from None
+    except BotAPINetworkError as exc:
+        raise CommandError(f"could not check channel {post.from_chat_id}: {exc.description}") from None
+    finally:
+        await target.close()
+
+
 def _message_of(args: argparse.Namespace) -> tuple[MessageContent, str | None, bytes | None]:
-    """The message from --text / --file, checked before anything is uploaded: its content (a
-    placeholder file id with --file), the media kind and the file's bytes."""
+    """The message from --text / --file / --forward, checked before anything is uploaded: its
+    content (a placeholder file id with --file), the media kind and the file's bytes."""
+    if args.copy and args.forward is None:
+        raise CommandError("--copy goes with --forward")
+    if args.forward is not None:
+        return _channel_post_of(args), None, None
     if args.file is None and args.text is None:
         raise CommandError("give the message with --text, or a photo, video or file with --file")
     if args.kind is not None and args.file is None:
@@ -220,6 +269,8 @@ def _create(args: argparse.Namespace) -> int:
                 admins = [*settings.admin_ids, *(a.user_id for a in await list_admins(session))]
             if bot is None:
                 raise CommandError(f"there is no target bot {args.bot!r}; see `broadcast bots list`")
+            if content.channel_post is not None:
+                await _check_channel_readable(settings, bot.token, content.channel_post, args.bot)
             if kind is not None and data is not None:
                 if not admins:
                     raise CommandError(
@@ -233,7 +284,8 @@ def _create(args: argparse.Namespace) -> int:
                     campaign = await campaigns.create_campaign(
                         session, bot_id=bot.id, content=message, name=args.name, options=_send_options(args)
                     )
-                    campaign.content = personalise(campaign.content)
+                    if message.channel_post is None:  # a channel post goes as the channel has it
+                        campaign.content = personalise(campaign.content)
                     if args.schedule:
                         await transitions.schedule(session, campaign.id, _parse_when(args.schedule))
                 except CampaignError as exc:

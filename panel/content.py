@@ -1,5 +1,5 @@
-"""The message a campaign sends: text plus Telegram entities, or a photo, video or file with a
-caption, kept exactly as composed."""
+"""The message a campaign sends: text plus Telegram entities, a photo, video or file with a
+caption, or a channel's post forwarded or copied, kept exactly as composed."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ MEDIA_KINDS = ("photo", "video", "document")
 """The media a campaign can carry; each is sent with its own Bot API method."""
 SEND_METHODS = {"photo": "sendPhoto", "video": "sendVideo", "document": "sendDocument"}
 _UPLOAD_NAMES = {"photo": "photo.jpg", "video": "video.mp4"}
+CHANNEL_POST_MODES = ("forward", "copy")
+"""`forward` keeps the "Forwarded from" header (forwardMessage); `copy` sends it as the bot's own."""
 
 
 class ContentError(ValueError):
@@ -77,6 +79,33 @@ class Media:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ChannelPost:
+    """A channel's post a campaign sends on: the target bot must be able to read the channel."""
+
+    from_chat_id: int
+    message_id: int
+    mode: str = "forward"
+
+    def __post_init__(self) -> None:
+        if self.mode not in CHANNEL_POST_MODES:
+            raise ContentError(f"A channel post is forwarded or copied, not {self.mode!r}.")
+        if self.message_id <= 0:
+            raise ContentError("The channel post has no message id.")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"from_chat_id": self.from_chat_id, "message_id": self.message_id, "mode": self.mode}
+
+    @classmethod
+    def from_json(cls, payload: dict[str, Any]) -> ChannelPost:
+        """Read what `to_json` stored."""
+        return cls(
+            from_chat_id=int(payload.get("from_chat_id", 0)),
+            message_id=int(payload.get("message_id", 0)),
+            mode=str(payload.get("mode", "forward")),
+        )
+
+
 def upload_name(kind: str, file_name: str | None) -> str:
     """The file name an upload of the media goes under (Telegram keeps a document's name)."""
     return file_name or _UPLOAD_NAMES.get(kind, "file")
@@ -125,7 +154,12 @@ def bot_api_call(
     of the media (file ids belong to one bot); None leaves it out, for an upload of the bytes
     under `file_field`. `paid_broadcast`: the bot pays to send above 30 messages a second.
     `options`: the campaign's send options (silent, protected, link preview); None: the defaults.
+    A channel post is forwarded (only silent and protected apply: forwardMessage takes no buttons
+    and no paid broadcast) or copied (buttons and options as for media).
     """
+    post = content.get("channel_post")
+    if isinstance(post, dict):
+        return _channel_post_call(post, content, paid_broadcast=paid_broadcast, options=options)
     text = str(content.get("text", ""))
     # As Telegram reported them, minus empty optional fields (null is not "absent" to every server).
     entities = [
@@ -156,6 +190,25 @@ def bot_api_call(
     return BotApiCall(method, params, file_field)
 
 
+def _channel_post_call(
+    post: Mapping[str, Any],
+    content: Mapping[str, Any],
+    *,
+    paid_broadcast: bool,
+    options: SendOptions | None,
+) -> BotApiCall:
+    params: dict[str, Any] = {"from_chat_id": post.get("from_chat_id"), "message_id": post.get("message_id")}
+    copy = post.get("mode") == "copy"
+    if paid_broadcast and copy:
+        params["allow_paid_broadcast"] = True
+    if options is not None:
+        params.update(options.call_params(is_text=False))
+    if not copy:
+        return BotApiCall("forwardMessage", params)
+    params.update(reply_markup_params(content))
+    return BotApiCall("copyMessage", params)
+
+
 def reply_markup_params(content: Mapping[str, Any]) -> dict[str, Any]:
     """`reply_markup` with the stored content's URL buttons, or nothing when it has none."""
     buttons = Buttons.from_json(content.get("buttons"))
@@ -171,9 +224,15 @@ class MessageContent:
     media: Media | None = None
     buttons: Buttons = field(default_factory=Buttons)
     """URL buttons under the message (text and single media alike)."""
+    channel_post: ChannelPost | None = None
+    """A channel's post sent on instead of the text (which then only previews it)."""
 
     def __post_init__(self) -> None:
-        if self.media is None and (not self.text or not self.text.strip()):
+        if self.channel_post is not None and self.media is not None:
+            raise ContentError("A channel post is sent as it is, without another file.")
+        if self.channel_post is not None and self.buttons and self.channel_post.mode == "forward":
+            raise ContentError("A forwarded post can't have buttons; copy it instead.")
+        if self.media is None and self.channel_post is None and (not self.text or not self.text.strip()):
             raise ContentError("The message is empty.")
         length = utf16_length(self.text)
         limit = MAX_TEXT_UTF16 if self.media is None else MAX_CAPTION_UTF16
@@ -191,7 +250,9 @@ class MessageContent:
 
     @property
     def kind(self) -> str:
-        """`text`, or the media's kind."""
+        """`text`, `channel_post`, or the media's kind."""
+        if self.channel_post is not None:
+            return "channel_post"
         return "text" if self.media is None else self.media.kind
 
     def to_json(self) -> dict[str, Any]:
@@ -205,21 +266,28 @@ class MessageContent:
             found["media"] = self.media.to_json()
         if self.buttons:
             found["buttons"] = self.buttons.to_json()
+        if self.channel_post is not None:
+            found["channel_post"] = self.channel_post.to_json()
         return found
 
     @classmethod
     def from_json(cls, payload: dict[str, Any]) -> MessageContent:
         """Read what `to_json` stored."""
         media = payload.get("media")
+        post = payload.get("channel_post")
         return cls(
             text=str(payload.get("text", "")),
             entities=tuple(payload.get("entities") or ()),
             media=Media.from_json(media) if isinstance(media, dict) else None,
             buttons=Buttons.from_json(payload.get("buttons")),
+            channel_post=ChannelPost.from_json(post) if isinstance(post, dict) else None,
         )
 
     def preview_text(self) -> str:
         """The text, or a label of the media and its caption, for lists and cards."""
+        if self.channel_post is not None:
+            label = "📢 Forwarded post" if self.channel_post.mode == "forward" else "📢 Copied post"
+            return f"[{label}] {self.text}".rstrip()
         if self.media is None:
             return self.text
         label = {"photo": "🖼 Photo", "video": "🎬 Video", "document": "📎 File"}[self.media.kind]

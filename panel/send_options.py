@@ -34,8 +34,9 @@ LINK_ENTITY_TYPES = frozenset({"url", "text_link"})
 
 def offers_link_preview(content: Mapping[str, Any]) -> bool:
     """Whether a stored message (`MessageContent.to_json()`) can have a link preview: a text
-    message (not a caption) with a link in it, as Telegram marked it in the entities."""
-    if isinstance(content.get("media"), dict):
+    message (not a caption) with a link in it, as Telegram marked it in the entities. A channel
+    post goes as the channel has it (forwardMessage and copyMessage take no link preview)."""
+    if isinstance(content.get("media"), dict) or isinstance(content.get("channel_post"), dict):
         return False
     return any(
         isinstance(entity, Mapping) and entity.get("type") in LINK_ENTITY_TYPES

@@ -120,6 +120,8 @@ BTN_EDIT = "✏️ Edit message"
 BTN_SAVE = "💾 Save draft"
 BTN_DISCARD = "🗑 Discard"
 BTN_SKIP = "Skip"
+BTN_FORWARD_AS_IS = "↪️ Forward as is"
+BTN_COPY_POST = "📋 Copy"
 BTN_CONFIRM = "✅ Confirm"
 BTN_CHANGE = "✏️ Change"
 BTN_NOT_NOW = "✖️ Not now"
@@ -189,7 +191,8 @@ BOT_GONE = "That bot no longer exists. Send /new to start again."
 TARGET_CHOSEN = "Target: {bot} — {users} users."
 ASK_MESSAGE = (
     "Send the message exactly as recipients should see it: text, or a photo, video or file with a "
-    "caption. Bold, italics, links and the rest of the formatting are kept."
+    "caption. Bold, italics, links and the rest of the formatting are kept. Or forward a post "
+    "from a channel."
 )
 ASK_MESSAGE_AGAIN = "Send the new text of the message."
 WAITING_FOR_MESSAGE = "the message text"
@@ -352,3 +355,13 @@ BUTTONS_SAVED = "Buttons of campaign #{campaign_id} saved."
 BUTTONS_REMOVED = "Buttons of campaign #{campaign_id} removed."
 BUTTONS_REFUSED_ON_CARD = "{reason}. Send the buttons again, or /cancel to keep them as they are."
 BUTTONS_NOT_TEXT_ON_CARD = "Buttons are typed as text: Label - link | Label - link. Send them, or /cancel."
+
+CHANNEL_POST_HOW = (
+    "This post comes from {channel}. Forward it as is (with the «Forwarded from» header and its "
+    "view counter), or send a copy (no header; buttons and options allowed)?"
+)
+CHANNEL_UNREADABLE = (
+    "{bot} can't read {channel}, so it can't send this post: nothing was sent. Add {bot} to the "
+    "channel and choose again, or send another message."
+)
+CHANNEL_POST_AGAIN = "Forward the post from its channel again."

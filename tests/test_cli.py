@@ -130,7 +130,12 @@ def test_campaigns_create_checks_the_message_before_uploading_anything(tmp_path:
     photo.write_bytes(b"\xff\xd8 photo")
 
     def message(**given: object) -> tuple[MessageContent, str | None, bytes | None]:
-        args = argparse.Namespace(**({"text": None, "file": None, "kind": None, "buttons": []} | given))
+        args = argparse.Namespace(
+            **(
+                {"text": None, "file": None, "kind": None, "buttons": [], "forward": None, "copy": False}
+                | given
+            )
+        )
         return _message_of(args)
 
     content, kind, data = message(file=photo, text="Caption")

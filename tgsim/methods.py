@@ -301,6 +301,12 @@ def send_video(call: Call) -> Json:
 def _source(call: Call, missing: str) -> StoredMessage:
     from_chat_id = _chat_id(call, "from_chat_id")
     message_id = _int(call, "message_id", errors.MESSAGE_ID_INVALID)
+    channel = call.world.readable_channel(call.bot, from_chat_id)
+    if channel is not None:
+        post = channel.posts.get(message_id)
+        if post is None:
+            raise bad_request(missing)
+        return post
     source = call.world.find_message(call.bot, from_chat_id, message_id)
     if source is None:
         if from_chat_id not in call.bot.members and from_chat_id not in call.bot.chats:
@@ -331,6 +337,15 @@ def forward_message(call: Call) -> Json:
     chat_id = _admit(call)
     source = _source(call, errors.FORWARD_NOT_FOUND)
     from_chat_id = _chat_id(call, "from_chat_id")
+    origin = source.forward_origin
+    channel = call.world.channels.get(from_chat_id)
+    if origin is None and channel is not None:
+        origin = {
+            "type": "channel",
+            "chat": channel.chat_json(),
+            "message_id": source.message_id,
+            "date": source.date,
+        }
     sender = call.bot.user_json() if source.from_bot else call.world.profile(from_chat_id).to_json()
     forward = StoredMessage(
         0,
@@ -341,7 +356,7 @@ def forward_message(call: Call) -> Json:
         caption=source.caption,
         caption_entities=list(source.caption_entities),
         media=source.media,
-        forward_origin=source.forward_origin or {"type": "user", "date": source.date, "sender_user": sender},
+        forward_origin=origin or {"type": "user", "date": source.date, "sender_user": sender},
     )
     return _send(call, chat_id, forward)
 
@@ -514,12 +529,17 @@ def delete_my_commands(call: Call) -> bool:
 
 
 def get_chat(call: Call) -> Json:
-    """getChat: the private chat with a user the bot knows."""
+    """getChat: the private chat with a user the bot knows, or a channel the bot can read."""
     chat_id = _chat_id(call)
-    if not call.world.knows_user(call.bot, chat_id) and chat_id not in call.bot.chats:
+    channel = call.world.readable_channel(call.bot, chat_id)
+    if channel is not None:
+        chat = channel.chat_json()
+    elif not call.world.knows_user(call.bot, chat_id) and chat_id not in call.bot.chats:
         raise bad_request(errors.CHAT_NOT_FOUND)
+    else:
+        chat = call.world.profile(chat_id).chat_json()
     return {
-        **call.world.profile(chat_id).chat_json(),
+        **chat,
         "accent_color_id": 0,
         "max_reaction_count": 11,
         "accepted_gift_types": {

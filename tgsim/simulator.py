@@ -23,7 +23,15 @@ from tgsim.methods import Upload
 from tgsim.server import BotApiServer
 from tgsim.settings import FaultSettings, LimitSettings, SimSettings
 from tgsim.stats import BotStats, StatsSnapshot
-from tgsim.world import CallbackAnswer, CallbackQueryRecord, Json, StoredMessage, UserState, World
+from tgsim.world import (
+    CallbackAnswer,
+    CallbackQueryRecord,
+    Channel,
+    Json,
+    StoredMessage,
+    UserState,
+    World,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +61,8 @@ class ChatEntry:
     disable_notification: bool = False
     protect_content: bool = False
     link_preview_options: Json | None = None
+    forward_origin: Json | None = None
+    """Where a forwarded message comes from (a channel: its chat and the post's message id)."""
 
     @property
     def buttons(self) -> list[tuple[str, str | None]]:
@@ -112,6 +122,7 @@ def _entry(message: StoredMessage) -> ChatEntry:
         disable_notification=message.disable_notification,
         protect_content=message.protect_content,
         link_preview_options=message.link_preview_options,
+        forward_origin=message.forward_origin,
     )
 
 
@@ -254,6 +265,71 @@ class Simulator:
         """A user's state towards a bot, None if the bot does not know them."""
         state: UserState | None = self._bot(token).members.get(chat_id)
         return state
+
+    # ---------------------------------------------------------------- channels
+
+    def add_channel(self, chat_id: int, *, title: str | None = None, readers: Iterable[str] = ()) -> None:
+        """A channel (id -100...) whose posts the bots with the tokens in `readers` can read."""
+        if not str(chat_id).startswith("-100"):
+            raise SimError("channel ids start with -100")
+        channel = self.world.channels.get(chat_id)
+        if channel is None:
+            channel = self.world.channels[chat_id] = Channel(chat_id, title or f"Channel {-chat_id}")
+        channel.readers.update(self._bot(token).bot_id for token in readers)
+
+    def set_channel_reader(self, token: str, chat_id: int, can_read: bool) -> None:
+        """Let a bot read a channel (it joins) or not (it leaves or was never added)."""
+        readers = self._channel(chat_id).readers
+        bot_id = self._bot(token).bot_id
+        if can_read:
+            readers.add(bot_id)
+        else:
+            readers.discard(bot_id)
+
+    def _channel(self, chat_id: int) -> Channel:
+        channel = self.world.channels.get(chat_id)
+        if channel is None:
+            raise SimError(f"unknown channel {chat_id}")
+        return channel
+
+    def add_channel_post(self, chat_id: int, text: str, *, entities: list[Json] | None = None) -> int:
+        """A text post in the channel; returns its message id."""
+        channel = self._channel(chat_id)
+        message_id = channel.next_message_id
+        channel.next_message_id += 1
+        channel.posts[message_id] = StoredMessage(
+            message_id, self.world.now(), False, text=text, entities=list(entities or [])
+        )
+        return message_id
+
+    def forward_channel_post(self, token: str, chat_id: int, channel_id: int, message_id: int) -> Json:
+        """The user forwards a channel's post to the bot; returns the `Message` (with `forward_origin`)."""
+        bot = self._bot(token)
+        channel = self._channel(channel_id)
+        post = channel.posts.get(message_id)
+        if post is None:
+            raise SimError(f"channel {channel_id} has no post {message_id}")
+        bot.members[chat_id] = UserState.ACTIVE
+        message = StoredMessage(
+            0,
+            self.world.now(),
+            False,
+            text=post.text,
+            entities=list(post.entities),
+            forward_origin={
+                "type": "channel",
+                "chat": channel.chat_json(),
+                "message_id": message_id,
+                "date": post.date,
+            },
+        )
+        log = self.world.chat_log(bot, chat_id)
+        message.message_id = log.new_message_id()
+        log.messages[message.message_id] = message
+        payload = self.world.message_json(bot, chat_id, message)
+        bot.push_update("message", payload)
+        self._notify()
+        return payload
 
     # ---------------------------------------------------------------- acting as a user
 

@@ -183,6 +183,26 @@ class ChatLog:
         return message_id
 
 
+@dataclass(slots=True)
+class Channel:
+    """A channel (id -100...) with its posts, readable only by the bots let in."""
+
+    chat_id: int
+    title: str
+    readers: set[int] = field(default_factory=set)
+    """Ids of the bots that can read the channel (its members)."""
+    posts: dict[int, StoredMessage] = field(default_factory=dict)
+    next_message_id: int = 1
+
+    def chat_json(self) -> Json:
+        """The Bot API `Chat` object of the channel."""
+        return {"id": self.chat_id, "type": "channel", "title": self.title}
+
+    def readable_by(self, bot: BotRecord) -> bool:
+        """Whether the bot can read the channel's posts (getChat, forwardMessage, copyMessage)."""
+        return bot.bot_id in self.readers
+
+
 class BotRecord:
     """A bot known by its token, with its users, chats, updates, limits, faults and stats."""
 
@@ -315,6 +335,7 @@ class World:
         self.profiles: dict[int, UserProfile] = {}
         self.files: dict[str, FileRecord] = {}
         self.files_by_path: dict[str, FileRecord] = {}
+        self.channels: dict[int, Channel] = {}
         self.clock_offset_s = 0.0
         self._file_counter = itertools.count(1)
         self._query_counter = itertools.count(1)
@@ -477,6 +498,13 @@ class World:
             return self.find_message(bot, chat_id, message_id) is not None
         log = bot.chats.get(chat_id)
         return log is not None and 0 < message_id < log.next_message_id
+
+    def readable_channel(self, bot: BotRecord, chat_id: int) -> Channel | None:
+        """The channel if `bot` can read it; `chat not found` for a channel it cannot; None: no channel."""
+        channel = self.channels.get(chat_id)
+        if channel is not None and not channel.readable_by(bot):
+            raise errors.bad_request(errors.CHAT_NOT_FOUND)
+        return channel
 
     # ---------------------------------------------------------------- files and queries
 

@@ -14,7 +14,7 @@ from typing import Any
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, MessageOriginChannel
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -23,13 +23,13 @@ from bot.callbacks import ComposeAction, ComposeCallback, SendOptionCallback
 from bot.edits import edit_buttons, edit_text
 from bot.prompts import ask_confirmation, ask_time
 from bot.states import Compose
-from bot.target import TestSendResult, send_content, send_test
+from bot.target import TestSendResult, can_read_chat, send_content, send_test
 from panel import campaigns as lifecycle
 from panel import texts
 from panel.audience import Audience, audience_of, bot_audiences, bot_label, sample_user
 from panel.buttons import Buttons
 from panel.claims import claim_once
-from panel.content import ContentError, Media, MessageContent
+from panel.content import ChannelPost, ContentError, Media, MessageContent
 from panel.greetings import PERSONALISED_KEY, GreetingError, personalise, rendered, values_of
 from panel.send_options import LinkPreview, SendOptions, offers_link_preview
 from panel.settings import Settings
@@ -38,19 +38,23 @@ MAX_NAME_CHARS = 100
 CARD_CLAIM_TTL_S = 3600
 
 
-def _content(data: dict[str, Any]) -> MessageContent:
+def _content(data: dict[str, Any], *, post_key: str = "channel_post") -> MessageContent:
     media = data.get("media")
+    post = data.get(post_key)
     return MessageContent(
         text=data["text"],
         entities=tuple(data.get("entities") or ()),
         media=Media.from_json(media) if media else None,
         buttons=Buttons.from_json(data.get("buttons")),
+        channel_post=ChannelPost.from_json(post) if post else None,
     )
 
 
 def _stored(data: dict[str, Any]) -> dict[str, Any]:
-    """The message as it is stored: marked personalised when it greets by name."""
-    return personalise(_content(data).to_json())
+    """The message as it is stored: marked personalised when it greets by name (a channel post
+    goes as the channel has it)."""
+    content = _content(data)
+    return content.to_json() if content.channel_post is not None else personalise(content.to_json())
 
 
 async def _as_seen_by(
@@ -63,6 +67,7 @@ async def _as_seen_by(
     stored = _stored(data)
     if PERSONALISED_KEY not in stored:
         return MessageContent.from_json(stored), None
+    # Only a message that greets by name gets here: a channel post is never personalised.
     async with sessionmaker() as session:
         user = await sample_user(session, int(data["bot_id"]), chat_id=chat_id)
     if user is None:
@@ -110,6 +115,9 @@ async def _show_summary(
         return
     assert message.bot is not None  # a message the dispatcher handed over has its bot
     shown, who = await _as_seen_by(sessionmaker, data)
+    if shown.channel_post is not None:
+        # The control bot may not read the channel: it previews the admin's own forward of the post.
+        shown = _content(data, post_key="preview_post")
     await send_content(message.bot, message.chat.id, shown)
     card = views.summary_card(name=data.get("name"), audience=audience)
     if PERSONALISED_KEY in _stored(data):
@@ -171,6 +179,71 @@ async def got_message(
     await _keep_message(message, state, sessionmaker, content)
 
 
+async def got_channel_post(message: Message, state: FSMContext) -> None:
+    """A post forwarded from a channel: ask whether it goes out forwarded as is or copied."""
+    origin = message.forward_origin
+    assert isinstance(origin, MessageOriginChannel)
+    text = message.text if message.text is not None else message.caption or ""
+    found = message.entities if message.text is not None else message.caption_entities
+    await state.update_data(
+        pending_post={
+            "from_chat_id": origin.chat.id,
+            "message_id": origin.message_id,
+            "channel": origin.chat.title or str(origin.chat.id),
+            "preview_chat_id": message.chat.id,
+            "preview_message_id": message.message_id,
+            "text": text,
+            "entities": [entity.model_dump(mode="json", exclude_none=True) for entity in found or ()],
+        }
+    )
+    await message.answer(
+        texts.CHANNEL_POST_HOW.format(channel=origin.chat.title or origin.chat.id),
+        reply_markup=keyboards.channel_post_modes(),
+    )
+
+
+async def pick_post_mode(
+    query: CallbackQuery,
+    callback_data: ComposeCallback,
+    state: FSMContext,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Forward as is / Copy: first the target bot must be able to read the channel, with its own token."""
+    data = await state.get_data()
+    pending = data.get("pending_post")
+    if not pending or not isinstance(query.message, Message):
+        await query.answer(texts.CHANNEL_POST_AGAIN, show_alert=True)
+        return
+    async with sessionmaker() as session:
+        target_bot = await lifecycle.get_bot(session, int(data["bot_id"]))
+    if target_bot is None:
+        await query.answer(texts.BOT_GONE, show_alert=True)
+        return
+    await query.answer()
+    readable = await can_read_chat(
+        target_bot.token, api_url=settings.telegram_api_url, chat_id=int(pending["from_chat_id"])
+    )
+    if not readable:
+        label = f"@{target_bot.username}" if target_bot.username else target_bot.codename
+        await query.message.answer(texts.CHANNEL_UNREADABLE.format(bot=label, channel=pending["channel"]))
+        return
+    mode = "forward" if callback_data.action is ComposeAction.FORWARD_POST else "copy"
+    try:
+        content = MessageContent(
+            text=str(pending["text"]),
+            entities=tuple(pending["entities"]),
+            channel_post=ChannelPost(int(pending["from_chat_id"]), int(pending["message_id"]), mode),
+        )
+    except ContentError as error:
+        await query.message.answer(texts.CONTENT_REFUSED.format(reason=str(error)))
+        return
+    await edit_buttons(query.message, None)
+    preview = ChannelPost(int(pending["preview_chat_id"]), int(pending["preview_message_id"]), mode)
+    await state.update_data(pending_post=None, preview_post=preview.to_json())
+    await _keep_message(query.message, state, sessionmaker, content)
+
+
 async def got_media(
     message: Message, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -204,7 +277,15 @@ async def _keep_message(
 ) -> None:
     """The composed message goes into the draft: on to the buttons, or back to the summary when editing."""
     media = content.media.to_json() if content.media else None
-    await state.update_data(text=content.text, entities=list(content.entities), media=media)
+    post = content.channel_post.to_json() if content.channel_post else None
+    await state.update_data(
+        text=content.text, entities=list(content.entities), media=media, channel_post=post
+    )
+    if post is not None and post["mode"] == "forward":
+        # forwardMessage takes no buttons: straight on past that step.
+        await state.update_data(buttons=None)
+        await _after_buttons(message, state, sessionmaker)
+        return
     if (await state.get_data()).get("reviewed"):
         await _show_summary(message, state, sessionmaker)
         return
@@ -412,6 +493,12 @@ def create_router() -> Router:
         pick_bot, Compose.choosing_bot, ComposeCallback.filter(F.action == ComposeAction.PICK_BOT)
     )
     router.message.register(bot_not_picked, Compose.choosing_bot, ~F.text.startswith("/"))
+    router.message.register(got_channel_post, Compose.waiting_text, F.forward_origin.type == "channel")
+    router.callback_query.register(
+        pick_post_mode,
+        Compose.waiting_text,
+        ComposeCallback.filter(F.action.in_({ComposeAction.FORWARD_POST, ComposeAction.COPY_POST})),
+    )
     router.message.register(got_message, Compose.waiting_text, F.text, ~F.text.startswith("/"))
     router.message.register(got_media, Compose.waiting_text, F.photo | F.video | F.document)
     router.message.register(unsupported_message, Compose.waiting_text, ~F.text)
