@@ -53,6 +53,7 @@ class ChatEntry:
     disable_notification: bool = False
     protect_content: bool = False
     link_preview_options: Json | None = None
+    media_group_id: str | None = None
 
     @property
     def buttons(self) -> list[tuple[str, str | None]]:
@@ -112,6 +113,7 @@ def _entry(message: StoredMessage) -> ChatEntry:
         disable_notification=message.disable_notification,
         protect_content=message.protect_content,
         link_preview_options=message.link_preview_options,
+        media_group_id=message.media_group_id,
     )
 
 
