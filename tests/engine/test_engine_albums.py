@@ -3,13 +3,16 @@ later sendMediaGroup reuses its file ids, and each item is paced as one message.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from arq.connections import ArqRedis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models import CampaignStatus, Delivery
+from models import CampaignStatus, Delivery, TargetBot
 from panel.content import AlbumItem, Media, MessageContent
 from panel.queue import enqueue_start
+from tests.processes import broadcast_cli
 from tests.support.engine import (
     ADMIN_CHAT_ID,
     CONTROL_TOKEN,
@@ -17,6 +20,7 @@ from tests.support.engine import (
     Workers,
     add_audience,
     assert_counters_match_rows,
+    get_campaign,
     new_campaign,
     wait_for_status,
 )
@@ -91,3 +95,66 @@ async def test_an_album_reaches_200_users_with_one_upload_per_file(
             )
         ).all()
     assert {chat_id: message_id for chat_id, message_id in rows} == first_ids
+
+
+async def test_the_command_line_creates_an_album_campaign_through_the_control_bot(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
+    database_url: str,
+    redis_url: str,
+    tmp_path: Path,
+) -> None:
+    bot_id = await add_audience(sessionmaker, sim, active=20)
+    async with sessionmaker() as session:
+        target = await session.get(TargetBot, bot_id)
+        assert target is not None
+    env = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "TELEGRAM_API_URL": sim.base_url,
+        "BOT_TOKEN": CONTROL_TOKEN,
+        "ADMIN_IDS": str(ADMIN_CHAT_ID),
+        "QUEUE_NAME": queue_name,
+    }
+    paths = []
+    for index, (kind, data) in enumerate(FILES):
+        path = tmp_path / f"item{index}.{'jpg' if kind == 'photo' else 'mp4'}"
+        path.write_bytes(data)
+        paths.append(str(path))
+
+    code, out, err = await broadcast_cli(
+        "campaigns",
+        "create",
+        "--bot",
+        target.codename,
+        "--album",
+        *paths,
+        "--text",
+        "Spring",
+        env=env,
+        cwd=tmp_path,
+    )
+    assert code == 0, err
+    campaign_id = int(out.strip())
+    # The control bot posted each file to the admin once: that gave it file ids of its own.
+    posted = sim.chat(CONTROL_TOKEN, ADMIN_CHAT_ID).bot_messages
+    assert [m.media_kind for m in posted] == [kind for kind, _ in FILES]
+    campaign = await get_campaign(sessionmaker, campaign_id)
+    assert [item["file_id"] for item in campaign.content["album"]] == [m.file_id for m in posted]
+    assert [item["caption"] for item in campaign.content["album"]] == ["Spring", "", ""]
+
+    workers.start(1)
+    await enqueue_start(pool, campaign_id, queue_name=queue_name)
+    campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers)
+    assert (campaign.status, campaign.successful_sents) == (CampaignStatus.COMPLETED, 20)
+    for chat_id in range(1_000_000, 1_000_020):
+        messages = sim.chat(TARGET_TOKEN, chat_id).bot_messages
+        assert [(m.media_kind, m.caption) for m in messages] == [
+            ("photo", "Spring"),
+            ("video", None),
+            ("photo", None),
+        ]
+    assert [sim.world.files[str(m.file_id)].data for m in messages] == [data for _, data in FILES]
