@@ -86,3 +86,15 @@ def test_files_do_not_mix_with_photos_and_captions_are_limited() -> None:
         AlbumItem(Media("photo", "a"), "x" * 1025)
     with pytest.raises(ContentError, match="past the end"):
         AlbumItem(Media("photo", "a"), "ab", (BOLD,))
+
+
+def test_an_album_drafts_card_offers_no_buttons() -> None:
+    from bot.keyboards import campaign_card
+    from models import Campaign, CampaignStatus
+
+    def labels(content: dict[str, object]) -> list[str]:
+        campaign = Campaign(id=7, status=CampaignStatus.DRAFT, content=content)
+        return [button.text for row in campaign_card(campaign, page=0).inline_keyboard for button in row]
+
+    assert "🔘 Edit buttons" in labels(MessageContent("Hello").to_json())
+    assert "🔘 Edit buttons" not in labels(_album().to_json())
