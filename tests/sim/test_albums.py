@@ -120,3 +120,11 @@ async def test_keyboard_refused_and_items_count_against_the_window(
         "error_code": 400,
         "description": "Bad Request: reply markup can't be used with a media group",
     }
+
+
+def test_a_users_album_reaches_the_bot_as_messages_sharing_a_group_id(sim: Simulator) -> None:
+    sim.add_user(TOKEN, 1)
+    sent = sim.send_album(TOKEN, 1, [("photo", b"p" * 10, "Look"), ("video", b"v" * 10, None)])
+    assert [("photo" in m, "video" in m) for m in sent] == [(True, False), (False, True)]
+    assert sent[0]["media_group_id"] == sent[1]["media_group_id"] and sent[0]["caption"] == "Look"
+    assert [m.media_group_id for m in sim.chat(TOKEN, 1).messages] == [sent[0]["media_group_id"]] * 2
