@@ -17,7 +17,9 @@ from aiogram.types import (
     MessageEntity,
 )
 
-from tests.support.sim import TOKEN
+from bot import target
+from panel.content import AlbumItem, Media, MessageContent
+from tests.support.sim import OTHER_TOKEN, TOKEN
 from tgsim.simulator import Simulator
 
 
@@ -128,3 +130,31 @@ def test_a_users_album_reaches_the_bot_as_messages_sharing_a_group_id(sim: Simul
     assert [("photo" in m, "video" in m) for m in sent] == [(True, False), (False, True)]
     assert sent[0]["media_group_id"] == sent[1]["media_group_id"] and sent[0]["caption"] == "Look"
     assert [m.media_group_id for m in sim.chat(TOKEN, 1).messages] == [sent[0]["media_group_id"]] * 2
+
+
+async def test_the_control_bot_previews_and_test_sends_an_album(
+    sim: Simulator, make_bot: Callable[[str], Bot]
+) -> None:
+    sim.add_user(TOKEN, 1)
+    sim.add_user(OTHER_TOKEN, 1)
+    # The admin's album, as the control bot (TOKEN) received it.
+    sent = sim.send_album(TOKEN, 1, [("photo", b"p" * 10, None), ("video", b"v" * 10, None)])
+    items = (
+        AlbumItem(
+            Media.from_json({"kind": "photo", **sent[0]["photo"][-1]}),
+            "Look",
+            ({"type": "bold", "offset": 0, "length": 4},),
+        ),
+        AlbumItem(Media.from_json({"kind": "video", **sent[1]["video"]})),
+    )
+    content = MessageContent("", album=items)
+    control = make_bot(TOKEN)
+    first = await target.send_content(control, 1, content)
+    assert first.photo is not None and first.caption == "Look" and first.media_group_id
+    outcome = await target.send_test(
+        OTHER_TOKEN, api_url=sim.base_url, chat_id=1, content=content, control=control
+    )
+    assert outcome.result is target.TestSendResult.SENT, outcome.detail
+    received = sim.chat(OTHER_TOKEN, 1).bot_messages
+    assert [(m.media_kind, m.caption) for m in received] == [("photo", "Look"), ("video", None)]
+    assert [sim.world.files[str(m.file_id)].data for m in received] == [b"p" * 10, b"v" * 10]
