@@ -18,12 +18,22 @@ from aiogram.methods import (
     CopyMessage,
     ForwardMessage,
     SendDocument,
+    SendMediaGroup,
     SendMessage,
     SendPhoto,
     SendVideo,
     TelegramMethod,
 )
-from aiogram.types import BufferedInputFile, Message, MessageId
+from aiogram.types import (
+    BufferedInputFile,
+    InputMediaDocument,
+    InputMediaPhoto,
+    InputMediaVideo,
+    MediaUnion,
+    Message,
+    MessageEntity,
+    MessageId,
+)
 
 from bot.aiogram_bot import make_bot
 from panel.content import MessageContent, bot_api_call, upload_name
@@ -39,6 +49,11 @@ _METHODS: dict[str, type[TelegramMethod[Message]]] = {
     "forwardMessage": ForwardMessage,
 }
 """aiogram's request for each Bot API method a stored message goes out with."""
+_ALBUM_ITEMS: dict[str, type[InputMediaPhoto | InputMediaVideo | InputMediaDocument]] = {
+    "photo": InputMediaPhoto,
+    "video": InputMediaVideo,
+    "document": InputMediaDocument,
+}
 
 
 class TestSendResult(enum.StrEnum):
@@ -71,6 +86,8 @@ async def send_content(
     The media's file id is the control bot's; another bot sends the file's bytes (`upload`).
     `options`: the campaign's send options (a test send goes as recipients get it).
     """
+    if content.album:
+        return (await send_album(bot, chat_id, content, options=options))[0]
     media = content.media
     file_id = media.file_id if media is not None and upload is None else None
     call = bot_api_call(content.to_json(), file_id=file_id, options=options)
@@ -80,6 +97,36 @@ async def send_content(
     if call.method == "copyMessage":  # answers a MessageId, not the Message
         return await bot(CopyMessage(**params))
     return await bot(_METHODS[call.method](**params))
+
+
+async def send_album(
+    bot: Bot,
+    chat_id: int,
+    content: MessageContent,
+    *,
+    uploads: list[bytes] | None = None,
+    options: SendOptions | None = None,
+) -> list[Message]:
+    """Send an album through `bot` with the request the workers send (`bot_api_call`): by the
+    control bot's file ids, or, for another bot, with each item's bytes (`uploads`)."""
+    file_ids = [item.media.file_id for item in content.album] if uploads is None else []
+    call = bot_api_call(content.to_json(), file_id=None, options=options, file_ids=file_ids)
+    media: list[MediaUnion] = []
+    for index, (entry, item) in enumerate(zip(call.params["media"], content.album, strict=True)):
+        sent: str | BufferedInputFile = entry["media"]
+        if uploads is not None:
+            sent = BufferedInputFile(
+                uploads[index], filename=upload_name(item.media.kind, item.media.file_name)
+            )
+        media.append(
+            _ALBUM_ITEMS[entry["type"]](
+                media=sent,
+                caption=entry.get("caption"),
+                caption_entities=[MessageEntity(**e) for e in entry.get("caption_entities", ())] or None,
+            )
+        )
+    rest = {key: value for key, value in call.params.items() if key != "media"}
+    return await bot(SendMediaGroup(chat_id=chat_id, media=media, **rest))
 
 
 async def send_test(
@@ -98,6 +145,14 @@ async def send_test(
     target_bot = make_bot(token, api_url=api_url, timeout_s=15.0, limit=1)
     try:
         upload = None
+        if content.album:
+            uploads = []
+            for item in content.album:
+                found = await control.download(item.media.file_id)
+                assert found is not None
+                uploads.append(found.read())
+            await send_album(target_bot, chat_id, content, uploads=uploads, options=options)
+            return TestSend(TestSendResult.SENT)
         if content.media is not None:
             downloaded = await control.download(content.media.file_id)
             assert downloaded is not None

@@ -20,6 +20,7 @@ from panel.content import (
     MAX_DOWNLOAD_BYTES,
     MEDIA_KINDS,
     SEND_METHODS,
+    AlbumItem,
     ChannelPost,
     ContentError,
     Media,
@@ -48,6 +49,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="a photo, video or file to send (up to 20 MB); the control bot (BOT_TOKEN) posts it to the "
         "first admin's chat once, which gives it the file id the workers pass on to the target bot",
+    )
+    create.add_argument(
+        "--album",
+        type=Path,
+        nargs="+",
+        default=None,
+        metavar="PATH",
+        help="2-10 photos and videos, or 2-10 files, sent as one album (--text: the first item's caption); "
+        "the control bot posts each to the first admin's chat once, as for --file",
     )
     create.add_argument(
         "--kind", choices=MEDIA_KINDS, default=None, help="send --file as this (default: by its extension)"
@@ -148,17 +158,18 @@ def _kind_of(path: Path, kind: str | None) -> str:
     return "photo" if suffix in PHOTO_SUFFIXES else "video" if suffix in VIDEO_SUFFIXES else "document"
 
 
-def _read_file(path: Path) -> bytes:
+def _read_file(path: Path, option: str = "--file") -> bytes:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise CommandError(f"--file: cannot read {path}: {exc.strerror or exc}") from None
+        raise CommandError(f"{option}: cannot read {path}: {exc.strerror or exc}") from None
     if len(data) > MAX_DOWNLOAD_BYTES:
         raise CommandError(
-            f"--file: {path.name} is {len(data) / 1024 / 1024:.1f} MB; bots can pass on files of up to 20 MB"
+            f"{option}: {path.name} is {len(data) / 1024 / 1024:.1f} MB; "
+            "bots can pass on files of up to 20 MB"
         )
     if not data:
-        raise CommandError(f"--file: {path.name} is empty")
+        raise CommandError(f"{option}: {path.name} is empty")
     return data
 
 
@@ -254,7 +265,31 @@ def _message_of(args: argparse.Namespace) -> tuple[MessageContent, str | None, b
     return content, kind, data
 
 
+def _album_of(args: argparse.Namespace) -> tuple[MessageContent, list[tuple[Path, str, bytes]]]:
+    """The album from --album (and --text, the first item's caption), checked before anything is
+    uploaded: its content (placeholder file ids) and each file's path, kind and bytes."""
+    paths: list[Path] = args.album
+    if args.file is not None or args.kind is not None or args.buttons:
+        raise CommandError("--album goes without --file, --kind and --button (an album has no buttons)")
+    kinds = [_kind_of(path, None) for path in paths]
+    try:
+        content = MessageContent(
+            "",
+            album=tuple(
+                AlbumItem(Media(kind, "unsent"), (args.text or "") if index == 0 else "")
+                for index, kind in enumerate(kinds)
+            ),
+        )
+    except ContentError as exc:
+        raise CommandError(f"--album: {exc}") from None
+    return content, [
+        (path, kind, _read_file(path, "--album")) for path, kind in zip(paths, kinds, strict=True)
+    ]
+
+
 def _create(args: argparse.Namespace) -> int:
+    if args.album is not None:
+        return _create_album(args)
     settings = settings_or_exit()
     try:
         content, kind, data = _message_of(args)
@@ -286,6 +321,45 @@ def _create(args: argparse.Namespace) -> int:
                     )
                     if message.channel_post is None:  # a channel post goes as the channel has it
                         campaign.content = personalise(campaign.content)
+                    if args.schedule:
+                        await transitions.schedule(session, campaign.id, _parse_when(args.schedule))
+                except CampaignError as exc:
+                    raise CommandError(str(exc)) from None
+                return campaign.id
+
+    print(run(go))
+    return 0
+
+
+def _create_album(args: argparse.Namespace) -> int:
+    settings = settings_or_exit()
+    try:
+        content, files = _album_of(args)
+    except CommandError as exc:
+        fail(str(exc))
+
+    async def go() -> int:
+        async with database(settings) as (_, sessionmaker):
+            async with sessionmaker() as session:
+                bot = await campaigns.get_bot_by_codename(session, args.bot)
+                admins = [*settings.admin_ids, *(a.user_id for a in await list_admins(session))]
+            if bot is None:
+                raise CommandError(f"there is no target bot {args.bot!r}; see `broadcast bots list`")
+            if not admins:
+                raise CommandError(
+                    "--album needs an admin to upload to: set ADMIN_IDS or `broadcast admins add`"
+                )
+            # One upload per file, no transaction open across them.
+            items = []
+            for item, (path, kind, data) in zip(content.album, files, strict=True):
+                media = await _upload_through_control_bot(settings, path.name, data, kind, admins[0])
+                items.append(AlbumItem(media, item.caption, item.entities))
+            message = MessageContent("", album=tuple(items))
+            async with sessionmaker.begin() as session:
+                try:
+                    campaign = await campaigns.create_campaign(
+                        session, bot_id=bot.id, content=message, name=args.name, options=_send_options(args)
+                    )
                     if args.schedule:
                         await transitions.schedule(session, campaign.id, _parse_when(args.schedule))
                 except CampaignError as exc:

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jobs.context import EngineContext
 from jobs.engine import deliveries, results, status_watch
 from jobs.engine.claims import ClaimedRecipients
-from jobs.engine.media_upload import UPLOAD_WAIT_S, MediaUpload
+from jobs.engine.media_upload import UPLOAD_WAIT_S, AlbumUpload, MediaUpload
 from jobs.engine.recorder import ResultRecorder
 from jobs.engine.results import DeliveryResult, Outcome, Recipient
 from jobs.engine.row_outcome import RetryPolicy, cut_short, row_outcome
@@ -53,7 +53,10 @@ class BatchRun:
         self.snapshot = snapshot
         self.bot: BotAPI = ectx.target_bot(snapshot.token)
         self.rate_key = ectx.limiter.key_for(snapshot.token)
-        self.pace_per_s = snapshot.rate_per_s * self.settings.pacing_factor
+        # An album's items each count as one message against the token's limit: one recipient
+        # takes as many slots' worth of time as it has items.
+        self.messages_per_send = max(1, len(snapshot.album))
+        self.pace_per_s = snapshot.rate_per_s * self.settings.pacing_factor / self.messages_per_send
         self.stopping = False
         self.status = CampaignStatus.SENDING
         self.unauthorized = False
@@ -68,7 +71,15 @@ class BatchRun:
         self.prepared: PreparedSend | None = None
         """The request every send makes; None until the target bot has the media's file id."""
         self.media: MediaUpload | None = None
-        if snapshot.media is not None and snapshot.target_file_id is None:
+        if snapshot.album:
+            album_file_ids = snapshot.target_album_file_ids
+            if album_file_ids is None:
+                self.media = AlbumUpload(
+                    ectx, campaign_id=snapshot.campaign_id, bot_id=snapshot.bot_id, items=snapshot.album
+                )
+            else:
+                self._prepare(None, album_file_ids)
+        elif snapshot.media is not None and snapshot.target_file_id is None:
             self.media = MediaUpload(
                 ectx, campaign_id=snapshot.campaign_id, bot_id=snapshot.bot_id, media=snapshot.media
             )
@@ -93,12 +104,15 @@ class BatchRun:
             on_recorded=self._recorded,
         )
 
-    def _send_call(self, file_id: str | None, recipient: Recipient | None = None) -> BotApiCall:
+    def _send_call(
+        self, file_id: str | None, recipient: Recipient | None = None, file_ids: list[str] | None = None
+    ) -> BotApiCall:
         call = bot_api_call(
             self.snapshot.content,
             file_id=file_id,
             paid_broadcast=self.snapshot.paid,
             options=self.snapshot.options,
+            file_ids=file_ids or (),
         )
         if self.template is None or recipient is None:
             return call
@@ -110,8 +124,8 @@ class BatchRun:
             params[entities_field] = entities
         return BotApiCall(call.method, params, call.file_field)
 
-    def _prepare(self, file_id: str | None) -> None:
-        call = self._send_call(file_id)
+    def _prepare(self, file_id: str | None, file_ids: list[str] | None = None) -> None:
+        call = self._send_call(file_id, file_ids=file_ids)
         personal = personal_fields(call.method) if self.template is not None else None
         self.prepared = PreparedSend(call.method, call.params, personal=personal)
 
@@ -239,7 +253,12 @@ class BatchRun:
         media = self.media
         assert media is not None
         try:
-            file_id = await media.stored_file_id()
+            if isinstance(media, AlbumUpload):
+                file_ids = await media.stored_file_ids()
+                if file_ids is not None:
+                    self._use_files(file_ids)
+                    return
+            file_id = None if isinstance(media, AlbumUpload) else await media.stored_file_id()
             if file_id is not None:
                 self._use_file(file_id)
                 return
@@ -267,11 +286,19 @@ class BatchRun:
             return
         result, is_content = await self._send_one(claims.pool.popleft())
         await self.recorder.flush()
-        if media.file_id is not None:
+        if isinstance(media, AlbumUpload) and media.file_ids is not None:
+            await media.store_file_ids(media.file_ids)
+            self._use_files(media.file_ids)
+        elif media.file_id is not None:
             await media.store_file_id(media.file_id)
             self._use_file(media.file_id)
         else:
             media.failed(result, is_content=is_content, limit=self.settings.content_error_streak)
+
+    def _use_files(self, file_ids: list[str]) -> None:
+        self._prepare(None, file_ids)
+        if self.media is not None:
+            self.media.done()
 
     def _use_file(self, file_id: str) -> None:
         self._prepare(file_id)
@@ -343,6 +370,8 @@ class BatchRun:
             except Exception as exc:
                 answer = classify(exc)
             else:
+                if isinstance(message, list) and message:
+                    message = message[0]  # an album: its items' ids follow the first one's
                 message_id = message.get("message_id") if isinstance(message, dict) else None
                 return DeliveryResult(recipient, Outcome.SENT, message_id=message_id), False
             if answer.verdict is Verdict.FLOOD:

@@ -201,6 +201,8 @@ async def set_draft_buttons(session: AsyncSession, campaign_id: int, buttons: Bu
     campaign = await get_campaign(session, campaign_id)
     if campaign is None or campaign.status is not CampaignStatus.DRAFT:
         return False
+    if campaign.content.get("album") and buttons:
+        return False  # Telegram allows no buttons on an album
     content = {key: value for key, value in campaign.content.items() if key != "buttons"}
     if buttons:
         content["buttons"] = buttons.to_json()

@@ -1,9 +1,10 @@
 """The message a campaign sends: text plus Telegram entities, a photo, video or file with a
-caption, or a channel's post forwarded or copied, kept exactly as composed."""
+caption, an album of 2-10 of them (each with its own caption), or a channel's post
+forwarded or copied, kept exactly as composed."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,8 @@ SEND_METHODS = {"photo": "sendPhoto", "video": "sendVideo", "document": "sendDoc
 _UPLOAD_NAMES = {"photo": "photo.jpg", "video": "video.mp4"}
 CHANNEL_POST_MODES = ("forward", "copy")
 """`forward` keeps the "Forwarded from" header (forwardMessage); `copy` sends it as the bot's own."""
+ALBUM_SIZES = range(2, 11)
+"""sendMediaGroup takes 2-10 items: photos and videos mixed, or documents only."""
 
 
 class ContentError(ValueError):
@@ -128,6 +131,62 @@ def sent_file_id(message: Any, kind: str) -> str | None:
     return str(found) if found else None
 
 
+def _check_entities(entities: Sequence[Mapping[str, Any]], length: int) -> None:
+    for entity in entities:
+        offset, size = entity.get("offset"), entity.get("length")
+        if not isinstance(offset, int) or not isinstance(size, int) or offset < 0 or size <= 0:
+            raise ContentError("The message has a malformed formatting entity.")
+        if offset + size > length:
+            raise ContentError("A formatting entity reaches past the end of the text.")
+        if not isinstance(entity.get("type"), str):
+            raise ContentError("A formatting entity has no type.")
+
+
+@dataclass(frozen=True, slots=True)
+class AlbumItem:
+    """One photo, video or file of an album, with its own caption and caption entities."""
+
+    media: Media
+    caption: str = ""
+    entities: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        length = utf16_length(self.caption)
+        if length > MAX_CAPTION_UTF16:
+            raise ContentError(
+                f"A caption is {length:,} characters long; Telegram allows {MAX_CAPTION_UTF16:,}."
+            )
+        _check_entities(self.entities, length)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **self.media.to_json(),
+            "caption": self.caption,
+            "caption_entities": [dict(e) for e in self.entities],
+        }
+
+    @classmethod
+    def from_json(cls, payload: dict[str, Any]) -> AlbumItem:
+        """Read what `to_json` stored."""
+        return cls(
+            media=Media.from_json(payload),
+            caption=str(payload.get("caption") or ""),
+            entities=tuple(payload.get("caption_entities") or ()),
+        )
+
+
+def _check_album(content: MessageContent) -> None:
+    if len(content.album) not in ALBUM_SIZES:
+        raise ContentError(f"An album has 2 to 10 items; this one has {len(content.album)}.")
+    kinds = {item.media.kind for item in content.album}
+    if "document" in kinds and kinds != {"document"}:
+        raise ContentError("An album has photos and videos, or files only, not both.")
+    if content.media is not None or content.text or content.entities:
+        raise ContentError("An album's text goes in its items' captions.")
+    if content.buttons:
+        raise ContentError("Telegram allows no buttons on an album.")
+
+
 @dataclass(frozen=True, slots=True)
 class BotApiCall:
     """A stored message as one Bot API request, for any chat: `params` holds all but `chat_id`."""
@@ -136,6 +195,9 @@ class BotApiCall:
     params: dict[str, Any]
     file_field: str | None = None
     """The parameter that carries the media (its file id, or the file's bytes in an upload); None: text."""
+    upload_fields: tuple[str | None, ...] = ()
+    """An album's items in order: the multipart part an item's bytes go under when it has no file
+    id yet (its `media` is `attach://<part>`), or None when it is sent by file id."""
 
 
 def bot_api_call(
@@ -144,6 +206,7 @@ def bot_api_call(
     file_id: str | None,
     paid_broadcast: bool = False,
     options: SendOptions | None = None,
+    file_ids: Sequence[str | None] = (),
 ) -> BotApiCall:
     """The Bot API method and parameters that send a stored message (`MessageContent.to_json()`).
 
@@ -156,10 +219,15 @@ def bot_api_call(
     `options`: the campaign's send options (silent, protected, link preview); None: the defaults.
     A channel post is forwarded (only silent and protected apply: forwardMessage takes no buttons
     and no paid broadcast) or copied (buttons and options as for media).
+    An album goes as one `sendMediaGroup`; `file_ids` holds the sending bot's id of each item
+    (missing or None: the item is uploaded under its `upload_fields` part).
     """
     post = content.get("channel_post")
     if isinstance(post, dict):
         return _channel_post_call(post, content, paid_broadcast=paid_broadcast, options=options)
+    album = content.get("album")
+    if isinstance(album, list) and album:
+        return _album_call(album, file_ids, paid_broadcast=paid_broadcast, options=options)
     text = str(content.get("text", ""))
     # As Telegram reported them, minus empty optional fields (null is not "absent" to every server).
     entities = [
@@ -209,6 +277,37 @@ def _channel_post_call(
     return BotApiCall("copyMessage", params)
 
 
+def _album_call(
+    album: list[Any], file_ids: Sequence[str | None], *, paid_broadcast: bool, options: SendOptions | None
+) -> BotApiCall:
+    media: list[dict[str, Any]] = []
+    upload_fields: list[str | None] = []
+    for index, item in enumerate(album):
+        item = dict(item) if isinstance(item, Mapping) else {}
+        file_id = file_ids[index] if index < len(file_ids) else None
+        part = None if file_id is not None else f"file{index}"
+        entry: dict[str, Any] = {
+            "type": str(item.get("kind", "document")),
+            "media": file_id if file_id is not None else f"attach://{part}",
+        }
+        if item.get("caption"):
+            entry["caption"] = str(item["caption"])
+        entities = [
+            {key: value for key, value in dict(entity).items() if value is not None}
+            for entity in item.get("caption_entities") or ()
+        ]
+        if entities:
+            entry["caption_entities"] = entities
+        media.append(entry)
+        upload_fields.append(part)
+    params: dict[str, Any] = {"media": media}
+    if paid_broadcast:
+        params["allow_paid_broadcast"] = True
+    if options is not None:
+        params.update(options.call_params(is_text=False))
+    return BotApiCall("sendMediaGroup", params, None, tuple(upload_fields))
+
+
 def reply_markup_params(content: Mapping[str, Any]) -> dict[str, Any]:
     """`reply_markup` with the stored content's URL buttons, or nothing when it has none."""
     buttons = Buttons.from_json(content.get("buttons"))
@@ -226,8 +325,13 @@ class MessageContent:
     """URL buttons under the message (text and single media alike)."""
     channel_post: ChannelPost | None = None
     """A channel's post sent on instead of the text (which then only previews it)."""
+    album: tuple[AlbumItem, ...] = ()
+    """An album's items (then `text` is empty and there is no `media`: captions are per item)."""
 
     def __post_init__(self) -> None:
+        if self.album:
+            _check_album(self)
+            return
         if self.channel_post is not None and self.media is not None:
             raise ContentError("A channel post is sent as it is, without another file.")
         if self.channel_post is not None and self.buttons and self.channel_post.mode == "forward":
@@ -239,20 +343,15 @@ class MessageContent:
         if length > limit:
             what = "message" if self.media is None else "caption"
             raise ContentError(f"The {what} is {length:,} characters long; Telegram allows {limit:,}.")
-        for entity in self.entities:
-            offset, size = entity.get("offset"), entity.get("length")
-            if not isinstance(offset, int) or not isinstance(size, int) or offset < 0 or size <= 0:
-                raise ContentError("The message has a malformed formatting entity.")
-            if offset + size > length:
-                raise ContentError("A formatting entity reaches past the end of the text.")
-            if not isinstance(entity.get("type"), str):
-                raise ContentError("A formatting entity has no type.")
+        _check_entities(self.entities, length)
 
     @property
     def kind(self) -> str:
-        """`text`, `channel_post`, or the media's kind."""
+        """`text`, `channel_post`, `album`, or the media's kind."""
         if self.channel_post is not None:
             return "channel_post"
+        if self.album:
+            return "album"
         return "text" if self.media is None else self.media.kind
 
     def to_json(self) -> dict[str, Any]:
@@ -268,6 +367,8 @@ class MessageContent:
             found["buttons"] = self.buttons.to_json()
         if self.channel_post is not None:
             found["channel_post"] = self.channel_post.to_json()
+        if self.album:
+            found["album"] = [item.to_json() for item in self.album]
         return found
 
     @classmethod
@@ -281,6 +382,9 @@ class MessageContent:
             media=Media.from_json(media) if isinstance(media, dict) else None,
             buttons=Buttons.from_json(payload.get("buttons")),
             channel_post=ChannelPost.from_json(post) if isinstance(post, dict) else None,
+            album=tuple(
+                AlbumItem.from_json(item) for item in payload.get("album") or () if isinstance(item, dict)
+            ),
         )
 
     def preview_text(self) -> str:
@@ -288,6 +392,9 @@ class MessageContent:
         if self.channel_post is not None:
             label = "📢 Forwarded post" if self.channel_post.mode == "forward" else "📢 Copied post"
             return f"[{label}] {self.text}".rstrip()
+        if self.album:
+            caption = next((item.caption for item in self.album if item.caption), "")
+            return f"[🗂 Album of {len(self.album)}] {caption}".rstrip()
         if self.media is None:
             return self.text
         label = {"photo": "🖼 Photo", "video": "🎬 Video", "document": "📎 File"}[self.media.kind]

@@ -160,3 +160,32 @@ def test_campaigns_create_checks_the_message_before_uploading_anything(tmp_path:
         with pytest.raises(CommandError) as refused:
             message(**given)
         assert str(refused.value).startswith(reason), (given, refused.value)
+
+
+def test_campaigns_create_checks_an_album_before_uploading_anything(tmp_path: Path) -> None:
+    from cli.campaigns import _album_of
+    from cli.common import CommandError
+    from panel.content import MessageContent
+
+    photo, clip, report = tmp_path / "a.jpg", tmp_path / "b.mp4", tmp_path / "c.pdf"
+    for path in (photo, clip, report):
+        path.write_bytes(b"bytes of " + path.name.encode())
+
+    def album(*paths: Path, **given: object) -> tuple[MessageContent, list[tuple[Path, str, bytes]]]:
+        args = argparse.Namespace(
+            **({"text": None, "file": None, "kind": None, "buttons": [], "album": list(paths)} | given)
+        )
+        return _album_of(args)
+
+    content, files = album(photo, clip, text="Caption")
+    assert [item.caption for item in content.album] == ["Caption", ""]
+    assert [(path, kind) for path, kind, _ in files] == [(photo, "photo"), (clip, "video")]
+    for paths, given, error in (
+        ((photo,), {}, "--album: An album has 2 to 10 items; this one has 1."),
+        ((photo, report), {}, "--album: An album has photos and videos, or files only, not both."),
+        ((photo, clip), {"buttons": ["Go - https://example.com"]}, "--album goes without --file"),
+        ((photo, tmp_path / "nope.jpg"), {}, "--album: cannot read"),
+    ):
+        with pytest.raises(CommandError) as caught:
+            album(*paths, **given)
+        assert str(caught.value).startswith(error)

@@ -73,3 +73,9 @@ class ApiError(Exception):
 def bad_request(description: str) -> ApiError:
     """A 400 answer with Telegram's text."""
     return ApiError(400, description)
+
+
+MEDIA_GROUP_COUNT = "Bad Request: wrong number of media in the group"
+MEDIA_GROUP_NOT_SPECIFIED = "Bad Request: media to send are not specified"
+MEDIA_GROUP_INVALID = "Bad Request: can't parse media JSON object"
+MEDIA_GROUP_MARKUP = "Bad Request: reply markup can't be used with a media group"

@@ -25,10 +25,10 @@ class SlidingWindow:
         self._expire(now)
         return len(self._stamps)
 
-    def has_room(self, now: float, limit: int) -> bool:
-        """Whether one more event fits under `limit` at `now` (does not record it)."""
+    def has_room(self, now: float, limit: int, count: int = 1) -> bool:
+        """Whether `count` more events fit under `limit` at `now` (does not record them)."""
         self._expire(now)
-        return len(self._stamps) < limit
+        return len(self._stamps) + count <= limit
 
     def record(self, now: float) -> int:
         """Record an event at `now`; returns the count in the window including it."""

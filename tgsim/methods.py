@@ -20,8 +20,20 @@ from tgsim.errors import bad_request
 from tgsim.world import BotRecord, CallbackAnswer, FileRecord, Json, StoredMessage, World
 
 SEND_METHODS = frozenset(
-    {"sendmessage", "copymessage", "forwardmessage", "sendphoto", "senddocument", "sendvideo"}
+    {
+        "sendmessage",
+        "copymessage",
+        "forwardmessage",
+        "sendphoto",
+        "senddocument",
+        "sendvideo",
+        "sendaudio",
+        "sendmediagroup",
+    }
 )
+MEDIA_GROUP_SIZES = range(2, 11)
+"""sendMediaGroup takes 2-10 items."""
+MEDIA_GROUP_KINDS = ("photo", "video", "document", "audio")
 MAX_TEXT_UTF16 = 4096
 MAX_CAPTION_UTF16 = 1024
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
@@ -296,6 +308,65 @@ def send_document(call: Call) -> Json:
 def send_video(call: Call) -> Json:
     """sendVideo."""
     return _send_media(call, "video")
+
+
+def send_audio(call: Call) -> Json:
+    """sendAudio."""
+    return _send_media(call, "audio")
+
+
+def _album_items(call: Call) -> list[Json]:
+    items = _json(call, "media", errors.MEDIA_GROUP_INVALID)
+    if items is None or items == []:
+        raise bad_request(errors.MEDIA_GROUP_NOT_SPECIFIED)
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise bad_request(errors.MEDIA_GROUP_INVALID)
+    if len(items) not in MEDIA_GROUP_SIZES:
+        raise bad_request(errors.MEDIA_GROUP_COUNT)
+    kinds = [item.get("type") for item in items]
+    for kind in kinds:
+        if kind not in MEDIA_GROUP_KINDS:
+            raise bad_request(errors.MEDIA_GROUP_INVALID)
+    for only in ("document", "audio"):
+        if only in kinds and any(kind != only for kind in kinds):
+            raise bad_request(f"Bad Request: {only} can't be mixed with other media types")
+    return items
+
+
+def send_media_group(call: Call) -> list[Json]:
+    """sendMediaGroup: 2-10 items (photos and videos, or documents only, or audios only), one
+    Message per item sharing a media_group_id; each item is one message for the flood limits."""
+    chat_id = _chat_id(call)
+    items = _album_items(call)
+    if _json(call, "reply_markup", errors.MARKUP_INVALID) is not None:
+        raise bad_request(errors.MEDIA_GROUP_MARKUP)
+    call.bot.admit_send(chat_id, paid=_bool(call, "allow_paid_broadcast"), now=call.now, messages=len(items))
+    call.world.check_chat_exists(call.bot, chat_id)
+    shared = {key: value for key, value in call.params.items() if key != "media"}
+    messages: list[StoredMessage] = []
+    for item in items:
+        kind = str(item["type"])
+        item_call = Call(
+            world=call.world,
+            bot=call.bot,
+            params={
+                **shared,
+                kind: item.get("media"),
+                "caption": item.get("caption"),
+                "caption_entities": item.get("caption_entities"),
+                "parse_mode": item.get("parse_mode"),
+            },
+            now=call.now,
+        )
+        caption, found = message_caption(item_call)
+        record = _media(item_call, kind)
+        messages.append(StoredMessage(0, 0, True, caption=caption, caption_entities=found, media=record))
+    group_id = call.world.new_media_group_id()
+    sent: list[Json] = []
+    for message in messages:
+        message.media_group_id = group_id
+        sent.append(_send(call, chat_id, message))
+    return sent
 
 
 def _source(call: Call, missing: str) -> StoredMessage:
@@ -629,6 +700,8 @@ HANDLERS: dict[str, Handler] = {
     "sendphoto": send_photo,
     "senddocument": send_document,
     "sendvideo": send_video,
+    "sendaudio": send_audio,
+    "sendmediagroup": send_media_group,
     "sendchataction": _true,
     "getfile": get_file,
     "editmessagetext": edit_message_text,

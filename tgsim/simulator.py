@@ -63,6 +63,7 @@ class ChatEntry:
     link_preview_options: Json | None = None
     forward_origin: Json | None = None
     """Where a forwarded message comes from (a channel: its chat and the post's message id)."""
+    media_group_id: str | None = None
 
     @property
     def buttons(self) -> list[tuple[str, str | None]]:
@@ -123,6 +124,7 @@ def _entry(message: StoredMessage) -> ChatEntry:
         protect_content=message.protect_content,
         link_preview_options=message.link_preview_options,
         forward_origin=message.forward_origin,
+        media_group_id=message.media_group_id,
     )
 
 
@@ -344,6 +346,7 @@ class Simulator:
         caption: str | None = None,
         media: tuple[str, bytes] | None = None,
         file_name: str | None = None,
+        media_group_id: str | None = None,
     ) -> Json:
         """The user writes to the bot (text, or media with a caption); returns the `Message`.
 
@@ -367,6 +370,7 @@ class Simulator:
             message.media = self.world.add_file(bot, kind, data, file_name=file_name, mime_type=mime)
             message.caption = caption
             message.caption_entities = entities or []
+            message.media_group_id = media_group_id
         else:
             if not text:
                 raise SimError("a text message needs text")
@@ -379,6 +383,15 @@ class Simulator:
         bot.push_update("message", payload)
         self._notify()
         return payload
+
+    def send_album(self, token: str, chat_id: int, items: list[tuple[str, bytes, str | None]]) -> list[Json]:
+        """The user sends an album of `(kind, bytes, caption)` items: Telegram delivers it as
+        separate messages (one update each) sharing a `media_group_id`."""
+        group_id = self.world.new_media_group_id()
+        return [
+            self.send_message(token, chat_id, media=(kind, data), caption=caption, media_group_id=group_id)
+            for kind, data, caption in items
+        ]
 
     def press_button(
         self,

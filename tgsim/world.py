@@ -98,6 +98,8 @@ class FileRecord:
             base["mime_type"] = self.mime_type
         if self.kind == "video":
             return {**base, "width": width, "height": height, "duration": 1}
+        if self.kind == "audio":
+            return {**base, "duration": 1}
         if self.kind == "sticker":
             return {
                 **base,
@@ -130,6 +132,8 @@ class StoredMessage:
     protect_content: bool = False
     link_preview_options: Json | None = None
     """As the sender passed it (sendMessage and editMessageText only)."""
+    media_group_id: str | None = None
+    """Shared by the messages of one album (sendMediaGroup)."""
 
     def content_key(self) -> tuple[Any, ...]:
         """What makes two messages the same content (for duplicate counting)."""
@@ -249,17 +253,19 @@ class BotRecord:
         """The Bot API `User` object of this bot."""
         return {"id": self.bot_id, "is_bot": True, "first_name": self.first_name, "username": self.username}
 
-    def admit_send(self, chat_id: int, *, paid: bool, now: float) -> None:
+    def admit_send(self, chat_id: int, *, paid: bool, now: float, messages: int = 1) -> None:
         """The rate gate of send-type methods: storm, per-token window, per-chat bucket.
 
         Raises a 429 `ApiError`; an admitted request is recorded in the window and the stats.
+        `messages`: how many messages the request sends (an album: one per item), each one
+        counted in the per-token window; the chat's bucket takes one token per request.
         """
         if now < self.storm_until:
             self.stats.faults["storm"] += 1
             raise errors.too_many_requests(self.storm_retry_after_s)
         limits = self.limits
         limit = limits.paid_rate if paid and self.paid_broadcast else limits.global_rate
-        if not self.window.has_room(now, limit):
+        if not self.window.has_room(now, limit, messages):
             self.stats.refused(now)
             raise errors.too_many_requests(limits.retry_after_s)
         bucket = self.chat_buckets.get(chat_id)
@@ -272,8 +278,9 @@ class BotRecord:
         if not bucket.has_token(now):
             raise errors.too_many_requests(limits.retry_after_s)
         bucket.take(now)
-        self.window.record(now)
-        self.stats.passed(now, limit)
+        for _ in range(messages):
+            self.window.record(now)
+            self.stats.passed(now, limit)
 
     def admit_edit(self, chat_id: int, message_id: int, now: float) -> None:
         """The per-message edit limit; raises a 429 `ApiError`."""
@@ -339,6 +346,7 @@ class World:
         self.clock_offset_s = 0.0
         self._file_counter = itertools.count(1)
         self._query_counter = itertools.count(1)
+        self._media_group_counter = itertools.count(1)
         self.on_change: Callable[[], None] = lambda: None
 
     # ---------------------------------------------------------------- time
@@ -465,6 +473,8 @@ class World:
                 result["caption"] = message.caption
                 if message.caption_entities:
                     result["caption_entities"] = message.caption_entities
+        if message.media_group_id is not None:
+            result["media_group_id"] = message.media_group_id
         if message.reply_markup is not None:
             result["reply_markup"] = message.reply_markup
         if message.edit_date is not None:
@@ -514,9 +524,9 @@ class World:
         """Store an uploaded file owned by `bot`."""
         number = next(self._file_counter)
         digest = hashlib.sha1(data).hexdigest()[:16]
-        folder = {"photo": "photos", "video": "videos"}.get(kind, "documents")
-        suffix = {"photo": ".jpg", "video": ".mp4"}.get(kind, "")
-        if kind == "document" and file_name and "." in file_name:
+        folder = {"photo": "photos", "video": "videos", "audio": "music"}.get(kind, "documents")
+        suffix = {"photo": ".jpg", "video": ".mp4", "audio": ".mp3"}.get(kind, "")
+        if kind in ("document", "audio") and file_name and "." in file_name:
             suffix = "." + file_name.rsplit(".", 1)[1]
         record = FileRecord(
             file_id=f"{kind[:2].upper()}{bot.bot_id}x{number}x{digest}",
@@ -538,6 +548,10 @@ class World:
         if record is None or record.owner_bot_id != bot.bot_id:
             raise errors.bad_request(errors.WRONG_FILE)
         return record
+
+    def new_media_group_id(self) -> str:
+        """A fresh media_group_id for one album."""
+        return f"{13_000_000_000_000_000 + next(self._media_group_counter)}"
 
     def new_query_id(self, bot: BotRecord) -> str:
         """A fresh callback query id."""

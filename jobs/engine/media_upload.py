@@ -34,6 +34,12 @@ UPLOAD_TIMEOUT_S = 300.0
 """An upload of up to 20 MB may take minutes on a slow link; a timeout leaves its recipient unconfirmed."""
 
 
+def target_album_file_ids(content: dict[str, Any], bot_id: int) -> list[str] | None:
+    """The file ids the target bot `bot_id` has for the campaign's album items, in order."""
+    found = (content.get("target_album_file_ids") or {}).get(str(bot_id))
+    return [str(file_id) for file_id in found] if isinstance(found, list) and all(found) else None
+
+
 def target_file_id(content: dict[str, Any], bot_id: int) -> str | None:
     """The file id the target bot `bot_id` has for the campaign's media (file ids belong to one bot)."""
     found = (content.get("target_file_ids") or {}).get(str(bot_id))
@@ -162,3 +168,83 @@ class MediaUpload:
             self.error = texts.UPLOADS_FAILED.format(
                 count=self._failures, error=result.error or result.outcome.value
             )
+
+
+class AlbumUpload(MediaUpload):
+    """Passing an album's files on to the target bot: one sendMediaGroup with every item's bytes
+    (each file uploaded once), whose answer gives the target bot's file id of each item.
+
+    `file_ids` holds them once known (`file_id` stays None: the album has no single file)."""
+
+    def __init__(
+        self, ectx: EngineContext, *, campaign_id: int, bot_id: int, items: list[dict[str, Any]]
+    ) -> None:
+        super().__init__(ectx, campaign_id=campaign_id, bot_id=bot_id, media=items[0])
+        self.items = items
+        self.file_ids: list[str] | None = None
+        self._files: list[bytes] | None = None
+
+    async def stored_file_ids(self) -> list[str] | None:
+        """The target bot's file ids if another batch has stored them meanwhile."""
+
+        async def read(session: AsyncSession) -> list[str] | None:
+            content = await session.scalar(select(Campaign.content).where(Campaign.id == self.campaign_id))
+            return target_album_file_ids(content or {}, self.bot_id)
+
+        return await self.ectx.in_transaction(read)
+
+    async def store_file_ids(self, file_ids: list[str]) -> None:
+        """Keep the target bot's file ids in the campaign, for every later send."""
+
+        async def store(session: AsyncSession) -> None:
+            campaign = await session.get(Campaign, self.campaign_id, with_for_update=True)
+            if campaign is None:
+                return
+            content = dict(campaign.content or {})
+            content["target_album_file_ids"] = {
+                **(content.get("target_album_file_ids") or {}),
+                str(self.bot_id): list(file_ids),
+            }
+            campaign.content = content
+
+        await self.ectx.in_transaction(store)
+
+    async def fetch(self) -> bool:
+        """Have every item's bytes (each fetched through the control bot once); False if not yet, or never."""
+        files = self._files if self._files is not None else []
+        for item in self.items[len(files) :]:
+            self.media = item
+            data = await self._download()
+            if data is None:
+                self._files = files
+                return False
+            files.append(data)
+        self._files = files
+        return True
+
+    async def send(self, bot: BotAPI, call: BotApiCall, chat_id: int, *, request_timeout_s: float) -> Any:
+        """Send the album with every item's bytes to `chat_id`; the answer's file ids become `file_ids`."""
+        assert self._files is not None
+        files = [
+            (part, data, upload_name(str(item.get("kind", "document")), item.get("file_name")))
+            for part, data, item in zip(call.upload_fields, self._files, self.items, strict=True)
+            if part is not None
+        ]
+        messages = await bot.upload_files(
+            call.method,
+            {"chat_id": chat_id, **call.params},
+            files=files,
+            timeout_s=max(UPLOAD_TIMEOUT_S, request_timeout_s),
+        )
+        if isinstance(messages, list) and len(messages) == len(self.items):
+            found = [
+                sent_file_id(m, str(item.get("kind", "")))
+                for m, item in zip(messages, self.items, strict=True)
+            ]
+            if all(found):
+                self.file_ids = [str(file_id) for file_id in found]
+        return messages
+
+    def done(self) -> None:
+        """The target bot has its file ids: the bytes are no longer needed."""
+        self._files = None

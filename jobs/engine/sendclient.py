@@ -155,6 +155,25 @@ class BotAPI:
         status, raw = await self._request("POST", self._url(method), data=form, timeout=timeout)
         return _result(status, raw)
 
+    async def upload_files(
+        self,
+        method: str,
+        params: dict[str, Any],
+        *,
+        files: list[tuple[str, bytes, str]],
+        timeout_s: float | None = None,
+    ) -> Any:
+        """Call `method` as multipart/form-data with several files, each `(part, bytes, file name)`
+        (an album's items point at their part with `attach://<part>`)."""
+        form = aiohttp.FormData()
+        for key, value in params.items():
+            form.add_field(key, value if isinstance(value, str) else json.dumps(value, separators=(",", ":")))
+        for part, data, filename in files:
+            form.add_field(part, data, filename=filename)
+        timeout = aiohttp.ClientTimeout(total=timeout_s) if timeout_s is not None else self._timeout
+        status, raw = await self._request("POST", self._url(method), data=form, timeout=timeout)
+        return _result(status, raw)
+
     async def download(self, file_id: str) -> bytes:
         """The bytes of a file this bot can see (getFile, then the file URL; 20 MB at most)."""
         found = await self.call("getFile", {"file_id": file_id})

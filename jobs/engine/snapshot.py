@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jobs.engine.media_upload import target_file_id
+from jobs.engine.media_upload import target_album_file_ids, target_file_id
 from models import Campaign, CampaignStatus, TargetBot
 from panel.campaigns import effective_rate
 from panel.send_options import SendOptions
@@ -35,6 +35,17 @@ class CampaignSnapshot:
         """The stored media (the control bot's file), if the message has any."""
         media = self.content.get("media")
         return media if isinstance(media, dict) else None
+
+    @property
+    def album(self) -> list[dict[str, Any]]:
+        """The stored album items (the control bot's files), empty if the message is no album."""
+        album = self.content.get("album")
+        return [item for item in album if isinstance(item, dict)] if isinstance(album, list) else []
+
+    @property
+    def target_album_file_ids(self) -> list[str] | None:
+        """The target bot's own file ids of the album items, once a send has passed them on."""
+        return target_album_file_ids(self.content, self.bot_id)
 
     @property
     def target_file_id(self) -> str | None:

@@ -1,0 +1,160 @@
+"""Album campaigns through real worker processes: each file reaches the target bot once, every
+later sendMediaGroup reuses its file ids, and each item is paced as one message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from arq.connections import ArqRedis
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models import CampaignStatus, Delivery, TargetBot
+from panel.content import AlbumItem, Media, MessageContent
+from panel.queue import enqueue_start
+from tests.processes import broadcast_cli
+from tests.support.engine import (
+    ADMIN_CHAT_ID,
+    CONTROL_TOKEN,
+    TARGET_TOKEN,
+    Workers,
+    add_audience,
+    assert_counters_match_rows,
+    get_campaign,
+    new_campaign,
+    wait_for_status,
+)
+from tgsim.simulator import Simulator
+
+FILES = [
+    ("photo", b"\xff\xd8\xff\xe0 first photo " + bytes(range(256)) * 20),
+    ("video", b"\x00\x00\x00\x18ftypmp42 a clip " + bytes(range(256)) * 30),
+    ("photo", b"\xff\xd8\xff\xe0 second photo " + bytes(range(255, -1, -1)) * 20),
+]
+CAPTIONS = ["Spring 🌸 sale", "", "Last day"]
+BOLD = {"type": "bold", "offset": 0, "length": 6}
+
+
+def album_from_admin(sim: Simulator) -> tuple[AlbumItem, ...]:
+    """The admin sends the files to the control bot: their file ids are the control bot's."""
+    items = []
+    for (kind, data), caption in zip(FILES, CAPTIONS, strict=True):
+        message = sim.send_message(CONTROL_TOKEN, ADMIN_CHAT_ID, media=(kind, data))
+        found = message[kind][-1] if kind == "photo" else message[kind]
+        entities = (BOLD,) if caption.startswith("Spring") else ()
+        items.append(AlbumItem(Media.from_json({"kind": kind, **found}), caption, entities))
+    return tuple(items)
+
+
+async def test_an_album_reaches_200_users_with_one_upload_per_file(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
+) -> None:
+    bot_id = await add_audience(sessionmaker, sim, active=200, rate_per_s=30)
+    album = album_from_admin(sim)
+    files_before = len(sim.world.files)
+    content = MessageContent("", album=album).to_json()
+    campaign_id = await new_campaign(sessionmaker, bot_id, content=content)
+    workers.start(2)
+    await enqueue_start(pool, campaign_id, queue_name=queue_name)
+
+    campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers, timeout_s=90)
+
+    assert campaign.status is CampaignStatus.COMPLETED, campaign.status_reason
+    assert (campaign.successful_sents, campaign.failed_sents) == (200, 0)
+    await assert_counters_match_rows(sessionmaker, campaign_id)
+    # One upload per file: the target bot has exactly one new file per item.
+    assert len(sim.world.files) == files_before + len(FILES)
+    target_ids = campaign.content["target_album_file_ids"][str(bot_id)]
+    assert len(target_ids) == len(FILES)
+    first_ids: dict[int, int] = {}
+    for chat_id in range(1_000_000, 1_000_200):
+        messages = sim.chat(TARGET_TOKEN, chat_id).bot_messages
+        assert [m.media_kind for m in messages] == [kind for kind, _ in FILES], chat_id
+        assert [m.file_id for m in messages] == target_ids
+        assert [m.caption or "" for m in messages] == CAPTIONS
+        assert messages[0].caption_entities == [BOLD]
+        assert len({m.media_group_id for m in messages}) == 1 and messages[0].media_group_id
+        first_ids[chat_id] = messages[0].message_id
+    for record in sim.world.files.values():
+        if record.file_id in target_ids:
+            assert record.owner_bot_id == sim.world.bots[TARGET_TOKEN].bot_id
+    stats = sim.stats(TARGET_TOKEN)
+    assert stats.too_many_requests == 0
+    assert stats.passed_gate == 200 * len(FILES) and stats.duplicates == 0
+    # One delivery per recipient, with the album's first message id.
+    async with sessionmaker() as session:
+        rows = (
+            await session.execute(
+                select(Delivery.chat_id, Delivery.telegram_message_id).where(
+                    Delivery.campaign_id == campaign_id
+                )
+            )
+        ).all()
+    assert {chat_id: message_id for chat_id, message_id in rows} == first_ids
+
+
+async def test_the_command_line_creates_an_album_campaign_through_the_control_bot(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
+    database_url: str,
+    redis_url: str,
+    tmp_path: Path,
+) -> None:
+    bot_id = await add_audience(sessionmaker, sim, active=20)
+    async with sessionmaker() as session:
+        target = await session.get(TargetBot, bot_id)
+        assert target is not None
+    env = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "TELEGRAM_API_URL": sim.base_url,
+        "BOT_TOKEN": CONTROL_TOKEN,
+        "ADMIN_IDS": str(ADMIN_CHAT_ID),
+        "QUEUE_NAME": queue_name,
+    }
+    paths = []
+    for index, (kind, data) in enumerate(FILES):
+        path = tmp_path / f"item{index}.{'jpg' if kind == 'photo' else 'mp4'}"
+        path.write_bytes(data)
+        paths.append(str(path))
+
+    code, out, err = await broadcast_cli(
+        "campaigns",
+        "create",
+        "--bot",
+        target.codename,
+        "--album",
+        *paths,
+        "--text",
+        "Spring",
+        env=env,
+        cwd=tmp_path,
+    )
+    assert code == 0, err
+    campaign_id = int(out.strip())
+    # The control bot posted each file to the admin once: that gave it file ids of its own.
+    posted = sim.chat(CONTROL_TOKEN, ADMIN_CHAT_ID).bot_messages
+    assert [m.media_kind for m in posted] == [kind for kind, _ in FILES]
+    campaign = await get_campaign(sessionmaker, campaign_id)
+    assert [item["file_id"] for item in campaign.content["album"]] == [m.file_id for m in posted]
+    assert [item["caption"] for item in campaign.content["album"]] == ["Spring", "", ""]
+
+    workers.start(1)
+    await enqueue_start(pool, campaign_id, queue_name=queue_name)
+    campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers)
+    assert (campaign.status, campaign.successful_sents) == (CampaignStatus.COMPLETED, 20)
+    for chat_id in range(1_000_000, 1_000_020):
+        messages = sim.chat(TARGET_TOKEN, chat_id).bot_messages
+        assert [(m.media_kind, m.caption) for m in messages] == [
+            ("photo", "Spring"),
+            ("video", None),
+            ("photo", None),
+        ]
+    assert [sim.world.files[str(m.file_id)].data for m in messages] == [data for _, data in FILES]

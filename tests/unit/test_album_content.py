@@ -1,0 +1,100 @@
+"""An album in the content JSON, and the one sendMediaGroup request it becomes."""
+
+from __future__ import annotations
+
+import pytest
+
+from panel.buttons import Buttons, parse_buttons
+from panel.content import AlbumItem, BotApiCall, ContentError, Media, MessageContent, bot_api_call
+from panel.send_options import SendOptions
+
+BOLD = {"type": "bold", "offset": 0, "length": 4}
+
+
+def _album() -> MessageContent:
+    return MessageContent(
+        "",
+        album=(
+            AlbumItem(Media("photo", "AgAC-1", "u1"), "Look here", (BOLD,)),
+            AlbumItem(Media("video", "BAAC-2", "u2")),
+        ),
+    )
+
+
+def test_an_album_round_trips_through_json() -> None:
+    content = _album()
+    stored = content.to_json()
+    assert stored["kind"] == "album" and "media" not in stored
+    assert stored["album"][0] == {
+        "kind": "photo",
+        "file_id": "AgAC-1",
+        "file_unique_id": "u1",
+        "caption": "Look here",
+        "caption_entities": [BOLD],
+    }
+    assert MessageContent.from_json(stored) == content
+    assert content.preview_text() == "[🗂 Album of 2] Look here"
+
+
+def test_an_album_is_one_send_media_group_with_the_sending_bots_file_ids() -> None:
+    stored = _album().to_json()
+    call = bot_api_call(
+        stored, file_id=None, file_ids=["AgAC-t1", "BAAC-t2"], options=SendOptions(silent=True)
+    )
+    assert call == BotApiCall(
+        "sendMediaGroup",
+        {
+            "media": [
+                {"type": "photo", "media": "AgAC-t1", "caption": "Look here", "caption_entities": [BOLD]},
+                {"type": "video", "media": "BAAC-t2"},
+            ],
+            "disable_notification": True,
+        },
+        None,
+        (None, None),
+    )
+    # No file ids yet: each item is uploaded under its own multipart part.
+    upload = bot_api_call(stored, file_id=None, paid_broadcast=True)
+    assert [item["media"] for item in upload.params["media"]] == ["attach://file0", "attach://file1"]
+    assert upload.upload_fields == ("file0", "file1") and upload.params["allow_paid_broadcast"] is True
+    partly = bot_api_call(stored, file_id=None, file_ids=["AgAC-t1", None])
+    assert partly.upload_fields == (None, "file1")
+
+
+@pytest.mark.parametrize(
+    ("items", "text", "buttons", "error"),
+    [
+        (1, "", "", "An album has 2 to 10 items; this one has 1."),
+        (11, "", "", "An album has 2 to 10 items; this one has 11."),
+        (2, "Hello", "", "An album's text goes in its items' captions."),
+        (2, "", "Go - https://example.com", "Telegram allows no buttons on an album."),
+    ],
+)
+def test_bad_albums_are_refused(items: int, text: str, buttons: str, error: str) -> None:
+    album = tuple(AlbumItem(Media("photo", f"id{n}")) for n in range(items))
+    grid = parse_buttons(buttons) if buttons else Buttons()
+    with pytest.raises(ContentError) as caught:
+        MessageContent(text, album=album, buttons=grid)
+    assert str(caught.value) == error
+
+
+def test_files_do_not_mix_with_photos_and_captions_are_limited() -> None:
+    with pytest.raises(ContentError, match="files only"):
+        MessageContent("", album=(AlbumItem(Media("photo", "a")), AlbumItem(Media("document", "b"))))
+    MessageContent("", album=(AlbumItem(Media("document", "a")), AlbumItem(Media("document", "b"))))
+    with pytest.raises(ContentError, match="1,025 characters"):
+        AlbumItem(Media("photo", "a"), "x" * 1025)
+    with pytest.raises(ContentError, match="past the end"):
+        AlbumItem(Media("photo", "a"), "ab", (BOLD,))
+
+
+def test_an_album_drafts_card_offers_no_buttons() -> None:
+    from bot.keyboards import campaign_card
+    from models import Campaign, CampaignStatus
+
+    def labels(content: dict[str, object]) -> list[str]:
+        campaign = Campaign(id=7, status=CampaignStatus.DRAFT, content=content)
+        return [button.text for row in campaign_card(campaign, page=0).inline_keyboard for button in row]
+
+    assert "🔘 Edit buttons" in labels(MessageContent("Hello").to_json())
+    assert "🔘 Edit buttons" not in labels(_album().to_json())
