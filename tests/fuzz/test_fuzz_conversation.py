@@ -138,9 +138,9 @@ texts_typed = st.one_of(
     st.integers().map(str),
     st.sampled_from(GREETINGS),
     st.sampled_from(BUTTON_GRIDS),
-    st.lists(st.sampled_from([*GREETINGS, *UNICODE, " - https://x.example", " | ", "\n"]), max_size=8).map(
-        "".join
-    ),
+    st.lists(
+        st.sampled_from([*GREETINGS, *UNICODE, " - https://x.example", " | ", "\n"]), min_size=1, max_size=8
+    ).map("".join),
 )
 ids = st.one_of(
     st.integers(min_value=-3, max_value=40),
