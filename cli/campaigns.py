@@ -7,11 +7,11 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cli.common import CommandError, database, fail, run, settings_or_exit
 from jobs.engine.sendclient import BotAPI, BotAPIError, BotAPINetworkError
-from models import Campaign, CampaignStatus, utcnow
+from models import Campaign, CampaignStatus, TargetBot, utcnow
 from panel import actions, campaigns, texts, transitions
 from panel.admins import list_admins
 from panel.buttons import Buttons, ButtonsError, parse_button_rows
@@ -287,6 +287,39 @@ def _album_of(args: argparse.Namespace) -> tuple[MessageContent, list[tuple[Path
     ]
 
 
+async def _bot_and_admins(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, codename: str
+) -> tuple[TargetBot, list[int]]:
+    """The target bot named on the command line, and the admins a file can be uploaded to."""
+    async with sessionmaker() as session:
+        bot = await campaigns.get_bot_by_codename(session, codename)
+        admins = [*settings.admin_ids, *(a.user_id for a in await list_admins(session))]
+    if bot is None:
+        raise CommandError(f"there is no target bot {codename!r}; see `broadcast bots list`")
+    return bot, admins
+
+
+async def _store(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    bot_id: int,
+    message: MessageContent,
+    args: argparse.Namespace,
+) -> int:
+    """Create the draft (marked personalised when it greets by name), scheduled if asked; its id."""
+    async with sessionmaker.begin() as session:
+        try:
+            campaign = await campaigns.create_campaign(
+                session, bot_id=bot_id, content=message, name=args.name, options=_send_options(args)
+            )
+            if message.channel_post is None and not message.album:  # sent as they are
+                campaign.content = personalise(campaign.content)
+            if args.schedule:
+                await transitions.schedule(session, campaign.id, _parse_when(args.schedule))
+        except CampaignError as exc:
+            raise CommandError(str(exc)) from None
+        return campaign.id
+
+
 def _create(args: argparse.Namespace) -> int:
     if args.album is not None:
         return _create_album(args)
@@ -299,11 +332,7 @@ def _create(args: argparse.Namespace) -> int:
     async def go() -> int:
         message = content
         async with database(settings) as (_, sessionmaker):
-            async with sessionmaker() as session:
-                bot = await campaigns.get_bot_by_codename(session, args.bot)
-                admins = [*settings.admin_ids, *(a.user_id for a in await list_admins(session))]
-            if bot is None:
-                raise CommandError(f"there is no target bot {args.bot!r}; see `broadcast bots list`")
+            bot, admins = await _bot_and_admins(sessionmaker, settings, args.bot)
             if content.channel_post is not None:
                 await _check_channel_readable(settings, bot.token, content.channel_post, args.bot)
             if kind is not None and data is not None:
@@ -314,18 +343,7 @@ def _create(args: argparse.Namespace) -> int:
                 # No transaction is open across the upload.
                 media = await _upload_through_control_bot(settings, args.file.name, data, kind, admins[0])
                 message = MessageContent(text=content.text, media=media, buttons=content.buttons)
-            async with sessionmaker.begin() as session:
-                try:
-                    campaign = await campaigns.create_campaign(
-                        session, bot_id=bot.id, content=message, name=args.name, options=_send_options(args)
-                    )
-                    if message.channel_post is None:  # a channel post goes as the channel has it
-                        campaign.content = personalise(campaign.content)
-                    if args.schedule:
-                        await transitions.schedule(session, campaign.id, _parse_when(args.schedule))
-                except CampaignError as exc:
-                    raise CommandError(str(exc)) from None
-                return campaign.id
+            return await _store(sessionmaker, bot.id, message, args)
 
     print(run(go))
     return 0
@@ -340,11 +358,7 @@ def _create_album(args: argparse.Namespace) -> int:
 
     async def go() -> int:
         async with database(settings) as (_, sessionmaker):
-            async with sessionmaker() as session:
-                bot = await campaigns.get_bot_by_codename(session, args.bot)
-                admins = [*settings.admin_ids, *(a.user_id for a in await list_admins(session))]
-            if bot is None:
-                raise CommandError(f"there is no target bot {args.bot!r}; see `broadcast bots list`")
+            bot, admins = await _bot_and_admins(sessionmaker, settings, args.bot)
             if not admins:
                 raise CommandError(
                     "--album needs an admin to upload to: set ADMIN_IDS or `broadcast admins add`"
@@ -355,16 +369,7 @@ def _create_album(args: argparse.Namespace) -> int:
                 media = await _upload_through_control_bot(settings, path.name, data, kind, admins[0])
                 items.append(AlbumItem(media, item.caption, item.entities))
             message = MessageContent("", album=tuple(items))
-            async with sessionmaker.begin() as session:
-                try:
-                    campaign = await campaigns.create_campaign(
-                        session, bot_id=bot.id, content=message, name=args.name, options=_send_options(args)
-                    )
-                    if args.schedule:
-                        await transitions.schedule(session, campaign.id, _parse_when(args.schedule))
-                except CampaignError as exc:
-                    raise CommandError(str(exc)) from None
-                return campaign.id
+            return await _store(sessionmaker, bot.id, message, args)
 
     print(run(go))
     return 0
