@@ -24,6 +24,7 @@ from bot.edits import edit_buttons, edit_text
 from bot.prompts import ask_confirmation, ask_time
 from bot.states import Compose
 from bot.target import TestSendResult, can_read_chat, send_content, send_test
+from models import TargetBot
 from panel import campaigns as lifecycle
 from panel import texts
 from panel.audience import Audience, audience_of, bot_audiences, bot_label, sample_user
@@ -58,13 +59,16 @@ def _stored(data: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _as_seen_by(
-    sessionmaker: async_sessionmaker[AsyncSession], data: dict[str, Any], *, chat_id: int | None = None
+    sessionmaker: async_sessionmaker[AsyncSession],
+    data: dict[str, Any],
+    stored: dict[str, Any],
+    *,
+    chat_id: int | None = None,
 ) -> tuple[MessageContent, str | None]:
     """The message as one user of the target bot gets it, and who (None: the fallbacks).
 
     `chat_id`: that user's own row (Test to me); otherwise a user of the audience with a name.
     """
-    stored = _stored(data)
     if PERSONALISED_KEY not in stored:
         return MessageContent.from_json(stored), None
     # Only a message that greets by name gets here: a channel post is never personalised.
@@ -85,6 +89,17 @@ def _options(data: dict[str, Any]) -> SendOptions:
 def _summary_keyboard(data: dict[str, Any]) -> InlineKeyboardMarkup:
     offer = offers_link_preview(_content(data).to_json())
     return keyboards.summary_actions(_options(data), offer_link_preview=offer)
+
+
+async def _target_bot(
+    query: CallbackQuery, sessionmaker: async_sessionmaker[AsyncSession], data: dict[str, Any]
+) -> TargetBot | None:
+    """The draft's target bot, or None once the tap is answered that it is gone."""
+    async with sessionmaker() as session:
+        target_bot = await lifecycle.get_bot(session, int(data["bot_id"]))
+    if target_bot is None:
+        await query.answer(texts.BOT_GONE, show_alert=True)
+    return target_bot
 
 
 async def _audience(sessionmaker: async_sessionmaker[AsyncSession], bot_id: int) -> Audience | None:
@@ -114,13 +129,14 @@ async def _show_summary(
         await message.answer(texts.BOT_GONE)
         return
     assert message.bot is not None  # a message the dispatcher handed over has its bot
-    shown, who = await _as_seen_by(sessionmaker, data)
+    stored = _stored(data)
+    shown, who = await _as_seen_by(sessionmaker, data, stored)
     if shown.channel_post is not None:
         # The control bot may not read the channel: it previews the admin's own forward of the post.
         shown = _content(data, post_key="preview_post")
     await send_content(message.bot, message.chat.id, shown)
     card = views.summary_card(name=data.get("name"), audience=audience)
-    if PERSONALISED_KEY in _stored(data):
+    if PERSONALISED_KEY in stored:
         card += "\n\n" + (texts.PREVIEW_AS.format(who=who) if who else texts.PREVIEW_AS_NOBODY)
     await message.answer(card, reply_markup=_summary_keyboard(data))
     await state.set_state(Compose.reviewing)
@@ -215,10 +231,8 @@ async def pick_post_mode(
     if not pending or not isinstance(query.message, Message):
         await query.answer(texts.CHANNEL_POST_AGAIN, show_alert=True)
         return
-    async with sessionmaker() as session:
-        target_bot = await lifecycle.get_bot(session, int(data["bot_id"]))
+    target_bot = await _target_bot(query, sessionmaker, data)
     if target_bot is None:
-        await query.answer(texts.BOT_GONE, show_alert=True)
         return
     await query.answer()
     readable = await can_read_chat(
@@ -383,14 +397,13 @@ async def test_to_me(
 ) -> None:
     """Send the message to the admin through the target bot, as recipients will get it."""
     data = await state.get_data()
-    async with sessionmaker() as session:
-        target_bot = await lifecycle.get_bot(session, int(data["bot_id"]))
+    target_bot = await _target_bot(query, sessionmaker, data)
     if target_bot is None:
-        await query.answer(texts.BOT_GONE, show_alert=True)
         return
     await query.answer()
     assert query.bot is not None
-    shown, who = await _as_seen_by(sessionmaker, data, chat_id=query.from_user.id)
+    stored = _stored(data)
+    shown, who = await _as_seen_by(sessionmaker, data, stored, chat_id=query.from_user.id)
     outcome = await send_test(
         target_bot.token,
         api_url=settings.telegram_api_url,
@@ -402,7 +415,7 @@ async def test_to_me(
     label = f"@{target_bot.username}" if target_bot.username else target_bot.codename
     if outcome.result is TestSendResult.SENT:
         reply = texts.TEST_SENT.format(bot=label)
-        if PERSONALISED_KEY in _stored(data):
+        if PERSONALISED_KEY in stored:
             reply += " " + (texts.TEST_AS_YOU if who else texts.TEST_AS_NOBODY).format(bot=label)
     elif outcome.result is TestSendResult.NOT_STARTED:
         reply = texts.TEST_NOT_STARTED.format(bot=label)
