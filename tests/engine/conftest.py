@@ -69,3 +69,17 @@ def workers(
 def pool(arq_pool: ArqRedis) -> ArqRedis:
     """The engine tests' name for the root `arq_pool`."""
     return arq_pool
+
+
+@pytest.fixture
+def cli_env(database_url: str, redis_url: str, queue_name: str, sim: Simulator) -> dict[str, str]:
+    """The environment of a `broadcast` command in a real process, on this test's database,
+    Redis queue and simulator, with the control bot and its admin (for uploads)."""
+    return {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "QUEUE_NAME": queue_name,
+        "TELEGRAM_API_URL": sim.base_url,
+        "BOT_TOKEN": CONTROL_TOKEN,
+        "ADMIN_IDS": str(ADMIN_CHAT_ID),
+    }

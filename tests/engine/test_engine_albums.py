@@ -103,22 +103,13 @@ async def test_the_command_line_creates_an_album_campaign_through_the_control_bo
     workers: Workers,
     pool: ArqRedis,
     queue_name: str,
-    database_url: str,
-    redis_url: str,
     tmp_path: Path,
+    cli_env: dict[str, str],
 ) -> None:
     bot_id = await add_audience(sessionmaker, sim, active=20)
     async with sessionmaker() as session:
         target = await session.get(TargetBot, bot_id)
         assert target is not None
-    env = {
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "TELEGRAM_API_URL": sim.base_url,
-        "BOT_TOKEN": CONTROL_TOKEN,
-        "ADMIN_IDS": str(ADMIN_CHAT_ID),
-        "QUEUE_NAME": queue_name,
-    }
     paths = []
     for index, (kind, data) in enumerate(FILES):
         path = tmp_path / f"item{index}.{'jpg' if kind == 'photo' else 'mp4'}"
@@ -134,7 +125,7 @@ async def test_the_command_line_creates_an_album_campaign_through_the_control_bo
         *paths,
         "--text",
         "Spring",
-        env=env,
+        env=cli_env,
         cwd=tmp_path,
     )
     assert code == 0, err

@@ -72,16 +72,14 @@ async def test_the_command_line_creates_a_campaign_with_buttons_and_refuses_a_ba
     workers: Workers,
     pool: ArqRedis,
     queue_name: str,
-    database_url: str,
-    redis_url: str,
     tmp_path: Path,
+    cli_env: dict[str, str],
 ) -> None:
     bot_id = await add_audience(sessionmaker, sim, active=20)
     async with sessionmaker() as session:
         target = await session.get(TargetBot, bot_id)
         assert target is not None
         before = await session.scalar(select(func.count()).select_from(Campaign))
-    env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "QUEUE_NAME": queue_name}
     create = ("campaigns", "create", "--bot", target.codename, "--text", "Spring sale")
 
     code, out, err = await broadcast_cli(
@@ -90,7 +88,7 @@ async def test_the_command_line_creates_a_campaign_with_buttons_and_refuses_a_ba
         "Read more - https://example.com/post",
         "--button",
         "Shop -",
-        env=env,
+        env=cli_env,
         cwd=tmp_path,
     )
     assert (code, out) == (1, "")
@@ -100,12 +98,12 @@ async def test_the_command_line_creates_a_campaign_with_buttons_and_refuses_a_ba
 
     rows = GRID.splitlines()
     code, out, err = await broadcast_cli(
-        *create, "--button", rows[0], "--button", rows[1], env=env, cwd=tmp_path
+        *create, "--button", rows[0], "--button", rows[1], env=cli_env, cwd=tmp_path
     )
     assert code == 0, err
     campaign_id = int(out.strip())
     code, out, err = await broadcast_cli(
-        "campaigns", "status", str(campaign_id), "--json", env=env, cwd=tmp_path
+        "campaigns", "status", str(campaign_id), "--json", env=cli_env, cwd=tmp_path
     )
     assert code == 0, err
     assert json.loads(out)["buttons"] == [[{"text": text, "url": url} for text, url in row] for row in ROWS]

@@ -75,9 +75,8 @@ async def test_the_command_line_checks_the_channel_with_the_target_bot_then_copi
     workers: Workers,
     pool: ArqRedis,
     queue_name: str,
-    database_url: str,
-    redis_url: str,
     tmp_path: Path,
+    cli_env: dict[str, str],
 ) -> None:
     bot_id = await add_audience(sessionmaker, sim, active=20)
     async with sessionmaker() as session:
@@ -85,20 +84,14 @@ async def test_the_command_line_checks_the_channel_with_the_target_bot_then_copi
         assert target is not None
     sim.add_channel(CHANNEL, title="News")
     post_id = sim.add_channel_post(CHANNEL, "Big news today")
-    env = {
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "QUEUE_NAME": queue_name,
-        "TELEGRAM_API_URL": sim.base_url,
-    }
     create = ("campaigns", "create", "--bot", target.codename, f"--forward={CHANNEL}:{post_id}")
 
-    code, out, err = await broadcast_cli(*create, "--copy", env=env, cwd=tmp_path)
+    code, out, err = await broadcast_cli(*create, "--copy", env=cli_env, cwd=tmp_path)
     assert (code, out) == (1, "")
     assert "cannot read channel -1001234567890 (Bad Request: chat not found)" in err
     assert "nothing was created" in err
     code, out, err = await broadcast_cli(
-        *create, "--button", "Read - https://example.com", env=env, cwd=tmp_path
+        *create, "--button", "Read - https://example.com", env=cli_env, cwd=tmp_path
     )
     assert (code, err.strip()) == (1, "broadcast: A forwarded post can't have buttons; copy it instead.")
     async with sessionmaker() as session:
@@ -106,7 +99,7 @@ async def test_the_command_line_checks_the_channel_with_the_target_bot_then_copi
 
     sim.set_channel_reader(TARGET_TOKEN, CHANNEL, True)
     code, out, err = await broadcast_cli(
-        *create, "--copy", "--button", "Read - https://example.com", env=env, cwd=tmp_path
+        *create, "--copy", "--button", "Read - https://example.com", env=cli_env, cwd=tmp_path
     )
     assert code == 0, err
     campaign_id = int(out.strip())

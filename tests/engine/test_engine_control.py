@@ -188,17 +188,15 @@ async def test_the_cli_sends_pauses_resumes_and_cancels_through_real_workers(
     sessionmaker: async_sessionmaker[AsyncSession],
     sim: Simulator,
     workers: Workers,
-    database_url: str,
-    redis_url: str,
     queue_name: str,
     tmp_path: Path,
+    cli_env: dict[str, str],
 ) -> None:
     bot_id = await add_audience(sessionmaker, sim, active=2000, rate_per_s=50)
     campaign_id = await new_campaign(sessionmaker, bot_id)
-    env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "QUEUE_NAME": queue_name}
 
     async def cli(action: str) -> tuple[int, str, str]:
-        return await broadcast_cli("campaigns", action, str(campaign_id), env=env, cwd=tmp_path)
+        return await broadcast_cli("campaigns", action, str(campaign_id), env=cli_env, cwd=tmp_path)
 
     assert await cli("pause") == (1, "", f"broadcast: campaign #{campaign_id} is draft: cannot pause it\n")
     assert (await cli("send"))[:2] == (0, f"campaign #{campaign_id}: send requested\n")

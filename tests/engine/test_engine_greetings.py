@@ -62,10 +62,9 @@ async def test_a_campaign_created_in_the_cli_greets_each_recipient(
     sessionmaker: async_sessionmaker[AsyncSession],
     sim: Simulator,
     workers: Workers,
-    database_url: str,
-    redis_url: str,
     queue_name: str,
     tmp_path: Path,
+    cli_env: dict[str, str],
 ) -> None:
     bot_id = await add_audience(sessionmaker, sim, active=3)
     async with sessionmaker.begin() as session:
@@ -74,7 +73,6 @@ async def test_a_campaign_created_in_the_cli_greets_each_recipient(
         bot = await session.get(TargetBot, bot_id)
         assert bot is not None
         codename = bot.codename
-    env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "QUEUE_NAME": queue_name}
     code, out, err = await broadcast_cli(
         "campaigns",
         "create",
@@ -82,12 +80,12 @@ async def test_a_campaign_created_in_the_cli_greets_each_recipient(
         codename,
         "--text",
         "Hi {first_name|there} {{:}}",
-        env=env,
+        env=cli_env,
         cwd=tmp_path,
     )
     assert code == 0, err
     campaign_id = int(out)
-    code, _, err = await broadcast_cli("campaigns", "send", str(campaign_id), env=env, cwd=tmp_path)
+    code, _, err = await broadcast_cli("campaigns", "send", str(campaign_id), env=cli_env, cwd=tmp_path)
     assert code == 0, err
     workers.start(1)
     assert (await wait_for_status(sessionmaker, campaign_id)).status is CampaignStatus.COMPLETED

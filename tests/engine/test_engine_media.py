@@ -208,22 +208,13 @@ async def test_the_command_line_creates_a_photo_campaign_through_the_control_bot
     workers: Workers,
     pool: ArqRedis,
     queue_name: str,
-    database_url: str,
-    redis_url: str,
     tmp_path: Path,
+    cli_env: dict[str, str],
 ) -> None:
     bot_id = await add_audience(sessionmaker, sim, active=30)
     async with sessionmaker() as session:
         target = await session.get(TargetBot, bot_id)
         assert target is not None
-    env = {
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "TELEGRAM_API_URL": sim.base_url,
-        "BOT_TOKEN": CONTROL_TOKEN,
-        "ADMIN_IDS": str(ADMIN_CHAT_ID),
-        "QUEUE_NAME": queue_name,
-    }
     photo = tmp_path / "launch.JPG"
     photo.write_bytes(PHOTO)
 
@@ -236,7 +227,7 @@ async def test_the_command_line_creates_a_photo_campaign_through_the_control_bot
         str(photo),
         "--text",
         CAPTION,
-        env=env,
+        env=cli_env,
         cwd=tmp_path,
     )
     assert code == 0, err

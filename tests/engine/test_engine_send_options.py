@@ -101,30 +101,28 @@ async def test_the_cli_creates_a_campaign_with_its_options_and_shows_them(
     sim: Simulator,
     workers: Workers,
     pool: ArqRedis,
-    database_url: str,
-    redis_url: str,
     queue_name: str,
     tmp_path: Path,
+    cli_env: dict[str, str],
 ) -> None:
     bot_id = await add_audience(sessionmaker, sim, active=15, first_chat_id=2_200_000)
     async with sessionmaker() as session:
         target = await session.get(TargetBot, bot_id)
         assert target is not None
-    env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "QUEUE_NAME": queue_name}
     flags = ("--silent", "--protect", "--pin", "--link-preview", "above")
     create = ("campaigns", "create", "--bot", target.codename, "--text", TEXT)
-    code, out, err = await broadcast_cli(*create, *flags, env=env, cwd=tmp_path)
+    code, out, err = await broadcast_cli(*create, *flags, env=cli_env, cwd=tmp_path)
     assert code == 0, err
     campaign_id = int(out.strip())
 
     code, out, err = await broadcast_cli(
-        "campaigns", "status", str(campaign_id), "--json", env=env, cwd=tmp_path
+        "campaigns", "status", str(campaign_id), "--json", env=cli_env, cwd=tmp_path
     )
     assert code == 0, err
     report = json.loads(out)
     assert report["options"] == {"silent": True, "protect": True, "link_preview": "above", "pin": True}
     assert report["pinned"] == 0
-    code, _, err = await broadcast_cli(*create, "--link-preview", "huge", env=env, cwd=tmp_path)
+    code, _, err = await broadcast_cli(*create, "--link-preview", "huge", env=cli_env, cwd=tmp_path)
     assert code == 2 and "invalid choice: 'huge'" in err
 
     workers.start(1)
@@ -137,9 +135,9 @@ async def test_the_cli_creates_a_campaign_with_its_options_and_shows_them(
     )
     message = sim.chat(TARGET_TOKEN, 2_200_000).bot_messages[0]
     assert message.link_preview_options == {"show_above_text": True}
-    code, out, _ = await broadcast_cli("campaigns", "status", str(campaign_id), env=env, cwd=tmp_path)
+    code, out, _ = await broadcast_cli("campaigns", "status", str(campaign_id), env=cli_env, cwd=tmp_path)
     assert "options: silent, protected, link preview above, pin (15 pinned)" in out
     code, out, _ = await broadcast_cli(
-        "campaigns", "status", str(campaign_id), "--json", env=env, cwd=tmp_path
+        "campaigns", "status", str(campaign_id), "--json", env=cli_env, cwd=tmp_path
     )
     assert json.loads(out)["pinned"] == 15
