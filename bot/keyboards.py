@@ -204,8 +204,9 @@ def campaign_card(campaign: Campaign, *, page: int) -> InlineKeyboardMarkup:
     """The actions valid in the campaign's state, then Refresh and Back."""
     builder = InlineKeyboardBuilder()
     actions = _CARD_ACTIONS.get(campaign.status, ((texts.BTN_DUPLICATE, CampaignAction.DUPLICATE),))
-    # Telegram allows no buttons on an album.
-    if campaign.status is CampaignStatus.DRAFT and not campaign.content.get("album"):
+    # Telegram allows no buttons on an album: they go in its follow-up message, when it has one.
+    content = campaign.content
+    if campaign.status is CampaignStatus.DRAFT and (not content.get("album") or content.get("text")):
         actions += ((texts.BTN_EDIT_BUTTONS, CampaignAction.EDIT_BUTTONS),)
         if Buttons.from_json(campaign.content.get("buttons")):
             actions += ((texts.BTN_REMOVE_BUTTONS, CampaignAction.REMOVE_BUTTONS),)

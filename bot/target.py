@@ -36,7 +36,7 @@ from aiogram.types import (
 )
 
 from bot.aiogram_bot import make_bot
-from panel.content import MessageContent, bot_api_call, upload_name
+from panel.content import MessageContent, bot_api_call, follow_up_call, upload_name
 from panel.send_options import SendOptions
 
 logger = logging.getLogger(__name__)
@@ -107,8 +107,9 @@ async def send_album(
     uploads: list[bytes] | None = None,
     options: SendOptions | None = None,
 ) -> list[Message]:
-    """Send an album through `bot` with the request the workers send (`bot_api_call`): by the
-    control bot's file ids, or, for another bot, with each item's bytes (`uploads`)."""
+    """Send an album through `bot` with the requests the workers send (`bot_api_call`, then the
+    `follow_up_call` with its buttons): by the control bot's file ids, or, for another bot, with
+    each item's bytes (`uploads`). The messages sent, the follow-up last."""
     file_ids = [item.media.file_id for item in content.album] if uploads is None else []
     call = bot_api_call(content.to_json(), file_id=None, options=options, file_ids=file_ids)
     media: list[MediaUnion] = []
@@ -126,7 +127,11 @@ async def send_album(
             )
         )
     rest = {key: value for key, value in call.params.items() if key != "media"}
-    return await bot(SendMediaGroup(chat_id=chat_id, media=media, **rest))
+    sent_items = await bot(SendMediaGroup(chat_id=chat_id, media=media, **rest))
+    follow_up = follow_up_call(content.to_json(), options=options)
+    if follow_up is not None:  # the album's buttons, in the message after it
+        sent_items.append(await bot(SendMessage(chat_id=chat_id, **follow_up.params)))
+    return sent_items
 
 
 async def send_test(

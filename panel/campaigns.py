@@ -26,6 +26,7 @@ from models import (
 )
 from panel.buttons import Buttons
 from panel.content import MessageContent
+from panel.greetings import PERSONALISED_KEY
 from panel.send_options import SendOptions
 
 # The largest id a row can have: ids are BIGINT on PostgreSQL and INTEGER on SQLite, both signed
@@ -201,11 +202,15 @@ async def set_draft_buttons(session: AsyncSession, campaign_id: int, buttons: Bu
     campaign = await get_campaign(session, campaign_id)
     if campaign is None or campaign.status is not CampaignStatus.DRAFT:
         return False
-    if campaign.content.get("album") and buttons:
-        return False  # Telegram allows no buttons on an album
+    album = bool(campaign.content.get("album"))
+    if album and buttons and not campaign.content.get("text"):
+        return False  # Telegram allows no buttons on an album; they need a follow-up message
     content = {key: value for key, value in campaign.content.items() if key != "buttons"}
     if buttons:
         content["buttons"] = buttons.to_json()
+    elif album:  # the follow-up message only carried the buttons
+        content.update(text="", entities=[])
+        content.pop(PERSONALISED_KEY, None)
     changed = await session.execute(
         update(Campaign)
         .where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.DRAFT)

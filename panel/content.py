@@ -181,10 +181,19 @@ def _check_album(content: MessageContent) -> None:
     kinds = {item.media.kind for item in content.album}
     if "document" in kinds and kinds != {"document"}:
         raise ContentError("An album has photos and videos, or files only, not both.")
-    if content.media is not None or content.text or content.entities:
+    if content.media is not None:
+        raise ContentError("An album's files are its items.")
+    # Telegram allows no keyboard on a media group: the buttons go in a follow-up message, the text.
+    if content.buttons and not content.text.strip():
+        raise ContentError("An album's buttons go in a follow-up message: it needs a text.")
+    if (content.text or content.entities) and not content.buttons:
         raise ContentError("An album's text goes in its items' captions.")
-    if content.buttons:
-        raise ContentError("Telegram allows no buttons on an album.")
+    length = utf16_length(content.text)
+    if length > MAX_TEXT_UTF16:
+        raise ContentError(
+            f"The follow-up message is {length:,} characters long; Telegram allows {MAX_TEXT_UTF16:,}."
+        )
+    _check_entities(content.entities, length)
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +317,17 @@ def _album_call(
     return BotApiCall("sendMediaGroup", params, None, tuple(upload_fields))
 
 
+def follow_up_call(
+    content: Mapping[str, Any], *, paid_broadcast: bool = False, options: SendOptions | None = None
+) -> BotApiCall | None:
+    """The short message that carries an album's buttons after it (Telegram allows no keyboard on
+    a media group), or None when there is none: the stored content's text, entities and buttons."""
+    if not content.get("album") or not content.get("buttons"):
+        return None
+    text_only = {key: value for key, value in content.items() if key != "album"}
+    return bot_api_call(text_only, file_id=None, paid_broadcast=paid_broadcast, options=options)
+
+
 def reply_markup_params(content: Mapping[str, Any]) -> dict[str, Any]:
     """`reply_markup` with the stored content's URL buttons, or nothing when it has none."""
     buttons = Buttons.from_json(content.get("buttons"))
@@ -326,7 +346,8 @@ class MessageContent:
     channel_post: ChannelPost | None = None
     """A channel's post sent on instead of the text (which then only previews it)."""
     album: tuple[AlbumItem, ...] = ()
-    """An album's items (then `text` is empty and there is no `media`: captions are per item)."""
+    """An album's items (then there is no `media`, captions are per item, and `text` is the
+    follow-up message that carries the buttons, or empty when there are none)."""
 
     def __post_init__(self) -> None:
         if self.album:

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from panel.buttons import Buttons, parse_buttons
-from panel.content import AlbumItem, BotApiCall, ContentError, Media, MessageContent, bot_api_call
+from panel.content import (
+    AlbumItem,
+    BotApiCall,
+    ContentError,
+    Media,
+    MessageContent,
+    bot_api_call,
+    follow_up_call,
+)
 from panel.send_options import SendOptions
 
 BOLD = {"type": "bold", "offset": 0, "length": 4}
@@ -67,7 +75,7 @@ def test_an_album_is_one_send_media_group_with_the_sending_bots_file_ids() -> No
         (1, "", "", "An album has 2 to 10 items; this one has 1."),
         (11, "", "", "An album has 2 to 10 items; this one has 11."),
         (2, "Hello", "", "An album's text goes in its items' captions."),
-        (2, "", "Go - https://example.com", "Telegram allows no buttons on an album."),
+        (2, "", "Go - https://example.com", "An album's buttons go in a follow-up message: it needs a text."),
     ],
 )
 def test_bad_albums_are_refused(items: int, text: str, buttons: str, error: str) -> None:
@@ -76,6 +84,28 @@ def test_bad_albums_are_refused(items: int, text: str, buttons: str, error: str)
     with pytest.raises(ContentError) as caught:
         MessageContent(text, album=album, buttons=grid)
     assert str(caught.value) == error
+
+
+def test_an_albums_buttons_go_in_a_follow_up_message_after_it() -> None:
+    grid = parse_buttons("Shop - https://shop.example")
+    content = MessageContent("Tap below", (BOLD,), album=_album().album, buttons=grid)
+    stored = content.to_json()
+    assert MessageContent.from_json(stored) == content
+    # The album goes without a keyboard; the follow-up message carries the text and the buttons.
+    assert "reply_markup" not in bot_api_call(stored, file_id=None, file_ids=["a", "b"]).params
+    follow_up = follow_up_call(stored, options=SendOptions(silent=True))
+    assert follow_up == BotApiCall(
+        "sendMessage",
+        {
+            "text": "Tap below",
+            "entities": [BOLD],
+            "disable_notification": True,
+            "reply_markup": {"inline_keyboard": [[{"text": "Shop", "url": "https://shop.example"}]]},
+        },
+        None,
+    )
+    assert follow_up_call(_album().to_json()) is None
+    assert follow_up_call(MessageContent("Hi", buttons=grid).to_json()) is None
 
 
 def test_files_do_not_mix_with_photos_and_captions_are_limited() -> None:
@@ -98,3 +128,6 @@ def test_an_album_drafts_card_offers_no_buttons() -> None:
 
     assert "🔘 Edit buttons" in labels(MessageContent("Hello").to_json())
     assert "🔘 Edit buttons" not in labels(_album().to_json())
+    grid = parse_buttons("Shop - https://shop.example")
+    with_follow_up = MessageContent("Tap below", album=_album().album, buttons=grid).to_json()
+    assert "🔘 Edit buttons" in labels(with_follow_up) and "✖️ Remove buttons" in labels(with_follow_up)
