@@ -33,7 +33,7 @@ from jobs.outcomes import Verdict, classify
 from jobs.progress import notify_admin, update_progress
 from models import STOPPED_CAMPAIGN_STATUSES, CampaignStatus, utcnow
 from panel import texts
-from panel.content import BotApiCall, bot_api_call
+from panel.content import BotApiCall, bot_api_call, follow_up_call
 from panel.greetings import personal_fields, personal_template
 
 logger = logging.getLogger(__name__)
@@ -53,9 +53,10 @@ class BatchRun:
         self.snapshot = snapshot
         self.bot: BotAPI = ectx.target_bot(snapshot.token)
         self.rate_key = ectx.limiter.key_for(snapshot.token)
-        # An album's items each count as one message against the token's limit: one recipient
-        # takes as many slots' worth of time as it has items.
-        self.messages_per_send = max(1, len(snapshot.album))
+        follow_up = follow_up_call(snapshot.content, paid_broadcast=snapshot.paid, options=snapshot.options)
+        # An album's items (and its follow-up message with the buttons) each count as one message
+        # against the token's limit: one recipient takes as many slots' worth of time.
+        self.messages_per_send = max(1, len(snapshot.album) + (follow_up is not None))
         self.pace_per_s = snapshot.rate_per_s * self.settings.pacing_factor / self.messages_per_send
         self.stopping = False
         self.status = CampaignStatus.SENDING
@@ -66,8 +67,15 @@ class BatchRun:
             max_attempts=self.settings.max_attempts,
             retry_backoff_s=self.settings.retry_backoff_s,
         )
-        self.template = personal_template(snapshot.content)
+        template = personal_template(snapshot.content)
+        self.template = None if snapshot.album else template
         """The text filled per recipient, for a personalised campaign (else None)."""
+        self.follow_up: PreparedSend | None = None
+        """An album's follow-up message with its buttons (its text filled per recipient, if personalised)."""
+        if follow_up is not None:
+            personal = personal_fields(follow_up.method) if template is not None else None
+            self.follow_up = PreparedSend(follow_up.method, follow_up.params, personal=personal)
+        self.follow_up_template = template if snapshot.album else None
         self.prepared: PreparedSend | None = None
         """The request every send makes; None until the target bot has the media's file id."""
         self.media: MediaUpload | None = None
@@ -94,7 +102,7 @@ class BatchRun:
             pace_per_s=self.pace_per_s,
             stopped=self.should_stop,
             on_error=self._fail,
-            with_names=self.template is not None,
+            with_names=template is not None,
         )
         self.streak = ContentErrorStreak(self.settings.content_error_streak)
         self.recorder = ResultRecorder(
@@ -346,6 +354,37 @@ class BatchRun:
             return True
         return False
 
+    async def _send_follow_up(self, recipient: Recipient) -> int | None:
+        """The message with an album's buttons, right after the album (its slot was taken with the
+        album's). Its message id; a follow-up that fails is logged and never fails the delivery."""
+        follow_up = self.follow_up
+        assert follow_up is not None
+        if self.follow_up_template is None:
+            body = follow_up.body(recipient.chat_id)
+        else:
+            body = follow_up.body(recipient.chat_id, *self.follow_up_template.render(recipient.names or {}))
+        for _ in range(PIN_FLOOD_TRIES):
+            try:
+                sent = await self.bot.call_raw(follow_up.method, body)
+            except Exception as exc:
+                answer = classify(exc)
+                if answer.verdict is Verdict.FLOOD:
+                    await self.ectx.limiter.pause(self.rate_key, answer.retry_after_s)
+                    if await self.ectx.limiter.acquire(
+                        self.rate_key, self.pace_per_s, should_stop=lambda: self.unauthorized
+                    ):
+                        continue
+                    return None
+                logger.info(
+                    "campaign %s: follow-up in chat %s failed: %s",
+                    self.snapshot.campaign_id,
+                    recipient.chat_id,
+                    exc,
+                )
+                return None
+            return int(sent["message_id"]) if isinstance(sent, dict) else None
+        return None
+
     async def _send(self, recipient: Recipient) -> Any:
         chat_id = recipient.chat_id
         if self.prepared is not None:
@@ -370,8 +409,15 @@ class BatchRun:
             except Exception as exc:
                 answer = classify(exc)
             else:
-                if isinstance(message, list) and message:
-                    message = message[0]  # an album: its items' ids follow the first one's
+                if isinstance(message, list):  # an album: one delivery, every item's message id
+                    ids = [int(item["message_id"]) for item in message if isinstance(item, dict)]
+                    if self.follow_up is not None:
+                        follow_up_id = await self._send_follow_up(recipient)
+                        ids += [follow_up_id] if follow_up_id is not None else []
+                    first = ids[0] if ids else None
+                    return DeliveryResult(
+                        recipient, Outcome.SENT, message_id=first, message_ids=tuple(ids)
+                    ), False
                 message_id = message.get("message_id") if isinstance(message, dict) else None
                 return DeliveryResult(recipient, Outcome.SENT, message_id=message_id), False
             if answer.verdict is Verdict.FLOOD:

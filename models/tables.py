@@ -217,6 +217,9 @@ class Delivery(Base):
     last_error_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    telegram_message_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    """Every message the delivery sent, when it is more than one: an album's items, then the
+    follow-up message with its buttons (recall and edit reach each)."""
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     not_before: Mapped[datetime | None] = mapped_column(UTCDateTime())

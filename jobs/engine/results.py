@@ -73,6 +73,8 @@ class DeliveryResult:
     new_chat_id: int | None = None
     pinned: bool = False
     """The sent message was pinned in its chat (send option `pin`)."""
+    message_ids: tuple[int, ...] = ()
+    """Every message sent, when there are several (an album's items and its follow-up)."""
 
 
 async def add_to_counters(
@@ -144,6 +146,7 @@ async def record_results(
             }
             if outcome is Outcome.SENT:
                 values["telegram_message_id"] = _message_ids(members)
+                await _store_all_message_ids(session, members, worker_id)
         elif outcome is Outcome.RETRY:
             values |= {
                 "status": DeliveryStatus.PENDING,
@@ -206,6 +209,25 @@ def _message_ids(members: Sequence[DeliveryResult]) -> object:
         if m.message_id is not None
     )
     return literal_column(f"CASE id {whens} ELSE NULL END") if whens else None
+
+
+async def _store_all_message_ids(
+    session: AsyncSession, members: Sequence[DeliveryResult], worker_id: str
+) -> None:
+    """Each album delivery's list of message ids, one row at a time (albums go at a few a second),
+    before the row's status moves on, so a result recorded twice writes nothing the second time."""
+    for member in members:
+        if member.message_ids:
+            await session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.id == member.recipient.delivery_id,
+                    Delivery.status == DeliveryStatus.SENDING,
+                    Delivery.claimed_by == worker_id,
+                )
+                .values(telegram_message_ids=list(member.message_ids))
+                .execution_options(synchronize_session=False)
+            )
 
 
 async def _migrate_user(session: AsyncSession, user_id: int, new_chat_id: int | None) -> None:
