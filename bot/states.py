@@ -11,6 +11,7 @@ class Compose(StatesGroup):
     choosing_bot = State()
     waiting_text = State()
     waiting_buttons = State()
+    waiting_follow_up = State()
     waiting_name = State()
     reviewing = State()
 

@@ -43,6 +43,10 @@ class RedisKeys:
         """Held by the one worker uploading a campaign's media."""
         return self._key("media-upload", campaign_id)
 
+    def album(self, chat_id: int, media_group_id: str) -> str:
+        """The items of an album an admin is sending, collected until the last one arrives."""
+        return self._key("album", chat_id, media_group_id)
+
     def seen(self, campaign_id: int) -> str:
         """How many of a campaign's rows were final when the reconciler last looked (a stall check)."""
         return self._key("seen", campaign_id)

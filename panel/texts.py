@@ -344,6 +344,19 @@ ASK_BUTTONS = (
     "Read more - https://example.com/post | Shop - https://shop.example\n"
     "Links may be http(s)://, https://t.me/... or tg://. Or tap Skip."
 )
+ASK_BUTTONS_ALBUM = (
+    "Album received ({items} items). Add buttons? Telegram allows none on an album, so they go "
+    "in a short message right after it. Send them one row per line, buttons in a row separated "
+    "by |, each as Label - link, e.g.\n"
+    "Read more - https://example.com/post | Shop - https://shop.example\n"
+    "Or tap Skip."
+)
+ASK_FOLLOW_UP = (
+    "Now the text of the message that carries these buttons under the album (formatting and "
+    "greetings like {{first_name|friend}} work as in any message)."
+)
+FOLLOW_UP_REFUSED = "{reason} Send the text of the buttons' message again."
+FOLLOW_UP_NOT_TEXT = "The buttons' message is text: send its text, or /cancel."
 ASK_BUTTONS_AGAIN = "Send the new buttons, one row per line (Label - link | Label - link)."
 WAITING_FOR_BUTTONS = "the buttons (or Skip)"
 BUTTONS_REFUSED = "{reason}. Send the buttons again (nothing else was lost), or tap Skip."

@@ -384,13 +384,29 @@ class Simulator:
         self._notify()
         return payload
 
-    def send_album(self, token: str, chat_id: int, items: list[tuple[str, bytes, str | None]]) -> list[Json]:
-        """The user sends an album of `(kind, bytes, caption)` items: Telegram delivers it as
-        separate messages (one update each) sharing a `media_group_id`."""
+    def send_album(
+        self,
+        token: str,
+        chat_id: int,
+        items: list[tuple[str, bytes, str | None]],
+        *,
+        caption_entities: list[list[Json]] | None = None,
+    ) -> list[Json]:
+        """The user sends an album of `(kind, bytes, caption)` items (`caption_entities`: each
+        item's formatting): Telegram delivers it as separate messages (one update each) sharing a
+        `media_group_id`."""
         group_id = self.world.new_media_group_id()
+        formatting = caption_entities or [[] for _ in items]
         return [
-            self.send_message(token, chat_id, media=(kind, data), caption=caption, media_group_id=group_id)
-            for kind, data, caption in items
+            self.send_message(
+                token,
+                chat_id,
+                media=(kind, data),
+                caption=caption,
+                entities=entities,
+                media_group_id=group_id,
+            )
+            for (kind, data, caption), entities in zip(items, formatting, strict=True)
         ]
 
     def press_button(

@@ -8,6 +8,8 @@ the campaign row is created only when the admin saves, sends or schedules it, so
 
 from __future__ import annotations
 
+import asyncio
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -30,13 +32,17 @@ from panel import texts
 from panel.audience import Audience, audience_of, bot_audiences, bot_label, sample_user
 from panel.buttons import Buttons
 from panel.claims import claim_once
-from panel.content import ChannelPost, ContentError, Media, MessageContent
+from panel.content import AlbumItem, ChannelPost, ContentError, Media, MessageContent
 from panel.greetings import PERSONALISED_KEY, GreetingError, personalise, rendered, values_of
+from panel.keys import RedisKeys
 from panel.send_options import LinkPreview, SendOptions, offers_link_preview
 from panel.settings import Settings
 
 MAX_NAME_CHARS = 100
 CARD_CLAIM_TTL_S = 3600
+ALBUM_QUIET_S = 1.0
+"""An album's items arrive as separate messages: it is complete when none came for this long."""
+ALBUM_TTL_S = 600
 
 
 def _content(data: dict[str, Any], *, post_key: str = "channel_post") -> MessageContent:
@@ -48,6 +54,7 @@ def _content(data: dict[str, Any], *, post_key: str = "channel_post") -> Message
         media=Media.from_json(media) if media else None,
         buttons=Buttons.from_json(data.get("buttons")),
         channel_post=ChannelPost.from_json(post) if post else None,
+        album=tuple(AlbumItem.from_json(item) for item in data.get("album") or ()),
     )
 
 
@@ -276,6 +283,48 @@ async def got_media(
     await _keep_message(message, state, sessionmaker, content)
 
 
+async def got_album_item(
+    message: Message,
+    state: FSMContext,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    redis: Redis,
+    settings: Settings,
+) -> None:
+    """One photo, video or file of an album. Telegram delivers an album as separate messages with
+    one `media_group_id`: each is kept in Redis, and the handler of the last one to arrive (none
+    came after it for `ALBUM_QUIET_S`) composes the campaign from all of them, in their order."""
+    assert message.media_group_id is not None
+    key = RedisKeys(settings.queue_name).album(message.chat.id, message.media_group_id)
+    entities = [e.model_dump(mode="json", exclude_none=True) for e in message.caption_entities or ()]
+    item = {
+        "message_id": message.message_id,
+        **_media_of(message).to_json(),
+        "caption": message.caption or "",
+        "caption_entities": entities,
+    }
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.rpush(key, json.dumps(item))
+        pipe.expire(key, ALBUM_TTL_S)
+        arrived, _ = await pipe.execute()
+    await asyncio.sleep(ALBUM_QUIET_S)
+    if await redis.llen(key) != arrived:  # type: ignore[misc]
+        return  # a later item completes the album
+    claim = f"album:{message.chat.id}:{message.media_group_id}"
+    if not await claim_once(redis, claim, ttl_s=ALBUM_TTL_S, namespace=settings.queue_name):
+        return
+    found: list[bytes] = await redis.lrange(key, 0, -1)  # type: ignore[misc]
+    items = sorted((json.loads(raw) for raw in found), key=lambda item: int(item["message_id"]))
+    await redis.delete(key)
+    if await state.get_state() != Compose.waiting_text.state:
+        return  # /cancel while the album was arriving
+    try:
+        content = MessageContent("", album=tuple(AlbumItem.from_json(i) for i in items))
+    except ContentError as error:
+        await message.answer(texts.CONTENT_REFUSED.format(reason=str(error)))
+        return
+    await _keep_message(message, state, sessionmaker, content)
+
+
 def _media_of(message: Message) -> Media:
     kind = "photo" if message.photo else "video" if message.video else "document"
     found = message.photo[-1] if message.photo else message.video or message.document
@@ -292,13 +341,21 @@ async def _keep_message(
     """The composed message goes into the draft: on to the buttons, or back to the summary when editing."""
     media = content.media.to_json() if content.media else None
     post = content.channel_post.to_json() if content.channel_post else None
+    album = [item.to_json() for item in content.album] or None
     await state.update_data(
-        text=content.text, entities=list(content.entities), media=media, channel_post=post
+        text=content.text, entities=list(content.entities), media=media, channel_post=post, album=album
     )
     if post is not None and post["mode"] == "forward":
         # forwardMessage takes no buttons: straight on past that step.
         await state.update_data(buttons=None)
         await _after_buttons(message, state, sessionmaker)
+        return
+    if album is not None:
+        # An album's buttons need their own message, so they are asked for again with it.
+        await state.update_data(buttons=None)
+        await state.set_state(Compose.waiting_buttons)
+        prompt = texts.ASK_BUTTONS_ALBUM.format(items=len(album))
+        await message.answer(prompt, reply_markup=keyboards.skip_buttons())
         return
     if (await state.get_data()).get("reviewed"):
         await _show_summary(message, state, sessionmaker)
@@ -326,7 +383,38 @@ async def got_buttons(
     if buttons is None:
         return
     await state.update_data(buttons=buttons.to_json())
+    if (await state.get_data()).get("album"):
+        await state.set_state(Compose.waiting_follow_up)
+        await message.answer(texts.ASK_FOLLOW_UP)
+        return
     await _after_buttons(message, state, sessionmaker)
+
+
+async def got_follow_up(
+    message: Message, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """The text of the message that carries an album's buttons after it."""
+    assert message.text is not None
+    entities = [entity.model_dump(mode="json", exclude_none=True) for entity in message.entities or ()]
+    data = await state.get_data()
+    try:
+        content = MessageContent(
+            text=message.text,
+            entities=tuple(entities),
+            buttons=Buttons.from_json(data.get("buttons")),
+            album=tuple(AlbumItem.from_json(item) for item in data.get("album") or ()),
+        )
+        personalise(content.to_json())  # placeholders are checked here, filled per recipient
+    except (ContentError, GreetingError) as error:
+        await message.answer(texts.FOLLOW_UP_REFUSED.format(reason=str(error)))
+        return
+    await state.update_data(text=content.text, entities=list(content.entities))
+    await _after_buttons(message, state, sessionmaker)
+
+
+async def follow_up_not_text(message: Message) -> None:
+    """A photo or sticker as the buttons' message."""
+    await message.answer(texts.FOLLOW_UP_NOT_TEXT)
 
 
 async def skip_buttons(
@@ -513,6 +601,9 @@ def create_router() -> Router:
         ComposeCallback.filter(F.action.in_({ComposeAction.FORWARD_POST, ComposeAction.COPY_POST})),
     )
     router.message.register(got_message, Compose.waiting_text, F.text, ~F.text.startswith("/"))
+    router.message.register(
+        got_album_item, Compose.waiting_text, F.media_group_id, F.photo | F.video | F.document
+    )
     router.message.register(got_media, Compose.waiting_text, F.photo | F.video | F.document)
     router.message.register(unsupported_message, Compose.waiting_text, ~F.text)
     router.message.register(got_buttons, Compose.waiting_buttons, F.text, ~F.text.startswith("/"))
@@ -520,6 +611,8 @@ def create_router() -> Router:
         skip_buttons, Compose.waiting_buttons, ComposeCallback.filter(F.action == ComposeAction.SKIP_BUTTONS)
     )
     router.message.register(buttons_not_text, Compose.waiting_buttons, ~F.text)
+    router.message.register(got_follow_up, Compose.waiting_follow_up, F.text, ~F.text.startswith("/"))
+    router.message.register(follow_up_not_text, Compose.waiting_follow_up, ~F.text)
     router.message.register(got_name, Compose.waiting_name, F.text, ~F.text.startswith("/"))
     router.callback_query.register(
         skip_name, Compose.waiting_name, ComposeCallback.filter(F.action == ComposeAction.SKIP_NAME)
