@@ -6,8 +6,10 @@ left out, how long sending takes); they read and never write.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import Campaign, TargetBot, User
 from panel import campaigns
 from panel.bots import bot_summaries
+from panel.content import messages_per_recipient
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,19 +44,29 @@ def bot_label(bot: TargetBot) -> str:
     return f"{bot.codename} (@{bot.username})" if bot.username else bot.codename
 
 
-def _audience(bot: TargetBot, *, users: int, available: int) -> Audience:
-    rate = campaigns.effective_rate(bot)
+def _audience(
+    bot: TargetBot, *, users: int, available: int, content: Mapping[str, Any] | None = None
+) -> Audience:
+    rate = campaigns.effective_rate(bot, content)
+    each = messages_per_recipient(content) if content is not None else 1
     return Audience(
         bot=bot,
         available=available,
         excluded=max(users - available, 0),
         rate_per_s=rate,
-        duration=campaigns.estimate_duration(available, rate),
+        duration=campaigns.estimate_duration(available, rate, messages_each=each),
     )
 
 
-async def audience_of(session: AsyncSession, bot: TargetBot, platform: str = "telegram") -> Audience:
-    """The audience of `bot` now: available users, those left out, and the sending time."""
+async def audience_of(
+    session: AsyncSession,
+    bot: TargetBot,
+    platform: str = "telegram",
+    *,
+    content: Mapping[str, Any] | None = None,
+) -> Audience:
+    """The audience of `bot` now: available users, those left out, and the sending time (of
+    `content`, when given: an album takes a message per item, a forward goes at the free rate)."""
     users, available = (
         await session.execute(
             select(func.count(), func.count().filter(User.is_unavailable.is_(False))).where(
@@ -61,7 +74,7 @@ async def audience_of(session: AsyncSession, bot: TargetBot, platform: str = "te
             )
         )
     ).one()
-    return _audience(bot, users=int(users), available=int(available or 0))
+    return _audience(bot, users=int(users), available=int(available or 0), content=content)
 
 
 async def bot_audiences(session: AsyncSession) -> list[Audience]:
@@ -80,7 +93,8 @@ async def campaign_view(session: AsyncSession, campaign_id: int) -> CampaignView
     bot = await campaigns.get_bot(session, campaign.bot_id)
     if bot is None:  # pragma: no cover - the foreign key forbids it
         return None
-    return CampaignView(campaign=campaign, audience=await audience_of(session, bot, campaign.platform))
+    audience = await audience_of(session, bot, campaign.platform, content=campaign.content)
+    return CampaignView(campaign=campaign, audience=audience)
 
 
 async def sample_user(session: AsyncSession, bot_id: int, *, chat_id: int | None = None) -> User | None:

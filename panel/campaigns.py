@@ -8,9 +8,10 @@ one transaction.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +26,7 @@ from models import (
     TargetBot,
 )
 from panel.buttons import Buttons
-from panel.content import MessageContent
+from panel.content import MessageContent, takes_paid_broadcast
 from panel.greetings import PERSONALISED_KEY
 from panel.send_options import SendOptions
 
@@ -85,15 +86,18 @@ class Counters:
         )
 
 
-def effective_rate(bot: TargetBot) -> int:
-    """Messages per second the engine sends through `bot`'s token."""
-    ceiling = 1000 if bot.paid_broadcast else 30
+def effective_rate(bot: TargetBot, content: Mapping[str, Any] | None = None) -> int:
+    """Messages per second the engine sends through `bot`'s token (for `content`: a forwarded
+    post cannot be a paid broadcast, so it goes at the free limit)."""
+    paid = bot.paid_broadcast and (content is None or takes_paid_broadcast(content))
+    ceiling = 1000 if paid else 30
     return max(1, min(bot.rate_per_s, ceiling))
 
 
-def estimate_duration(audience: int, rate_per_s: int) -> timedelta:
-    """How long sending to `audience` recipients takes at `rate_per_s`."""
-    return timedelta(seconds=math.ceil(audience / max(rate_per_s, 1)))
+def estimate_duration(audience: int, rate_per_s: int, *, messages_each: int = 1) -> timedelta:
+    """How long sending to `audience` recipients takes at `rate_per_s` messages a second, each
+    recipient getting `messages_each` messages (an album's items)."""
+    return timedelta(seconds=math.ceil(audience * messages_each / max(rate_per_s, 1)))
 
 
 def is_row_id(value: int) -> bool:

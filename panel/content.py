@@ -317,6 +317,22 @@ def _album_call(
     return BotApiCall("sendMediaGroup", params, None, tuple(upload_fields))
 
 
+def messages_per_recipient(content: Mapping[str, Any]) -> int:
+    """How many messages one recipient's delivery sends (each counts against the token's limit):
+    one, or an album's items and its follow-up message."""
+    album = content.get("album")
+    if not isinstance(album, list) or not album:
+        return 1
+    return len(album) + (1 if content.get("buttons") else 0)
+
+
+def takes_paid_broadcast(content: Mapping[str, Any]) -> bool:
+    """Whether the message's send method takes `allow_paid_broadcast` (forwardMessage does not,
+    so a forwarded post goes at the free 30 messages a second even from a paid bot)."""
+    post = content.get("channel_post")
+    return not (isinstance(post, dict) and post.get("mode") != "copy")
+
+
 def follow_up_call(
     content: Mapping[str, Any], *, paid_broadcast: bool = False, options: SendOptions | None = None
 ) -> BotApiCall | None:

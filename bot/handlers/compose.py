@@ -109,10 +109,12 @@ async def _target_bot(
     return target_bot
 
 
-async def _audience(sessionmaker: async_sessionmaker[AsyncSession], bot_id: int) -> Audience | None:
+async def _audience(
+    sessionmaker: async_sessionmaker[AsyncSession], bot_id: int, content: dict[str, Any] | None = None
+) -> Audience | None:
     async with sessionmaker() as session:
         target_bot = await lifecycle.get_bot(session, bot_id)
-        return None if target_bot is None else await audience_of(session, target_bot)
+        return None if target_bot is None else await audience_of(session, target_bot, content=content)
 
 
 async def _ask_for_message(message: Message, state: FSMContext, audience: Audience) -> None:
@@ -130,7 +132,7 @@ async def _show_summary(
 ) -> None:
     """The preview exactly as recipients see it, then the card with the next steps."""
     data = await state.get_data()
-    audience = await _audience(sessionmaker, int(data["bot_id"]))
+    audience = await _audience(sessionmaker, int(data["bot_id"]), _content(data).to_json())
     if audience is None:
         await state.clear()
         await message.answer(texts.BOT_GONE)

@@ -73,8 +73,8 @@ async def load_snapshot(
         name=campaign.name,
         created_by=campaign.created_by,
         token=bot.token,
-        rate_per_s=effective_rate(bot),
-        paid=bot.paid_broadcast and effective_rate(bot) > 30,
+        rate_per_s=effective_rate(bot, campaign.content or {}),
+        paid=bot.paid_broadcast and effective_rate(bot, campaign.content or {}) > 30,
         content=dict(campaign.content or {}),
         options=SendOptions.from_json(campaign.send_options),
     )

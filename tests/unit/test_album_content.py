@@ -131,3 +131,23 @@ def test_an_album_drafts_card_offers_no_buttons() -> None:
     grid = parse_buttons("Shop - https://shop.example")
     with_follow_up = MessageContent("Tap below", album=_album().album, buttons=grid).to_json()
     assert "🔘 Edit buttons" in labels(with_follow_up) and "✖️ Remove buttons" in labels(with_follow_up)
+
+
+def test_an_album_takes_a_message_per_item_and_a_forward_goes_at_the_free_rate() -> None:
+    from models import TargetBot
+    from panel.campaigns import effective_rate, estimate_duration
+    from panel.content import ChannelPost, messages_per_recipient
+
+    grid = parse_buttons("Shop - https://shop.example")
+    assert messages_per_recipient(MessageContent("Hi").to_json()) == 1
+    assert messages_per_recipient(_album().to_json()) == 2
+    with_follow_up = MessageContent("Tap below", album=_album().album, buttons=grid).to_json()
+    assert messages_per_recipient(with_follow_up) == 3
+    assert estimate_duration(100, 30, messages_each=3).total_seconds() == 10
+
+    paid = TargetBot(codename="big", token="1:x", rate_per_s=500, paid_broadcast=True)
+    forward = MessageContent("", channel_post=ChannelPost(-100, 7, "forward")).to_json()
+    copy = MessageContent("", channel_post=ChannelPost(-100, 7, "copy")).to_json()
+    assert effective_rate(paid) == 500 and effective_rate(paid, copy) == 500
+    # forwardMessage takes no allow_paid_broadcast: a paid bot forwards at 30 a second.
+    assert effective_rate(paid, forward) == 30
