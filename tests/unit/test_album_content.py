@@ -151,3 +151,18 @@ def test_an_album_takes_a_message_per_item_and_a_forward_goes_at_the_free_rate()
     assert effective_rate(paid) == 500 and effective_rate(paid, copy) == 500
     # forwardMessage takes no allow_paid_broadcast: a paid bot forwards at 30 a second.
     assert effective_rate(paid, forward) == 30
+
+
+def test_a_second_never_holds_more_album_messages_than_the_limit() -> None:
+    import math
+
+    from jobs.batch import send_pace
+
+    assert send_pace(30, 1, 0.985) == 30 * 0.985
+    for rate in (1, 5, 30, 100, 1000):
+        for messages in range(1, 12):
+            pace = send_pace(rate, messages, 0.97)
+            assert pace > 0
+            if rate >= messages:
+                # Evenly spaced, a one-second window holds at most ceil(pace) sends.
+                assert math.ceil(pace) * messages <= rate, (rate, messages, pace)
