@@ -34,7 +34,7 @@ from jobs.progress import notify_admin, update_progress
 from models import STOPPED_CAMPAIGN_STATUSES, CampaignStatus, utcnow
 from panel import texts
 from panel.content import BotApiCall, bot_api_call, follow_up_call
-from panel.greetings import personal_fields, personal_template
+from panel.greetings import album_templates, personal_fields, personal_template, rendered
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +89,9 @@ class BatchRun:
             personal = personal_fields(follow_up.method) if template is not None else None
             self.follow_up = PreparedSend(follow_up.method, follow_up.params, personal=personal)
         self.follow_up_template = template if snapshot.album else None
+        self.album_captions = album_templates(snapshot.content)
+        """Per item, the caption filled per recipient (a personalised album), else None."""
+        self.album_file_ids: list[str] | None = None
         self.prepared: PreparedSend | None = None
         """The request every send makes; None until the target bot has the media's file id."""
         self.media: MediaUpload | None = None
@@ -128,8 +131,11 @@ class BatchRun:
     def _send_call(
         self, file_id: str | None, recipient: Recipient | None = None, file_ids: list[str] | None = None
     ) -> BotApiCall:
+        content = self.snapshot.content
+        if self.album_captions is not None and recipient is not None:
+            content = rendered(content, recipient.names or {})  # albums go at a few a second
         call = bot_api_call(
-            self.snapshot.content,
+            content,
             file_id=file_id,
             paid_broadcast=self.snapshot.paid,
             options=self.snapshot.options,
@@ -146,6 +152,7 @@ class BatchRun:
         return BotApiCall(call.method, params, call.file_field)
 
     def _prepare(self, file_id: str | None, file_ids: list[str] | None = None) -> None:
+        self.album_file_ids = file_ids
         call = self._send_call(file_id, file_ids=file_ids)
         personal = personal_fields(call.method) if self.template is not None else None
         self.prepared = PreparedSend(call.method, call.params, personal=personal)
@@ -401,6 +408,9 @@ class BatchRun:
     async def _send(self, recipient: Recipient) -> Any:
         chat_id = recipient.chat_id
         if self.prepared is not None:
+            if self.album_captions is not None:
+                call = self._send_call(None, recipient, self.album_file_ids)
+                return await self.bot.call(call.method, {"chat_id": chat_id, **call.params})
             if self.template is None:
                 return await self.bot.call_raw(self.prepared.method, self.prepared.body(chat_id))
             text, entities = self.template.render(recipient.names or {})

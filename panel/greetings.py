@@ -189,31 +189,71 @@ def personal_fields(method: str) -> tuple[str, str]:
 
 
 def personalise(content: Mapping[str, Any]) -> dict[str, Any]:
-    """A stored message (`MessageContent.to_json()`) marked personalised if its text has placeholders.
+    """A stored message (`MessageContent.to_json()`) marked personalised if its text (or an
+    album item's caption) has placeholders.
 
     Raises GreetingError for an unknown placeholder or a lone brace, and when the longest name
-    any recipient can have would take the text past Telegram's limit (names are data: at most
+    any recipient can have would take a text past Telegram's limit (names are data: at most
     64 + 64 characters). Text without placeholders comes back unmarked, braces unescaped.
     """
-    template = Template.parse(str(content.get("text", "")), list(content.get("entities") or ()))
     marked = {key: value for key, value in content.items() if key != PERSONALISED_KEY}
+    personal = False
+    album = content.get("album")
+    if isinstance(album, list) and album:
+        marked["album"] = []
+        for number, item in enumerate(album, start=1):
+            own, item_personal = _personal_caption(item, number)
+            marked["album"].append(own)
+            personal = personal or item_personal
+    template = Template.parse(str(content.get("text", "")), list(content.get("entities") or ()))
     if not template.has_placeholders:
         marked["text"], marked["entities"] = template.render({})
-        return marked
-    if not content.get("media") and not template.render({})[0].strip():
-        raise GreetingError(
-            "someone with no name would get an empty message: give the placeholder a fallback, "
-            "e.g. {first_name|friend}"
-        )
-    limit = MAX_TEXT_UTF16 if not content.get("media") else MAX_CAPTION_UTF16
+    else:
+        if not content.get("media") and not template.render({})[0].strip():
+            raise GreetingError(
+                "someone with no name would get an empty message: give the placeholder a fallback, "
+                "e.g. {first_name|friend}"
+            )
+        limit = MAX_TEXT_UTF16 if not content.get("media") else MAX_CAPTION_UTF16
+        _check_longest(template, limit, "this text")
+        personal = True
+    if personal:
+        marked[PERSONALISED_KEY] = True
+    return marked
+
+
+def _personal_caption(item: Mapping[str, Any], number: int) -> tuple[dict[str, Any], bool]:
+    """An album item with its caption checked as a template, and whether it greets by name."""
+    template = Template.parse(str(item.get("caption") or ""), list(item.get("caption_entities") or ()))
+    own = dict(item)
+    if not template.has_placeholders:
+        own["caption"], own["caption_entities"] = template.render({})
+        return own, False
+    _check_longest(template, MAX_CAPTION_UTF16, f"the caption of item {number}")
+    return own, True
+
+
+def _check_longest(template: Template, limit: int, what: str) -> None:
     longest = template.longest_units()
     if longest > limit:
         raise GreetingError(
-            f"with the longest names Telegram allows this text is {longest:,} characters long; "
+            f"with the longest names Telegram allows {what} is {longest:,} characters long; "
             f"the limit is {limit:,}: shorten it by {longest - limit:,}"
         )
-    marked[PERSONALISED_KEY] = True
-    return marked
+
+
+def album_templates(content: Mapping[str, Any]) -> list[Template | None] | None:
+    """The caption template of each item of a personalised album (None: the same for everyone),
+    or None when the content is no album or no caption greets by name."""
+    album = content.get("album")
+    if not content.get(PERSONALISED_KEY) or not isinstance(album, list):
+        return None
+    templates = [
+        Template.parse(str(item.get("caption") or ""), list(item.get("caption_entities") or ()))
+        for item in album
+    ]
+    found = [template if template.has_placeholders else None for template in templates]
+    return found if any(found) else None
 
 
 def rendered(content: Mapping[str, Any], values: Mapping[str, str | None]) -> dict[str, Any]:
@@ -224,4 +264,17 @@ def rendered(content: Mapping[str, Any], values: Mapping[str, str | None]) -> di
     text, entities = template.render(values)
     copy = {key: value for key, value in content.items() if key != PERSONALISED_KEY}
     copy["text"], copy["entities"] = text, entities
+    captions = album_templates(content)
+    if captions is not None:
+        copy["album"] = [
+            item if caption is None else _captioned(item, caption, values)
+            for item, caption in zip(content["album"], captions, strict=True)
+        ]
     return copy
+
+
+def _captioned(
+    item: Mapping[str, Any], caption: Template, values: Mapping[str, str | None]
+) -> dict[str, Any]:
+    text, entities = caption.render(values)
+    return {**item, "caption": text, "caption_entities": entities}

@@ -6,11 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from arq.connections import ArqRedis
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models import CampaignStatus, Delivery, TargetBot
-from panel.content import AlbumItem, Media, MessageContent
+from models import CampaignStatus, Delivery, TargetBot, User
+from panel.buttons import parse_buttons
+from panel.content import AlbumItem, Media, MessageContent, utf16_length
+from panel.greetings import personalise
 from panel.queue import enqueue_start
 from tests.processes import broadcast_cli
 from tests.support.engine import (
@@ -95,6 +97,58 @@ async def test_an_album_reaches_200_users_with_one_upload_per_file(
             )
         ).all()
     assert {chat_id: message_id for chat_id, message_id in rows} == first_ids
+
+
+async def test_a_personalised_album_with_buttons_greets_each_recipient_in_caption_and_follow_up(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
+) -> None:
+    bot_id = await add_audience(sessionmaker, sim, active=30, rate_per_s=30)
+    names = {1_000_000 + n: name for n, name in enumerate(["Zoë 😀", "李小龍", "<b>x</b>", "*y*"])}
+    async with sessionmaker.begin() as session:
+        for chat_id, name in names.items():
+            await session.execute(
+                update(User).where(User.bot_id == bot_id, User.chat_id == chat_id).values(first_name=name)
+            )
+    caption = "Hi {first_name|friend}, spring sale"
+    bold = {"type": "bold", "offset": caption.index("spring"), "length": 6}
+    first, *rest = album_from_admin(sim)
+    album = (AlbumItem(first.media, caption, (bold,)), *rest)
+    grid = parse_buttons("Shop - https://shop.example")
+    message = MessageContent("Tap below, {first_name|friend}", album=album, buttons=grid)
+    campaign_id = await new_campaign(sessionmaker, bot_id, content=personalise(message.to_json()))
+    workers.start(2)
+    await enqueue_start(pool, campaign_id, queue_name=queue_name)
+
+    campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers, timeout_s=90)
+
+    assert campaign.status is CampaignStatus.COMPLETED, campaign.status_reason
+    assert campaign.successful_sents == 30
+    async with sessionmaker() as session:
+        rows = (await session.execute(select(Delivery).where(Delivery.campaign_id == campaign_id))).scalars()
+        ids = {row.chat_id: row.telegram_message_ids for row in rows}
+    for chat_id in range(1_000_000, 1_000_030):
+        name = names.get(chat_id, "friend")
+        messages = sim.chat(TARGET_TOKEN, chat_id).bot_messages
+        assert len(messages) == len(FILES) + 1, chat_id
+        # Names are data: the bold stays on “spring” whatever the name's width in UTF-16.
+        assert messages[0].caption == f"Hi {name}, spring sale"
+        assert messages[0].caption_entities == [
+            {"type": "bold", "offset": utf16_length(f"Hi {name}, "), "length": 6}
+        ]
+        assert [m.caption or "" for m in messages[1:3]] == CAPTIONS[1:]
+        follow_up = messages[-1]
+        assert follow_up.text == f"Tap below, {name}" and follow_up.media_group_id is None
+        assert follow_up.reply_markup == {
+            "inline_keyboard": [[{"text": "Shop", "url": "https://shop.example"}]]
+        }
+        assert ids[chat_id] == [m.message_id for m in messages]
+    # Each item and the follow-up is a message against the limit: no 429, nothing twice.
+    stats = sim.stats(TARGET_TOKEN)
+    assert stats.too_many_requests == 0 and stats.duplicates == 0
 
 
 async def test_the_command_line_creates_an_album_campaign_through_the_control_bot(

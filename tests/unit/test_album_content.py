@@ -166,3 +166,28 @@ def test_a_second_never_holds_more_album_messages_than_the_limit() -> None:
             if rate >= messages:
                 # Evenly spaced, a one-second window holds at most ceil(pace) sends.
                 assert math.ceil(pace) * messages <= rate, (rate, messages, pace)
+
+
+def test_album_captions_greet_by_name_and_are_checked_item_by_item() -> None:
+    from panel.greetings import PERSONALISED_KEY, GreetingError, personalise, rendered
+
+    photo, video = _album().album
+    plain = MessageContent("", album=(AlbumItem(photo.media, "{{braces}}"), video)).to_json()
+    assert PERSONALISED_KEY not in personalise(plain)
+    assert personalise(plain)["album"][0]["caption"] == "{braces}"
+
+    greeting = AlbumItem(
+        photo.media, "Hi {first_name|friend}", ({"type": "bold", "offset": 3, "length": 19},)
+    )
+    stored = personalise(MessageContent("", album=(video, greeting)).to_json())
+    assert stored[PERSONALISED_KEY] is True
+    seen = rendered(stored, {"first_name": "Zoë 😀"})
+    assert seen["album"][1]["caption"] == "Hi Zoë 😀"
+    assert seen["album"][1]["caption_entities"] == [{"type": "bold", "offset": 3, "length": 6}]
+    assert seen["album"][0] == stored["album"][0]
+
+    with pytest.raises(GreetingError, match="unknown placeholder"):
+        personalise(MessageContent("", album=(video, AlbumItem(photo.media, "{frist_name}"))).to_json())
+    long_caption = "x" * 1000 + " {full_name}"
+    with pytest.raises(GreetingError, match="the caption of item 2"):
+        personalise(MessageContent("", album=(video, AlbumItem(photo.media, long_caption))).to_json())
