@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.support.control import (
     CONTROL_TOKEN,
+    NEWS_TOKEN,
     STRANGER_ID,
     ControlBot,
     add_control_world,
@@ -53,6 +54,17 @@ def log_watch() -> Iterator[LogWatch]:
 def _add_fuzz_world(simulator: Simulator) -> None:
     add_control_world(simulator)
     simulator.add_user(CONTROL_TOKEN, STRANGER_ID + 1, first_name="Mallory", username=None)
+    # A channel the news bot reads and one no target bot can, with a post each to forward.
+    for channel_id, readers in ((READABLE_CHANNEL, [NEWS_TOKEN]), (UNREADABLE_CHANNEL, [])):
+        simulator.add_channel(channel_id, title=f"Channel {channel_id}", readers=readers)
+        simulator.add_channel_post(channel_id, "Post with {first_name} 😀", entities=[BOLD_POST])
+
+
+READABLE_CHANNEL = -100_500_001
+UNREADABLE_CHANNEL = -100_500_002
+CHANNEL_POST_ID = 1
+"""Each fuzz channel's one post (a channel's posts are numbered from 1)."""
+BOLD_POST = {"type": "bold", "offset": 0, "length": 4}
 
 
 @pytest.fixture

@@ -50,6 +50,7 @@ from panel import texts
 from panel.content import MessageContent
 from panel.keys import RedisKeys
 from panel.queue import JOB_FINALIZE_CAMPAIGN, JOB_RESUME_CAMPAIGN, JOB_START_CAMPAIGN
+from tests.fuzz.conftest import CHANNEL_POST_ID, READABLE_CHANNEL, UNREADABLE_CHANNEL
 from tests.support.control import ADMIN_ID, CONTROL_TOKEN, STRANGER_ID, ControlBot
 from tests.support.log_watch import LogWatch
 
@@ -285,6 +286,36 @@ class Upload:
     file_name: str | None = None
 
 
+@dataclass(frozen=True)
+class Album:
+    """Photos, videos or files the user sends as one album (one update per item)."""
+
+    items: tuple[Upload, ...]
+
+
+@dataclass(frozen=True)
+class Forward:
+    """The user forwards a channel's post."""
+
+    channel_id: int
+
+
+albums = st.builds(
+    Album,
+    st.lists(
+        st.builds(
+            Upload,
+            st.sampled_from(["photo", "photo", "video", "document"]),
+            st.sampled_from([b"\xff\xd8 small", b"%PDF-1.7"]),
+            st.one_of(st.none(), st.sampled_from(["Caption", "Hi {first_name|friend}", "{frist}", ""])),
+        ),
+        min_size=2,
+        max_size=10,
+    ).map(tuple),
+)
+forwards = st.builds(Forward, st.sampled_from([READABLE_CHANNEL, UNREADABLE_CHANNEL]))
+Action = str | Tap | Upload | Album | Forward
+
 uploads = st.builds(
     Upload,
     st.sampled_from(["photo", "photo", "video", "document", "sticker"]),
@@ -375,7 +406,7 @@ class Conversation:
         )
 
     async def step(
-        self, actor: Actor, user: int, action: str | Tap | Upload, entities: list[dict[str, Any]] | None
+        self, actor: Actor, user: int, action: Action, entities: list[dict[str, Any]] | None
     ) -> None:
         """Feed one update, wait until it is handled, and check every property."""
         self.steps += 1
@@ -386,6 +417,16 @@ class Conversation:
             # With no bot message in the chat, the press lands on message 1, one the bot never sent.
             message_id = self._message_for(action.data, user) or 1
             query_id, update_id = self.sim.push_callback(CONTROL_TOKEN, user, message_id, action.data)
+        elif isinstance(action, Album):
+            items = [(item.kind, item.data, item.caption) for item in action.items]
+            self.sim.send_album(CONTROL_TOKEN, user, items)
+            last = self.sim.world.bots[CONTROL_TOKEN].next_update_id - 1
+            for earlier in range(last - len(items) + 1, last):
+                await self.watch.wait_handled(earlier)
+            update_id = last
+        elif isinstance(action, Forward):
+            self.sim.forward_channel_post(CONTROL_TOKEN, user, action.channel_id, CHANNEL_POST_ID)
+            update_id = self.sim.world.bots[CONTROL_TOKEN].next_update_id - 1
         elif isinstance(action, Upload):
             self.sim.send_message(
                 CONTROL_TOKEN,
@@ -434,7 +475,7 @@ class Conversation:
             answer = self.sim.callback_answer(CONTROL_TOKEN, query_id)
             assert answer is not None and answer.text == texts.NOT_ALLOWED_ANSWER
 
-    def _check_admin(self, action: str | Tap | Upload, before: Snapshot, after: Snapshot) -> None:
+    def _check_admin(self, action: Action, before: Snapshot, after: Snapshot) -> None:
         tap = action if isinstance(action, Tap) else None
 
         def tapped(*prefixes: str) -> bool:
@@ -512,9 +553,7 @@ def _context_text(prompt: str) -> st.SearchStrategy[str]:
 
 
 @st.composite
-def admin_step(
-    draw: st.DrawFn, conversation: Conversation
-) -> tuple[str | Tap | Upload, list[dict[str, Any]] | None]:
+def admin_step(draw: st.DrawFn, conversation: Conversation) -> tuple[Action, list[dict[str, Any]] | None]:
     messages = conversation.admin_messages()
     with_buttons = [m for m in messages if any(data for _, data in m.buttons)]
     stale = [
@@ -523,8 +562,8 @@ def admin_step(
         for data in sorted(seen)
         if data not in {d for m in messages if m.message_id == message_id for _, d in m.buttons}
     ]
-    choices = ["type", "command", "upload"]
-    weights = [25, 15, 5]
+    choices = ["type", "command", "upload", "album", "forward"]
+    weights = [25, 15, 5, 2, 2]
     if messages:  # Telegram delivers presses only on messages the chat holds
         choices += ["forged", "garbage"]
         weights += [6, 4]
@@ -553,16 +592,26 @@ def admin_step(
     if kind == "upload":
         upload = draw(uploads)
         return upload, draw(entities_for(upload.caption or ""))
+    if kind == "album":
+        return draw(albums), None
+    if kind == "forward":
+        return draw(forwards), None
     last = (messages[-1].text or "") if messages else ""
     text = draw(_context_text(last)) if draw(st.integers(0, 9)) < 7 else draw(texts_typed)
     return text, draw(entities_for(text))
 
 
 @st.composite
-def stranger_step(
-    draw: st.DrawFn, known: list[int]
-) -> tuple[str | Tap | Upload, list[dict[str, Any]] | None]:
-    kind = draw(st.sampled_from(["type", "command", "command", "forged", "forged", "garbage", "upload"]))
+def stranger_step(draw: st.DrawFn, known: list[int]) -> tuple[Action, list[dict[str, Any]] | None]:
+    kind = draw(
+        st.sampled_from(
+            ["type", "command", "command", "forged", "forged", "garbage", "upload", "album", "forward"]
+        )
+    )
+    if kind == "album":
+        return draw(albums), None
+    if kind == "forward":
+        return draw(forwards), None
     if kind == "upload":
         upload = draw(uploads)
         return upload, draw(entities_for(upload.caption or ""))
