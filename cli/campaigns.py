@@ -60,6 +60,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "the control bot posts each to the first admin's chat once, as for --file",
     )
     create.add_argument(
+        "--follow-up",
+        default=None,
+        metavar="TEXT",
+        help="with --album and --button: the text of the message sent right after the album with its "
+        "buttons (Telegram allows none on an album)",
+    )
+    create.add_argument(
         "--kind", choices=MEDIA_KINDS, default=None, help="send --file as this (default: by its extension)"
     )
     create.add_argument(
@@ -269,18 +276,25 @@ def _album_of(args: argparse.Namespace) -> tuple[MessageContent, list[tuple[Path
     """The album from --album (and --text, the first item's caption), checked before anything is
     uploaded: its content (placeholder file ids) and each file's path, kind and bytes."""
     paths: list[Path] = args.album
-    if args.file is not None or args.kind is not None or args.buttons:
-        raise CommandError("--album goes without --file, --kind and --button (an album has no buttons)")
+    if args.file is not None or args.kind is not None:
+        raise CommandError("--album goes without --file and --kind")
+    if bool(args.buttons) != bool(args.follow_up):
+        raise CommandError(
+            "--album with --button needs --follow-up TEXT (and --follow-up needs --button): Telegram "
+            "allows no buttons on an album, so they go in a message right after it"
+        )
     kinds = [_kind_of(path, None) for path in paths]
     try:
         content = MessageContent(
-            "",
+            args.follow_up or "",
             album=tuple(
                 AlbumItem(Media(kind, "unsent"), (args.text or "") if index == 0 else "")
                 for index, kind in enumerate(kinds)
             ),
+            buttons=parse_button_rows(args.buttons) if args.buttons else Buttons(),
         )
-    except ContentError as exc:
+        personalise(content.to_json())  # placeholders are checked before anything is uploaded
+    except (ContentError, ButtonsError, GreetingError) as exc:
         raise CommandError(f"--album: {exc}") from None
     return content, [
         (path, kind, _read_file(path, "--album")) for path, kind in zip(paths, kinds, strict=True)
@@ -311,7 +325,7 @@ async def _store(
             campaign = await campaigns.create_campaign(
                 session, bot_id=bot_id, content=message, name=args.name, options=_send_options(args)
             )
-            if message.channel_post is None and not message.album:  # sent as they are
+            if message.channel_post is None:  # a channel's post is sent as it is
                 campaign.content = personalise(campaign.content)
             if args.schedule:
                 await transitions.schedule(session, campaign.id, _parse_when(args.schedule))
@@ -323,6 +337,8 @@ async def _store(
 def _create(args: argparse.Namespace) -> int:
     if args.album is not None:
         return _create_album(args)
+    if args.follow_up is not None:
+        fail("--follow-up goes with --album (the message after the album that carries its buttons)")
     settings = settings_or_exit()
     try:
         content, kind, data = _message_of(args)
@@ -368,7 +384,7 @@ def _create_album(args: argparse.Namespace) -> int:
             for item, (path, kind, data) in zip(content.album, files, strict=True):
                 media = await _upload_through_control_bot(settings, path.name, data, kind, admins[0])
                 items.append(AlbumItem(media, item.caption, item.entities))
-            message = MessageContent("", album=tuple(items))
+            message = MessageContent(content.text, album=tuple(items), buttons=content.buttons)
             return await _store(sessionmaker, bot.id, message, args)
 
     print(run(go))

@@ -173,7 +173,17 @@ def test_campaigns_create_checks_an_album_before_uploading_anything(tmp_path: Pa
 
     def album(*paths: Path, **given: object) -> tuple[MessageContent, list[tuple[Path, str, bytes]]]:
         args = argparse.Namespace(
-            **({"text": None, "file": None, "kind": None, "buttons": [], "album": list(paths)} | given)
+            **(
+                {
+                    "text": None,
+                    "file": None,
+                    "kind": None,
+                    "buttons": [],
+                    "follow_up": None,
+                    "album": list(paths),
+                }
+                | given
+            )
         )
         return _album_of(args)
 
@@ -183,7 +193,11 @@ def test_campaigns_create_checks_an_album_before_uploading_anything(tmp_path: Pa
     for paths, given, error in (
         ((photo,), {}, "--album: An album has 2 to 10 items; this one has 1."),
         ((photo, report), {}, "--album: An album has photos and videos, or files only, not both."),
-        ((photo, clip), {"buttons": ["Go - https://example.com"]}, "--album goes without --file"),
+        ((photo, clip), {"file": photo}, "--album goes without --file"),
+        ((photo, clip), {"buttons": ["Go - https://example.com"]}, "--album with --button needs --follow-up"),
+        ((photo, clip), {"follow_up": "Tap"}, "--album with --button needs --follow-up"),
+        ((photo, clip), {"buttons": ["Go -"], "follow_up": "Tap"}, "--album: line 1"),
+        ((photo, clip), {"text": "Hi {frist}"}, "--album: unknown placeholder {frist}"),
         ((photo, tmp_path / "nope.jpg"), {}, "--album: cannot read"),
     ):
         with pytest.raises(CommandError) as caught:

@@ -170,15 +170,20 @@ async def test_the_command_line_creates_an_album_campaign_through_the_control_bo
         path.write_bytes(data)
         paths.append(str(path))
 
+    album = ["campaigns", "create", "--bot", target.codename, "--album", *paths, "--text", "Spring"]
+    # Buttons on an album need the message that carries them: refused before any upload.
     code, out, err = await broadcast_cli(
-        "campaigns",
-        "create",
-        "--bot",
-        target.codename,
-        "--album",
-        *paths,
-        "--text",
-        "Spring",
+        *album, "--button", "Shop - https://shop.example", env=cli_env, cwd=tmp_path
+    )
+    assert code == 1 and "needs --follow-up TEXT" in err, err
+    assert not sim.chat(CONTROL_TOKEN, ADMIN_CHAT_ID).bot_messages
+
+    code, out, err = await broadcast_cli(
+        *album,
+        "--button",
+        "Shop - https://shop.example",
+        "--follow-up",
+        "Hi {first_name|friend}, tap below",
         env=cli_env,
         cwd=tmp_path,
     )
@@ -197,9 +202,11 @@ async def test_the_command_line_creates_an_album_campaign_through_the_control_bo
     assert (campaign.status, campaign.successful_sents) == (CampaignStatus.COMPLETED, 20)
     for chat_id in range(1_000_000, 1_000_020):
         messages = sim.chat(TARGET_TOKEN, chat_id).bot_messages
-        assert [(m.media_kind, m.caption) for m in messages] == [
+        assert [(m.media_kind, m.caption) for m in messages[:3]] == [
             ("photo", "Spring"),
             ("video", None),
             ("photo", None),
         ]
-    assert [sim.world.files[str(m.file_id)].data for m in messages] == [data for _, data in FILES]
+        follow_up = messages[3]
+        assert follow_up.text == "Hi friend, tap below" and follow_up.buttons == [("Shop", None)]
+    assert [sim.world.files[str(m.file_id)].data for m in messages[:3]] == [data for _, data in FILES]
