@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from datetime import timedelta
 from typing import Any
 
@@ -32,6 +33,9 @@ logger = logging.getLogger(__name__)
 
 RETRY_DEFER_CAP_S = 30.0
 BUSY_WAIT_S = 3.0
+"""A batch waits this long, up to twice as long (drawn per wait), for a free place among its token's
+running batches. Drawn, because batches queued together that all gave up at once left no one
+waiting when the running ones ended: 1.6 s without a send at 1000/s (bench/RESULTS.md)."""
 BUSY_DEFER_S = 0.5
 ABANDONED_MARGIN_S = 5.0
 """Beyond a worker's lease and one request timeout: a claim this old, in no running batch, is abandoned."""
@@ -99,7 +103,7 @@ async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_
             # one to end, else back to the queue, behind other campaigns' batches.
             room = ectx.batch_room(ectx.limiter.key_for(snapshot.token))
             try:
-                await asyncio.wait_for(room.acquire(), BUSY_WAIT_S)
+                await asyncio.wait_for(room.acquire(), BUSY_WAIT_S * random.uniform(1.0, 2.0))
             except TimeoutError:
                 raise Retry(defer=BUSY_DEFER_S) from None
             try:
