@@ -18,6 +18,7 @@ from panel.db import create_engine, create_sessionmaker
 from panel.greetings import rendered, values_of
 from panel.settings import SettingsError, load_settings, mask_token
 from tests.processes import broadcast_cli
+from tests.support.engine import ADMIN_CHAT_ID, CONTROL_TOKEN
 from tests.support.sim import TOKEN
 from tgsim.simulator import Simulator
 
@@ -289,3 +290,32 @@ def test_campaigns_create_html_is_a_caption_with_a_file_or_an_album(tmp_path: Pa
         ("New 日本 in", (bold, italic)),
         ("", ()),
     ]
+
+
+async def test_campaigns_create_html_caption_keeps_its_entities_through_the_upload(
+    sim: Simulator, database_url: str, tmp_path: Path
+) -> None:
+    env = await _cli_with_a_bot(sim, database_url, tmp_path)
+    sim.add_bot(CONTROL_TOKEN, username="cli_control")
+    sim.add_user(CONTROL_TOKEN, ADMIN_CHAT_ID, first_name="Admin")
+    env |= {"BOT_TOKEN": CONTROL_TOKEN, "ADMIN_IDS": str(ADMIN_CHAT_ID)}
+    photo = tmp_path / "launch.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0 a launch photo " + bytes(range(256)))
+    code, out, err = await broadcast_cli(
+        "campaigns",
+        "create",
+        "--bot",
+        "news",
+        "--file",
+        str(photo),
+        "--html",
+        "🌸 <b>Spring</b> sale",
+        env=env,
+        cwd=tmp_path,
+    )
+    assert code == 0, err
+    [(campaign_id, content)] = await _stored_contents(database_url)
+    assert out.strip() == str(campaign_id)
+    (posted,) = sim.chat(CONTROL_TOKEN, ADMIN_CHAT_ID).bot_messages
+    assert (content["media"]["file_id"], content["text"]) == (posted.file_id, "🌸 Spring sale")
+    assert content["entities"] == [{"type": "bold", "offset": 3, "length": 6}]
