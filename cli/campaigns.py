@@ -28,6 +28,7 @@ from panel.content import (
     sent_media,
 )
 from panel.greetings import GreetingError, personalise
+from panel.html_markup import MarkupError, parse_html
 from panel.progress import eta
 from panel.queue import connect
 from panel.send_options import LinkPreview, SendOptions
@@ -42,7 +43,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     commands = parser.add_subparsers(dest="campaigns_command", required=True, metavar="COMMAND")
     create = commands.add_parser("create", help="create a campaign (a draft, or scheduled with --schedule)")
     create.add_argument("--bot", required=True, help="codename of the target bot")
-    create.add_argument("--text", default=None, help="the message text (with --file: its caption, optional)")
+    wording = create.add_mutually_exclusive_group()
+    wording.add_argument("--text", default=None, help="the message text (with --file: its caption, optional)")
+    wording.add_argument(
+        "--html",
+        default=None,
+        metavar="HTML",
+        help="the message text (or caption) in Telegram's HTML: <b>, <i>, <u>, <s>, <tg-spoiler>, "
+        '<a href="...">, <code>, <pre>, <blockquote>, &lt; &gt; &amp;; stored as formatting entities',
+    )
     create.add_argument(
         "--file",
         type=Path,
@@ -214,8 +223,8 @@ async def _upload_through_control_bot(
 
 def _channel_post_of(args: argparse.Namespace) -> MessageContent:
     """The channel post of --forward CHANNEL_ID:MESSAGE_ID [--copy]."""
-    if args.file is not None or args.text is not None:
-        raise CommandError("--forward sends the channel's post as it is: leave out --text and --file")
+    if args.file is not None or args.text is not None or getattr(args, "html", None) is not None:
+        raise CommandError("--forward sends the channel's post as it is: leave out --text, --html and --file")
     channel, separator, message_id = str(args.forward).partition(":")
     try:
         post = ChannelPost(int(channel), int(message_id), "copy" if args.copy else "forward")
@@ -246,6 +255,22 @@ async def _check_channel_readable(settings: Settings, token: str, post: ChannelP
         await target.close()
 
 
+def _wording_of(args: argparse.Namespace) -> tuple[str, tuple[dict[str, object], ...]]:
+    """The text (or caption) and its entities from --text or --html; Telegram's error for bad HTML.
+
+    Placeholders stay in the parsed text: they are filled per recipient after the markup is read,
+    so a name is never read as markup.
+    """
+    html: str | None = getattr(args, "html", None)
+    if html is None:
+        return args.text or "", ()
+    try:
+        text, entities = parse_html(html)
+    except MarkupError as exc:
+        raise CommandError(f"--html: {exc}; nothing was created") from None
+    return text, tuple(entities)
+
+
 def _message_of(args: argparse.Namespace) -> tuple[MessageContent, str | None, bytes | None]:
     """The message from --text / --file / --forward, checked before anything is uploaded: its
     content (a placeholder file id with --file), the media kind and the file's bytes."""
@@ -253,15 +278,20 @@ def _message_of(args: argparse.Namespace) -> tuple[MessageContent, str | None, b
         raise CommandError("--copy goes with --forward")
     if args.forward is not None:
         return _channel_post_of(args), None, None
-    if args.file is None and args.text is None:
-        raise CommandError("give the message with --text, or a photo, video or file with --file")
+    text, entities = _wording_of(args)
+    if args.file is None and args.text is None and getattr(args, "html", None) is None:
+        raise CommandError(
+            "give the message with --text, or a photo, video or file with --file "
+            "(--html: the text in Telegram's HTML)"
+        )
     if args.kind is not None and args.file is None:
         raise CommandError("--kind goes with --file")
     kind = _kind_of(args.file, args.kind) if args.file is not None else None
     try:
         # With a file, the text is its caption.
         content = MessageContent(
-            text=args.text or "",
+            text=text,
+            entities=entities,
             media=Media(kind, "unsent") if kind else None,
             buttons=parse_button_rows(args.buttons) if args.buttons else Buttons(),
         )
@@ -284,11 +314,14 @@ def _album_of(args: argparse.Namespace) -> tuple[MessageContent, list[tuple[Path
             "allows no buttons on an album, so they go in a message right after it"
         )
     kinds = [_kind_of(path, None) for path in paths]
+    caption, entities = _wording_of(args)
     try:
         content = MessageContent(
             args.follow_up or "",
             album=tuple(
-                AlbumItem(Media(kind, "unsent"), (args.text or "") if index == 0 else "")
+                AlbumItem(Media(kind, "unsent"), caption, entities)
+                if index == 0
+                else AlbumItem(Media(kind, "unsent"))
                 for index, kind in enumerate(kinds)
             ),
             buttons=parse_button_rows(args.buttons) if args.buttons else Buttons(),
@@ -358,7 +391,9 @@ def _create(args: argparse.Namespace) -> int:
                     )
                 # No transaction is open across the upload.
                 media = await _upload_through_control_bot(settings, args.file.name, data, kind, admins[0])
-                message = MessageContent(text=content.text, media=media, buttons=content.buttons)
+                message = MessageContent(
+                    text=content.text, entities=content.entities, media=media, buttons=content.buttons
+                )
             return await _store(sessionmaker, bot.id, message, args)
 
     print(run(go))

@@ -7,11 +7,20 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from cli.main import build_parser, main
+from models import Campaign
+from panel.db import create_engine, create_sessionmaker
+from panel.greetings import rendered, values_of
 from panel.settings import SettingsError, load_settings, mask_token
+from tests.processes import broadcast_cli
+from tests.support.engine import ADMIN_CHAT_ID, CONTROL_TOKEN
+from tests.support.sim import TOKEN
+from tgsim.simulator import Simulator
 
 
 def broadcast(
@@ -203,3 +212,124 @@ def test_campaigns_create_checks_an_album_before_uploading_anything(tmp_path: Pa
         with pytest.raises(CommandError) as caught:
             album(*paths, **given)
         assert str(caught.value).startswith(error)
+
+
+async def _stored_contents(database_url: str) -> list[tuple[int, dict[str, Any]]]:
+    """The id and content of every campaign in the database, oldest first."""
+    engine = create_engine(database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            found = await session.execute(select(Campaign).order_by(Campaign.id))
+            return [(campaign.id, campaign.content) for campaign in found.scalars()]
+    finally:
+        await engine.dispose()
+
+
+async def _cli_with_a_bot(sim: Simulator, database_url: str, tmp_path: Path) -> dict[str, str]:
+    """A migrated database with target bot `news` (checked with the simulator); the CLI's env."""
+    env = {"DATABASE_URL": database_url, "TELEGRAM_API_URL": sim.base_url}
+    for command in (("db", "upgrade"), ("bots", "add", "--codename", "news", "--token", TOKEN)):
+        code, _, err = await broadcast_cli(*command, env=env, cwd=tmp_path)
+        assert code == 0, err
+    return env
+
+
+async def test_campaigns_create_html_stores_the_text_and_its_entities(
+    sim: Simulator, database_url: str, tmp_path: Path
+) -> None:
+    env = await _cli_with_a_bot(sim, database_url, tmp_path)
+    html = (
+        '<b>Hi {first_name|there}</b>, <a href="https://example.com/sale">20% off</a> 😀 <i>today</i> &lt;3'
+    )
+    code, out, err = await broadcast_cli(
+        "campaigns", "create", "--bot", "news", "--html", html, env=env, cwd=tmp_path
+    )
+    assert code == 0, err
+    [(campaign_id, content)] = await _stored_contents(database_url)
+    assert out.strip() == str(campaign_id)
+    assert content["text"] == "Hi {first_name|there}, 20% off 😀 today <3"
+    assert content["entities"] == [
+        {"type": "bold", "offset": 0, "length": 21},
+        {"type": "text_link", "offset": 23, "length": 7, "url": "https://example.com/sale"},
+        {"type": "italic", "offset": 34, "length": 5},
+    ]
+    assert content["personalised"] is True
+    # Each recipient's entities move with their name and stay on their words.
+    got = rendered(content, values_of("🎉Ann", None, None))
+    assert got["text"] == "Hi 🎉Ann, 20% off 😀 today <3"
+    words = got["text"].encode("utf-16-le")
+    assert [
+        words[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le") for e in got["entities"]
+    ] == ["Hi 🎉Ann", "20% off", "today"]
+
+
+async def test_campaigns_create_refuses_bad_html_as_telegram_does_and_creates_nothing(
+    sim: Simulator, database_url: str, tmp_path: Path
+) -> None:
+    env = await _cli_with_a_bot(sim, database_url, tmp_path)
+    for html, reason in (
+        ("<b>Sale</i>", 'Unmatched end tag at byte offset 7, expected "</b>", found "</i>"'),
+        ("😀 Sale <blink>now</blink>", 'Unsupported start tag "blink" at byte offset 10'),
+        ("<b>Sale", 'Can\'t find end tag corresponding to start tag "b"'),
+    ):
+        code, out, err = await broadcast_cli(
+            "campaigns", "create", "--bot", "news", "--html", html, env=env, cwd=tmp_path
+        )
+        assert (code, out) == (1, "")
+        assert err == f"broadcast: --html: Bad Request: can't parse entities: {reason}; nothing was created\n"
+    code, _, err = await broadcast_cli(
+        "campaigns", "create", "--bot", "news", "--text", "x", "--html", "<b>x</b>", env=env, cwd=tmp_path
+    )
+    assert code == 2 and "argument --html: not allowed with argument --text" in err
+    assert await _stored_contents(database_url) == []
+
+
+def test_campaigns_create_html_is_a_caption_with_a_file_or_an_album(tmp_path: Path) -> None:
+    from cli.campaigns import _album_of, _message_of
+
+    photo, clip = tmp_path / "a.jpg", tmp_path / "b.mp4"
+    for path in (photo, clip):
+        path.write_bytes(b"bytes of " + path.name.encode())
+    given: dict[str, object] = {
+        "text": None,
+        "html": "<b>New</b> 日本 <i>in</i>",
+        "kind": None,
+        "buttons": [],
+    }
+    content, kind, _ = _message_of(argparse.Namespace(**given, file=photo, forward=None, copy=False))
+    bold, italic = {"type": "bold", "offset": 0, "length": 3}, {"type": "italic", "offset": 7, "length": 2}
+    assert (kind, content.text, content.entities) == ("photo", "New 日本 in", (bold, italic))
+    album, _ = _album_of(argparse.Namespace(**given, file=None, album=[photo, clip]))
+    assert [(item.caption, item.entities) for item in album.album] == [
+        ("New 日本 in", (bold, italic)),
+        ("", ()),
+    ]
+
+
+async def test_campaigns_create_html_caption_keeps_its_entities_through_the_upload(
+    sim: Simulator, database_url: str, tmp_path: Path
+) -> None:
+    env = await _cli_with_a_bot(sim, database_url, tmp_path)
+    sim.add_bot(CONTROL_TOKEN, username="cli_control")
+    sim.add_user(CONTROL_TOKEN, ADMIN_CHAT_ID, first_name="Admin")
+    env |= {"BOT_TOKEN": CONTROL_TOKEN, "ADMIN_IDS": str(ADMIN_CHAT_ID)}
+    photo = tmp_path / "launch.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0 a launch photo " + bytes(range(256)))
+    code, out, err = await broadcast_cli(
+        "campaigns",
+        "create",
+        "--bot",
+        "news",
+        "--file",
+        str(photo),
+        "--html",
+        "🌸 <b>Spring</b> sale",
+        env=env,
+        cwd=tmp_path,
+    )
+    assert code == 0, err
+    [(campaign_id, content)] = await _stored_contents(database_url)
+    assert out.strip() == str(campaign_id)
+    (posted,) = sim.chat(CONTROL_TOKEN, ADMIN_CHAT_ID).bot_messages
+    assert (content["media"]["file_id"], content["text"]) == (posted.file_id, "🌸 Spring sale")
+    assert content["entities"] == [{"type": "bold", "offset": 3, "length": 6}]
