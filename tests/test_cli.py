@@ -299,7 +299,7 @@ def test_campaigns_create_html_is_a_caption_with_a_file_or_an_album(tmp_path: Pa
     content, kind, _ = _message_of(argparse.Namespace(**given, file=photo, forward=None, copy=False))
     bold, italic = {"type": "bold", "offset": 0, "length": 3}, {"type": "italic", "offset": 7, "length": 2}
     assert (kind, content.text, content.entities) == ("photo", "New 日本 in", (bold, italic))
-    album, _ = _album_of(argparse.Namespace(**given, file=None, album=[photo, clip]))
+    album, _ = _album_of(argparse.Namespace(**given, file=None, album=[photo, clip], follow_up=None))
     assert [(item.caption, item.entities) for item in album.album] == [
         ("New 日本 in", (bold, italic)),
         ("", ()),
