@@ -510,6 +510,9 @@ def status_report(campaign: Campaign, *, now: datetime | None = None) -> dict[st
         "options": SendOptions.from_json(campaign.send_options).to_json(),
         "pinned": campaign.pinned_count,
         "buttons": Buttons.from_json(campaign.content.get("buttons")).inline_keyboard(),
+        # The message as stored (text, entities, media, album, post); the target bots' own file
+        # ids are the engine's bookkeeping.
+        "content": {key: value for key, value in campaign.content.items() if not key.startswith("target_")},
     }
 
 

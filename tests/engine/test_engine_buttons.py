@@ -106,7 +106,9 @@ async def test_the_command_line_creates_a_campaign_with_buttons_and_refuses_a_ba
         "campaigns", "status", str(campaign_id), "--json", env=cli_env, cwd=tmp_path
     )
     assert code == 0, err
-    assert json.loads(out)["buttons"] == [[{"text": text, "url": url} for text, url in row] for row in ROWS]
+    report = json.loads(out)
+    assert report["buttons"] == [[{"text": text, "url": url} for text, url in row] for row in ROWS]
+    assert report["content"]["kind"] == "text" and report["content"]["text"] == "Spring sale"
 
     workers.start(1)
     await enqueue_start(pool, campaign_id, queue_name=queue_name)
