@@ -16,6 +16,7 @@ from models.tables import (
     CampaignStatus,
     Delivery,
     DeliveryStatus,
+    Segment,
     TargetBot,
     User,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "CampaignStatus",
     "Delivery",
     "DeliveryStatus",
+    "Segment",
     "TargetBot",
     "UTCDateTime",
     "User",

@@ -135,6 +135,8 @@ class User(Base):
     unavailable_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """Custom attributes imported from CSV columns beyond the known ones (`plan`, `city`...)."""
 
 
 class Admin(Base):
@@ -162,6 +164,8 @@ class Campaign(Base):
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     # `SendOptions.to_json()`: silent, protect, link_preview, pin. NULL reads as the defaults.
     send_options: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    audience_filter: Mapped[str | None] = mapped_column(Text)
+    """A segment expression (`panel.segments`) the audience must match; None: every available user."""
     status: Mapped[CampaignStatus] = mapped_column(
         _str_enum(CampaignStatus, "campaign_status"), default=CampaignStatus.DRAFT
     )
@@ -195,6 +199,18 @@ class Campaign(Base):
             + self.unconfirmed_count
             + self.cancelled_count
         )
+
+
+class Segment(Base):
+    """A saved segment expression, reused by name (`/segments`, `broadcast segments`)."""
+
+    __tablename__ = "segments"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    expression: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Delivery(Base):
