@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cli.common import CommandError, database, fail, run, settings_or_exit
+from cli.segments import resolve_expression
 from jobs.engine.sendclient import BotAPI, BotAPIError, BotAPINetworkError
 from models import Campaign, CampaignStatus, TargetBot, utcnow
 from panel import actions, campaigns, texts, transitions
@@ -97,6 +98,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--copy", action="store_true", help="with --forward: send a copy, without the Forwarded from header"
     )
     create.add_argument("--name", default=None, help="a name for the campaign list")
+    audience = create.add_mutually_exclusive_group()
+    audience.add_argument(
+        "--segment",
+        default=None,
+        metavar="NAME",
+        help="only a saved segment's users",
+    )
+    audience.add_argument(
+        "--where",
+        default=None,
+        metavar="EXPR",
+        help='only the users matching an expression, e.g. "language in (ru, uk) and active within 30d"',
+    )
     create.add_argument(
         "--schedule", default=None, help="send at this ISO 8601 time with a zone, e.g. 2026-12-01T18:00+01:00"
     )
@@ -354,12 +368,16 @@ async def _store(
 ) -> int:
     """Create the draft (marked personalised when it greets by name), scheduled if asked; its id."""
     async with sessionmaker.begin() as session:
+        audience_filter = await resolve_expression(
+            session, getattr(args, "segment", None), getattr(args, "where", None)
+        )
         try:
             campaign = await campaigns.create_campaign(
                 session, bot_id=bot_id, content=message, name=args.name, options=_send_options(args)
             )
             if message.channel_post is None:  # a channel's post is sent as it is
                 campaign.content = personalise(campaign.content)
+            campaign.audience_filter = audience_filter
             if args.schedule:
                 await transitions.schedule(session, campaign.id, _parse_when(args.schedule))
         except CampaignError as exc:
@@ -508,6 +526,7 @@ def status_report(campaign: Campaign, *, now: datetime | None = None) -> dict[st
         "started_at": campaign.started_at.isoformat() if campaign.started_at else None,
         "completed_at": campaign.completed_at.isoformat() if campaign.completed_at else None,
         "options": SendOptions.from_json(campaign.send_options).to_json(),
+        "audience_filter": campaign.audience_filter,
         "pinned": campaign.pinned_count,
         "buttons": Buttons.from_json(campaign.content.get("buttons")).inline_keyboard(),
         # The message as stored (text, entities, media, album, post); the target bots' own file

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "cli.worker",
     "cli.run",
     "cli.campaigns",
+    "cli.segments",
     "cli.demo",
 )
 

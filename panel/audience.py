@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Campaign, TargetBot, User
 from panel import campaigns
 from panel.bots import bot_summaries
 from panel.content import messages_per_recipient
+from panel.segments import segment_where
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +65,15 @@ async def audience_of(
     platform: str = "telegram",
     *,
     content: Mapping[str, Any] | None = None,
+    audience_filter: str | None = None,
 ) -> Audience:
     """The audience of `bot` now: available users, those left out, and the sending time (of
-    `content`, when given: an album takes a message per item, a forward goes at the free rate)."""
+    `content`, when given: an album takes a message per item, a forward goes at the free rate).
+    `audience_filter`: a segment expression; users outside it count as left out."""
+    available_now = and_(User.is_unavailable.is_(False), segment_where(audience_filter))
     users, available = (
         await session.execute(
-            select(func.count(), func.count().filter(User.is_unavailable.is_(False))).where(
+            select(func.count(), func.count().filter(available_now)).where(
                 User.bot_id == bot.id, User.platform == platform
             )
         )
@@ -93,7 +97,9 @@ async def campaign_view(session: AsyncSession, campaign_id: int) -> CampaignView
     bot = await campaigns.get_bot(session, campaign.bot_id)
     if bot is None:  # pragma: no cover - the foreign key forbids it
         return None
-    audience = await audience_of(session, bot, campaign.platform, content=campaign.content)
+    audience = await audience_of(
+        session, bot, campaign.platform, content=campaign.content, audience_filter=campaign.audience_filter
+    )
     return CampaignView(campaign=campaign, audience=audience)
 
 

@@ -41,6 +41,7 @@ from models import (
 )
 from panel import transitions
 from panel.greetings import values_of
+from panel.segments import segment_where
 
 WORKER_LOST = "Worker stopped while the message was in flight"
 
@@ -61,14 +62,19 @@ def _rowcount(result: object) -> int:
 async def freeze_audience(session: AsyncSession, campaign_id: int, *, now: datetime | None = None) -> Started:
     """Move a DRAFT/SCHEDULED campaign to SENDING and write one pending row per recipient.
 
-    The audience is the target bot's available users at this moment, copied in one statement.
+    The audience is the target bot's available users at this moment (those matching the
+    campaign's segment expression, if it has one), copied in one statement.
     An empty audience completes the campaign at once. A second caller finds nothing to start.
     """
     now = now or utcnow()
     if not await transitions.begin_sending(session, campaign_id, now=now):
         return Started(started=False)
-    bot_id, platform = (
-        await session.execute(select(Campaign.bot_id, Campaign.platform).where(Campaign.id == campaign_id))
+    bot_id, platform, audience_filter = (
+        await session.execute(
+            select(Campaign.bot_id, Campaign.platform, Campaign.audience_filter).where(
+                Campaign.id == campaign_id
+            )
+        )
     ).one()
     audience = (
         select(
@@ -78,7 +84,12 @@ async def freeze_audience(session: AsyncSession, campaign_id: int, *, now: datet
             literal(DeliveryStatus.PENDING.value),
             literal(0),
         )
-        .where(User.bot_id == bot_id, User.platform == platform, User.is_unavailable.is_(False))
+        .where(
+            User.bot_id == bot_id,
+            User.platform == platform,
+            User.is_unavailable.is_(False),
+            segment_where(audience_filter, now=now),
+        )
         .order_by(User.id)
     )
     inserted = await session.execute(
