@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,12 +16,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from models import User, utcnow
+from panel.segments import KEYWORDS
 
 logger = logging.getLogger(__name__)
 
 REQUIRED_COLUMN = "chat_id"
 OPTIONAL_COLUMNS = ("username", "first_name", "last_name", "language_code")
 COLUMN_LIMITS = {"username": 64, "first_name": 256, "last_name": 256, "language_code": 16}
+ATTRIBUTE_NAME = re.compile(r"^[a-z_][\w.-]{0,63}$")
+ATTRIBUTE_VALUE_LIMIT = 256
 INT64_MAX = 2**63 - 1
 CHUNK_ROWS = 20_000
 MAX_REPORTED_ERRORS = 20
@@ -94,6 +98,16 @@ def parse_rows(path: Path, report: ImportReport) -> Iterator[tuple[int, dict[str
             )
         chat_index = names.index(REQUIRED_COLUMN)
         optional = [(name, names.index(name)) for name in OPTIONAL_COLUMNS if name in names]
+        # Any other column is a custom attribute, kept as JSON and usable in segments (plan = pro);
+        # a name a segment rule could not spell (or a word of the rules) is ignored as before.
+        extra = [
+            (name, index)
+            for index, name in enumerate(names)
+            if name != REQUIRED_COLUMN
+            and name not in OPTIONAL_COLUMNS
+            and ATTRIBUTE_NAME.match(name)
+            and name not in KEYWORDS
+        ]
         width = len(names)
         while True:
             try:
@@ -127,6 +141,16 @@ def parse_rows(path: Path, report: ImportReport) -> Iterator[tuple[int, dict[str
                     bad = f"{name} is longer than {COLUMN_LIMITS[name]} characters"
                     break
                 row[name] = value or None
+            attributes = {}
+            for name, index in extra:
+                value = cells[index].strip()
+                if len(value) > ATTRIBUTE_VALUE_LIMIT:
+                    bad = f"{name} is longer than {ATTRIBUTE_VALUE_LIMIT} characters"
+                    break
+                if value:
+                    attributes[name] = value
+            if extra:
+                row["attributes"] = attributes or None
             if bad:
                 _reject(report, line, bad)
                 continue
@@ -181,7 +205,7 @@ async def import_users(
         chunk.clear()
 
     for _line, row in parse_rows(path, report):
-        columns_seen.update(name for name in OPTIONAL_COLUMNS if name in row)
+        columns_seen.update(name for name in (*OPTIONAL_COLUMNS, "attributes") if name in row)
         if row["chat_id"] in chunk:
             report.duplicates += 1
         chunk[row["chat_id"]] = row

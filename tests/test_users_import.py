@@ -143,3 +143,31 @@ async def test_a_large_file_with_many_repeats_keeps_one_row_per_chat(
         assert (await session.execute(select(func.count()).select_from(User))).scalar_one() == 25_000
         last = (await session.execute(select(User.username).where(User.chat_id == 1))).scalar_one()
     assert last == f"user{50_000}"  # the last occurrence wins
+
+
+async def test_other_columns_become_attributes_that_segments_select(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    from panel.segments import count_segment
+
+    bot_id = await _bot(sessionmaker)
+    path = tmp_path / "users.csv"
+    path.write_text(
+        "chat_id,first_name,Plan,city,language,bad name\n"
+        "1,A,pro,Berlin,en,x\n"
+        "2,B,free,,de,y\n"
+        "3,C,pro,Paris,,z\n",
+        encoding="utf-8",
+    )
+    await import_users(engine, path, bot_id=bot_id)
+    users = await _users(sessionmaker)
+    # `language` is a word of the rules and `bad name` no attribute name: both left out.
+    assert {k: u.attributes for k, u in users.items()} == {
+        1: {"plan": "pro", "city": "Berlin"},
+        2: {"plan": "free"},
+        3: {"plan": "pro", "city": "Paris"},
+    }
+    async with sessionmaker() as session:
+        assert await count_segment(session, [bot_id], "plan = pro and not city = Berlin") == {bot_id: 1}
+        assert await count_segment(session, [bot_id], "city != Berlin") == {bot_id: 2}
+        assert await count_segment(session, [bot_id], None) == {bot_id: 3}
