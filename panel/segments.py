@@ -258,8 +258,10 @@ def parse_segment(text: str) -> Rule:
 def segment_clause(rule: Rule, *, now: datetime | None = None) -> ColumnElement[bool]:
     """The WHERE clause over `users` that a rule stands for (values bound, never inlined)."""
     now = now or utcnow()
+    # Each rule is TRUE or FALSE, never NULL, so `not` selects exactly the others (a user with no
+    # language or no such attribute is outside `language = x` and inside `not language = x`).
     if isinstance(rule, Language):
-        return User.language_code.in_(rule.codes)
+        return and_(User.language_code.is_not(None), User.language_code.in_(rule.codes))
     if isinstance(rule, Joined):
         moment = datetime.combine(rule.day, datetime.min.time(), tzinfo=UTC)
         return User.created_at >= moment if rule.after else User.created_at < moment
@@ -275,9 +277,8 @@ def segment_clause(rule: Rule, *, now: datetime | None = None) -> ColumnElement[
         )
     if isinstance(rule, Attribute):
         value: ColumnElement[str] = User.attributes[rule.name].as_string()
-        if rule.equal:
-            return value == rule.value
-        return or_(value.is_(None), value != rule.value)
+        matches = and_(value.is_not(None), value == rule.value)
+        return matches if rule.equal else not_(matches)
     if isinstance(rule, Not):
         return not_(segment_clause(rule.operand, now=now))
     if isinstance(rule, AllOf):

@@ -171,3 +171,20 @@ async def test_other_columns_become_attributes_that_segments_select(
         assert await count_segment(session, [bot_id], "plan = pro and not city = Berlin") == {bot_id: 1}
         assert await count_segment(session, [bot_id], "city != Berlin") == {bot_id: 2}
         assert await count_segment(session, [bot_id], None) == {bot_id: 3}
+
+
+async def test_not_selects_exactly_the_others_even_without_a_value(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    from panel.segments import count_segment
+
+    bot_id = await _bot(sessionmaker)
+    path = tmp_path / "users.csv"
+    path.write_text("chat_id,language_code,plan\n1,en,pro\n2,,\n3,de,free\n", encoding="utf-8")
+    await import_users(engine, path, bot_id=bot_id)
+    async with sessionmaker() as session:
+        for rule in ("language = en", "plan = free", "plan != pro", "language in (en, de)"):
+            inside = (await count_segment(session, [bot_id], rule))[bot_id]
+            outside = (await count_segment(session, [bot_id], f"not ({rule})"))[bot_id]
+            assert inside + outside == 3, rule
+        assert await count_segment(session, [bot_id], "not plan = free") == {bot_id: 2}
