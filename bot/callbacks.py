@@ -33,6 +33,7 @@ class ComposeAction(enum.StrEnum):
     DISCARD = "drop"
     FORWARD_POST = "fwd"
     COPY_POST = "copy"
+    AUDIENCE = "aud"
 
 
 class ComposeCallback(CallbackData, prefix="cmp"):

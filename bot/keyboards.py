@@ -87,7 +87,10 @@ def send_option_toggles(
 
 
 def summary_actions(
-    options: SendOptions | None = None, *, offer_link_preview: bool = False
+    options: SendOptions | None = None,
+    *,
+    offer_link_preview: bool = False,
+    audience_filter: str | None = None,
 ) -> InlineKeyboardMarkup:
     """The buttons under a composed message's summary card: the send-option toggles, one a row,
     then the next steps."""
@@ -95,6 +98,8 @@ def summary_actions(
     toggles = send_option_toggles(options or SendOptions(), offer_link_preview=offer_link_preview)
     for text, option in toggles:
         builder.button(text=text, callback_data=SendOptionCallback(option=option))
+    who = texts.AUDIENCE_EVERYONE if not audience_filter else texts.AUDIENCE_SEGMENT
+    builder.button(text=who, callback_data=ComposeCallback(action=ComposeAction.AUDIENCE))
     for text, action in (
         (texts.BTN_SEND_NOW, ComposeAction.SEND_NOW),
         (texts.BTN_SCHEDULE, ComposeAction.SCHEDULE),
@@ -104,7 +109,7 @@ def summary_actions(
         (texts.BTN_DISCARD, ComposeAction.DISCARD),
     ):
         builder.button(text=text, callback_data=ComposeCallback(action=action))
-    builder.adjust(*([1] * len(toggles)), 2)
+    builder.adjust(*([1] * (len(toggles) + 1)), 2)
     return builder.as_markup()
 
 

@@ -14,6 +14,7 @@ class Compose(StatesGroup):
     waiting_follow_up = State()
     waiting_name = State()
     reviewing = State()
+    waiting_audience = State()
 
 
 class CardButtons(StatesGroup):

@@ -22,12 +22,11 @@ def name_or_dash(name: str | None) -> str:
     return name or texts.NO_NAME
 
 
-def summary_card(*, name: str | None, audience: Audience) -> str:
-    """The card under the preview of a message being composed."""
-    excluded = (
-        texts.COMPOSE_EXCLUDED.format(count=texts.number(audience.excluded)) if audience.excluded else ""
-    )
-    return texts.COMPOSE_CARD.format(
+def summary_card(*, name: str | None, audience: Audience, rule: str | None = None) -> str:
+    """The card under the preview of a message being composed (`rule`: its segment, if any)."""
+    left_out = texts.COMPOSE_EXCLUDED_SEGMENT if rule else texts.COMPOSE_EXCLUDED
+    excluded = left_out.format(count=texts.number(audience.excluded)) if audience.excluded else ""
+    card = texts.COMPOSE_CARD.format(
         title=texts.COMPOSE_PREVIEW_NOTE,
         name=name_or_dash(name),
         bot=bot_label(audience.bot),
@@ -36,6 +35,7 @@ def summary_card(*, name: str | None, audience: Audience) -> str:
         duration=texts.duration(audience.duration),
         rate=texts.number(audience.rate_per_s),
     )
+    return card + ("\n" + texts.CARD_SEGMENT.format(rule=rule) if rule else "")
 
 
 def confirm_send(view: CampaignView) -> str:

@@ -86,6 +86,7 @@ FAILED_UNAUTHORIZED_REASON = "The target bot's token was refused by Telegram (40
 COMMAND_DESCRIPTIONS = {
     "new": "Compose a new announcement",
     "campaigns": "List campaigns and manage them",
+    "segments": "Saved audience rules and their counts",
     "sendnow": "Send a draft now",
     "schedule": "Schedule a draft for later",
     "cancel": "Leave the current step",
@@ -157,6 +158,7 @@ HELP = (
     "I send announcements to the users of your bots.\n\n"
     "/new — compose an announcement\n"
     "/campaigns — list campaigns, open one to act on it\n"
+    "/segments [name rule] — saved audience rules and their counts, or save one\n"
     "/sendnow [id] — send a draft now\n"
     "/schedule [id] — send a draft later\n"
     "/cancel — leave the current step\n\n"
@@ -220,6 +222,7 @@ COMPOSE_CARD = (
     "Sending takes about {duration} at {rate} messages/s."
 )
 COMPOSE_EXCLUDED = " ({count} unavailable left out)"
+COMPOSE_EXCLUDED_SEGMENT = " ({count} outside the segment or unavailable left out)"
 NO_NAME = "—"
 TEST_SENT = "Test sent to you through {bot}. Check that chat."
 TEST_NOT_STARTED = (
@@ -378,3 +381,22 @@ CHANNEL_UNREADABLE = (
     "channel and choose again, or send another message."
 )
 CHANNEL_POST_AGAIN = "Forward the post from its channel again."
+
+# ---------------------------------------------------------------- segments in the chat
+AUDIENCE_EVERYONE = "🎯 Audience: everyone"
+AUDIENCE_SEGMENT = "🎯 Audience: a segment"
+ASK_AUDIENCE = (
+    "Who should get it? Send a rule, e.g.\n"
+    "language in (ru, uk) and active within 30d and not received 12\n"
+    "or the name of a saved segment ({saved}), or everyone."
+)
+AUDIENCE_REFUSED = "{reason}. Send the rule again, a saved segment's name, or everyone."
+AUDIENCE_NOT_TEXT = "A rule is text: send it, a saved segment's name, or everyone."
+CARD_SEGMENT = "Segment: {rule}"
+SEGMENTS_NONE = (
+    "No saved segments yet. Save one with /segments NAME RULE, e.g.\n/segments ru-active {example}"
+)
+SEGMENTS_LIST = "Saved segments (available users per bot now):\n{lines}"
+SEGMENT_LINE = "• {name}: {rule}\n   {counts}"
+SEGMENT_SAVED = "Saved segment {name}: {rule}\n{counts}"
+SEGMENT_REFUSED = "{reason}. Nothing was saved: send /segments NAME RULE again."

@@ -35,6 +35,7 @@ from panel.claims import claim_once
 from panel.content import AlbumItem, ChannelPost, ContentError, Media, MessageContent
 from panel.greetings import PERSONALISED_KEY, GreetingError, personalise, rendered, values_of
 from panel.keys import RedisKeys
+from panel.segments import SegmentError, get_segment, list_segments, parse_segment
 from panel.send_options import LinkPreview, SendOptions, offers_link_preview
 from panel.settings import Settings
 
@@ -95,7 +96,9 @@ def _options(data: dict[str, Any]) -> SendOptions:
 
 def _summary_keyboard(data: dict[str, Any]) -> InlineKeyboardMarkup:
     offer = offers_link_preview(_content(data).to_json())
-    return keyboards.summary_actions(_options(data), offer_link_preview=offer)
+    return keyboards.summary_actions(
+        _options(data), offer_link_preview=offer, audience_filter=data.get("audience_filter")
+    )
 
 
 async def _target_bot(
@@ -110,11 +113,16 @@ async def _target_bot(
 
 
 async def _audience(
-    sessionmaker: async_sessionmaker[AsyncSession], bot_id: int, content: dict[str, Any] | None = None
+    sessionmaker: async_sessionmaker[AsyncSession],
+    bot_id: int,
+    content: dict[str, Any] | None = None,
+    audience_filter: str | None = None,
 ) -> Audience | None:
     async with sessionmaker() as session:
         target_bot = await lifecycle.get_bot(session, bot_id)
-        return None if target_bot is None else await audience_of(session, target_bot, content=content)
+        if target_bot is None:
+            return None
+        return await audience_of(session, target_bot, content=content, audience_filter=audience_filter)
 
 
 async def _ask_for_message(message: Message, state: FSMContext, audience: Audience) -> None:
@@ -132,7 +140,8 @@ async def _show_summary(
 ) -> None:
     """The preview exactly as recipients see it, then the card with the next steps."""
     data = await state.get_data()
-    audience = await _audience(sessionmaker, int(data["bot_id"]), _content(data).to_json())
+    rule = data.get("audience_filter")
+    audience = await _audience(sessionmaker, int(data["bot_id"]), _content(data).to_json(), rule)
     if audience is None:
         await state.clear()
         await message.answer(texts.BOT_GONE)
@@ -144,7 +153,7 @@ async def _show_summary(
         # The control bot may not read the channel: it previews the admin's own forward of the post.
         shown = _content(data, post_key="preview_post")
     await send_content(message.bot, message.chat.id, shown)
-    card = views.summary_card(name=data.get("name"), audience=audience)
+    card = views.summary_card(name=data.get("name"), audience=audience, rule=rule)
     if PERSONALISED_KEY in stored:
         card += "\n\n" + (texts.PREVIEW_AS.format(who=who) if who else texts.PREVIEW_AS_NOBODY)
     await message.answer(card, reply_markup=_summary_keyboard(data))
@@ -563,6 +572,7 @@ async def finish(
                 options=options,
             )
             campaign.content = _stored(data)
+            campaign.audience_filter = data.get("audience_filter")
     except lifecycle.CampaignError:
         if message is not None:
             await edit_text(message, texts.BOT_GONE)
@@ -576,6 +586,44 @@ async def finish(
         await ask_confirmation(message, sessionmaker, campaign.id)
     else:
         await ask_time(message, state, sessionmaker, campaign.id, admin_timezone)
+
+
+async def choose_audience(
+    query: CallbackQuery, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """🎯 Audience: ask for a segment rule, a saved segment's name, or everyone."""
+    await query.answer()
+    async with sessionmaker() as session:
+        saved = [segment.name for segment in await list_segments(session)]
+    await state.set_state(Compose.waiting_audience)
+    if isinstance(query.message, Message):
+        await edit_buttons(query.message, None)
+        await query.message.answer(texts.ASK_AUDIENCE.format(saved=", ".join(saved) or "none yet"))
+
+
+async def got_audience(
+    message: Message, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """The rule (or a saved segment, or everyone); a mistake is named with its position."""
+    assert message.text is not None
+    typed = " ".join(message.text.split())
+    rule: str | None = None
+    if typed.lower() not in ("everyone", "all"):
+        async with sessionmaker() as session:
+            saved = await get_segment(session, typed)
+        rule = saved.expression if saved is not None else typed
+        try:
+            parse_segment(rule)
+        except SegmentError as error:
+            await message.answer(texts.AUDIENCE_REFUSED.format(reason=str(error)))
+            return
+    await state.update_data(audience_filter=rule)
+    await _show_summary(message, state, sessionmaker)
+
+
+async def audience_not_text(message: Message) -> None:
+    """A sticker or photo as the rule."""
+    await message.answer(texts.AUDIENCE_NOT_TEXT)
 
 
 async def stale_button(query: CallbackQuery) -> None:
@@ -636,6 +684,11 @@ def create_router() -> Router:
         ),
     )
     router.callback_query.register(toggle_option, Compose.reviewing, SendOptionCallback.filter())
+    router.callback_query.register(
+        choose_audience, Compose.reviewing, ComposeCallback.filter(F.action == ComposeAction.AUDIENCE)
+    )
+    router.message.register(got_audience, Compose.waiting_audience, F.text, ~F.text.startswith("/"))
+    router.message.register(audience_not_text, Compose.waiting_audience, ~F.text)
     router.callback_query.register(stale_button, ComposeCallback.filter())
     router.callback_query.register(stale_button, SendOptionCallback.filter())
     router.message.register(expecting_a_button, Compose.reviewing, ~F.text.startswith("/"))

@@ -64,7 +64,7 @@ EXAMPLES = int(
 # Shrinking replays whole conversations and takes minutes; the failing steps are printed anyway.
 PHASES = tuple(Phase) if os.environ.get("FUZZ_SHRINK") else (Phase.explicit, Phase.reuse, Phase.generate)
 STRANGERS = (STRANGER_ID, STRANGER_ID + 1)
-COMMANDS = ("/new", "/campaigns", "/schedule", "/sendnow", "/cancel", "/help", "/start")
+COMMANDS = ("/new", "/campaigns", "/schedule", "/sendnow", "/cancel", "/help", "/start", "/segments")
 
 # ---------------------------------------------------------------- what users type
 
