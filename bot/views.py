@@ -26,6 +26,10 @@ def summary_card(*, name: str | None, audience: Audience, rule: str | None = Non
     """The card under the preview of a message being composed (`rule`: its segment, if any)."""
     left_out = texts.COMPOSE_EXCLUDED_SEGMENT if rule else texts.COMPOSE_EXCLUDED
     excluded = left_out.format(count=texts.number(audience.excluded)) if audience.excluded else ""
+    if audience.capped:
+        excluded += texts.COMPOSE_CAPPED.format(
+            count=texts.number(audience.capped), hours=audience.bot.frequency_cap_hours
+        )
     card = texts.COMPOSE_CARD.format(
         title=texts.COMPOSE_PREVIEW_NOTE,
         name=name_or_dash(name),

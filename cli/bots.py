@@ -7,6 +7,7 @@ import argparse
 from bot.aiogram_bot import fetch_identity
 from cli.common import CommandError, database, run, settings_or_exit
 from panel.bots import BotError, add_bot, bot_summaries, check_bot_fields
+from panel.campaigns import get_bot_by_codename
 from panel.settings import mask_token
 
 
@@ -32,6 +33,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "list", help="list target bots", description="List target bots and audiences."
     )
     listing.set_defaults(handler=_list)
+    cap = commands.add_parser(
+        "cap",
+        help="set a bot's frequency cap",
+        description="Leave out of a bot's campaigns everyone it reached within the last HOURS (0: off).",
+    )
+    cap.add_argument("codename", help="the bot")
+    cap.add_argument("hours", type=int, help="hours (0 turns the cap off; at most 720)")
+    cap.set_defaults(handler=_cap)
 
 
 def _add(args: argparse.Namespace) -> int:
@@ -90,4 +99,26 @@ def _list(args: argparse.Namespace) -> int:
         return lines
 
     print("\n".join(run(go)))
+    return 0
+
+
+MAX_CAP_HOURS = 720
+
+
+def _cap(args: argparse.Namespace) -> int:
+    settings = settings_or_exit()
+    if not 0 <= args.hours <= MAX_CAP_HOURS:
+        raise SystemExit(f"broadcast: the cap is 0 to {MAX_CAP_HOURS} hours, not {args.hours}")
+
+    async def go() -> str:
+        async with database(settings) as (_, sessionmaker), sessionmaker.begin() as session:
+            bot = await get_bot_by_codename(session, args.codename)
+            if bot is None:
+                raise CommandError(f"there is no target bot {args.codename!r}; see `broadcast bots list`")
+            bot.frequency_cap_hours = args.hours
+            if not args.hours:
+                return f"{bot.codename}: no frequency cap"
+            return f"{bot.codename}: users reached within {args.hours} h are left out of its next campaigns"
+
+    print(run(go))
     return 0

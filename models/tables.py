@@ -107,6 +107,8 @@ class TargetBot(Base):
     title: Mapped[str | None] = mapped_column(String(256))
     rate_per_s: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     paid_broadcast: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    frequency_cap_hours: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """A user who received any campaign of this bot within these hours is left out (0: off)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def __repr__(self) -> str:  # never show the token
@@ -220,6 +222,7 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("campaign_id", "user_id"),
         Index("ix_deliveries_pending", "campaign_id", "status", "id"),
+        Index("ix_deliveries_user_sent", "user_id", "status", "finished_at"),
     )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)

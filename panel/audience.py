@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Campaign, TargetBot, User
 from panel import campaigns
 from panel.bots import bot_summaries
 from panel.content import messages_per_recipient
-from panel.segments import segment_where
+from panel.segments import recently_reached, segment_where
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +30,8 @@ class Audience:
     excluded: int
     rate_per_s: int
     duration: timedelta
+    capped: int = 0
+    """Available users left out because the bot reached them within its frequency cap."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,14 +48,16 @@ def bot_label(bot: TargetBot) -> str:
 
 
 def _audience(
-    bot: TargetBot, *, users: int, available: int, content: Mapping[str, Any] | None = None
+    bot: TargetBot, *, users: int, available: int, content: Mapping[str, Any] | None = None, capped: int = 0
 ) -> Audience:
     rate = campaigns.effective_rate(bot, content)
     each = messages_per_recipient(content) if content is not None else 1
+    available -= capped
     return Audience(
         bot=bot,
         available=available,
-        excluded=max(users - available, 0),
+        excluded=max(users - available - capped, 0),
+        capped=capped,
         rate_per_s=rate,
         duration=campaigns.estimate_duration(available, rate, messages_each=each),
     )
@@ -71,14 +75,18 @@ async def audience_of(
     `content`, when given: an album takes a message per item, a forward goes at the free rate).
     `audience_filter`: a segment expression; users outside it count as left out."""
     available_now = and_(User.is_unavailable.is_(False), segment_where(audience_filter))
-    users, available = (
+    cap = bot.frequency_cap_hours or 0
+    capped_now = and_(available_now, recently_reached(bot.id, cap)) if cap else false()
+    users, available, capped = (
         await session.execute(
-            select(func.count(), func.count().filter(available_now)).where(
+            select(func.count(), func.count().filter(available_now), func.count().filter(capped_now)).where(
                 User.bot_id == bot.id, User.platform == platform
             )
         )
     ).one()
-    return _audience(bot, users=int(users), available=int(available or 0), content=content)
+    return _audience(
+        bot, users=int(users), available=int(available or 0), content=content, capped=int(capped or 0)
+    )
 
 
 async def bot_audiences(session: AsyncSession) -> list[Audience]:

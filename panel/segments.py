@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Delivery, DeliveryStatus, Segment, User, utcnow
+from models import Campaign, Delivery, DeliveryStatus, Segment, User, utcnow
 
 MAX_EXPRESSION_CHARS = 2000
 KEYWORDS = frozenset({"and", "or", "not", "in", "language", "joined", "before", "after", "active", "within"})
@@ -284,6 +284,21 @@ def segment_clause(rule: Rule, *, now: datetime | None = None) -> ColumnElement[
     if isinstance(rule, AllOf):
         return and_(true(), *(segment_clause(operand, now=now) for operand in rule.operands))
     return or_(false(), *(segment_clause(operand, now=now) for operand in rule.operands))
+
+
+def recently_reached(bot_id: int, hours: int, *, now: datetime | None = None) -> ColumnElement[bool]:
+    """Users who received any campaign of `bot_id` in the last `hours` (the bot's frequency cap)."""
+    since = (now or utcnow()) - timedelta(hours=hours)
+    return exists(
+        select(Delivery.id)
+        .join(Campaign, Campaign.id == Delivery.campaign_id)
+        .where(
+            Delivery.user_id == User.id,
+            Delivery.status == DeliveryStatus.SENT,
+            Delivery.finished_at >= since,
+            Campaign.bot_id == bot_id,
+        )
+    )
 
 
 def segment_where(text: str | None, *, now: datetime | None = None) -> ColumnElement[bool]:

@@ -222,6 +222,7 @@ COMPOSE_CARD = (
     "Sending takes about {duration} at {rate} messages/s."
 )
 COMPOSE_EXCLUDED = " ({count} unavailable left out)"
+COMPOSE_CAPPED = ", {count} left out by the {hours} h cap"
 COMPOSE_EXCLUDED_SEGMENT = " ({count} outside the segment or unavailable left out)"
 NO_NAME = "—"
 TEST_SENT = "Test sent to you through {bot}. Check that chat."

@@ -22,8 +22,10 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    not_,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,12 +38,13 @@ from models import (
     CampaignStatus,
     Delivery,
     DeliveryStatus,
+    TargetBot,
     User,
     utcnow,
 )
 from panel import transitions
 from panel.greetings import values_of
-from panel.segments import segment_where
+from panel.segments import recently_reached, segment_where
 
 WORKER_LOST = "Worker stopped while the message was in flight"
 
@@ -69,11 +72,13 @@ async def freeze_audience(session: AsyncSession, campaign_id: int, *, now: datet
     now = now or utcnow()
     if not await transitions.begin_sending(session, campaign_id, now=now):
         return Started(started=False)
-    bot_id, platform, audience_filter = (
+    bot_id, platform, audience_filter, cap_hours = (
         await session.execute(
-            select(Campaign.bot_id, Campaign.platform, Campaign.audience_filter).where(
-                Campaign.id == campaign_id
+            select(
+                Campaign.bot_id, Campaign.platform, Campaign.audience_filter, TargetBot.frequency_cap_hours
             )
+            .join(TargetBot, TargetBot.id == Campaign.bot_id)
+            .where(Campaign.id == campaign_id)
         )
     ).one()
     audience = (
@@ -89,6 +94,7 @@ async def freeze_audience(session: AsyncSession, campaign_id: int, *, now: datet
             User.platform == platform,
             User.is_unavailable.is_(False),
             segment_where(audience_filter, now=now),
+            not_(recently_reached(bot_id, cap_hours, now=now)) if cap_hours else true(),
         )
         .order_by(User.id)
     )
