@@ -112,6 +112,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help='only the users matching an expression, e.g. "language in (ru, uk) and active within 30d"',
     )
     create.add_argument(
+        "--exclude-segment",
+        default=None,
+        metavar="NAME",
+        help="leave out a saved segment's users (e.g. paying customers)",
+    )
+    create.add_argument(
         "--schedule", default=None, help="send at this ISO 8601 time with a zone, e.g. 2026-12-01T18:00+01:00"
     )
     _add_send_option_arguments(create)
@@ -371,6 +377,11 @@ async def _store(
         audience_filter = await resolve_expression(
             session, getattr(args, "segment", None), getattr(args, "where", None)
         )
+        excluded = await resolve_expression(session, getattr(args, "exclude_segment", None), None)
+        if excluded is not None:
+            audience_filter = (
+                f"({audience_filter}) and not ({excluded})" if audience_filter else f"not ({excluded})"
+            )
         try:
             campaign = await campaigns.create_campaign(
                 session, bot_id=bot_id, content=message, name=args.name, options=_send_options(args)
