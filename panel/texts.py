@@ -378,3 +378,17 @@ CHANNEL_UNREADABLE = (
     "channel and choose again, or send another message."
 )
 CHANNEL_POST_AGAIN = "Forward the post from its channel again."
+
+# Reports and exports (issue 17).
+REPORT_NO_CAMPAIGN = "There is no campaign #{campaign_id}."
+REPORT_NO_DELIVERIES = (
+    "Campaign #{campaign_id} is {status} and has not sent anything yet, so there is nothing to "
+    "report or export. Once it has started, try again."
+)
+REPORT_USAGE = "Which campaign? Send /{command} 12 (the number is on its card in /campaigns)."
+REPORT_PREPARING = "Preparing the {what} of campaign #{campaign_id}…"
+REPORT_WHAT_CSV = "export"
+REPORT_WHAT_CHART = "report"
+REPORT_FAILED = "The {what} of campaign #{campaign_id} could not be made; the error is in the bot's log."
+EXPORT_CAPTION = "Delivery ledger of campaign #{campaign_id}{name}: {rows} rows (CSV, times in UTC)."
+REPORT_CHART_CAPTION = "Campaign #{campaign_id}{name}: messages per second by outcome."
