@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "cli.worker",
     "cli.run",
     "cli.campaigns",
+    "cli.reports",  # adds `campaigns export|report`: after cli.campaigns
     "cli.demo",
 )
 
