@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.aiogram_bot import make_bot
 from bot.flood_wait import install_flood_wait
-from bot.handlers import campaigns, common, compose, errors, fallback, progress, schedule, sendnow
+from bot.handlers import campaigns, common, compose, errors, fallback, progress, reports, schedule, sendnow
 from bot.middlewares import AdminOnlyMiddleware
 from panel import queue, texts
 from panel.admins import list_admins
@@ -69,6 +69,7 @@ def create_dispatcher(
         schedule.create_router(),
         campaigns.create_router(),
         progress.create_router(),
+        reports.create_router(),
         fallback.create_router(),
     )
     return dispatcher
