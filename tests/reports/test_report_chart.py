@@ -2,48 +2,22 @@
 
 from __future__ import annotations
 
-import io
-import struct
 import subprocess
 import sys
 from datetime import UTC, datetime
 
 import numpy
 import pytest
-from matplotlib import image
 
 from models import DeliveryStatus
 from panel.report_chart import (
     BUCKET_STEPS_S,
-    CHART_SIZE_PX,
     MAX_BUCKETS,
     OutcomeSeries,
     bucket_size_s,
     draw_report_chart,
 )
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def png_size(png: bytes) -> tuple[int, int]:
-    """Width and height from the IHDR chunk, the first chunk of every PNG."""
-    assert png[:8] == PNG_SIGNATURE
-    length, kind = struct.unpack(">I4s", png[8:16])
-    assert kind == b"IHDR" and length == 13
-    width, height = struct.unpack(">II", png[16:24])
-    return int(width), int(height)
-
-
-def colours(png: bytes) -> int:
-    """How many different colours the picture has."""
-    pixels = image.imread(io.BytesIO(png), format="png")
-    return len(numpy.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0))
-
-
-def assert_readable_chart(png: bytes) -> None:
-    """A PNG of `CHART_SIZE_PX` that is not one flat colour."""
-    assert png_size(png) == CHART_SIZE_PX
-    assert colours(png) > 1
+from tests.reports.png import assert_readable_chart, pixels
 
 
 def test_a_chart_is_a_png_of_its_size_with_the_outcomes_in_colour() -> None:
@@ -61,9 +35,9 @@ def test_a_chart_is_a_png_of_its_size_with_the_outcomes_in_colour() -> None:
     png = draw_report_chart(series)
     assert_readable_chart(png)
     # The sent layer's green is in the picture, so the bars were drawn, not only the axes.
-    pixels = image.imread(io.BytesIO(png), format="png")
+    picture = pixels(png)
     green = (0x2E / 255, 0x9D / 255, 0x4F / 255)
-    assert numpy.isclose(pixels[..., :3], green, atol=0.02).all(axis=-1).any()
+    assert numpy.isclose(picture[..., :3], green, atol=0.02).all(axis=-1).any()
 
 
 def test_a_campaign_with_nothing_finished_still_gets_a_chart() -> None:
