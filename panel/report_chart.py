@@ -100,7 +100,8 @@ def draw_report_chart(series: OutcomeSeries) -> bytes:
         bottom = [below + rate for below, rate in zip(bottom, rates, strict=True)]
     name = f" “{series.name}”" if series.name else ""
     started = f", from {series.start:%Y-%m-%d %H:%M:%S} UTC" if series.start else ""
-    axes.set_title(f"Campaign #{series.campaign_id}{name}: messages per second{started}")
+    # parse_math=False: a name is text, not TeX ("$5 off" would turn italic, or fail to draw).
+    axes.set_title(f"Campaign #{series.campaign_id}{name}: messages per second{started}", parse_math=False)
     axes.set_xlabel("minutes since the first message" if minutes else "seconds since the first message")
     every = f", per {series.bucket_s} s" if series.bucket_s > 1 else ""
     axes.set_ylabel(f"messages per second{every}")

@@ -40,6 +40,12 @@ def test_a_chart_is_a_png_of_its_size_with_the_outcomes_in_colour() -> None:
     assert numpy.isclose(picture[..., :3], green, atol=0.02).all(axis=-1).any()
 
 
+def test_a_name_with_dollar_signs_is_drawn_as_text() -> None:
+    # matplotlib reads $...$ as TeX; an unbalanced one would make the chart fail to draw.
+    series = OutcomeSeries(5, "Save $5 ^{ or $", None, 1, {DeliveryStatus.SENT: [3]})
+    assert_readable_chart(draw_report_chart(series))
+
+
 def test_a_campaign_with_nothing_finished_still_gets_a_chart() -> None:
     assert_readable_chart(draw_report_chart(OutcomeSeries(3, None, None, 1, {})))
 
