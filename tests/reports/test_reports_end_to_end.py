@@ -65,7 +65,9 @@ async def finished_campaign(control: ControlBot) -> tuple[int, ChatEntry, ChatEn
     )
     assert outcome is actions.StartOutcome.STARTED
     summary = await control.reply(after_id=before, where=lambda m: "finished" in (m.text or ""), timeout_s=30)
-    chart = await control.reply(after_id=summary.message_id, where=lambda m: m.media_kind == "photo")
+    chart = await control.reply(
+        after_id=summary.message_id, where=lambda m: m.media_kind == "photo", timeout_s=30
+    )
     return campaign_id, summary, chart
 
 
