@@ -38,7 +38,14 @@ CHART_TIMEOUT_S = 120.0
 
 
 async def _send_report_chart(ectx: EngineContext, campaign: Campaign, chat_id: int) -> None:
-    """The report chart of an ended campaign as a photo, under its summary."""
+    """The report chart of an ended campaign as a photo, under its summary; failures are logged."""
+    try:
+        await asyncio.wait_for(_draw_and_send_chart(ectx, campaign, chat_id), CHART_TIMEOUT_S)
+    except Exception:  # a timeout included
+        logger.exception("campaign %s: report chart not sent", campaign.id)
+
+
+async def _draw_and_send_chart(ectx: EngineContext, campaign: Campaign, chat_id: int) -> None:
     bot = ectx.control_bot
     if bot is None:
         return
@@ -225,10 +232,9 @@ async def send_summary(ectx: EngineContext, campaign_id: int) -> None:
         await bot.send_message(campaign.progress_chat_id, text)
     except (BotAPIError, BotAPINetworkError) as exc:
         logger.warning("campaign %s: summary not sent: %s", campaign_id, exc)
-    try:  # after the text: a chart that fails or takes long must not cost the admin the summary
-        await asyncio.wait_for(_send_report_chart(ectx, campaign, campaign.progress_chat_id), CHART_TIMEOUT_S)
-    except Exception:
-        logger.exception("campaign %s: report chart not sent", campaign_id)
+    # After the text, in the background: the job that ended the campaign (a batch, the
+    # reconcile cron) goes on at once, and a chart that fails costs the admin nothing else.
+    ectx.spawn(_send_report_chart(ectx, campaign, campaign.progress_chat_id))
     with contextlib.suppress(Exception):
         await ectx.redis.delete(
             _lock_key(ectx, campaign_id), _text_key(ectx, campaign_id), _sample_key(ectx, campaign_id)
