@@ -15,7 +15,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.aiogram_bot import make_bot
 from bot.flood_wait import install_flood_wait
-from bot.handlers import campaigns, common, compose, errors, fallback, progress, schedule, segments, sendnow
+from bot.handlers import (
+    campaigns,
+    common,
+    compose,
+    errors,
+    fallback,
+    progress,
+    reports,
+    schedule,
+    segments,
+    sendnow,
+)
 from bot.middlewares import AdminOnlyMiddleware
 from panel import queue, texts
 from panel.admins import list_admins
@@ -28,7 +39,18 @@ __all__ = ["create_control_bot", "create_dispatcher", "install_flood_wait", "run
 logger = logging.getLogger(__name__)
 
 FSM_TTL_S = 14 * 24 * 3600
-COMMAND_ORDER = ("new", "campaigns", "segments", "sendnow", "schedule", "cancel", "help", "start")
+COMMAND_ORDER = (
+    "new",
+    "campaigns",
+    "segments",
+    "sendnow",
+    "schedule",
+    "report",
+    "export",
+    "cancel",
+    "help",
+    "start",
+)
 
 
 def create_dispatcher(
@@ -70,6 +92,7 @@ def create_dispatcher(
         campaigns.create_router(),
         segments.create_router(),
         progress.create_router(),
+        reports.create_router(),
         fallback.create_router(),
     )
     return dispatcher

@@ -20,14 +20,51 @@ from jobs.context import EngineContext
 from jobs.engine import deliveries
 from jobs.engine.sendclient import BotAPIError, BotAPINetworkError
 from models import Campaign, CampaignStatus
+from panel import texts
 from panel.campaigns import Counters, get_campaign
+from panel.exports import outcome_series
 from panel.progress import ProgressView, SummaryView, progress_markup, render_progress, render_summary
+from panel.report_chart import OutcomeSeries, draw_report_chart
 from panel.send_options import SendOptions
 
 logger = logging.getLogger(__name__)
 
 FINAL_EDIT_WAIT_S = 120.0
 """How long the final edit waits for its turn (edit interval, or a 429 on the previous edit)."""
+
+
+CHART_TIMEOUT_S = 120.0
+"""How long the report chart under the summary may take (read, draw, upload) before it is dropped."""
+
+
+async def _send_report_chart(ectx: EngineContext, campaign: Campaign, chat_id: int) -> None:
+    """The report chart of an ended campaign as a photo, under its summary; failures are logged."""
+    try:
+        await asyncio.wait_for(_draw_and_send_chart(ectx, campaign, chat_id), CHART_TIMEOUT_S)
+    except Exception:  # a timeout included
+        logger.exception("campaign %s: report chart not sent", campaign.id)
+
+
+async def _draw_and_send_chart(ectx: EngineContext, campaign: Campaign, chat_id: int) -> None:
+    bot = ectx.control_bot
+    if bot is None:
+        return
+
+    async def read(session: AsyncSession) -> OutcomeSeries:
+        return await outcome_series(session, campaign)
+
+    series = await ectx.in_transaction(read)
+    png = await asyncio.to_thread(draw_report_chart, series)
+    name = f" “{campaign.name}”" if campaign.name else ""
+    caption = texts.REPORT_CHART_CAPTION.format(campaign_id=campaign.id, name=name)
+    await bot.upload(
+        "sendPhoto",
+        {"chat_id": chat_id, "caption": caption},
+        field="photo",
+        data=png,
+        filename=f"campaign-{campaign.id}.png",
+        timeout_s=CHART_TIMEOUT_S,
+    )
 
 
 def _lock_key(ectx: EngineContext, campaign_id: int) -> str:
@@ -195,6 +232,9 @@ async def send_summary(ectx: EngineContext, campaign_id: int) -> None:
         await bot.send_message(campaign.progress_chat_id, text)
     except (BotAPIError, BotAPINetworkError) as exc:
         logger.warning("campaign %s: summary not sent: %s", campaign_id, exc)
+    # After the text, in the background: the job that ended the campaign (a batch, the
+    # reconcile cron) goes on at once, and a chart that fails costs the admin nothing else.
+    ectx.spawn(_send_report_chart(ectx, campaign, campaign.progress_chat_id))
     with contextlib.suppress(Exception):
         await ectx.redis.delete(
             _lock_key(ectx, campaign_id), _text_key(ectx, campaign_id), _sample_key(ectx, campaign_id)

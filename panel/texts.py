@@ -87,6 +87,8 @@ COMMAND_DESCRIPTIONS = {
     "new": "Compose a new announcement",
     "campaigns": "List campaigns and manage them",
     "segments": "Saved audience rules and their counts",
+    "report": "A campaign's chart and figures",
+    "export": "A campaign's delivery ledger as CSV",
     "sendnow": "Send a draft now",
     "schedule": "Schedule a draft for later",
     "cancel": "Leave the current step",
@@ -159,6 +161,7 @@ HELP = (
     "/new — compose an announcement\n"
     "/campaigns — list campaigns, open one to act on it\n"
     "/segments [name rule] — saved audience rules and their counts, or save one\n"
+    "/report id — a campaign's chart and figures; /export id — its ledger as CSV\n"
     "/sendnow [id] — send a draft now\n"
     "/schedule [id] — send a draft later\n"
     "/cancel — leave the current step\n\n"
@@ -401,3 +404,16 @@ SEGMENTS_LIST = "Saved segments (available users per bot now):\n{lines}"
 SEGMENT_LINE = "• {name}: {rule}\n   {counts}"
 SEGMENT_SAVED = "Saved segment {name}: {rule}\n{counts}"
 SEGMENT_REFUSED = "{reason}. Nothing was saved: send /segments NAME RULE again."
+# Reports and exports (issue 17).
+REPORT_NO_CAMPAIGN = "There is no campaign #{campaign_id}."
+REPORT_NO_DELIVERIES = (
+    "Campaign #{campaign_id} is {status} and has not sent anything yet, so there is nothing to "
+    "report or export. Once it has started, try again."
+)
+REPORT_USAGE = "Which campaign? Send /{command} 12 (the number is on its card in /campaigns)."
+REPORT_PREPARING = "Preparing the {what} of campaign #{campaign_id}…"
+REPORT_WHAT_CSV = "export"
+REPORT_WHAT_CHART = "report"
+REPORT_FAILED = "The {what} of campaign #{campaign_id} could not be made; the error is in the bot's log."
+EXPORT_CAPTION = "Delivery ledger of campaign #{campaign_id}{name}: {rows} rows (CSV, times in UTC)."
+REPORT_CHART_CAPTION = "Campaign #{campaign_id}{name}: messages per second by outcome."

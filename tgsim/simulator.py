@@ -64,6 +64,8 @@ class ChatEntry:
     forward_origin: Json | None = None
     """Where a forwarded message comes from (a channel: its chat and the post's message id)."""
     media_group_id: str | None = None
+    file_name: str | None = None
+    """The document's file name as uploaded (`Simulator.file_bytes(file_id)` has its bytes)."""
 
     @property
     def buttons(self) -> list[tuple[str, str | None]]:
@@ -125,6 +127,7 @@ def _entry(message: StoredMessage) -> ChatEntry:
         link_preview_options=message.link_preview_options,
         forward_origin=message.forward_origin,
         media_group_id=message.media_group_id,
+        file_name=message.media.file_name if message.media else None,
     )
 
 
@@ -526,6 +529,13 @@ class Simulator:
             callback_answers=list(log.callback_answers),
             pinned=list(log.pinned),
         )
+
+    def file_bytes(self, file_id: str) -> bytes:
+        """The bytes of an uploaded file, as the user opening it in the chat gets them."""
+        record = self.world.files.get(file_id)
+        if record is None:
+            raise KeyError(f"no file {file_id!r}")
+        return record.data
 
     def callback_answer(self, token: str, query_id: str) -> CallbackAnswer | None:
         """The bot's answer to a button press, if it answered."""

@@ -130,8 +130,10 @@ async def test_live_progress_message_is_edited_and_summarised(
     progress = next(m for m in chat.bot_messages if m.message_id == campaign.progress_message_id)
     assert "Completed" in (progress.text or "") and progress.buttons == []
     assert progress.edit_count >= 1
-    # Only the progress message and the summary: edits happen in place.
-    assert len(chat.bot_messages) == 2
+    # Only the progress message, the summary and its chart: edits happen in place.
+    await sim.wait_for_message(CONTROL_TOKEN, ADMIN_CHAT_ID, lambda m: m.media_kind == "photo", timeout_s=30)
+    chat = sim.chat(CONTROL_TOKEN, ADMIN_CHAT_ID)
+    assert len(chat.bot_messages) == 3
     # The control bot's edits stayed within its own per-message limit.
     assert sim.stats(CONTROL_TOKEN).too_many_requests == 0
 
