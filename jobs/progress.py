@@ -25,7 +25,6 @@ from panel.campaigns import Counters, get_campaign
 from panel.exports import outcome_series
 from panel.progress import ProgressView, SummaryView, progress_markup, render_progress, render_summary
 from panel.report_chart import OutcomeSeries, draw_report_chart
-from panel.send_options import SendOptions
 
 logger = logging.getLogger(__name__)
 
@@ -215,19 +214,7 @@ async def send_summary(ectx: EngineContext, campaign_id: int) -> None:
     bot = ectx.control_bot
     if bot is None or campaign.progress_chat_id is None:
         return
-    text = render_summary(
-        SummaryView(
-            campaign_id=campaign.id,
-            name=campaign.name,
-            status=campaign.status,
-            counters=Counters.of(campaign),
-            started_at=campaign.started_at,
-            completed_at=campaign.completed_at,
-            errors=tuple(breakdown),
-            reason=campaign.status_reason,
-            pinned=campaign.pinned_count if SendOptions.from_json(campaign.send_options).pin else None,
-        )
-    )
+    text = render_summary(SummaryView.of(campaign, breakdown))
     try:
         await bot.send_message(campaign.progress_chat_id, text)
     except (BotAPIError, BotAPINetworkError) as exc:

@@ -19,10 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import UNSUCCESSFUL_DELIVERY_STATUSES, Campaign, Delivery, DeliveryStatus
 from panel import texts
-from panel.campaigns import MAX_ROW_ID, CampaignError, Counters
+from panel.campaigns import MAX_ROW_ID, CampaignError
 from panel.progress import SummaryView, render_summary
 from panel.report_chart import CHART_OUTCOMES, OutcomeSeries, bucket_size_s
-from panel.send_options import SendOptions
 
 EXPORT_COLUMNS: tuple[str, ...] = (
     "chat_id",
@@ -156,17 +155,7 @@ async def report_summary(session: AsyncSession, campaign: Campaign, *, error_lin
         .limit(error_lines)
     )
     text = render_summary(
-        SummaryView(
-            campaign_id=campaign.id,
-            name=campaign.name,
-            status=campaign.status,
-            counters=Counters.of(campaign),
-            started_at=campaign.started_at,
-            completed_at=campaign.completed_at,
-            errors=tuple((str(error or "unknown"), int(count)) for error, count in rows.all()),
-            reason=campaign.status_reason,
-            pinned=campaign.pinned_count if SendOptions.from_json(campaign.send_options).pin else None,
-        )
+        SummaryView.of(campaign, ((str(error or "unknown"), int(count)) for error, count in rows.all()))
     )
     while _utf16_len(text) > MAX_CAPTION_CHARS:  # Telegram counts UTF-16 code units
         text = text[: len(text) - (_utf16_len(text) - MAX_CAPTION_CHARS) // 2 - 2] + "…"

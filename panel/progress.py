@@ -9,13 +9,15 @@ callback data that `bot.callbacks.ProgressCallback(...).pack()` produces (a test
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from models import CampaignStatus
+from models import Campaign, CampaignStatus
 from panel import texts
 from panel.campaigns import Counters
+from panel.send_options import SendOptions
 
 BAR_WIDTH = 12
 
@@ -47,6 +49,21 @@ class SummaryView:
     reason: str | None = None
     pinned: int | None = None
     """Messages pinned in their chats; None: the campaign does not pin (nothing is shown)."""
+
+    @classmethod
+    def of(cls, campaign: Campaign, errors: Iterable[tuple[str, int]]) -> SummaryView:
+        """The summary of `campaign` as its row stands, with its error breakdown."""
+        return cls(
+            campaign_id=campaign.id,
+            name=campaign.name,
+            status=campaign.status,
+            counters=Counters.of(campaign),
+            started_at=campaign.started_at,
+            completed_at=campaign.completed_at,
+            errors=tuple(errors),
+            reason=campaign.status_reason,
+            pinned=campaign.pinned_count if SendOptions.from_json(campaign.send_options).pin else None,
+        )
 
 
 def _name(name: str | None) -> str:
