@@ -378,3 +378,44 @@ CHANNEL_UNREADABLE = (
     "channel and choose again, or send another message."
 )
 CHANNEL_POST_AGAIN = "Forward the post from its channel again."
+
+# --- After the send: recall -----------------------------------------------------------------
+
+BTN_RECALL = "🗑 Recall"
+BTN_YES_RECALL = "Yes, delete them"
+RECALL_CONFIRM = (
+    "Recall campaign #{campaign_id}: delete its message from {recallable} chats ({messages} messages)."
+    "{too_old_line} This cannot be undone."
+)
+RECALL_TOO_OLD_LINE = (
+    "\n{too_old} chats got it more than 48 hours ago: Telegram no longer lets a bot delete it there, "
+    "so it stays."
+)
+RECALL_STOPS_SENDING = "\nThe campaign is still sending: it stops first (nobody else gets it)."
+RECALL_NOTHING_SENT = "Campaign #{campaign_id} has no delivered message to recall."
+RECALL_ALL_TOO_OLD = (
+    "Campaign #{campaign_id} reached every chat more than 48 hours ago: Telegram no longer lets a bot "
+    "delete it ({too_old} chats)."
+)
+RECALL_ALREADY_DONE = "Campaign #{campaign_id} was already recalled."
+RECALL_ALREADY_RUNNING = "Campaign #{campaign_id} is being recalled now:\n\n{progress}"
+RECALL_STARTED = "Recall of campaign #{campaign_id} started: the progress follows."
+RECALL_TITLE = "🗑 Recall of campaign #{campaign_id}{name}"
+RECALL_STATUS = {
+    "running": "deleting",
+    "completed": "done",
+    "cancelled": "cancelled",
+}
+RECALL_LINE_STATUS = "Status: {status}"
+RECALL_LINE_PROGRESS = "{bar} {done}/{total} ({percent}%)"
+RECALL_LINE_COUNTS = (
+    "Deleted: {deleted} · already gone: {gone} · too old: {too_old} · unavailable: {unavailable} · "
+    "failed: {failed}"
+)
+RECALL_LINE_CANCELLED = "Not tried (cancelled): {cancelled}"
+RECALL_SUMMARY_TITLE = "✅ Recall of campaign #{campaign_id}{name} {status}"
+RECALL_SUMMARY_GONE = "Already gone means the user had deleted the message or the chat."
+BTN_CANCEL_RECALL = "⏹ Stop the recall"
+RECALL_CANCELLED = "Recall of campaign #{campaign_id} stopped: the messages not deleted yet stay."
+RECALL_NOT_RUNNING = "That recall is not running any more."
+RECALLED_REASON = "recalled by {admin}"
