@@ -104,6 +104,8 @@ class CampaignAction(enum.StrEnum):
     DELETE_CONFIRM = "del_yes"
     EDIT_BUTTONS = "btn"
     REMOVE_BUTTONS = "btn_del"
+    RECALL = "recall"
+    RECALL_CONFIRM = "recall_yes"
 
 
 class CampaignCallback(CallbackData, prefix="cpg"):
@@ -129,3 +131,16 @@ class ProgressCallback(CallbackData, prefix="pg"):
 
     action: ProgressAction
     campaign_id: int = Field(ge=0, le=MAX_ROW_ID)
+
+
+class RecallAction(enum.StrEnum):
+    """Buttons under a recall's live progress message (`panel.after_send.recall_markup`)."""
+
+    CANCEL = "cancel"
+
+
+class RecallCallback(CallbackData, prefix="rcl"):
+    """A tap on a recall's progress message."""
+
+    action: RecallAction
+    action_id: int = Field(ge=0, le=MAX_ROW_ID)

@@ -22,8 +22,9 @@ from bot.callbacks import (
     SendOptionCallback,
     SendOptionName,
 )
-from models import Campaign, CampaignStatus
+from models import UNSTARTED_CAMPAIGN_STATUSES, Campaign, CampaignStatus
 from panel import texts
+from panel.after_send import can_recall
 from panel.audience import Audience
 from panel.buttons import Buttons
 from panel.progress import progress_buttons
@@ -210,6 +211,8 @@ def campaign_card(campaign: Campaign, *, page: int) -> InlineKeyboardMarkup:
         actions += ((texts.BTN_EDIT_BUTTONS, CampaignAction.EDIT_BUTTONS),)
         if Buttons.from_json(campaign.content.get("buttons")):
             actions += ((texts.BTN_REMOVE_BUTTONS, CampaignAction.REMOVE_BUTTONS),)
+    if campaign.status not in UNSTARTED_CAMPAIGN_STATUSES and can_recall(campaign.successful_sents):
+        actions += ((texts.BTN_RECALL, CampaignAction.RECALL),)
     for text, action in actions:
         builder.button(
             text=text, callback_data=CampaignCallback(action=action, campaign_id=campaign.id, page=page)
@@ -226,7 +229,10 @@ def campaign_card(campaign: Campaign, *, page: int) -> InlineKeyboardMarkup:
 def card_confirm(campaign_id: int, *, page: int, action: CampaignAction) -> InlineKeyboardMarkup:
     """ "Yes" (cancel or delete) / "No" (back to the card) for a destructive card action."""
     builder = InlineKeyboardBuilder()
-    yes_text = texts.BTN_YES_DELETE if action is CampaignAction.DELETE_CONFIRM else texts.BTN_YES_CANCEL
+    yes_text = {
+        CampaignAction.DELETE_CONFIRM: texts.BTN_YES_DELETE,
+        CampaignAction.RECALL_CONFIRM: texts.BTN_YES_RECALL,
+    }.get(action, texts.BTN_YES_CANCEL)
     builder.button(
         text=yes_text, callback_data=CampaignCallback(action=action, campaign_id=campaign_id, page=page)
     )

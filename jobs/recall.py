@@ -301,6 +301,25 @@ async def complete(session: AsyncSession, action_id: int, campaign_id: int) -> b
     return _rowcount(result) == 1
 
 
+async def cancel_leftovers(session: AsyncSession, action_id: int) -> int:
+    """Pending steps of a cancelled recall (released by a run that stopped, added in a race with
+    the cancel) are cancelled too."""
+    cancelled = exists().where(
+        CampaignAction.id == action_id, CampaignAction.status == ActionStatus.CANCELLED
+    )
+    result = await session.execute(
+        update(DeliveryAction)
+        .where(
+            DeliveryAction.action_id == action_id,
+            DeliveryAction.status == DeliveryActionStatus.PENDING,
+            cancelled,
+        )
+        .values(status=DeliveryActionStatus.CANCELLED, finished_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result)
+
+
 async def claim_summary(session: AsyncSession, action_id: int) -> bool:
     """The right to send the summary of an ended recall with no step in flight (once)."""
     no_claims = ~exists().where(
@@ -528,6 +547,7 @@ async def finish(ectx: EngineContext, action_id: int) -> None:
         if target is None:
             return False
         await complete(session, action_id, target.campaign_id)
+        await cancel_leftovers(session, action_id)
         return await claim_summary(session, action_id)
 
     if await ectx.in_transaction(settle):

@@ -18,11 +18,11 @@ from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards, prompts, views
-from bot.callbacks import MAX_PAGE, CampaignAction, CampaignCallback
+from bot.callbacks import MAX_PAGE, CampaignAction, CampaignCallback, RecallAction, RecallCallback
 from bot.edits import edit_text
 from bot.states import CardButtons
-from models import Campaign, CampaignStatus
-from panel import actions, texts
+from models import ActionStatus, Campaign, CampaignStatus
+from panel import actions, after_send, texts
 from panel import campaigns as lifecycle
 from panel.audience import bot_audiences, campaign_view
 from panel.buttons import Buttons
@@ -327,6 +327,115 @@ async def card_buttons_not_text(message: Message) -> None:
     await message.answer(texts.BUTTONS_NOT_TEXT_ON_CARD)
 
 
+async def _recall_refusal(
+    sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int
+) -> tuple[str | None, after_send.RecallPreview | None]:
+    """Why a campaign cannot be recalled now (None: it can), and what a recall would do."""
+    async with sessionmaker() as session:
+        preview = await after_send.recall_preview(session, campaign_id)
+        previous = await after_send.latest_recall(session, campaign_id)
+        if preview is None:
+            return texts.NO_SUCH_CAMPAIGN.format(campaign_id=campaign_id), None
+        if previous is not None and previous.status is ActionStatus.RUNNING:
+            return await _running_recall_text(session, previous.id), preview
+    if previous is not None and previous.status is ActionStatus.COMPLETED:
+        return texts.RECALL_ALREADY_DONE.format(campaign_id=campaign_id), preview
+    if preview.recallable == 0 and not preview.still_sending:
+        if preview.too_old:
+            return texts.RECALL_ALL_TOO_OLD.format(campaign_id=campaign_id, too_old=preview.too_old), preview
+        return texts.RECALL_NOTHING_SENT.format(campaign_id=campaign_id), preview
+    return None, preview
+
+
+async def _running_recall_text(session: AsyncSession, action_id: int) -> str:
+    """The answer to a recall asked for while one runs: that one's progress."""
+    action = await after_send.get_action(session, action_id)
+    assert action is not None
+    campaign = await lifecycle.get_campaign(session, action.campaign_id)
+    counts = await after_send.recall_counts(session, action_id)
+    progress = after_send.render_recall_progress(
+        action.campaign_id, campaign.name if campaign else None, action.status, counts
+    )
+    return texts.RECALL_ALREADY_RUNNING.format(campaign_id=action.campaign_id, progress=progress)
+
+
+async def ask_to_recall(
+    query: CallbackQuery,
+    callback_data: CampaignCallback,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    admin_timezone: str,
+) -> None:
+    """Recall asks first, with the count of chats it reaches and of those too old to reach."""
+    if not isinstance(query.message, Message):
+        await query.answer()
+        return
+    refusal, preview = await _recall_refusal(sessionmaker, callback_data.campaign_id)
+    await query.answer()
+    if refusal is not None or preview is None:
+        await query.message.answer(
+            refusal or texts.NO_SUCH_CAMPAIGN.format(campaign_id=callback_data.campaign_id)
+        )
+        return
+    async with sessionmaker() as session:
+        view = await campaign_view(session, callback_data.campaign_id)
+    if view is None:
+        return
+    await _show(
+        query.message,
+        views.campaign_card(view, timezone=admin_timezone)
+        + "\n\n"
+        + after_send.render_recall_confirmation(preview),
+        keyboards.card_confirm(
+            view.campaign.id, page=callback_data.page, action=CampaignAction.RECALL_CONFIRM
+        ),
+    )
+
+
+async def recall(
+    query: CallbackQuery,
+    callback_data: CampaignCallback,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    arq_pool: ArqRedis,
+    admin_timezone: str,
+) -> None:
+    """The recall confirmed: the workers delete the messages, its progress comes to this chat."""
+    if not isinstance(query.message, Message):
+        await query.answer()
+        return
+    campaign_id = callback_data.campaign_id
+    refusal, _ = await _recall_refusal(sessionmaker, campaign_id)
+    if refusal is None:
+        outcome, _ = await after_send.recall(
+            sessionmaker,
+            arq_pool,
+            campaign_id,
+            queue_name=settings.queue_name,
+            created_by=query.from_user.id,
+            progress_chat_id=query.message.chat.id,
+        )
+        if outcome is after_send.RecallOutcome.STARTED:
+            await query.answer(texts.RECALL_STARTED.format(campaign_id=campaign_id))
+            await _render_card(query.message, sessionmaker, campaign_id, callback_data.page, admin_timezone)
+            return
+        refusal, _ = await _recall_refusal(sessionmaker, campaign_id)
+    await query.answer()
+    await _render_card(query.message, sessionmaker, campaign_id, callback_data.page, admin_timezone)
+    await query.message.answer(refusal or texts.RECALL_ALREADY_DONE.format(campaign_id=campaign_id))
+
+
+async def stop_recall(
+    query: CallbackQuery, callback_data: RecallCallback, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """ "Stop the recall" under its progress message: what is not deleted yet stays."""
+    async with sessionmaker() as session:
+        action = await after_send.get_action(session, callback_data.action_id)
+    if action is not None and await after_send.cancel_recall(sessionmaker, action.id):
+        await query.answer(texts.RECALL_CANCELLED.format(campaign_id=action.campaign_id))
+        return
+    await query.answer(texts.RECALL_NOT_RUNNING)
+
+
 def create_router() -> Router:
     """The /campaigns list and card handlers, on a new router (each dispatcher gets its own)."""
     router = Router(name="campaigns")
@@ -335,6 +444,9 @@ def create_router() -> Router:
     router.callback_query.register(open_card, CampaignCallback.filter(F.action == CampaignAction.OPEN))
     router.callback_query.register(ask_to_confirm, CampaignCallback.filter(F.action.in_(set(CONFIRMATIONS))))
     router.callback_query.register(act, CampaignCallback.filter(F.action.in_(set(CARD_ACTIONS))))
+    router.callback_query.register(ask_to_recall, CampaignCallback.filter(F.action == CampaignAction.RECALL))
+    router.callback_query.register(recall, CampaignCallback.filter(F.action == CampaignAction.RECALL_CONFIRM))
+    router.callback_query.register(stop_recall, RecallCallback.filter(F.action == RecallAction.CANCEL))
     router.callback_query.register(
         ask_for_buttons, CampaignCallback.filter(F.action == CampaignAction.EDIT_BUTTONS)
     )
