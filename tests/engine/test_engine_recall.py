@@ -5,7 +5,9 @@ SIGKILLed mid-recall costing nothing."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
+from pathlib import Path
 
 from arq.connections import ArqRedis
 from sqlalchemy import select, update
@@ -23,6 +25,7 @@ from models import (
 from panel import after_send
 from panel.after_send import RecallCounts, RecallOutcome
 from panel.queue import enqueue_start
+from tests.processes import broadcast_cli
 from tests.support.engine import (
     ADMIN_CHAT_ID,
     CONTROL_TOKEN,
@@ -209,3 +212,65 @@ async def test_a_worker_killed_mid_recall_leaves_no_message_and_deletes_none_twi
         lambda s: s.scalars(select(DeliveryAction.attempts).where(DeliveryAction.action_id == action_id)),
     )
     assert max(attempts.all()) == 2
+
+
+async def test_recall_from_the_cli(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
+    cli_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    workers.start(1)
+    campaign_id = await _sent_campaign(sessionmaker, sim, workers, pool, queue_name, users=30)
+    _age_chat_messages(sim, range(FIRST_CHAT, FIRST_CHAT + 5), hours=49)
+    async with sessionmaker.begin() as session:
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.campaign_id == campaign_id, Delivery.chat_id < FIRST_CHAT + 5)
+            .values(finished_at=utcnow() - timedelta(hours=49))
+        )
+
+    # Without --yes it only says what it would do.
+    code, out, err = await broadcast_cli("campaigns", "recall", str(campaign_id), env=cli_env, cwd=tmp_path)
+    assert code == 0, err
+    assert (
+        "delete its message from 25 chats (25 messages)" in out and "5 chats got it more than 48 hours" in out
+    )
+    assert "run again with --yes" in out and sim.stats(TARGET_TOKEN).deletes == 0
+
+    code, out, err = await broadcast_cli(
+        "campaigns", "recall", str(campaign_id), "--yes", env=cli_env, cwd=tmp_path
+    )
+    assert code == 0, err
+    assert "25 chats, 5 too old to recall" in out
+    async with sessionmaker() as session:
+        action = await after_send.latest_recall(session, campaign_id)
+    assert action is not None
+    await _ended_recall(sessionmaker, action.id, workers)
+
+    code, out, err = await broadcast_cli(
+        "campaigns", "status", str(campaign_id), "--json", env=cli_env, cwd=tmp_path
+    )
+    assert code == 0, err
+    recall = json.loads(out)["recall"]
+    assert (recall["status"], recall["deleted"], recall["too_old"], recall["pending"]) == (
+        "completed",
+        25,
+        5,
+        0,
+    )
+    assert sim.stats(TARGET_TOKEN).deletes == 25
+
+    code, out, err = await broadcast_cli(
+        "campaigns", "recall", str(campaign_id), "--yes", env=cli_env, cwd=tmp_path
+    )
+    assert (code, err.strip()) == (1, f"broadcast: campaign #{campaign_id} was already recalled")
+    code, out, err = await broadcast_cli("campaigns", "recall", "999999", "--yes", env=cli_env, cwd=tmp_path)
+    assert (code, err.strip()) == (1, "broadcast: there is no campaign #999999")
+    code, out, err = await broadcast_cli(
+        "campaigns", "recall", str(campaign_id), "--stop", env=cli_env, cwd=tmp_path
+    )
+    assert (code, err.strip()) == (1, f"broadcast: campaign #{campaign_id} has no running recall to stop")

@@ -1,0 +1,86 @@
+"""`broadcast campaigns recall`: delete a campaign's message from every chat it reached."""
+
+from __future__ import annotations
+
+import argparse
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cli.common import CommandError, database, run, settings_or_exit
+from models import ActionStatus
+from panel import after_send, campaigns
+from panel.after_send import RecallOutcome
+from panel.queue import connect
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """The after-send subcommands of `broadcast campaigns`."""
+    recall = commands.add_parser(
+        "recall",
+        help="delete a campaign's message from every chat it reached (within Telegram's 48 hours)",
+    )
+    recall.add_argument("id", type=int, help="campaign id")
+    recall.add_argument(
+        "--yes", action="store_true", help="recall now (without it: only say what it would do)"
+    )
+    recall.add_argument("--stop", action="store_true", help="stop the campaign's running recall")
+    recall.set_defaults(handler=_recall)
+
+
+async def recall_report(session: AsyncSession, campaign_id: int) -> dict[str, object] | None:
+    """The campaign's latest recall with its counts (for `status --json`), None without one."""
+    action = await after_send.latest_recall(session, campaign_id)
+    if action is None:
+        return None
+    counts = await after_send.recall_counts(session, action.id)
+    return {"id": action.id, "status": action.status.value, **counts.to_json()}
+
+
+def _recall(args: argparse.Namespace) -> int:
+    settings = settings_or_exit()
+
+    async def go() -> str:
+        async with database(settings) as (_, sessionmaker):
+            async with sessionmaker() as session:
+                if await campaigns.get_campaign(session, args.id) is None:
+                    raise CommandError(f"there is no campaign #{args.id}")
+                preview = await after_send.recall_preview(session, args.id)
+                previous = await after_send.latest_recall(session, args.id)
+            assert preview is not None
+            if args.stop:
+                if previous is None or not await after_send.cancel_recall(sessionmaker, previous.id):
+                    raise CommandError(f"campaign #{args.id} has no running recall to stop")
+                return f"campaign #{args.id}: recall stopped (messages not deleted yet stay)"
+            if not args.yes:
+                if previous is not None and previous.status is not ActionStatus.CANCELLED:
+                    return f"campaign #{args.id}: recall {previous.status.value} already"
+                return (
+                    after_send.render_recall_confirmation(preview)
+                    + "\nNothing done yet: run again with --yes to recall."
+                )
+            pool = await connect(settings.redis_url)
+            try:
+                outcome, action_id = await after_send.recall(
+                    sessionmaker, pool, args.id, queue_name=settings.queue_name
+                )
+            finally:
+                await pool.aclose()
+        if outcome is RecallOutcome.STARTED:
+            return (
+                f"campaign #{args.id}: recall #{action_id} started ({preview.recallable} chats, "
+                f"{preview.too_old} too old to recall); follow it with `broadcast campaigns status {args.id}`"
+            )
+        refusals = {
+            RecallOutcome.RUNNING: f"campaign #{args.id} is being recalled now",
+            RecallOutcome.ALREADY_RECALLED: f"campaign #{args.id} was already recalled",
+            RecallOutcome.NOTHING_SENT: f"campaign #{args.id} has no delivered message to recall",
+            RecallOutcome.ALL_TOO_OLD: (
+                f"campaign #{args.id} reached every chat more than 48 hours ago: "
+                "Telegram no longer lets a bot delete it"
+            ),
+            RecallOutcome.MISSING: f"there is no campaign #{args.id}",
+        }
+        raise CommandError(refusals[outcome])
+
+    print(run(go))
+    return 0
