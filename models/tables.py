@@ -182,6 +182,10 @@ class Campaign(Base):
     progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
     # Set once, by whichever worker sends the final summary (a compare-and-set keeps it single).
     summary_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A retry of the failed: its audience is the parent's recipients whose send failed on a
+    # transient error (and, with `retry_unconfirmed`, those left unconfirmed), not the bot's users.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+    retry_unconfirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -1,4 +1,4 @@
-"""After-send actions (a recall) and each recipient's step of one.
+"""After-send actions (a recall) and each recipient's step of one; a retry's parent campaign.
 
 Revision ID: 0008
 Revises: 0004
@@ -19,6 +19,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('campaigns', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('parent_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True))
+        batch_op.add_column(
+            sa.Column('retry_unconfirmed', sa.Boolean(), server_default=sa.text('false'), nullable=False)
+        )
+        batch_op.create_foreign_key(
+            batch_op.f('fk_campaigns_parent_id_campaigns'), 'campaigns', ['parent_id'], ['id'], ondelete='SET NULL'
+        )
     op.create_table('campaign_actions',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('campaign_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -67,3 +75,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_campaign_actions_campaign')
 
     op.drop_table('campaign_actions')
+    with op.batch_alter_table('campaigns', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_campaigns_parent_id_campaigns'), type_='foreignkey')
+        batch_op.drop_column('retry_unconfirmed')
+        batch_op.drop_column('parent_id')
