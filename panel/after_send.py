@@ -15,21 +15,25 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from arq.connections import ArqRedis
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import ColumnElement, CursorResult, Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import (
+    FINAL_CAMPAIGN_STATUSES,
     ActionKind,
     ActionStatus,
+    Campaign,
     CampaignAction,
+    CampaignStatus,
     DeliveryAction,
     DeliveryActionStatus,
     DeliveryStatus,
+    User,
     utcnow,
 )
 from models.tables import Delivery
 from panel import campaigns, texts, transitions
-from panel.actions import can_cancel
+from panel.actions import can_cancel, start
 from panel.claims import claim_once, release_claim
 from panel.progress import percent, progress_bar
 from panel.queue import enqueue_finalize
@@ -358,4 +362,200 @@ def render_recall_confirmation(preview: RecallPreview) -> str:
     )
     if preview.still_sending:
         text += texts.RECALL_STOPS_SENDING
+    return text
+
+
+# ---------------------------------------------------------------- retry the failed
+
+
+class RetryOutcome(enum.StrEnum):
+    """What happened when an admin asked to retry a campaign's failed recipients."""
+
+    STARTED = "started"
+    NOT_FINISHED = "not_finished"
+    NOTHING_TO_RETRY = "nothing_to_retry"
+    ALREADY_RETRIED = "already_retried"
+    MISSING = "missing"
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPreview:
+    """Whom a retry of a campaign's failed recipients would reach now."""
+
+    campaign_id: int
+    retryable: int
+    """Recipients whose last send failed on a transient error (5xx, timeout, network) and are
+    still available."""
+    unconfirmed: int
+    """Recipients whose send timed out: the message may have arrived (still available)."""
+    finished: bool
+    """The campaign is over (a retry of one still sending could race its own sends)."""
+    child_id: int | None
+    """Its retry, when there is one already."""
+
+
+def _retryable_failure() -> ColumnElement[bool]:
+    """A failed delivery whose last error is transient: a 5xx or no answer (no Bot API code)."""
+    return and_(
+        Delivery.status == DeliveryStatus.FAILED,
+        or_(Delivery.last_error_code.is_(None), Delivery.last_error_code >= 500),
+    )
+
+
+def retry_audience(parent_id: int, *, include_unconfirmed: bool) -> Select[int, int]:
+    """(user id, chat id) of the recipients a retry of `parent_id` sends to, in user order: its
+    retryable failures (and unconfirmed ones if asked), never a sent one, never one unavailable now."""
+    wanted = _retryable_failure()
+    if include_unconfirmed:
+        wanted = or_(wanted, Delivery.status == DeliveryStatus.UNCONFIRMED)
+    return (
+        select(User.id, User.chat_id)
+        .join(Delivery, Delivery.user_id == User.id)
+        .where(Delivery.campaign_id == parent_id, wanted, User.is_unavailable.is_(False))
+        .order_by(User.id)
+    )
+
+
+async def retry_child(session: AsyncSession, campaign_id: int) -> Campaign | None:
+    """The retry made from a campaign, if any (the oldest, should there be several)."""
+    found = await session.scalars(
+        select(Campaign).where(Campaign.parent_id == campaign_id).order_by(Campaign.id).limit(1)
+    )
+    return found.first()
+
+
+async def retry_preview(session: AsyncSession, campaign_id: int) -> RetryPreview | None:
+    """The counts a "Retry failed" button and its confirmation give; None: no such campaign."""
+    campaign = await campaigns.get_campaign(session, campaign_id)
+    if campaign is None:
+        return None
+    retryable = await session.scalar(
+        select(func.count()).select_from(retry_audience(campaign_id, include_unconfirmed=False).subquery())
+    )
+    with_unconfirmed = await session.scalar(
+        select(func.count()).select_from(retry_audience(campaign_id, include_unconfirmed=True).subquery())
+    )
+    child = await retry_child(session, campaign_id)
+    return RetryPreview(
+        campaign_id=campaign_id,
+        retryable=int(retryable or 0),
+        unconfirmed=int(with_unconfirmed or 0) - int(retryable or 0),
+        finished=campaign.status in FINAL_CAMPAIGN_STATUSES,
+        child_id=None if child is None else child.id,
+    )
+
+
+def can_retry(preview: RetryPreview) -> bool:
+    """Whether a "Retry failed" button belongs on the campaign's card."""
+    return preview.finished and preview.child_id is None and preview.retryable + preview.unconfirmed > 0
+
+
+async def retry_failed(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    pool: ArqRedis,
+    campaign_id: int,
+    *,
+    queue_name: str,
+    include_unconfirmed: bool = False,
+    created_by: int | None = None,
+    progress_chat_id: int | None = None,
+) -> tuple[RetryOutcome, int | None]:
+    """Make a new campaign with the same message for exactly the failed recipients of a finished
+    one (linked to it), and send it now. The outcome and the new (or existing) retry's id.
+
+    A campaign is retried once: its retry's own failures are retried from the retry, so nobody
+    is sent to twice by two retries of one campaign.
+    """
+    if not campaigns.is_row_id(campaign_id):
+        return RetryOutcome.MISSING, None
+    claim = f"retry:{campaign_id}"
+    if not await claim_once(pool, claim, ttl_s=RECALL_CLAIM_TTL_S, namespace=queue_name):
+        async with sessionmaker() as session:
+            child = await retry_child(session, campaign_id)
+        return RetryOutcome.ALREADY_RETRIED, None if child is None else child.id
+    try:
+        async with sessionmaker() as session, session.begin():
+            preview = await retry_preview(session, campaign_id)
+            parent = await campaigns.get_campaign(session, campaign_id)
+            if preview is None or parent is None:
+                return RetryOutcome.MISSING, None
+            if preview.child_id is not None:
+                return RetryOutcome.ALREADY_RETRIED, preview.child_id
+            if not preview.finished:
+                return RetryOutcome.NOT_FINISHED, None
+            if preview.retryable + (preview.unconfirmed if include_unconfirmed else 0) == 0:
+                return RetryOutcome.NOTHING_TO_RETRY, None
+            child = Campaign(
+                bot_id=parent.bot_id,
+                platform=parent.platform,
+                content=dict(parent.content),
+                name=texts.RETRY_NAME.format(
+                    campaign_id=campaign_id, name=f" {parent.name}" if parent.name else ""
+                ),
+                created_by=created_by if created_by is not None else parent.created_by,
+                status=CampaignStatus.DRAFT,
+                send_options=parent.send_options,
+                parent_id=campaign_id,
+                retry_unconfirmed=include_unconfirmed,
+            )
+            session.add(child)
+            await session.flush()
+            child_id = child.id
+    finally:
+        await release_claim(pool, claim, namespace=queue_name)
+    started = await start(
+        sessionmaker, pool, child_id, queue_name=queue_name, progress_chat_id=progress_chat_id
+    )
+    logger.info("campaign %s: retry #%s of its failed recipients (%s)", campaign_id, child_id, started)
+    return RetryOutcome.STARTED, child_id
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """A campaign's retries, and everyone the campaign and its retries reached."""
+
+    parent_id: int | None
+    children: tuple[int, ...]
+    combined_sent: int
+
+
+async def campaign_family(session: AsyncSession, campaign_id: int) -> Family | None:
+    """The retries made from a campaign (and theirs), and the reach of them all together."""
+    campaign = await campaigns.get_campaign(session, campaign_id)
+    if campaign is None:
+        return None
+    children: list[int] = []
+    sent = campaign.successful_sents
+    current = campaign_id
+    for _ in range(100):  # a chain of retries, one per campaign
+        child = await retry_child(session, current)
+        if child is None:
+            break
+        children.append(child.id)
+        sent += child.successful_sents
+        current = child.id
+    return Family(parent_id=campaign.parent_id, children=tuple(children), combined_sent=sent)
+
+
+def render_family(family: Family) -> str | None:
+    """The card's line about retries: the parent of a retry, the retries of a campaign and
+    their combined reach; None for a campaign that is neither."""
+    lines = []
+    if family.parent_id is not None:
+        lines.append(texts.CARD_RETRY_OF.format(parent_id=family.parent_id))
+    if family.children:
+        lines.append(
+            texts.CARD_RETRIES.format(
+                children=", ".join(f"#{child}" for child in family.children),
+                reach=f"{family.combined_sent:,}",
+            )
+        )
+    return "\n".join(lines) or None
+
+
+def render_retry_confirmation(preview: RetryPreview) -> str:
+    """The question before a retry: how many recipients, and the unconfirmed offered apart."""
+    text = texts.RETRY_CONFIRM.format(campaign_id=preview.campaign_id, retryable=f"{preview.retryable:,}")
+    if preview.unconfirmed:
+        text += texts.RETRY_UNCONFIRMED_WARNING.format(unconfirmed=f"{preview.unconfirmed:,}")
     return text

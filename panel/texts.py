@@ -419,3 +419,25 @@ BTN_CANCEL_RECALL = "⏹ Stop the recall"
 RECALL_CANCELLED = "Recall of campaign #{campaign_id} stopped: the messages not deleted yet stay."
 RECALL_NOT_RUNNING = "That recall is not running any more."
 RECALLED_REASON = "recalled by {admin}"
+
+# --- After the send: retry the failed -------------------------------------------------------
+
+BTN_RETRY = "🔁 Retry failed ({count})"
+BTN_RETRY_CONFIRM = "Send to {count}"
+BTN_RETRY_WITH_UNCONFIRMED = "⚠️ Also the {count} unconfirmed"
+RETRY_NAME = "Retry of #{campaign_id}{name}"
+RETRY_CONFIRM = (
+    "Retry campaign #{campaign_id}: a new campaign with the same message goes now to the {retryable} "
+    "recipients whose send failed on a temporary error (Telegram's server errors, timeouts, the "
+    "network). Nobody who got it, and nobody unavailable now."
+)
+RETRY_UNCONFIRMED_WARNING = (
+    "\n\n⚠️ {unconfirmed} more are unconfirmed: their send timed out, so the message may have arrived. "
+    "Include them only if a second copy is acceptable."
+)
+RETRY_STARTED = "Retry #{child_id} of campaign #{campaign_id} is sending."
+RETRY_NOT_FINISHED = "Campaign #{campaign_id} is not finished: retry its failed recipients once it is."
+RETRY_NOTHING = "Campaign #{campaign_id} has no failed recipient to retry."
+RETRY_ALREADY = "Campaign #{campaign_id} was retried already as #{child_id}: retry from that one."
+CARD_RETRY_OF = "🔁 Retry of #{parent_id}"
+CARD_RETRIES = "🔁 Retried as {children} · reached together: {reach}"

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     CursorResult,
+    Select,
     Table,
     and_,
     bindparam,
@@ -40,6 +41,7 @@ from models import (
     utcnow,
 )
 from panel import transitions
+from panel.after_send import retry_audience
 from panel.greetings import values_of
 
 WORKER_LOST = "Worker stopped while the message was in flight"
@@ -67,20 +69,35 @@ async def freeze_audience(session: AsyncSession, campaign_id: int, *, now: datet
     now = now or utcnow()
     if not await transitions.begin_sending(session, campaign_id, now=now):
         return Started(started=False)
-    bot_id, platform = (
-        await session.execute(select(Campaign.bot_id, Campaign.platform).where(Campaign.id == campaign_id))
+    bot_id, platform, parent_id, retry_unconfirmed = (
+        await session.execute(
+            select(Campaign.bot_id, Campaign.platform, Campaign.parent_id, Campaign.retry_unconfirmed).where(
+                Campaign.id == campaign_id
+            )
+        )
     ).one()
-    audience = (
-        select(
+    audience: Select[int, int, int, str, int]
+    if parent_id is not None:  # a retry: the parent's failed recipients (`panel.after_send`)
+        recipients = retry_audience(parent_id, include_unconfirmed=retry_unconfirmed).subquery()
+        audience = select(
             literal(campaign_id),
-            User.id,
-            User.chat_id,
+            recipients.c.id,
+            recipients.c.chat_id,
             literal(DeliveryStatus.PENDING.value),
             literal(0),
+        ).order_by(recipients.c.id)
+    else:
+        audience = (
+            select(
+                literal(campaign_id),
+                User.id,
+                User.chat_id,
+                literal(DeliveryStatus.PENDING.value),
+                literal(0),
+            )
+            .where(User.bot_id == bot_id, User.platform == platform, User.is_unavailable.is_(False))
+            .order_by(User.id)
         )
-        .where(User.bot_id == bot_id, User.platform == platform, User.is_unavailable.is_(False))
-        .order_by(User.id)
-    )
     inserted = await session.execute(
         insert(Delivery).from_select(["campaign_id", "user_id", "chat_id", "status", "attempts"], audience)
     )
