@@ -1,4 +1,5 @@
-"""`broadcast campaigns recall`: delete a campaign's message from every chat it reached."""
+"""`broadcast campaigns recall` and `retry`: after the send, delete the message everywhere, or send it
+again to exactly the recipients whose send failed."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cli.common import CommandError, database, run, settings_or_exit
 from models import ActionStatus
 from panel import after_send, campaigns
-from panel.after_send import RecallOutcome
+from panel.after_send import RecallOutcome, RetryOutcome
 from panel.queue import connect
 
 
@@ -25,6 +26,18 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     recall.add_argument("--stop", action="store_true", help="stop the campaign's running recall")
     recall.set_defaults(handler=_recall)
+    retry = commands.add_parser(
+        "retry",
+        help="send a finished campaign again, as a new campaign, to the recipients whose send failed "
+        "on a temporary error (5xx, timeout, network)",
+    )
+    retry.add_argument("id", type=int, help="campaign id")
+    retry.add_argument(
+        "--include-unconfirmed",
+        action="store_true",
+        help="also the unconfirmed recipients (their send timed out: they may get it twice)",
+    )
+    retry.set_defaults(handler=_retry)
 
 
 async def recall_report(session: AsyncSession, campaign_id: int) -> dict[str, object] | None:
@@ -34,6 +47,68 @@ async def recall_report(session: AsyncSession, campaign_id: int) -> dict[str, ob
         return None
     counts = await after_send.recall_counts(session, action.id)
     return {"id": action.id, "status": action.status.value, **counts.to_json()}
+
+
+async def family_report(session: AsyncSession, campaign_id: int) -> dict[str, object]:
+    """The campaign's parent and retries, and their combined reach (for `status --json`)."""
+    family = await after_send.campaign_family(session, campaign_id)
+    if family is None:
+        return {}
+    return {
+        "parent_id": family.parent_id,
+        "retries": list(family.children),
+        "combined_sent": family.combined_sent,
+    }
+
+
+def _retry(args: argparse.Namespace) -> int:
+    settings = settings_or_exit()
+
+    async def go() -> str:
+        async with database(settings) as (_, sessionmaker):
+            async with sessionmaker() as session:
+                preview = await after_send.retry_preview(session, args.id)
+            if preview is None:
+                raise CommandError(f"there is no campaign #{args.id}")
+            pool = await connect(settings.redis_url)
+            try:
+                outcome, child_id = await after_send.retry_failed(
+                    sessionmaker,
+                    pool,
+                    args.id,
+                    queue_name=settings.queue_name,
+                    include_unconfirmed=args.include_unconfirmed,
+                )
+            finally:
+                await pool.aclose()
+        count = preview.retryable + (preview.unconfirmed if args.include_unconfirmed else 0)
+        if outcome is RetryOutcome.STARTED:
+            lines = [f"campaign #{args.id}: retry #{child_id} sending to {count} recipients"]
+            if preview.unconfirmed and not args.include_unconfirmed:
+                lines.append(
+                    f"{preview.unconfirmed} unconfirmed left out (they may have it): --include-unconfirmed "
+                    "would send to them too"
+                )
+            return "\n".join(lines)
+        if outcome is RetryOutcome.NOTHING_TO_RETRY and preview.unconfirmed:
+            raise CommandError(
+                f"campaign #{args.id} has no failed recipient to retry; {preview.unconfirmed} are "
+                "unconfirmed (they may have it): --include-unconfirmed sends to them"
+            )
+        refusals = {
+            RetryOutcome.NOT_FINISHED: (
+                f"campaign #{args.id} is not finished: retry its failed recipients once it is"
+            ),
+            RetryOutcome.NOTHING_TO_RETRY: f"campaign #{args.id} has no failed recipient to retry",
+            RetryOutcome.ALREADY_RETRIED: (
+                f"campaign #{args.id} was retried already as #{child_id}: retry from that one"
+            ),
+            RetryOutcome.MISSING: f"there is no campaign #{args.id}",
+        }
+        raise CommandError(refusals[outcome])
+
+    print(run(go))
+    return 0
 
 
 def _recall(args: argparse.Namespace) -> int:

@@ -471,6 +471,7 @@ def _status(args: argparse.Namespace) -> int:
         async with database(settings) as (_, sessionmaker), sessionmaker() as session:
             report = status_report(await _require(session, args.id))
             report["recall"] = await after_send_commands.recall_report(session, args.id)
+            report.update(await after_send_commands.family_report(session, args.id))
             return report
 
     report = run(go)
@@ -496,6 +497,12 @@ def _status(args: argparse.Namespace) -> int:
         options_line = _options_line(SendOptions.from_json(options), pinned)
         if options_line is not None:
             lines.append(options_line)
+    retries = report.get("retries")
+    if report.get("parent_id") is not None:
+        lines.append(f"retry of #{report['parent_id']}")
+    if isinstance(retries, list) and retries:
+        children = ", ".join(f"#{child}" for child in retries)
+        lines.append(f"retried as {children} · reached together {report['combined_sent']}")
     recall = report["recall"]
     if isinstance(recall, dict):
         lines.append(
