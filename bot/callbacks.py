@@ -106,6 +106,9 @@ class CampaignAction(enum.StrEnum):
     REMOVE_BUTTONS = "btn_del"
     RECALL = "recall"
     RECALL_CONFIRM = "recall_yes"
+    RETRY = "retry"
+    RETRY_CONFIRM = "retry_yes"
+    RETRY_WITH_UNCONFIRMED = "retry_unc"
 
 
 class CampaignCallback(CallbackData, prefix="cpg"):

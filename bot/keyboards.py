@@ -201,8 +201,9 @@ _CARD_ACTIONS: dict[CampaignStatus, tuple[tuple[str, CampaignAction], ...]] = {
 }
 
 
-def campaign_card(campaign: Campaign, *, page: int) -> InlineKeyboardMarkup:
-    """The actions valid in the campaign's state, then Refresh and Back."""
+def campaign_card(campaign: Campaign, *, page: int, retryable: int | None = None) -> InlineKeyboardMarkup:
+    """The actions valid in the campaign's state, then Refresh and Back; `retryable`: the count
+    on "Retry failed" when the campaign may be retried (None: no such button)."""
     builder = InlineKeyboardBuilder()
     actions = _CARD_ACTIONS.get(campaign.status, ((texts.BTN_DUPLICATE, CampaignAction.DUPLICATE),))
     # Telegram allows no buttons on an album: they go in its follow-up message, when it has one.
@@ -213,6 +214,8 @@ def campaign_card(campaign: Campaign, *, page: int) -> InlineKeyboardMarkup:
             actions += ((texts.BTN_REMOVE_BUTTONS, CampaignAction.REMOVE_BUTTONS),)
     if campaign.status not in UNSTARTED_CAMPAIGN_STATUSES and can_recall(campaign.successful_sents):
         actions += ((texts.BTN_RECALL, CampaignAction.RECALL),)
+    if retryable is not None:
+        actions += ((texts.BTN_RETRY.format(count=f"{retryable:,}"), CampaignAction.RETRY),)
     for text, action in actions:
         builder.button(
             text=text, callback_data=CampaignCallback(action=action, campaign_id=campaign.id, page=page)
@@ -265,3 +268,28 @@ def progress_keyboard(campaign_id: int, status: CampaignStatus) -> InlineKeyboar
     return InlineKeyboardMarkup(
         inline_keyboard=[[InlineKeyboardButton(text=text, callback_data=data) for text, data in buttons]]
     )
+
+
+def retry_confirm(campaign_id: int, *, page: int, retryable: int, unconfirmed: int) -> InlineKeyboardMarkup:
+    """Send to the failed / also the unconfirmed (only if there are some) / No, under a retry's question."""
+    builder = InlineKeyboardBuilder()
+    if retryable:
+        builder.button(
+            text=texts.BTN_RETRY_CONFIRM.format(count=f"{retryable:,}"),
+            callback_data=CampaignCallback(
+                action=CampaignAction.RETRY_CONFIRM, campaign_id=campaign_id, page=page
+            ),
+        )
+    if unconfirmed:
+        builder.button(
+            text=texts.BTN_RETRY_WITH_UNCONFIRMED.format(count=f"{unconfirmed:,}"),
+            callback_data=CampaignCallback(
+                action=CampaignAction.RETRY_WITH_UNCONFIRMED, campaign_id=campaign_id, page=page
+            ),
+        )
+    builder.button(
+        text=texts.BTN_NO,
+        callback_data=CampaignCallback(action=CampaignAction.OPEN, campaign_id=campaign_id, page=page),
+    )
+    builder.adjust(1)
+    return builder.as_markup()

@@ -66,15 +66,18 @@ async def _render_card(
 ) -> Campaign | None:
     async with sessionmaker() as session:
         view = await campaign_view(session, campaign_id)
+        retry = await after_send.retry_preview(session, campaign_id)
+        family = await after_send.campaign_family(session, campaign_id)
     if view is None:
         text, markup = await _list_page(sessionmaker, page, admin_timezone)
         await _show(message, text, markup)
         return None
-    await _show(
-        message,
-        views.campaign_card(view, timezone=admin_timezone),
-        keyboards.campaign_card(view.campaign, page=page),
-    )
+    text = views.campaign_card(view, timezone=admin_timezone)
+    family_line = None if family is None else after_send.render_family(family)
+    if family_line:
+        text += "\n" + family_line
+    retryable = retry.retryable if retry is not None and after_send.can_retry(retry) else None
+    await _show(message, text, keyboards.campaign_card(view.campaign, page=page, retryable=retryable))
     return view.campaign
 
 
@@ -436,6 +439,83 @@ async def stop_recall(
     await query.answer(texts.RECALL_NOT_RUNNING)
 
 
+_RETRY_REFUSALS = {
+    after_send.RetryOutcome.NOT_FINISHED: texts.RETRY_NOT_FINISHED,
+    after_send.RetryOutcome.NOTHING_TO_RETRY: texts.RETRY_NOTHING,
+    after_send.RetryOutcome.ALREADY_RETRIED: texts.RETRY_ALREADY,
+    after_send.RetryOutcome.MISSING: texts.NO_SUCH_CAMPAIGN,
+}
+
+
+async def ask_to_retry(
+    query: CallbackQuery,
+    callback_data: CampaignCallback,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    admin_timezone: str,
+) -> None:
+    """Retry failed asks first: how many, and the unconfirmed offered apart with a warning."""
+    if not isinstance(query.message, Message):
+        await query.answer()
+        return
+    campaign_id = callback_data.campaign_id
+    async with sessionmaker() as session:
+        preview = await after_send.retry_preview(session, campaign_id)
+        view = await campaign_view(session, campaign_id)
+    await query.answer()
+    if preview is None or view is None or not after_send.can_retry(preview):
+        if preview is None:
+            refusal = texts.NO_SUCH_CAMPAIGN.format(campaign_id=campaign_id)
+        elif preview.child_id is not None:
+            refusal = texts.RETRY_ALREADY.format(campaign_id=campaign_id, child_id=preview.child_id)
+        elif not preview.finished:
+            refusal = texts.RETRY_NOT_FINISHED.format(campaign_id=campaign_id)
+        else:
+            refusal = texts.RETRY_NOTHING.format(campaign_id=campaign_id)
+        await query.message.answer(refusal)
+        return
+    await _show(
+        query.message,
+        views.campaign_card(view, timezone=admin_timezone)
+        + "\n\n"
+        + after_send.render_retry_confirmation(preview),
+        keyboards.retry_confirm(
+            campaign_id, page=callback_data.page, retryable=preview.retryable, unconfirmed=preview.unconfirmed
+        ),
+    )
+
+
+async def retry(
+    query: CallbackQuery,
+    callback_data: CampaignCallback,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    arq_pool: ArqRedis,
+    admin_timezone: str,
+) -> None:
+    """The retry confirmed: a new campaign for the failed (and, if chosen, the unconfirmed) sends now,
+    its card and progress in this chat."""
+    if not isinstance(query.message, Message):
+        await query.answer()
+        return
+    campaign_id = callback_data.campaign_id
+    outcome, child_id = await after_send.retry_failed(
+        sessionmaker,
+        arq_pool,
+        campaign_id,
+        queue_name=settings.queue_name,
+        include_unconfirmed=callback_data.action is CampaignAction.RETRY_WITH_UNCONFIRMED,
+        created_by=query.from_user.id,
+        progress_chat_id=query.message.chat.id,
+    )
+    if outcome is after_send.RetryOutcome.STARTED and child_id is not None:
+        await query.answer(texts.RETRY_STARTED.format(child_id=child_id, campaign_id=campaign_id))
+        await _render_card(query.message, sessionmaker, child_id, callback_data.page, admin_timezone)
+        return
+    await query.answer()
+    await _render_card(query.message, sessionmaker, campaign_id, callback_data.page, admin_timezone)
+    await query.message.answer(_RETRY_REFUSALS[outcome].format(campaign_id=campaign_id, child_id=child_id))
+
+
 def create_router() -> Router:
     """The /campaigns list and card handlers, on a new router (each dispatcher gets its own)."""
     router = Router(name="campaigns")
@@ -447,6 +527,13 @@ def create_router() -> Router:
     router.callback_query.register(ask_to_recall, CampaignCallback.filter(F.action == CampaignAction.RECALL))
     router.callback_query.register(recall, CampaignCallback.filter(F.action == CampaignAction.RECALL_CONFIRM))
     router.callback_query.register(stop_recall, RecallCallback.filter(F.action == RecallAction.CANCEL))
+    router.callback_query.register(ask_to_retry, CampaignCallback.filter(F.action == CampaignAction.RETRY))
+    router.callback_query.register(
+        retry,
+        CampaignCallback.filter(
+            F.action.in_({CampaignAction.RETRY_CONFIRM, CampaignAction.RETRY_WITH_UNCONFIRMED})
+        ),
+    )
     router.callback_query.register(
         ask_for_buttons, CampaignCallback.filter(F.action == CampaignAction.EDIT_BUTTONS)
     )

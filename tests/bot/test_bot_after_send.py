@@ -1,5 +1,6 @@
-"""Recall from a campaign's card: the confirmation's counts, the recall's own progress and
-summary, stopping it, and the refusals (nothing sent, already recalled, one running)."""
+"""Recall and retry from a campaign's card: the confirmations' counts, the recall's own progress
+and summary, stopping it, the refusals (nothing sent, already recalled, one running, already
+retried), and a retry that reaches exactly the failed."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from arq.worker import Worker
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from models import (
     ActionKind,
@@ -16,6 +17,8 @@ from models import (
     Campaign,
     CampaignAction,
     CampaignStatus,
+    Delivery,
+    DeliveryStatus,
     TargetBot,
 )
 from panel import actions, after_send, texts
@@ -166,3 +169,76 @@ async def test_recall_refusals(control: ControlBot) -> None:
     async with control.sessionmaker() as session:
         assert await after_send.latest_recall(session, ids[2]) is not None
     assert [text for text, _ in control.message(card.message_id).buttons].count(texts.BTN_YES_RECALL) == 0
+
+
+async def test_retry_failed_from_the_card(control: ControlBot, worker: Worker) -> None:
+    campaign_id = await sent_campaign(control, "Storm")
+    card = await open_card(control, campaign_id, "Storm")
+    assert not any(text.startswith("🔁") for text, _ in card.buttons)  # nothing failed
+    # As a 5xx storm would leave it: three failed on server errors, one refused for good,
+    # two timed out (they may have it).
+    outcomes = {
+        NEWS_USERS[0]: (DeliveryStatus.FAILED, 502),
+        NEWS_USERS[1]: (DeliveryStatus.FAILED, 500),
+        NEWS_USERS[2]: (DeliveryStatus.FAILED, None),
+        NEWS_USERS[3]: (DeliveryStatus.FAILED, 400),
+        NEWS_USERS[4]: (DeliveryStatus.UNCONFIRMED, None),
+        NEWS_USERS[5]: (DeliveryStatus.UNCONFIRMED, None),
+    }
+    async with control.sessionmaker() as session, session.begin():
+        for chat_id, (status, code) in outcomes.items():
+            await session.execute(
+                update(Delivery)
+                .where(Delivery.campaign_id == campaign_id, Delivery.chat_id == chat_id)
+                .values(status=status, last_error_code=code, telegram_message_id=None)
+            )
+        await session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign_id)
+            .values(successful_sents=6, failed_sents=4, unconfirmed_count=2)
+        )
+
+    await control.press(card.message_id, texts.BTN_REFRESH)
+    card = await control.wait_buttons(card.message_id, texts.BTN_RETRY.format(count=3))
+    await control.press(card.message_id, texts.BTN_RETRY.format(count=3))
+    confirm = await control.wait_buttons(card.message_id, texts.BTN_RETRY_CONFIRM.format(count=3))
+    assert [text for text, _ in confirm.buttons] == [
+        texts.BTN_RETRY_CONFIRM.format(count=3),
+        texts.BTN_RETRY_WITH_UNCONFIRMED.format(count=2),
+        texts.BTN_NO,
+    ]
+    assert "to the 3 recipients" in (confirm.text or "") and "2 more are unconfirmed" in (confirm.text or "")
+
+    answer = await control.press(card.message_id, texts.BTN_RETRY_CONFIRM.format(count=3))
+    async with control.sessionmaker() as session:
+        child = await after_send.retry_child(session, campaign_id)
+    assert child is not None
+    assert answer.text == texts.RETRY_STARTED.format(child_id=child.id, campaign_id=campaign_id)
+    await control.wait_text(card.message_id, f"#{child.id} Retry of #{campaign_id} Storm")
+
+    async def child_done() -> bool:
+        async with control.sessionmaker() as session:
+            found = await session.get(Campaign, child.id)
+        return found is not None and found.summary_sent_at is not None
+
+    for _ in range(200):
+        if await child_done():
+            break
+        await asyncio.sleep(0.05)
+    async with control.sessionmaker() as session:
+        reached = (
+            await session.scalars(select(Delivery.chat_id).where(Delivery.campaign_id == child.id))
+        ).all()
+    assert sorted(reached) == NEWS_USERS[:3]
+    for chat_id in NEWS_USERS[:3]:
+        assert len(control.sim.chat(NEWS_TOKEN, chat_id).bot_messages) == 2  # the first send, the retry
+    for chat_id in NEWS_USERS[3:]:
+        assert len(control.sim.chat(NEWS_TOKEN, chat_id).bot_messages) == 1
+
+    # The parent's card names its retry and the reach of both, and offers no second retry.
+    card = await open_card(control, campaign_id, "Storm")
+    assert f"🔁 Retried as #{child.id} · reached together: 9" in (card.text or "")
+    assert not any(text.startswith("🔁") for text, _ in card.buttons)
+    control.sim.push_callback(CONTROL_TOKEN, ADMIN_ID, card.message_id, f"cpg:retry_yes:{campaign_id}:0")
+    refusal = await control.reply(after_id=card.message_id, expect="retried already")
+    assert refusal.text == texts.RETRY_ALREADY.format(campaign_id=campaign_id, child_id=child.id)
