@@ -139,6 +139,8 @@ class ProgressCallback(CallbackData, prefix="pg"):
 class RecallAction(enum.StrEnum):
     """Buttons under a recall's live progress message (`panel.after_send.recall_markup`)."""
 
+    PAUSE = "pause"
+    RESUME = "resume"
     CANCEL = "cancel"
 
 

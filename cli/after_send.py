@@ -24,7 +24,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     recall.add_argument(
         "--yes", action="store_true", help="recall now (without it: only say what it would do)"
     )
-    recall.add_argument("--stop", action="store_true", help="stop the campaign's running recall")
+    control = recall.add_mutually_exclusive_group()
+    control.add_argument("--pause", action="store_true", help="pause the campaign's running recall")
+    control.add_argument("--resume", action="store_true", help="resume its paused recall")
+    control.add_argument(
+        "--stop", action="store_true", help="stop its recall (what is not deleted yet stays)"
+    )
     recall.set_defaults(handler=_recall)
     retry = commands.add_parser(
         "retry",
@@ -126,6 +131,21 @@ def _recall(args: argparse.Namespace) -> int:
                 if previous is None or not await after_send.cancel_recall(sessionmaker, previous.id):
                     raise CommandError(f"campaign #{args.id} has no running recall to stop")
                 return f"campaign #{args.id}: recall stopped (messages not deleted yet stay)"
+            if args.pause:
+                if previous is None or not await after_send.pause_recall(sessionmaker, previous.id):
+                    raise CommandError(f"campaign #{args.id} has no running recall to pause")
+                return f"campaign #{args.id}: recall paused"
+            if args.resume:
+                pool = await connect(settings.redis_url)
+                try:
+                    resumed = previous is not None and await after_send.resume_recall(
+                        sessionmaker, pool, previous.id, queue_name=settings.queue_name
+                    )
+                finally:
+                    await pool.aclose()
+                if not resumed:
+                    raise CommandError(f"campaign #{args.id} has no paused recall to resume")
+                return f"campaign #{args.id}: recall resumed"
             if not args.yes:
                 if previous is not None and previous.status is not ActionStatus.CANCELLED:
                     return f"campaign #{args.id}: recall {previous.status.value} already"

@@ -678,9 +678,14 @@ async def recall_campaign(ctx: dict[str, Any], action_id: int) -> str:
     await ectx.hold_lease(job_id)
     try:
         await send_recall_progress_message(ectx, action_id)
-        return await RecallRun(ectx, target).run()
+        await update_recall_progress(ectx, action_id, final=True)  # resumed: Pause again
+        done = await RecallRun(ectx, target).run()
     finally:
         await ectx.drop_lease(job_id)
+    paused = await _load_target(ectx, action_id)
+    if paused is not None and paused.status is ActionStatus.PAUSED:
+        await update_recall_progress(ectx, action_id, final=True)  # Resume instead of Pause
+    return done
 
 
 async def reconcile_recalls(ctx: dict[str, Any]) -> dict[str, int]:

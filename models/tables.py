@@ -241,6 +241,7 @@ class ActionStatus(enum.StrEnum):
     """Where an after-send action is: running until every recipient's step is final."""
 
     RUNNING = "running"
+    PAUSED = "paused"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
 

@@ -224,7 +224,7 @@ async def recall(
             preview = await recall_preview(session, campaign_id)
             if campaign is None or preview is None:
                 return RecallOutcome.MISSING, None
-            if previous is not None and previous.status is ActionStatus.RUNNING:
+            if previous is not None and previous.status in (ActionStatus.RUNNING, ActionStatus.PAUSED):
                 return RecallOutcome.RUNNING, previous.id
             if previous is not None and previous.status is ActionStatus.COMPLETED:
                 return RecallOutcome.ALREADY_RECALLED, previous.id
@@ -256,15 +256,54 @@ async def recall(
     return RecallOutcome.STARTED, action_id
 
 
+async def _set_action_status(
+    session: AsyncSession, action_id: int, expected: set[ActionStatus], new: ActionStatus, **values: Any
+) -> bool:
+    """Compare-and-set of an action's status: whether this caller made the change."""
+    changed = await session.execute(
+        update(CampaignAction)
+        .where(CampaignAction.id == action_id, CampaignAction.status.in_(list(expected)))
+        .values(status=new, **values)
+        .execution_options(synchronize_session=False)
+    )
+    assert isinstance(changed, CursorResult)
+    return bool(changed.rowcount)
+
+
+async def pause_recall(sessionmaker: async_sessionmaker[AsyncSession], action_id: int) -> bool:
+    """Pause a running recall: commits PAUSED (its runs stop within a second, their untried steps
+    go back to pending); False when it was not running."""
+    if not campaigns.is_row_id(action_id):
+        return False
+    async with sessionmaker() as session, session.begin():
+        return await _set_action_status(session, action_id, {ActionStatus.RUNNING}, ActionStatus.PAUSED)
+
+
+async def resume_recall(
+    sessionmaker: async_sessionmaker[AsyncSession], pool: ArqRedis, action_id: int, *, queue_name: str
+) -> bool:
+    """Resume a paused recall: commits RUNNING, then enqueues a run; False when it was not paused."""
+    if not campaigns.is_row_id(action_id):
+        return False
+    async with sessionmaker() as session, session.begin():
+        resumed = await _set_action_status(session, action_id, {ActionStatus.PAUSED}, ActionStatus.RUNNING)
+    if resumed:
+        await enqueue_recall(pool, action_id, queue_name=queue_name)
+    return resumed
+
+
 async def cancel_recall(sessionmaker: async_sessionmaker[AsyncSession], action_id: int) -> bool:
-    """Stop a running recall: commits CANCELLED with its untried steps cancelled (steps in flight
-    still get recorded); False when it was not running."""
+    """Stop a running or paused recall: commits CANCELLED with its untried steps cancelled (steps
+    in flight still get recorded); False when it was neither."""
     if not campaigns.is_row_id(action_id):
         return False
     async with sessionmaker() as session, session.begin():
         changed = await session.execute(
             update(CampaignAction)
-            .where(CampaignAction.id == action_id, CampaignAction.status == ActionStatus.RUNNING)
+            .where(
+                CampaignAction.id == action_id,
+                CampaignAction.status.in_([ActionStatus.RUNNING, ActionStatus.PAUSED]),
+            )
             .values(status=ActionStatus.CANCELLED, finished_at=utcnow())
             .execution_options(synchronize_session=False)
         )
@@ -295,11 +334,16 @@ def pack_recall_callback(action: str, action_id: int) -> str:
 
 
 def recall_markup(action_id: int, status: ActionStatus) -> dict[str, Any] | None:
-    """The recall progress message's Bot API `reply_markup`: Stop while it runs, none after."""
-    if status is not ActionStatus.RUNNING:
+    """The recall progress message's Bot API `reply_markup`: Pause or Resume, and Stop, while it is
+    not over; none after."""
+    if status is ActionStatus.RUNNING:
+        toggle = (texts.BTN_PAUSE_RECALL, pack_recall_callback("pause", action_id))
+    elif status is ActionStatus.PAUSED:
+        toggle = (texts.BTN_RESUME_RECALL, pack_recall_callback("resume", action_id))
+    else:
         return None
-    data = pack_recall_callback("cancel", action_id)
-    return {"inline_keyboard": [[{"text": texts.BTN_CANCEL_RECALL, "callback_data": data}]]}
+    stop = (texts.BTN_CANCEL_RECALL, pack_recall_callback("cancel", action_id))
+    return {"inline_keyboard": [[{"text": text, "callback_data": data} for text, data in (toggle, stop)]]}
 
 
 def render_recall_progress(

@@ -403,6 +403,7 @@ RECALL_STARTED = "Recall of campaign #{campaign_id} started: the progress follow
 RECALL_TITLE = "🗑 Recall of campaign #{campaign_id}{name}"
 RECALL_STATUS = {
     "running": "deleting",
+    "paused": "paused",
     "completed": "done",
     "cancelled": "cancelled",
 }
@@ -441,3 +442,7 @@ RETRY_NOTHING = "Campaign #{campaign_id} has no failed recipient to retry."
 RETRY_ALREADY = "Campaign #{campaign_id} was retried already as #{child_id}: retry from that one."
 CARD_RETRY_OF = "🔁 Retry of #{parent_id}"
 CARD_RETRIES = "🔁 Retried as {children} · reached together: {reach}"
+BTN_PAUSE_RECALL = "⏸ Pause"
+BTN_RESUME_RECALL = "▶️ Resume"
+RECALL_PAUSED = "Recall of campaign #{campaign_id} paused."
+RECALL_RESUMED = "Recall of campaign #{campaign_id} resumed."

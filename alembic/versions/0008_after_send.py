@@ -31,7 +31,7 @@ def upgrade() -> None:
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('campaign_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('kind', sa.Enum('recall', name='action_kind', native_enum=False, create_constraint=True, length=16), nullable=False),
-    sa.Column('status', sa.Enum('running', 'completed', 'cancelled', name='action_status', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('status', sa.Enum('running', 'paused', 'completed', 'cancelled', name='action_status', native_enum=False, create_constraint=True, length=16), nullable=False),
     sa.Column('created_by', sa.BigInteger(), nullable=True),
     sa.Column('progress_chat_id', sa.BigInteger(), nullable=True),
     sa.Column('progress_message_id', sa.BigInteger(), nullable=True),

@@ -339,7 +339,7 @@ async def _recall_refusal(
         previous = await after_send.latest_recall(session, campaign_id)
         if preview is None:
             return texts.NO_SUCH_CAMPAIGN.format(campaign_id=campaign_id), None
-        if previous is not None and previous.status is ActionStatus.RUNNING:
+        if previous is not None and previous.status in (ActionStatus.RUNNING, ActionStatus.PAUSED):
             return await _running_recall_text(session, previous.id), preview
     if previous is not None and previous.status is ActionStatus.COMPLETED:
         return texts.RECALL_ALREADY_DONE.format(campaign_id=campaign_id), preview
@@ -427,16 +427,30 @@ async def recall(
     await query.message.answer(refusal or texts.RECALL_ALREADY_DONE.format(campaign_id=campaign_id))
 
 
-async def stop_recall(
-    query: CallbackQuery, callback_data: RecallCallback, sessionmaker: async_sessionmaker[AsyncSession]
+async def control_recall(
+    query: CallbackQuery,
+    callback_data: RecallCallback,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    arq_pool: ArqRedis,
 ) -> None:
-    """ "Stop the recall" under its progress message: what is not deleted yet stays."""
+    """Pause, Resume and "Stop the recall" under a recall's progress message (stopped: what is not
+    deleted yet stays); the workers redraw the message."""
     async with sessionmaker() as session:
         action = await after_send.get_action(session, callback_data.action_id)
-    if action is not None and await after_send.cancel_recall(sessionmaker, action.id):
-        await query.answer(texts.RECALL_CANCELLED.format(campaign_id=action.campaign_id))
+    if action is None:
+        await query.answer(texts.RECALL_NOT_RUNNING)
         return
-    await query.answer(texts.RECALL_NOT_RUNNING)
+    if callback_data.action is RecallAction.PAUSE:
+        changed, done = await after_send.pause_recall(sessionmaker, action.id), texts.RECALL_PAUSED
+    elif callback_data.action is RecallAction.RESUME:
+        changed = await after_send.resume_recall(
+            sessionmaker, arq_pool, action.id, queue_name=settings.queue_name
+        )
+        done = texts.RECALL_RESUMED
+    else:
+        changed, done = await after_send.cancel_recall(sessionmaker, action.id), texts.RECALL_CANCELLED
+    await query.answer(done.format(campaign_id=action.campaign_id) if changed else texts.RECALL_NOT_RUNNING)
 
 
 _RETRY_REFUSALS = {
@@ -526,7 +540,7 @@ def create_router() -> Router:
     router.callback_query.register(act, CampaignCallback.filter(F.action.in_(set(CARD_ACTIONS))))
     router.callback_query.register(ask_to_recall, CampaignCallback.filter(F.action == CampaignAction.RECALL))
     router.callback_query.register(recall, CampaignCallback.filter(F.action == CampaignAction.RECALL_CONFIRM))
-    router.callback_query.register(stop_recall, RecallCallback.filter(F.action == RecallAction.CANCEL))
+    router.callback_query.register(control_recall, RecallCallback.filter())
     router.callback_query.register(ask_to_retry, CampaignCallback.filter(F.action == CampaignAction.RETRY))
     router.callback_query.register(
         retry,

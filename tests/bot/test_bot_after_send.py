@@ -104,7 +104,9 @@ async def test_recall_from_the_card_deletes_everywhere_then_refuses_again(
     assert control.sim.stats(NEWS_TOKEN).deletes == 12
 
 
-async def test_a_recall_is_stopped_from_its_progress_message(control: ControlBot, worker: Worker) -> None:
+async def test_a_recall_is_paused_resumed_and_stopped_from_its_progress_message(
+    control: ControlBot, worker: Worker
+) -> None:
     campaign_id = await sent_campaign(control, "Slow")
     async with control.sessionmaker() as session, session.begin():
         await session.execute(update(TargetBot).values(rate_per_s=1))
@@ -117,6 +119,19 @@ async def test_a_recall_is_stopped_from_its_progress_message(control: ControlBot
         after_id=before, where=lambda m: texts.BTN_CANCEL_RECALL in [text for text, _ in m.buttons]
     )
     assert f"Recall of campaign #{campaign_id}" in (progress.text or "")
+    assert [text for text, _ in progress.buttons] == [texts.BTN_PAUSE_RECALL, texts.BTN_CANCEL_RECALL]
+
+    # Paused: the deletes stop, the message offers Resume; resumed: they go on.
+    answer = await control.press(progress.message_id, texts.BTN_PAUSE_RECALL)
+    assert answer.text == texts.RECALL_PAUSED.format(campaign_id=campaign_id)
+    paused = await control.wait_buttons(progress.message_id, texts.BTN_RESUME_RECALL)
+    assert "Status: paused" in (paused.text or "")
+    deleted_when_paused = control.sim.stats(NEWS_TOKEN).deletes
+    await asyncio.sleep(1.5)
+    assert control.sim.stats(NEWS_TOKEN).deletes == deleted_when_paused
+    answer = await control.press(progress.message_id, texts.BTN_RESUME_RECALL)
+    assert answer.text == texts.RECALL_RESUMED.format(campaign_id=campaign_id)
+    await control.wait_buttons(progress.message_id, texts.BTN_PAUSE_RECALL)
 
     answer = await control.press(progress.message_id, texts.BTN_CANCEL_RECALL)
     assert answer.text == texts.RECALL_CANCELLED.format(campaign_id=campaign_id)

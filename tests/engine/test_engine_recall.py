@@ -274,3 +274,7 @@ async def test_recall_from_the_cli(
         "campaigns", "recall", str(campaign_id), "--stop", env=cli_env, cwd=tmp_path
     )
     assert (code, err.strip()) == (1, f"broadcast: campaign #{campaign_id} has no running recall to stop")
+    code, out, err = await broadcast_cli(
+        "campaigns", "recall", str(campaign_id), "--resume", env=cli_env, cwd=tmp_path
+    )
+    assert (code, err.strip()) == (1, f"broadcast: campaign #{campaign_id} has no paused recall to resume")
