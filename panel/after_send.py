@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, CursorResult, Select, and_, func, or_, sel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import (
+    ACTIVE_CAMPAIGN_STATUSES,
     FINAL_CAMPAIGN_STATUSES,
     ActionKind,
     ActionStatus,
@@ -33,7 +34,7 @@ from models import (
 )
 from models.tables import Delivery
 from panel import campaigns, texts, transitions
-from panel.actions import can_cancel, start
+from panel.actions import start
 from panel.claims import claim_once, release_claim
 from panel.progress import percent, progress_bar
 from panel.queue import enqueue_finalize
@@ -72,7 +73,7 @@ class RecallPreview:
     too_old: int
     """Chats that got it more than 48 hours ago."""
     still_sending: bool
-    """The campaign is not over: a recall stops it first."""
+    """The campaign is sending or paused: a recall cancels it first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +147,7 @@ async def recall_preview(
         recallable=recallable,
         messages=messages,
         too_old=too_old,
-        still_sending=can_cancel(campaign.status),
+        still_sending=campaign.status in ACTIVE_CAMPAIGN_STATUSES,
     )
 
 

@@ -15,15 +15,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import (
     ActionStatus,
+    Campaign,
     CampaignAction,
     CampaignStatus,
     Delivery,
     DeliveryAction,
     DeliveryStatus,
+    User,
     utcnow,
 )
 from panel import after_send
 from panel.after_send import RecallCounts, RecallOutcome
+from panel.buttons import parse_button_rows
+from panel.content import AlbumItem, Media, MessageContent
 from panel.queue import enqueue_start
 from tests.processes import broadcast_cli
 from tests.support.engine import (
@@ -32,6 +36,7 @@ from tests.support.engine import (
     TARGET_TOKEN,
     Workers,
     add_audience,
+    get_campaign,
     new_campaign,
     read,
     rows,
@@ -278,3 +283,103 @@ async def test_recall_from_the_cli(
         "campaigns", "recall", str(campaign_id), "--resume", env=cli_env, cwd=tmp_path
     )
     assert (code, err.strip()) == (1, f"broadcast: campaign #{campaign_id} has no paused recall to resume")
+
+
+async def test_recall_of_an_album_deletes_every_item_and_its_buttons_message(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
+) -> None:
+    items = []
+    for kind, data in (("photo", b"\xff\xd8\xff\xe0 one " * 40), ("photo", b"\xff\xd8\xff\xe0 two " * 40)):
+        message = sim.send_message(CONTROL_TOKEN, ADMIN_CHAT_ID, media=(kind, data))
+        items.append(AlbumItem(Media.from_json({"kind": kind, **message[kind][-1]}), "", ()))
+    buttons = parse_button_rows(["Shop - https://shop.example"])
+    content = MessageContent("Tap below", album=tuple(items), buttons=buttons).to_json()
+    bot_id = await add_audience(sessionmaker, sim, active=20)
+    campaign_id = await new_campaign(sessionmaker, bot_id, content=content)
+    workers.start(1)
+    await enqueue_start(pool, campaign_id, queue_name=queue_name)
+    campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers, timeout_s=60)
+    assert campaign.successful_sents == 20
+    assert len(sim.chat(TARGET_TOKEN, FIRST_CHAT).bot_messages) == 3  # two items, the buttons' message
+
+    async with sessionmaker() as session:
+        preview = await after_send.recall_preview(session, campaign_id)
+    assert preview is not None and (preview.recallable, preview.messages) == (20, 60)
+    outcome, action_id = await after_send.recall(sessionmaker, pool, campaign_id, queue_name=queue_name)
+    assert outcome is RecallOutcome.STARTED and action_id is not None
+    _, counts = await _ended_recall(sessionmaker, action_id, workers)
+
+    assert counts == RecallCounts(total=20, deleted=20)
+    for chat_id in range(FIRST_CHAT, FIRST_CHAT + 20):
+        chat = sim.chat(TARGET_TOKEN, chat_id)
+        assert chat.bot_messages == [] and sorted(chat.deleted) == [1, 2, 3], chat_id
+    assert sim.stats(TARGET_TOKEN).deletes == 60
+
+
+async def test_recall_refusals_and_a_second_recall_while_one_runs(
+    sessionmaker: async_sessionmaker[AsyncSession], sim: Simulator, pool: ArqRedis, queue_name: str
+) -> None:
+    bot_id = await add_audience(sessionmaker, sim, active=3)
+    scheduled = await new_campaign(sessionmaker, bot_id, text="Later")
+    sent = await new_campaign(sessionmaker, bot_id, text="Sent")
+    async with sessionmaker.begin() as session:
+        await session.execute(
+            update(Campaign)
+            .where(Campaign.id == scheduled)
+            .values(status=CampaignStatus.SCHEDULED, scheduled_at=utcnow() + timedelta(hours=2))
+        )
+        await session.execute(
+            update(Campaign)
+            .where(Campaign.id == sent)
+            .values(status=CampaignStatus.COMPLETED, successful_sents=3, total_recipients=3)
+        )
+        users = (await session.execute(select(User.id, User.chat_id).where(User.bot_id == bot_id))).all()
+        session.add_all(
+            Delivery(
+                campaign_id=sent,
+                user_id=user_id,
+                chat_id=chat_id,
+                status=DeliveryStatus.SENT,
+                telegram_message_id=1,
+                finished_at=utcnow(),
+            )
+            for user_id, chat_id in users
+        )
+
+    # Nothing delivered: refused, and the scheduled campaign is left as it was.
+    assert await after_send.recall(sessionmaker, pool, scheduled, queue_name=queue_name) == (
+        RecallOutcome.NOTHING_SENT,
+        None,
+    )
+    assert (await get_campaign(sessionmaker, scheduled)).status is CampaignStatus.SCHEDULED
+    assert await after_send.recall(sessionmaker, pool, 999_999, queue_name=queue_name) == (
+        RecallOutcome.MISSING,
+        None,
+    )
+
+    # Two admins confirm at once: one recall; the other is told about the running one.
+    first, second = await asyncio.gather(
+        after_send.recall(sessionmaker, pool, sent, queue_name=queue_name),
+        after_send.recall(sessionmaker, pool, sent, queue_name=queue_name),
+    )
+    assert sorted([first[0], second[0]]) == [RecallOutcome.RUNNING, RecallOutcome.STARTED]
+    async with sessionmaker() as session:
+        running = await after_send.latest_recall(session, sent)
+    assert running is not None and first[1] in (running.id, None) and second[1] in (running.id, None)
+    assert await after_send.recall(sessionmaker, pool, sent, queue_name=queue_name) == (
+        RecallOutcome.RUNNING,
+        running.id,
+    )
+    # Paused counts as running; a stopped one may be asked for again.
+    assert await after_send.pause_recall(sessionmaker, running.id)
+    assert (await after_send.recall(sessionmaker, pool, sent, queue_name=queue_name))[
+        0
+    ] is RecallOutcome.RUNNING
+    assert await after_send.cancel_recall(sessionmaker, running.id)
+    assert not await after_send.cancel_recall(sessionmaker, running.id)
+    again, again_id = await after_send.recall(sessionmaker, pool, sent, queue_name=queue_name)
+    assert again is RecallOutcome.STARTED and again_id != running.id
