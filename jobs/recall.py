@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, and_, bindparam, exists, func, insert, select, update
+from sqlalchemy import CursorResult, and_, bindparam, exists, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,6 +48,7 @@ from panel.after_send import (
     render_recall_summary,
 )
 from panel.claims import claim_once
+from panel.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ CLAIM_HORIZON_S = 0.5
 """A claimed group holds about this much deleting time."""
 MAX_CLAIM = 200
 IN_FLIGHT_S = 0.4
+SENDS_MARGIN_S = 5.0
 SENDING_WAIT_S = 1.0
 """How long a run waits for sends still in flight of a campaign it stopped, before looking again."""
 FLOOD_TRIES = 20
@@ -94,6 +96,14 @@ class RecallTarget:
     rate_per_s: int
     progress_chat_id: int | None
     progress_message_id: int | None
+    created_at: datetime
+
+
+def sends_may_land(target: RecallTarget, settings: Settings) -> bool:
+    """Whether a send in flight when the recall began may still be recorded as sent: a live
+    worker records it within a request's timeout; a dead one's never lands (it stays unsettled)."""
+    wait_s = settings.request_timeout_s + settings.worker_lease_s + SENDS_MARGIN_S
+    return utcnow() - target.created_at < timedelta(seconds=wait_s)
 
 
 def _rowcount(result: object) -> int:
@@ -123,6 +133,7 @@ async def load_target(session: AsyncSession, action_id: int) -> RecallTarget | N
         rate_per_s=max(1, min(int(rate_per_s), FREE_RATE_PER_S)),
         progress_chat_id=action.progress_chat_id,
         progress_message_id=action.progress_message_id,
+        created_at=action.created_at,
     )
 
 
@@ -278,14 +289,17 @@ async def sends_in_flight(session: AsyncSession, campaign_id: int) -> int:
     return int(count or 0)
 
 
-async def complete(session: AsyncSession, action_id: int, campaign_id: int) -> bool:
-    """RUNNING → COMPLETED once no step is unfinished and no send may still be recorded."""
+async def complete(session: AsyncSession, action_id: int, campaign_id: int, *, wait_for_sends: bool) -> bool:
+    """RUNNING → COMPLETED once no step is unfinished and (`wait_for_sends`) no send of the
+    campaign is in flight."""
     no_steps_left = ~exists().where(
         DeliveryAction.action_id == action_id,
         DeliveryAction.status.in_([DeliveryActionStatus.PENDING, DeliveryActionStatus.CLAIMED]),
     )
     no_sends_left = ~exists().where(
-        Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.SENDING
+        Delivery.campaign_id == campaign_id,
+        Delivery.status == DeliveryStatus.SENDING,
+        literal(wait_for_sends),
     )
     result = await session.execute(
         update(CampaignAction)
@@ -377,7 +391,7 @@ class RecallRun:
                 if not steps:
                     if await self._add_steps():
                         continue
-                    if await self._sends_in_flight():
+                    if sends_may_land(self.target, self.settings) and await self._sends_in_flight():
                         await asyncio.sleep(SENDING_WAIT_S)
                         continue
                     break
@@ -546,7 +560,9 @@ async def finish(ectx: EngineContext, action_id: int) -> None:
         target = await load_target(session, action_id)
         if target is None:
             return False
-        await complete(session, action_id, target.campaign_id)
+        await complete(
+            session, action_id, target.campaign_id, wait_for_sends=sends_may_land(target, ectx.settings)
+        )
         await cancel_leftovers(session, action_id)
         return await claim_summary(session, action_id)
 
