@@ -105,6 +105,11 @@ class CampaignAction(enum.StrEnum):
     DELETE_CONFIRM = "del_yes"
     EDIT_BUTTONS = "btn"
     REMOVE_BUTTONS = "btn_del"
+    RECALL = "recall"
+    RECALL_CONFIRM = "recall_yes"
+    RETRY = "retry"
+    RETRY_CONFIRM = "retry_yes"
+    RETRY_WITH_UNCONFIRMED = "retry_unc"
 
 
 class CampaignCallback(CallbackData, prefix="cpg"):
@@ -130,3 +135,18 @@ class ProgressCallback(CallbackData, prefix="pg"):
 
     action: ProgressAction
     campaign_id: int = Field(ge=0, le=MAX_ROW_ID)
+
+
+class RecallAction(enum.StrEnum):
+    """Buttons under a recall's live progress message (`panel.after_send.recall_markup`)."""
+
+    PAUSE = "pause"
+    RESUME = "resume"
+    CANCEL = "cancel"
+
+
+class RecallCallback(CallbackData, prefix="rcl"):
+    """A tap on a recall's progress message."""
+
+    action: RecallAction
+    action_id: int = Field(ge=0, le=MAX_ROW_ID)

@@ -22,8 +22,9 @@ from bot.callbacks import (
     SendOptionCallback,
     SendOptionName,
 )
-from models import Campaign, CampaignStatus
+from models import UNSTARTED_CAMPAIGN_STATUSES, Campaign, CampaignStatus
 from panel import texts
+from panel.after_send import can_recall
 from panel.audience import Audience
 from panel.buttons import Buttons
 from panel.progress import progress_buttons
@@ -205,8 +206,9 @@ _CARD_ACTIONS: dict[CampaignStatus, tuple[tuple[str, CampaignAction], ...]] = {
 }
 
 
-def campaign_card(campaign: Campaign, *, page: int) -> InlineKeyboardMarkup:
-    """The actions valid in the campaign's state, then Refresh and Back."""
+def campaign_card(campaign: Campaign, *, page: int, retryable: int | None = None) -> InlineKeyboardMarkup:
+    """The actions valid in the campaign's state, then Refresh and Back; `retryable`: the count
+    on "Retry failed" when the campaign may be retried (None: no such button)."""
     builder = InlineKeyboardBuilder()
     actions = _CARD_ACTIONS.get(campaign.status, ((texts.BTN_DUPLICATE, CampaignAction.DUPLICATE),))
     # Telegram allows no buttons on an album: they go in its follow-up message, when it has one.
@@ -215,6 +217,10 @@ def campaign_card(campaign: Campaign, *, page: int) -> InlineKeyboardMarkup:
         actions += ((texts.BTN_EDIT_BUTTONS, CampaignAction.EDIT_BUTTONS),)
         if Buttons.from_json(campaign.content.get("buttons")):
             actions += ((texts.BTN_REMOVE_BUTTONS, CampaignAction.REMOVE_BUTTONS),)
+    if campaign.status not in UNSTARTED_CAMPAIGN_STATUSES and can_recall(campaign.successful_sents):
+        actions += ((texts.BTN_RECALL, CampaignAction.RECALL),)
+    if retryable is not None:
+        actions += ((texts.BTN_RETRY.format(count=f"{retryable:,}"), CampaignAction.RETRY),)
     for text, action in actions:
         builder.button(
             text=text, callback_data=CampaignCallback(action=action, campaign_id=campaign.id, page=page)
@@ -231,7 +237,10 @@ def campaign_card(campaign: Campaign, *, page: int) -> InlineKeyboardMarkup:
 def card_confirm(campaign_id: int, *, page: int, action: CampaignAction) -> InlineKeyboardMarkup:
     """ "Yes" (cancel or delete) / "No" (back to the card) for a destructive card action."""
     builder = InlineKeyboardBuilder()
-    yes_text = texts.BTN_YES_DELETE if action is CampaignAction.DELETE_CONFIRM else texts.BTN_YES_CANCEL
+    yes_text = {
+        CampaignAction.DELETE_CONFIRM: texts.BTN_YES_DELETE,
+        CampaignAction.RECALL_CONFIRM: texts.BTN_YES_RECALL,
+    }.get(action, texts.BTN_YES_CANCEL)
     builder.button(
         text=yes_text, callback_data=CampaignCallback(action=action, campaign_id=campaign_id, page=page)
     )
@@ -264,3 +273,28 @@ def progress_keyboard(campaign_id: int, status: CampaignStatus) -> InlineKeyboar
     return InlineKeyboardMarkup(
         inline_keyboard=[[InlineKeyboardButton(text=text, callback_data=data) for text, data in buttons]]
     )
+
+
+def retry_confirm(campaign_id: int, *, page: int, retryable: int, unconfirmed: int) -> InlineKeyboardMarkup:
+    """Send to the failed / also the unconfirmed (only if there are some) / No, under a retry's question."""
+    builder = InlineKeyboardBuilder()
+    if retryable:
+        builder.button(
+            text=texts.BTN_RETRY_CONFIRM.format(count=f"{retryable:,}"),
+            callback_data=CampaignCallback(
+                action=CampaignAction.RETRY_CONFIRM, campaign_id=campaign_id, page=page
+            ),
+        )
+    if unconfirmed:
+        builder.button(
+            text=texts.BTN_RETRY_WITH_UNCONFIRMED.format(count=f"{unconfirmed:,}"),
+            callback_data=CampaignCallback(
+                action=CampaignAction.RETRY_WITH_UNCONFIRMED, campaign_id=campaign_id, page=page
+            ),
+        )
+    builder.button(
+        text=texts.BTN_NO,
+        callback_data=CampaignCallback(action=CampaignAction.OPEN, campaign_id=campaign_id, page=page),
+    )
+    builder.adjust(1)
+    return builder.as_markup()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cli import after_send as after_send_commands
 from cli.common import CommandError, database, fail, run, settings_or_exit
 from cli.segments import resolve_expression
 from jobs.engine.sendclient import BotAPI, BotAPIError, BotAPINetworkError
@@ -138,6 +139,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing = commands.add_parser("list", help="list recent campaigns")
     listing.add_argument("--limit", type=int, default=20)
     listing.set_defaults(handler=_list)
+    after_send_commands.register(commands)
 
 
 def _add_send_option_arguments(create: argparse.ArgumentParser) -> None:
@@ -551,7 +553,10 @@ def _status(args: argparse.Namespace) -> int:
 
     async def go() -> dict[str, object]:
         async with database(settings) as (_, sessionmaker), sessionmaker() as session:
-            return status_report(await _require(session, args.id))
+            report = status_report(await _require(session, args.id))
+            report["recall"] = await after_send_commands.recall_report(session, args.id)
+            report.update(await after_send_commands.family_report(session, args.id))
+            return report
 
     report = run(go)
     if args.json:
@@ -576,6 +581,20 @@ def _status(args: argparse.Namespace) -> int:
         options_line = _options_line(SendOptions.from_json(options), pinned)
         if options_line is not None:
             lines.append(options_line)
+    retries = report.get("retries")
+    if report.get("parent_id") is not None:
+        lines.append(f"retry of #{report['parent_id']}")
+    if isinstance(retries, list) and retries:
+        children = ", ".join(f"#{child}" for child in retries)
+        lines.append(f"retried as {children} · reached together {report['combined_sent']}")
+    recall = report["recall"]
+    if isinstance(recall, dict):
+        lines.append(
+            "recall {status}: deleted {deleted} · already gone {gone} · too old {too_old} · "
+            "unavailable {unavailable} · failed {failed} · cancelled {cancelled} · pending {pending}".format(
+                **recall
+            )
+        )
     print("\n".join(lines))
     return 0
 

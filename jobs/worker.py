@@ -15,12 +15,13 @@ from typing import Any
 from arq import cron, func
 from arq.worker import Worker
 
-from jobs import lifecycle
+from jobs import lifecycle, recall
 from jobs.context import EngineContext, new_worker_id
 from jobs.engine import eventloop
 from jobs.engine.collector import FullCollector
 from jobs.engine.ratelimit import TokenRateLimiter
 from jobs.engine.sendclient import BotAPI
+from panel.after_send import JOB_RECALL
 from panel.db import create_engine, create_sessionmaker
 from panel.keys import RedisKeys
 from panel.queue import (
@@ -119,6 +120,15 @@ def worker_settings(settings: Settings) -> type:
                 timeout=SHORT_JOB_TIMEOUT_S,
                 keep_result=0,
             ),
+            # A recall run carries on until its steps run out; a run cut short leaves its steps
+            # to the next (`recall.reconcile_recalls` queues one), so tries need no limit.
+            func(
+                recall.recall_campaign,
+                name=JOB_RECALL,
+                timeout=settings.batch_job_timeout_s,
+                keep_result=0,
+                max_tries=1_000_000,
+            ),
         ],
         "cron_jobs": [
             cron(
@@ -128,6 +138,7 @@ def worker_settings(settings: Settings) -> type:
                 timeout=SHORT_JOB_TIMEOUT_S,
             ),
             cron(lifecycle.reconcile, second=seconds, run_at_startup=True, timeout=SHORT_JOB_TIMEOUT_S),
+            cron(recall.reconcile_recalls, second=seconds, run_at_startup=True, timeout=SHORT_JOB_TIMEOUT_S),
         ],
         "on_startup": on_startup,
         "on_shutdown": on_shutdown,

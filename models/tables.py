@@ -188,6 +188,10 @@ class Campaign(Base):
     progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
     # Set once, by whichever worker sends the final summary (a compare-and-set keeps it single).
     summary_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A retry of the failed: its audience is the parent's recipients whose send failed on a
+    # transient error (and, with `retry_unconfirmed`, those left unconfirmed), not the bot's users.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+    retry_unconfirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -244,3 +248,82 @@ class Delivery(Base):
     not_before: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class ActionKind(enum.StrEnum):
+    """What an after-send action does to a campaign's delivered messages."""
+
+    RECALL = "recall"
+
+
+class ActionStatus(enum.StrEnum):
+    """Where an after-send action is: running until every recipient's step is final."""
+
+    RUNNING = "running"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class DeliveryActionStatus(enum.StrEnum):
+    """What an after-send action did to one recipient's messages."""
+
+    PENDING = "pending"
+    CLAIMED = "claimed"  # a worker holds it; the request may be in flight
+    DONE = "done"  # deleted (or found already gone after an earlier try of ours)
+    GONE = "gone"  # not there on the first try: the user deleted the chat or the message
+    TOO_OLD = "too_old"  # past Telegram's 48-hour window for deleting
+    UNAVAILABLE = "unavailable"  # the user blocked the bot, or the chat is gone
+    FAILED = "failed"  # any other refusal, or errors past the last try
+    CANCELLED = "cancelled"  # the action was cancelled before this step
+
+
+FINAL_DELIVERY_ACTION_STATUSES = frozenset(DeliveryActionStatus) - {
+    DeliveryActionStatus.PENDING,
+    DeliveryActionStatus.CLAIMED,
+}
+
+
+class CampaignAction(Base):
+    """One after-send action on a campaign (a recall): who asked, when, where its progress goes."""
+
+    __tablename__ = "campaign_actions"
+    __table_args__ = (Index("ix_campaign_actions_campaign", "campaign_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    kind: Mapped[ActionKind] = mapped_column(_str_enum(ActionKind, "action_kind"))
+    status: Mapped[ActionStatus] = mapped_column(
+        _str_enum(ActionStatus, "action_status"), default=ActionStatus.RUNNING
+    )
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    progress_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Set once, by whichever worker sends the summary (a compare-and-set keeps it single).
+    summary_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class DeliveryAction(Base):
+    """One recipient's step of an after-send action: claimed, tried and recorded like a send."""
+
+    __tablename__ = "delivery_actions"
+    __table_args__ = (
+        UniqueConstraint("action_id", "delivery_id"),
+        Index("ix_delivery_actions_pending", "action_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("campaign_actions.id", ondelete="CASCADE"))
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_ids: Mapped[list[int]] = mapped_column(JSON)
+    status: Mapped[DeliveryActionStatus] = mapped_column(
+        _str_enum(DeliveryActionStatus, "delivery_action_status"), default=DeliveryActionStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -39,6 +39,10 @@ class RedisKeys:
         """The live progress message's lock, last text or rate sample."""
         return self._key("progress", campaign_id, part)
 
+    def recall_progress(self, action_id: int, part: str) -> str:
+        """A recall's progress message: its edit lock, its last text."""
+        return self._key("recall-progress", action_id, part)
+
     def media_upload(self, campaign_id: int) -> str:
         """Held by the one worker uploading a campaign's media."""
         return self._key("media-upload", campaign_id)

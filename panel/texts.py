@@ -417,3 +417,70 @@ REPORT_WHAT_CHART = "report"
 REPORT_FAILED = "The {what} of campaign #{campaign_id} could not be made; the error is in the bot's log."
 EXPORT_CAPTION = "Delivery ledger of campaign #{campaign_id}{name}: {rows} rows (CSV, times in UTC)."
 REPORT_CHART_CAPTION = "Campaign #{campaign_id}{name}: messages per second by outcome."
+# --- After the send: recall -----------------------------------------------------------------
+
+BTN_RECALL = "🗑 Recall"
+BTN_YES_RECALL = "Yes, delete them"
+RECALL_CONFIRM = (
+    "Recall campaign #{campaign_id}: delete its message from {recallable} chats ({messages} messages)."
+    "{too_old_line} This cannot be undone."
+)
+RECALL_TOO_OLD_LINE = (
+    "\n{too_old} chats got it more than 48 hours ago: Telegram no longer lets a bot delete it there, "
+    "so it stays."
+)
+RECALL_STOPS_SENDING = "\nThe campaign is still sending: it stops first (nobody else gets it)."
+RECALL_NOTHING_SENT = "Campaign #{campaign_id} has no delivered message to recall."
+RECALL_ALL_TOO_OLD = (
+    "Campaign #{campaign_id} reached every chat more than 48 hours ago: Telegram no longer lets a bot "
+    "delete it ({too_old} chats)."
+)
+RECALL_ALREADY_DONE = "Campaign #{campaign_id} was already recalled."
+RECALL_ALREADY_RUNNING = "Campaign #{campaign_id} is being recalled now:\n\n{progress}"
+RECALL_STARTED = "Recall of campaign #{campaign_id} started: the progress follows."
+RECALL_TITLE = "🗑 Recall of campaign #{campaign_id}{name}"
+RECALL_STATUS = {
+    "running": "deleting",
+    "paused": "paused",
+    "completed": "done",
+    "cancelled": "cancelled",
+}
+RECALL_LINE_STATUS = "Status: {status}"
+RECALL_LINE_PROGRESS = "{bar} {done}/{total} ({percent}%)"
+RECALL_LINE_COUNTS = (
+    "Deleted: {deleted} · already gone: {gone} · too old: {too_old} · unavailable: {unavailable} · "
+    "failed: {failed}"
+)
+RECALL_LINE_CANCELLED = "Not tried (cancelled): {cancelled}"
+RECALL_SUMMARY_TITLE = "✅ Recall of campaign #{campaign_id}{name} {status}"
+RECALL_SUMMARY_GONE = "Already gone means the user had deleted the message or the chat."
+BTN_CANCEL_RECALL = "⏹ Stop the recall"
+RECALL_CANCELLED = "Recall of campaign #{campaign_id} stopped: the messages not deleted yet stay."
+RECALL_NOT_RUNNING = "That recall is not running any more."
+RECALLED_REASON = "recalled by {admin}"
+
+# --- After the send: retry the failed -------------------------------------------------------
+
+BTN_RETRY = "🔁 Retry failed ({count})"
+BTN_RETRY_CONFIRM = "Send to {count}"
+BTN_RETRY_WITH_UNCONFIRMED = "⚠️ Also the {count} unconfirmed"
+RETRY_NAME = "Retry of #{campaign_id}{name}"
+RETRY_CONFIRM = (
+    "Retry campaign #{campaign_id}: a new campaign with the same message goes now to the {retryable} "
+    "recipients whose send failed on a temporary error (Telegram's server errors, timeouts, the "
+    "network). Nobody who got it, and nobody unavailable now."
+)
+RETRY_UNCONFIRMED_WARNING = (
+    "\n\n⚠️ {unconfirmed} more are unconfirmed: their send timed out, so the message may have arrived. "
+    "Include them only if a second copy is acceptable."
+)
+RETRY_STARTED = "Retry #{child_id} of campaign #{campaign_id} is sending."
+RETRY_NOT_FINISHED = "Campaign #{campaign_id} is not finished: retry its failed recipients once it is."
+RETRY_NOTHING = "Campaign #{campaign_id} has no failed recipient to retry."
+RETRY_ALREADY = "Campaign #{campaign_id} was retried already as #{child_id}: retry from that one."
+CARD_RETRY_OF = "🔁 Retry of #{parent_id}"
+CARD_RETRIES = "🔁 Retried as {children} · reached together: {reach}"
+BTN_PAUSE_RECALL = "⏸ Pause"
+BTN_RESUME_RECALL = "▶️ Resume"
+RECALL_PAUSED = "Recall of campaign #{campaign_id} paused."
+RECALL_RESUMED = "Recall of campaign #{campaign_id} resumed."

@@ -503,6 +503,8 @@ def delete_message(call: Call) -> bool:
         raise bad_request(errors.CANT_DELETE)
     log = call.bot.chats[chat_id]
     del log.messages[message_id]
+    log.deleted.append(message_id)
+    call.bot.stats.deletes += 1
     if message_id in log.pinned:
         log.pinned.remove(message_id)
     call.world.on_change()

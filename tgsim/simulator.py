@@ -93,6 +93,8 @@ class ChatView:
     callback_answers: list[CallbackAnswer] = field(default_factory=list)
     pinned: list[int] = field(default_factory=list)
     """Ids of the pinned messages, oldest pin first."""
+    deleted: list[int] = field(default_factory=list)
+    """Ids of the messages deleted from the chat (gone from `messages`), in the order they went."""
 
     @property
     def bot_messages(self) -> list[ChatEntry]:
@@ -105,6 +107,7 @@ class ChatView:
             "messages": [entry.to_json() for entry in self.messages],
             "callback_answers": [dataclasses.asdict(answer) for answer in self.callback_answers],
             "pinned": list(self.pinned),
+            "deleted": list(self.deleted),
         }
 
 
@@ -528,6 +531,7 @@ class Simulator:
             messages=[_entry(message) for message in log.messages.values()],
             callback_answers=list(log.callback_answers),
             pinned=list(log.pinned),
+            deleted=list(log.deleted),
         )
 
     def file_bytes(self, file_id: str) -> bytes:

@@ -32,6 +32,7 @@ class StatsSnapshot:
     errors: dict[str, int]
     faults: dict[str, int]
     edits: int
+    deletes: int
     requests: dict[str, int]
 
     def to_json(self) -> dict[str, Any]:
@@ -52,6 +53,7 @@ class StatsSnapshot:
             "errors": dict(self.errors),
             "faults": dict(self.faults),
             "edits": self.edits,
+            "deletes": self.deletes,
             "requests": dict(self.requests),
         }
 
@@ -77,6 +79,8 @@ class BotStats:
     errors: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
     edits: int = 0
+    deletes: int = 0
+    """Messages deleted (each at most once: a deleted message is gone)."""
     requests: Counter[str] = field(default_factory=Counter)
     _second: SlidingWindow = field(default_factory=lambda: SlidingWindow(1.0))
     _seen: dict[tuple[Any, ...], set[int]] = field(default_factory=dict)
@@ -147,5 +151,6 @@ class BotStats:
             errors=dict(self.errors),
             faults=dict(self.faults),
             edits=self.edits,
+            deletes=self.deletes,
             requests=dict(self.requests),
         )

@@ -179,6 +179,8 @@ class ChatLog:
     callback_answers: list[CallbackAnswer] = field(default_factory=list)
     pinned: list[int] = field(default_factory=list)
     """Ids of the pinned messages, oldest pin first."""
+    deleted: list[int] = field(default_factory=list)
+    """Ids of the messages deleted from the chat, in the order they went."""
 
     def new_message_id(self) -> int:
         """The next message id of this chat (monotonic)."""

@@ -18,11 +18,11 @@ from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards, prompts, views
-from bot.callbacks import MAX_PAGE, CampaignAction, CampaignCallback
+from bot.callbacks import MAX_PAGE, CampaignAction, CampaignCallback, RecallAction, RecallCallback
 from bot.edits import edit_text
 from bot.states import CardButtons
-from models import Campaign, CampaignStatus
-from panel import actions, texts
+from models import ActionStatus, Campaign, CampaignStatus
+from panel import actions, after_send, texts
 from panel import campaigns as lifecycle
 from panel.audience import bot_audiences, campaign_view
 from panel.buttons import Buttons
@@ -66,15 +66,18 @@ async def _render_card(
 ) -> Campaign | None:
     async with sessionmaker() as session:
         view = await campaign_view(session, campaign_id)
+        retry = await after_send.retry_preview(session, campaign_id)
+        family = await after_send.campaign_family(session, campaign_id)
     if view is None:
         text, markup = await _list_page(sessionmaker, page, admin_timezone)
         await _show(message, text, markup)
         return None
-    await _show(
-        message,
-        views.campaign_card(view, timezone=admin_timezone),
-        keyboards.campaign_card(view.campaign, page=page),
-    )
+    text = views.campaign_card(view, timezone=admin_timezone)
+    family_line = None if family is None else after_send.render_family(family)
+    if family_line:
+        text += "\n" + family_line
+    retryable = retry.retryable if retry is not None and after_send.can_retry(retry) else None
+    await _show(message, text, keyboards.campaign_card(view.campaign, page=page, retryable=retryable))
     return view.campaign
 
 
@@ -327,6 +330,206 @@ async def card_buttons_not_text(message: Message) -> None:
     await message.answer(texts.BUTTONS_NOT_TEXT_ON_CARD)
 
 
+async def _recall_refusal(
+    sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int
+) -> tuple[str | None, after_send.RecallPreview | None]:
+    """Why a campaign cannot be recalled now (None: it can), and what a recall would do."""
+    async with sessionmaker() as session:
+        preview = await after_send.recall_preview(session, campaign_id)
+        previous = await after_send.latest_recall(session, campaign_id)
+        if preview is None:
+            return texts.NO_SUCH_CAMPAIGN.format(campaign_id=campaign_id), None
+        if previous is not None and previous.status in (ActionStatus.RUNNING, ActionStatus.PAUSED):
+            return await _running_recall_text(session, previous.id), preview
+    if previous is not None and previous.status is ActionStatus.COMPLETED:
+        return texts.RECALL_ALREADY_DONE.format(campaign_id=campaign_id), preview
+    if preview.recallable == 0 and not preview.still_sending:
+        if preview.too_old:
+            return texts.RECALL_ALL_TOO_OLD.format(campaign_id=campaign_id, too_old=preview.too_old), preview
+        return texts.RECALL_NOTHING_SENT.format(campaign_id=campaign_id), preview
+    return None, preview
+
+
+async def _running_recall_text(session: AsyncSession, action_id: int) -> str:
+    """The answer to a recall asked for while one runs: that one's progress."""
+    action = await after_send.get_action(session, action_id)
+    assert action is not None
+    campaign = await lifecycle.get_campaign(session, action.campaign_id)
+    counts = await after_send.recall_counts(session, action_id)
+    progress = after_send.render_recall_progress(
+        action.campaign_id, campaign.name if campaign else None, action.status, counts
+    )
+    return texts.RECALL_ALREADY_RUNNING.format(campaign_id=action.campaign_id, progress=progress)
+
+
+async def ask_to_recall(
+    query: CallbackQuery,
+    callback_data: CampaignCallback,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    admin_timezone: str,
+) -> None:
+    """Recall asks first, with the count of chats it reaches and of those too old to reach."""
+    if not isinstance(query.message, Message):
+        await query.answer()
+        return
+    refusal, preview = await _recall_refusal(sessionmaker, callback_data.campaign_id)
+    await query.answer()
+    if refusal is not None or preview is None:
+        await query.message.answer(
+            refusal or texts.NO_SUCH_CAMPAIGN.format(campaign_id=callback_data.campaign_id)
+        )
+        return
+    async with sessionmaker() as session:
+        view = await campaign_view(session, callback_data.campaign_id)
+    if view is None:
+        return
+    await _show(
+        query.message,
+        views.campaign_card(view, timezone=admin_timezone)
+        + "\n\n"
+        + after_send.render_recall_confirmation(preview),
+        keyboards.card_confirm(
+            view.campaign.id, page=callback_data.page, action=CampaignAction.RECALL_CONFIRM
+        ),
+    )
+
+
+async def recall(
+    query: CallbackQuery,
+    callback_data: CampaignCallback,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    arq_pool: ArqRedis,
+    admin_timezone: str,
+) -> None:
+    """The recall confirmed: the workers delete the messages, its progress comes to this chat."""
+    if not isinstance(query.message, Message):
+        await query.answer()
+        return
+    campaign_id = callback_data.campaign_id
+    refusal, _ = await _recall_refusal(sessionmaker, campaign_id)
+    if refusal is None:
+        outcome, _ = await after_send.recall(
+            sessionmaker,
+            arq_pool,
+            campaign_id,
+            queue_name=settings.queue_name,
+            created_by=query.from_user.id,
+            progress_chat_id=query.message.chat.id,
+        )
+        if outcome is after_send.RecallOutcome.STARTED:
+            await query.answer(texts.RECALL_STARTED.format(campaign_id=campaign_id))
+            await _render_card(query.message, sessionmaker, campaign_id, callback_data.page, admin_timezone)
+            return
+        refusal, _ = await _recall_refusal(sessionmaker, campaign_id)
+    await query.answer()
+    await _render_card(query.message, sessionmaker, campaign_id, callback_data.page, admin_timezone)
+    await query.message.answer(refusal or texts.RECALL_ALREADY_DONE.format(campaign_id=campaign_id))
+
+
+async def control_recall(
+    query: CallbackQuery,
+    callback_data: RecallCallback,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    arq_pool: ArqRedis,
+) -> None:
+    """Pause, Resume and "Stop the recall" under a recall's progress message (stopped: what is not
+    deleted yet stays); the workers redraw the message."""
+    async with sessionmaker() as session:
+        action = await after_send.get_action(session, callback_data.action_id)
+    if action is None:
+        await query.answer(texts.RECALL_NOT_RUNNING)
+        return
+    if callback_data.action is RecallAction.PAUSE:
+        changed, done = await after_send.pause_recall(sessionmaker, action.id), texts.RECALL_PAUSED
+    elif callback_data.action is RecallAction.RESUME:
+        changed = await after_send.resume_recall(
+            sessionmaker, arq_pool, action.id, queue_name=settings.queue_name
+        )
+        done = texts.RECALL_RESUMED
+    else:
+        changed, done = await after_send.cancel_recall(sessionmaker, action.id), texts.RECALL_CANCELLED
+    await query.answer(done.format(campaign_id=action.campaign_id) if changed else texts.RECALL_NOT_RUNNING)
+
+
+_RETRY_REFUSALS = {
+    after_send.RetryOutcome.NOT_FINISHED: texts.RETRY_NOT_FINISHED,
+    after_send.RetryOutcome.NOTHING_TO_RETRY: texts.RETRY_NOTHING,
+    after_send.RetryOutcome.ALREADY_RETRIED: texts.RETRY_ALREADY,
+    after_send.RetryOutcome.MISSING: texts.NO_SUCH_CAMPAIGN,
+}
+
+
+async def ask_to_retry(
+    query: CallbackQuery,
+    callback_data: CampaignCallback,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    admin_timezone: str,
+) -> None:
+    """Retry failed asks first: how many, and the unconfirmed offered apart with a warning."""
+    if not isinstance(query.message, Message):
+        await query.answer()
+        return
+    campaign_id = callback_data.campaign_id
+    async with sessionmaker() as session:
+        preview = await after_send.retry_preview(session, campaign_id)
+        view = await campaign_view(session, campaign_id)
+    await query.answer()
+    if preview is None or view is None or not after_send.can_retry(preview):
+        if preview is None:
+            refusal = texts.NO_SUCH_CAMPAIGN.format(campaign_id=campaign_id)
+        elif preview.child_id is not None:
+            refusal = texts.RETRY_ALREADY.format(campaign_id=campaign_id, child_id=preview.child_id)
+        elif not preview.finished:
+            refusal = texts.RETRY_NOT_FINISHED.format(campaign_id=campaign_id)
+        else:
+            refusal = texts.RETRY_NOTHING.format(campaign_id=campaign_id)
+        await query.message.answer(refusal)
+        return
+    await _show(
+        query.message,
+        views.campaign_card(view, timezone=admin_timezone)
+        + "\n\n"
+        + after_send.render_retry_confirmation(preview),
+        keyboards.retry_confirm(
+            campaign_id, page=callback_data.page, retryable=preview.retryable, unconfirmed=preview.unconfirmed
+        ),
+    )
+
+
+async def retry(
+    query: CallbackQuery,
+    callback_data: CampaignCallback,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    arq_pool: ArqRedis,
+    admin_timezone: str,
+) -> None:
+    """The retry confirmed: a new campaign for the failed (and, if chosen, the unconfirmed) sends now,
+    its card and progress in this chat."""
+    if not isinstance(query.message, Message):
+        await query.answer()
+        return
+    campaign_id = callback_data.campaign_id
+    outcome, child_id = await after_send.retry_failed(
+        sessionmaker,
+        arq_pool,
+        campaign_id,
+        queue_name=settings.queue_name,
+        include_unconfirmed=callback_data.action is CampaignAction.RETRY_WITH_UNCONFIRMED,
+        created_by=query.from_user.id,
+        progress_chat_id=query.message.chat.id,
+    )
+    if outcome is after_send.RetryOutcome.STARTED and child_id is not None:
+        await query.answer(texts.RETRY_STARTED.format(child_id=child_id, campaign_id=campaign_id))
+        await _render_card(query.message, sessionmaker, child_id, callback_data.page, admin_timezone)
+        return
+    await query.answer()
+    await _render_card(query.message, sessionmaker, campaign_id, callback_data.page, admin_timezone)
+    await query.message.answer(_RETRY_REFUSALS[outcome].format(campaign_id=campaign_id, child_id=child_id))
+
+
 def create_router() -> Router:
     """The /campaigns list and card handlers, on a new router (each dispatcher gets its own)."""
     router = Router(name="campaigns")
@@ -335,6 +538,16 @@ def create_router() -> Router:
     router.callback_query.register(open_card, CampaignCallback.filter(F.action == CampaignAction.OPEN))
     router.callback_query.register(ask_to_confirm, CampaignCallback.filter(F.action.in_(set(CONFIRMATIONS))))
     router.callback_query.register(act, CampaignCallback.filter(F.action.in_(set(CARD_ACTIONS))))
+    router.callback_query.register(ask_to_recall, CampaignCallback.filter(F.action == CampaignAction.RECALL))
+    router.callback_query.register(recall, CampaignCallback.filter(F.action == CampaignAction.RECALL_CONFIRM))
+    router.callback_query.register(control_recall, RecallCallback.filter())
+    router.callback_query.register(ask_to_retry, CampaignCallback.filter(F.action == CampaignAction.RETRY))
+    router.callback_query.register(
+        retry,
+        CampaignCallback.filter(
+            F.action.in_({CampaignAction.RETRY_CONFIRM, CampaignAction.RETRY_WITH_UNCONFIRMED})
+        ),
+    )
     router.callback_query.register(
         ask_for_buttons, CampaignCallback.filter(F.action == CampaignAction.EDIT_BUTTONS)
     )

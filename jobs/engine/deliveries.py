@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     CursorResult,
+    Select,
     Table,
     and_,
     bindparam,
@@ -43,6 +44,7 @@ from models import (
     utcnow,
 )
 from panel import transitions
+from panel.after_send import retry_audience
 from panel.greetings import values_of
 from panel.segments import recently_reached, segment_where
 
@@ -72,32 +74,48 @@ async def freeze_audience(session: AsyncSession, campaign_id: int, *, now: datet
     now = now or utcnow()
     if not await transitions.begin_sending(session, campaign_id, now=now):
         return Started(started=False)
-    bot_id, platform, audience_filter, cap_hours = (
+    bot_id, platform, audience_filter, cap_hours, parent_id, retry_unconfirmed = (
         await session.execute(
             select(
-                Campaign.bot_id, Campaign.platform, Campaign.audience_filter, TargetBot.frequency_cap_hours
+                Campaign.bot_id,
+                Campaign.platform,
+                Campaign.audience_filter,
+                TargetBot.frequency_cap_hours,
+                Campaign.parent_id,
+                Campaign.retry_unconfirmed,
             )
             .join(TargetBot, TargetBot.id == Campaign.bot_id)
             .where(Campaign.id == campaign_id)
         )
     ).one()
-    audience = (
-        select(
+    audience: Select[int, int, int, str, int]
+    if parent_id is not None:  # a retry: the parent's failed recipients (`panel.after_send`)
+        recipients = retry_audience(parent_id, include_unconfirmed=retry_unconfirmed).subquery()
+        audience = select(
             literal(campaign_id),
-            User.id,
-            User.chat_id,
+            recipients.c.id,
+            recipients.c.chat_id,
             literal(DeliveryStatus.PENDING.value),
             literal(0),
+        ).order_by(recipients.c.id)
+    else:
+        audience = (
+            select(
+                literal(campaign_id),
+                User.id,
+                User.chat_id,
+                literal(DeliveryStatus.PENDING.value),
+                literal(0),
+            )
+            .where(
+                User.bot_id == bot_id,
+                User.platform == platform,
+                User.is_unavailable.is_(False),
+                segment_where(audience_filter, now=now),
+                not_(recently_reached(bot_id, cap_hours, now=now)) if cap_hours else true(),
+            )
+            .order_by(User.id)
         )
-        .where(
-            User.bot_id == bot_id,
-            User.platform == platform,
-            User.is_unavailable.is_(False),
-            segment_where(audience_filter, now=now),
-            not_(recently_reached(bot_id, cap_hours, now=now)) if cap_hours else true(),
-        )
-        .order_by(User.id)
-    )
     inserted = await session.execute(
         insert(Delivery).from_select(["campaign_id", "user_id", "chat_id", "status", "attempts"], audience)
     )

@@ -153,11 +153,13 @@ async def test_edit_and_delete_errors(sim: Simulator, make_bot: Callable[[str], 
     with pytest.raises(TelegramBadRequest) as deleted:
         await bot.delete_message(42, message.message_id)
     assert deleted.value.message == "Bad Request: message to delete not found"
+    assert sim.chat(TOKEN, 42).deleted == [message.message_id]
+    assert sim.stats(TOKEN).deletes == 1
     old = await bot.send_message(42, "old")
     sim.advance_clock(49 * 3600)
     with pytest.raises(TelegramBadRequest) as too_old:
         await bot.delete_message(42, old.message_id)
-    assert too_old.value.message == "Bad Request: message can't be deleted"
+    assert too_old.value.message == "Bad Request: message can't be deleted for everyone"
     assert sim.chat(TOKEN, 42).messages[-1].text == "old"
 
 
