@@ -23,6 +23,17 @@ log = logging.getLogger(__name__)
 BLOCKED = "blocked"
 ROWS_PER_STATEMENT = 1000
 """Twelve values a row keeps one statement under SQLite's 32,766 bound parameters."""
+UPDATED = (
+    "username",
+    "first_name",
+    "last_name",
+    "language_code",
+    "is_unavailable",
+    "unavailable_reason",
+    "unavailable_at",
+    "last_seen_at",
+)
+"""What a known user's row takes from the latest event: everything but `created_at`."""
 
 
 @dataclass
@@ -68,21 +79,15 @@ class Tracker:
             }
             for s in batch
         ]
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(users).values(rows)
-        updated = [
-            "username",
-            "first_name",
-            "last_name",
-            "language_code",
-            "is_unavailable",
-            "unavailable_reason",
-            "unavailable_at",
-            "last_seen_at",
-        ]
-        return stmt.on_conflict_do_update(
-            index_elements=[users.c.bot_id, users.c.chat_id],
-            set_={name: stmt.excluded[name] for name in updated},
+        keys = [users.c.bot_id, users.c.chat_id]
+        if self.engine.dialect.name == "postgresql":
+            pg = postgresql.insert(users).values(rows)
+            return pg.on_conflict_do_update(
+                index_elements=keys, set_={name: pg.excluded[name] for name in UPDATED}
+            )
+        lite = sqlite.insert(users).values(rows)
+        return lite.on_conflict_do_update(
+            index_elements=keys, set_={name: lite.excluded[name] for name in UPDATED}
         )
 
     async def flush(self) -> int:

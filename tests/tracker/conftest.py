@@ -11,7 +11,7 @@ import pytest
 from aiogram import Dispatcher
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.app import make_bot
+from bot.aiogram_bot import make_bot
 from broadcast_tracker import Tracker, setup_tracker
 from tests.support.control import NEWS_TOKEN, add_target_bots, control_world
 from tests.support.sim import SimWorld
