@@ -20,6 +20,8 @@ FORBIDDEN = {
     # The workers send through their own lean client (jobs.engine.sendclient), never aiogram.
     "jobs": {"bot", "cli", "tgsim", "aiogram"},
     "tgsim": {"panel", "models", "bot", "jobs", "cli"},
+    # The tracker runs inside the owners' target bots: aiogram and SQLAlchemy only, none of the panel.
+    "broadcast_tracker": {"panel", "models", "bot", "jobs", "cli", "tgsim", "arq"},
 }
 
 
