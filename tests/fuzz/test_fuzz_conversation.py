@@ -45,7 +45,16 @@ from bot.callbacks import (
     SendNowAction,
     SendNowCallback,
 )
-from models import UNSTARTED_CAMPAIGN_STATUSES, Campaign, CampaignStatus, Delivery, utcnow
+from models import (
+    UNSTARTED_CAMPAIGN_STATUSES,
+    Campaign,
+    CampaignStatus,
+    Delivery,
+    DeliveryAction,
+    Segment,
+    utcnow,
+)
+from models import CampaignAction as CampaignActionRow
 from panel import texts
 from panel.content import MessageContent
 from panel.keys import RedisKeys
@@ -646,10 +655,15 @@ async def reset(control: ControlBot) -> None:
         # follow depend on their length, and Hypothesis replays an example expecting the same draws.
         # SQLite reuses ids after a delete; PostgreSQL's sequences go on unless restarted.
         if session.get_bind().dialect.name == "postgresql":
-            await session.execute(sql("TRUNCATE deliveries, campaigns RESTART IDENTITY"))
+            await session.execute(
+                sql(
+                    "TRUNCATE delivery_actions, campaign_actions, deliveries, campaigns, segments "
+                    "RESTART IDENTITY"
+                )
+            )
         else:
-            await session.execute(delete(Delivery))
-            await session.execute(delete(Campaign))
+            for table in (DeliveryAction, CampaignActionRow, Delivery, Campaign, Segment):
+                await session.execute(delete(table))
         for bot_id, status, name in (
             (news, CampaignStatus.DRAFT, "Spring sale"),
             (shop, CampaignStatus.DRAFT, None),
