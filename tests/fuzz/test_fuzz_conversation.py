@@ -56,6 +56,7 @@ from models import (
 )
 from models import CampaignAction as CampaignActionRow
 from panel import texts
+from panel.after_send import JOB_RECALL
 from panel.content import MessageContent
 from panel.keys import RedisKeys
 from panel.queue import JOB_FINALIZE_CAMPAIGN, JOB_RESUME_CAMPAIGN, JOB_START_CAMPAIGN
@@ -493,7 +494,10 @@ class Conversation:
         new_jobs = after.jobs - before.jobs
         for (function, args), _ in new_jobs.items():
             (campaign_id,) = args
-            if function == JOB_START_CAMPAIGN:
+            if function == JOB_RECALL:
+                # A recall's job carries the recall's id: the confirm on a card, or Resume on its progress.
+                assert tapped("cpg:recall_yes", "rcl:resume"), (function, action)
+            elif function == JOB_START_CAMPAIGN:
                 confirm = SendNowCallback(action=SendNowAction.CONFIRM, campaign_id=campaign_id).pack()
                 assert tap is not None and tap.data == confirm and tap.shown, (
                     f"campaign #{campaign_id} was started by {action!r}, not by a Confirm shown for it"
@@ -501,8 +505,13 @@ class Conversation:
             elif function == JOB_RESUME_CAMPAIGN:
                 assert tapped(f"cpg:resume:{campaign_id}", f"pg:resume:{campaign_id}"), (function, action)
             elif function == JOB_FINALIZE_CAMPAIGN:
-                # A cancel settles the campaign at once rather than at the next reconcile.
-                assert tapped(f"cpg:cancel_yes:{campaign_id}", f"pg:cancel_yes:{campaign_id}"), (
+                # A cancel settles the campaign at once rather than at the next reconcile; a recall
+                # of a campaign still sending cancels it first.
+                assert tapped(
+                    f"cpg:cancel_yes:{campaign_id}",
+                    f"pg:cancel_yes:{campaign_id}",
+                    f"cpg:recall_yes:{campaign_id}",
+                ), (
                     function,
                     action,
                 )
@@ -541,6 +550,7 @@ class Conversation:
                     CampaignStatus.CANCELLED: (
                         f"cpg:cancel_yes:{campaign_id}",
                         f"pg:cancel_yes:{campaign_id}",
+                        f"cpg:recall_yes:{campaign_id}",
                     ),
                 }.get(status, ())
                 assert tapped(*expected), f"#{campaign_id} went {old[0]} → {status} after {action!r}"
