@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import zoneinfo
 from pathlib import Path
 from typing import Annotated
@@ -28,6 +31,8 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     telegram_api_url: str = TELEGRAM_API_URL
     timezone: str = "UTC"
+    secret_key: SecretStr | None = None
+    """SECRET_KEY: Fernet keys, comma-separated; the first encrypts, every one decrypts (rotation)."""
 
     # Engine tuning; sensible for production, overridden by tests and benchmarks.
     batch_size: int = Field(default=500, ge=1)
@@ -123,6 +128,34 @@ class Settings(BaseSettings):
             return None
         return value
 
+    @field_validator("secret_key")
+    @classmethod
+    def _check_secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        for number, key in enumerate(split_keys(value.get_secret_value()), start=1):
+            if not looks_like_fernet_key(key):
+                raise ValueError(
+                    f"key {number} is not a Fernet key (44 characters of url-safe base64 for 32 bytes);"
+                    " make one with `broadcast secrets generate`"
+                )
+        return value
+
+    def require_secret_keys(self) -> tuple[str, ...]:
+        """The keys that encrypt target bot tokens, the writing one first, or `SettingsError`."""
+        if self.secret_key is None:
+            raise SettingsError(
+                "SECRET_KEY: missing; target bot tokens are stored encrypted under it"
+                " (make one with `broadcast secrets generate`)"
+            )
+        return split_keys(self.secret_key.get_secret_value())
+
+    def derived_key(self, purpose: str) -> bytes:
+        """A 32-byte key for one purpose (signing links, say), derived from the writing key, so
+        one secret serves every use and no use can be turned into another."""
+        writing_key = base64.urlsafe_b64decode(self.require_secret_keys()[0])
+        return hmac.new(writing_key, b"broadcast-panel:" + purpose.encode(), hashlib.sha256).digest()
+
     def require_bot_token(self) -> str:
         """Return the control bot's token or raise `SettingsError` naming `BOT_TOKEN`."""
         if self.bot_token is None:
@@ -130,6 +163,19 @@ class Settings(BaseSettings):
                 "BOT_TOKEN: missing; create the control bot with @BotFather and set its token"
             )
         return self.bot_token.get_secret_value()
+
+
+def split_keys(value: str) -> tuple[str, ...]:
+    """SECRET_KEY's keys in order, blanks dropped."""
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def looks_like_fernet_key(key: str) -> bool:
+    """Whether `key` is what Fernet takes: 32 bytes in url-safe base64."""
+    try:
+        return len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32 and len(key) == 44
+    except (ValueError, UnicodeEncodeError):
+        return False
 
 
 def looks_like_token(token: str) -> bool:
