@@ -59,6 +59,7 @@ from bench.chaos_processes import (
     terminate_postgres_backends,
 )
 from bench.cores import split_cores
+from bench.secret import secret_key
 from jobs.launch import WorkerProcesses, worker_environment
 from models import FINAL_CAMPAIGN_STATUSES, CampaignStatus
 from panel.db import create_engine, create_sessionmaker, is_sqlite
@@ -95,6 +96,7 @@ async def _running(
         redis_url=redis_url,
         telegram_api_url=simulator.base_url,
         queue_name=queue_name,
+        secret_key=secret_key(),
         bot_token="",
         **plan.worker_settings(),
     )

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.chaos_audit import COUNTER_COLUMNS, DatabaseRecord, DeliveryFact
 from bench.chaos_plan import FIRST_CHAT_ID, TARGET_TOKEN, ChaosPlan
+from bench.secret import sealed
 from models import CampaignStatus, Delivery, DeliveryStatus, TargetBot, User
 from panel import campaigns
 from panel.content import MessageContent
@@ -80,7 +81,7 @@ async def add_audience(
     async with sessionmaker.begin() as session:
         bot = TargetBot(
             codename=f"chaos{uuid.uuid4().hex[:6]}",
-            token=TARGET_TOKEN,
+            sealed_token=sealed(TARGET_TOKEN),
             rate_per_s=plan.rate_per_s,
             paid_broadcast=True,
         )

@@ -39,6 +39,7 @@ from aiolimiter import AsyncLimiter  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from bench.cores import SENDER_CORES, SIMULATOR_CORES, pin, place_simulator, split_cores  # noqa: E402
+from bench.secret import sealed, secret_key  # noqa: E402
 from bot.aiogram_bot import make_bot  # noqa: E402
 from jobs.engine import deliveries  # noqa: E402
 from jobs.engine.sendclient import BotAPI  # noqa: E402
@@ -165,7 +166,9 @@ async def prepare_database(
     await upgrade(engine)
     sessionmaker = create_sessionmaker(engine)
     async with sessionmaker.begin() as session:
-        bot = TargetBot(codename=f"b{token[:6]}", token=token, rate_per_s=rate, paid_broadcast=rate > 30)
+        bot = TargetBot(
+            codename=f"b{token[:6]}", sealed_token=sealed(token), rate_per_s=rate, paid_broadcast=rate > 30
+        )
         session.add(bot)
         await session.flush()
         bot_id = bot.id
@@ -249,6 +252,7 @@ def worker_env(database_url: str, sim: SimulatorProcess, queue: str, **extra: st
         redis_url=REDIS_URL,
         telegram_api_url=sim.base_url,
         queue_name=queue,
+        secret_key=secret_key(),
         **extra,
     )
 

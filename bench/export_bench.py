@@ -23,6 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, literal, select, text
 
+from bench.secret import sealed
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, TargetBot, User
 from panel.db import create_engine, create_sessionmaker, is_sqlite
 from panel.migrations import upgrade
@@ -41,7 +42,9 @@ async def prepare(database_url: str, rows: int) -> tuple[int, int]:
     await upgrade(engine)
     start = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
     async with create_sessionmaker(engine).begin() as session:
-        bot = TargetBot(codename="bench", token="100001:BENCH-token", rate_per_s=1000, paid_broadcast=True)
+        bot = TargetBot(
+            codename="bench", sealed_token=sealed("100001:BENCH-token"), rate_per_s=1000, paid_broadcast=True
+        )
         session.add(bot)
         await session.flush()
         for first in range(0, rows, INSERT_CHUNK):

@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.secret import sealed
 from models import TargetBot
 from panel.db import create_engine, create_sessionmaker
 from panel.migrations import upgrade
@@ -43,7 +44,12 @@ async def prepare(database_url: str) -> None:
     await upgrade(engine)
     async with create_sessionmaker(engine).begin() as session:
         session.add(
-            TargetBot(codename="bench", token="100001:BENCH-token", username="bench_bot", title="Bench")
+            TargetBot(
+                codename="bench",
+                sealed_token=sealed("100001:BENCH-token"),
+                username="bench_bot",
+                title="Bench",
+            )
         )
     await engine.dispose()
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bench.secret import sealed
 from jobs.engine.deliveries import freeze_audience
 from models import Campaign, TargetBot, User, utcnow
 from panel.db import create_engine, create_sessionmaker
@@ -40,7 +41,7 @@ async def fill(engine: AsyncEngine, users: int) -> int:
     await upgrade(engine)
     sessionmaker = create_sessionmaker(engine)
     async with sessionmaker.begin() as session:
-        bot = TargetBot(codename="bench", token="100001:BENCH-token")
+        bot = TargetBot(codename="bench", sealed_token=sealed("100001:BENCH-token"))
         session.add(bot)
         await session.flush()
         bot_id = bot.id

@@ -27,6 +27,7 @@ def _bot(args: argparse.Namespace) -> int:
     settings = settings_or_exit()
     try:
         token = settings.require_bot_token()
+        settings.require_secret_keys()
     except SettingsError as exc:
         fail(f"configuration error: {exc}", code=2)
     logging.getLogger("broadcast.bot").info(

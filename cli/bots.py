@@ -8,7 +8,8 @@ from bot.aiogram_bot import fetch_identity
 from cli.common import CommandError, database, run, settings_or_exit
 from panel.bots import BotError, add_bot, bot_summaries, check_bot_fields
 from panel.campaigns import get_bot_by_codename
-from panel.settings import mask_token
+from panel.secrets import is_sealed, token_box
+from panel.settings import Settings, mask_token
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -60,6 +61,7 @@ def _add(args: argparse.Namespace) -> int:
                     codename=args.codename,
                     token=args.token,
                     identity=identity,
+                    box=token_box(settings),
                     rate_per_s=rate,
                     paid_broadcast=args.paid,
                 )
@@ -73,6 +75,16 @@ def _add(args: argparse.Namespace) -> int:
 
     print(run(go))
     return 0
+
+
+def _token_state(settings: Settings, sealed_token: str) -> str:
+    """How a token is stored, without opening it for show: under the writing key or an older one."""
+    if not is_sealed(sealed_token):
+        return "NOT ENCRYPTED (run `broadcast db upgrade`)"
+    if settings.secret_key is None:
+        return "encrypted"
+    current = token_box(settings).is_current(sealed_token)
+    return "encrypted" if current else "encrypted, older key (run `broadcast secrets rotate`)"
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -92,7 +104,7 @@ def _list(args: argparse.Namespace) -> int:
             rate = f"{bot.rate_per_s}/s" + ("*" if bot.paid_broadcast else "")
             lines.append(
                 f"{bot.id:>4}  {bot.codename:<16} {'@' + (bot.username or '?'):<24} {rate:>6}  "
-                f"{item.users:>10,} {item.available:>10,}  {mask_token(bot.token)}"
+                f"{item.users:>10,} {item.available:>10,}  {_token_state(settings, bot.sealed_token)}"
             )
         if any(item.bot.paid_broadcast for item in summaries):
             lines.append("* paid broadcast (allow_paid_broadcast)")

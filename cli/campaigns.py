@@ -33,6 +33,7 @@ from panel.greetings import GreetingError, personalise
 from panel.html_markup import MarkupError, parse_html
 from panel.progress import eta
 from panel.queue import connect
+from panel.secrets import open_token
 from panel.send_options import LinkPreview, SendOptions
 from panel.settings import Settings
 
@@ -414,7 +415,9 @@ def _create(args: argparse.Namespace) -> int:
         async with database(settings) as (_, sessionmaker):
             bot, admins = await _bot_and_admins(sessionmaker, settings, args.bot)
             if content.channel_post is not None:
-                await _check_channel_readable(settings, bot.token, content.channel_post, args.bot)
+                await _check_channel_readable(
+                    settings, open_token(settings, bot.sealed_token), content.channel_post, args.bot
+                )
             if kind is not None and data is not None:
                 if not admins:
                     raise CommandError(

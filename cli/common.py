@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from jobs.engine import eventloop
 from panel.db import create_engine, create_sessionmaker
+from panel.secrets import TokenError
 from panel.settings import Settings, SettingsError, load_settings
 
 T = TypeVar("T")
@@ -47,7 +48,7 @@ def run(coroutine_factory: Callable[[], Awaitable[T]], *, fast_loop: bool = Fals
         return eventloop.run(main()) if fast_loop else asyncio.run(main())
     except SettingsError as exc:
         fail(f"configuration error: {exc}", code=2)
-    except CommandError as exc:
+    except (CommandError, TokenError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         fail("interrupted", code=130)

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "cli.run",
     "cli.campaigns",
     "cli.segments",
+    "cli.secrets",
     "cli.reports",  # adds `campaigns export|report`: after cli.campaigns
     "cli.demo",
 )

@@ -49,6 +49,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = settings_or_exit()
     try:
         token = settings.require_bot_token()
+        settings.require_secret_keys()
     except SettingsError as exc:
         fail(f"configuration error: {exc}", code=2)
     logger.info("control bot %s and a worker on queue %s", mask_token(token), settings.queue_name)

@@ -6,9 +6,9 @@ import argparse
 import logging
 from collections.abc import Sequence
 
-from cli.common import run, settings_or_exit
+from cli.common import fail, run, settings_or_exit
 from jobs.worker import run_worker
-from panel.settings import mask_token
+from panel.settings import SettingsError, mask_token
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,6 +25,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _worker(args: argparse.Namespace) -> int:
     settings = settings_or_exit()
     logger = logging.getLogger("broadcast.worker")
+    try:
+        settings.require_secret_keys()  # the workers open the target bots' tokens
+    except SettingsError as exc:
+        fail(f"configuration error: {exc}", code=2)
     token = settings.bot_token.get_secret_value() if settings.bot_token else None
     logger.info(
         "worker starting: queue %s, control bot %s",

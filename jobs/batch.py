@@ -64,8 +64,8 @@ class BatchRun:
         self.ectx = ectx
         self.settings = ectx.settings
         self.snapshot = snapshot
-        self.bot: BotAPI = ectx.target_bot(snapshot.token)
-        self.rate_key = ectx.limiter.key_for(snapshot.token)
+        self.bot: BotAPI = ectx.target_bot(snapshot.sealed_token)
+        self.rate_key = ectx.rate_key(snapshot.sealed_token)
         follow_up = follow_up_call(snapshot.content, paid_broadcast=snapshot.paid, options=snapshot.options)
         # An album's items (and its follow-up message with the buttons) each count as one message
         # against the token's limit: one recipient takes as many slots' worth of time.

@@ -23,6 +23,7 @@ from jobs.engine.eventloop import StallWatch
 from jobs.engine.ratelimit import TokenRateLimiter
 from jobs.engine.sendclient import BotAPI
 from panel.keys import RedisKeys
+from panel.secrets import open_token
 from panel.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -141,6 +142,7 @@ class EngineContext:
     _readings: dict[Any, tuple[float, Any]] = field(default_factory=dict)
     _reading: dict[Any, asyncio.Task[Any]] = field(default_factory=dict)
     _readings_pruned_at: float = 0.0
+    _tokens: dict[str, str] = field(default_factory=dict)
     keys: RedisKeys = field(init=False)
     """Every Redis key of this deployment (under `settings.queue_name`)."""
 
@@ -188,8 +190,20 @@ class EngineContext:
             if now - read_at > READING_KEPT_S:
                 del self._readings[key]
 
-    def target_bot(self, token: str) -> BotAPI:
+    def open_token(self, sealed_token: str) -> str:
+        """A target bot's stored token, decrypted (once per process) for the calls to Telegram."""
+        token = self._tokens.get(sealed_token)
+        if token is None:
+            token = self._tokens[sealed_token] = open_token(self.settings, sealed_token)
+        return token
+
+    def rate_key(self, sealed_token: str) -> str:
+        """The Redis key of a target bot's limit, shared by every process sending with its token."""
+        return self.limiter.key_for(self.open_token(sealed_token))
+
+    def target_bot(self, sealed_token: str) -> BotAPI:
         """The Bot API client of a target bot (one connection pool per token and process)."""
+        token = self.open_token(sealed_token)
         bot = self.target_bots.get(token)
         if bot is None:
             limit = self.settings.send_concurrency * self.settings.worker_max_jobs

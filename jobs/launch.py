@@ -52,13 +52,14 @@ def worker_environment(
     redis_url: str,
     telegram_api_url: str,
     queue_name: str,
+    secret_key: str,
     bot_token: str | None = None,
     **settings: object,
 ) -> dict[str, str]:
     """The environment of a worker: the clean environment plus these settings.
 
-    `settings` are further worker settings by name (`batch_size=100`); `bot_token=None` leaves
-    the control bot's token unset.
+    `secret_key` opens the target bots' tokens; `settings` are further worker settings by name
+    (`batch_size=100`); `bot_token=None` leaves the control bot's token unset.
     """
     env = clean_environment()
     env.update(
@@ -67,6 +68,7 @@ def worker_environment(
             "REDIS_URL": redis_url,
             "TELEGRAM_API_URL": telegram_api_url,
             "QUEUE_NAME": queue_name,
+            "SECRET_KEY": secret_key,
             "PYTHONUNBUFFERED": "1",
         }
     )

@@ -101,7 +101,7 @@ async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_
         if status is CampaignStatus.SENDING:
             # A few batches of one token already send as fast as it allows: wait a moment for
             # one to end, else back to the queue, behind other campaigns' batches.
-            room = ectx.batch_room(ectx.limiter.key_for(snapshot.token))
+            room = ectx.batch_room(ectx.rate_key(snapshot.sealed_token))
             try:
                 await asyncio.wait_for(room.acquire(), BUSY_WAIT_S * random.uniform(1.0, 2.0))
             except TimeoutError:

@@ -92,7 +92,7 @@ class RecallTarget:
     campaign_id: int
     name: str | None
     status: ActionStatus
-    token: str
+    sealed_token: str
     rate_per_s: int
     progress_chat_id: int | None
     progress_message_id: int | None
@@ -115,7 +115,7 @@ async def load_target(session: AsyncSession, action_id: int) -> RecallTarget | N
     """The recall `action_id` with its campaign's name and target bot."""
     row = (
         await session.execute(
-            select(CampaignAction, Campaign.name, TargetBot.token, TargetBot.rate_per_s)
+            select(CampaignAction, Campaign.name, TargetBot.sealed_token, TargetBot.rate_per_s)
             .join(Campaign, Campaign.id == CampaignAction.campaign_id)
             .join(TargetBot, TargetBot.id == Campaign.bot_id)
             .where(CampaignAction.id == action_id)
@@ -123,13 +123,13 @@ async def load_target(session: AsyncSession, action_id: int) -> RecallTarget | N
     ).first()
     if row is None:
         return None
-    action, name, token, rate_per_s = row
+    action, name, sealed_token, rate_per_s = row
     return RecallTarget(
         action_id=action.id,
         campaign_id=action.campaign_id,
         name=name,
         status=ActionStatus(action.status),
-        token=token,
+        sealed_token=sealed_token,
         rate_per_s=max(1, min(int(rate_per_s), FREE_RATE_PER_S)),
         progress_chat_id=action.progress_chat_id,
         progress_message_id=action.progress_message_id,
@@ -360,8 +360,8 @@ class RecallRun:
         self.ectx = ectx
         self.settings = ectx.settings
         self.target = target
-        self.bot = ectx.target_bot(target.token)
-        self.rate_key = ectx.limiter.key_for(target.token)
+        self.bot = ectx.target_bot(target.sealed_token)
+        self.rate_key = ectx.rate_key(target.sealed_token)
         self.pace_per_s = target.rate_per_s * self.settings.pacing_factor
         self.stopping = False
         self.queue: deque[Step] = deque()

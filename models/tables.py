@@ -102,7 +102,8 @@ class TargetBot(Base):
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
     codename: Mapped[str] = mapped_column(String(64), unique=True)
     platform: Mapped[str] = mapped_column(String(32), default="telegram", server_default="telegram")
-    token: Mapped[str] = mapped_column(String(256))
+    sealed_token: Mapped[str] = mapped_column(String(512))
+    """The bot's token encrypted under SECRET_KEY (panel/secrets.py); opened only to call Telegram."""
     username: Mapped[str | None] = mapped_column(String(64))
     title: Mapped[str | None] = mapped_column(String(256))
     rate_per_s: Mapped[int] = mapped_column(Integer, default=30, server_default="30")

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import TargetBot, User
+from panel.secrets import TokenBox
 from panel.settings import looks_like_token
 
 CODENAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -58,10 +59,11 @@ async def add_bot(
     codename: str,
     token: str,
     identity: BotIdentity,
+    box: TokenBox,
     rate_per_s: int = FREE_RATE_CEILING,
     paid_broadcast: bool = False,
 ) -> TargetBot:
-    """Register a target bot whose token `identity` was verified for."""
+    """Register a target bot whose token `identity` was verified for (stored sealed by `box`)."""
     check_bot_fields(codename, token, rate_per_s, paid_broadcast)
     existing = (
         await session.execute(select(TargetBot).where(TargetBot.codename == codename))
@@ -70,7 +72,7 @@ async def add_bot(
         raise BotError(f"codename: a bot called {codename!r} already exists")
     bot = TargetBot(
         codename=codename,
-        token=token,
+        sealed_token=box.seal(token),
         username=identity.username,
         title=identity.title,
         rate_per_s=rate_per_s,
@@ -98,3 +100,24 @@ async def bot_summaries(session: AsyncSession) -> Sequence[BotSummary]:
         BotSummary(bot=bot, users=int(users or 0), available=int(avail or 0))
         for bot, users, avail in rows.all()
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    """What `rotate_tokens` did: tokens re-encrypted under the writing key, of how many."""
+
+    rotated: int
+    total: int
+
+
+async def rotate_tokens(session: AsyncSession, box: TokenBox) -> Rotation:
+    """Re-encrypt every target bot's token under the box's writing key (in the caller's
+    transaction: all or none). A token no key opens raises `TokenError` and nothing changes."""
+    bots = (await session.scalars(select(TargetBot).order_by(TargetBot.id))).all()
+    rotated = 0
+    for bot in bots:
+        if not box.is_current(bot.sealed_token):
+            bot.sealed_token = box.reseal(bot.sealed_token)
+            rotated += 1
+    await session.flush()
+    return Rotation(rotated=rotated, total=len(bots))

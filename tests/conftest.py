@@ -20,8 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from panel import queue
 from panel.db import create_engine, create_sessionmaker, is_sqlite
 from panel.migrations import upgrade
+from tests.support.keys import install_test_key
 from tests.support.sim import SimWorld, target_bots_world
 from tgsim.simulator import Simulator
+
+install_test_key()
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from models import Base, Campaign, CampaignStatus, TargetBot, User
+from tests.support.keys import sealed
 
 
 async def test_migrations_match_models(engine: AsyncEngine) -> None:
@@ -26,7 +27,7 @@ async def test_migrations_match_models(engine: AsyncEngine) -> None:
 
 async def test_one_user_row_per_bot_and_chat(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     async with sessionmaker() as session:
-        bot = TargetBot(codename="news", token="1:abc")
+        bot = TargetBot(codename="news", sealed_token=sealed("1:abc"))
         session.add(bot)
         await session.flush()
         session.add_all([User(bot_id=bot.id, chat_id=42), User(bot_id=bot.id, chat_id=42)])
@@ -37,7 +38,7 @@ async def test_one_user_row_per_bot_and_chat(sessionmaker: async_sessionmaker[As
 async def test_datetimes_come_back_timezone_aware(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     when = datetime(2026, 12, 1, 18, 30, tzinfo=UTC)
     async with sessionmaker() as session:
-        bot = TargetBot(codename="news", token="1:abc")
+        bot = TargetBot(codename="news", sealed_token=sealed("1:abc"))
         session.add(bot)
         await session.flush()
         session.add(Campaign(bot_id=bot.id, content={"text": "hi"}, scheduled_at=when))
@@ -52,7 +53,7 @@ async def test_datetimes_come_back_timezone_aware(sessionmaker: async_sessionmak
 
 async def test_naive_datetimes_are_refused(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     async with sessionmaker() as session:
-        bot = TargetBot(codename="news", token="1:abc")
+        bot = TargetBot(codename="news", sealed_token=sealed("1:abc"))
         session.add(bot)
         await session.flush()
         session.add(Campaign(bot_id=bot.id, content={"text": "hi"}, scheduled_at=datetime(2026, 1, 1)))

@@ -10,11 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from cli.users_import import ImportFileError, import_users
 from models import TargetBot, User
+from tests.support.keys import sealed
 
 
 async def _bot(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
     async with sessionmaker.begin() as session:
-        bot = TargetBot(codename="news", token="1:abc")
+        bot = TargetBot(codename="news", sealed_token=sealed("1:abc"))
         session.add(bot)
         await session.flush()
         return bot.id

@@ -35,6 +35,7 @@ from panel.claims import claim_once
 from panel.content import AlbumItem, ChannelPost, ContentError, Media, MessageContent
 from panel.greetings import PERSONALISED_KEY, GreetingError, personalise, rendered, values_of
 from panel.keys import RedisKeys
+from panel.secrets import open_token
 from panel.segments import SegmentError, get_segment, list_segments, parse_segment
 from panel.send_options import LinkPreview, SendOptions, offers_link_preview
 from panel.settings import Settings
@@ -254,7 +255,9 @@ async def pick_post_mode(
         return
     await query.answer()
     readable = await can_read_chat(
-        target_bot.token, api_url=settings.telegram_api_url, chat_id=int(pending["from_chat_id"])
+        open_token(settings, target_bot.sealed_token),
+        api_url=settings.telegram_api_url,
+        chat_id=int(pending["from_chat_id"]),
     )
     if not readable:
         label = f"@{target_bot.username}" if target_bot.username else target_bot.codename
@@ -504,7 +507,7 @@ async def test_to_me(
     stored = _stored(data)
     shown, who = await _as_seen_by(sessionmaker, data, stored, chat_id=query.from_user.id)
     outcome = await send_test(
-        target_bot.token,
+        open_token(settings, target_bot.sealed_token),
         api_url=settings.telegram_api_url,
         chat_id=query.from_user.id,
         content=shown,

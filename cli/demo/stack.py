@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import tempfile
 import uuid
@@ -26,6 +27,7 @@ from panel.bots import add_bot
 from panel.db import create_engine, create_sessionmaker
 from panel.migrations import upgrade
 from panel.queue import connect
+from panel.secrets import generate_key, token_box
 from panel.settings import Settings, SettingsError, load_settings
 from tgsim.settings import FaultSettings, LimitSettings, SimSettings
 from tgsim.simulator import Simulator
@@ -93,6 +95,8 @@ async def running_stack(*, users: int, rate_per_s: int, database: Path) -> Async
             database_url=f"sqlite+aiosqlite:///{database}",
             telegram_api_url=sim.base_url,
             queue_name=f"broadcast:demo:{uuid.uuid4().hex[:8]}",
+            # The demo's own key: its target bot's token is stored encrypted, as in production.
+            secret_key=os.environ.get("SECRET_KEY") or generate_key(),
         )
         engine = create_engine(settings.database_url)
         await upgrade(engine)
@@ -104,6 +108,7 @@ async def running_stack(*, users: int, rate_per_s: int, database: Path) -> Async
                 codename="demo-news",
                 token=TARGET_TOKEN,
                 identity=identity,
+                box=token_box(settings),
                 rate_per_s=rate_per_s,
                 paid_broadcast=rate_per_s > 30,
             )

@@ -22,7 +22,8 @@ class CampaignSnapshot:
     bot_id: int
     name: str | None
     created_by: int | None
-    token: str
+    sealed_token: str
+    """The target bot's token as stored (encrypted); the engine context opens it to send."""
     rate_per_s: int
     paid: bool
     content: dict[str, Any]
@@ -72,7 +73,7 @@ async def load_snapshot(
         bot_id=bot.id,
         name=campaign.name,
         created_by=campaign.created_by,
-        token=bot.token,
+        sealed_token=bot.sealed_token,
         rate_per_s=effective_rate(bot, campaign.content or {}),
         paid=bot.paid_broadcast and effective_rate(bot, campaign.content or {}) > 30,
         content=dict(campaign.content or {}),

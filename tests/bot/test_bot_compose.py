@@ -8,6 +8,7 @@ from bot.states import Compose
 from models import Campaign, CampaignStatus
 from panel import texts
 from tests.support.control import ADMIN_ID, CONTROL_TOKEN, NEWS_TOKEN, ControlBot, add_target_bots, fsm_state
+from tests.support.keys import sealed
 
 BOLD_TEXT = "Big news: 🎉 version 2 is out!"
 # "Big" is italic, "version 2" bold (after the emoji, which counts as two UTF-16 code units).
@@ -237,7 +238,11 @@ async def test_several_bots_are_offered_with_their_audience(control: ControlBot)
         from models import TargetBot
 
         session.add(
-            TargetBot(codename="shop", token="300002:AAshopTargetBotTokenForTests", username="shop_bot")
+            TargetBot(
+                codename="shop",
+                sealed_token=sealed("300002:AAshopTargetBotTokenForTests"),
+                username="shop_bot",
+            )
         )
     await control.start()
     question = await control.say("/new", expect=texts.CHOOSE_BOT)

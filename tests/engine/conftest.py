@@ -1,5 +1,6 @@
 """Fixtures of the engine tests (the helpers live in `tests.support.engine`)."""
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,6 +45,7 @@ def workers(
         redis_url=redis_url,
         telegram_api_url=sim.base_url,
         queue_name=queue_name,
+        secret_key=os.environ["SECRET_KEY"],
         bot_token=CONTROL_TOKEN,
         batch_size=100,
         send_concurrency=32,

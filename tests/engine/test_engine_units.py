@@ -33,6 +33,7 @@ from panel.progress import (
     render_summary,
 )
 from tests.support.engine import PROJECT_ROOT, TARGET_TOKEN
+from tests.support.keys import sealed
 from tgsim.simulator import Simulator
 from tgsim.world import UserState
 
@@ -214,7 +215,7 @@ def test_batch_ranges_cover_every_id_once() -> None:
 
 
 async def _campaign_with_audience(session: AsyncSession, users: int) -> tuple[int, int]:
-    bot = TargetBot(codename="units", token="1:abc")
+    bot = TargetBot(codename="units", sealed_token=sealed("1:abc"))
     session.add(bot)
     await session.flush()
     session.add_all(User(bot_id=bot.id, chat_id=100 + i) for i in range(users))

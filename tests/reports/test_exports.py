@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, TargetBot, User
 from panel.exports import EXPORT_COLUMNS, export_csv, outcome_series
+from tests.support.keys import sealed
 
 START = datetime(2026, 12, 1, 18, 0, 0, 250_000, tzinfo=UTC)
 
@@ -18,7 +19,7 @@ async def ledger_with_oddities(sessionmaker: async_sessionmaker[AsyncSession]) -
     """A finished campaign of 7 rows: an album, an error with a comma, quotes and a newline, a
     cancelled row with no time; finished over 3 seconds."""
     async with sessionmaker.begin() as session:
-        bot = TargetBot(codename="news", token="1:x")
+        bot = TargetBot(codename="news", sealed_token=sealed("1:x"))
         session.add(bot)
         await session.flush()
         users = [User(bot_id=bot.id, chat_id=100 + n) for n in range(7)]

@@ -1,4 +1,5 @@
-"""Bot tokens never leave the database: not in logs, job payloads, chats, CLI output or errors.
+"""Bot tokens and SECRET_KEY stay where they are kept: never in logs, job payloads, chats, CLI
+output or errors.
 
 The log test captures every record of a full run (control bot conversation, a test send, an
 in-process worker sending a campaign to completion) with the root logger at DEBUG, twice:
@@ -18,6 +19,7 @@ import asyncio
 import contextlib
 import io
 import logging
+import os
 import traceback
 from collections.abc import Awaitable, Iterator
 from pathlib import Path
@@ -45,6 +47,7 @@ from tests.support.control import (
     control_settings,
     engine_worker_running,
 )
+from tests.support.keys import sealed
 from tgsim.simulator import Simulator
 
 TOKENS = (CONTROL_TOKEN, NEWS_TOKEN, SHOP_TOKEN)
@@ -54,12 +57,16 @@ REFUSED_TOKEN = "400999:AArevokedTokenTelegramRefusesNow-007"
 
 
 def secrets_in(text: str, tokens: tuple[str, ...] = TOKENS) -> list[str]:
-    """Each token, or the secret part of one, found in `text`."""
+    """Each token, or the secret part of one, found in `text`; and SECRET_KEY's keys, which must
+    never show either (each, or its base64 body without the padding)."""
     found = []
     for token in tokens:
         secret = token.split(":", 1)[1]
         if token in text or secret in text:
             found.append(token)
+    for key in os.environ["SECRET_KEY"].split(","):
+        if key.rstrip("=") in text:
+            found.append("SECRET_KEY")
     return found
 
 
@@ -133,9 +140,8 @@ class RedisSniffer:
             if key.startswith(b"arq:job:"):
                 self.job_payloads_seen += 1
             blob = key + b" " + value
-            for token in TOKENS:
-                if token.encode() in blob or token.split(":", 1)[1].encode() in blob:
-                    self.leaks[key] = blob[:200]
+            if secrets_in(blob.decode("utf-8", "replace")):
+                self.leaks[key] = blob[:200]
 
     async def _run(self) -> None:
         while True:
@@ -227,7 +233,7 @@ async def test_a_full_run_keeps_tokens_out_of_logs_jobs_and_chats(
 
 
 def test_target_bot_repr_has_no_token() -> None:
-    bot = TargetBot(id=3, codename="news", token=NEWS_TOKEN, username="news_bot")
+    bot = TargetBot(id=3, codename="news", sealed_token=sealed(NEWS_TOKEN), username="news_bot")
     assert secrets_in(repr(bot)) == []
     assert secrets_in(str(bot)) == []
 

@@ -25,6 +25,7 @@ from jobs.worker import close_worker, create_worker
 from models import TargetBot, User
 from panel import texts
 from panel.settings import Settings
+from tests.support.keys import sealed
 from tests.support.sim import SimWorld
 from tgsim.settings import LimitSettings, SimSettings
 from tgsim.simulator import ChatEntry, Simulator
@@ -202,7 +203,9 @@ async def add_target_bots(
 ) -> dict[str, int]:
     """The news bot with its 12 users (plus one unavailable) and, optionally, an empty shop bot."""
     async with sessionmaker() as session, session.begin():
-        news = TargetBot(codename="news", token=NEWS_TOKEN, username="news_bot", title="News", rate_per_s=30)
+        news = TargetBot(
+            codename="news", sealed_token=sealed(NEWS_TOKEN), username="news_bot", title="News", rate_per_s=30
+        )
         session.add(news)
         await session.flush()
         session.add_all(User(bot_id=news.id, chat_id=chat_id) for chat_id in NEWS_USERS)
@@ -210,7 +213,11 @@ async def add_target_bots(
         ids = {"news": news.id}
         if with_shop:
             shop = TargetBot(
-                codename="shop", token=SHOP_TOKEN, username="shop_bot", title="Shop", rate_per_s=30
+                codename="shop",
+                sealed_token=sealed(SHOP_TOKEN),
+                username="shop_bot",
+                title="Shop",
+                rate_per_s=30,
             )
             session.add(shop)
             await session.flush()

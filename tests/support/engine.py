@@ -28,6 +28,7 @@ from models import (
 from panel import campaigns
 from panel.content import MessageContent
 from panel.send_options import SendOptions
+from tests.support.keys import sealed
 from tgsim.simulator import Simulator
 from tgsim.world import UserState
 
@@ -73,7 +74,7 @@ async def add_audience(
     async with sessionmaker.begin() as session:
         bot = TargetBot(
             codename=f"bot{uuid.uuid4().hex[:6]}",
-            token=token,
+            sealed_token=sealed(token),
             rate_per_s=rate_per_s,
             paid_broadcast=rate_per_s > 30,
         )

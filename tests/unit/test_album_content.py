@@ -15,6 +15,7 @@ from panel.content import (
     follow_up_call,
 )
 from panel.send_options import SendOptions
+from tests.support.keys import sealed
 
 BOLD = {"type": "bold", "offset": 0, "length": 4}
 
@@ -145,7 +146,7 @@ def test_an_album_takes_a_message_per_item_and_a_forward_goes_at_the_free_rate()
     assert messages_per_recipient(with_follow_up) == 3
     assert estimate_duration(100, 30, messages_each=3).total_seconds() == 10
 
-    paid = TargetBot(codename="big", token="1:x", rate_per_s=500, paid_broadcast=True)
+    paid = TargetBot(codename="big", sealed_token=sealed("1:x"), rate_per_s=500, paid_broadcast=True)
     forward = MessageContent("", channel_post=ChannelPost(-100, 7, "forward")).to_json()
     copy = MessageContent("", channel_post=ChannelPost(-100, 7, "copy")).to_json()
     assert effective_rate(paid) == 500 and effective_rate(paid, copy) == 500
