@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.aiogram_bot import make_bot
 from bot.flood_wait import install_flood_wait
 from bot.handlers import (
+    audit,
     campaigns,
     common,
     compose,
@@ -47,6 +48,7 @@ COMMAND_ORDER = (
     "schedule",
     "report",
     "export",
+    "audit",
     "cancel",
     "help",
     "start",
@@ -93,6 +95,7 @@ def create_dispatcher(
         segments.create_router(),
         progress.create_router(),
         reports.create_router(),
+        audit.create_router(),
         fallback.create_router(),
     )
     return dispatcher

@@ -137,6 +137,13 @@ class ProgressCallback(CallbackData, prefix="pg"):
     campaign_id: int = Field(ge=0, le=MAX_ROW_ID)
 
 
+class AuditCallback(CallbackData, prefix="aud"):
+    """A page of /audit: entries older than `before_id` (0: the newest), of one campaign or all (0)."""
+
+    campaign_id: int = Field(default=0, ge=0, le=MAX_ROW_ID)
+    before_id: int = Field(default=0, ge=0, le=MAX_ROW_ID)
+
+
 class RecallAction(enum.StrEnum):
     """Buttons under a recall's live progress message (`panel.after_send.recall_markup`)."""
 

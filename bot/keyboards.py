@@ -9,6 +9,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import (
+    AuditCallback,
     CampaignAction,
     CampaignCallback,
     ComposeAction,
@@ -298,3 +299,16 @@ def retry_confirm(campaign_id: int, *, page: int, retryable: int, unconfirmed: i
     )
     builder.adjust(1)
     return builder.as_markup()
+
+
+def audit_pages(campaign_id: int, *, older_than: int | None, newest: bool) -> InlineKeyboardMarkup | None:
+    """◀ Older (entries before `older_than`) and ⏮ Newest, as they apply; None when neither does."""
+    builder = InlineKeyboardBuilder()
+    if older_than is not None:
+        builder.button(
+            text=texts.BTN_AUDIT_OLDER,
+            callback_data=AuditCallback(campaign_id=campaign_id, before_id=older_than),
+        )
+    if not newest:
+        builder.button(text=texts.BTN_AUDIT_NEWEST, callback_data=AuditCallback(campaign_id=campaign_id))
+    return builder.as_markup() if older_than is not None or not newest else None

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 
 from cli.common import CommandError, database, run, settings_or_exit
+from panel import audit
 from panel.admins import AdminError, add_admin, list_admins
+from panel.audit import CLI, AuditAction
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,6 +36,7 @@ def _add(args: argparse.Namespace) -> int:
                 admin = await add_admin(session, args.user_id, display_name=args.name, timezone=args.tz)
             except AdminError as exc:
                 raise CommandError(str(exc)) from None
+            await audit.record(session, CLI, AuditAction.ADD_ADMIN, details={"user_id": admin.user_id})
             name, timezone = admin.display_name or "no name", admin.timezone or settings.timezone
             return f"admin {admin.user_id} ({name}, {timezone})"
 

@@ -11,6 +11,7 @@ from cli.common import CommandError, database, run, settings_or_exit
 from models import ActionStatus
 from panel import after_send, campaigns
 from panel.after_send import RecallOutcome, RetryOutcome
+from panel.audit import CLI
 from panel.queue import connect
 
 
@@ -82,6 +83,7 @@ def _retry(args: argparse.Namespace) -> int:
                     pool,
                     args.id,
                     queue_name=settings.queue_name,
+                    actor=CLI,
                     include_unconfirmed=args.include_unconfirmed,
                 )
             finally:
@@ -156,7 +158,7 @@ def _recall(args: argparse.Namespace) -> int:
             pool = await connect(settings.redis_url)
             try:
                 outcome, action_id = await after_send.recall(
-                    sessionmaker, pool, args.id, queue_name=settings.queue_name
+                    sessionmaker, pool, args.id, queue_name=settings.queue_name, actor=CLI
                 )
             finally:
                 await pool.aclose()

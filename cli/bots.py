@@ -6,6 +6,8 @@ import argparse
 
 from bot.aiogram_bot import fetch_identity
 from cli.common import CommandError, database, run, settings_or_exit
+from panel import audit
+from panel.audit import CLI, AuditAction
 from panel.bots import BotError, add_bot, bot_summaries, check_bot_fields
 from panel.campaigns import get_bot_by_codename
 from panel.secrets import is_sealed, token_box
@@ -64,6 +66,9 @@ def _add(args: argparse.Namespace) -> int:
                     box=token_box(settings),
                     rate_per_s=rate,
                     paid_broadcast=args.paid,
+                )
+                await audit.record(
+                    session, CLI, AuditAction.ADD_BOT, bot_id=bot.id, details={"codename": bot.codename}
                 )
                 return (
                     f"added bot #{bot.id} {bot.codename} "
@@ -128,6 +133,9 @@ def _cap(args: argparse.Namespace) -> int:
             if bot is None:
                 raise CommandError(f"there is no target bot {args.codename!r}; see `broadcast bots list`")
             bot.frequency_cap_hours = args.hours
+            await audit.record(
+                session, CLI, AuditAction.SET_FREQUENCY_CAP, bot_id=bot.id, details={"hours": args.hours}
+            )
             if not args.hours:
                 return f"{bot.codename}: no frequency cap"
             return f"{bot.codename}: users reached within {args.hours} h are left out of its next campaigns"

@@ -14,8 +14,9 @@ from cli.common import CommandError, database, fail, run, settings_or_exit
 from cli.segments import resolve_expression
 from jobs.engine.sendclient import BotAPI, BotAPIError, BotAPINetworkError
 from models import Campaign, CampaignStatus, TargetBot, utcnow
-from panel import actions, campaigns, texts, transitions
+from panel import actions, audit, campaigns, texts, transitions
 from panel.admins import list_admins
+from panel.audit import CLI, AuditAction
 from panel.buttons import Buttons, ButtonsError, parse_button_rows
 from panel.campaigns import CampaignError, Counters
 from panel.content import (
@@ -392,8 +393,14 @@ async def _store(
             if message.channel_post is None:  # a channel's post is sent as it is
                 campaign.content = personalise(campaign.content)
             campaign.audience_filter = audience_filter
+            await audit.record(session, CLI, AuditAction.CREATE, campaign_id=campaign.id, bot_id=bot_id)
             if args.schedule:
-                await transitions.schedule(session, campaign.id, _parse_when(args.schedule))
+                when = _parse_when(args.schedule)
+                await transitions.schedule(session, campaign.id, when)
+                details = {"for": when.isoformat(timespec="minutes")}
+                await audit.record(
+                    session, CLI, AuditAction.SCHEDULE, campaign_id=campaign.id, details=details
+                )
         except CampaignError as exc:
             raise CommandError(str(exc)) from None
         return campaign.id
@@ -479,19 +486,21 @@ def _lifecycle(args: argparse.Namespace, action: str) -> int:
                 if action == "send":
                     # A start claimed by an earlier call is requested already, unless the
                     # campaign has moved on (sending, finished): that gets the refusal below.
-                    outcome = await actions.start(sessionmaker, pool, args.id, queue_name=settings.queue_name)
+                    outcome = await actions.start(
+                        sessionmaker, pool, args.id, queue_name=settings.queue_name, actor=CLI
+                    )
                     changed = outcome is actions.StartOutcome.STARTED or (
                         outcome is actions.StartOutcome.ALREADY_CLAIMED and actions.can_start(campaign.status)
                     )
                 elif action == "pause":
-                    changed = await actions.pause(sessionmaker, args.id)
+                    changed = await actions.pause(sessionmaker, args.id, actor=CLI)
                 elif action == "resume":
                     changed = await actions.resume(
-                        sessionmaker, pool, args.id, queue_name=settings.queue_name
+                        sessionmaker, pool, args.id, queue_name=settings.queue_name, actor=CLI
                     )
                 else:
                     changed = await actions.cancel(
-                        sessionmaker, pool, args.id, queue_name=settings.queue_name
+                        sessionmaker, pool, args.id, queue_name=settings.queue_name, actor=CLI
                     )
                 if not changed:
                     raise CommandError(f"campaign #{args.id} is {campaign.status.value}: cannot {action} it")

@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "cli.campaigns",
     "cli.segments",
     "cli.secrets",
+    "cli.audit",
     "cli.reports",  # adds `campaigns export|report`: after cli.campaigns
     "cli.demo",
 )

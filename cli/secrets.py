@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from cli.common import CommandError, database, run, settings_or_exit
+from panel import audit
+from panel.audit import CLI, AuditAction
 from panel.bots import rotate_tokens
 from panel.secrets import TokenError, generate_key, token_box
 
@@ -39,6 +41,8 @@ def _rotate(args: argparse.Namespace) -> int:
         try:
             async with database(settings) as (_, sessionmaker), sessionmaker.begin() as session:
                 done = await rotate_tokens(session, box)
+                details = {"rotated": done.rotated, "tokens": done.total}
+                await audit.record(session, CLI, AuditAction.ROTATE_KEYS, details=details)
         except TokenError as exc:
             raise CommandError(f"{exc}; nothing was changed") from None
         if done.rotated == 0:

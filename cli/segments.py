@@ -8,6 +8,8 @@ import json
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cli.common import CommandError, database, run, settings_or_exit
+from panel import audit
+from panel.audit import CLI, AuditAction
 from panel.bots import bot_summaries
 from panel.segments import (
     SegmentError,
@@ -62,6 +64,8 @@ def _add(args: argparse.Namespace) -> int:
                 segment = await save_segment(session, args.name, args.where)
             except SegmentError as exc:
                 raise CommandError(str(exc)) from None
+            details = {"name": segment.name, "rule": segment.expression}
+            await audit.record(session, CLI, AuditAction.SAVE_SEGMENT, details=details)
             return f"segment {segment.name}: {segment.expression}"
 
     print(run(go))

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from cli.common import CommandError, database, run, settings_or_exit
 from cli.users_import import ImportFileError, ImportReport, import_users
+from panel import audit
+from panel.audit import CLI, AuditAction
 from panel.campaigns import get_bot_by_codename
 
 
@@ -45,6 +47,13 @@ def _import(args: argparse.Namespace) -> int:
                 report = await import_users(engine, args.file, bot_id=bot.id, platform=bot.platform)
             except ImportFileError as exc:
                 raise CommandError(str(exc)) from None
+            async with sessionmaker.begin() as session:
+                details = {
+                    "file": Path(args.file).name,
+                    "inserted": report.inserted,
+                    "updated": report.updated,
+                }
+                await audit.record(session, CLI, AuditAction.IMPORT_USERS, bot_id=bot.id, details=details)
         return report, time.perf_counter() - started
 
     report, elapsed = run(go)

@@ -328,3 +328,26 @@ class DeliveryAction(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AuditEntry(Base):
+    """One change someone made, as it was made: appended, never updated or deleted (the
+    migration's triggers refuse both). Campaign and bot ids are kept without foreign keys, so
+    an entry outlives the deleted draft it tells of."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_campaign", "campaign_id", "id"),
+        Index("ix_audit_log_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    """The admin's Telegram user id; None for the CLI (an operator at the server) and the workers."""
+    source: Mapped[str] = mapped_column(String(16))
+    """Where the change came from: chat, cli or scheduler."""
+    action: Mapped[str] = mapped_column(String(64))
+    campaign_id: Mapped[int | None] = mapped_column(BigInteger)
+    bot_id: Mapped[int | None] = mapped_column(BigInteger)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -16,6 +16,7 @@ import enum
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -27,7 +28,8 @@ from models import (
     Campaign,
     CampaignStatus,
 )
-from panel import campaigns, transitions
+from panel import audit, campaigns, transitions
+from panel.audit import Actor, AuditAction
 from panel.buttons import Buttons
 from panel.claims import claim_once, release_claim
 from panel.queue import enqueue_finalize, enqueue_resume, enqueue_start
@@ -84,6 +86,7 @@ async def start(
     campaign_id: int,
     *,
     queue_name: str,
+    actor: Actor,
     progress_chat_id: int | None = None,
 ) -> StartOutcome:
     """Send a DRAFT or SCHEDULED campaign now, its live progress in `progress_chat_id` if given.
@@ -107,6 +110,9 @@ async def start(
             else:
                 if progress_chat_id is not None:
                     await campaigns.set_progress_target(session, campaign_id, progress_chat_id)
+                await audit.record(
+                    session, actor, AuditAction.START, campaign_id=campaign_id, bot_id=campaign.bot_id
+                )
                 outcome = StartOutcome.STARTED
         if outcome is StartOutcome.STARTED:
             await enqueue_start(pool, campaign_id, queue_name=queue_name)
@@ -125,29 +131,60 @@ async def _change_then_enqueue(
     change: Callable[[AsyncSession], Awaitable[bool]],
     enqueue: Callable[[], Awaitable[None]],
     *,
+    actor: Actor,
+    action: AuditAction,
     done: str,
 ) -> bool:
-    """Commit `change`; only when it happened, enqueue the job it needs."""
+    """Commit `change` (and its audit entry); only when it happened, enqueue the job it needs."""
     if not campaigns.is_row_id(campaign_id):
         return False
     async with sessionmaker() as session, session.begin():
         changed = await change(session)
+        if changed:
+            await audit.record(session, actor, action, campaign_id=campaign_id)
     if changed:
         await enqueue()
         logger.info("campaign %s: %s", campaign_id, done)
     return changed
 
 
-async def pause(sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int) -> bool:
-    """Pause a SENDING campaign: commits PAUSED, enqueues nothing (its batches stop within a second)."""
+async def _change(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    campaign_id: int,
+    change: Callable[[AsyncSession], Awaitable[bool]],
+    *,
+    actor: Actor,
+    action: AuditAction,
+    details: dict[str, Any] | None = None,
+) -> bool:
+    """Commit `change` and, when it happened, its audit entry; enqueues nothing."""
     if not campaigns.is_row_id(campaign_id):
         return False
     async with sessionmaker() as session, session.begin():
-        return await transitions.pause(session, campaign_id)
+        changed = await change(session)
+        if changed:
+            await audit.record(session, actor, action, campaign_id=campaign_id, details=details)
+    return changed
+
+
+async def pause(sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int, *, actor: Actor) -> bool:
+    """Pause a SENDING campaign: commits PAUSED, enqueues nothing (its batches stop within a second)."""
+    return await _change(
+        sessionmaker,
+        campaign_id,
+        lambda session: transitions.pause(session, campaign_id),
+        actor=actor,
+        action=AuditAction.PAUSE,
+    )
 
 
 async def resume(
-    sessionmaker: async_sessionmaker[AsyncSession], pool: ArqRedis, campaign_id: int, *, queue_name: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    pool: ArqRedis,
+    campaign_id: int,
+    *,
+    queue_name: str,
+    actor: Actor,
 ) -> bool:
     """Resume a PAUSED campaign: commits SENDING, then enqueues `resume_campaign` (its batches)."""
     return await _change_then_enqueue(
@@ -155,6 +192,8 @@ async def resume(
         campaign_id,
         lambda session: transitions.resume(session, campaign_id),
         lambda: enqueue_resume(pool, campaign_id, queue_name=queue_name),
+        actor=actor,
+        action=AuditAction.RESUME,
         done="resume requested",
     )
 
@@ -165,6 +204,7 @@ async def cancel(
     campaign_id: int,
     *,
     queue_name: str,
+    actor: Actor,
     reason: str | None = None,
 ) -> bool:
     """Cancel a campaign that is not over: commits CANCELLED with its unsent rows cancelled,
@@ -174,6 +214,8 @@ async def cancel(
         campaign_id,
         lambda session: transitions.cancel(session, campaign_id, reason=reason),
         lambda: enqueue_finalize(pool, campaign_id, queue_name=queue_name),
+        actor=actor,
+        action=AuditAction.CANCEL,
         done="cancelled",
     )
 
@@ -183,6 +225,7 @@ async def schedule(
     campaign_id: int,
     when: datetime,
     *,
+    actor: Actor,
     progress_chat_id: int | None = None,
 ) -> bool:
     """Schedule a draft (or move a scheduled campaign) to `when`: commits SCHEDULED and the chat
@@ -196,24 +239,45 @@ async def schedule(
         scheduled = await transitions.schedule(session, campaign_id, when)
         if scheduled and progress_chat_id is not None:
             await campaigns.set_progress_target(session, campaign_id, progress_chat_id)
+        if scheduled:
+            details = {"for": when.isoformat(timespec="minutes")}
+            await audit.record(session, actor, AuditAction.SCHEDULE, campaign_id=campaign_id, details=details)
     return scheduled
 
 
-async def unschedule(sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int) -> bool:
+async def unschedule(
+    sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int, *, actor: Actor
+) -> bool:
     """Take a scheduled campaign back to DRAFT: commits, enqueues nothing."""
-    if not campaigns.is_row_id(campaign_id):
-        return False
-    async with sessionmaker() as session, session.begin():
-        return await transitions.unschedule(session, campaign_id)
+    return await _change(
+        sessionmaker,
+        campaign_id,
+        lambda session: transitions.unschedule(session, campaign_id),
+        actor=actor,
+        action=AuditAction.UNSCHEDULE,
+    )
 
 
 async def duplicate(
-    sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int, *, created_by: int | None = None
+    sessionmaker: async_sessionmaker[AsyncSession],
+    campaign_id: int,
+    *,
+    actor: Actor,
+    created_by: int | None = None,
 ) -> Campaign:
     """A new draft with the message, target bot and name of `campaign_id`: commits it,
     enqueues nothing. Raises `CampaignError` when there is no such campaign."""
     async with sessionmaker() as session, session.begin():
-        return await campaigns.duplicate(session, campaign_id, created_by=created_by)
+        copy = await campaigns.duplicate(session, campaign_id, created_by=created_by)
+        await audit.record(
+            session,
+            actor,
+            AuditAction.DUPLICATE,
+            campaign_id=copy.id,
+            bot_id=copy.bot_id,
+            details={"from": campaign_id},
+        )
+        return copy
 
 
 def can_edit_buttons(status: CampaignStatus) -> bool:
@@ -222,16 +286,25 @@ def can_edit_buttons(status: CampaignStatus) -> bool:
 
 
 async def set_buttons(
-    sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int, buttons: Buttons
+    sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int, buttons: Buttons, *, actor: Actor
 ) -> bool:
     """Replace (or, with none, remove) a draft's URL buttons: commits, enqueues nothing."""
-    if not campaigns.is_row_id(campaign_id):
-        return False
-    async with sessionmaker() as session, session.begin():
-        return await campaigns.set_draft_buttons(session, campaign_id, buttons)
+    return await _change(
+        sessionmaker,
+        campaign_id,
+        lambda session: campaigns.set_draft_buttons(session, campaign_id, buttons),
+        actor=actor,
+        action=AuditAction.SET_BUTTONS,
+        details={"buttons": buttons.count},
+    )
 
 
-async def delete(sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int) -> bool:
+async def delete(sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int, *, actor: Actor) -> bool:
     """Delete a draft: commits, enqueues nothing; False for any other campaign."""
-    async with sessionmaker() as session, session.begin():
-        return await campaigns.delete_draft(session, campaign_id)
+    return await _change(
+        sessionmaker,
+        campaign_id,
+        lambda session: campaigns.delete_draft(session, campaign_id),
+        actor=actor,
+        action=AuditAction.DELETE,
+    )

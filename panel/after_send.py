@@ -33,8 +33,9 @@ from models import (
     utcnow,
 )
 from models.tables import Delivery
-from panel import campaigns, texts, transitions
+from panel import audit, campaigns, texts, transitions
 from panel.actions import start
+from panel.audit import Actor, AuditAction
 from panel.claims import claim_once, release_claim
 from panel.progress import percent, progress_bar
 from panel.queue import enqueue_finalize
@@ -201,6 +202,7 @@ async def recall(
     campaign_id: int,
     *,
     queue_name: str,
+    actor: Actor,
     created_by: int | None = None,
     progress_chat_id: int | None = None,
 ) -> tuple[RecallOutcome, int | None]:
@@ -248,6 +250,14 @@ async def recall(
             session.add(action)
             await session.flush()
             action_id = action.id
+            await audit.record(
+                session,
+                actor,
+                AuditAction.RECALL,
+                campaign_id=campaign_id,
+                bot_id=campaign.bot_id,
+                details={"messages": preview.messages, "too_old": preview.too_old},
+            )
     finally:
         await release_claim(pool, claim, namespace=queue_name)
     if stopped:
@@ -501,6 +511,7 @@ async def retry_failed(
     campaign_id: int,
     *,
     queue_name: str,
+    actor: Actor,
     include_unconfirmed: bool = False,
     created_by: int | None = None,
     progress_chat_id: int | None = None,
@@ -546,10 +557,18 @@ async def retry_failed(
             session.add(child)
             await session.flush()
             child_id = child.id
+            await audit.record(
+                session,
+                actor,
+                AuditAction.RETRY,
+                campaign_id=child_id,
+                bot_id=parent.bot_id,
+                details={"of": campaign_id, "unconfirmed": include_unconfirmed},
+            )
     finally:
         await release_claim(pool, claim, namespace=queue_name)
     started = await start(
-        sessionmaker, pool, child_id, queue_name=queue_name, progress_chat_id=progress_chat_id
+        sessionmaker, pool, child_id, queue_name=queue_name, actor=actor, progress_chat_id=progress_chat_id
     )
     logger.info("campaign %s: retry #%s of its failed recipients (%s)", campaign_id, child_id, started)
     return RetryOutcome.STARTED, child_id

@@ -89,6 +89,7 @@ COMMAND_DESCRIPTIONS = {
     "segments": "Saved audience rules and their counts",
     "report": "A campaign's chart and figures",
     "export": "A campaign's delivery ledger as CSV",
+    "audit": "Who changed what, and when",
     "sendnow": "Send a draft now",
     "schedule": "Schedule a draft for later",
     "cancel": "Leave the current step",
@@ -162,6 +163,7 @@ HELP = (
     "/campaigns — list campaigns, open one to act on it\n"
     "/segments [name rule] — saved audience rules and their counts, or save one\n"
     "/report id — a campaign's chart and figures; /export id — its ledger as CSV\n"
+    "/audit [id] — who changed what, and when (of one campaign with its id)\n"
     "/sendnow [id] — send a draft now\n"
     "/schedule [id] — send a draft later\n"
     "/cancel — leave the current step\n\n"
@@ -484,3 +486,13 @@ BTN_PAUSE_RECALL = "⏸ Pause"
 BTN_RESUME_RECALL = "▶️ Resume"
 RECALL_PAUSED = "Recall of campaign #{campaign_id} paused."
 RECALL_RESUMED = "Recall of campaign #{campaign_id} resumed."
+
+# ---------------------------------------------------------------- the audit log
+AUDIT_TITLE_ALL = "🧾 Audit log, newest first"
+AUDIT_TITLE_CAMPAIGN = "🧾 Audit log of campaign #{campaign_id}, newest first"
+AUDIT_LINE = "{when} · {who}: {what}"
+AUDIT_EMPTY = "Nothing recorded yet."
+AUDIT_EMPTY_CAMPAIGN = "Nothing recorded for campaign #{campaign_id}."
+AUDIT_USAGE = "Use /audit for everything, or /audit 12 for campaign #12 alone, not “{value}”."
+BTN_AUDIT_OLDER = "◀ Older"
+BTN_AUDIT_NEWEST = "⏮ Newest"

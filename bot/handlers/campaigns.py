@@ -25,6 +25,7 @@ from models import ActionStatus, Campaign, CampaignStatus
 from panel import actions, after_send, texts
 from panel import campaigns as lifecycle
 from panel.audience import bot_audiences, campaign_view
+from panel.audit import Actor
 from panel.buttons import Buttons
 from panel.content import MessageContent
 from panel.settings import Settings
@@ -178,6 +179,11 @@ class CardTap:
     arq_pool: ArqRedis
     queue_name: str
 
+    @property
+    def actor(self) -> Actor:
+        """The admin, for the audit log."""
+        return Actor.chat(self.admin_id)
+
 
 CardChange = Callable[[CardTap], Awaitable[int | None]]
 """Carries out a card action: the campaign whose card comes next, or None when nothing changed."""
@@ -195,7 +201,9 @@ def _in_place(change: Callable[[CardTap], Awaitable[bool]]) -> CardChange:
 async def _duplicate(tap: CardTap) -> int | None:
     """The copy is a new draft: its card comes next."""
     try:
-        copy = await actions.duplicate(tap.sessionmaker, tap.campaign_id, created_by=tap.admin_id)
+        copy = await actions.duplicate(
+            tap.sessionmaker, tap.campaign_id, actor=tap.actor, created_by=tap.admin_id
+        )
     except lifecycle.CampaignError:
         return None
     return copy.id
@@ -212,12 +220,13 @@ class CardAction:
 
 CARD_ACTIONS: dict[CampaignAction, CardAction] = {
     CampaignAction.PAUSE: CardAction(
-        _in_place(lambda tap: actions.pause(tap.sessionmaker, tap.campaign_id)), texts.DONE_PAUSED
+        _in_place(lambda tap: actions.pause(tap.sessionmaker, tap.campaign_id, actor=tap.actor)),
+        texts.DONE_PAUSED,
     ),
     CampaignAction.RESUME: CardAction(
         _in_place(
             lambda tap: actions.resume(
-                tap.sessionmaker, tap.arq_pool, tap.campaign_id, queue_name=tap.queue_name
+                tap.sessionmaker, tap.arq_pool, tap.campaign_id, queue_name=tap.queue_name, actor=tap.actor
             )
         ),
         texts.DONE_RESUMED,
@@ -229,20 +238,25 @@ CARD_ACTIONS: dict[CampaignAction, CardAction] = {
                 tap.arq_pool,
                 tap.campaign_id,
                 queue_name=tap.queue_name,
+                actor=tap.actor,
                 reason=f"cancelled by {tap.admin_id}",
             )
         ),
         texts.DONE_CANCELLED,
     ),
     CampaignAction.UNSCHEDULE: CardAction(
-        _in_place(lambda tap: actions.unschedule(tap.sessionmaker, tap.campaign_id)), texts.DONE_UNSCHEDULED
+        _in_place(lambda tap: actions.unschedule(tap.sessionmaker, tap.campaign_id, actor=tap.actor)),
+        texts.DONE_UNSCHEDULED,
     ),
     CampaignAction.DELETE_CONFIRM: CardAction(
-        _in_place(lambda tap: actions.delete(tap.sessionmaker, tap.campaign_id)), texts.DONE_DELETED
+        _in_place(lambda tap: actions.delete(tap.sessionmaker, tap.campaign_id, actor=tap.actor)),
+        texts.DONE_DELETED,
     ),
     CampaignAction.DUPLICATE: CardAction(_duplicate, texts.DONE_DUPLICATED),
     CampaignAction.REMOVE_BUTTONS: CardAction(
-        _in_place(lambda tap: actions.set_buttons(tap.sessionmaker, tap.campaign_id, Buttons())),
+        _in_place(
+            lambda tap: actions.set_buttons(tap.sessionmaker, tap.campaign_id, Buttons(), actor=tap.actor)
+        ),
         texts.BUTTONS_REMOVED,
     ),
 }
@@ -315,7 +329,7 @@ async def got_card_buttons(
         return
     campaign_id = int((await state.get_data())["campaign_id"])
     await state.clear()
-    if await actions.set_buttons(sessionmaker, campaign_id, buttons):
+    if await actions.set_buttons(sessionmaker, campaign_id, buttons, actor=Actor.chat(message.chat.id)):
         await message.answer(texts.BUTTONS_SAVED.format(campaign_id=campaign_id))
         return
     async with sessionmaker() as session:
@@ -414,6 +428,7 @@ async def recall(
             arq_pool,
             campaign_id,
             queue_name=settings.queue_name,
+            actor=Actor.chat(query.from_user.id),
             created_by=query.from_user.id,
             progress_chat_id=query.message.chat.id,
         )
@@ -517,6 +532,7 @@ async def retry(
         arq_pool,
         campaign_id,
         queue_name=settings.queue_name,
+        actor=Actor.chat(query.from_user.id),
         include_unconfirmed=callback_data.action is CampaignAction.RETRY_WITH_UNCONFIRMED,
         created_by=query.from_user.id,
         progress_chat_id=query.message.chat.id,

@@ -27,9 +27,10 @@ from bot.prompts import ask_confirmation, ask_time
 from bot.states import Compose
 from bot.target import TestSendResult, can_read_chat, send_content, send_test
 from models import TargetBot
+from panel import audit, texts
 from panel import campaigns as lifecycle
-from panel import texts
 from panel.audience import Audience, audience_of, bot_audiences, bot_label, sample_user
+from panel.audit import Actor, AuditAction
 from panel.buttons import Buttons
 from panel.claims import claim_once
 from panel.content import AlbumItem, ChannelPost, ContentError, Media, MessageContent
@@ -576,6 +577,13 @@ async def finish(
             )
             campaign.content = _stored(data)
             campaign.audience_filter = data.get("audience_filter")
+            await audit.record(
+                session,
+                Actor.chat(query.from_user.id),
+                AuditAction.CREATE,
+                campaign_id=campaign.id,
+                bot_id=campaign.bot_id,
+            )
     except lifecycle.CampaignError:
         if message is not None:
             await edit_text(message, texts.BOT_GONE)

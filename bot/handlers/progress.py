@@ -19,6 +19,7 @@ from bot.keyboards import progress_keyboard
 from models import Campaign
 from panel import actions, texts
 from panel import campaigns as lifecycle
+from panel.audit import Actor
 from panel.settings import Settings
 
 
@@ -70,7 +71,9 @@ async def pause(
     query: CallbackQuery, callback_data: ProgressCallback, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     """Stop new sends; in-flight ones still get recorded."""
-    paused = await actions.pause(sessionmaker, callback_data.campaign_id)
+    paused = await actions.pause(
+        sessionmaker, callback_data.campaign_id, actor=Actor.chat(query.from_user.id)
+    )
     await _after(query, sessionmaker, callback_data.campaign_id, done=texts.DONE_PAUSED if paused else None)
 
 
@@ -83,7 +86,11 @@ async def resume(
 ) -> None:
     """Send again where it stopped."""
     resumed = await actions.resume(
-        sessionmaker, arq_pool, callback_data.campaign_id, queue_name=settings.queue_name
+        sessionmaker,
+        arq_pool,
+        callback_data.campaign_id,
+        queue_name=settings.queue_name,
+        actor=Actor.chat(query.from_user.id),
     )
     await _after(query, sessionmaker, callback_data.campaign_id, done=texts.DONE_RESUMED if resumed else None)
 
@@ -113,6 +120,7 @@ async def cancel(
         arq_pool,
         callback_data.campaign_id,
         queue_name=settings.queue_name,
+        actor=Actor.chat(query.from_user.id),
         reason=f"cancelled by {query.from_user.id}",
     )
     if not cancelled:

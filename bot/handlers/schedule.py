@@ -21,6 +21,7 @@ from models import UNSTARTED_CAMPAIGN_STATUSES, utcnow
 from panel import actions, texts
 from panel import campaigns as lifecycle
 from panel.audience import campaign_view
+from panel.audit import Actor
 
 
 async def schedule_command(
@@ -90,7 +91,13 @@ async def confirm(
     message = query.message if isinstance(query.message, Message) else None
     try:
         # The live progress appears in this chat when the campaign starts.
-        changed = await actions.schedule(sessionmaker, campaign_id, when, progress_chat_id=query.from_user.id)
+        changed = await actions.schedule(
+            sessionmaker,
+            campaign_id,
+            when,
+            actor=Actor.chat(query.from_user.id),
+            progress_chat_id=query.from_user.id,
+        )
     except lifecycle.CampaignError:
         # The time passed while the admin looked at the echo.
         await state.set_state(Scheduling.waiting_time)

@@ -8,7 +8,8 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from panel import texts
+from panel import audit, texts
+from panel.audit import Actor, AuditAction
 from panel.bots import bot_summaries
 from panel.segments import SegmentError, count_segment, list_segments, save_segment
 
@@ -43,6 +44,10 @@ async def segments(
     try:
         async with sessionmaker.begin() as session:
             segment = await save_segment(session, name, rule, created_by=message.chat.id)
+            details = {"name": segment.name, "rule": segment.expression}
+            await audit.record(
+                session, Actor.chat(message.chat.id), AuditAction.SAVE_SEGMENT, details=details
+            )
             counts = await _counts(session, segment.expression)
     except SegmentError as error:
         await message.answer(texts.SEGMENT_REFUSED.format(reason=str(error)))

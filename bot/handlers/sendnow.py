@@ -18,6 +18,7 @@ from bot.prompts import ask_confirmation, parse_campaign_id
 from panel import actions, texts
 from panel.actions import StartOutcome
 from panel.audience import campaign_view
+from panel.audit import Actor
 from panel.campaigns import startable_campaigns
 from panel.settings import Settings
 
@@ -64,6 +65,7 @@ async def confirm(
         campaign_id,
         progress_chat_id=query.from_user.id,
         queue_name=settings.queue_name,
+        actor=Actor.chat(query.from_user.id),
     )
     message = query.message if isinstance(query.message, Message) else None
     if outcome is StartOutcome.STARTED:

@@ -22,6 +22,7 @@ from models import (
     TargetBot,
 )
 from panel import actions, after_send, texts
+from panel.audit import CLI
 from panel.campaigns import create_campaign
 from panel.content import MessageContent
 from tests.support.control import (
@@ -50,7 +51,7 @@ async def sent_campaign(control: ControlBot, name: str) -> int:
         )
         campaign_id = campaign.id
     outcome = await actions.start(
-        control.sessionmaker, control.arq_pool, campaign_id, queue_name=control.settings.queue_name
+        control.sessionmaker, control.arq_pool, campaign_id, queue_name=control.settings.queue_name, actor=CLI
     )
     assert outcome is actions.StartOutcome.STARTED
 

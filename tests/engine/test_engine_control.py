@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.callbacks import ProgressAction, ProgressCallback
 from models import Campaign, CampaignStatus, DeliveryStatus, utcnow
 from panel import actions, transitions
+from panel.audit import CLI
 from panel.queue import enqueue_start
 from tests.processes import broadcast_cli
 from tests.support.engine import (
@@ -57,7 +58,7 @@ async def test_pause_stops_sending_and_resume_finishes(
     await enqueue_start(pool, campaign_id, queue_name=queue_name)
     await wait_until(lambda: _delivered_at_least(sim, 150), what="some sent", logs=workers)
 
-    assert await actions.pause(sessionmaker, campaign_id)
+    assert await actions.pause(sessionmaker, campaign_id, actor=CLI)
     await wait_for_status(sessionmaker, campaign_id, (CampaignStatus.PAUSED,))
     await asyncio.sleep(1.5)  # in-flight sends finish and get recorded
     settled = sim.stats(TARGET_TOKEN).delivered_total
@@ -67,7 +68,7 @@ async def test_pause_stops_sending_and_resume_finishes(
     assert paused.status is CampaignStatus.PAUSED
     assert paused.successful_sents == settled < 900
 
-    assert await actions.resume(sessionmaker, pool, campaign_id, queue_name=queue_name)
+    assert await actions.resume(sessionmaker, pool, campaign_id, queue_name=queue_name, actor=CLI)
     campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers)
     assert (campaign.status, campaign.successful_sents) == (CampaignStatus.COMPLETED, 900)
     assert set(delivered(sim).values()) == {1}
@@ -88,7 +89,7 @@ async def test_cancel_marks_the_rest_cancelled_and_sends_a_summary(
     await enqueue_start(pool, campaign_id, queue_name=queue_name)
     await wait_until(lambda: _delivered_at_least(sim, 100), what="some sent", logs=workers)
 
-    assert await actions.cancel(sessionmaker, pool, campaign_id, queue_name=queue_name)
+    assert await actions.cancel(sessionmaker, pool, campaign_id, queue_name=queue_name, actor=CLI)
     campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers)
 
     assert campaign.status is CampaignStatus.CANCELLED

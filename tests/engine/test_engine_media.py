@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import CampaignStatus, DeliveryStatus, TargetBot
 from panel import actions, texts
+from panel.audit import CLI
 from panel.content import Media, MessageContent
 from panel.keys import RedisKeys
 from panel.queue import enqueue_start
@@ -199,7 +200,7 @@ async def test_uploads_that_keep_failing_pause_the_campaign_instead_of_using_up_
 async def resume_campaign_now(
     sessionmaker: async_sessionmaker[AsyncSession], pool: ArqRedis, campaign_id: int, queue_name: str
 ) -> None:
-    assert await actions.resume(sessionmaker, pool, campaign_id, queue_name=queue_name)
+    assert await actions.resume(sessionmaker, pool, campaign_id, queue_name=queue_name, actor=CLI)
 
 
 async def test_the_command_line_creates_a_photo_campaign_through_the_control_bot(

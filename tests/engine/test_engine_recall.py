@@ -27,6 +27,7 @@ from models import (
 )
 from panel import after_send
 from panel.after_send import RecallCounts, RecallOutcome
+from panel.audit import CLI
 from panel.buttons import parse_button_rows
 from panel.content import AlbumItem, Media, MessageContent
 from panel.queue import enqueue_start
@@ -123,6 +124,7 @@ async def test_recall_deletes_the_young_messages_and_reports_the_old(
         queue_name=queue_name,
         created_by=ADMIN_CHAT_ID,
         progress_chat_id=ADMIN_CHAT_ID,
+        actor=CLI,
     )
     assert outcome is RecallOutcome.STARTED and action_id is not None
     action, counts = await _ended_recall(sessionmaker, action_id, workers)
@@ -147,7 +149,9 @@ async def test_recall_deletes_the_young_messages_and_reports_the_old(
     assert "done" in (progress.text or "") and progress.buttons == []
 
     # A second recall is refused: it is done.
-    again, same_id = await after_send.recall(sessionmaker, pool, campaign_id, queue_name=queue_name)
+    again, same_id = await after_send.recall(
+        sessionmaker, pool, campaign_id, queue_name=queue_name, actor=CLI
+    )
     assert (again, same_id) == (RecallOutcome.ALREADY_RECALLED, action_id)
 
 
@@ -168,7 +172,9 @@ async def test_recall_of_a_sending_campaign_stops_it_first(
         logs=workers,
     )
 
-    outcome, action_id = await after_send.recall(sessionmaker, pool, campaign_id, queue_name=queue_name)
+    outcome, action_id = await after_send.recall(
+        sessionmaker, pool, campaign_id, queue_name=queue_name, actor=CLI
+    )
     assert outcome is RecallOutcome.STARTED and action_id is not None
     action, counts = await _ended_recall(sessionmaker, action_id, workers)
 
@@ -195,7 +201,9 @@ async def test_a_worker_killed_mid_recall_leaves_no_message_and_deletes_none_twi
     campaign_id = await _sent_campaign(sessionmaker, sim, workers, pool, queue_name, users=users)
     sim.set_faults(TARGET_TOKEN, latency_mean_s=0.05, latency_jitter_s=0.02)
 
-    outcome, action_id = await after_send.recall(sessionmaker, pool, campaign_id, queue_name=queue_name)
+    outcome, action_id = await after_send.recall(
+        sessionmaker, pool, campaign_id, queue_name=queue_name, actor=CLI
+    )
     assert outcome is RecallOutcome.STARTED and action_id is not None
 
     async def mid_group() -> bool:
@@ -324,7 +332,9 @@ async def test_recall_of_an_album_deletes_every_item_and_its_buttons_message(
     async with sessionmaker() as session:
         preview = await after_send.recall_preview(session, campaign_id)
     assert preview is not None and (preview.recallable, preview.messages) == (20, 60)
-    outcome, action_id = await after_send.recall(sessionmaker, pool, campaign_id, queue_name=queue_name)
+    outcome, action_id = await after_send.recall(
+        sessionmaker, pool, campaign_id, queue_name=queue_name, actor=CLI
+    )
     assert outcome is RecallOutcome.STARTED and action_id is not None
     _, counts = await _ended_recall(sessionmaker, action_id, workers)
 
@@ -366,35 +376,35 @@ async def test_recall_refusals_and_a_second_recall_while_one_runs(
         )
 
     # Nothing delivered: refused, and the scheduled campaign is left as it was.
-    assert await after_send.recall(sessionmaker, pool, scheduled, queue_name=queue_name) == (
+    assert await after_send.recall(sessionmaker, pool, scheduled, queue_name=queue_name, actor=CLI) == (
         RecallOutcome.NOTHING_SENT,
         None,
     )
     assert (await get_campaign(sessionmaker, scheduled)).status is CampaignStatus.SCHEDULED
-    assert await after_send.recall(sessionmaker, pool, 999_999, queue_name=queue_name) == (
+    assert await after_send.recall(sessionmaker, pool, 999_999, queue_name=queue_name, actor=CLI) == (
         RecallOutcome.MISSING,
         None,
     )
 
     # Two admins confirm at once: one recall; the other is told about the running one.
     first, second = await asyncio.gather(
-        after_send.recall(sessionmaker, pool, sent, queue_name=queue_name),
-        after_send.recall(sessionmaker, pool, sent, queue_name=queue_name),
+        after_send.recall(sessionmaker, pool, sent, queue_name=queue_name, actor=CLI),
+        after_send.recall(sessionmaker, pool, sent, queue_name=queue_name, actor=CLI),
     )
     assert sorted([first[0], second[0]]) == [RecallOutcome.RUNNING, RecallOutcome.STARTED]
     async with sessionmaker() as session:
         running = await after_send.latest_recall(session, sent)
     assert running is not None and first[1] in (running.id, None) and second[1] in (running.id, None)
-    assert await after_send.recall(sessionmaker, pool, sent, queue_name=queue_name) == (
+    assert await after_send.recall(sessionmaker, pool, sent, queue_name=queue_name, actor=CLI) == (
         RecallOutcome.RUNNING,
         running.id,
     )
     # Paused counts as running; a stopped one may be asked for again.
     assert await after_send.pause_recall(sessionmaker, running.id)
-    assert (await after_send.recall(sessionmaker, pool, sent, queue_name=queue_name))[
+    assert (await after_send.recall(sessionmaker, pool, sent, queue_name=queue_name, actor=CLI))[
         0
     ] is RecallOutcome.RUNNING
     assert await after_send.cancel_recall(sessionmaker, running.id)
     assert not await after_send.cancel_recall(sessionmaker, running.id)
-    again, again_id = await after_send.recall(sessionmaker, pool, sent, queue_name=queue_name)
+    again, again_id = await after_send.recall(sessionmaker, pool, sent, queue_name=queue_name, actor=CLI)
     assert again is RecallOutcome.STARTED and again_id != running.id

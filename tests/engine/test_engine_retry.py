@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from models import CampaignStatus, DeliveryStatus, User
 from panel import after_send
 from panel.after_send import RetryOutcome
+from panel.audit import CLI
 from panel.queue import enqueue_start
 from tests.processes import broadcast_cli
 from tests.support.engine import (
@@ -85,7 +86,9 @@ async def test_retry_after_a_5xx_storm_reaches_exactly_the_failed(
     )
     report = json.loads(out)
     assert report["retries"] == [child.id] and report["combined_sent"] == len(sent) + len(expected)
-    outcome, same = await after_send.retry_failed(sessionmaker, pool, campaign_id, queue_name=queue_name)
+    outcome, same = await after_send.retry_failed(
+        sessionmaker, pool, campaign_id, queue_name=queue_name, actor=CLI
+    )
     assert (outcome, same) == (RetryOutcome.ALREADY_RETRIED, child.id)
     code, out, err = await broadcast_cli("campaigns", "retry", str(campaign_id), env=cli_env, cwd=tmp_path)
     assert (code, err.strip()) == (

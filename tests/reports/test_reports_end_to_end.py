@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from models import Campaign, CampaignStatus, Delivery
 from panel import actions, texts
+from panel.audit import CLI
 from panel.campaigns import create_campaign
 from panel.content import MessageContent
 from panel.exports import EXPORT_COLUMNS
@@ -62,6 +63,7 @@ async def finished_campaign(control: ControlBot) -> tuple[int, ChatEntry, ChatEn
         campaign_id,
         queue_name=control.settings.queue_name,
         progress_chat_id=ADMIN_ID,
+        actor=CLI,
     )
     assert outcome is actions.StartOutcome.STARTED
     summary = await control.reply(after_id=before, where=lambda m: "finished" in (m.text or ""), timeout_s=30)
