@@ -9,11 +9,15 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update, User
 from redis.asyncio import Redis
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.permissions import Requirement, requirement
+from models import Campaign, CampaignAction
 from panel import texts
-from panel.admins import admin_timezone, is_admin
+from panel.admins import admin_timezone
 from panel.claims import claim_once
+from panel.roles import GRANTED_BY, Access, Permission, access_of
 from panel.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -34,7 +38,10 @@ def _describe(update: Update) -> str:
 
 
 class AdminOnlyMiddleware(BaseMiddleware):
-    """Let admins' updates through, with `admin_timezone` in the handler data; refuse the rest.
+    """Let admins' updates through, with `admin_timezone` and `access` (their role and scope) in
+    the handler data; refuse the rest. A button or command beyond the admin's role gets one short
+    refusal naming the role it needs; one acting on another scope's campaign or bot is answered
+    as a stranger's would be (a campaign number, as one that does not exist).
 
     A stranger's message gets a refusal at most once a minute (so the bot cannot be made to
     spam), a stranger's button press only a short callback answer; both are logged.
@@ -58,12 +65,21 @@ class AdminOnlyMiddleware(BaseMiddleware):
             return None
         if event.message is not None and event.message.chat.type != "private":
             return None  # never talk about campaigns in a group, whoever asks
+        need = requirement(event)
         async with self._sessionmaker() as session:
-            allowed = await is_admin(session, user.id, self._settings.admin_ids)
-            timezone = await admin_timezone(session, user.id, self._settings.timezone) if allowed else ""
-        if allowed:
+            access = await access_of(session, user.id, self._settings.admin_ids)
+            timezone = await admin_timezone(session, user.id, self._settings.timezone) if access else ""
+            in_scope = access is not None and (need is None or await _in_scope(session, access, need))
+        if access is not None and in_scope:
+            if need is not None and not access.can(need.permission):
+                return await self._refuse_role(event, need.permission)
             data["admin_timezone"] = timezone
+            data["access"] = access
             return await handler(event, data)
+        if access is not None and need is not None and need.campaign_id is not None and event.message:
+            # Another scope's campaign number: the same answer as for one that does not exist.
+            await event.message.answer(texts.NO_SUCH_CAMPAIGN.format(campaign_id=need.campaign_id))
+            return None
         logger.warning("refused user %s (@%s): %s", user.id, user.username or "-", _describe(event))
         if event.callback_query is not None:
             await event.callback_query.answer(texts.NOT_ALLOWED_ANSWER)
@@ -72,3 +88,28 @@ class AdminOnlyMiddleware(BaseMiddleware):
         ):
             await event.message.answer(texts.NOT_ALLOWED)
         return None
+
+    async def _refuse_role(self, event: Update, permission: Permission) -> None:
+        """One short refusal naming the role that would allow it; nothing else happens."""
+        role = GRANTED_BY[permission]
+        if event.callback_query is not None:
+            await event.callback_query.answer(texts.ROLE_REFUSED_ANSWER.format(role=role), show_alert=True)
+        elif event.message is not None:
+            await event.message.answer(texts.ROLE_REFUSED.format(role=role))
+
+
+async def _in_scope(session: AsyncSession, access: Access, need: Requirement) -> bool:
+    """Whether what `need` acts on belongs to a bot of the admin's scope (one that does not exist
+    is left to the handler, which says so)."""
+    if access.bot_ids is None:
+        return True
+    bot_id = need.bot_id
+    if need.campaign_id is not None:
+        bot_id = await session.scalar(select(Campaign.bot_id).where(Campaign.id == need.campaign_id))
+    elif need.recall_id is not None:
+        bot_id = await session.scalar(
+            select(Campaign.bot_id)
+            .join(CampaignAction, CampaignAction.campaign_id == Campaign.id)
+            .where(CampaignAction.id == need.recall_id)
+        )
+    return bot_id is None or access.sees(bot_id)

@@ -150,7 +150,20 @@ class Admin(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     display_name: Mapped[str | None] = mapped_column(String(256))
     timezone: Mapped[str | None] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16), default="owner", server_default="owner")
+    """owner, editor, sender or viewer (`panel.roles`); over every bot unless `admin_bots` lists some."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AdminBot(Base):
+    """A bot an admin's role is limited to; an admin with no rows here has it over every bot."""
+
+    __tablename__ = "admin_bots"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("admins.user_id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    bot_id: Mapped[int] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"), primary_key=True)
 
 
 class Campaign(Base):

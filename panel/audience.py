@@ -6,7 +6,7 @@ left out, how long sending takes); they read and never write.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -89,11 +89,11 @@ async def audience_of(
     )
 
 
-async def bot_audiences(session: AsyncSession) -> list[Audience]:
-    """Every target bot with its audience, by codename (one query for all of them)."""
+async def bot_audiences(session: AsyncSession, *, bot_ids: Collection[int] | None = None) -> list[Audience]:
+    """Every target bot (or those of `bot_ids`) with its audience, by codename (one query for all)."""
     return [
         _audience(item.bot, users=item.users, available=item.available)
-        for item in await bot_summaries(session)
+        for item in await bot_summaries(session, bot_ids=bot_ids)
     ]
 
 

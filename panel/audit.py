@@ -10,15 +10,15 @@ UPDATE or DELETE (migration 0015).
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import AuditEntry
+from models import AuditEntry, Campaign
 
 PAGE_SIZE = 10
 
@@ -49,6 +49,8 @@ class AuditAction(enum.StrEnum):
     ADD_BOT = "add_bot"
     SET_FREQUENCY_CAP = "set_frequency_cap"
     ADD_ADMIN = "add_admin"
+    SET_ROLE = "set_role"
+    REMOVE_ADMIN = "remove_admin"
     IMPORT_USERS = "import_users"
     SAVE_SEGMENT = "save_segment"
     ROTATE_KEYS = "rotate_keys"
@@ -111,10 +113,21 @@ async def entries(
     campaign_id: int | None = None,
     since: datetime | None = None,
     before_id: int | None = None,
+    bot_ids: Collection[int] | None = None,
     limit: int = PAGE_SIZE,
 ) -> Sequence[AuditEntry]:
-    """The newest entries first, optionally of one campaign, since a time, older than an id."""
+    """The newest entries first, optionally of one campaign, since a time, older than an id, and
+    of the bots in `bot_ids` only (an admin's scope: entries naming one of them or one of their
+    campaigns; admins and keys are no bot's)."""
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if bot_ids is not None:
+        scope = list(bot_ids)
+        query = query.where(
+            or_(
+                AuditEntry.bot_id.in_(scope),
+                AuditEntry.campaign_id.in_(select(Campaign.id).where(Campaign.bot_id.in_(scope))),
+            )
+        )
     if campaign_id is not None:
         query = query.where(AuditEntry.campaign_id == campaign_id)
     if since is not None:

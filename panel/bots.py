@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -83,19 +83,24 @@ async def add_bot(
     return bot
 
 
-async def bot_summaries(session: AsyncSession) -> Sequence[BotSummary]:
-    """Every target bot with its user counts, by codename."""
+async def bot_summaries(
+    session: AsyncSession, *, bot_ids: Collection[int] | None = None
+) -> Sequence[BotSummary]:
+    """Every target bot (or those of `bot_ids`, an admin's scope) with its user counts, by codename."""
     available = func.count().filter(User.is_unavailable.is_(False))
     counts = (
         select(User.bot_id, func.count().label("users"), available.label("available"))
         .group_by(User.bot_id)
         .subquery()
     )
-    rows = await session.execute(
+    query = (
         select(TargetBot, counts.c.users, counts.c.available)
         .outerjoin(counts, counts.c.bot_id == TargetBot.id)
         .order_by(TargetBot.codename)
     )
+    if bot_ids is not None:
+        query = query.where(TargetBot.id.in_(list(bot_ids)))
+    rows = await session.execute(query)
     return [
         BotSummary(bot=bot, users=int(users or 0), available=int(avail or 0))
         for bot, users, avail in rows.all()

@@ -130,12 +130,18 @@ async def list_campaigns(
     session: AsyncSession,
     *,
     statuses: Iterable[CampaignStatus] | None = None,
+    bot_ids: Iterable[int] | None = None,
     offset: int = 0,
     limit: int = 10,
 ) -> tuple[Sequence[Campaign], int]:
-    """A page of campaigns, newest first, and how many there are in all."""
+    """A page of campaigns (of `bot_ids` only, an admin's scope, when given), newest first, and
+    how many there are in all."""
     query = select(Campaign)
     count_query = select(func.count()).select_from(Campaign)
+    if bot_ids is not None:
+        scope = list(bot_ids)
+        query = query.where(Campaign.bot_id.in_(scope))
+        count_query = count_query.where(Campaign.bot_id.in_(scope))
     if statuses is not None:
         wanted = list(statuses)
         query = query.where(Campaign.status.in_(wanted))
@@ -146,9 +152,13 @@ async def list_campaigns(
     return campaigns, total
 
 
-async def startable_campaigns(session: AsyncSession, *, limit: int = 10) -> Sequence[Campaign]:
+async def startable_campaigns(
+    session: AsyncSession, *, bot_ids: Iterable[int] | None = None, limit: int = 10
+) -> Sequence[Campaign]:
     """Drafts and scheduled campaigns, newest first: what "send now" can pick from."""
-    found, _ = await list_campaigns(session, statuses=UNSTARTED_CAMPAIGN_STATUSES, limit=limit)
+    found, _ = await list_campaigns(
+        session, statuses=UNSTARTED_CAMPAIGN_STATUSES, bot_ids=bot_ids, limit=limit
+    )
     return found
 
 

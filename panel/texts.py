@@ -496,3 +496,7 @@ AUDIT_EMPTY_CAMPAIGN = "Nothing recorded for campaign #{campaign_id}."
 AUDIT_USAGE = "Use /audit for everything, or /audit 12 for campaign #12 alone, not “{value}”."
 BTN_AUDIT_OLDER = "◀ Older"
 BTN_AUDIT_NEWEST = "⏮ Newest"
+
+# ---------------------------------------------------------------- roles
+ROLE_REFUSED = "That needs the {role} role; ask an owner. Nothing was changed."
+ROLE_REFUSED_ANSWER = "That needs the {role} role."

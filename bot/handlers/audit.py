@@ -12,10 +12,15 @@ from bot.callbacks import AuditCallback
 from bot.edits import edit_text
 from bot.prompts import parse_campaign_id
 from panel import audit, texts
+from panel.roles import Access
 
 
 async def _page(
-    sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int, before_id: int, timezone: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    campaign_id: int,
+    before_id: int,
+    timezone: str,
+    scope: frozenset[int] | None,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """One page of entries older than `before_id` (0: the newest), and its buttons."""
     async with sessionmaker() as session:
@@ -23,6 +28,7 @@ async def _page(
             session,
             campaign_id=campaign_id or None,
             before_id=before_id or None,
+            bot_ids=scope,
             limit=audit.PAGE_SIZE + 1,
         )
     page, more = found[: audit.PAGE_SIZE], len(found) > audit.PAGE_SIZE
@@ -55,13 +61,14 @@ async def show_audit(
     command: CommandObject,
     sessionmaker: async_sessionmaker[AsyncSession],
     admin_timezone: str,
+    access: Access,
 ) -> None:
-    """`/audit`: the newest entries; `/audit 12`: those of campaign #12."""
+    """`/audit`: the newest entries (of the admin's scope); `/audit 12`: those of campaign #12."""
     campaign_id = parse_campaign_id(command)
     if isinstance(campaign_id, str):
         await message.answer(texts.AUDIT_USAGE.format(value=campaign_id[:32]))
         return
-    text, markup = await _page(sessionmaker, campaign_id or 0, 0, admin_timezone)
+    text, markup = await _page(sessionmaker, campaign_id or 0, 0, admin_timezone, access.bot_ids)
     await message.answer(text, reply_markup=markup)
 
 
@@ -70,13 +77,14 @@ async def turn_page(
     callback_data: AuditCallback,
     sessionmaker: async_sessionmaker[AsyncSession],
     admin_timezone: str,
+    access: Access,
 ) -> None:
     """◀ Older / ⏮ Newest: the page replaces the one tapped."""
     await query.answer()
     if not isinstance(query.message, Message):
         return
     text, markup = await _page(
-        sessionmaker, callback_data.campaign_id, callback_data.before_id, admin_timezone
+        sessionmaker, callback_data.campaign_id, callback_data.before_id, admin_timezone, access.bot_ids
     )
     await edit_text(query.message, text, reply_markup=markup)
 

@@ -28,22 +28,33 @@ from panel.audience import bot_audiences, campaign_view
 from panel.audit import Actor
 from panel.buttons import Buttons
 from panel.content import MessageContent
+from panel.roles import Access
 from panel.settings import Settings
 
 PAGE_SIZE = 8
 
 
 async def _list_page(
-    sessionmaker: async_sessionmaker[AsyncSession], page: int, admin_timezone: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    page: int,
+    admin_timezone: str,
+    *,
+    scope: frozenset[int] | None,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     page = min(max(page, 0), MAX_PAGE)  # the callback data is bounded too; stay safe
     async with sessionmaker() as session:
-        found, total = await lifecycle.list_campaigns(session, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
+        found, total = await lifecycle.list_campaigns(
+            session, bot_ids=scope, offset=page * PAGE_SIZE, limit=PAGE_SIZE
+        )
         if not found and page > 0:
             page = max((total - 1) // PAGE_SIZE, 0)
-            found, total = await lifecycle.list_campaigns(session, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
+            found, total = await lifecycle.list_campaigns(
+                session, bot_ids=scope, offset=page * PAGE_SIZE, limit=PAGE_SIZE
+            )
         # One query counts every bot's audience; a deployment has a handful of target bots.
-        audiences = {audience.bot.id: audience.available for audience in await bot_audiences(session)}
+        audiences = {
+            audience.bot.id: audience.available for audience in await bot_audiences(session, bot_ids=scope)
+        }
     if not found:
         return texts.NO_CAMPAIGNS, None
     text = views.campaign_list(
@@ -64,13 +75,15 @@ async def _render_card(
     campaign_id: int,
     page: int,
     admin_timezone: str,
+    *,
+    scope: frozenset[int] | None,
 ) -> Campaign | None:
     async with sessionmaker() as session:
         view = await campaign_view(session, campaign_id)
         retry = await after_send.retry_preview(session, campaign_id)
         family = await after_send.campaign_family(session, campaign_id)
     if view is None:
-        text, markup = await _list_page(sessionmaker, page, admin_timezone)
+        text, markup = await _list_page(sessionmaker, page, admin_timezone, scope=scope)
         await _show(message, text, markup)
         return None
     text = views.campaign_card(view, timezone=admin_timezone)
@@ -83,10 +96,13 @@ async def _render_card(
 
 
 async def campaigns(
-    message: Message, sessionmaker: async_sessionmaker[AsyncSession], admin_timezone: str
+    message: Message,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    admin_timezone: str,
+    access: Access,
 ) -> None:
     """The newest campaigns, one button each."""
-    text, markup = await _list_page(sessionmaker, 0, admin_timezone)
+    text, markup = await _list_page(sessionmaker, 0, admin_timezone, scope=access.bot_ids)
     await message.answer(text, reply_markup=markup)
 
 
@@ -95,11 +111,14 @@ async def page(
     callback_data: CampaignCallback,
     sessionmaker: async_sessionmaker[AsyncSession],
     admin_timezone: str,
+    access: Access,
 ) -> None:
     """Another page of the list (also "Back to list")."""
     await query.answer()
     if isinstance(query.message, Message):
-        text, markup = await _list_page(sessionmaker, callback_data.page, admin_timezone)
+        text, markup = await _list_page(
+            sessionmaker, callback_data.page, admin_timezone, scope=access.bot_ids
+        )
         await _show(query.message, text, markup)
 
 
@@ -108,13 +127,19 @@ async def open_card(
     callback_data: CampaignCallback,
     sessionmaker: async_sessionmaker[AsyncSession],
     admin_timezone: str,
+    access: Access,
 ) -> None:
     """A campaign's card (also Refresh, and "No" after a cancel/delete question)."""
     if not isinstance(query.message, Message):
         await query.answer()
         return
     campaign = await _render_card(
-        query.message, sessionmaker, callback_data.campaign_id, callback_data.page, admin_timezone
+        query.message,
+        sessionmaker,
+        callback_data.campaign_id,
+        callback_data.page,
+        admin_timezone,
+        scope=access.bot_ids,
     )
     await query.answer(
         None if campaign else texts.NO_SUCH_CAMPAIGN.format(campaign_id=callback_data.campaign_id)
@@ -145,6 +170,7 @@ async def ask_to_confirm(
     callback_data: CampaignCallback,
     sessionmaker: async_sessionmaker[AsyncSession],
     admin_timezone: str,
+    access: Access,
 ) -> None:
     """Cancel and Delete ask first."""
     if not isinstance(query.message, Message):
@@ -156,7 +182,12 @@ async def ask_to_confirm(
     if view is None or not confirmation.allowed(view.campaign.status):
         await query.answer(views.moved_on(view.campaign) if view else None)
         await _render_card(
-            query.message, sessionmaker, callback_data.campaign_id, callback_data.page, admin_timezone
+            query.message,
+            sessionmaker,
+            callback_data.campaign_id,
+            callback_data.page,
+            admin_timezone,
+            scope=access.bot_ids,
         )
         return
     await query.answer()
@@ -269,6 +300,7 @@ async def act(
     sessionmaker: async_sessionmaker[AsyncSession],
     arq_pool: ArqRedis,
     admin_timezone: str,
+    access: Access,
 ) -> None:
     """Carry out a card action through `panel.actions`, then redraw the card."""
     if not isinstance(query.message, Message):
@@ -285,7 +317,9 @@ async def act(
     )
     next_id = await card_action.change(tap)
     shown_id = campaign_id if next_id is None else next_id
-    campaign = await _render_card(query.message, sessionmaker, shown_id, callback_data.page, admin_timezone)
+    campaign = await _render_card(
+        query.message, sessionmaker, shown_id, callback_data.page, admin_timezone, scope=access.bot_ids
+    )
     if next_id is not None:
         await query.answer(card_action.done.format(campaign_id=next_id))
     elif campaign is not None:
@@ -415,6 +449,7 @@ async def recall(
     sessionmaker: async_sessionmaker[AsyncSession],
     arq_pool: ArqRedis,
     admin_timezone: str,
+    access: Access,
 ) -> None:
     """The recall confirmed: the workers delete the messages, its progress comes to this chat."""
     if not isinstance(query.message, Message):
@@ -434,11 +469,20 @@ async def recall(
         )
         if outcome is after_send.RecallOutcome.STARTED:
             await query.answer(texts.RECALL_STARTED.format(campaign_id=campaign_id))
-            await _render_card(query.message, sessionmaker, campaign_id, callback_data.page, admin_timezone)
+            await _render_card(
+                query.message,
+                sessionmaker,
+                campaign_id,
+                callback_data.page,
+                admin_timezone,
+                scope=access.bot_ids,
+            )
             return
         refusal, _ = await _recall_refusal(sessionmaker, campaign_id)
     await query.answer()
-    await _render_card(query.message, sessionmaker, campaign_id, callback_data.page, admin_timezone)
+    await _render_card(
+        query.message, sessionmaker, campaign_id, callback_data.page, admin_timezone, scope=access.bot_ids
+    )
     await query.message.answer(refusal or texts.RECALL_ALREADY_DONE.format(campaign_id=campaign_id))
 
 
@@ -520,6 +564,7 @@ async def retry(
     sessionmaker: async_sessionmaker[AsyncSession],
     arq_pool: ArqRedis,
     admin_timezone: str,
+    access: Access,
 ) -> None:
     """The retry confirmed: a new campaign for the failed (and, if chosen, the unconfirmed) sends now,
     its card and progress in this chat."""
@@ -539,10 +584,14 @@ async def retry(
     )
     if outcome is after_send.RetryOutcome.STARTED and child_id is not None:
         await query.answer(texts.RETRY_STARTED.format(child_id=child_id, campaign_id=campaign_id))
-        await _render_card(query.message, sessionmaker, child_id, callback_data.page, admin_timezone)
+        await _render_card(
+            query.message, sessionmaker, child_id, callback_data.page, admin_timezone, scope=access.bot_ids
+        )
         return
     await query.answer()
-    await _render_card(query.message, sessionmaker, campaign_id, callback_data.page, admin_timezone)
+    await _render_card(
+        query.message, sessionmaker, campaign_id, callback_data.page, admin_timezone, scope=access.bot_ids
+    )
     await query.message.answer(_RETRY_REFUSALS[outcome].format(campaign_id=campaign_id, child_id=child_id))
 
 

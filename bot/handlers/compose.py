@@ -36,6 +36,7 @@ from panel.claims import claim_once
 from panel.content import AlbumItem, ChannelPost, ContentError, Media, MessageContent
 from panel.greetings import PERSONALISED_KEY, GreetingError, personalise, rendered, values_of
 from panel.keys import RedisKeys
+from panel.roles import Access
 from panel.secrets import open_token
 from panel.segments import SegmentError, get_segment, list_segments, parse_segment
 from panel.send_options import LinkPreview, SendOptions, offers_link_preview
@@ -163,11 +164,13 @@ async def _show_summary(
     await state.update_data(reviewed=True)
 
 
-async def new(message: Message, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    """Start composing: choose the target bot (skipped when there is only one)."""
+async def new(
+    message: Message, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession], access: Access
+) -> None:
+    """Start composing: choose the target bot of the admin's scope (skipped when there is one)."""
     await state.clear()
     async with sessionmaker() as session:
-        audiences = await bot_audiences(session)
+        audiences = await bot_audiences(session, bot_ids=access.bot_ids)
     if not audiences:
         await message.answer(texts.NO_BOTS)
         return

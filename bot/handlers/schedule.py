@@ -22,6 +22,7 @@ from panel import actions, texts
 from panel import campaigns as lifecycle
 from panel.audience import campaign_view
 from panel.audit import Actor
+from panel.roles import Access
 
 
 async def schedule_command(
@@ -30,8 +31,9 @@ async def schedule_command(
     state: FSMContext,
     sessionmaker: async_sessionmaker[AsyncSession],
     admin_timezone: str,
+    access: Access,
 ) -> None:
-    """`/schedule 12` asks for #12's time; `/schedule` lists the drafts to pick from."""
+    """`/schedule 12` asks for #12's time; `/schedule` lists the drafts (of the admin's scope)."""
     campaign_id = parse_campaign_id(command)
     if isinstance(campaign_id, str):
         await message.answer(texts.BAD_CAMPAIGN_ID.format(value=campaign_id[:32], command="schedule"))
@@ -41,7 +43,9 @@ async def schedule_command(
         await ask_time(message, state, sessionmaker, campaign_id, admin_timezone)
         return
     async with sessionmaker() as session:
-        candidates, _ = await lifecycle.list_campaigns(session, statuses=UNSTARTED_CAMPAIGN_STATUSES)
+        candidates, _ = await lifecycle.list_campaigns(
+            session, statuses=UNSTARTED_CAMPAIGN_STATUSES, bot_ids=access.bot_ids
+        )
     if not candidates:
         await message.answer(texts.NOTHING_TO_SCHEDULE)
         return

@@ -20,6 +20,7 @@ from panel.actions import StartOutcome
 from panel.audience import campaign_view
 from panel.audit import Actor
 from panel.campaigns import startable_campaigns
+from panel.roles import Access
 from panel.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -30,8 +31,9 @@ async def sendnow(
     command: CommandObject,
     state: FSMContext,
     sessionmaker: async_sessionmaker[AsyncSession],
+    access: Access,
 ) -> None:
-    """`/sendnow 12` asks to confirm #12; `/sendnow` lists the drafts to pick from."""
+    """`/sendnow 12` asks to confirm #12; `/sendnow` lists the drafts (of the admin's scope)."""
     campaign_id = parse_campaign_id(command)
     if isinstance(campaign_id, str):
         await message.answer(texts.BAD_CAMPAIGN_ID.format(value=campaign_id[:32], command="sendnow"))
@@ -41,7 +43,7 @@ async def sendnow(
         await ask_confirmation(message, sessionmaker, campaign_id)
         return
     async with sessionmaker() as session:
-        candidates = await startable_campaigns(session)
+        candidates = await startable_campaigns(session, bot_ids=access.bot_ids)
     if not candidates:
         await message.answer(texts.NOTHING_TO_SEND)
         return

@@ -1,0 +1,47 @@
+"""`broadcast admins add|set|remove|list` with roles and their bots; mistakes named, nothing saved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models import TargetBot
+from tests.processes import broadcast_cli
+from tests.support.keys import sealed
+
+
+async def test_admins_get_roles_over_listed_bots(
+    sessionmaker: async_sessionmaker[AsyncSession], database_url: str, tmp_path: Path
+) -> None:
+    async with sessionmaker.begin() as session:
+        session.add(TargetBot(codename="news", sealed_token=sealed("400555:AAnewsTokenOfTheRolesTest")))
+    env = {"DATABASE_URL": database_url, "ADMIN_IDS": "7001"}
+
+    async def cli(*args: str) -> tuple[int, str]:
+        code, out, err = await broadcast_cli("admins", *args, env=env, cwd=tmp_path)
+        return code, out + err
+
+    code, out = await cli("add", "5001", "--role", "boss")
+    assert code == 1 and "--role: unknown role 'boss'; use one of owner, editor, sender, viewer" in out, out
+    code, out = await cli("add", "5001", "--role", "viewer", "--bots", "nope")
+    assert code == 1 and "there is no target bot 'nope'" in out, out
+    code, out = await cli("list")
+    assert "5001" not in out, out  # the refused add saved nothing
+
+    code, out = await cli("add", "5001", "--name", "Val", "--role", "viewer")
+    assert code == 0 and "viewer of all bots" in out, out
+    code, out = await cli("set", "5001", "--role", "editor", "--bots", "news")
+    assert code == 0 and "editor of news" in out, out
+    code, out = await cli("list")
+    lines = out.splitlines()
+    assert any("7001" in line and "owner of all bots" in line for line in lines), out
+    assert any("5001" in line and "Val" in line and "editor of news" in line for line in lines), out
+    code, out = await cli("set", "7001", "--role", "viewer")
+    assert code == 1 and "ADMIN_IDS" in out, out
+    code, out = await cli("remove", "5001")
+    assert code == 0 and "removed" in out, out
+    code, out = await cli("remove", "5001")
+    assert code == 1 and "not in the admins table" in out, out
+    code, out = await cli("list")
+    assert "5001" not in out, out
