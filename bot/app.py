@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.aiogram_bot import make_bot
 from bot.flood_wait import install_flood_wait
 from bot.handlers import (
+    admins,
     audit,
     campaigns,
     common,
@@ -49,6 +50,7 @@ COMMAND_ORDER = (
     "report",
     "export",
     "audit",
+    "admins",
     "cancel",
     "help",
     "start",
@@ -96,6 +98,7 @@ def create_dispatcher(
         progress.create_router(),
         reports.create_router(),
         audit.create_router(),
+        admins.create_router(),
         fallback.create_router(),
     )
     return dispatcher

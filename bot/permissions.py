@@ -53,6 +53,7 @@ COMMANDS: dict[str, Permission] = {
     "export": Permission.VIEW,
     "audit": Permission.VIEW,
     "segments": Permission.VIEW,
+    "admins": Permission.MANAGE,
 }
 """Commands not listed (/start, /help, /cancel) need nothing beyond being an admin."""
 

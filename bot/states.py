@@ -17,6 +17,12 @@ class Compose(StatesGroup):
     waiting_audience = State()
 
 
+class Admins(StatesGroup):
+    """/admins add without an id: who the new admin is."""
+
+    waiting_person = State()
+
+
 class CardButtons(StatesGroup):
     """New URL buttons for a draft, from its card."""
 

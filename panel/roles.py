@@ -70,7 +70,10 @@ class Access:
     bot_ids: frozenset[int] | None = None
 
     def can(self, permission: Permission, bot_id: int | None = None) -> bool:
-        """Whether the role grants `permission` (over `bot_id`, when one is named)."""
+        """Whether the role grants `permission` (over `bot_id`, when one is named); managing
+        admins and bots takes an owner of every bot."""
+        if permission is Permission.MANAGE:
+            return self.is_owner
         return permission in ROLE_PERMISSIONS[self.role] and (bot_id is None or self.sees(bot_id))
 
     def sees(self, bot_id: int) -> bool:

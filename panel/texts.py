@@ -90,6 +90,7 @@ COMMAND_DESCRIPTIONS = {
     "report": "A campaign's chart and figures",
     "export": "A campaign's delivery ledger as CSV",
     "audit": "Who changed what, and when",
+    "admins": "Admins, their roles and bots (owners)",
     "sendnow": "Send a draft now",
     "schedule": "Schedule a draft for later",
     "cancel": "Leave the current step",
@@ -164,6 +165,7 @@ HELP = (
     "/segments [name rule] — saved audience rules and their counts, or save one\n"
     "/report id — a campaign's chart and figures; /export id — its ledger as CSV\n"
     "/audit [id] — who changed what, and when (of one campaign with its id)\n"
+    "/admins — admins, their roles and bots (owners)\n"
     "/sendnow [id] — send a draft now\n"
     "/schedule [id] — send a draft later\n"
     "/cancel — leave the current step\n\n"
@@ -500,3 +502,32 @@ BTN_AUDIT_NEWEST = "⏮ Newest"
 # ---------------------------------------------------------------- roles
 ROLE_REFUSED = "That needs the {role} role; ask an owner. Nothing was changed."
 ROLE_REFUSED_ANSWER = "That needs the {role} role."
+ADMINS_LIST = (
+    "👥 Admins\n\n{lines}\n\n"
+    "/admins add ID [role] [bot,bot] — add one (a viewer unless you name the role; no bots: every bot)\n"
+    "/admins add [role] [bot,bot] — then forward me a message of theirs\n"
+    "/admins set ID role [bot,bot] — change a role\n"
+    "/admins remove ID\n"
+    "Roles: owner, editor (compose, schedule), sender (send, pause, cancel, recall), viewer (read)."
+)
+ADMINS_LINE_CONFIGURED = "{user_id} · owner of every bot (ADMIN_IDS)"
+ADMINS_LINE = "{user_id} {name} · {role} of {bots}"
+ADMINS_ALL_BOTS = "every bot"
+ADMINS_NONE = "Only the owners from ADMIN_IDS."
+ADMINS_USAGE = (
+    "Use /admins add ID [role] [bot,bot], /admins set ID role [bot,bot] or /admins remove ID "
+    "(ID: their Telegram user id)."
+)
+ADMINS_ASK_PERSON = "Forward me a message they wrote, or send their Telegram user id. /cancel stops."
+ADMINS_ASK_PERSON_AGAIN = (
+    "That is neither a forwarded message of theirs nor a user id. Try again, or /cancel."
+)
+ADMINS_HIDDEN_SENDER = (
+    "Their privacy settings hide who sent that message. Send their Telegram user id instead, or /cancel."
+)
+ADMINS_ADDED = "Added {user_id}: {role} of {bots}."
+ADMINS_CHANGED = "{user_id} is now {role} of {bots}."
+ADMINS_REMOVED = "Removed admin {user_id}."
+ADMINS_NOT_ONE = "{user_id} is not an admin (owners from ADMIN_IDS are changed in the settings)."
+ADMINS_CONFIGURED = "{user_id} is an owner through ADMIN_IDS; change that in the settings."
+ADMINS_REFUSED = "{reason}. Nothing was changed."

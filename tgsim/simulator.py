@@ -339,6 +339,39 @@ class Simulator:
         self._notify()
         return payload
 
+    def forward_user_message(
+        self,
+        token: str,
+        chat_id: int,
+        text: str,
+        *,
+        sender: Json | None = None,
+        hidden_name: str | None = None,
+    ) -> Json:
+        """The user forwards another person's message to the bot; returns the `Message`.
+
+        `sender` (a `User` object) gives `forward_origin` of type `user`; with `hidden_name`
+        instead it is `hidden_user`, as Telegram sends it when the sender's privacy settings
+        hide their account (only the name is known).
+        """
+        if (sender is None) == (hidden_name is None):
+            raise SimError("a forwarded message has either a sender or a hidden sender's name")
+        bot = self._bot(token)
+        bot.members[chat_id] = UserState.ACTIVE
+        origin: Json = (
+            {"type": "user", "sender_user": sender, "date": self.world.now()}
+            if sender is not None
+            else {"type": "hidden_user", "sender_user_name": hidden_name, "date": self.world.now()}
+        )
+        message = StoredMessage(0, self.world.now(), False, text=text, entities=[], forward_origin=origin)
+        log = self.world.chat_log(bot, chat_id)
+        message.message_id = log.new_message_id()
+        log.messages[message.message_id] = message
+        payload = self.world.message_json(bot, chat_id, message)
+        bot.push_update("message", payload)
+        self._notify()
+        return payload
+
     # ---------------------------------------------------------------- acting as a user
 
     def send_message(
