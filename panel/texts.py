@@ -484,3 +484,16 @@ BTN_PAUSE_RECALL = "⏸ Pause"
 BTN_RESUME_RECALL = "▶️ Resume"
 RECALL_PAUSED = "Recall of campaign #{campaign_id} paused."
 RECALL_RESUMED = "Recall of campaign #{campaign_id} resumed."
+
+
+# ---------------------------------------------------------------- tracked links (panel/links.py)
+
+BTN_OPTION_TRACK_LINKS = "📊 Track links: {state}"
+CARD_OPTION_UNTRACKED = "📊 links not tracked"
+CLICKS_TOTAL = "📊 Clicks: {unique} people · {total} opens"
+CLICKS_LINK = "• {label}: {unique} people · {total} opens"
+CLICKS_TEXT_LINK = "link {url}"
+LINKS_TRACK_NEEDS_BASE_URL = (
+    "--track: LINKS_BASE_URL is not set, so there is no link service to send the links through; "
+    "set it (and run `broadcast links serve`) or leave --track out"
+)
