@@ -1,0 +1,266 @@
+"""Tracked links end to end: real workers send them, the real link service redirects and counts.
+
+Every part is the production one: worker processes built by `jobs.launch`, the link service of
+`linktracker.serve` on a real port, the simulator's users opening URL buttons with a real GET.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from arq.connections import ArqRedis
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from jobs.launch import worker_environment
+from linktracker.serve import link_service
+from models import Campaign, CampaignStatus
+from models.tables import LinkClick
+from panel.buttons import parse_buttons
+from panel.content import MessageContent
+from panel.exports import report_summary
+from panel.link_stats import click_stats
+from panel.links import LINK_PATH
+from panel.queue import enqueue_start
+from panel.send_options import SendOptions
+from panel.settings import Settings, load_settings
+from tests.processes import broadcast_cli
+from tests.support.engine import (
+    CONTROL_TOKEN,
+    TARGET_TOKEN,
+    Workers,
+    add_audience,
+    new_campaign,
+    wait_for_status,
+    wait_until,
+)
+from tgsim.simulator import Simulator, open_link
+
+SECRET_KEY = base64.urlsafe_b64encode(b"tracked-links-test-key-32-bytes!").decode()
+GRID = "Read more - https://example.com/post | Shop - https://shop.example\nNews - https://t.me/news"
+TARGETS = {
+    "Read more": "https://example.com/post",
+    "Shop": "https://shop.example",
+    "News": "https://t.me/news",
+}
+TEXT = "Spring sale: example.com/spring"
+URL_ENTITY = {"type": "url", "offset": 13, "length": 18}
+FIRST = 1_000_000
+
+
+class LinkHarness:
+    """The link service of one test: its public base URL and its settings."""
+
+    def __init__(self, settings: Settings, base_url: str) -> None:
+        self.settings = settings
+        self.base_url = base_url
+
+
+def _settings(database_url: str, base_url: str = "http://127.0.0.1:9") -> Settings:
+    return load_settings(
+        _env_file=None, database_url=database_url, secret_key=SECRET_KEY, links_base_url=base_url
+    )
+
+
+@pytest.fixture
+async def links(database_url: str, engine: Any) -> AsyncIterator[LinkHarness]:
+    """The link service on a free port of 127.0.0.1, on the test database."""
+    settings = _settings(database_url)
+    async with link_service(settings, host="127.0.0.1", port=0) as runner:
+        port = runner.addresses[0][1]
+        base_url = f"http://127.0.0.1:{port}"
+        yield LinkHarness(_settings(database_url, base_url), base_url)
+
+
+@pytest.fixture
+def link_workers(
+    database_url: str, redis_url: str, sim: Simulator, queue_name: str, tmp_path: Path, links: LinkHarness
+) -> Iterator[Workers]:
+    """Worker processes that track links through `links` (as the engine tests' workers, else)."""
+    env = worker_environment(
+        database_url=database_url,
+        redis_url=redis_url,
+        telegram_api_url=sim.base_url,
+        queue_name=queue_name,
+        bot_token=CONTROL_TOKEN,
+        batch_size=100,
+        send_concurrency=32,
+        worker_lease_s=2,
+        cron_interval_s=1,
+        request_timeout_s=5,
+        pacing_factor=0.97,
+        secret_key=SECRET_KEY,
+        links_base_url=links.base_url,
+    )
+    log_dir = tmp_path / "workers"
+    log_dir.mkdir()
+    harness = Workers(env=env, log_dir=log_dir)
+    yield harness
+    harness.stop_all()
+
+
+async def _clicks(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    async with sessionmaker() as session:
+        return int(await session.scalar(select(func.count()).select_from(LinkClick)) or 0)
+
+
+async def _wait_for_clicks(sessionmaker: async_sessionmaker[AsyncSession], count: int) -> None:
+    async def probe() -> bool:
+        return await _clicks(sessionmaker) >= count
+
+    await wait_until(probe, timeout_s=10, what=f"{count} clicks recorded")
+
+
+async def _send(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    pool: ArqRedis,
+    queue_name: str,
+    workers: Workers,
+    bot_id: int,
+    *,
+    options: SendOptions | None = None,
+) -> int:
+    content = MessageContent(TEXT, entities=(URL_ENTITY,), buttons=parse_buttons(GRID)).to_json()
+    campaign_id = await new_campaign(sessionmaker, bot_id, content=content, options=options)
+    await enqueue_start(pool, campaign_id, queue_name=queue_name)
+    campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers)
+    assert campaign.status is CampaignStatus.COMPLETED, campaign.status_reason
+    return campaign_id
+
+
+async def test_a_tracked_campaign_redirects_at_once_and_counts_people_and_opens(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    links: LinkHarness,
+    link_workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
+    cli_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    bot_id = await add_audience(sessionmaker, sim, active=20)
+    link_workers.start(1)
+    campaign_id = await _send(sessionmaker, pool, queue_name, link_workers, bot_id)
+
+    tracked_prefix = links.base_url + LINK_PATH
+    seen: set[str] = set()
+    for chat_id in range(FIRST, FIRST + 20):
+        (message,) = sim.chat(TARGET_TOKEN, chat_id).bot_messages
+        assert message.text == TEXT
+        rows = message.url_buttons
+        assert [[label for label, _ in row] for row in rows] == [["Read more", "Shop"], ["News"]]
+        urls = [url for row in rows for _, url in row]
+        assert all(url.startswith(tracked_prefix) for url in urls), urls
+        seen.update(urls)
+        # The address in the text reads the same and leads through the tracker too.
+        (entity,) = message.entities
+        assert (entity["type"], entity["offset"], entity["length"]) == ("text_link", 13, 18)
+        assert entity["url"].startswith(tracked_prefix)
+        seen.add(entity["url"])
+        # The preview still shows the real page, not a redirect per recipient.
+        assert message.link_preview_options == {"url": "http://example.com/spring"}
+    assert len(seen) == 20 * 4  # every recipient's every link is their own
+
+    first, second = (
+        sim.chat(TARGET_TOKEN, FIRST).bot_messages[0],
+        sim.chat(TARGET_TOKEN, FIRST + 1).bot_messages[0],
+    )
+    opened = [
+        await sim.open_url_button(TARGET_TOKEN, FIRST, first.message_id, text="Read more"),
+        await sim.open_url_button(TARGET_TOKEN, FIRST, first.message_id, text="Read more"),
+        await sim.open_url_button(TARGET_TOKEN, FIRST, first.message_id, text="Shop"),
+        await sim.open_url_button(TARGET_TOKEN, FIRST + 1, second.message_id, text="Read more"),
+        await open_link(first.entities[0]["url"]),
+    ]
+    assert [(o.status, o.location) for o in opened] == [
+        (302, TARGETS["Read more"]),
+        (302, TARGETS["Read more"]),
+        (302, TARGETS["Shop"]),
+        (302, TARGETS["Read more"]),
+        (302, "http://example.com/spring"),
+    ]
+    await _wait_for_clicks(sessionmaker, 5)
+
+    # A forged or mangled link is a plain 404 and records nothing.
+    token = opened[0].url.removeprefix(tracked_prefix)
+    mangled = token[:-1] + ("A" if token[-1] != "A" else "B")
+    for url in (
+        tracked_prefix + mangled,
+        tracked_prefix + "AAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        tracked_prefix + "x",
+    ):
+        forged = await open_link(url)
+        assert (forged.status, forged.location) == (404, None)
+    await asyncio.sleep(0.6)  # three flushes of the click writer
+    assert await _clicks(sessionmaker) == 5
+
+    async with sessionmaker() as session:
+        stats = await click_stats(session, campaign_id)
+        campaign = await session.get(Campaign, campaign_id)
+        assert campaign is not None
+        summary = await report_summary(session, campaign)
+    assert [(c.label, c.unique, c.total) for c in stats.links] == [
+        ("Read more", 2, 3),
+        ("Shop", 1, 1),
+        ("News", 0, 0),
+        (None, 1, 1),
+    ]
+    assert (stats.unique, stats.total) == (2, 5)
+    assert "📊 Clicks: 2 people · 5 opens" in summary
+    assert "• Read more: 2 people · 3 opens" in summary
+
+    env = {**cli_env, "SECRET_KEY": SECRET_KEY, "LINKS_BASE_URL": links.base_url}
+    code, out, err = await broadcast_cli(
+        "campaigns", "status", str(campaign_id), "--json", env=env, cwd=tmp_path
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["track_links"] is True
+    assert report["clicks"] == stats.to_json()
+    code, out, err = await broadcast_cli("campaigns", "status", str(campaign_id), env=env, cwd=tmp_path)
+    assert code == 0, err
+    assert "clicks: 2 people · 5 opens" in out and "  Read more: 2 people · 3 opens" in out
+
+
+async def test_a_deleted_campaigns_links_still_redirect_and_an_untracked_campaign_keeps_its_links(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    links: LinkHarness,
+    link_workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
+    database_url: str,
+) -> None:
+    bot_id = await add_audience(sessionmaker, sim, active=5)
+    link_workers.start(1)
+    tracked_id = await _send(sessionmaker, pool, queue_name, link_workers, bot_id)
+    untracked_id = await _send(
+        sessionmaker, pool, queue_name, link_workers, bot_id, options=SendOptions(track_links=False)
+    )
+    for chat_id in range(FIRST, FIRST + 5):
+        tracked, untracked = sim.chat(TARGET_TOKEN, chat_id).bot_messages
+        assert untracked.url_buttons == [
+            [("Read more", TARGETS["Read more"]), ("Shop", TARGETS["Shop"])],
+            [("News", TARGETS["News"])],
+        ]
+        assert untracked.entities == [URL_ENTITY]
+        assert all(url.startswith(links.base_url) for row in tracked.url_buttons for _, url in row)
+    async with sessionmaker() as session:
+        assert (await click_stats(session, untracked_id)).links == ()
+
+    async with sessionmaker.begin() as session:
+        await session.execute(delete(Campaign).where(Campaign.id == tracked_id))
+    message = sim.chat(TARGET_TOKEN, FIRST).bot_messages[0]
+    # A service started after the deletion (nothing cached) still knows where the link leads.
+    async with link_service(_settings(database_url), host="127.0.0.1", port=0) as runner:
+        port = runner.addresses[0][1]
+        url = sim.url_button(TARGET_TOKEN, FIRST, message.message_id, text="Shop")
+        fresh = await open_link(url.replace(links.base_url, f"http://127.0.0.1:{port}"))
+    assert (fresh.status, fresh.location) == (302, TARGETS["Shop"])
+    await _wait_for_clicks(sessionmaker, 1)
