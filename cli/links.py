@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from cli.common import fail, run, settings_or_exit
-from linktracker.serve import serve_links
+from linktracker.serve import serve_links, tune_for_latency
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,5 +33,6 @@ def _serve(args: argparse.Namespace) -> int:
         )
     if args.port is not None and not 0 <= args.port <= 65535:
         fail(f"--port {args.port}: not a port (0-65535)", code=2)
-    run(lambda: serve_links(settings, host=args.host, port=args.port))
+    tune_for_latency()
+    run(lambda: serve_links(settings, host=args.host, port=args.port), fast_loop=True)
     return 0

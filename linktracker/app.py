@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from linktracker.writer import ClickWriter
+from linktracker.writer import FLUSH_INTERVAL_S, ClickWriter
 from models import utcnow
 from panel.link_stats import Click, load_targets
 from panel.links import LINK_PATH, LinkSigner
@@ -108,13 +108,17 @@ async def _health(request: web.Request) -> web.Response:
 
 
 def build_app(
-    sessionmaker: async_sessionmaker[AsyncSession], signer: LinkSigner, *, flush_interval_s: float = 0.2
+    sessionmaker: async_sessionmaker[AsyncSession],
+    signer: LinkSigner,
+    *,
+    database_url: str,
+    flush_interval_s: float = FLUSH_INTERVAL_S,
 ) -> web.Application:
-    """The link service's application; its click writer starts and stops with the app."""
+    """The link service's application: targets read through `sessionmaker`, clicks written by a
+    `ClickWriter` of its own on `database_url`, started and stopped with the app."""
     app = web.Application()
-    service = LinkService(
-        signer, TargetCache(sessionmaker), ClickWriter(sessionmaker, interval_s=flush_interval_s)
-    )
+    writer = ClickWriter(database_url, interval_s=flush_interval_s)
+    service = LinkService(signer, TargetCache(sessionmaker), writer)
     app[SERVICE_KEY] = service
 
     async def writer_context(app: web.Application) -> AsyncIterator[None]:

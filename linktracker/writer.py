@@ -1,82 +1,104 @@
-"""Clicks recorded in the background: buffered, then written in one INSERT every `interval_s`."""
+"""Clicks recorded in the background: buffered, then written in one INSERT every `interval_s`.
+
+The writing runs in a thread of its own, with its own event loop and database engine: building
+and sending a batch of a few hundred rows takes milliseconds of Python, which on the serving
+loop would hold up every redirect waiting behind it. The serving loop only appends to a deque.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import collections
 import logging
+import threading
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from panel.db import create_engine, create_sessionmaker
 from panel.link_stats import Click, record_clicks
 
 logger = logging.getLogger(__name__)
 
 FLUSH_INTERVAL_S = 0.2
-MAX_BUFFERED = 100_000
-"""Clicks kept while the database is away; beyond that the oldest are dropped (and logged)."""
+MAX_BUFFERED = 1_000_000
+"""Clicks kept while the database is away; beyond that the oldest are dropped (and counted)."""
+STOP_TIMEOUT_S = 30.0
 
 
 class ClickWriter:
-    """Takes clicks without waiting (`add`); a task writes what has gathered every `interval_s`."""
+    """Takes clicks without waiting (`add`); a thread writes what has gathered every `interval_s`."""
 
     def __init__(
-        self,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        *,
-        interval_s: float = FLUSH_INTERVAL_S,
-        max_buffered: int = MAX_BUFFERED,
+        self, database_url: str, *, interval_s: float = FLUSH_INTERVAL_S, max_buffered: int = MAX_BUFFERED
     ) -> None:
-        self._sessionmaker = sessionmaker
+        self._database_url = database_url
         self._interval_s = interval_s
         self._max_buffered = max_buffered
-        self._buffer: list[Click] = []
-        self._task: asyncio.Task[None] | None = None
+        self._pending: collections.deque[Click] = collections.deque()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
         self.written = 0
-        """Clicks written so far (for tests and the benchmark)."""
+        """Clicks written so far."""
         self.dropped = 0
+        """Clicks given up because the buffer was full (the database away for long)."""
 
     def add(self, click: Click) -> None:
-        """Queue one click; returns at once."""
-        if len(self._buffer) >= self._max_buffered:
-            self._buffer.pop(0)
+        """Queue one click; returns at once (a deque's append is safe across threads)."""
+        if len(self._pending) >= self._max_buffered:
+            self._pending.popleft()
             self.dropped += 1
-        self._buffer.append(click)
+        self._pending.append(click)
 
     @property
     def pending(self) -> int:
         """Clicks not written yet."""
-        return len(self._buffer)
+        return len(self._pending)
 
-    async def flush(self) -> None:
-        """Write what is buffered now; on a database error the clicks stay for the next try."""
-        if not self._buffer:
-            return
-        batch, self._buffer = self._buffer, []
+    async def _flush(self, sessionmaker: async_sessionmaker[AsyncSession]) -> bool:
+        """Write what is buffered now; on a database error the clicks go back for the next try."""
+        batch: list[Click] = []
+        while self._pending and len(batch) < 10_000:
+            batch.append(self._pending.popleft())
+        if not batch:
+            return True
         try:
-            async with self._sessionmaker.begin() as session:
+            async with sessionmaker.begin() as session:
                 await record_clicks(session, batch)
         except Exception as exc:
-            logger.warning("link clicks not written yet (%s: %s); trying again", type(exc).__name__, exc)
-            self._buffer[:0] = batch[-self._max_buffered :]
-            return
+            logger.warning("%d link clicks not written yet (%s: %s)", len(batch), type(exc).__name__, exc)
+            self._pending.extendleft(reversed(batch))
+            return False
         self.written += len(batch)
+        return True
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval_s)
-            await self.flush()
+    async def _write_until_stopped(self) -> None:
+        engine = create_engine(self._database_url)
+        sessionmaker = create_sessionmaker(engine)
+        try:
+            while not self._stopping.is_set():
+                await asyncio.sleep(self._interval_s)
+                while len(self._pending) >= 10_000 and await self._flush(sessionmaker):
+                    pass  # a backlog (the database was away): catch up before sleeping
+                await self._flush(sessionmaker)
+            while self._pending and await self._flush(sessionmaker):
+                pass
+            if self._pending:
+                logger.error("%d link clicks lost: the database did not take them", len(self._pending))
+        finally:
+            await engine.dispose()
 
     def start(self) -> None:
         """Start writing in the background."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="link-click-writer")
+        if self._thread is None:
+            self._stopping.clear()
+            self._thread = threading.Thread(
+                target=lambda: asyncio.run(self._write_until_stopped()), name="link-click-writer", daemon=True
+            )
+            self._thread.start()
 
     async def stop(self) -> None:
-        """Stop the background task and write what is left."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        await self.flush()
+        """Write what is left, then stop the thread."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._stopping.set()
+            await asyncio.to_thread(thread.join, STOP_TIMEOUT_S)

@@ -11,6 +11,7 @@ from sqlalchemy import distinct, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models import Base
 from models.tables import LinkClick, LinkTargetRow
 from panel import texts
 from panel.links import LinkTarget, is_tracked_url
@@ -51,7 +52,7 @@ async def record_clicks(session: AsyncSession, clicks: Sequence[Click]) -> None:
     """Insert clicks in one statement."""
     if clicks:
         await session.execute(
-            insert(LinkClick),
+            insert(Base.metadata.tables[LinkClick.__tablename__]),  # Core: no ORM bookkeeping per row
             [
                 {
                     "campaign_id": c.campaign_id,

@@ -93,6 +93,10 @@ def _read_varints(data: bytes, count: int) -> list[int] | None:
     return values if position == len(data) else None
 
 
+def _xor(data: bytes, mask: bytes) -> bytes:
+    return (int.from_bytes(data, "little") ^ int.from_bytes(mask, "little")).to_bytes(len(data), "little")
+
+
 def _zigzag(value: int) -> int:
     return value * 2 if value >= 0 else -value * 2 - 1
 
@@ -107,19 +111,23 @@ class LinkSigner:
     def __init__(self, key: bytes) -> None:
         if len(key) < 32:
             raise ValueError("a link signing key has at least 32 bytes")
-        self._mac_key = hmac.new(key, b"tag", hashlib.sha256).digest()
-        self._enc_key = hmac.new(key, b"mask", hashlib.sha256).digest()
+        self._mac_key = hmac.digest(key, b"tag", hashlib.sha256)
+        self._enc_key = hmac.digest(key, b"mask", hashlib.sha256)
+
+    # `hmac.digest` is the one-shot C path: a few times faster than `hmac.new(...).digest()`.
+    def _tag(self, payload: bytes) -> bytes:
+        return hmac.digest(self._mac_key, payload, "sha256")[:TAG_BYTES]
 
     def _mask(self, tag: bytes, size: int) -> bytes:
-        return hmac.new(self._enc_key, tag, hashlib.sha256).digest()[:size]
+        return hmac.digest(self._enc_key, tag, "sha256")[:size]
 
     def token(self, ref: LinkRef) -> str:
         """The url-safe token of `ref` (no padding)."""
         if ref.campaign_id < 0 or ref.link_index < 0:
             raise ValueError("campaign ids and link indexes are not negative")
         payload = _varint(ref.campaign_id) + _varint(_zigzag(ref.chat_id)) + _varint(ref.link_index)
-        tag = hmac.new(self._mac_key, payload, hashlib.sha256).digest()[:TAG_BYTES]
-        hidden = bytes(a ^ b for a, b in zip(payload, self._mask(tag, len(payload)), strict=True))
+        tag = self._tag(payload)
+        hidden = _xor(payload, self._mask(tag, len(payload)))
         return base64.urlsafe_b64encode(tag + hidden).rstrip(b"=").decode("ascii")
 
     def verify(self, token: str) -> LinkRef | None:
@@ -135,9 +143,8 @@ class LinkSigner:
         if base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii") != token:
             return None  # stray bits in the last character: not a token we wrote
         tag, hidden = raw[:TAG_BYTES], raw[TAG_BYTES:]
-        payload = bytes(a ^ b for a, b in zip(hidden, self._mask(tag, len(hidden)), strict=True))
-        expected = hmac.new(self._mac_key, payload, hashlib.sha256).digest()[:TAG_BYTES]
-        if not hmac.compare_digest(tag, expected):
+        payload = _xor(hidden, self._mask(tag, len(hidden)))
+        if not hmac.compare_digest(tag, self._tag(payload)):
             return None
         values = _read_varints(payload, 3)
         if values is None:

@@ -35,6 +35,7 @@ from panel.claims import claim_once
 from panel.content import AlbumItem, ChannelPost, ContentError, Media, MessageContent
 from panel.greetings import PERSONALISED_KEY, GreetingError, personalise, rendered, values_of
 from panel.keys import RedisKeys
+from panel.links import has_links
 from panel.segments import SegmentError, get_segment, list_segments, parse_segment
 from panel.send_options import LinkPreview, SendOptions, offers_link_preview
 from panel.settings import Settings
@@ -89,6 +90,10 @@ async def _as_seen_by(
     return MessageContent.from_json(rendered(stored, values)), who
 
 
+LINKS_TRACKING_KEY = "links_tracking"
+"""In the conversation's data: whether this deployment tracks links (LINKS_BASE_URL is set)."""
+
+
 def _options(data: dict[str, Any]) -> SendOptions:
     """The send options chosen on the card so far (the defaults until a toggle is tapped)."""
     return SendOptions.from_json(data.get("send_options"))
@@ -96,8 +101,15 @@ def _options(data: dict[str, Any]) -> SendOptions:
 
 def _summary_keyboard(data: dict[str, Any]) -> InlineKeyboardMarkup:
     offer = offers_link_preview(_content(data).to_json())
+    # Tracked links: offered when the deployment has a link service and the message has a link.
+    tracking = None
+    if data.get(LINKS_TRACKING_KEY) and has_links(_content(data).to_json()):
+        tracking = _options(data).tracks_links(True)
     return keyboards.summary_actions(
-        _options(data), offer_link_preview=offer, audience_filter=data.get("audience_filter")
+        _options(data),
+        offer_link_preview=offer,
+        audience_filter=data.get("audience_filter"),
+        track_links=tracking,
     )
 
 
@@ -161,9 +173,12 @@ async def _show_summary(
     await state.update_data(reviewed=True)
 
 
-async def new(message: Message, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def new(
+    message: Message, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
     """Start composing: choose the target bot (skipped when there is only one)."""
     await state.clear()
+    await state.update_data({LINKS_TRACKING_KEY: settings.links_base_url is not None})
     async with sessionmaker() as session:
         audiences = await bot_audiences(session)
     if not audiences:
