@@ -9,6 +9,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
+import socket
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,8 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jobs.launch import worker_environment
 from linktracker.serve import link_service
-from models import Campaign, CampaignStatus
+from models import Campaign, CampaignStatus, TargetBot
 from models.tables import LinkClick
+from panel import texts
 from panel.buttons import parse_buttons
 from panel.content import MessageContent
 from panel.exports import report_summary
@@ -264,3 +268,79 @@ async def test_a_deleted_campaigns_links_still_redirect_and_an_untracked_campaig
         fresh = await open_link(url.replace(links.base_url, f"http://127.0.0.1:{port}"))
     assert (fresh.status, fresh.location) == (302, TARGETS["Shop"])
     await _wait_for_clicks(sessionmaker, 1)
+
+
+async def test_the_command_line_chooses_tracking_and_serves_the_links(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    cli_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    bot_id = await add_audience(sessionmaker, sim, active=1)
+    async with sessionmaker() as session:
+        codename = (await session.get(TargetBot, bot_id)).codename  # type: ignore[union-attr]
+    create = (
+        "campaigns",
+        "create",
+        "--bot",
+        codename,
+        "--text",
+        "Sale",
+        "--button",
+        "Shop - https://shop.example",
+    )
+    untracked_env = {**cli_env, "LINKS_BASE_URL": "", "SECRET_KEY": SECRET_KEY}
+    code, out, err = await broadcast_cli(*create, "--track", env=untracked_env, cwd=tmp_path)
+    assert (code, out) == (1, "")
+    assert err.strip() == "broadcast: " + texts.LINKS_TRACK_NEEDS_BASE_URL
+    code, _, err = await broadcast_cli("links", "serve", env=untracked_env, cwd=tmp_path)
+    assert code == 2
+    assert "LINKS_BASE_URL: missing" in err
+    code, _, err = await broadcast_cli(
+        "campaigns", "list", env={**cli_env, "LINKS_BASE_URL": "ftp://l.example"}, cwd=tmp_path
+    )
+    assert code == 2 and "LINKS_BASE_URL: must be an http:// or https:// base URL" in err
+
+    tracked_env = {**cli_env, "LINKS_BASE_URL": "https://l.example", "SECRET_KEY": SECRET_KEY}
+    ids = []
+    for flag in ("--no-track", "--track", None):
+        code, out, err = await broadcast_cli(
+            *create, *([flag] if flag else []), env=tracked_env, cwd=tmp_path
+        )
+        assert code == 0, err
+        ids.append(int(out))
+    async with sessionmaker() as session:
+        chosen = [(await session.get(Campaign, campaign_id)).track_links for campaign_id in ids]  # type: ignore[union-attr]
+    assert chosen == [False, True, None]
+
+    # `broadcast links serve` as an operator runs it: a process on its own port.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    service = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "cli.main",
+        "links",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        env={**os.environ, **tracked_env},
+        cwd=tmp_path,
+    )
+    try:
+
+        async def healthy() -> bool:
+            try:
+                return (await open_link(f"http://127.0.0.1:{port}/healthz")).status == 200
+            except OSError:
+                return False
+
+        await wait_until(healthy, timeout_s=60, what="the link service")
+        forged = await open_link(f"http://127.0.0.1:{port}{LINK_PATH}AAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+        assert forged.status == 404
+    finally:
+        service.terminate()
+        await service.wait()
