@@ -18,24 +18,26 @@ from typing import Any
 
 import pytest
 from arq.connections import ArqRedis
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jobs.launch import worker_environment
 from linktracker.serve import link_service
-from models import Campaign, CampaignStatus, TargetBot
+from models import Campaign, CampaignStatus, TargetBot, User
 from models.tables import LinkClick
 from panel import texts
 from panel.buttons import parse_buttons
-from panel.content import MessageContent
+from panel.content import AlbumItem, Media, MessageContent, utf16_length
 from panel.exports import report_summary
+from panel.greetings import personalise
 from panel.link_stats import click_stats
-from panel.links import LINK_PATH
+from panel.links import LINK_PATH, LinkRef, signer_for
 from panel.queue import enqueue_start
 from panel.send_options import SendOptions
 from panel.settings import Settings, load_settings
 from tests.processes import broadcast_cli
 from tests.support.engine import (
+    ADMIN_CHAT_ID,
     CONTROL_TOKEN,
     TARGET_TOKEN,
     Workers,
@@ -55,6 +57,7 @@ TARGETS = {
 }
 TEXT = "Spring sale: example.com/spring"
 URL_ENTITY = {"type": "url", "offset": 13, "length": 18}
+URL_CAPTION = {"type": "url", "offset": 4, "length": 11}
 FIRST = 1_000_000
 
 
@@ -344,3 +347,76 @@ async def test_the_command_line_chooses_tracking_and_serves_the_links(
     finally:
         service.terminate()
         await service.wait()
+
+
+def _ref(links: LinkHarness, url: str) -> LinkRef | None:
+    prefix = links.base_url + LINK_PATH
+    return signer_for(links.settings).verify(url.removeprefix(prefix)) if url.startswith(prefix) else None
+
+
+async def test_greetings_captions_and_an_albums_follow_up_carry_each_recipients_own_links(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    links: LinkHarness,
+    link_workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
+) -> None:
+    bot_id = await add_audience(sessionmaker, sim, active=6, rate_per_s=30)
+    names = {FIRST: "Zoë 😀", FIRST + 1: "李小龍"}
+    async with sessionmaker.begin() as session:
+        for chat_id, name in names.items():
+            await session.execute(
+                update(User).where(User.bot_id == bot_id, User.chat_id == chat_id).values(first_name=name)
+            )
+    shop = parse_buttons("Shop - https://shop.example")
+    greeting = "Hi {first_name|friend}, read the news"
+    news = {
+        "type": "text_link",
+        "offset": greeting.index("news"),
+        "length": 4,
+        "url": "https://example.com/n",
+    }
+    personal = personalise(MessageContent(greeting, entities=(news,), buttons=shop).to_json())
+    photo_sent = sim.send_message(CONTROL_TOKEN, ADMIN_CHAT_ID, photo=b"\xff\xd8\xff\xe0 photo" * 50)
+    photo = Media.from_json({"kind": "photo", **photo_sent["photo"][-1]})
+    caption = MessageContent("See example.org", entities=(URL_CAPTION,), media=photo, buttons=shop).to_json()
+    items = []
+    for data in (b"\xff\xd8\xff\xe0 one" * 40, b"\xff\xd8\xff\xe0 two" * 40):
+        sent = sim.send_message(CONTROL_TOKEN, ADMIN_CHAT_ID, photo=data)
+        items.append(AlbumItem(Media.from_json({"kind": "photo", **sent["photo"][-1]}), "", ()))
+    album = MessageContent("Tap below", album=tuple(items), buttons=shop).to_json()
+
+    link_workers.start(1)
+    ids = []
+    for content in (personal, caption, album):
+        campaign_id = await new_campaign(sessionmaker, bot_id, content=content)
+        await enqueue_start(pool, campaign_id, queue_name=queue_name)
+        done = await wait_for_status(sessionmaker, campaign_id, workers=link_workers, timeout_s=90)
+        assert done.status is CampaignStatus.COMPLETED, done.status_reason
+        ids.append(campaign_id)
+    greeted_id, photo_id, album_id = ids
+
+    for chat_id in range(FIRST, FIRST + 6):
+        greeted, captioned, *album_items, follow_up = sim.chat(TARGET_TOKEN, chat_id).bot_messages
+        name = names.get(chat_id, "friend")
+        assert greeted.text == f"Hi {name}, read the news"
+        (link,) = greeted.entities
+        assert (link["type"], link["offset"], link["length"]) == (
+            "text_link",
+            utf16_length(f"Hi {name}, read the "),
+            4,
+        )
+        assert _ref(links, link["url"]) == LinkRef(greeted_id, chat_id, 1)
+        assert _ref(links, greeted.url_buttons[0][0][1]) == LinkRef(greeted_id, chat_id, 0)
+
+        assert (captioned.caption, captioned.media_kind) == ("See example.org", "photo")
+        (link,) = captioned.caption_entities
+        assert link["type"] == "text_link" and _ref(links, link["url"]) == LinkRef(photo_id, chat_id, 1)
+        assert _ref(links, captioned.url_buttons[0][0][1]) == LinkRef(photo_id, chat_id, 0)
+
+        assert len(album_items) == 2 and follow_up.text == "Tap below"
+        assert _ref(links, follow_up.url_buttons[0][0][1]) == LinkRef(album_id, chat_id, 0)
+
+    opened = await open_link(sim.chat(TARGET_TOKEN, FIRST).bot_messages[1].caption_entities[0]["url"])
+    assert (opened.status, opened.location) == (302, "http://example.org")
