@@ -11,6 +11,7 @@ import asyncio
 import collections
 import logging
 import threading
+import time
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -23,6 +24,7 @@ FLUSH_INTERVAL_S = 0.2
 MAX_BUFFERED = 1_000_000
 """Clicks kept while the database is away; beyond that the oldest are dropped (and counted)."""
 STOP_TIMEOUT_S = 30.0
+WARN_EVERY_S = 60.0
 
 
 class ClickWriter:
@@ -41,6 +43,7 @@ class ClickWriter:
         """Clicks written so far."""
         self.dropped = 0
         """Clicks given up because the buffer was full (the database away for long)."""
+        self._last_warning = -WARN_EVERY_S
 
     def add(self, click: Click) -> None:
         """Queue one click; returns at once (a deque's append is safe across threads)."""
@@ -65,9 +68,19 @@ class ClickWriter:
             async with sessionmaker.begin() as session:
                 await record_clicks(session, batch)
         except Exception as exc:
-            logger.warning("%d link clicks not written yet (%s: %s)", len(batch), type(exc).__name__, exc)
             self._pending.extendleft(reversed(batch))
+            now = time.monotonic()
+            if now - self._last_warning >= WARN_EVERY_S:  # once a minute while the database is away
+                self._last_warning = now
+                first_line = str(exc).splitlines()[0] if str(exc) else ""
+                logger.warning(
+                    "%d link clicks not written yet, kept to try again (%s: %s)",
+                    len(self._pending),
+                    type(exc).__name__,
+                    first_line,
+                )
             return False
+        self._last_warning = -WARN_EVERY_S
         self.written += len(batch)
         return True
 

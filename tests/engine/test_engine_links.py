@@ -23,15 +23,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from jobs.launch import worker_environment
 from linktracker.serve import link_service
-from models import Campaign, CampaignStatus, TargetBot, User
+from linktracker.writer import ClickWriter
+from models import Campaign, CampaignStatus, TargetBot, User, utcnow
 from models.tables import LinkClick
 from panel import texts
 from panel.buttons import parse_buttons
 from panel.content import AlbumItem, Media, MessageContent, utf16_length
+from panel.db import create_engine, create_sessionmaker
 from panel.exports import report_summary
 from panel.greetings import personalise
-from panel.link_stats import click_stats
+from panel.link_stats import Click, click_stats
 from panel.links import LINK_PATH, LinkRef, signer_for
+from panel.migrations import upgrade
 from panel.queue import enqueue_start
 from panel.send_options import SendOptions
 from panel.settings import Settings, load_settings
@@ -420,3 +423,30 @@ async def test_greetings_captions_and_an_albums_follow_up_carry_each_recipients_
 
     opened = await open_link(sim.chat(TARGET_TOKEN, FIRST).bot_messages[1].caption_entities[0]["url"])
     assert (opened.status, opened.location) == (302, "http://example.org")
+
+
+async def test_clicks_wait_in_memory_while_the_database_cannot_take_them(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'late.sqlite3'}"
+    writer = ClickWriter(url, interval_s=0.05)
+    writer.start()
+    try:
+        for chat_id in (1, 2, 2):
+            writer.add(Click(7, chat_id, 0, utcnow()))
+        await asyncio.sleep(0.3)  # the table is not there yet: every flush fails, nothing is lost
+        assert (writer.pending, writer.written) == (3, 0)
+        engine = create_engine(url)
+        try:
+            await upgrade(engine)
+
+            async def written() -> bool:
+                return writer.written == 3
+
+            await wait_until(written, timeout_s=10, what="the kept clicks written")
+            async with create_sessionmaker(engine)() as session:
+                stats = await click_stats(session, 7)
+                rows = await session.scalar(select(func.count()).select_from(LinkClick))
+            assert rows == 3 and (stats.unique, stats.total, stats.links) == (2, 3, ())  # no targets kept
+        finally:
+            await engine.dispose()
+    finally:
+        await writer.stop()
