@@ -50,6 +50,7 @@ class SendOptionName(enum.StrEnum):
     LINK_PREVIEW = "link_preview"
     PROTECT = "protect"
     PIN = "pin"
+    TRACK_LINKS = "track_links"  # tracked links (panel/links.py)
 
 
 class SendOptionCallback(CallbackData, prefix="opt"):

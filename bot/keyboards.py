@@ -75,16 +75,20 @@ def _on_off(value: bool) -> str:
 
 
 def send_option_toggles(
-    options: SendOptions, *, offer_link_preview: bool
+    options: SendOptions, *, offer_link_preview: bool, track_links: bool | None = None
 ) -> list[tuple[str, SendOptionName]]:
     """(text with its state, option) of each send-option toggle; the link preview only for a text
-    message with a link."""
+    message with a link; tracked links (`track_links`: their state) only when offered."""
     toggles = [(texts.BTN_OPTION_SILENT.format(state=_on_off(options.silent)), SendOptionName.SILENT)]
     if offer_link_preview:
         state = texts.LINK_PREVIEW_LABELS[options.link_preview.value]
         toggles.append((texts.BTN_OPTION_LINK_PREVIEW.format(state=state), SendOptionName.LINK_PREVIEW))
     toggles.append((texts.BTN_OPTION_PROTECT.format(state=_on_off(options.protect)), SendOptionName.PROTECT))
     toggles.append((texts.BTN_OPTION_PIN.format(state=_on_off(options.pin)), SendOptionName.PIN))
+    if track_links is not None:
+        toggles.append(
+            (texts.BTN_OPTION_TRACK_LINKS.format(state=_on_off(track_links)), SendOptionName.TRACK_LINKS)
+        )
     return toggles
 
 
@@ -93,11 +97,14 @@ def summary_actions(
     *,
     offer_link_preview: bool = False,
     audience_filter: str | None = None,
+    track_links: bool | None = None,
 ) -> InlineKeyboardMarkup:
     """The buttons under a composed message's summary card: the send-option toggles, one a row,
     then the next steps."""
     builder = InlineKeyboardBuilder()
-    toggles = send_option_toggles(options or SendOptions(), offer_link_preview=offer_link_preview)
+    toggles = send_option_toggles(
+        options or SendOptions(), offer_link_preview=offer_link_preview, track_links=track_links
+    )
     for text, option in toggles:
         builder.button(text=text, callback_data=SendOptionCallback(option=option))
     who = texts.AUDIENCE_EVERYONE if not audience_filter else texts.AUDIENCE_SEGMENT

@@ -11,6 +11,7 @@ from panel import texts
 from panel.audience import Audience, CampaignView, bot_label
 from panel.campaigns import Counters
 from panel.content import MessageContent
+from panel.links import has_links
 from panel.progress import counter_numbers
 from panel.send_options import LinkPreview, SendOptions, offers_link_preview
 
@@ -145,6 +146,8 @@ def send_options_line(campaign: Campaign) -> str | None:
     if options.link_preview is not LinkPreview.ON and offers_link_preview(campaign.content):
         state = texts.LINK_PREVIEW_LABELS[options.link_preview.value]
         found.append(texts.CARD_OPTION_LINK_PREVIEW.format(state=state))
+    if campaign.track_links is False and has_links(campaign.content):
+        found.append(texts.CARD_OPTION_UNTRACKED)
     if options.pin:
         if campaign.status in UNSTARTED_CAMPAIGN_STATUSES:
             found.append(texts.CARD_OPTION_PIN_UNSTARTED)

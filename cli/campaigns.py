@@ -32,6 +32,8 @@ from panel.content import (
 )
 from panel.greetings import GreetingError, personalise
 from panel.html_markup import MarkupError, parse_html
+from panel.link_stats import click_stats
+from panel.links import has_links, tracking_on
 from panel.progress import eta
 from panel.queue import connect
 from panel.secrets import open_token
@@ -154,6 +156,14 @@ def _add_send_option_arguments(create: argparse.ArgumentParser) -> None:
     )
     create.add_argument("--pin", action="store_true", help="pin each delivered message in its chat, silently")
     create.add_argument(
+        "--track",
+        dest="track_links",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="send the URL buttons and the text's links through the link service, counting clicks "
+        "(default: on when LINKS_BASE_URL is set)",
+    )
+    create.add_argument(
         "--link-preview",
         choices=[choice.value for choice in LinkPreview],
         default=LinkPreview.ON.value,
@@ -163,7 +173,11 @@ def _add_send_option_arguments(create: argparse.ArgumentParser) -> None:
 
 def _send_options(args: argparse.Namespace) -> SendOptions:
     return SendOptions(
-        silent=args.silent, protect=args.protect, link_preview=LinkPreview(args.link_preview), pin=args.pin
+        silent=args.silent,
+        protect=args.protect,
+        link_preview=LinkPreview(args.link_preview),
+        pin=args.pin,
+        track_links=getattr(args, "track_links", None),
     )
 
 
@@ -406,12 +420,19 @@ async def _store(
         return campaign.id
 
 
+def _check_tracking(args: argparse.Namespace, settings: Settings) -> None:
+    """`--track` needs the link service (tracked links)."""
+    if args.track_links is True and settings.links_base_url is None:
+        fail(texts.LINKS_TRACK_NEEDS_BASE_URL)
+
+
 def _create(args: argparse.Namespace) -> int:
     if args.album is not None:
         return _create_album(args)
     if args.follow_up is not None:
         fail("--follow-up goes with --album (the message after the album that carries its buttons)")
     settings = settings_or_exit()
+    _check_tracking(args, settings)
     try:
         content, kind, data = _message_of(args)
     except CommandError as exc:
@@ -443,6 +464,7 @@ def _create(args: argparse.Namespace) -> int:
 
 def _create_album(args: argparse.Namespace) -> int:
     settings = settings_or_exit()
+    _check_tracking(args, settings)
     try:
         content, files = _album_of(args)
     except CommandError as exc:
@@ -565,7 +587,13 @@ def _status(args: argparse.Namespace) -> int:
 
     async def go() -> dict[str, object]:
         async with database(settings) as (_, sessionmaker), sessionmaker() as session:
-            report = status_report(await _require(session, args.id))
+            campaign = await _require(session, args.id)
+            report = status_report(campaign)
+            # Tracked links: whether this campaign's links go through the link service, and its clicks.
+            report["track_links"] = tracking_on(campaign.track_links, settings) and has_links(
+                campaign.content
+            )
+            report["clicks"] = (await click_stats(session, args.id)).to_json()
             report["recall"] = await after_send_commands.recall_report(session, args.id)
             report.update(await after_send_commands.family_report(session, args.id))
             return report
@@ -593,6 +621,15 @@ def _status(args: argparse.Namespace) -> int:
         options_line = _options_line(SendOptions.from_json(options), pinned)
         if options_line is not None:
             lines.append(options_line)
+    if report["track_links"]:
+        lines.append("links: tracked (LINKS_BASE_URL)")
+    clicks = report["clicks"]
+    if isinstance(clicks, dict) and clicks["links"]:
+        lines.append(f"clicks: {clicks['unique']:,} people · {clicks['total']:,} opens")
+        lines.extend(
+            f"  {link['label'] or link['url']}: {link['unique']:,} people · {link['total']:,} opens"
+            for link in clicks["links"]
+        )
     retries = report.get("retries")
     if report.get("parent_id") is not None:
         lines.append(f"retry of #{report['parent_id']}")

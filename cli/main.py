@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "cli.bot",
     "cli.worker",
     "cli.run",
+    "cli.links",
     "cli.campaigns",
     "cli.segments",
     "cli.secrets",

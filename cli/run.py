@@ -9,6 +9,7 @@ import logging
 from bot.app import run_bot
 from cli.common import fail, run, settings_or_exit
 from jobs.worker import close_worker, create_worker
+from linktracker.serve import serve_links
 from panel.settings import Settings, SettingsError, mask_token
 
 logger = logging.getLogger(__name__)
@@ -21,7 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run the control bot and a worker together",
         description=(
             "Run the control bot and one sending worker in one process: enough for one machine. "
-            "For more throughput run `broadcast bot` once and `broadcast worker` as often as needed."
+            "For more throughput run `broadcast bot` once and `broadcast worker` as often as needed. "
+            "With LINKS_BASE_URL set, the link service of tracked links runs too (LINKS_HOST:LINKS_PORT)."
         ),
     )
     parser.set_defaults(handler=_run)
@@ -34,6 +36,8 @@ async def run_all(settings: Settings) -> None:
         asyncio.create_task(run_bot(settings), name="control-bot"),
         asyncio.create_task(worker.async_run(), name="worker"),
     }
+    if settings.links_base_url is not None:
+        tasks.add(asyncio.create_task(serve_links(settings), name="link-service"))
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in done:

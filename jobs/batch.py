@@ -34,7 +34,9 @@ from jobs.progress import notify_admin, update_progress
 from models import STOPPED_CAMPAIGN_STATUSES, CampaignStatus, utcnow
 from panel import texts
 from panel.content import BotApiCall, bot_api_call, follow_up_call
-from panel.greetings import album_templates, personal_fields, personal_template, rendered
+from panel.greetings import Template, album_templates, personal_fields, personal_template, rendered
+from panel.links import TrackedLinks, has_links, signer_for, tracked_call_params, tracking_on
+from panel.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +59,36 @@ def send_pace(rate_per_s: int, messages_per_send: int, pacing_factor: float) -> 
     return whole * pacing_factor
 
 
+# ---------------------------------------------------------------- tracked links (panel/links.py)
+
+UNTRACKED_TEXT_METHODS = frozenset({"copyMessage", "forwardMessage", "sendMediaGroup"})
+"""Sends whose text is not the campaign's text (a channel's post, an album's captions)."""
+
+
+def tracked_links(snapshot: CampaignSnapshot, settings: Settings) -> TrackedLinks | None:
+    """The campaign's links rewritten per recipient, or None when it does not track them."""
+    if settings.links_base_url is None or not tracking_on(snapshot.track_links, settings):
+        return None
+    if not has_links(snapshot.content):
+        return None
+    return TrackedLinks(
+        snapshot.content,
+        campaign_id=snapshot.campaign_id,
+        base_url=settings.links_base_url,
+        signer=signer_for(settings),
+    )
+
+
+def _tracked_fields(links: TrackedLinks, method: str) -> tuple[str, str] | None:
+    """The text and entities fields a tracked send fills per recipient (its text links), if any."""
+    if not links.has_text_links or method in UNTRACKED_TEXT_METHODS:
+        return None
+    return personal_fields(method)
+
+
+# ---------------------------------------------------------------- one batch
+
+
 class BatchRun:
     """One execution of a batch job on this worker."""
 
@@ -66,6 +98,15 @@ class BatchRun:
         self.snapshot = snapshot
         self.bot: BotAPI = ectx.target_bot(snapshot.sealed_token)
         self.rate_key = ectx.rate_key(snapshot.sealed_token)
+        self.links = tracked_links(snapshot, self.settings)
+        """The campaign's links through the tracker, each recipient's own (None: not tracked)."""
+        self._stored_text = (
+            str(snapshot.content.get("text") or ""),
+            [
+                {key: value for key, value in dict(entity).items() if value is not None}
+                for entity in snapshot.content.get("entities") or ()
+            ],
+        )
         follow_up = follow_up_call(snapshot.content, paid_broadcast=snapshot.paid, options=snapshot.options)
         # An album's items (and its follow-up message with the buttons) each count as one message
         # against the token's limit: one recipient takes as many slots' worth of time.
@@ -87,7 +128,7 @@ class BatchRun:
         """An album's follow-up message with its buttons (its text filled per recipient, if personalised)."""
         if follow_up is not None:
             personal = personal_fields(follow_up.method) if template is not None else None
-            self.follow_up = PreparedSend(follow_up.method, follow_up.params, personal=personal)
+            self.follow_up = self._prepared_send(follow_up, personal)
         self.follow_up_template = template if snapshot.album else None
         self.album_captions = album_templates(snapshot.content)
         """Per item, the caption filled per recipient (a personalised album), else None."""
@@ -141,21 +182,61 @@ class BatchRun:
             options=self.snapshot.options,
             file_ids=file_ids or (),
         )
-        if self.template is None or recipient is None:
+        if recipient is not None and self.template is not None:
+            text, entities = self.template.render(recipient.names or {})
+            text_field, entities_field = personal_fields(call.method)
+            params = {key: value for key, value in call.params.items() if key != entities_field}
+            params[text_field] = text
+            if entities:
+                params[entities_field] = entities
+            call = BotApiCall(call.method, params, call.file_field, call.upload_fields)
+        if recipient is None or self.links is None:
             return call
-        text, entities = self.template.render(recipient.names or {})
-        text_field, entities_field = personal_fields(call.method)
-        params = {key: value for key, value in call.params.items() if key != entities_field}
-        params[text_field] = text
-        if entities:
-            params[entities_field] = entities
-        return BotApiCall(call.method, params, call.file_field)
+        fields = _tracked_fields(self.links, call.method)
+        params = tracked_call_params(
+            self.links,
+            call.params,
+            recipient.chat_id,
+            text_field=fields[0] if fields else None,
+            entities_field=fields[1] if fields else None,
+        )
+        return BotApiCall(call.method, params, call.file_field, call.upload_fields)
+
+    def _prepared_send(self, call: BotApiCall, personal: tuple[str, str] | None) -> PreparedSend:
+        """`call` encoded once for every recipient; with tracked links, the fields each recipient
+        gets their own of stay out of the encoded part."""
+        if self.links is None:
+            return PreparedSend(call.method, call.params, personal=personal)
+        params = dict(call.params)
+        fields = _tracked_fields(self.links, call.method)
+        if fields is not None:
+            personal = fields
+            preview = self.links.preview_options(params) if fields[0] == "text" else None
+            if preview is not None:
+                params["link_preview_options"] = preview
+        varying = ("reply_markup",) if self.links.has_buttons and "reply_markup" in params else ()
+        return PreparedSend(call.method, params, personal=personal, varying=varying)
+
+    def _body(self, prepared: PreparedSend, recipient: Recipient, template: Template | None) -> bytes:
+        """One recipient's request body of a prepared send: their names, their tracked links."""
+        chat_id = recipient.chat_id
+        if self.links is None:
+            if template is None:
+                return prepared.body(chat_id)
+            return prepared.body(chat_id, *template.render(recipient.names or {}))
+        extra = {"reply_markup": self.links.reply_markup(chat_id)} if prepared.varying else None
+        if prepared.personal is None:
+            return prepared.body(chat_id, extra=extra)
+        text, entities = template.render(recipient.names or {}) if template is not None else self._stored_text
+        if self.links.has_text_links and prepared.personal[0] in ("text", "caption"):
+            entities = self.links.entities(chat_id, text, entities)
+        return prepared.body(chat_id, text, entities, extra)
 
     def _prepare(self, file_id: str | None, file_ids: list[str] | None = None) -> None:
         self.album_file_ids = file_ids
         call = self._send_call(file_id, file_ids=file_ids)
         personal = personal_fields(call.method) if self.template is not None else None
-        self.prepared = PreparedSend(call.method, call.params, personal=personal)
+        self.prepared = self._prepared_send(call, personal)
 
     def should_stop(self) -> bool:
         """Whether senders must not start new sends."""
@@ -379,10 +460,7 @@ class BatchRun:
         album's). Its message id; a follow-up that fails is logged and never fails the delivery."""
         follow_up = self.follow_up
         assert follow_up is not None
-        if self.follow_up_template is None:
-            body = follow_up.body(recipient.chat_id)
-        else:
-            body = follow_up.body(recipient.chat_id, *self.follow_up_template.render(recipient.names or {}))
+        body = self._body(follow_up, recipient, self.follow_up_template)
         for _ in range(PIN_FLOOD_TRIES):
             try:
                 sent = await self.bot.call_raw(follow_up.method, body)
@@ -411,10 +489,9 @@ class BatchRun:
             if self.album_captions is not None:
                 call = self._send_call(None, recipient, self.album_file_ids)
                 return await self.bot.call(call.method, {"chat_id": chat_id, **call.params})
-            if self.template is None:
-                return await self.bot.call_raw(self.prepared.method, self.prepared.body(chat_id))
-            text, entities = self.template.render(recipient.names or {})
-            return await self.bot.call_raw(self.prepared.method, self.prepared.body(chat_id, text, entities))
+            return await self.bot.call_raw(
+                self.prepared.method, self._body(self.prepared, recipient, self.template)
+            )
         # The first send of a media campaign from this worker uploads the file (`_pass_file_on`).
         assert self.media is not None
         return await self.media.send(

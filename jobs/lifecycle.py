@@ -19,13 +19,14 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jobs.batch import BatchRun
+from jobs.batch import BatchRun, tracked_links
 from jobs.context import EngineContext, is_transient_db_error
 from jobs.engine import deliveries
 from jobs.engine.snapshot import load_snapshot
 from jobs.progress import notify_admin, send_progress_message, send_summary, update_progress
 from models import ACTIVE_CAMPAIGN_STATUSES, FINAL_CAMPAIGN_STATUSES, Campaign, CampaignStatus, utcnow
-from panel import texts
+from panel import link_stats, texts
+from panel.links import link_targets
 from panel.queue import batch_job_id, enqueue_batch, enqueue_finalize, parse_batch_job_id
 from panel.transitions import unschedule
 
@@ -92,7 +93,11 @@ async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_
     try:
 
         async def read(session: AsyncSession) -> Any:
-            return await load_snapshot(session, campaign_id)
+            loaded = await load_snapshot(session, campaign_id)
+            if loaded is not None and tracked_links(loaded[0], ectx.settings) is not None:
+                # Before the first tracked link goes out, the service must be able to resolve it.
+                await link_stats.save_targets(session, campaign_id, link_targets(loaded[0].content))
+            return loaded
 
         loaded = await ectx.in_transaction(read)
         if loaded is None:

@@ -206,6 +206,8 @@ class Campaign(Base):
     # transient error (and, with `retry_unconfirmed`, those left unconfirmed), not the bot's users.
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
     retry_unconfirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # Tracked links (panel/links.py): None follows the default (on when LINKS_BASE_URL is set).
+    track_links: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -364,3 +366,34 @@ class AuditEntry(Base):
     campaign_id: Mapped[int | None] = mapped_column(BigInteger)
     bot_id: Mapped[int | None] = mapped_column(BigInteger)
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+# ---------------------------------------------------------------- tracked links (panel/links.py)
+
+
+class LinkTargetRow(Base):
+    """Where a campaign's tracked link leads, by its index (`panel.links.link_targets`).
+
+    Written before the first send; no foreign key, so a link keeps redirecting after its
+    campaign is deleted."""
+
+    __tablename__ = "link_targets"
+
+    campaign_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    link_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    url: Mapped[str] = mapped_column(Text)
+    label: Mapped[str | None] = mapped_column(String(256))
+    """The button's label; None for a link in the text."""
+
+
+class LinkClick(Base):
+    """One open of a tracked link by one recipient (no foreign key: see `LinkTargetRow`)."""
+
+    __tablename__ = "link_clicks"
+    __table_args__ = (Index("ix_link_clicks_campaign", "campaign_id", "link_index", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    link_index: Mapped[int] = mapped_column(Integer)
+    clicked_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -182,7 +182,8 @@ async def create_campaign(
         name=(name or None),
         created_by=created_by,
         status=CampaignStatus.DRAFT,
-        send_options=(options or SendOptions()).to_json(),
+        send_options=replace(options or SendOptions(), track_links=None).to_json(),
+        track_links=(options or SendOptions()).track_links,
     )
     session.add(campaign)
     await session.flush()
@@ -248,6 +249,7 @@ async def duplicate(session: AsyncSession, campaign_id: int, *, created_by: int 
         created_by=created_by if created_by is not None else original.created_by,
         status=CampaignStatus.DRAFT,
         send_options=SendOptions.from_json(original.send_options).to_json(),
+        track_links=original.track_links,
     )
     session.add(copy)
     await session.flush()

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import UNSUCCESSFUL_DELIVERY_STATUSES, Campaign, Delivery, DeliveryStatus
 from panel import texts
 from panel.campaigns import MAX_ROW_ID, CampaignError
+from panel.link_stats import click_stats, render_clicks
 from panel.progress import SummaryView, render_summary
 from panel.report_chart import CHART_OUTCOMES, OutcomeSeries, bucket_size_s
 
@@ -157,6 +158,9 @@ async def report_summary(session: AsyncSession, campaign: Campaign, *, error_lin
     text = render_summary(
         SummaryView.of(campaign, ((str(error or "unknown"), int(count)) for error, count in rows.all()))
     )
+    clicks = render_clicks(await click_stats(session, campaign.id))  # tracked links
+    if clicks:
+        text += "\n\n" + clicks
     while _utf16_len(text) > MAX_CAPTION_CHARS:  # Telegram counts UTF-16 code units
         text = text[: len(text) - (_utf16_len(text) - MAX_CAPTION_CHARS) // 2 - 2] + "…"
     return text

@@ -63,6 +63,9 @@ class SendOptions:
     link_preview: LinkPreview = LinkPreview.ON
     pin: bool = False
     """Each delivered message is pinned in its chat (silently)."""
+    track_links: bool | None = None
+    """Links go through the link service (`panel.links`); None: the default, on when
+    LINKS_BASE_URL is set. A campaign keeps it in its own column (`campaigns.track_links`)."""
 
     def to_json(self) -> dict[str, Any]:
         """The form stored in `campaigns.send_options`."""
@@ -71,6 +74,7 @@ class SendOptions:
             "protect": self.protect,
             "link_preview": self.link_preview.value,
             "pin": self.pin,
+            **({"track_links": self.track_links} if self.track_links is not None else {}),
         }
 
     @classmethod
@@ -87,10 +91,14 @@ class SendOptions:
             protect=payload.get("protect") is True,
             link_preview=preview,
             pin=payload.get("pin") is True,
+            track_links=payload.get("track_links") if isinstance(payload.get("track_links"), bool) else None,
         )
 
-    def toggled(self, option: str) -> SendOptions:
-        """These options with `option` flipped (`link_preview` moves to its next choice)."""
+    def toggled(self, option: str, *, tracking_default: bool = True) -> SendOptions:
+        """These options with `option` flipped (`link_preview` moves to its next choice; tracked
+        links from what they are now, `tracking_default` when not chosen yet)."""
+        if option == "track_links":
+            return replace(self, track_links=not self.tracks_links(tracking_default))
         if option == "link_preview":
             return replace(self, link_preview=self.link_preview.next())
         if option == "silent":
@@ -100,6 +108,10 @@ class SendOptions:
         if option == "pin":
             return replace(self, pin=not self.pin)
         raise ValueError(f"unknown send option {option!r}")
+
+    def tracks_links(self, default: bool) -> bool:
+        """Whether links are tracked, `default` standing for the deployment's default."""
+        return default if self.track_links is None else self.track_links
 
     def call_params(self, *, is_text: bool) -> dict[str, Any]:
         """The Bot API parameters these options add to a send (link previews: text only)."""

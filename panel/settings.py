@@ -9,7 +9,7 @@ import zoneinfo
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///" + str(Path("var") / "broadcast.sqlite3")
@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     timezone: str = "UTC"
     secret_key: SecretStr | None = None
     """SECRET_KEY: Fernet keys, comma-separated; the first encrypts, every one decrypts (rotation)."""
+    # Tracked links (panel/links.py, linktracker/): the public base URL of the link service, and
+    # where `broadcast links serve` (and `broadcast run`) listens.
+    links_base_url: str | None = None
+    """LINKS_BASE_URL: e.g. https://l.example.com; unset: no campaign tracks its links."""
+    links_host: str = "0.0.0.0"
+    links_port: int = Field(default=8080, ge=1, le=65535)
 
     # Engine tuning; sensible for production, overridden by tests and benchmarks.
     batch_size: int = Field(default=500, ge=1)
@@ -118,6 +124,18 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// base URL")
         return value.rstrip("/")
+
+    @field_validator("links_base_url")
+    @classmethod
+    def _check_links_base_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")) or not value.split("://", 1)[1]:
+            raise ValueError("must be an http:// or https:// base URL, e.g. https://l.example.com")
+        if info.data.get("secret_key") is None:
+            raise ValueError("needs SECRET_KEY: tracked links are signed with a key derived from it")
+        return value
 
     @field_validator("bot_token")
     @classmethod

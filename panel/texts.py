@@ -531,3 +531,15 @@ ADMINS_REMOVED = "Removed admin {user_id}."
 ADMINS_NOT_ONE = "{user_id} is not an admin (owners from ADMIN_IDS are changed in the settings)."
 ADMINS_CONFIGURED = "{user_id} is an owner through ADMIN_IDS; change that in the settings."
 ADMINS_REFUSED = "{reason}. Nothing was changed."
+
+# ---------------------------------------------------------------- tracked links (panel/links.py)
+
+BTN_OPTION_TRACK_LINKS = "📊 Track links: {state}"
+CARD_OPTION_UNTRACKED = "📊 links not tracked"
+CLICKS_TOTAL = "📊 Clicks: {unique} people · {total} opens"
+CLICKS_LINK = "• {label}: {unique} people · {total} opens"
+CLICKS_TEXT_LINK = "link {url}"
+LINKS_TRACK_NEEDS_BASE_URL = (
+    "--track: LINKS_BASE_URL is not set, so there is no link service to send the links through; "
+    "set it (and run `broadcast links serve`) or leave --track out"
+)

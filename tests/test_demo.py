@@ -61,6 +61,9 @@ def test_demo_runs_to_the_end_and_leaves_a_consistent_campaign(tmp_path: Path, r
     assert "Ada taps [✅ Confirm]" in transcript
     assert "edited" in transcript
     assert "🏁" in transcript
+    # Tracked links: simulated recipients open the changelog link, redirected and counted.
+    assert "40 people opened it 50 times; each got a 302 to the changelog" in transcript
+    assert "📊 Clicks: 40 people · 50 opens" in transcript
     assert "Traceback" not in result.stderr
 
     campaign, rows = asyncio.run(_read_campaign(database))

@@ -15,13 +15,15 @@ ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN = {
     "models": {"panel", "bot", "jobs", "cli", "tgsim", "aiogram", "arq"},
     # The shared domain talks to Telegram through neither client: aiogram belongs to the bot.
-    "panel": {"bot", "jobs", "cli", "tgsim", "aiogram"},
+    "panel": {"bot", "jobs", "cli", "tgsim", "aiogram", "linktracker"},
     "bot": {"jobs", "cli", "tgsim"},
     # The workers send through their own lean client (jobs.engine.sendclient), never aiogram.
     "jobs": {"bot", "cli", "tgsim", "aiogram"},
     "tgsim": {"panel", "models", "bot", "jobs", "cli"},
     # The tracker runs inside the owners' target bots: aiogram and SQLAlchemy only, none of the panel.
     "broadcast_tracker": {"panel", "models", "bot", "jobs", "cli", "tgsim", "arq"},
+    # The link service answers redirects from the shared domain and the tables alone.
+    "linktracker": {"bot", "jobs", "cli", "tgsim", "aiogram", "arq"},
 }
 
 

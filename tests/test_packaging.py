@@ -16,7 +16,7 @@ import pytest
 from models import Base
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("panel", "models", "bot", "jobs", "tgsim", "cli", "broadcast_tracker")
+PACKAGES = ("panel", "models", "bot", "jobs", "tgsim", "cli", "broadcast_tracker", "linktracker")
 BUILD_INPUTS = ("pyproject.toml", "README.md", "alembic", *PACKAGES)
 
 pytestmark = pytest.mark.slow

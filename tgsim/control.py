@@ -118,6 +118,16 @@ def add_control_routes(app: web.Application, sim: Simulator) -> None:
         )
         return {"callback_query_id": query_id}
 
+    async def open_url(body: Json) -> Any:
+        opened = await sim.open_url_button(
+            body["token"],
+            int(body["chat_id"]),
+            int(body["message_id"]),
+            text=body.get("text"),
+            index=int(body.get("index", 0)),
+        )
+        return dataclasses.asdict(opened)
+
     def block(body: Json) -> Any:
         sim.block(body["token"], int(body["chat_id"]))
         return True
@@ -178,6 +188,7 @@ def add_control_routes(app: web.Application, sim: Simulator) -> None:
     router.add_post("/sim/users/state", endpoint(user_state))
     router.add_post("/sim/send", endpoint(send))
     router.add_post("/sim/press", endpoint(press))
+    router.add_post("/sim/open_url", endpoint(open_url))
     router.add_post("/sim/block", endpoint(block))
     router.add_post("/sim/unblock", endpoint(unblock))
     router.add_get("/sim/chat", endpoint(chat))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
+import aiohttp
 from aiohttp import web
 
 from tgsim.entities import command_entities
@@ -83,6 +84,29 @@ class ChatEntry:
     def to_json(self) -> Json:
         """A JSON-friendly dict."""
         return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkOpened:
+    """What a user's app got when it opened a link: the HTTP status and where it redirects."""
+
+    url: str
+    status: int
+    location: str | None
+
+
+USER_AGENT = "Mozilla/5.0 (tgsim; simulated Telegram user)"
+
+
+async def open_link(url: str, *, timeout_s: float = 10.0) -> LinkOpened:
+    """A real GET of `url` as a user's browser sends it; a redirect is reported, not followed."""
+    timeout = aiohttp.ClientTimeout(total=timeout_s)
+    async with (
+        aiohttp.ClientSession(timeout=timeout) as session,
+        session.get(url, allow_redirects=False, headers={"User-Agent": USER_AGENT}) as answer,
+    ):
+        await answer.read()
+        return LinkOpened(url, answer.status, answer.headers.get("Location"))
 
 
 @dataclass(slots=True)
@@ -478,6 +502,32 @@ class Simulator:
             raise SimError(f"message {message_id} has no callback button data={data!r} text={text!r}")
         query_id, _ = self.push_callback(token, chat_id, message_id, button["callback_data"])
         return query_id
+
+    # ---------------------------------------------------------------- opening URL buttons
+
+    def url_button(
+        self, token: str, chat_id: int, message_id: int, *, text: str | None = None, index: int = 0
+    ) -> str:
+        """The link of a URL button on a bot's message: the one labelled `text`, else the
+        `index`-th URL button (row by row, left to right)."""
+        bot = self._bot(token)
+        message = self.world.find_message(bot, chat_id, message_id)
+        if message is None or not message.from_bot:
+            raise SimError(f"no bot message {message_id} in chat {chat_id}")
+        keyboard = (message.reply_markup or {}).get("inline_keyboard") or []
+        links = [b for row in keyboard for b in row if "url" in b and (text is None or b["text"] == text)]
+        if text is not None and not links:
+            raise SimError(f"message {message_id} has no URL button {text!r}")
+        if not 0 <= index < len(links):
+            raise SimError(f"message {message_id} has {len(links)} URL buttons, not #{index}")
+        return str(links[index]["url"])
+
+    async def open_url_button(
+        self, token: str, chat_id: int, message_id: int, *, text: str | None = None, index: int = 0
+    ) -> LinkOpened:
+        """The user taps a URL button: their app opens the link (a real HTTP GET, redirects not
+        followed). Returns the answer's status and `Location`."""
+        return await open_link(self.url_button(token, chat_id, message_id, text=text, index=index))
 
     def push_callback(self, token: str, chat_id: int, message_id: int, data: str) -> tuple[str, int]:
         """The user's client sends a button press with any `data` on message `message_id`.

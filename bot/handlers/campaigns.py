@@ -28,6 +28,7 @@ from panel.audience import bot_audiences, campaign_view
 from panel.audit import Actor
 from panel.buttons import Buttons
 from panel.content import MessageContent
+from panel.link_stats import click_stats, render_clicks
 from panel.roles import Access
 from panel.settings import Settings
 
@@ -82,6 +83,7 @@ async def _render_card(
         view = await campaign_view(session, campaign_id)
         retry = await after_send.retry_preview(session, campaign_id)
         family = await after_send.campaign_family(session, campaign_id)
+        clicks = render_clicks(await click_stats(session, campaign_id))
     if view is None:
         text, markup = await _list_page(sessionmaker, page, admin_timezone, scope=scope)
         await _show(message, text, markup)
@@ -90,6 +92,8 @@ async def _render_card(
     family_line = None if family is None else after_send.render_family(family)
     if family_line:
         text += "\n" + family_line
+    if clicks:
+        text += "\n\n" + clicks
     retryable = retry.retryable if retry is not None and after_send.can_retry(retry) else None
     await _show(message, text, keyboards.campaign_card(view.campaign, page=page, retryable=retryable))
     return view.campaign

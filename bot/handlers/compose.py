@@ -36,6 +36,7 @@ from panel.claims import claim_once
 from panel.content import AlbumItem, ChannelPost, ContentError, Media, MessageContent
 from panel.greetings import PERSONALISED_KEY, GreetingError, personalise, rendered, values_of
 from panel.keys import RedisKeys
+from panel.links import has_links
 from panel.roles import Access
 from panel.secrets import open_token
 from panel.segments import SegmentError, get_segment, list_segments, parse_segment
@@ -92,6 +93,10 @@ async def _as_seen_by(
     return MessageContent.from_json(rendered(stored, values)), who
 
 
+LINKS_TRACKING_KEY = "links_tracking"
+"""In the conversation's data: whether this deployment tracks links (LINKS_BASE_URL is set)."""
+
+
 def _options(data: dict[str, Any]) -> SendOptions:
     """The send options chosen on the card so far (the defaults until a toggle is tapped)."""
     return SendOptions.from_json(data.get("send_options"))
@@ -99,8 +104,15 @@ def _options(data: dict[str, Any]) -> SendOptions:
 
 def _summary_keyboard(data: dict[str, Any]) -> InlineKeyboardMarkup:
     offer = offers_link_preview(_content(data).to_json())
+    # Tracked links: offered when the deployment has a link service and the message has a link.
+    tracking = None
+    if data.get(LINKS_TRACKING_KEY) and has_links(_content(data).to_json()):
+        tracking = _options(data).tracks_links(True)
     return keyboards.summary_actions(
-        _options(data), offer_link_preview=offer, audience_filter=data.get("audience_filter")
+        _options(data),
+        offer_link_preview=offer,
+        audience_filter=data.get("audience_filter"),
+        track_links=tracking,
     )
 
 
@@ -165,10 +177,15 @@ async def _show_summary(
 
 
 async def new(
-    message: Message, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession], access: Access
+    message: Message,
+    state: FSMContext,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    access: Access,
 ) -> None:
     """Start composing: choose the target bot of the admin's scope (skipped when there is one)."""
     await state.clear()
+    await state.update_data({LINKS_TRACKING_KEY: settings.links_base_url is not None})
     async with sessionmaker() as session:
         audiences = await bot_audiences(session, bot_ids=access.bot_ids)
     if not audiences:

@@ -14,8 +14,9 @@ from cli.demo.stack import ADMIN_ID, CONTROL_TOKEN, TARGET_TOKEN, Stack
 from models import FINAL_CAMPAIGN_STATUSES, Campaign, CampaignStatus
 from panel import texts
 from panel.campaigns import delivery_counts, get_campaign, list_campaigns
+from panel.link_stats import click_stats, render_clicks
 from tgsim.entities import parse_html
-from tgsim.simulator import ChatEntry, Simulator
+from tgsim.simulator import ChatEntry, Simulator, open_link
 
 DEMO_MESSAGE_HTML = (
     "<b>Big news!</b> Version 2.0 is out 🎉\n\n"
@@ -88,7 +89,8 @@ async def play(stack: Stack, say: Printer) -> int:
     campaign = await _wait_started(stack)
     final = await _watch(stack, mirror, say, campaign.id)
     mirror.refresh()
-    return await _report(stack, say, final)
+    clicks_agree = await _click_some(stack, say, final.id)
+    return await _report(stack, say, final) or (0 if clicks_agree else 1)
 
 
 async def _wait_started(stack: Stack, timeout_s: float = 30.0) -> Campaign:
@@ -146,6 +148,51 @@ async def _report(stack: Stack, say: Printer, campaign: Campaign) -> int:
     )
     agree = campaign.finished_count == sum(rows.values()) and campaign.status is CampaignStatus.COMPLETED
     return 0 if agree and stats.duplicates == 0 else 1
+
+
+# ---------------------------------------------------------------- tracked links
+
+CLICKERS = 40
+"""Recipients who tap the changelog link in the demo; every fourth taps it twice."""
+CHANGELOG_URL = "https://example.com/changelog"
+
+
+async def _click_some(stack: Stack, say: Printer, campaign_id: int) -> bool:
+    """Some recipients open the link (a real GET to the link service); True if every open was
+    redirected to the changelog and counted."""
+    base_url = stack.settings.links_base_url
+    if base_url is None:
+        return True
+    say.step("Some recipients tap the changelog link: it leads through the link service, which counts it.")
+    opens = people = 0
+    redirected = True
+    for chat_id in sorted(stack.sim.world.bot(TARGET_TOKEN).members):
+        if people == CLICKERS:
+            break
+        messages = stack.sim.chat(TARGET_TOKEN, chat_id).bot_messages
+        links = [e["url"] for m in messages for e in m.entities if str(e.get("url", "")).startswith(base_url)]
+        if not links:
+            continue  # blocked, deleted, never started: nothing arrived
+        people += 1
+        for _ in range(2 if people % 4 == 0 else 1):
+            opened = await open_link(links[0])
+            redirected = redirected and (opened.status, opened.location) == (302, CHANGELOG_URL)
+            opens += 1
+    answered = (
+        "each got a 302 to the changelog" if redirected else "NOT every answer was a 302 to the changelog"
+    )
+    print(f"  {people} people opened it {opens} times; {answered}")
+    deadline = time.monotonic() + 10
+    stats = None
+    while time.monotonic() < deadline:
+        async with stack.sessionmaker() as session:
+            stats = await click_stats(session, campaign_id)
+        if stats.total >= opens:
+            break
+        await asyncio.sleep(0.2)
+    shown = render_clicks(stats) if stats is not None else None
+    print("  the campaign's card now says: " + (shown or "no clicks").replace("\n", "\n  "))
+    return redirected and stats is not None and (stats.unique, stats.total) == (people, opens)
 
 
 def _last_id(sim: Simulator) -> int:

@@ -23,6 +23,7 @@ from bot.aiogram_bot import fetch_identity
 from bot.app import create_control_bot, create_dispatcher, set_commands
 from cli.users_import import import_users
 from jobs.worker import close_worker, create_worker
+from linktracker.serve import link_service
 from panel.bots import add_bot
 from panel.db import create_engine, create_sessionmaker
 from panel.migrations import upgrade
@@ -71,7 +72,7 @@ async def running_stack(*, users: int, rate_per_s: int, database: Path) -> Async
         limits=LimitSettings(global_rate=30, paid_rate=1000),
         faults=FaultSettings(),
     )
-    async with Simulator(sim_settings) as sim:
+    async with Simulator(sim_settings) as sim, contextlib.AsyncExitStack() as exits:
         sim.add_bot(CONTROL_TOKEN, username="broadcast_panel_bot", first_name="Broadcast Panel")
         sim.add_bot(
             TARGET_TOKEN,
@@ -89,17 +90,21 @@ async def running_stack(*, users: int, rate_per_s: int, database: Path) -> Async
         chat_ids = _populate(sim, audience)
 
         _fresh_sqlite_file(database)
-        settings = load_settings(
-            bot_token=CONTROL_TOKEN,
-            admin_ids=str(ADMIN_ID),
-            database_url=f"sqlite+aiosqlite:///{database}",
-            telegram_api_url=sim.base_url,
-            queue_name=f"broadcast:demo:{uuid.uuid4().hex[:8]}",
-            # The demo's own key: its target bot's token is stored encrypted, as in production.
-            secret_key=os.environ.get("SECRET_KEY") or generate_key(),
-        )
+        demo_values: dict[str, Any] = {
+            "bot_token": CONTROL_TOKEN,
+            "admin_ids": str(ADMIN_ID),
+            "database_url": f"sqlite+aiosqlite:///{database}",
+            "telegram_api_url": sim.base_url,
+            "queue_name": f"broadcast:demo:{uuid.uuid4().hex[:8]}",
+            # A key of the demo's own (bot tokens are stored encrypted, links signed under it),
+            # and the link service on a free local port.
+            "secret_key": os.environ.get("SECRET_KEY") or generate_key(),
+        }
+        settings = load_settings(**demo_values)
         engine = create_engine(settings.database_url)
         await upgrade(engine)
+        links = await exits.enter_async_context(link_service(settings, host="127.0.0.1", port=0))
+        settings = load_settings(**demo_values, links_base_url=f"http://127.0.0.1:{links.addresses[0][1]}")
         sessionmaker = create_sessionmaker(engine)
         identity = await fetch_identity(TARGET_TOKEN, api_url=sim.base_url)
         async with sessionmaker.begin() as session:

@@ -233,22 +233,40 @@ class PreparedSend:
     """One method with fixed parameters for many chats: the JSON is encoded once, not per send."""
 
     def __init__(
-        self, method: str, params: dict[str, Any], *, personal: tuple[str, str] | None = None
+        self,
+        method: str,
+        params: dict[str, Any],
+        *,
+        personal: tuple[str, str] | None = None,
+        varying: tuple[str, ...] = (),
     ) -> None:
         self.method = method
         self.personal = personal
         """The text and entities fields filled per recipient (a personalised campaign), if any."""
-        fixed_params = {k: v for k, v in params.items() if personal is None or k not in personal}
+        self.varying = varying
+        """Further fields each recipient gets their own of (`extra` of `body`: tracked buttons)."""
+        fixed_params = {
+            k: v for k, v in params.items() if (personal is None or k not in personal) and k not in varying
+        }
         fixed = json.dumps(fixed_params, separators=(",", ":"), ensure_ascii=False)
         self._tail = ("," + fixed[1:] if fixed != "{}" else "}").encode()
 
     def body(
-        self, chat_id: int, text: str | None = None, entities: list[dict[str, Any]] | None = None
+        self,
+        chat_id: int,
+        text: str | None = None,
+        entities: list[dict[str, Any]] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> bytes:
-        """The request body for `chat_id`; a personalised send adds its own `text` and `entities`."""
+        """The request body for `chat_id`; a personalised send adds its own `text` and `entities`,
+        a tracked one its own `extra` fields (those named in `varying`)."""
         head = b'{"chat_id":' + str(int(chat_id)).encode()
+        own: dict[str, Any] = {}
         if self.personal is not None and text is not None:
             text_field, entities_field = self.personal
             own = {text_field: text, **({entities_field: entities} if entities else {})}
+        if extra:
+            own.update(extra)
+        if own:
             head += b"," + json.dumps(own, separators=(",", ":"), ensure_ascii=False)[1:-1].encode()
         return head + self._tail

@@ -30,6 +30,8 @@ class CampaignSnapshot:
     """The stored message (`MessageContent.to_json()`, plus the target bots' file ids)."""
     options: SendOptions = field(default_factory=SendOptions)
     """Silent, protected, link preview, pin after sending."""
+    track_links: bool | None = None
+    """The campaign's choice of tracked links (None: the default; `panel.links.tracking_on`)."""
 
     @property
     def media(self) -> dict[str, Any] | None:
@@ -78,5 +80,6 @@ async def load_snapshot(
         paid=bot.paid_broadcast and effective_rate(bot, campaign.content or {}) > 30,
         content=dict(campaign.content or {}),
         options=SendOptions.from_json(campaign.send_options),
+        track_links=campaign.track_links,
     )
     return snapshot, campaign.status

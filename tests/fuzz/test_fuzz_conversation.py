@@ -55,6 +55,7 @@ from models import (
     utcnow,
 )
 from models import CampaignAction as CampaignActionRow
+from models.tables import LinkClick, LinkTargetRow
 from panel import texts
 from panel.after_send import JOB_RECALL
 from panel.content import MessageContent
@@ -667,12 +668,21 @@ async def reset(control: ControlBot) -> None:
         if session.get_bind().dialect.name == "postgresql":
             await session.execute(
                 sql(
-                    "TRUNCATE delivery_actions, campaign_actions, deliveries, campaigns, segments "
+                    "TRUNCATE delivery_actions, campaign_actions, deliveries, campaigns, segments, "
+                    "link_clicks, link_targets "
                     "RESTART IDENTITY"
                 )
             )
         else:
-            for table in (DeliveryAction, CampaignActionRow, Delivery, Campaign, Segment):
+            for table in (
+                DeliveryAction,
+                CampaignActionRow,
+                Delivery,
+                Campaign,
+                Segment,
+                LinkClick,
+                LinkTargetRow,
+            ):
                 await session.execute(delete(table))
         for bot_id, status, name in (
             (news, CampaignStatus.DRAFT, "Spring sale"),
