@@ -17,6 +17,7 @@ from bot.aiogram_bot import make_bot
 from bot.flood_wait import install_flood_wait
 from bot.handlers import (
     admins,
+    approval,
     audit,
     campaigns,
     common,
@@ -99,6 +100,7 @@ def create_dispatcher(
         reports.create_router(),
         audit.create_router(),
         admins.create_router(),
+        approval.create_router(),
         fallback.create_router(),
     )
     return dispatcher

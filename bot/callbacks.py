@@ -65,6 +65,7 @@ class SendNowAction(enum.StrEnum):
     PICK = "pick"
     CONFIRM = "ok"
     ABORT = "no"
+    ASK_APPROVAL = "ask"
 
 
 class SendNowCallback(CallbackData, prefix="snd"):
@@ -135,6 +136,20 @@ class ProgressCallback(CallbackData, prefix="pg"):
     """A tap on a progress message button (data with an id no row can have does not unpack)."""
 
     action: ProgressAction
+    campaign_id: int = Field(ge=0, le=MAX_ROW_ID)
+
+
+class ApprovalAction(enum.StrEnum):
+    """Buttons of an approval request sent to the approvers."""
+
+    APPROVE = "ok"
+    REJECT = "no"
+
+
+class ApprovalCallback(CallbackData, prefix="apr"):
+    """A tap on an approval request."""
+
+    action: ApprovalAction
     campaign_id: int = Field(ge=0, le=MAX_ROW_ID)
 
 

@@ -9,6 +9,8 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import (
+    ApprovalAction,
+    ApprovalCallback,
     AuditCallback,
     CampaignAction,
     CampaignCallback,
@@ -135,6 +137,22 @@ def confirm_send(campaign_id: int) -> InlineKeyboardMarkup:
     return _row(
         (texts.BTN_CONFIRM, SendNowCallback(action=SendNowAction.CONFIRM, campaign_id=campaign_id)),
         (texts.BTN_NOT_NOW, SendNowCallback(action=SendNowAction.ABORT, campaign_id=campaign_id)),
+    )
+
+
+def ask_approval(campaign_id: int) -> InlineKeyboardMarkup:
+    """Ask for approval / Not now, in place of Confirm when a second admin must approve first."""
+    return _row(
+        (texts.BTN_ASK_APPROVAL, SendNowCallback(action=SendNowAction.ASK_APPROVAL, campaign_id=campaign_id)),
+        (texts.BTN_NOT_NOW, SendNowCallback(action=SendNowAction.ABORT, campaign_id=campaign_id)),
+    )
+
+
+def approval_request(campaign_id: int) -> InlineKeyboardMarkup:
+    """Approve / Reject under an approval request."""
+    return _row(
+        (texts.BTN_APPROVE, ApprovalCallback(action=ApprovalAction.APPROVE, campaign_id=campaign_id)),
+        (texts.BTN_REJECT, ApprovalCallback(action=ApprovalAction.REJECT, campaign_id=campaign_id)),
     )
 
 

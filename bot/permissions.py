@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from aiogram.types import Update
 
 from bot.callbacks import (
+    ApprovalCallback,
     AuditCallback,
     CampaignAction,
     CampaignCallback,
@@ -84,6 +85,8 @@ def _from_callback(data: str) -> Requirement:
             return Requirement(Permission.COMPOSE, ScheduleCallback.unpack(data).campaign_id or None)
         if prefix == RecallCallback.__prefix__:
             return Requirement(Permission.SEND, recall_id=RecallCallback.unpack(data).action_id)
+        if prefix == ApprovalCallback.__prefix__:
+            return Requirement(Permission.SEND, ApprovalCallback.unpack(data).campaign_id)
         if prefix == AuditCallback.__prefix__:
             return Requirement(Permission.VIEW, AuditCallback.unpack(data).campaign_id or None)
         if prefix == ComposeCallback.__prefix__:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards, views
 from bot.states import Scheduling
-from panel import actions, texts
+from panel import actions, approval, texts
 from panel import campaigns as lifecycle
 from panel.audience import campaign_view
 from panel.buttons import Buttons, ButtonsError, parse_buttons
@@ -53,7 +53,19 @@ async def ask_confirmation(
     elif not actions.can_start(view.campaign.status):
         await message.answer(views.moved_on(view.campaign))
     else:
-        await message.answer(views.confirm_send(view), reply_markup=keyboards.confirm_send(campaign_id))
+        async with sessionmaker() as session:
+            need = await approval.need_of(session, view.campaign)
+        if not need.blocks:
+            await message.answer(views.confirm_send(view), reply_markup=keyboards.confirm_send(campaign_id))
+        elif need.state is approval.ApprovalState.PENDING:
+            await message.answer(texts.APPROVAL_PENDING_ALREADY.format(campaign_id=campaign_id))
+        else:
+            note = texts.APPROVAL_NEEDED.format(
+                audience=texts.number(need.audience), threshold=texts.number(need.threshold)
+            )
+            await message.answer(
+                views.confirm_send(view) + "\n\n" + note, reply_markup=keyboards.ask_approval(campaign_id)
+            )
 
 
 async def ask_time(

@@ -23,6 +23,12 @@ class Admins(StatesGroup):
     waiting_person = State()
 
 
+class Approving(StatesGroup):
+    """Rejecting an approval request: why."""
+
+    waiting_reason = State()
+
+
 class CardButtons(StatesGroup):
     """New URL buttons for a draft, from its card."""
 

@@ -7,6 +7,7 @@ import argparse
 from bot.aiogram_bot import fetch_identity
 from cli.common import CommandError, database, run, settings_or_exit
 from panel import audit
+from panel.approval import ApprovalError, set_threshold
 from panel.audit import CLI, AuditAction
 from panel.bots import BotError, add_bot, bot_summaries, check_bot_fields
 from panel.campaigns import get_bot_by_codename
@@ -44,6 +45,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cap.add_argument("codename", help="the bot")
     cap.add_argument("hours", type=int, help="hours (0 turns the cap off; at most 720)")
     cap.set_defaults(handler=_cap)
+    four_eyes = commands.add_parser(
+        "approval",
+        help="campaigns reaching N users need a second admin's approval",
+        description="Campaigns of this bot reaching N users or more need a second admin's approval.",
+    )
+    four_eyes.add_argument("codename", help="the bot")
+    four_eyes.add_argument("users", type=int, help="the threshold in users (0 turns approval off)")
+    four_eyes.set_defaults(handler=_approval)
 
 
 def _add(args: argparse.Namespace) -> int:
@@ -139,6 +148,25 @@ def _cap(args: argparse.Namespace) -> int:
             if not args.hours:
                 return f"{bot.codename}: no frequency cap"
             return f"{bot.codename}: users reached within {args.hours} h are left out of its next campaigns"
+
+    print(run(go))
+    return 0
+
+
+def _approval(args: argparse.Namespace) -> int:
+    settings = settings_or_exit()
+
+    async def go() -> str:
+        async with database(settings) as (_, sessionmaker), sessionmaker.begin() as session:
+            try:
+                bot = await set_threshold(session, args.codename, args.users)
+            except ApprovalError as exc:
+                raise CommandError(str(exc)) from None
+            details = {"users": args.users}
+            await audit.record(session, CLI, AuditAction.SET_APPROVAL, bot_id=bot.id, details=details)
+        if not args.users:
+            return f"{args.codename}: campaigns need no approval"
+        return f"{args.codename}: campaigns reaching {args.users:,} users need a second admin's approval"
 
     print(run(go))
     return 0

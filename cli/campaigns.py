@@ -511,6 +511,11 @@ def _lifecycle(args: argparse.Namespace, action: str) -> int:
                     outcome = await actions.start(
                         sessionmaker, pool, args.id, queue_name=settings.queue_name, actor=CLI
                     )
+                    if outcome is actions.StartOutcome.NEEDS_APPROVAL:
+                        raise CommandError(
+                            f"campaign #{args.id} needs a second admin's approval before it is sent:"
+                            " ask for it in the chat (/sendnow)"
+                        )
                     changed = outcome is actions.StartOutcome.STARTED or (
                         outcome is actions.StartOutcome.ALREADY_CLAIMED and actions.can_start(campaign.status)
                     )

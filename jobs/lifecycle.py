@@ -25,7 +25,7 @@ from jobs.engine import deliveries
 from jobs.engine.snapshot import load_snapshot
 from jobs.progress import notify_admin, send_progress_message, send_summary, update_progress
 from models import ACTIVE_CAMPAIGN_STATUSES, FINAL_CAMPAIGN_STATUSES, Campaign, CampaignStatus, utcnow
-from panel import link_stats, texts
+from panel import approval, link_stats, texts
 from panel.links import link_targets
 from panel.queue import batch_job_id, enqueue_batch, enqueue_finalize, parse_batch_job_id
 from panel.transitions import unschedule
@@ -70,10 +70,21 @@ async def start_campaign(ctx: dict[str, Any], campaign_id: int) -> str:
     """Freeze the audience of a DRAFT/SCHEDULED campaign and queue its batches (once)."""
     ectx = _engine(ctx)
 
-    async def freeze(session: AsyncSession) -> deliveries.Started:
+    async def freeze(session: AsyncSession) -> deliveries.Started | int | None:
+        campaign = await session.get(Campaign, campaign_id)
+        scheduled = campaign is not None and campaign.status is CampaignStatus.SCHEDULED
+        if campaign is not None and scheduled and (await approval.need_of(session, campaign)).blocks:
+            # Never sent without the approval it needs: back to draft, and the admin is told.
+            await unschedule(session, campaign_id, reason=texts.NEEDS_APPROVAL_REASON)
+            return campaign.progress_chat_id or campaign.created_by or 0
         return await deliveries.freeze_audience(session, campaign_id)
 
     started = await ectx.in_transaction(freeze)
+    if not isinstance(started, deliveries.Started):
+        await notify_admin(
+            ectx, started or None, texts.NEEDS_APPROVAL_UNSCHEDULED.format(campaign_id=campaign_id)
+        )
+        return "needs approval"
     if not started.started:
         return "not startable"
     logger.info("campaign %s started: %s recipients", campaign_id, started.total)

@@ -110,6 +110,8 @@ class TargetBot(Base):
     paid_broadcast: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     frequency_cap_hours: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     """A user who received any campaign of this bot within these hours is left out (0: off)."""
+    approval_threshold: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Campaigns reaching at least this many users need a second admin's approval (0: never)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def __repr__(self) -> str:  # never show the token
@@ -208,6 +210,14 @@ class Campaign(Base):
     retry_unconfirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     # Tracked links (panel/links.py): None follows the default (on when LINKS_BASE_URL is set).
     track_links: Mapped[bool | None] = mapped_column(Boolean)
+    approval_state: Mapped[str | None] = mapped_column(String(16))
+    """None (never asked), pending, approved or rejected (`panel.approval`)."""
+    approval_requested_by: Mapped[int | None] = mapped_column(BigInteger)
+    approval_decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    approval_note: Mapped[str | None] = mapped_column(Text)
+    """Why it was rejected."""
+    approval_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    """The content, audience and options approved; any change after approval voids it."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -28,7 +28,7 @@ from models import (
     Campaign,
     CampaignStatus,
 )
-from panel import audit, campaigns, transitions
+from panel import approval, audit, campaigns, transitions
 from panel.audit import Actor, AuditAction
 from panel.buttons import Buttons
 from panel.claims import claim_once, release_claim
@@ -48,6 +48,7 @@ class StartOutcome(enum.StrEnum):
     ALREADY_CLAIMED = "already_claimed"
     MOVED_ON = "moved_on"
     MISSING = "missing"
+    NEEDS_APPROVAL = "needs_approval"
 
 
 def can_start(status: CampaignStatus) -> bool:
@@ -107,6 +108,8 @@ async def start(
                 outcome = StartOutcome.MISSING
             elif not can_start(campaign.status):
                 outcome = StartOutcome.MOVED_ON
+            elif (await approval.need_of(session, campaign)).blocks:
+                outcome = StartOutcome.NEEDS_APPROVAL
             else:
                 if progress_chat_id is not None:
                     await campaigns.set_progress_target(session, campaign_id, progress_chat_id)

@@ -54,6 +54,10 @@ class AuditAction(enum.StrEnum):
     IMPORT_USERS = "import_users"
     SAVE_SEGMENT = "save_segment"
     ROTATE_KEYS = "rotate_keys"
+    ASK_APPROVAL = "ask_approval"
+    APPROVE = "approve"
+    REJECT = "reject"
+    SET_APPROVAL = "set_approval_threshold"
 
 
 @dataclass(frozen=True, slots=True)

@@ -543,3 +543,36 @@ LINKS_TRACK_NEEDS_BASE_URL = (
     "--track: LINKS_BASE_URL is not set, so there is no link service to send the links through; "
     "set it (and run `broadcast links serve`) or leave --track out"
 )
+
+# ---------------------------------------------------------------- four-eyes approval
+NEEDS_APPROVAL_REASON = "it needs a second admin's approval and has none"
+NEEDS_APPROVAL_UNSCHEDULED = (
+    "Campaign #{campaign_id} was due but not sent: it needs a second admin's approval. It is a draft "
+    "again; ask for approval with /sendnow {campaign_id}."
+)
+APPROVAL_NEEDED = (
+    "This campaign reaches {audience} users; campaigns of this bot reaching {threshold} or more need "
+    "a second admin's approval."
+)
+BTN_ASK_APPROVAL = "🙋 Ask for approval"
+APPROVAL_ASKED = "Asked for approval of #{campaign_id}: {approvers} can decide. You will hear back here."
+APPROVAL_NOBODY = (
+    "Nobody else may approve #{campaign_id}: add an admin with the sender or owner role for this bot "
+    "(/admins). Nothing was sent."
+)
+APPROVAL_PENDING_ALREADY = "#{campaign_id} is waiting for approval already."
+APPROVAL_REQUEST = "🙋 Approval asked by {asker} for campaign #{campaign_id}\n\n{card}"
+BTN_APPROVE = "✅ Approve"
+BTN_REJECT = "✖ Reject"
+APPROVAL_APPROVED = "✅ Approved by you: #{campaign_id}. {asker} can send it now."
+APPROVAL_APPROVED_ASKER = (
+    "✅ Campaign #{campaign_id} was approved by {approver}. Send it with /sendnow {campaign_id}."
+)
+APPROVAL_ASK_REASON = "Why is #{campaign_id} rejected? The reason goes to {asker}. /cancel keeps it waiting."
+APPROVAL_REJECTED = "✖ Rejected: #{campaign_id}. {asker} has been told why."
+APPROVAL_REJECTED_ASKER = "✖ Campaign #{campaign_id} was rejected by {approver}: {reason}"
+APPROVAL_REFUSED = "{reason}."
+APPROVAL_REASON_TEXT = "Send the reason as text, or /cancel."
+SEND_NEEDS_APPROVAL = (
+    "#{campaign_id} needs a second admin's approval first: /sendnow {campaign_id} asks for it."
+)

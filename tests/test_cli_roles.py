@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models import TargetBot
+from models import Campaign, CampaignStatus, TargetBot, User
 from tests.processes import broadcast_cli
 from tests.support.keys import sealed
 
@@ -45,3 +45,32 @@ async def test_admins_get_roles_over_listed_bots(
     assert code == 1 and "not in the admins table" in out, out
     code, out = await cli("list")
     assert "5001" not in out, out
+
+
+async def test_cli_sets_the_approval_threshold_and_never_sends_unapproved(
+    sessionmaker: async_sessionmaker[AsyncSession], database_url: str, tmp_path: Path
+) -> None:
+    async with sessionmaker.begin() as session:
+        bot = TargetBot(codename="news", sealed_token=sealed("400556:AAnewsTokenOfTheApprovalTest"))
+        session.add(bot)
+        await session.flush()
+        session.add_all(User(bot_id=bot.id, chat_id=chat_id) for chat_id in (1, 2, 3))
+    env = {"DATABASE_URL": database_url}
+
+    async def cli(*args: str) -> tuple[int, str]:
+        code, out, err = await broadcast_cli(*args, env=env, cwd=tmp_path)
+        return code, out + err
+
+    code, out = await cli("bots", "approval", "nope", "3")
+    assert code == 1 and "there is no target bot 'nope'" in out, out
+    code, out = await cli("bots", "approval", "news", "3")
+    assert code == 0 and "reaching 3 users need a second admin's approval" in out, out
+    code, out = await cli("campaigns", "create", "--bot", "news", "--text", "Hello", "--name", "Big")
+    assert code == 0, out
+    code, out = await cli("campaigns", "send", "1")
+    assert code == 1 and "needs a second admin's approval" in out, out
+    async with sessionmaker() as session:
+        campaign = await session.get(Campaign, 1)
+    assert campaign is not None and campaign.status is CampaignStatus.DRAFT
+    code, out = await cli("bots", "approval", "news", "0")
+    assert code == 0 and "need no approval" in out, out

@@ -75,6 +75,9 @@ async def confirm(
         if message is not None:
             await edit_text(message, texts.STARTING.format(campaign_id=campaign_id))
         return
+    if outcome is StartOutcome.NEEDS_APPROVAL:
+        await query.answer(texts.SEND_NEEDS_APPROVAL.format(campaign_id=campaign_id), show_alert=True)
+        return
     if outcome is StartOutcome.ALREADY_CLAIMED:
         await query.answer(texts.ALREADY_STARTING)
         return

@@ -1,0 +1,172 @@
+"""Four-eyes approval in the chat: asking (in place of Confirm), and Approve / Reject (with a
+reason) on the request each approver receives; the asker hears the decision."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import keyboards, views
+from bot.callbacks import ApprovalAction, ApprovalCallback, SendNowAction, SendNowCallback
+from bot.edits import edit_text
+from bot.states import Approving
+from panel import approval, texts
+from panel.approval import ApprovalError
+from panel.audience import campaign_view
+from panel.audit import Actor
+from panel.campaigns import get_campaign
+from panel.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def _who(user_id: int | None) -> str:
+    return f"admin {user_id}" if user_id is not None else "the CLI"
+
+
+async def ask(
+    query: CallbackQuery,
+    callback_data: SendNowCallback,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    admin_timezone: str,
+) -> None:
+    """🙋 Ask for approval: the request goes to every admin who may send for the bot, but the asker."""
+    campaign_id = callback_data.campaign_id
+    asker = query.from_user.id
+    async with sessionmaker.begin() as session:
+        view = await campaign_view(session, campaign_id)
+        if view is None:
+            await query.answer(texts.NO_SUCH_CAMPAIGN.format(campaign_id=campaign_id), show_alert=True)
+            return
+        need = await approval.need_of(session, view.campaign)
+        if need.state is approval.ApprovalState.PENDING:
+            await query.answer(
+                texts.APPROVAL_PENDING_ALREADY.format(campaign_id=campaign_id), show_alert=True
+            )
+            return
+        deciders = await approval.approvers(session, view.campaign, settings.admin_ids, asker=asker)
+        if not deciders:
+            await query.answer(texts.APPROVAL_NOBODY.format(campaign_id=campaign_id), show_alert=True)
+            return
+        await approval.request(session, campaign_id, Actor.chat(asker))
+    await query.answer()
+    request = texts.APPROVAL_REQUEST.format(
+        asker=f"{query.from_user.full_name} ({asker})",
+        campaign_id=campaign_id,
+        card=views.campaign_card(view, timezone=admin_timezone),
+    )
+    assert query.bot is not None
+    reached = []
+    for decider in deciders:
+        try:
+            await query.bot.send_message(
+                decider, request, reply_markup=keyboards.approval_request(campaign_id)
+            )
+            reached.append(str(decider))
+        except TelegramAPIError as error:  # an approver who never started the control bot
+            logger.warning("approval request for #%s not delivered to %s: %s", campaign_id, decider, error)
+    if isinstance(query.message, Message):
+        await edit_text(
+            query.message,
+            texts.APPROVAL_ASKED.format(campaign_id=campaign_id, approvers=", ".join(reached) or "nobody"),
+        )
+
+
+async def approve(
+    query: CallbackQuery, callback_data: ApprovalCallback, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """✅ Approve: the asker may send it now (as long as nothing changes)."""
+    campaign_id = callback_data.campaign_id
+    try:
+        async with sessionmaker.begin() as session:
+            campaign = await approval.decide(
+                session, campaign_id, Actor.chat(query.from_user.id), approve=True
+            )
+    except ApprovalError as error:
+        await query.answer(texts.APPROVAL_REFUSED.format(reason=str(error).capitalize()), show_alert=True)
+        return
+    await query.answer()
+    asker = campaign.approval_requested_by
+    if isinstance(query.message, Message):
+        await edit_text(
+            query.message, texts.APPROVAL_APPROVED.format(campaign_id=campaign_id, asker=_who(asker))
+        )
+    if asker is not None and query.bot is not None:
+        await query.bot.send_message(
+            asker,
+            texts.APPROVAL_APPROVED_ASKER.format(campaign_id=campaign_id, approver=_who(query.from_user.id)),
+        )
+
+
+async def ask_reason(
+    query: CallbackQuery,
+    callback_data: ApprovalCallback,
+    state: FSMContext,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """✖ Reject: first, why (the asker is told)."""
+    async with sessionmaker() as session:
+        campaign = await get_campaign(session, callback_data.campaign_id)
+    if campaign is None or campaign.approval_state != approval.ApprovalState.PENDING.value:
+        reason = f"campaign #{callback_data.campaign_id} has no request waiting for a decision"
+        await query.answer(texts.APPROVAL_REFUSED.format(reason=reason.capitalize()), show_alert=True)
+        return
+    if campaign.approval_requested_by == query.from_user.id:
+        reason = "You asked for this approval; a second admin has to decide"
+        await query.answer(texts.APPROVAL_REFUSED.format(reason=reason), show_alert=True)
+        return
+    await query.answer()
+    await state.set_state(Approving.waiting_reason)
+    await state.update_data(campaign_id=campaign.id)
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            texts.APPROVAL_ASK_REASON.format(
+                campaign_id=campaign.id, asker=_who(campaign.approval_requested_by)
+            )
+        )
+
+
+async def reject(message: Message, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """The reason: the request is rejected and the asker told why."""
+    reason = (message.text or "").strip()
+    campaign_id = int((await state.get_data())["campaign_id"])
+    await state.clear()
+    try:
+        async with sessionmaker.begin() as session:
+            campaign = await approval.decide(
+                session, campaign_id, Actor.chat(message.chat.id), approve=False, note=reason[:500]
+            )
+    except ApprovalError as error:
+        await message.answer(texts.APPROVAL_REFUSED.format(reason=str(error).capitalize()))
+        return
+    asker = campaign.approval_requested_by
+    await message.answer(texts.APPROVAL_REJECTED.format(campaign_id=campaign_id, asker=_who(asker)))
+    if asker is not None and message.bot is not None:
+        await message.bot.send_message(
+            asker,
+            texts.APPROVAL_REJECTED_ASKER.format(
+                campaign_id=campaign_id, approver=_who(message.chat.id), reason=reason[:500]
+            ),
+        )
+
+
+async def reason_not_text(message: Message) -> None:
+    """Anything but text while a reason is awaited."""
+    await message.answer(texts.APPROVAL_REASON_TEXT)
+
+
+def create_router() -> Router:
+    """The approval handlers, on a new router (each dispatcher gets its own)."""
+    router = Router(name="approval")
+    router.callback_query.register(ask, SendNowCallback.filter(F.action == SendNowAction.ASK_APPROVAL))
+    router.callback_query.register(approve, ApprovalCallback.filter(F.action == ApprovalAction.APPROVE))
+    router.callback_query.register(ask_reason, ApprovalCallback.filter(F.action == ApprovalAction.REJECT))
+    router.message.register(reject, Approving.waiting_reason, F.text)
+    router.message.register(reason_not_text, Approving.waiting_reason)
+    return router
