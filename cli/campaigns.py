@@ -17,6 +17,7 @@ from models import Campaign, CampaignStatus, TargetBot, utcnow
 from panel import actions, audit, campaigns, texts, transitions
 from panel.admins import list_admins
 from panel.audit import CLI, AuditAction
+from panel.block_rate import block_rate
 from panel.buttons import Buttons, ButtonsError, parse_button_rows
 from panel.campaigns import CampaignError, Counters
 from panel.content import (
@@ -599,6 +600,8 @@ def _status(args: argparse.Namespace) -> int:
                 campaign.content
             )
             report["clicks"] = (await click_stats(session, args.id)).to_json()
+            rate = await block_rate(session, campaign)
+            report["block_rate"] = None if rate is None else rate.to_json()
             report["recall"] = await after_send_commands.recall_report(session, args.id)
             report.update(await after_send_commands.family_report(session, args.id))
             return report
@@ -634,6 +637,13 @@ def _status(args: argparse.Namespace) -> int:
         lines.extend(
             f"  {link['label'] or link['url']}: {link['unique']:,} people · {link['total']:,} opens"
             for link in clicks["links"]
+        )
+    blocks = report.get("block_rate")
+    if isinstance(blocks, dict):
+        baseline = blocks["baseline"]
+        lines.append(
+            f"blocked within 72 h: {blocks['blocked']:,} of {blocks['recipients']:,}"
+            + ("" if baseline is None else f" · the bot's other users: {float(str(baseline)) * 100:.2f}%")
         )
     retries = report.get("retries")
     if report.get("parent_id") is not None:

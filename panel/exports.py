@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import UNSUCCESSFUL_DELIVERY_STATUSES, Campaign, Delivery, DeliveryStatus
 from panel import texts
+from panel.block_rate import block_rate, render_block_rate
 from panel.campaigns import MAX_ROW_ID, CampaignError
 from panel.link_stats import click_stats, render_clicks
 from panel.progress import SummaryView, render_summary
@@ -161,6 +162,9 @@ async def report_summary(session: AsyncSession, campaign: Campaign, *, error_lin
     clicks = render_clicks(await click_stats(session, campaign.id))  # tracked links
     if clicks:
         text += "\n\n" + clicks
+    blocks = render_block_rate(await block_rate(session, campaign))
+    if blocks:
+        text += "\n" + blocks
     while _utf16_len(text) > MAX_CAPTION_CHARS:  # Telegram counts UTF-16 code units
         text = text[: len(text) - (_utf16_len(text) - MAX_CAPTION_CHARS) // 2 - 2] + "…"
     return text

@@ -576,3 +576,9 @@ APPROVAL_REASON_TEXT = "Send the reason as text, or /cancel."
 SEND_NEEDS_APPROVAL = (
     "#{campaign_id} needs a second admin's approval first: /sendnow {campaign_id} asks for it."
 )
+
+# ---------------------------------------------------------------- the block rate
+BLOCK_RATE = "🚫 Blocked the bot within 72 h: {blocked} of {recipients} ({rate:.2f}%)"
+BLOCK_RATE_BASELINE = " · the bot's other {others} users, same hours: {rate:.2f}%"
+BLOCK_RATE_NO_BASELINE = " · no baseline (every user of the bot received it)"
+BLOCK_RATE_SO_FAR = " · so far"

@@ -26,6 +26,7 @@ from panel import actions, after_send, texts
 from panel import campaigns as lifecycle
 from panel.audience import bot_audiences, campaign_view
 from panel.audit import Actor
+from panel.block_rate import block_rate, render_block_rate
 from panel.buttons import Buttons
 from panel.content import MessageContent
 from panel.link_stats import click_stats, render_clicks
@@ -84,6 +85,7 @@ async def _render_card(
         retry = await after_send.retry_preview(session, campaign_id)
         family = await after_send.campaign_family(session, campaign_id)
         clicks = render_clicks(await click_stats(session, campaign_id))
+        blocks = None if view is None else render_block_rate(await block_rate(session, view.campaign))
     if view is None:
         text, markup = await _list_page(sessionmaker, page, admin_timezone, scope=scope)
         await _show(message, text, markup)
@@ -94,6 +96,8 @@ async def _render_card(
         text += "\n" + family_line
     if clicks:
         text += "\n\n" + clicks
+    if blocks:
+        text += "\n" + blocks
     retryable = retry.retryable if retry is not None and after_send.can_retry(retry) else None
     await _show(message, text, keyboards.campaign_card(view.campaign, page=page, retryable=retryable))
     return view.campaign
