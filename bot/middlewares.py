@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.permissions import Requirement, requirement
 from models import Campaign, CampaignAction
-from panel import texts
+from panel import metrics, texts
 from panel.admins import admin_timezone
 from panel.claims import claim_once
 from panel.roles import GRANTED_BY, Access, Permission, access_of
@@ -63,6 +63,7 @@ class AdminOnlyMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         if user is None or not isinstance(event, Update):
             return None
+        metrics.UPDATES.labels(event.event_type).inc()
         if event.message is not None and event.message.chat.type != "private":
             return None  # never talk about campaigns in a group, whoever asks
         need = requirement(event)

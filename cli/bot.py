@@ -7,6 +7,7 @@ import logging
 
 from bot.app import run_bot
 from cli.common import fail, run, settings_or_exit
+from panel import metrics
 from panel.settings import SettingsError, mask_token
 
 
@@ -33,5 +34,6 @@ def _bot(args: argparse.Namespace) -> int:
     logging.getLogger("broadcast.bot").info(
         "control bot %s starting against %s", mask_token(token), settings.telegram_api_url
     )
+    metrics.serve(settings.metrics_port)
     run(lambda: run_bot(settings))
     return 0

@@ -6,6 +6,7 @@ import argparse
 
 from cli.common import fail, run, settings_or_exit
 from linktracker.serve import serve_links, tune_for_latency
+from panel import metrics
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,5 +35,6 @@ def _serve(args: argparse.Namespace) -> int:
     if args.port is not None and not 0 <= args.port <= 65535:
         fail(f"--port {args.port}: not a port (0-65535)", code=2)
     tune_for_latency()
+    metrics.serve(settings.metrics_port)
     run(lambda: serve_links(settings, host=args.host, port=args.port), fast_loop=True)
     return 0

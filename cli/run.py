@@ -10,6 +10,7 @@ from bot.app import run_bot
 from cli.common import fail, run, settings_or_exit
 from jobs.worker import close_worker, create_worker
 from linktracker.serve import serve_links
+from panel import metrics
 from panel.settings import Settings, SettingsError, mask_token
 
 logger = logging.getLogger(__name__)
@@ -57,5 +58,6 @@ def _run(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         fail(f"configuration error: {exc}", code=2)
     logger.info("control bot %s and a worker on queue %s", mask_token(token), settings.queue_name)
+    metrics.serve(settings.metrics_port)
     run(lambda: run_all(settings))
     return 0

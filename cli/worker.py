@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from cli.common import fail, run, settings_or_exit
 from jobs.worker import run_worker
+from panel import metrics
 from panel.settings import SettingsError, mask_token
 
 
@@ -36,6 +37,7 @@ def _worker(args: argparse.Namespace) -> int:
         mask_token(token) if token else "none",
     )
 
+    metrics.serve(settings.metrics_port)
     run(lambda: run_worker(settings, burst=bool(args.burst)), fast_loop=True)
     return 0
 

@@ -32,7 +32,7 @@ from jobs.engine.streak import ContentErrorStreak
 from jobs.outcomes import Verdict, classify
 from jobs.progress import notify_admin, update_progress
 from models import STOPPED_CAMPAIGN_STATUSES, CampaignStatus, utcnow
-from panel import texts
+from panel import metrics, texts
 from panel.content import BotApiCall, bot_api_call, follow_up_call
 from panel.greetings import Template, album_templates, personal_fields, personal_template, rendered
 from panel.links import TrackedLinks, has_links, signer_for, tracked_call_params, tracking_on
@@ -96,6 +96,7 @@ class BatchRun:
         self.ectx = ectx
         self.settings = ectx.settings
         self.snapshot = snapshot
+        metrics.RATE_LIMIT.labels(snapshot.bot_codename).set(snapshot.rate_per_s)
         self.bot: BotAPI = ectx.target_bot(snapshot.sealed_token)
         self.rate_key = ectx.rate_key(snapshot.sealed_token)
         self.links = tracked_links(snapshot, self.settings)
@@ -449,6 +450,7 @@ class BatchRun:
                 answer = classify(exc)
                 if answer.verdict is Verdict.FLOOD:
                     await self.ectx.limiter.pause(self.rate_key, answer.retry_after_s)
+                    self._flood_waited(answer.retry_after_s)
                     continue
                 logger.info("campaign %s: pin in chat %s failed: %s", self.snapshot.campaign_id, chat_id, exc)
                 return False
@@ -468,6 +470,7 @@ class BatchRun:
                 answer = classify(exc)
                 if answer.verdict is Verdict.FLOOD:
                     await self.ectx.limiter.pause(self.rate_key, answer.retry_after_s)
+                    self._flood_waited(answer.retry_after_s)
                     if await self.ectx.limiter.acquire(
                         self.rate_key, self.pace_per_s, should_stop=lambda: self.unauthorized
                     ):
@@ -523,6 +526,7 @@ class BatchRun:
             if answer.verdict is Verdict.FLOOD:
                 try:
                     await self.ectx.limiter.pause(self.rate_key, answer.retry_after_s)
+                    self._flood_waited(answer.retry_after_s)
                     granted = await self.ectx.limiter.acquire(
                         self.rate_key, self.pace_per_s, should_stop=self.should_stop
                     )
@@ -545,7 +549,14 @@ class BatchRun:
         if self.streak.paused_error is not None:
             self.stopping = True
 
+    def _flood_waited(self, retry_after_s: float) -> None:
+        metrics.FLOOD_WAITS.labels(self.snapshot.bot_codename).inc()
+        metrics.FLOOD_WAIT_SECONDS.labels(self.snapshot.bot_codename).inc(retry_after_s)
+
     def _recorded(self, recorded: results.Recorded) -> None:
+        for status, count in recorded.final.items():
+            if count:
+                metrics.SENDS.labels(self.snapshot.bot_codename, status.value).inc(count)
         if recorded.returned_to_pending:
             self.claims.drained = False
 

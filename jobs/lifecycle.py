@@ -25,7 +25,7 @@ from jobs.engine import deliveries
 from jobs.engine.snapshot import load_snapshot
 from jobs.progress import notify_admin, send_progress_message, send_summary, update_progress
 from models import ACTIVE_CAMPAIGN_STATUSES, FINAL_CAMPAIGN_STATUSES, Campaign, CampaignStatus, utcnow
-from panel import approval, link_stats, texts
+from panel import approval, link_stats, metrics, texts
 from panel.links import link_targets
 from panel.queue import batch_job_id, enqueue_batch, enqueue_finalize, parse_batch_job_id
 from panel.transitions import unschedule
@@ -290,6 +290,40 @@ async def _settle_abandoned_claims(ectx: EngineContext, campaign_id: int, live_w
     return settled
 
 
+async def _observe(ectx: EngineContext, pool: ArqRedis) -> None:
+    """The metrics the reconciler refreshes: queue depth and lag, the active campaigns' progress."""
+    try:
+        queue = ectx.settings.queue_name
+        metrics.QUEUE_DEPTH.set(await pool.zcard(queue))
+        oldest = await pool.zrange(queue, 0, 0, withscores=True)
+        due_ms = oldest[0][1] if oldest else None
+        now_ms = utcnow().timestamp() * 1000
+        metrics.JOB_LAG_SECONDS.set(max(0.0, (now_ms - due_ms) / 1000) if due_ms is not None else 0.0)
+
+        async def progress(session: AsyncSession) -> list[tuple[int, int, int]]:
+            rows = await session.execute(
+                select(
+                    Campaign.id,
+                    Campaign.total_recipients,
+                    Campaign.successful_sents
+                    + Campaign.failed_sents
+                    + Campaign.unavailable_count
+                    + Campaign.unconfirmed_count
+                    + Campaign.cancelled_count,
+                ).where(Campaign.status.in_(list(ACTIVE_CAMPAIGN_STATUSES)))
+            )
+            return [(int(i), int(t or 0), int(f or 0)) for i, t, f in rows.all()]
+
+        active = await ectx.in_transaction(progress)
+    except Exception as exc:  # metrics never stop the repairs
+        logger.debug("metrics not refreshed: %s", exc)
+        return
+    metrics.CAMPAIGNS_ACTIVE.set(len(active))
+    metrics.CAMPAIGN_PROGRESS.clear()  # finished campaigns leave the gauge
+    for campaign_id, total, finished in active:
+        metrics.CAMPAIGN_PROGRESS.labels(str(campaign_id)).set(finished / total if total else 0.0)
+
+
 async def reconcile(ctx: dict[str, Any]) -> dict[str, int]:
     """Repair what crashes left: dead workers' claims, lost batch jobs, unsent summaries."""
     ectx = _engine(ctx)
@@ -366,4 +400,5 @@ async def reconcile(ctx: dict[str, Any]) -> dict[str, int]:
     for campaign_id in await ectx.in_transaction(unsettled):
         await enqueue_finalize(pool, campaign_id, queue_name=settings.queue_name)
         report["finalized"] += 1
+    await _observe(ectx, pool)
     return report

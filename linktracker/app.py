@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from linktracker.writer import FLUSH_INTERVAL_S, ClickWriter
 from models import utcnow
+from panel import metrics
 from panel.link_stats import Click, load_targets
 from panel.links import LINK_PATH, LinkSigner
 
@@ -86,6 +87,7 @@ async def _redirect(request: web.Request) -> web.StreamResponse:
     service = request.app[SERVICE_KEY]
     ref = service.signer.verify(request.match_info["token"])
     if ref is None:
+        metrics.REDIRECTS.labels("404").inc()
         return _not_found()
     targets = service.targets.cached(ref.campaign_id)
     if targets is None:
@@ -96,10 +98,13 @@ async def _redirect(request: web.Request) -> web.StreamResponse:
             return web.Response(status=503, text="Try again in a moment")
     url = targets.get(ref.link_index)
     if url is None:
+        metrics.REDIRECTS.labels("404").inc()
         return _not_found()
     agent = request.headers.get("User-Agent", "")
     if not any(bot in agent for bot in PREVIEW_AGENTS):
         service.writer.add(Click(ref.campaign_id, ref.chat_id, ref.link_index, utcnow()))
+        metrics.CLICKS.inc()
+    metrics.REDIRECTS.labels("302").inc()
     return web.Response(status=302, headers={"Location": url, "Cache-Control": "no-store"})
 
 

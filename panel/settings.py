@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     """LINKS_BASE_URL: e.g. https://l.example.com; unset: no campaign tracks its links."""
     links_host: str = "0.0.0.0"
     links_port: int = Field(default=8080, ge=1, le=65535)
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    """METRICS_PORT: where this process serves its Prometheus metrics (0: it does not)."""
 
     # Engine tuning; sensible for production, overridden by tests and benchmarks.
     batch_size: int = Field(default=500, ge=1)

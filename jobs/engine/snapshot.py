@@ -23,6 +23,7 @@ class CampaignSnapshot:
     name: str | None
     created_by: int | None
     sealed_token: str
+    bot_codename: str
     """The target bot's token as stored (encrypted); the engine context opens it to send."""
     rate_per_s: int
     paid: bool
@@ -76,6 +77,7 @@ async def load_snapshot(
         name=campaign.name,
         created_by=campaign.created_by,
         sealed_token=bot.sealed_token,
+        bot_codename=bot.codename,
         rate_per_s=effective_rate(bot, campaign.content or {}),
         paid=bot.paid_broadcast and effective_rate(bot, campaign.content or {}) > 30,
         content=dict(campaign.content or {}),
