@@ -290,6 +290,23 @@ async def _settle_abandoned_claims(ectx: EngineContext, campaign_id: int, live_w
     return settled
 
 
+async def _active_campaigns(session: AsyncSession) -> list[tuple[int, CampaignStatus, int, int]]:
+    """Each campaign sending or paused: id, status, recipients and how many are settled."""
+    rows = await session.execute(
+        select(
+            Campaign.id,
+            Campaign.status,
+            Campaign.total_recipients,
+            Campaign.successful_sents
+            + Campaign.failed_sents
+            + Campaign.unavailable_count
+            + Campaign.unconfirmed_count
+            + Campaign.cancelled_count,
+        ).where(Campaign.status.in_(list(ACTIVE_CAMPAIGN_STATUSES)))
+    )
+    return [(int(i), CampaignStatus(s), int(t or 0), int(f or 0)) for i, s, t, f in rows.all()]
+
+
 async def _observe(ectx: EngineContext, pool: ArqRedis) -> None:
     """The metrics the reconciler refreshes: queue depth and lag, the active campaigns' progress."""
     try:
@@ -300,27 +317,13 @@ async def _observe(ectx: EngineContext, pool: ArqRedis) -> None:
         now_ms = utcnow().timestamp() * 1000
         metrics.JOB_LAG_SECONDS.set(max(0.0, (now_ms - due_ms) / 1000) if due_ms is not None else 0.0)
 
-        async def progress(session: AsyncSession) -> list[tuple[int, int, int]]:
-            rows = await session.execute(
-                select(
-                    Campaign.id,
-                    Campaign.total_recipients,
-                    Campaign.successful_sents
-                    + Campaign.failed_sents
-                    + Campaign.unavailable_count
-                    + Campaign.unconfirmed_count
-                    + Campaign.cancelled_count,
-                ).where(Campaign.status.in_(list(ACTIVE_CAMPAIGN_STATUSES)))
-            )
-            return [(int(i), int(t or 0), int(f or 0)) for i, t, f in rows.all()]
-
-        active = await ectx.in_transaction(progress)
+        active = await ectx.in_transaction(_active_campaigns)
     except Exception as exc:  # metrics never stop the repairs
         logger.debug("metrics not refreshed: %s", exc)
         return
     metrics.CAMPAIGNS_ACTIVE.set(len(active))
     metrics.CAMPAIGN_PROGRESS.clear()  # finished campaigns leave the gauge
-    for campaign_id, total, finished in active:
+    for campaign_id, _, total, finished in active:
         metrics.CAMPAIGN_PROGRESS.labels(str(campaign_id)).set(finished / total if total else 0.0)
 
 
@@ -332,22 +335,8 @@ async def reconcile(ctx: dict[str, Any]) -> dict[str, int]:
     report = {"revived": 0, "settled": 0, "requeued": 0, "finalized": 0}
     report["revived"] = await _revive_orphaned_batches(ectx, int(ctx.get("in_progress_ms", 0)))
 
-    async def active(session: AsyncSession) -> list[tuple[int, CampaignStatus, int]]:
-        rows = await session.execute(
-            select(
-                Campaign.id,
-                Campaign.status,
-                Campaign.successful_sents
-                + Campaign.failed_sents
-                + Campaign.unavailable_count
-                + Campaign.unconfirmed_count
-                + Campaign.cancelled_count,
-            ).where(Campaign.status.in_(list(ACTIVE_CAMPAIGN_STATUSES)))
-        )
-        return [(int(i), CampaignStatus(s), int(f)) for i, s, f in rows.all()]
-
     claimed_before = utcnow() - timedelta(seconds=settings.worker_lease_s)
-    for campaign_id, status, finished in await ectx.in_transaction(active):
+    for campaign_id, status, _, finished in await ectx.in_transaction(_active_campaigns):
 
         async def workers(session: AsyncSession, campaign_id: int = campaign_id) -> list[str]:
             return await deliveries.claimers(session, campaign_id)
