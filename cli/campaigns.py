@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cli import after_send as after_send_commands
+from cli import sent_edits as sent_edits_commands
 from cli.common import CommandError, database, fail, run, settings_or_exit
 from cli.segments import resolve_expression
 from jobs.engine.sendclient import BotAPI, BotAPIError, BotAPINetworkError
@@ -140,6 +141,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.add_argument("--limit", type=int, default=20)
     listing.set_defaults(handler=_list)
     after_send_commands.register(commands)
+    sent_edits_commands.register(commands)
 
 
 def _add_send_option_arguments(create: argparse.ArgumentParser) -> None:
@@ -556,6 +558,7 @@ def _status(args: argparse.Namespace) -> int:
             report = status_report(await _require(session, args.id))
             report["recall"] = await after_send_commands.recall_report(session, args.id)
             report.update(await after_send_commands.family_report(session, args.id))
+            report["edits"] = await sent_edits_commands.edits_report(session, args.id)
             return report
 
     report = run(go)

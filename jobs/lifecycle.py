@@ -84,6 +84,16 @@ async def start_campaign(ctx: dict[str, Any], campaign_id: int) -> str:
     return f"started {started.total}"
 
 
+async def _sends_version_of(ectx: EngineContext, job_id: str, edit_mark: bytes | None) -> None:
+    """Tell an edit's run (`jobs.edit`) that this batch sends the version of edit `edit_mark` or
+    later, so it need not wait for the batch to end."""
+    if edit_mark is None:
+        return
+    await ectx.redis.set(
+        ectx.keys.batch_edit_seen(job_id), edit_mark, ex=max(int(ectx.settings.batch_job_timeout_s), 1)
+    )
+
+
 async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_id: int) -> str:
     """Send the pending rows with ids `first_id..last_id` of a SENDING campaign."""
     ectx = _engine(ctx)
@@ -94,10 +104,13 @@ async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_
         async def read(session: AsyncSession) -> Any:
             return await load_snapshot(session, campaign_id)
 
+        # Read before the snapshot: an edit committed after it changes the mark, and the run restarts.
+        edit_mark = await ectx.redis.get(ectx.keys.content_edit(campaign_id))
         loaded = await ectx.in_transaction(read)
         if loaded is None:
             return "no such campaign"
         snapshot, status = loaded
+        await _sends_version_of(ectx, job_id, edit_mark)
         if status is CampaignStatus.SENDING:
             # A few batches of one token already send as fast as it allows: wait a moment for
             # one to end, else back to the queue, behind other campaigns' batches.
@@ -107,8 +120,17 @@ async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_
             except TimeoutError:
                 raise Retry(defer=BUSY_DEFER_S) from None
             try:
-                run = BatchRun(ectx, snapshot, first_id, last_id)
+                run = BatchRun(ectx, snapshot, first_id, last_id, edit_mark=edit_mark)
                 await run.run()
+                while run.edited:  # the campaign's message was edited: the rest gets the new one
+                    edit_mark = await ectx.redis.get(ectx.keys.content_edit(campaign_id))
+                    loaded = await ectx.in_transaction(read)
+                    if loaded is None or loaded[1] is not CampaignStatus.SENDING:
+                        break
+                    snapshot = loaded[0]
+                    await _sends_version_of(ectx, job_id, edit_mark)
+                    run = BatchRun(ectx, snapshot, first_id, last_id, edit_mark=edit_mark)
+                    await run.run()
             finally:
                 room.release()
         await finalize(ectx, campaign_id)

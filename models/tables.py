@@ -254,6 +254,8 @@ class ActionKind(enum.StrEnum):
     """What an after-send action does to a campaign's delivered messages."""
 
     RECALL = "recall"
+    # ---- edit sent messages (issue 14)
+    EDIT = "edit"
 
 
 class ActionStatus(enum.StrEnum):
@@ -303,6 +305,12 @@ class CampaignAction(Base):
     summary_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # ---- edit sent messages (issue 14): the campaign's content history lives in its edits.
+    content: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """An edit's new message (`MessageContent.to_json()` form), set in the campaign in the same
+    transaction; None for a recall."""
+    previous_content: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The campaign's message before this edit (the first edit's is what was sent first)."""
 
 
 class DeliveryAction(Base):
