@@ -26,6 +26,7 @@ from bot.handlers import (
     schedule,
     segments,
     sendnow,
+    sent_edits,
 )
 from bot.middlewares import AdminOnlyMiddleware
 from panel import queue, texts
@@ -90,6 +91,7 @@ def create_dispatcher(
         sendnow.create_router(),
         schedule.create_router(),
         campaigns.create_router(),
+        sent_edits.create_router(),
         segments.create_router(),
         progress.create_router(),
         reports.create_router(),

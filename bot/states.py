@@ -28,3 +28,14 @@ class Scheduling(StatesGroup):
 
     waiting_time = State()
     confirming = State()
+
+
+# ---- edit sent messages (issue 14)
+
+
+class SentEdit(StatesGroup):
+    """Correcting a campaign's delivered messages, from its card."""
+
+    waiting_text = State()
+    waiting_grid = State()
+    confirming = State()
