@@ -70,8 +70,17 @@ class EditRun(RecallRun):
         """Job ids of the campaign's batches running when this run began: they may send the old
         version, so the run adds steps until they are gone or restarted with the new one."""
         self.names: dict[int, dict[str, str | None]] = {}
+        self.settled = False
+        """No batch sends the old version any more, and the chats they reached have their steps."""
 
     async def _add_steps(self) -> int:
+        """Steps for the chats reached so far; once no batch may send the old version any more,
+        one last time (later sends carry the new one: nothing to edit there)."""
+        if self.settled:
+            return 0
+        still = [job_id for job_id in self.old_batches if await self._sends_old_version(job_id)]
+        self.old_batches = still
+        self.settled = not still
         target = self.target
 
         async def add(session: AsyncSession) -> int:
@@ -80,9 +89,7 @@ class EditRun(RecallRun):
         return await self.ectx.in_transaction(add)
 
     async def _must_wait(self) -> bool:
-        still = [job_id for job_id in self.old_batches if await self._sends_old_version(job_id)]
-        self.old_batches = still
-        return bool(still)
+        return not self.settled
 
     async def _sends_old_version(self, job_id: str) -> bool:
         """Whether a batch job that ran when this run began may still send the old version: it
