@@ -116,6 +116,8 @@ class CampaignAction(enum.StrEnum):
     EDIT_SENT_TEXT = "edit_txt"
     EDIT_SENT_CONFIRM = "edit_yes"
     EDIT_SENT_ABORT = "edit_no"
+    # ---- expiry, "Delete after…" (issue 14)
+    EXPIRY = "expiry"
 
 
 class CampaignCallback(CallbackData, prefix="cpg"):

@@ -22,7 +22,7 @@ from bot.callbacks import (
     SendOptionCallback,
     SendOptionName,
 )
-from models import UNSTARTED_CAMPAIGN_STATUSES, Campaign, CampaignStatus
+from models import FINAL_CAMPAIGN_STATUSES, UNSTARTED_CAMPAIGN_STATUSES, Campaign, CampaignStatus
 from panel import texts
 from panel.after_send import can_recall
 from panel.audience import Audience
@@ -223,6 +223,8 @@ def campaign_card(campaign: Campaign, *, page: int, retryable: int | None = None
         actions += ((texts.BTN_RETRY.format(count=f"{retryable:,}"), CampaignAction.RETRY),)
     if campaign.status not in UNSTARTED_CAMPAIGN_STATUSES and campaign.successful_sents > 0:
         actions += ((texts.BTN_EDIT_SENT, CampaignAction.EDIT_SENT),)  # edit sent messages (issue 14)
+    if campaign.status not in FINAL_CAMPAIGN_STATUSES | {CampaignStatus.DRAFT}:
+        actions += ((texts.BTN_EXPIRY, CampaignAction.EXPIRY),)  # expiry, "Delete after…" (issue 14)
     for text, action in actions:
         builder.button(
             text=text, callback_data=CampaignCallback(action=action, campaign_id=campaign.id, page=page)

@@ -39,3 +39,12 @@ class SentEdit(StatesGroup):
     waiting_text = State()
     waiting_grid = State()
     confirming = State()
+
+
+# ---- expiry, "Delete after…" (issue 14)
+
+
+class ExpiryStates(StatesGroup):
+    """How long after its sending ends a campaign is deleted, from its card."""
+
+    waiting_delay = State()

@@ -25,7 +25,7 @@ from jobs.engine import deliveries
 from jobs.engine.snapshot import load_snapshot
 from jobs.progress import notify_admin, send_progress_message, send_summary, update_progress
 from models import ACTIVE_CAMPAIGN_STATUSES, FINAL_CAMPAIGN_STATUSES, Campaign, CampaignStatus, utcnow
-from panel import texts
+from panel import after_send, expiry, texts
 from panel.queue import batch_job_id, enqueue_batch, enqueue_finalize, parse_batch_job_id
 from panel.transitions import unschedule
 
@@ -230,6 +230,52 @@ async def check_scheduled_campaigns(ctx: dict[str, Any]) -> int:
             continue
         if await start_campaign(ctx, campaign_id) != "not startable":
             started += 1
+    await start_expiry_recalls(ctx)
+    return started
+
+
+async def start_expiry_recalls(ctx: dict[str, Any]) -> int:
+    """Recall the ended campaigns whose expiry ("Delete after…") is due, and tell their admin.
+
+    The recall is asked for first and the expiry marked started after: a worker dying between the
+    two leaves the mark unset, and the next look finds the recall running (or done) and marks it.
+    """
+    ectx = _engine(ctx)
+
+    async def due(session: AsyncSession) -> list[tuple[int, str | None, int | None, int]]:
+        return [
+            (campaign.id, campaign.name, campaign.created_by, int(campaign.expire_after_s or 0))
+            for campaign in await expiry.due_expiries(session)
+        ]
+
+    started = 0
+    for campaign_id, name, created_by, after_s in await ectx.in_transaction(due):
+        outcome, _ = await after_send.recall(
+            ectx.sessionmaker,
+            _pool(ctx),
+            campaign_id,
+            queue_name=ectx.settings.queue_name,
+            progress_chat_id=created_by,
+        )
+        if outcome is after_send.RecallOutcome.RUNNING:
+            continue  # asked for a moment ago (another worker, or a double tap): mark it next time
+
+        async def mark(session: AsyncSession, campaign_id: int = campaign_id) -> bool:
+            return await expiry.claim_expiry(session, campaign_id)
+
+        await ectx.in_transaction(mark)
+        if outcome is after_send.RecallOutcome.STARTED:
+            started += 1
+            logger.info("campaign %s expired: recall started", campaign_id)
+            await notify_admin(
+                ectx,
+                created_by,
+                texts.NOTICE_EXPIRED.format(
+                    campaign_id=campaign_id,
+                    name=f" “{name}”" if name else "",
+                    after=texts.duration(timedelta(seconds=after_s)),
+                ),
+            )
     return started
 
 

@@ -192,6 +192,10 @@ class Campaign(Base):
     # transient error (and, with `retry_unconfirmed`, those left unconfirmed), not the bot's users.
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
     retry_unconfirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # ---- expiry, "Delete after…" (issue 14): the recall starts this long after the sending ends,
+    # once (`expiry_started_at` is its compare-and-set).
+    expire_after_s: Mapped[int | None] = mapped_column(Integer)
+    expiry_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

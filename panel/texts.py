@@ -541,3 +541,29 @@ EDIT_MISMATCH_ALBUM_NO_BUTTONS = "an album's buttons are in its follow-up messag
 EDIT_UNCHANGED = "that is what the message says already"
 EDIT_HISTORY_ORIGINAL = "sent first"
 EDIT_HISTORY_EDIT = "edit #{action_id} by {by}"
+
+# --- After the send: expiry, "Delete after…" (issue 14) -------------------------------------
+
+BTN_EXPIRY = "⌛ Delete after…"
+ASK_EXPIRY = (
+    "Campaign #{campaign_id}: how long after the sending ends should the message be deleted from "
+    "every chat? 1 to 47 hours, e.g. 6h, 90 min, or a time like tomorrow 9:00 ({timezone}). "
+    "Send 0 to keep it for good.{current}"
+)
+EXPIRY_CURRENT = "\nNow: deleted {after} after the sending ends."
+EXPIRY_RANGE = "the delay is {after}: it can be 1 to 47 hours"
+EXPIRY_TOO_LATE = (
+    "the sending takes about {takes}, and Telegram lets a bot delete its messages only within 48 hours, "
+    "so the first recipients' copies could not be deleted {after} after it ends: at most {longest}"
+)
+EXPIRY_UNREADABLE = "“{typed}” is no delay: write it like 6h, 90 min or tomorrow 9:00"
+EXPIRY_NOT_TEXT = "Write the delay as text, like 6h or tomorrow 9:00, or /cancel."
+EXPIRY_REFUSED = "That can't be the expiry: {reason}. Send another, or /cancel."
+EXPIRY_SET = "Campaign #{campaign_id} will be deleted from every chat {after} after its sending ends."
+EXPIRY_CLEARED = "Campaign #{campaign_id} stays in every chat: no expiry."
+EXPIRY_TOO_LATE_NOW = "Campaign #{campaign_id} has ended already: its expiry can't change now."
+CARD_EXPIRY = "⌛ Deleted {after} after the sending ends"
+NOTICE_EXPIRED = (
+    "⌛ Campaign #{campaign_id}{name} has expired ({after} after it was sent): it is being deleted from "
+    "every chat, and unpinned with it. The recall's progress follows."
+)

@@ -1,4 +1,5 @@
 """Edits of sent messages: an action's new content and the content it replaced; the `edit` kind.
+A campaign's expiry ("Delete after…") and when its recall was started for it.
 
 Revision ID: 0012
 Revises: 0011
@@ -8,6 +9,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
+import models.base
 
 
 revision: str = '0012'
@@ -34,9 +37,15 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('content', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('previous_content', sa.JSON(), nullable=True))
     _set_kinds(OLD_KIND, NEW_KIND, "'recall', 'edit'")
+    with op.batch_alter_table('campaigns', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('expire_after_s', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('expiry_started_at', models.base.UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('campaigns', schema=None) as batch_op:
+        batch_op.drop_column('expiry_started_at')
+        batch_op.drop_column('expire_after_s')
     op.execute("DELETE FROM campaign_actions WHERE kind = 'edit'")
     _set_kinds(NEW_KIND, OLD_KIND, "'recall'")
     with op.batch_alter_table('campaign_actions', schema=None) as batch_op:

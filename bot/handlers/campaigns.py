@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiogram import F, Router
 from aiogram.filters import Command
@@ -76,6 +77,10 @@ async def _render_card(
     family_line = None if family is None else after_send.render_family(family)
     if family_line:
         text += "\n" + family_line
+    if view.campaign.expire_after_s:  # expiry, "Delete after…" (issue 14)
+        text += "\n" + texts.CARD_EXPIRY.format(
+            after=texts.duration(timedelta(seconds=view.campaign.expire_after_s))
+        )
     retryable = retry.retryable if retry is not None and after_send.can_retry(retry) else None
     await _show(message, text, keyboards.campaign_card(view.campaign, page=page, retryable=retryable))
     return view.campaign
