@@ -23,12 +23,14 @@ from bot.handlers import (
     common,
     compose,
     errors,
+    expiry,
     fallback,
     progress,
     reports,
     schedule,
     segments,
     sendnow,
+    sent_edits,
 )
 from bot.middlewares import AdminOnlyMiddleware
 from panel import queue, texts
@@ -95,6 +97,8 @@ def create_dispatcher(
         sendnow.create_router(),
         schedule.create_router(),
         campaigns.create_router(),
+        sent_edits.create_router(),
+        expiry.create_router(),
         segments.create_router(),
         progress.create_router(),
         reports.create_router(),

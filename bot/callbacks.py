@@ -112,6 +112,14 @@ class CampaignAction(enum.StrEnum):
     RETRY = "retry"
     RETRY_CONFIRM = "retry_yes"
     RETRY_WITH_UNCONFIRMED = "retry_unc"
+    # ---- edit sent messages (issue 14)
+    EDIT_SENT = "edit"
+    EDIT_SENT_BUTTONS = "edit_btn"
+    EDIT_SENT_TEXT = "edit_txt"
+    EDIT_SENT_CONFIRM = "edit_yes"
+    EDIT_SENT_ABORT = "edit_no"
+    # ---- expiry, "Delete after…" (issue 14)
+    EXPIRY = "expiry"
 
 
 class CampaignCallback(CallbackData, prefix="cpg"):
@@ -172,4 +180,22 @@ class RecallCallback(CallbackData, prefix="rcl"):
     """A tap on a recall's progress message."""
 
     action: RecallAction
+    action_id: int = Field(ge=0, le=MAX_ROW_ID)
+
+
+# ---- edit sent messages (issue 14)
+
+
+class EditAction(enum.StrEnum):
+    """Buttons under an edit's live progress message (`panel.sent_edits.edit_markup`)."""
+
+    PAUSE = "pause"
+    RESUME = "resume"
+    CANCEL = "cancel"
+
+
+class EditCallback(CallbackData, prefix="edt"):
+    """A tap on an edit's progress message."""
+
+    action: EditAction
     action_id: int = Field(ge=0, le=MAX_ROW_ID)

@@ -25,7 +25,7 @@ from bot.callbacks import (
     SendOptionCallback,
     SendOptionName,
 )
-from models import UNSTARTED_CAMPAIGN_STATUSES, Campaign, CampaignStatus
+from models import FINAL_CAMPAIGN_STATUSES, UNSTARTED_CAMPAIGN_STATUSES, Campaign, CampaignStatus
 from panel import texts
 from panel.after_send import can_recall
 from panel.audience import Audience
@@ -247,6 +247,10 @@ def campaign_card(campaign: Campaign, *, page: int, retryable: int | None = None
         actions += ((texts.BTN_RECALL, CampaignAction.RECALL),)
     if retryable is not None:
         actions += ((texts.BTN_RETRY.format(count=f"{retryable:,}"), CampaignAction.RETRY),)
+    if campaign.status not in UNSTARTED_CAMPAIGN_STATUSES and campaign.successful_sents > 0:
+        actions += ((texts.BTN_EDIT_SENT, CampaignAction.EDIT_SENT),)  # edit sent messages (issue 14)
+    if campaign.status not in FINAL_CAMPAIGN_STATUSES | {CampaignStatus.DRAFT}:
+        actions += ((texts.BTN_EXPIRY, CampaignAction.EXPIRY),)  # expiry, "Delete after…" (issue 14)
     for text, action in actions:
         builder.button(
             text=text, callback_data=CampaignCallback(action=action, campaign_id=campaign.id, page=page)
@@ -337,3 +341,43 @@ def audit_pages(campaign_id: int, *, older_than: int | None, newest: bool) -> In
     if not newest:
         builder.button(text=texts.BTN_AUDIT_NEWEST, callback_data=AuditCallback(campaign_id=campaign_id))
     return builder.as_markup() if older_than is not None or not newest else None
+
+
+# ---- edit sent messages (issue 14)
+
+
+def _card_button(
+    builder: InlineKeyboardBuilder, text: str, action: CampaignAction, campaign_id: int, page: int
+) -> None:
+    builder.button(
+        text=text, callback_data=CampaignCallback(action=action, campaign_id=campaign_id, page=page)
+    )
+
+
+def edit_sent_prompt(
+    campaign_id: int, *, page: int, grid: bool, text_allowed: bool = True
+) -> InlineKeyboardMarkup:
+    """Under the question for the corrected message: switch between text and buttons, or cancel."""
+    builder = InlineKeyboardBuilder()
+    if not grid:
+        _card_button(
+            builder, texts.BTN_EDIT_SENT_BUTTONS, CampaignAction.EDIT_SENT_BUTTONS, campaign_id, page
+        )
+    elif text_allowed:
+        _card_button(builder, texts.BTN_EDIT_SENT_TEXT, CampaignAction.EDIT_SENT_TEXT, campaign_id, page)
+    _card_button(builder, texts.BTN_EDIT_CANCEL, CampaignAction.EDIT_SENT_ABORT, campaign_id, page)
+    return builder.as_markup()
+
+
+def edit_sent_confirm(campaign_id: int, *, page: int, count: int) -> InlineKeyboardMarkup:
+    """ "Yes, edit N" / "Cancel" under an edit's preview."""
+    builder = InlineKeyboardBuilder()
+    _card_button(
+        builder,
+        texts.BTN_YES_EDIT.format(count=f"{count:,}"),
+        CampaignAction.EDIT_SENT_CONFIRM,
+        campaign_id,
+        page,
+    )
+    _card_button(builder, texts.BTN_EDIT_CANCEL, CampaignAction.EDIT_SENT_ABORT, campaign_id, page)
+    return builder.as_markup()

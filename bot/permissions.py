@@ -14,6 +14,7 @@ from bot.callbacks import (
     CampaignCallback,
     ComposeAction,
     ComposeCallback,
+    EditCallback,
     ProgressCallback,
     RecallCallback,
     ScheduleCallback,
@@ -43,6 +44,13 @@ CAMPAIGN_ACTIONS: dict[CampaignAction, Permission] = {
     CampaignAction.RETRY: Permission.SEND,
     CampaignAction.RETRY_CONFIRM: Permission.SEND,
     CampaignAction.RETRY_WITH_UNCONFIRMED: Permission.SEND,
+    # Changing what recipients already have is a sender's act, like a recall.
+    CampaignAction.EDIT_SENT: Permission.SEND,
+    CampaignAction.EDIT_SENT_BUTTONS: Permission.SEND,
+    CampaignAction.EDIT_SENT_TEXT: Permission.SEND,
+    CampaignAction.EDIT_SENT_CONFIRM: Permission.SEND,
+    CampaignAction.EDIT_SENT_ABORT: Permission.SEND,
+    CampaignAction.EXPIRY: Permission.SEND,
 }
 
 COMMANDS: dict[str, Permission] = {
@@ -85,6 +93,8 @@ def _from_callback(data: str) -> Requirement:
             return Requirement(Permission.COMPOSE, ScheduleCallback.unpack(data).campaign_id or None)
         if prefix == RecallCallback.__prefix__:
             return Requirement(Permission.SEND, recall_id=RecallCallback.unpack(data).action_id)
+        if prefix == EditCallback.__prefix__:  # an edit's progress: like a recall's
+            return Requirement(Permission.SEND, recall_id=EditCallback.unpack(data).action_id)
         if prefix == ApprovalCallback.__prefix__:
             return Requirement(Permission.SEND, ApprovalCallback.unpack(data).campaign_id)
         if prefix == AuditCallback.__prefix__:

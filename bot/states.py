@@ -40,3 +40,23 @@ class Scheduling(StatesGroup):
 
     waiting_time = State()
     confirming = State()
+
+
+# ---- edit sent messages (issue 14)
+
+
+class SentEdit(StatesGroup):
+    """Correcting a campaign's delivered messages, from its card."""
+
+    waiting_text = State()
+    waiting_grid = State()
+    confirming = State()
+
+
+# ---- expiry, "Delete after…" (issue 14)
+
+
+class ExpiryStates(StatesGroup):
+    """How long after its sending ends a campaign is deleted, from its card."""
+
+    waiting_delay = State()

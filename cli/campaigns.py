@@ -10,12 +10,14 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cli import after_send as after_send_commands
+from cli import sent_edits as sent_edits_commands
 from cli.common import CommandError, database, fail, run, settings_or_exit
 from cli.segments import resolve_expression
 from jobs.engine.sendclient import BotAPI, BotAPIError, BotAPINetworkError
 from models import Campaign, CampaignStatus, TargetBot, utcnow
-from panel import actions, audit, campaigns, texts, transitions
+from panel import actions, audit, campaigns, expiry, texts, transitions
 from panel.admins import list_admins
+from panel.audience import campaign_view
 from panel.audit import CLI, AuditAction
 from panel.block_rate import block_rate
 from panel.buttons import Buttons, ButtonsError, parse_button_rows
@@ -127,6 +129,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--schedule", default=None, help="send at this ISO 8601 time with a zone, e.g. 2026-12-01T18:00+01:00"
     )
     _add_send_option_arguments(create)
+    create.add_argument(
+        "--expire-after",
+        default=None,
+        metavar="SPAN",
+        help="delete the message from every chat this long after the sending ends: 1h to 47h, e.g. 6h, "
+        "90min (Telegram lets a bot delete its messages only within 48 hours of sending)",
+    )
     create.set_defaults(handler=_create)
     for name, helptext, handler in (
         ("send", "send a draft or scheduled campaign now", _send),
@@ -145,6 +154,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.add_argument("--limit", type=int, default=20)
     listing.set_defaults(handler=_list)
     after_send_commands.register(commands)
+    sent_edits_commands.register(commands)
 
 
 def _add_send_option_arguments(create: argparse.ArgumentParser) -> None:
@@ -294,6 +304,23 @@ async def _check_channel_readable(settings: Settings, token: str, post: ChannelP
         await target.close()
 
 
+async def _set_expiry(session: AsyncSession, campaign: Campaign, typed: str | None) -> None:
+    """--expire-after, checked against the time the sending takes (a refusal creates nothing)."""
+    if typed is None:
+        return
+    after = expiry.parse_span(typed)
+    if after is None:
+        raise CommandError(f"--expire-after: {typed!r} is no span; write it like 6h or 90min")
+    await session.flush()
+    view = await campaign_view(session, campaign.id)
+    assert view is not None
+    try:
+        expiry.check_expiry(after, sending_takes=view.audience.duration)
+    except expiry.ExpiryError as error:
+        raise CommandError(f"--expire-after: {error}; nothing was created") from None
+    campaign.expire_after_s = int(after.total_seconds())
+
+
 def _wording_of(args: argparse.Namespace) -> tuple[str, tuple[dict[str, object], ...]]:
     """The text (or caption) and its entities from --text or --html; Telegram's error for bad HTML.
 
@@ -409,6 +436,7 @@ async def _store(
                 campaign.content = personalise(campaign.content)
             campaign.audience_filter = audience_filter
             await audit.record(session, CLI, AuditAction.CREATE, campaign_id=campaign.id, bot_id=bot_id)
+            await _set_expiry(session, campaign, getattr(args, "expire_after", None))
             if args.schedule:
                 when = _parse_when(args.schedule)
                 await transitions.schedule(session, campaign.id, when)
@@ -581,6 +609,8 @@ def status_report(campaign: Campaign, *, now: datetime | None = None) -> dict[st
         "options": SendOptions.from_json(campaign.send_options).to_json(),
         "audience_filter": campaign.audience_filter,
         "pinned": campaign.pinned_count,
+        "expire_after_s": campaign.expire_after_s,
+        "expiry_started_at": campaign.expiry_started_at.isoformat() if campaign.expiry_started_at else None,
         "buttons": Buttons.from_json(campaign.content.get("buttons")).inline_keyboard(),
         # The message as stored (text, entities, media, album, post); the target bots' own file
         # ids are the engine's bookkeeping.
@@ -604,6 +634,7 @@ def _status(args: argparse.Namespace) -> int:
             report["block_rate"] = None if rate is None else rate.to_json()
             report["recall"] = await after_send_commands.recall_report(session, args.id)
             report.update(await after_send_commands.family_report(session, args.id))
+            report["edits"] = await sent_edits_commands.edits_report(session, args.id)
             return report
 
     report = run(go)

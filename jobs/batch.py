@@ -92,8 +92,20 @@ def _tracked_fields(links: TrackedLinks, method: str) -> tuple[str, str] | None:
 class BatchRun:
     """One execution of a batch job on this worker."""
 
-    def __init__(self, ectx: EngineContext, snapshot: CampaignSnapshot, first_id: int, last_id: int) -> None:
+    def __init__(
+        self,
+        ectx: EngineContext,
+        snapshot: CampaignSnapshot,
+        first_id: int,
+        last_id: int,
+        *,
+        edit_mark: bytes | None = None,
+    ) -> None:
         self.ectx = ectx
+        self.edit_mark = edit_mark
+        """The campaign's latest edit as read before the snapshot (`panel.sent_edits`)."""
+        self.edited = False
+        """The campaign was edited while this run sent: it stopped so the batch reads it again."""
         self.settings = ectx.settings
         self.snapshot = snapshot
         metrics.RATE_LIMIT.labels(snapshot.bot_codename).set(snapshot.rate_per_s)
@@ -248,6 +260,21 @@ class BatchRun:
     async def _read_status(self) -> CampaignStatus | None:
         return await status_watch.read_status(self.ectx, self.snapshot.campaign_id)
 
+    async def _watch_edits(self) -> None:
+        """Stop the run when the campaign's message is edited (its sends would carry the old one)."""
+        key = self.ectx.keys.content_edit(self.snapshot.campaign_id)
+        while not self.stopping:
+            await asyncio.sleep(self.settings.status_check_interval_s)
+            try:
+                mark = await self.ectx.redis.get(key)
+            except Exception as exc:  # Redis away: the edit's run edits what this run sends
+                logger.warning("campaign %s: edit check failed (%s)", self.snapshot.campaign_id, exc)
+                continue
+            if mark != self.edit_mark:
+                self.edited = True
+                self.stopping = True
+                return
+
     async def _watch_status(self) -> None:
         self.status = await status_watch.until_not_sending(
             self._read_status,
@@ -266,6 +293,7 @@ class BatchRun:
         """
         self.ectx.active_batches[self.rate_key] += 1
         watcher = asyncio.create_task(self._watch_status())
+        edits = asyncio.create_task(self._watch_edits())
         flusher = asyncio.create_task(self.recorder.run())
         try:
             while not self.stopping:
@@ -288,9 +316,9 @@ class BatchRun:
                 await self.recorder.flush()
         finally:
             try:
-                for task in (watcher, flusher):
+                for task in (watcher, edits, flusher):
                     task.cancel()
-                for task in (watcher, flusher):
+                for task in (watcher, edits, flusher):
                     try:
                         await task
                     except asyncio.CancelledError:

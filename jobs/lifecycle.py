@@ -25,7 +25,8 @@ from jobs.engine import deliveries
 from jobs.engine.snapshot import load_snapshot
 from jobs.progress import notify_admin, send_progress_message, send_summary, update_progress
 from models import ACTIVE_CAMPAIGN_STATUSES, FINAL_CAMPAIGN_STATUSES, Campaign, CampaignStatus, utcnow
-from panel import approval, link_stats, metrics, texts
+from panel import after_send, approval, expiry, link_stats, metrics, texts
+from panel.audit import SCHEDULER
 from panel.links import link_targets
 from panel.queue import batch_job_id, enqueue_batch, enqueue_finalize, parse_batch_job_id
 from panel.transitions import unschedule
@@ -96,6 +97,16 @@ async def start_campaign(ctx: dict[str, Any], campaign_id: int) -> str:
     return f"started {started.total}"
 
 
+async def _sends_version_of(ectx: EngineContext, job_id: str, edit_mark: bytes | None) -> None:
+    """Tell an edit's run (`jobs.edit`) that this batch sends the version of edit `edit_mark` or
+    later, so it need not wait for the batch to end."""
+    if edit_mark is None:
+        return
+    await ectx.redis.set(
+        ectx.keys.batch_edit_seen(job_id), edit_mark, ex=max(int(ectx.settings.batch_job_timeout_s), 1)
+    )
+
+
 async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_id: int) -> str:
     """Send the pending rows with ids `first_id..last_id` of a SENDING campaign."""
     ectx = _engine(ctx)
@@ -110,10 +121,13 @@ async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_
                 await link_stats.save_targets(session, campaign_id, link_targets(loaded[0].content))
             return loaded
 
+        # Read before the snapshot: an edit committed after it changes the mark, and the run restarts.
+        edit_mark = await ectx.redis.get(ectx.keys.content_edit(campaign_id))
         loaded = await ectx.in_transaction(read)
         if loaded is None:
             return "no such campaign"
         snapshot, status = loaded
+        await _sends_version_of(ectx, job_id, edit_mark)
         if status is CampaignStatus.SENDING:
             # A few batches of one token already send as fast as it allows: wait a moment for
             # one to end, else back to the queue, behind other campaigns' batches.
@@ -123,8 +137,17 @@ async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_
             except TimeoutError:
                 raise Retry(defer=BUSY_DEFER_S) from None
             try:
-                run = BatchRun(ectx, snapshot, first_id, last_id)
+                run = BatchRun(ectx, snapshot, first_id, last_id, edit_mark=edit_mark)
                 await run.run()
+                while run.edited:  # the campaign's message was edited: the rest gets the new one
+                    edit_mark = await ectx.redis.get(ectx.keys.content_edit(campaign_id))
+                    loaded = await ectx.in_transaction(read)
+                    if loaded is None or loaded[1] is not CampaignStatus.SENDING:
+                        break
+                    snapshot = loaded[0]
+                    await _sends_version_of(ectx, job_id, edit_mark)
+                    run = BatchRun(ectx, snapshot, first_id, last_id, edit_mark=edit_mark)
+                    await run.run()
             finally:
                 room.release()
         await finalize(ectx, campaign_id)
@@ -224,6 +247,53 @@ async def check_scheduled_campaigns(ctx: dict[str, Any]) -> int:
             continue
         if await start_campaign(ctx, campaign_id) != "not startable":
             started += 1
+    await start_expiry_recalls(ctx)
+    return started
+
+
+async def start_expiry_recalls(ctx: dict[str, Any]) -> int:
+    """Recall the ended campaigns whose expiry ("Delete after…") is due, and tell their admin.
+
+    The recall is asked for first and the expiry marked started after: a worker dying between the
+    two leaves the mark unset, and the next look finds the recall running (or done) and marks it.
+    """
+    ectx = _engine(ctx)
+
+    async def due(session: AsyncSession) -> list[tuple[int, str | None, int | None, int]]:
+        return [
+            (campaign.id, campaign.name, campaign.created_by, int(campaign.expire_after_s or 0))
+            for campaign in await expiry.due_expiries(session)
+        ]
+
+    started = 0
+    for campaign_id, name, created_by, after_s in await ectx.in_transaction(due):
+        outcome, _ = await after_send.recall(
+            ectx.sessionmaker,
+            _pool(ctx),
+            campaign_id,
+            queue_name=ectx.settings.queue_name,
+            actor=SCHEDULER,
+            progress_chat_id=created_by,
+        )
+        if outcome is after_send.RecallOutcome.RUNNING:
+            continue  # asked for a moment ago (another worker, or a double tap): mark it next time
+
+        async def mark(session: AsyncSession, campaign_id: int = campaign_id) -> bool:
+            return await expiry.claim_expiry(session, campaign_id)
+
+        await ectx.in_transaction(mark)
+        if outcome is after_send.RecallOutcome.STARTED:
+            started += 1
+            logger.info("campaign %s expired: recall started", campaign_id)
+            await notify_admin(
+                ectx,
+                created_by,
+                texts.NOTICE_EXPIRED.format(
+                    campaign_id=campaign_id,
+                    name=f" “{name}”" if name else "",
+                    after=texts.duration(timedelta(seconds=after_s)),
+                ),
+            )
     return started
 
 

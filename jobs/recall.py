@@ -28,6 +28,7 @@ from jobs.context import EngineContext
 from jobs.engine.sendclient import BotAPIError, BotAPINetworkError
 from jobs.outcomes import Verdict, classify
 from models import (
+    ActionKind,
     ActionStatus,
     CampaignAction,
     DeliveryAction,
@@ -48,6 +49,7 @@ from panel.after_send import (
     render_recall_summary,
 )
 from panel.claims import claim_once
+from panel.sent_edits import edit_markup, enqueue_edit, render_edit_progress, render_edit_summary
 from panel.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -92,6 +94,7 @@ class RecallTarget:
     campaign_id: int
     name: str | None
     status: ActionStatus
+    kind: ActionKind
     sealed_token: str
     rate_per_s: int
     progress_chat_id: int | None
@@ -129,6 +132,7 @@ async def load_target(session: AsyncSession, action_id: int) -> RecallTarget | N
         campaign_id=action.campaign_id,
         name=name,
         status=ActionStatus(action.status),
+        kind=ActionKind(action.kind),
         sealed_token=sealed_token,
         rate_per_s=max(1, min(int(rate_per_s), FREE_RATE_PER_S)),
         progress_chat_id=action.progress_chat_id,
@@ -137,8 +141,16 @@ async def load_target(session: AsyncSession, action_id: int) -> RecallTarget | N
     )
 
 
-async def add_steps(session: AsyncSession, action_id: int, campaign_id: int, *, now: datetime) -> int:
-    """Give every delivered recipient without one a step; too old ones are settled at once.
+async def add_steps(
+    session: AsyncSession,
+    action_id: int,
+    campaign_id: int,
+    *,
+    now: datetime,
+    window: timedelta | None = DELETE_WINDOW,
+) -> int:
+    """Give every delivered recipient without one a step; too old ones (sent longer than `window`
+    ago; None: no limit, as for edits) are settled at once.
 
     Run again whenever the steps run out, so sends recorded after the campaign stopped (in
     flight when the recall began) are recalled too. Two runs adding together add each once.
@@ -157,10 +169,10 @@ async def add_steps(session: AsyncSession, action_id: int, campaign_id: int, *, 
             ~exists().where(DeliveryAction.action_id == action_id, DeliveryAction.delivery_id == Delivery.id),
         )
     )
-    oldest_allowed = now - DELETE_WINDOW
+    oldest_allowed = None if window is None else now - window
     values: list[dict[str, Any]] = []
     for delivery_id, chat_id, first_id, all_ids, finished_at in missing.all():
-        too_old = finished_at is not None and finished_at < oldest_allowed
+        too_old = oldest_allowed is not None and finished_at is not None and finished_at < oldest_allowed
         values.append(
             {
                 "action_id": action_id,
@@ -391,10 +403,11 @@ class RecallRun:
                 if not steps:
                     if await self._add_steps():
                         continue
-                    if sends_may_land(self.target, self.settings) and await self._sends_in_flight():
+                    if await self._must_wait():
                         await asyncio.sleep(SENDING_WAIT_S)
                         continue
                     break
+                await self._prepare(steps)
                 self.queue.extend(steps)
                 await asyncio.gather(*(self._deleter() for _ in range(min(deleters, len(steps)))))
                 await self._record()
@@ -424,6 +437,18 @@ class RecallRun:
                 self.stopping = True
                 return
 
+    async def _must_wait(self) -> bool:
+        """Whether messages may still be delivered that this action must reach: sends in flight
+        when the recall began."""
+        return sends_may_land(self.target, self.settings) and await self._sends_in_flight() > 0
+
+    async def _prepare(self, steps: list[Step]) -> None:
+        """Read what the claimed steps need beyond their row (nothing, for a delete)."""
+
+    async def _step(self, step: Step) -> StepResult | None:
+        """Carry one recipient's step out; None when the run stopped before it was done."""
+        return await self._delete_step(step)
+
     async def _add_steps(self) -> int:
         target = self.target
 
@@ -442,7 +467,7 @@ class RecallRun:
         while self.queue and not self.stopping:
             step = self.queue.popleft()
             try:
-                result = await self._delete_step(step)
+                result = await self._step(step)
             except BaseException:
                 self.queue.appendleft(step)  # not recorded: released, tried again later
                 raise
@@ -560,9 +585,9 @@ async def finish(ectx: EngineContext, action_id: int) -> None:
         target = await load_target(session, action_id)
         if target is None:
             return False
-        await complete(
-            session, action_id, target.campaign_id, wait_for_sends=sends_may_land(target, ectx.settings)
-        )
+        # An edit's run waits for the batches that may have sent the old version instead.
+        wait_for_sends = target.kind is ActionKind.RECALL and sends_may_land(target, ectx.settings)
+        await complete(session, action_id, target.campaign_id, wait_for_sends=wait_for_sends)
         await cancel_leftovers(session, action_id)
         return await claim_summary(session, action_id)
 
@@ -572,6 +597,15 @@ async def finish(ectx: EngineContext, action_id: int) -> None:
 
 
 # ---------------------------------------------------------------- progress and summary
+
+
+def _progress(target: RecallTarget, counts: RecallCounts) -> tuple[str, dict[str, Any] | None]:
+    """The progress message's text and buttons, for the action's kind."""
+    if target.kind is ActionKind.EDIT:
+        text = render_edit_progress(target.campaign_id, target.name, target.status, counts)
+        return text, edit_markup(target.action_id, target.status)
+    text = render_recall_progress(target.campaign_id, target.name, target.status, counts)
+    return text, recall_markup(target.action_id, target.status)
 
 
 def _progress_key(ectx: EngineContext, action_id: int, part: str) -> str:
@@ -588,10 +622,7 @@ async def send_recall_progress_message(ectx: EngineContext, action_id: int) -> N
         ectx.redis, f"recall-progress:{action_id}", ttl_s=PROGRESS_TTL_S, namespace=ectx.settings.queue_name
     ):
         return
-    text = render_recall_progress(
-        target.campaign_id, target.name, target.status, await _counts(ectx, action_id)
-    )
-    markup = recall_markup(action_id, target.status)
+    text, markup = _progress(target, await _counts(ectx, action_id))
     try:
         message = await bot.call(
             "sendMessage",
@@ -629,10 +660,7 @@ async def update_recall_progress(ectx: EngineContext, action_id: int, *, final: 
     target = await _load_target(ectx, action_id)
     if target is None or target.progress_chat_id is None or not target.progress_message_id:
         return
-    text = render_recall_progress(
-        target.campaign_id, target.name, target.status, await _counts(ectx, action_id)
-    )
-    markup = recall_markup(action_id, target.status)
+    text, markup = _progress(target, await _counts(ectx, action_id))
     last_key = _progress_key(ectx, action_id, "text")
     shown = f"{target.status}\n{text}"
     if await ectx.redis.get(last_key) == shown.encode():
@@ -669,9 +697,8 @@ async def send_recall_summary(ectx: EngineContext, action_id: int) -> None:
     bot = ectx.control_bot
     if target is None or bot is None or target.progress_chat_id is None:
         return
-    text = render_recall_summary(
-        target.campaign_id, target.name, target.status, await _counts(ectx, action_id)
-    )
+    render = render_edit_summary if target.kind is ActionKind.EDIT else render_recall_summary
+    text = render(target.campaign_id, target.name, target.status, await _counts(ectx, action_id))
     try:
         await bot.send_message(target.progress_chat_id, text)
     except (BotAPIError, BotAPINetworkError) as exc:
@@ -711,16 +738,16 @@ async def reconcile_recalls(ctx: dict[str, Any]) -> dict[str, int]:
     settings = ectx.settings
     report = {"released": 0, "queued": 0}
 
-    async def open_actions(session: AsyncSession) -> list[tuple[int, ActionStatus]]:
+    async def open_actions(session: AsyncSession) -> list[tuple[int, ActionStatus, ActionKind]]:
         rows = await session.execute(
-            select(CampaignAction.id, CampaignAction.status).where(
+            select(CampaignAction.id, CampaignAction.status, CampaignAction.kind).where(
                 (CampaignAction.status == ActionStatus.RUNNING) | CampaignAction.summary_sent_at.is_(None)
             )
         )
-        return [(int(i), ActionStatus(s)) for i, s in rows.all()]
+        return [(int(i), ActionStatus(s), ActionKind(k)) for i, s, k in rows.all()]
 
     claimed_before = utcnow() - timedelta(seconds=settings.worker_lease_s)
-    for action_id, status in await ectx.in_transaction(open_actions):
+    for action_id, status, kind in await ectx.in_transaction(open_actions):
 
         async def claimers(session: AsyncSession, action_id: int = action_id) -> list[str]:
             rows = await session.scalars(
@@ -766,7 +793,8 @@ async def reconcile_recalls(ctx: dict[str, Any]) -> dict[str, int]:
             await finish(ectx, action_id)
             continue
         running = False
-        async for _ in ectx.redis.scan_iter(match=ectx.keys.lease(f"recall:{action_id}:*"), count=100):
+        # A run's lease is named after its kind (`recall:…`, `edit:…`).
+        async for _ in ectx.redis.scan_iter(match=ectx.keys.lease(f"{kind.value}:{action_id}:*"), count=100):
             running = True
             break
         if running:
@@ -774,10 +802,13 @@ async def reconcile_recalls(ctx: dict[str, Any]) -> dict[str, int]:
         # One queued run at a time per recall from here: a run waiting in the queue has no lease yet.
         if await claim_once(
             ectx.redis,
-            f"recall-queued:{action_id}",
+            f"{kind.value}-queued:{action_id}",
             ttl_s=max(int(settings.worker_lease_s * 2), 2),
             namespace=settings.queue_name,
         ):
-            await enqueue_recall(ctx["redis"], action_id, queue_name=settings.queue_name)
+            if kind is ActionKind.EDIT:
+                await enqueue_edit(ctx["redis"], action_id, queue_name=settings.queue_name)
+            else:
+                await enqueue_recall(ctx["redis"], action_id, queue_name=settings.queue_name)
             report["queued"] += 1
     return report

@@ -15,7 +15,7 @@ from typing import Any
 from arq import cron, func
 from arq.worker import Worker
 
-from jobs import lifecycle, recall
+from jobs import edit, lifecycle, recall
 from jobs.context import EngineContext, new_worker_id
 from jobs.engine import eventloop
 from jobs.engine.collector import FullCollector
@@ -31,6 +31,7 @@ from panel.queue import (
     JOB_START_CAMPAIGN,
     redis_settings,
 )
+from panel.sent_edits import JOB_EDIT
 from panel.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -125,6 +126,14 @@ def worker_settings(settings: Settings) -> type:
             func(
                 recall.recall_campaign,
                 name=JOB_RECALL,
+                timeout=settings.batch_job_timeout_s,
+                keep_result=0,
+                max_tries=1_000_000,
+            ),
+            # An edit of sent messages: the same machinery as a recall (edit sent messages, issue 14).
+            func(
+                edit.edit_campaign,
+                name=JOB_EDIT,
                 timeout=settings.batch_job_timeout_s,
                 keep_result=0,
                 max_tries=1_000_000,

@@ -218,6 +218,10 @@ class Campaign(Base):
     """Why it was rejected."""
     approval_fingerprint: Mapped[str | None] = mapped_column(String(64))
     """The content, audience and options approved; any change after approval voids it."""
+    # ---- expiry, "Delete after…" (issue 14): the recall starts this long after the sending ends,
+    # once (`expiry_started_at` is its compare-and-set).
+    expire_after_s: Mapped[int | None] = mapped_column(Integer)
+    expiry_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -280,6 +284,8 @@ class ActionKind(enum.StrEnum):
     """What an after-send action does to a campaign's delivered messages."""
 
     RECALL = "recall"
+    # ---- edit sent messages (issue 14)
+    EDIT = "edit"
 
 
 class ActionStatus(enum.StrEnum):
@@ -329,6 +335,12 @@ class CampaignAction(Base):
     summary_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # ---- edit sent messages (issue 14): the campaign's content history lives in its edits.
+    content: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """An edit's new message (`MessageContent.to_json()` form), set in the campaign in the same
+    transaction; None for a recall."""
+    previous_content: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The campaign's message before this edit (the first edit's is what was sent first)."""
 
 
 class DeliveryAction(Base):

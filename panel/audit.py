@@ -54,6 +54,8 @@ class AuditAction(enum.StrEnum):
     IMPORT_USERS = "import_users"
     SAVE_SEGMENT = "save_segment"
     ROTATE_KEYS = "rotate_keys"
+    EDIT_SENT = "edit_sent"
+    SET_EXPIRY = "set_expiry"
     ASK_APPROVAL = "ask_approval"
     APPROVE = "approve"
     REJECT = "reject"

@@ -43,6 +43,15 @@ class RedisKeys:
         """A recall's progress message: its edit lock, its last text."""
         return self._key("recall-progress", action_id, part)
 
+    # ---- edit sent messages (issue 14)
+    def content_edit(self, campaign_id: int) -> str:
+        """The id of the campaign's latest edit: a batch that sees it change sends the new version."""
+        return self._key("content-edit", campaign_id)
+
+    def batch_edit_seen(self, job_id: str) -> str:
+        """The latest edit a running batch job sends the version of (it restarted for it)."""
+        return self._key("edit-seen", job_id)
+
     def media_upload(self, campaign_id: int) -> str:
         """Held by the one worker uploading a campaign's media."""
         return self._key("media-upload", campaign_id)

@@ -582,3 +582,85 @@ BLOCK_RATE = "🚫 Blocked the bot within 72 h: {blocked} of {recipients} ({rate
 BLOCK_RATE_BASELINE = " · the bot's other {others} users, same hours: {rate:.2f}%"
 BLOCK_RATE_NO_BASELINE = " · no baseline (every user of the bot received it)"
 BLOCK_RATE_SO_FAR = " · so far"
+# --- After the send: edit sent messages (issue 14) ------------------------------------------
+
+BTN_EDIT_SENT = "✏️ Edit sent messages"
+BTN_EDIT_SENT_BUTTONS = "🔘 New buttons instead"
+BTN_EDIT_SENT_TEXT = "✏️ New text instead"
+BTN_YES_EDIT = "Yes, edit {count}"
+BTN_EDIT_CANCEL = "✖️ Cancel"
+ASK_EDIT_TEXT = (
+    "Campaign #{campaign_id}: send the corrected {what} (formatting is kept). It replaces the {what} "
+    "in every chat the message reached; recipients not reached yet get the new version.\n\n"
+    "Now it reads:\n{current}"
+)
+ASK_EDIT_BUTTONS = (
+    "Campaign #{campaign_id}: send the new button grid, one row a line, buttons in a row apart "
+    "with |, e.g.\nOpen the shop - https://example.com | Help - https://t.me/help"
+)
+EDIT_WHAT_TEXT = "text"
+EDIT_WHAT_CAPTION = "caption"
+EDIT_PREVIEW = "✏️ Edit of campaign #{campaign_id}\n\nBefore:\n{old}\n\nAfter:\n{new}"
+EDIT_CONFIRM = (
+    "Edit {count} sent messages of campaign #{campaign_id}? At the bot's rate it takes about {duration}."
+)
+EDIT_CONFIRM_SENDING = "\nThe campaign is still sending: recipients not reached yet get the new version."
+EDIT_NOT_TEXT = "Send the corrected {what} as a text message (a file or sticker can't replace it)."
+EDIT_REFUSED = "That edit can't be made: {reason}. Send another, or /cancel."
+EDIT_CANNOT = "Campaign #{campaign_id} can't be edited so: {reason}."
+EDIT_NOTHING_SENT = "Campaign #{campaign_id} has no sent message to edit."
+EDIT_ALREADY_RUNNING = "Campaign #{campaign_id} is being edited now:\n\n{progress}"
+EDIT_RECALLED = "Campaign #{campaign_id} was recalled: there is no message left to edit."
+EDIT_STARTED = "Edit of campaign #{campaign_id} started: the progress follows."
+EDIT_ABORTED = "Nothing edited."
+EDIT_EXPIRED = "That edit is no longer waiting: tap ✏️ Edit sent messages on the card again."
+EDIT_TITLE = "✏️ Edit of campaign #{campaign_id}{name}"
+EDIT_STATUS = {
+    "running": "editing",
+    "paused": "paused",
+    "completed": "done",
+    "cancelled": "cancelled",
+}
+EDIT_LINE_COUNTS = "Edited: {edited} · message gone: {gone} · unavailable: {unavailable} · failed: {failed}"
+EDIT_SUMMARY_TITLE = "✅ Edit of campaign #{campaign_id}{name} {status}"
+EDIT_SUMMARY_GONE = "Message gone means the user had deleted the message or the chat."
+BTN_CANCEL_EDIT = "⏹ Stop the edit"
+EDIT_PAUSED = "Edit of campaign #{campaign_id} paused."
+EDIT_RESUMED = "Edit of campaign #{campaign_id} resumed."
+EDIT_CANCELLED = "Edit of campaign #{campaign_id} stopped: the messages not edited yet stay as they were."
+EDIT_NOT_RUNNING = "That edit is not running any more."
+EDIT_MISMATCH_FORWARD = "a forwarded post is Telegram's copy of the channel's post: it can't be edited"
+EDIT_MISMATCH_COPY_TEXT = "a copied post keeps the channel's text: only its buttons can change"
+EDIT_MISMATCH_ALBUM_BUTTONS = (
+    "this album was sent without a follow-up message, and Telegram allows no buttons on an album"
+)
+EDIT_MISMATCH_ALBUM_NO_BUTTONS = "an album's buttons are in its follow-up message: give it at least one"
+EDIT_UNCHANGED = "that is what the message says already"
+EDIT_HISTORY_ORIGINAL = "sent first"
+EDIT_HISTORY_EDIT = "edit #{action_id} by {by}"
+
+# --- After the send: expiry, "Delete after…" (issue 14) -------------------------------------
+
+BTN_EXPIRY = "⌛ Delete after…"
+ASK_EXPIRY = (
+    "Campaign #{campaign_id}: how long after the sending ends should the message be deleted from "
+    "every chat? 1 to 47 hours, e.g. 6h, 90 min, or a time like tomorrow 9:00 ({timezone}). "
+    "Send 0 to keep it for good.{current}"
+)
+EXPIRY_CURRENT = "\nNow: deleted {after} after the sending ends."
+EXPIRY_RANGE = "the delay is {after}: it can be 1 to 47 hours"
+EXPIRY_TOO_LATE = (
+    "the sending takes about {takes}, and Telegram lets a bot delete its messages only within 48 hours, "
+    "so the first recipients' copies could not be deleted {after} after it ends: at most {longest}"
+)
+EXPIRY_UNREADABLE = "“{typed}” is no delay: write it like 6h, 90 min or tomorrow 9:00"
+EXPIRY_NOT_TEXT = "Write the delay as text, like 6h or tomorrow 9:00, or /cancel."
+EXPIRY_REFUSED = "That can't be the expiry: {reason}. Send another, or /cancel."
+EXPIRY_SET = "Campaign #{campaign_id} will be deleted from every chat {after} after its sending ends."
+EXPIRY_CLEARED = "Campaign #{campaign_id} stays in every chat: no expiry."
+EXPIRY_TOO_LATE_NOW = "Campaign #{campaign_id} has ended already: its expiry can't change now."
+CARD_EXPIRY = "⌛ Deleted {after} after the sending ends"
+NOTICE_EXPIRED = (
+    "⌛ Campaign #{campaign_id}{name} has expired ({after} after it was sent): it is being deleted from "
+    "every chat, and unpinned with it. The recall's progress follows."
+)

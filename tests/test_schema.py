@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from models import Base, Campaign, CampaignStatus, TargetBot, User
+from models import ActionKind, Base, Campaign, CampaignAction, CampaignStatus, TargetBot, User
 from tests.support.keys import sealed
 
 
@@ -59,3 +59,28 @@ async def test_naive_datetimes_are_refused(sessionmaker: async_sessionmaker[Asyn
         session.add(Campaign(bot_id=bot.id, content={"text": "hi"}, scheduled_at=datetime(2026, 1, 1)))
         with pytest.raises(Exception, match="naive datetime"):
             await session.commit()
+
+
+# ---- edit sent messages (issue 14)
+
+
+async def test_an_action_may_be_an_edit_and_nothing_unknown(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessionmaker() as session:
+        bot = TargetBot(codename="news", sealed_token=sealed("1:abc"))
+        session.add(bot)
+        await session.flush()
+        campaign = Campaign(bot_id=bot.id, content={"text": "hi"})
+        session.add(campaign)
+        await session.flush()
+        session.add(CampaignAction(campaign_id=campaign.id, kind=ActionKind.EDIT, content={"text": "hello"}))
+        await session.commit()
+        with pytest.raises(IntegrityError):
+            await session.execute(
+                text(
+                    "INSERT INTO campaign_actions (campaign_id, kind, status, created_at) "
+                    "VALUES (:campaign_id, 'bogus', 'running', CURRENT_TIMESTAMP)"
+                ),
+                {"campaign_id": campaign.id},
+            )

@@ -197,6 +197,8 @@ def reply_markup(call: Call) -> Json | None:
                 not isinstance(data, str) or len(data.encode("utf-8")) > MAX_CALLBACK_DATA_BYTES
             ):
                 raise bad_request(errors.BUTTON_DATA_INVALID)
+    if not any(keyboard):
+        return None  # an empty keyboard is no keyboard (an edit to one from none is "not modified")
     return {
         "inline_keyboard": [[{k: v for k, v in b.items() if v is not None} for b in row] for row in keyboard]
     }
@@ -441,6 +443,7 @@ def _editable(call: Call) -> tuple[int, StoredMessage]:
     chat_id = _chat_id(call)
     message_id = _int(call, "message_id", errors.MESSAGE_ID_INVALID)
     call.world.check_chat_exists(call.bot, chat_id)
+    call.world.check_writable(call.bot, chat_id)
     message = call.world.find_message(call.bot, chat_id, message_id)
     if message is None or not message.from_bot:
         raise bad_request(errors.EDIT_NOT_FOUND)
@@ -451,6 +454,7 @@ def _apply_edit(call: Call, chat_id: int, message: StoredMessage, changes: dict[
     if all(getattr(message, name) == value for name, value in changes.items()):
         raise bad_request(errors.NOT_MODIFIED)
     call.bot.admit_edit(chat_id, message.message_id, call.now)
+    message.history.append(message.version())
     for name, value in changes.items():
         setattr(message, name, value)
     message.edit_date = call.world.now()

@@ -67,6 +67,8 @@ class ChatEntry:
     media_group_id: str | None = None
     file_name: str | None = None
     """The document's file name as uploaded (`Simulator.file_bytes(file_id)` has its bytes)."""
+    history: list[Json] = field(default_factory=list)
+    """Each version an edit replaced, oldest first (`text`, `caption`, their entities, `reply_markup`)."""
 
     @property
     def buttons(self) -> list[tuple[str, str | None]]:
@@ -155,6 +157,7 @@ def _entry(message: StoredMessage) -> ChatEntry:
         forward_origin=message.forward_origin,
         media_group_id=message.media_group_id,
         file_name=message.media.file_name if message.media else None,
+        history=[dict(version) for version in message.history],
     )
 
 

@@ -134,6 +134,18 @@ class StoredMessage:
     """As the sender passed it (sendMessage and editMessageText only)."""
     media_group_id: str | None = None
     """Shared by the messages of one album (sendMediaGroup)."""
+    history: list[Json] = field(default_factory=list)
+    """Each version an edit replaced, oldest first: text, caption, their entities, reply_markup."""
+
+    def version(self) -> Json:
+        """What an edit can change, as it is now."""
+        return {
+            "text": self.text,
+            "entities": list(self.entities),
+            "caption": self.caption,
+            "caption_entities": list(self.caption_entities),
+            "reply_markup": self.reply_markup,
+        }
 
     def content_key(self) -> tuple[Any, ...]:
         """What makes two messages the same content (for duplicate counting)."""
@@ -436,6 +448,12 @@ class World:
                 raise ApiError(403, errors.CANT_INITIATE)
             raise errors.bad_request(errors.CHAT_NOT_FOUND)
         if state is not UserState.ACTIVE:
+            raise ApiError(403, _STATE_ERRORS[state])
+
+    def check_writable(self, bot: BotRecord, chat_id: int) -> None:
+        """Raise Telegram's 403 if the user blocked the bot or is gone (edits, like sends, refused)."""
+        state = bot.members.get(chat_id)
+        if state is not None and state is not UserState.ACTIVE:
             raise ApiError(403, _STATE_ERRORS[state])
 
     def check_chat_exists(self, bot: BotRecord, chat_id: int) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiogram import F, Router
 from aiogram.filters import Command
@@ -98,6 +99,10 @@ async def _render_card(
         text += "\n\n" + clicks
     if blocks:
         text += "\n" + blocks
+    if view.campaign.expire_after_s:  # expiry, "Delete after…" (issue 14)
+        text += "\n" + texts.CARD_EXPIRY.format(
+            after=texts.duration(timedelta(seconds=view.campaign.expire_after_s))
+        )
     retryable = retry.retryable if retry is not None and after_send.can_retry(retry) else None
     await _show(message, text, keyboards.campaign_card(view.campaign, page=page, retryable=retryable))
     return view.campaign
