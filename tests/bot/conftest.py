@@ -6,10 +6,17 @@ from collections.abc import AsyncIterator
 
 import pytest
 from arq.connections import ArqRedis
+from arq.worker import Worker
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.support.control import ControlBot, add_target_bots, control_settings, control_world
+from tests.support.control import (
+    ControlBot,
+    add_target_bots,
+    control_settings,
+    control_world,
+    engine_worker_running,
+)
 from tests.support.sim import SimWorld
 from tgsim.simulator import Simulator
 
@@ -43,3 +50,10 @@ async def control(
         yield harness
     finally:
         await harness.stop()
+
+
+@pytest.fixture
+async def worker(control: ControlBot) -> AsyncIterator[Worker]:
+    """The engine's worker, built by its own factory, running in this process."""
+    async with engine_worker_running(control.settings) as engine_worker:
+        yield engine_worker

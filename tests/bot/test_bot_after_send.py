@@ -5,9 +5,7 @@ retried), and a retry that reaches exactly the failed."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import pytest
 from arq.worker import Worker
 from sqlalchemy import select, update
 
@@ -21,8 +19,7 @@ from models import (
     DeliveryStatus,
     TargetBot,
 )
-from panel import actions, after_send, texts
-from panel.audit import CLI
+from panel import after_send, texts
 from panel.campaigns import create_campaign
 from panel.content import MessageContent
 from tests.support.control import (
@@ -31,48 +28,9 @@ from tests.support.control import (
     NEWS_TOKEN,
     NEWS_USERS,
     ControlBot,
-    engine_worker_running,
+    open_card,
+    sent_campaign,
 )
-from tgsim.simulator import ChatEntry
-
-
-@pytest.fixture
-async def worker(control: ControlBot) -> AsyncIterator[Worker]:
-    """The engine's worker, built by its own factory, running in this process."""
-    async with engine_worker_running(control.settings) as engine_worker:
-        yield engine_worker
-
-
-async def sent_campaign(control: ControlBot, name: str) -> int:
-    """A campaign sent to the news bot's 12 users by the worker."""
-    async with control.sessionmaker() as session, session.begin():
-        campaign = await create_campaign(
-            session, bot_id=control.bots["news"], content=MessageContent(text="Wrong price"), name=name
-        )
-        campaign_id = campaign.id
-    outcome = await actions.start(
-        control.sessionmaker, control.arq_pool, campaign_id, queue_name=control.settings.queue_name, actor=CLI
-    )
-    assert outcome is actions.StartOutcome.STARTED
-
-    async def completed() -> Campaign | None:
-        async with control.sessionmaker() as session:
-            campaign = await session.get(Campaign, campaign_id)
-        return campaign if campaign is not None and campaign.summary_sent_at is not None else None
-
-    for _ in range(300):
-        if await completed():
-            break
-        await asyncio.sleep(0.05)
-    finished = await completed()
-    assert finished is not None and finished.successful_sents == len(NEWS_USERS)
-    return campaign_id
-
-
-async def open_card(control: ControlBot, campaign_id: int, name: str) -> ChatEntry:
-    listing = await control.say("/campaigns", expect="Campaigns")
-    await control.press(listing.message_id, f"#{campaign_id} {name}")
-    return await control.wait_text(listing.message_id, f"#{campaign_id} {name}\n")
 
 
 async def test_recall_from_the_card_deletes_everywhere_then_refuses_again(

@@ -5,10 +5,8 @@ change after approval voids it, and the scheduler never starts an unapproved cam
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
 from arq.worker import Worker
 from sqlalchemy import update
 
@@ -21,7 +19,7 @@ from panel.buttons import parse_buttons
 from panel.campaigns import create_campaign
 from panel.content import MessageContent
 from panel.roles import Role, set_role
-from tests.support.control import ADMIN_ID, CONTROL_TOKEN, NEWS_TOKEN, ControlBot, engine_worker_running
+from tests.support.control import ADMIN_ID, CONTROL_TOKEN, NEWS_TOKEN, ControlBot
 
 APPROVER_ID = 9301
 
@@ -98,12 +96,6 @@ async def test_a_large_campaign_waits_for_a_second_admin(control: ControlBot) ->
     )
     assert outcome is actions.StartOutcome.NEEDS_APPROVAL
     await control.say(f"/sendnow {campaign_id}", expect="need a second admin's approval")
-
-
-@pytest.fixture
-async def worker(control: ControlBot) -> AsyncIterator[Worker]:
-    async with engine_worker_running(control.settings) as engine_worker:
-        yield engine_worker
 
 
 async def test_the_scheduler_never_starts_an_unapproved_campaign(control: ControlBot, worker: Worker) -> None:

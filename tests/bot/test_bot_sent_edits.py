@@ -5,16 +5,13 @@ button grid, and the refusals (nothing sent, one running, a file for a text, a b
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import pytest
 from arq.worker import Worker
 from sqlalchemy import update
 
 from bot.states import SentEdit
-from models import ActionKind, ActionStatus, Campaign, CampaignAction, CampaignStatus, TargetBot
-from panel import actions, sent_edits, texts
-from panel.audit import CLI
+from models import ActionKind, ActionStatus, CampaignAction, CampaignStatus, TargetBot
+from panel import sent_edits, texts
 from panel.campaigns import create_campaign
 from panel.content import MessageContent
 from tests.support.control import (
@@ -23,53 +20,14 @@ from tests.support.control import (
     NEWS_TOKEN,
     NEWS_USERS,
     ControlBot,
-    engine_worker_running,
     fsm_state,
+    open_card,
+    sent_campaign,
 )
-from tgsim.simulator import ChatEntry
-
-
-@pytest.fixture
-async def worker(control: ControlBot) -> AsyncIterator[Worker]:
-    """The engine's worker, built by its own factory, running in this process."""
-    async with engine_worker_running(control.settings) as engine_worker:
-        yield engine_worker
-
-
-async def sent_campaign(control: ControlBot, name: str) -> int:
-    """A campaign sent to the news bot's 12 users by the worker."""
-    async with control.sessionmaker() as session, session.begin():
-        campaign = await create_campaign(
-            session, bot_id=control.bots["news"], content=MessageContent(text="Price: 10 €"), name=name
-        )
-        campaign_id = campaign.id
-    outcome = await actions.start(
-        control.sessionmaker, control.arq_pool, campaign_id, queue_name=control.settings.queue_name, actor=CLI
-    )
-    assert outcome is actions.StartOutcome.STARTED
-
-    async def completed() -> Campaign | None:
-        async with control.sessionmaker() as session:
-            campaign = await session.get(Campaign, campaign_id)
-        return campaign if campaign is not None and campaign.summary_sent_at is not None else None
-
-    for _ in range(300):
-        if await completed():
-            break
-        await asyncio.sleep(0.05)
-    finished = await completed()
-    assert finished is not None and finished.successful_sents == len(NEWS_USERS)
-    return campaign_id
-
-
-async def open_card(control: ControlBot, campaign_id: int, name: str) -> ChatEntry:
-    listing = await control.say("/campaigns", expect="Campaigns")
-    await control.press(listing.message_id, f"#{campaign_id} {name}")
-    return await control.wait_text(listing.message_id, f"#{campaign_id} {name}\n")
 
 
 async def test_edit_the_text_everywhere_from_the_card(control: ControlBot, worker: Worker) -> None:
-    campaign_id = await sent_campaign(control, "Typo")
+    campaign_id = await sent_campaign(control, "Typo", text="Price: 10 €")
     card = await open_card(control, campaign_id, "Typo")
     assert texts.BTN_EDIT_SENT in [text for text, _ in card.buttons]
 
@@ -134,7 +92,7 @@ async def test_edit_the_text_everywhere_from_the_card(control: ControlBot, worke
 async def test_an_edit_is_paused_and_stopped_from_its_progress_message(
     control: ControlBot, worker: Worker
 ) -> None:
-    campaign_id = await sent_campaign(control, "Slow")
+    campaign_id = await sent_campaign(control, "Slow", text="Price: 10 €")
     async with control.sessionmaker() as session, session.begin():
         await session.execute(update(TargetBot).values(rate_per_s=1))
     card = await open_card(control, campaign_id, "Slow")

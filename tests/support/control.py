@@ -22,8 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import create_control_bot, create_dispatcher, set_commands
 from jobs.worker import close_worker, create_worker
-from models import TargetBot, User
-from panel import texts
+from models import Campaign, TargetBot, User
+from panel import actions, texts
+from panel.audit import CLI
+from panel.campaigns import create_campaign
+from panel.content import MessageContent
 from panel.settings import Settings
 from tests.support.keys import sealed
 from tests.support.sim import SimWorld
@@ -230,3 +233,36 @@ async def fsm_state(control: ControlBot) -> str | None:
     assert control.dispatcher is not None
     key = StorageKey(bot_id=int(CONTROL_TOKEN.split(":")[0]), chat_id=ADMIN_ID, user_id=ADMIN_ID)
     return await control.dispatcher.storage.get_state(key)
+
+
+async def sent_campaign(control: ControlBot, name: str, *, text: str = "Wrong price") -> int:
+    """A campaign of `text` sent to the news bot's 12 users by a worker (one must be running)."""
+    async with control.sessionmaker() as session, session.begin():
+        campaign = await create_campaign(
+            session, bot_id=control.bots["news"], content=MessageContent(text=text), name=name
+        )
+        campaign_id = campaign.id
+    outcome = await actions.start(
+        control.sessionmaker, control.arq_pool, campaign_id, queue_name=control.settings.queue_name, actor=CLI
+    )
+    assert outcome is actions.StartOutcome.STARTED
+
+    async def completed() -> Campaign | None:
+        async with control.sessionmaker() as session:
+            campaign = await session.get(Campaign, campaign_id)
+        return campaign if campaign is not None and campaign.summary_sent_at is not None else None
+
+    for _ in range(300):
+        if await completed():
+            break
+        await asyncio.sleep(0.05)
+    finished = await completed()
+    assert finished is not None and finished.successful_sents == len(NEWS_USERS)
+    return campaign_id
+
+
+async def open_card(control: ControlBot, campaign_id: int, name: str) -> ChatEntry:
+    """The campaign's card, opened from /campaigns."""
+    listing = await control.say("/campaigns", expect="Campaigns")
+    await control.press(listing.message_id, f"#{campaign_id} {name}")
+    return await control.wait_text(listing.message_id, f"#{campaign_id} {name}\n")
