@@ -39,22 +39,24 @@ async def ask(
     """🙋 Ask for approval: the request goes to every admin who may send for the bot, but the asker."""
     campaign_id = callback_data.campaign_id
     asker = query.from_user.id
+    refusal: str | None = None
+    deciders: list[int] = []
+    # The answers come after the transaction: none stays open across a call to Telegram.
     async with sessionmaker.begin() as session:
         view = await campaign_view(session, campaign_id)
         if view is None:
-            await query.answer(texts.NO_SUCH_CAMPAIGN.format(campaign_id=campaign_id), show_alert=True)
-            return
-        need = await approval.need_of(session, view.campaign)
-        if need.state is approval.ApprovalState.PENDING:
-            await query.answer(
-                texts.APPROVAL_PENDING_ALREADY.format(campaign_id=campaign_id), show_alert=True
-            )
-            return
-        deciders = await approval.approvers(session, view.campaign, settings.admin_ids, asker=asker)
-        if not deciders:
-            await query.answer(texts.APPROVAL_NOBODY.format(campaign_id=campaign_id), show_alert=True)
-            return
-        await approval.request(session, campaign_id, Actor.chat(asker))
+            refusal = texts.NO_SUCH_CAMPAIGN.format(campaign_id=campaign_id)
+        elif (await approval.need_of(session, view.campaign)).state is approval.ApprovalState.PENDING:
+            refusal = texts.APPROVAL_PENDING_ALREADY.format(campaign_id=campaign_id)
+        else:
+            deciders = await approval.approvers(session, view.campaign, settings.admin_ids, asker=asker)
+            if not deciders:
+                refusal = texts.APPROVAL_NOBODY.format(campaign_id=campaign_id)
+            else:
+                await approval.request(session, campaign_id, Actor.chat(asker))
+    if refusal is not None or view is None:
+        await query.answer(refusal, show_alert=True)
+        return
     await query.answer()
     request = texts.APPROVAL_REQUEST.format(
         asker=f"{query.from_user.full_name} ({asker})",
