@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cli import after_send as after_send_commands
+from cli import approval as approval_commands
 from cli import sent_edits as sent_edits_commands
 from cli.common import CommandError, database, fail, run, settings_or_exit
 from cli.segments import resolve_expression
@@ -155,6 +156,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.set_defaults(handler=_list)
     after_send_commands.register(commands)
     sent_edits_commands.register(commands)
+    approval_commands.register(commands)
 
 
 def _add_send_option_arguments(create: argparse.ArgumentParser) -> None:
@@ -543,7 +545,8 @@ def _lifecycle(args: argparse.Namespace, action: str) -> int:
                     if outcome is actions.StartOutcome.NEEDS_APPROVAL:
                         raise CommandError(
                             f"campaign #{args.id} needs a second admin's approval before it is sent:"
-                            " ask for it in the chat (/sendnow)"
+                            " ask for it in the chat (/sendnow) or with"
+                            f" `broadcast campaigns ask-approval {args.id}`"
                         )
                     changed = outcome is actions.StartOutcome.STARTED or (
                         outcome is actions.StartOutcome.ALREADY_CLAIMED and actions.can_start(campaign.status)

@@ -78,19 +78,25 @@ async def need_of(session: AsyncSession, campaign: Campaign) -> Need:
 
 
 async def approvers(
-    session: AsyncSession, campaign: Campaign, configured_ids: Iterable[int], *, asker: int
+    session: AsyncSession, campaign: Campaign, configured_ids: Iterable[int], *, asker: int | None
 ) -> list[int]:
-    """Everyone who may approve `campaign`: admins who may send for its bot, but not the asker."""
+    """Everyone who may approve `campaign`: admins who may send for its bot, but not the asker
+    (None: the CLI asks)."""
     senders = {role for role, granted in ROLE_PERMISSIONS.items() if Permission.SEND in granted}
     found = set(configured_ids)
-    admins = (await session.scalars(select(Admin).where(Admin.role.in_([r.value for r in senders])))).all()
-    for admin in admins:
-        scope = (
-            await session.scalars(select(AdminBot.bot_id).where(AdminBot.user_id == admin.user_id))
-        ).all()
-        if not scope or campaign.bot_id in scope:
-            found.add(admin.user_id)
-    found.discard(asker)
+    rows = await session.execute(
+        select(Admin.user_id, AdminBot.bot_id)
+        .outerjoin(AdminBot, AdminBot.user_id == Admin.user_id)
+        .where(Admin.role.in_([r.value for r in senders]))
+    )
+    scopes: dict[int, set[int]] = {}
+    for user_id, bot_id in rows:
+        scope = scopes.setdefault(user_id, set())
+        if bot_id is not None:
+            scope.add(bot_id)
+    found.update(user_id for user_id, scope in scopes.items() if not scope or campaign.bot_id in scope)
+    if asker is not None:
+        found.discard(asker)
     return sorted(found)
 
 
@@ -120,7 +126,11 @@ async def decide(
         raise ApprovalError(f"there is no campaign #{campaign_id}")
     if campaign.approval_state != ApprovalState.PENDING.value:
         raise ApprovalError(f"campaign #{campaign_id} has no request waiting for a decision")
-    if actor.user_id is not None and actor.user_id == campaign.approval_requested_by:
+    if actor.user_id == campaign.approval_requested_by:
+        if actor.user_id is None:
+            raise ApprovalError(
+                "this approval was asked for from the CLI; an admin has to decide in the chat"
+            )
         raise ApprovalError("you asked for this approval; a second admin has to decide")
     if campaign.approval_fingerprint != fingerprint(campaign):
         raise ApprovalError(f"campaign #{campaign_id} changed after the request; ask again")

@@ -3,15 +3,12 @@ reason) on the request each approver receives; the asker hears the decision."""
 
 from __future__ import annotations
 
-import logging
-
 from aiogram import F, Router
-from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import keyboards, views
+from bot.approval_notices import send_requests, tell_asker, who
 from bot.callbacks import ApprovalAction, ApprovalCallback, SendNowAction, SendNowCallback
 from bot.edits import edit_text
 from bot.states import Approving
@@ -21,12 +18,6 @@ from panel.audience import campaign_view
 from panel.audit import Actor
 from panel.campaigns import get_campaign
 from panel.settings import Settings
-
-logger = logging.getLogger(__name__)
-
-
-def _who(user_id: int | None) -> str:
-    return f"admin {user_id}" if user_id is not None else "the CLI"
 
 
 async def ask(
@@ -58,25 +49,16 @@ async def ask(
         await query.answer(refusal, show_alert=True)
         return
     await query.answer()
-    request = texts.APPROVAL_REQUEST.format(
-        asker=f"{query.from_user.full_name} ({asker})",
-        campaign_id=campaign_id,
-        card=views.campaign_card(view, timezone=admin_timezone),
-    )
     assert query.bot is not None
-    reached = []
-    for decider in deciders:
-        try:
-            await query.bot.send_message(
-                decider, request, reply_markup=keyboards.approval_request(campaign_id)
-            )
-            reached.append(str(decider))
-        except TelegramAPIError as error:  # an approver who never started the control bot
-            logger.warning("approval request for #%s not delivered to %s: %s", campaign_id, decider, error)
+    reached = await send_requests(
+        query.bot, view, deciders, asker=f"{query.from_user.full_name} ({asker})", timezone=admin_timezone
+    )
     if isinstance(query.message, Message):
         await edit_text(
             query.message,
-            texts.APPROVAL_ASKED.format(campaign_id=campaign_id, approvers=", ".join(reached) or "nobody"),
+            texts.APPROVAL_ASKED.format(
+                campaign_id=campaign_id, approvers=", ".join(map(str, reached)) or "nobody"
+            ),
         )
 
 
@@ -97,13 +79,10 @@ async def approve(
     asker = campaign.approval_requested_by
     if isinstance(query.message, Message):
         await edit_text(
-            query.message, texts.APPROVAL_APPROVED.format(campaign_id=campaign_id, asker=_who(asker))
+            query.message, texts.APPROVAL_APPROVED.format(campaign_id=campaign_id, asker=who(asker))
         )
-    if asker is not None and query.bot is not None:
-        await query.bot.send_message(
-            asker,
-            texts.APPROVAL_APPROVED_ASKER.format(campaign_id=campaign_id, approver=_who(query.from_user.id)),
-        )
+    if query.bot is not None:
+        await tell_asker(query.bot, asker, campaign_id, approver=query.from_user.id, rejected_because=None)
 
 
 async def ask_reason(
@@ -129,7 +108,7 @@ async def ask_reason(
     if isinstance(query.message, Message):
         await query.message.answer(
             texts.APPROVAL_ASK_REASON.format(
-                campaign_id=campaign.id, asker=_who(campaign.approval_requested_by)
+                campaign_id=campaign.id, asker=who(campaign.approval_requested_by)
             )
         )
 
@@ -148,13 +127,10 @@ async def reject(message: Message, state: FSMContext, sessionmaker: async_sessio
         await message.answer(texts.APPROVAL_REFUSED.format(reason=str(error).capitalize()))
         return
     asker = campaign.approval_requested_by
-    await message.answer(texts.APPROVAL_REJECTED.format(campaign_id=campaign_id, asker=_who(asker)))
-    if asker is not None and message.bot is not None:
-        await message.bot.send_message(
-            asker,
-            texts.APPROVAL_REJECTED_ASKER.format(
-                campaign_id=campaign_id, approver=_who(message.chat.id), reason=reason[:500]
-            ),
+    await message.answer(texts.APPROVAL_REJECTED.format(campaign_id=campaign_id, asker=who(asker)))
+    if message.bot is not None:
+        await tell_asker(
+            message.bot, asker, campaign_id, approver=message.chat.id, rejected_because=reason[:500]
         )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 from arq.worker import Worker
 from sqlalchemy import update
@@ -19,6 +20,7 @@ from panel.buttons import parse_buttons
 from panel.campaigns import create_campaign
 from panel.content import MessageContent
 from panel.roles import Role, set_role
+from tests.processes import broadcast_cli
 from tests.support.control import ADMIN_ID, CONTROL_TOKEN, NEWS_TOKEN, ControlBot
 
 APPROVER_ID = 9301
@@ -110,3 +112,73 @@ async def test_the_scheduler_never_starts_an_unapproved_campaign(control: Contro
     assert campaign.status is CampaignStatus.DRAFT and campaign.status_reason == texts.NEEDS_APPROVAL_REASON
     await asyncio.sleep(0.5)
     assert control.sim.stats(NEWS_TOKEN).delivered_total == 0
+
+
+async def test_the_cli_asks_and_decides_but_never_both(control: ControlBot, tmp_path: Path) -> None:
+    campaign_id = await _setup(control)
+    env = {
+        "DATABASE_URL": control.settings.database_url,
+        "BOT_TOKEN": CONTROL_TOKEN,
+        "TELEGRAM_API_URL": control.settings.telegram_api_url,
+        "ADMIN_IDS": str(ADMIN_ID),
+    }
+
+    async def cli(*args: str) -> tuple[int, str]:
+        code, out, err = await broadcast_cli("campaigns", *args, env=env, cwd=tmp_path)
+        return code, out + err
+
+    # A request made in the chat is decided at the CLI; the asker hears it in the chat.
+    asked = await control.say(f"/sendnow {campaign_id}", expect="need a second admin's approval")
+    await control.press(asked.message_id, texts.BTN_ASK_APPROVAL)
+    await control.wait_text(asked.message_id, f"Asked for approval of #{campaign_id}")
+    code, out = await cli("reject", str(campaign_id), "--reason", "  ")
+    assert code != 0 and "--reason is empty" in out, out
+    assert (await _status(control, campaign_id)).approval_state == "pending"  # nothing decided
+    before = control.last_id()
+    code, out = await cli("approve", str(campaign_id))
+    assert code == 0 and f"campaign #{campaign_id} approved; admin {ADMIN_ID} was told" in out, out
+    await control.reply(after_id=before, expect=f"Campaign #{campaign_id} was approved by the CLI")
+    code, out = await cli("approve", str(campaign_id))
+    assert code == 1 and "has no request waiting for a decision" in out, out
+    code, out = await cli("ask-approval", str(campaign_id))
+    assert code == 1 and "is approved already" in out, out
+
+    # A request made at the CLI goes to the chat's approvers, and the CLI cannot decide it.
+    async with control.sessionmaker.begin() as session:
+        await session.execute(update(Campaign).values(approval_state=None, approval_fingerprint=None))
+    before = control.last_id(APPROVER_ID)
+    code, out = await cli("ask-approval", str(campaign_id))
+    assert code == 0 and f"approval asked; {ADMIN_ID}, {APPROVER_ID} can decide in the chat" in out, out
+    request = await control.reply(after_id=before, user=APPROVER_ID, expect="🙋 Approval asked by the CLI")
+    code, out = await cli("ask-approval", str(campaign_id))
+    assert code == 1 and "waiting for approval already" in out, out
+    code, out = await cli("approve", str(campaign_id))
+    assert code == 1 and "asked for from the CLI; an admin has to decide in the chat" in out, out
+    assert (await _status(control, campaign_id)).approval_state == "pending"
+    await control.press(request.message_id, texts.BTN_APPROVE, user=APPROVER_ID)
+    await control.wait_text(
+        request.message_id, f"✅ Approved by you: #{campaign_id}. the CLI can send it now.", user=APPROVER_ID
+    )
+    assert (await _status(control, campaign_id)).approval_state == "approved"
+
+
+async def test_the_cli_rejects_with_the_reason_told(control: ControlBot, tmp_path: Path) -> None:
+    campaign_id = await _setup(control)
+    env = {
+        "DATABASE_URL": control.settings.database_url,
+        "BOT_TOKEN": CONTROL_TOKEN,
+        "TELEGRAM_API_URL": control.settings.telegram_api_url,
+    }
+    code, out, err = await broadcast_cli("campaigns", "ask-approval", "99", env=env, cwd=tmp_path)
+    assert code == 1 and "there is no campaign #99" in err, err
+    asked = await control.say(f"/sendnow {campaign_id}", expect="need a second admin's approval")
+    await control.press(asked.message_id, texts.BTN_ASK_APPROVAL)
+    await control.wait_text(asked.message_id, f"Asked for approval of #{campaign_id}")
+    before = control.last_id()
+    code, out, err = await broadcast_cli(
+        "campaigns", "reject", str(campaign_id), "--reason", "Wrong audience", env=env, cwd=tmp_path
+    )
+    assert code == 0 and "rejected" in out, out + err
+    told = await control.reply(after_id=before, expect="was rejected by the CLI")
+    assert "Wrong audience" in (told.text or "")
+    assert (await _status(control, campaign_id)).approval_state == "rejected"
