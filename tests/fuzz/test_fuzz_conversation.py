@@ -30,7 +30,7 @@ from typing import Any
 from aiogram.filters.callback_data import CallbackData
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy import text as sql
 
 from bot.callbacks import (
@@ -47,6 +47,7 @@ from bot.callbacks import (
 )
 from models import (
     UNSTARTED_CAMPAIGN_STATUSES,
+    AuditEntry,
     Campaign,
     CampaignStatus,
     Delivery,
@@ -344,6 +345,8 @@ class Snapshot:
     jobs: Counter[tuple[str, tuple[Any, ...]]]
     redis: dict[bytes, Any]
     admin_chat: list[tuple[int, str | None, Any, int]]
+    segments: list[tuple[str, str]]
+    audit_entries: int
 
 
 @dataclass
@@ -357,6 +360,8 @@ class Conversation:
     keyboards_seen: dict[int, set[str]] = field(default_factory=dict)
     known_ids: list[int] = field(default_factory=list)
     steps: int = 0
+    admin_id: int = ADMIN_ID
+    """Who the admin is: the configured owner, or an admin with a role (tests/fuzz/test_fuzz_roles.py)."""
 
     @property
     def sim(self) -> Any:
@@ -365,7 +370,7 @@ class Conversation:
     def admin_messages(self) -> list[Any]:
         return [
             m
-            for m in self.sim.chat(CONTROL_TOKEN, ADMIN_ID).bot_messages
+            for m in self.sim.chat(CONTROL_TOKEN, self.admin_id).bot_messages
             if m.message_id >= self.first_message_id
         ]
 
@@ -391,6 +396,8 @@ class Conversation:
                 )
                 for c in rows
             }
+            segments = [(row.name, row.expression) for row in (await session.scalars(select(Segment))).all()]
+            audit_entries = await session.scalar(select(func.count()).select_from(AuditEntry)) or 0
         jobs = await self.control.arq_pool.queued_jobs(queue_name=self.control.settings.queue_name)
         redis = self.control.redis
         state: dict[bytes, Any] = {}
@@ -407,13 +414,15 @@ class Conversation:
                 state[key] = kind
         chat = [
             (m.message_id, m.text, m.reply_markup, m.edit_count)
-            for m in self.sim.chat(CONTROL_TOKEN, ADMIN_ID).messages
+            for m in self.sim.chat(CONTROL_TOKEN, self.admin_id).messages
         ]
         return Snapshot(
             campaigns=campaigns,
             jobs=Counter((job.function, tuple(job.args)) for job in jobs),
             redis=state,
             admin_chat=chat,
+            segments=sorted(segments),
+            audit_entries=audit_entries,
         )
 
     async def step(
@@ -467,7 +476,7 @@ class Conversation:
 
     def _message_for(self, data: str, user: int) -> int | None:
         """The message a press happens on: one that had this data, else the newest bot message."""
-        if user == ADMIN_ID:
+        if user == self.admin_id:
             for message_id, seen in sorted(self.keyboards_seen.items(), reverse=True):
                 if data in seen:
                     return message_id
