@@ -28,6 +28,7 @@ from bot.handlers import (
     progress,
     reports,
     schedule,
+    segment_builder,
     segments,
     sendnow,
     sent_edits,
@@ -92,6 +93,7 @@ def create_dispatcher(
     # build several (a restart inside one process, as in tests).
     dispatcher.include_routers(
         errors.create_router(),  # answers any update whose handler below failed
+        segment_builder.create_router(),  # before common: its /cancel goes back to building
         common.create_router(),
         compose.create_router(),
         sendnow.create_router(),

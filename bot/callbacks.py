@@ -199,3 +199,25 @@ class EditCallback(CallbackData, prefix="edt"):
 
     action: EditAction
     action_id: int = Field(ge=0, le=MAX_ROW_ID)
+
+
+# ---- the guided segment builder (issue 15)
+
+
+class BuilderAction(enum.StrEnum):
+    """Buttons of the segment builder (`/segments new`)."""
+
+    LANGUAGE = "lang"
+    ACTIVE = "act"
+    INACTIVE = "idle"
+    JOINED = "new"
+    UNDO = "undo"
+    SAVE = "save"
+    CANCEL = "quit"
+
+
+class BuilderCallback(CallbackData, prefix="sgb"):
+    """A tap in the segment builder; `value` is a language code or a period like 30d."""
+
+    action: BuilderAction
+    value: str = Field(default="", max_length=16, pattern=r"^[A-Za-z0-9_-]*$")

@@ -10,6 +10,7 @@ from aiogram.types import Update
 from bot.callbacks import (
     ApprovalCallback,
     AuditCallback,
+    BuilderCallback,
     CampaignAction,
     CampaignCallback,
     ComposeAction,
@@ -104,6 +105,8 @@ def _from_callback(data: str) -> Requirement:
             needed = Permission.SEND if compose.action is ComposeAction.SEND_NOW else Permission.COMPOSE
             return Requirement(needed, bot_id=compose.bot_id or None)
         if prefix == "opt":  # the send options of the compose card
+            return Requirement(Permission.COMPOSE)
+        if prefix == BuilderCallback.__prefix__:  # the segment builder
             return Requirement(Permission.COMPOSE)
     except (TypeError, ValueError):
         return Requirement(Permission.VIEW)  # data no button has: the handlers answer it

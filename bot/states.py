@@ -60,3 +60,13 @@ class ExpiryStates(StatesGroup):
     """How long after its sending ends a campaign is deleted, from its card."""
 
     waiting_delay = State()
+
+
+# ---- the guided segment builder (issue 15)
+
+
+class SegmentBuilder(StatesGroup):
+    """/segments new: conditions by button or typed, then a name."""
+
+    building = State()
+    waiting_name = State()

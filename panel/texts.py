@@ -664,3 +664,31 @@ NOTICE_EXPIRED = (
     "⌛ Campaign #{campaign_id}{name} has expired ({after} after it was sent): it is being deleted from "
     "every chat, and unpinned with it. The recall's progress follows."
 )
+
+# --- The guided segment builder (issue 15) -------------------------------------------------
+
+BUILDER_TITLE = "🧩 New segment"
+BUILDER_RULE = "Rule: {rule}"
+BUILDER_EVERYONE = "everyone (no condition yet)"
+BUILDER_COUNTS = "Users now: {counts}"
+BUILDER_HINT = (
+    "Tap to add a condition (all of them must hold; a second tap on a language takes it out), or type "
+    "a rule to add it, e.g. not received 12, or plan = pro."
+)
+BTN_BUILDER_LANGUAGE = "🌐 {code} ({count})"
+BTN_BUILDER_LANGUAGE_ON = "✓ {code} ({count})"
+BTN_BUILDER_ACTIVE = "🟢 active {period}"
+BTN_BUILDER_INACTIVE = "💤 not active {period}"
+BTN_BUILDER_JOINED = "🆕 joined last {period}"
+BTN_BUILDER_UNDO = "↩️ Undo"
+BTN_BUILDER_SAVE = "💾 Save…"
+BTN_BUILDER_CANCEL = "✖ Cancel"
+BUILDER_NOTHING_TO_UNDO = "Nothing to undo."
+BUILDER_TYPED_REFUSED = "Not added: {reason}. The rule stays as it was; type another, or tap a button."
+BUILDER_NOT_TEXT = "Type a rule to add it, or tap a button under the segment."
+BUILDER_ASK_NAME = (
+    "Rule: {rule}\nWhat is its name? Letters, digits, _ or -, e.g. active_ru. /cancel keeps building."
+)
+BUILDER_NAME_REFUSED = "{reason}. Send another name, or /cancel to keep building."
+BUILDER_CANCELLED = "Segment discarded; nothing was saved."
+BUILDER_GONE = "This builder is closed; start another with /segments new."

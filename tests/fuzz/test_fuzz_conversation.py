@@ -76,7 +76,17 @@ EXAMPLES = int(
 # Shrinking replays whole conversations and takes minutes; the failing steps are printed anyway.
 PHASES = tuple(Phase) if os.environ.get("FUZZ_SHRINK") else (Phase.explicit, Phase.reuse, Phase.generate)
 STRANGERS = (STRANGER_ID, STRANGER_ID + 1)
-COMMANDS = ("/new", "/campaigns", "/schedule", "/sendnow", "/cancel", "/help", "/start", "/segments")
+COMMANDS = (
+    "/new",
+    "/campaigns",
+    "/schedule",
+    "/sendnow",
+    "/cancel",
+    "/help",
+    "/start",
+    "/segments",
+    "/segments new",
+)
 
 # ---------------------------------------------------------------- what users type
 
