@@ -64,6 +64,9 @@ def test_demo_runs_to_the_end_and_leaves_a_consistent_campaign(tmp_path: Path, r
     # Tracked links: simulated recipients open the changelog link, redirected and counted.
     assert "40 people opened it 50 times; each got a 302 to the changelog" in transcript
     assert "📊 Clicks: 40 people · 50 opens" in transcript
+    # The demo bot's tracker: blocks, returns and newcomers reach the table and the next card.
+    assert "30 people block it, 15 who had blocked it come back, 5 newcomers send /start" in transcript
+    assert "the card counts" in transcript and "users: yes" in transcript
     assert "Traceback" not in result.stderr
 
     campaign, rows = asyncio.run(_read_campaign(database))

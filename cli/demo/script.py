@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import time
 from collections.abc import Callable
 
+from sqlalchemy import func, select
+
 from cli.demo.screen import ChatMirror, Printer
 from cli.demo.stack import ADMIN_ID, CONTROL_TOKEN, TARGET_TOKEN, Stack
-from models import FINAL_CAMPAIGN_STATUSES, Campaign, CampaignStatus
+from models import FINAL_CAMPAIGN_STATUSES, Campaign, CampaignStatus, User
 from panel import texts
 from panel.campaigns import delivery_counts, get_campaign, list_campaigns
 from panel.link_stats import click_stats, render_clicks
 from tgsim.entities import parse_html
 from tgsim.simulator import ChatEntry, Simulator, open_link
+from tgsim.world import UserState
 
 DEMO_MESSAGE_HTML = (
     "<b>Big news!</b> Version 2.0 is out 🎉\n\n"
@@ -90,7 +94,12 @@ async def play(stack: Stack, say: Printer) -> int:
     final = await _watch(stack, mirror, say, campaign.id)
     mirror.refresh()
     clicks_agree = await _click_some(stack, say, final.id)
-    return await _report(stack, say, final) or (0 if clicks_agree else 1)
+    code = await _report(stack, say, final) or (0 if clicks_agree else 1)
+    code = code or await _people_come_and_go(stack, mirror, say)
+    say.step(
+        "Where to look next: `broadcast demo --interactive` to be the admin yourself; README.md to go live."
+    )
+    return code
 
 
 async def _wait_started(stack: Stack, timeout_s: float = 30.0) -> Campaign:
@@ -143,9 +152,6 @@ async def _report(stack: Stack, say: Printer, campaign: Campaign) -> int:
         f"{stats.duplicates:,} duplicates, {stats.too_many_requests:,} answers 429, "
         f"at most {stats.peak_per_second:,} messages in any one second"
     )
-    say.step(
-        "Where to look next: `broadcast demo --interactive` to be the admin yourself; README.md to go live."
-    )
     agree = campaign.finished_count == sum(rows.values()) and campaign.status is CampaignStatus.COMPLETED
     return 0 if agree and stats.duplicates == 0 else 1
 
@@ -193,6 +199,84 @@ async def _click_some(stack: Stack, say: Printer, campaign_id: int) -> bool:
     shown = render_clicks(stats) if stats is not None else None
     print("  the campaign's card now says: " + (shown or "no clicks").replace("\n", "\n  "))
     return redirected and stats is not None and (stats.unique, stats.total) == (people, opens)
+
+
+# ---------------------------------------------------------------- the users table follows people
+
+LEAVERS = 30
+"""Recipients who block the demo bot after the announcement."""
+RETURNERS = 15
+"""People who had blocked it (the campaign found them out) and unblock it."""
+NEWCOMERS = 5
+"""New people who start the demo bot."""
+
+
+async def _available(stack: Stack) -> int:
+    async with stack.sessionmaker() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(User).where(User.is_unavailable.is_(False))
+        )
+    return int(count or 0)
+
+
+async def _people_come_and_go(stack: Stack, mirror: ChatMirror, say: Printer) -> int:
+    """Some recipients block the bot, some who had blocked it come back, newcomers start it; the
+    demo bot's tracker writes it all to the users table, and Ada's next card counts it. 0 if the
+    numbers add up."""
+    sim = stack.sim
+    rng = random.Random(7)
+    before = await _available(stack)
+    members = sim.world.bot(TARGET_TOKEN).members
+    reached = [
+        chat for chat, state in sorted(members.items()) if state is UserState.ACTIVE and chat != ADMIN_ID
+    ]
+    blocked = [chat for chat, state in sorted(members.items()) if state is UserState.BLOCKED]
+    leavers = rng.sample(reached, min(LEAVERS, len(reached)))
+    returners = rng.sample(blocked, min(RETURNERS, len(blocked)))
+    newcomers = [max(members) + 1 + index for index in range(NEWCOMERS)]
+    say.step(
+        f"Life goes on in the demo bot: {len(leavers)} people block it, {len(returners)} who had blocked "
+        f"it come back, {len(newcomers)} newcomers send /start. Its tracker keeps the users table true."
+    )
+    for chat_id in leavers:
+        sim.block(TARGET_TOKEN, chat_id)
+    for chat_id in returners:
+        sim.unblock(TARGET_TOKEN, chat_id)
+    for chat_id in newcomers:
+        sim.add_user(TARGET_TOKEN, chat_id, first_name=f"New{chat_id % 100}", language_code="en")
+        sim.send_message(TARGET_TOKEN, chat_id, "/start")
+    expected = before - len(leavers) + len(returners) + len(newcomers)
+    deadline = time.monotonic() + 15
+    now = before
+    while time.monotonic() < deadline and now != expected:
+        await asyncio.sleep(0.2)
+        now = await _available(stack)
+    print(f"  available users in the table: {before:,} before, {now:,} now (expected {expected:,})")
+
+    say.step("Ada starts the next announcement: its card already counts the audience as it is now.")
+    await asyncio.sleep(READING_PAUSE_S)
+    before_id = _last_id(sim)
+
+    def fresh(wanted: str) -> Callable[[ChatEntry], bool]:
+        return lambda e: e.message_id > before_id and wanted in (e.text or "")
+
+    say.admin_says("/new")
+    sim.send_message(CONTROL_TOKEN, ADMIN_ID, "/new")
+    await mirror.wait_for(fresh(texts.ASK_MESSAGE))
+    await asyncio.sleep(READING_PAUSE_S)
+    say.admin_says("Thanks for reading! Part two comes on Friday.")
+    sim.send_message(CONTROL_TOKEN, ADMIN_ID, "Thanks for reading! Part two comes on Friday.")
+    await _tap(sim, say, await mirror.wait_for(fresh(texts.ASK_BUTTONS)), texts.BTN_SKIP)
+    await _tap(sim, say, await mirror.wait_for(fresh(texts.ASK_NAME)), texts.BTN_SKIP)
+    card = await mirror.wait_for(lambda e: e.message_id > before_id and _has_button(texts.BTN_SEND_NOW)(e))
+    counted = f"Audience: {texts.number(expected)} users" in (card.text or "")
+    say.step("Ada leaves it for later with /cancel.")
+    say.admin_says("/cancel")
+    sim.send_message(CONTROL_TOKEN, ADMIN_ID, "/cancel")
+    await mirror.wait_for(lambda e: e.message_id > card.message_id)
+    agree = now == expected and counted
+    print(f"  the card counts {expected:,} users: " + ("yes" if counted else "NO"))
+    return 0 if agree else 1
 
 
 def _last_id(sim: Simulator) -> int:

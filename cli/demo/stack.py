@@ -15,12 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from aiogram import Bot, Dispatcher
+from aiogram.filters import CommandStart
+from aiogram.types import Message
 from arq.connections import ArqRedis
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.aiogram_bot import fetch_identity
+from bot.aiogram_bot import fetch_identity, make_bot
 from bot.app import create_control_bot, create_dispatcher, set_commands
+from broadcast_tracker import Tracker, setup_tracker
 from cli.users_import import import_users
 from jobs.worker import close_worker, create_worker
 from linktracker.serve import link_service
@@ -61,6 +64,9 @@ class Stack:
     pool: ArqRedis
     control_bot: Bot
     dispatcher: Dispatcher
+    target_bot: Bot
+    target_dispatcher: Dispatcher
+    tracker: Tracker
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
 
@@ -134,29 +140,53 @@ async def running_stack(*, users: int, rate_per_s: int, database: Path) -> Async
         pool = await connect(settings.redis_url)
         control_bot = create_control_bot(CONTROL_TOKEN, api_url=sim.base_url)
         dispatcher = create_dispatcher(settings, sessionmaker=sessionmaker, arq_pool=pool, redis=redis)
-        stack = Stack(sim, settings, engine, sessionmaker, redis, pool, control_bot, dispatcher)
+        # The demo bot itself: an aiogram bot of its own with the tracker installed, as a team
+        # would run theirs, so blocks, returns and newcomers reach the users table by themselves.
+        target_bot = make_bot(TARGET_TOKEN, api_url=sim.base_url)
+        target_dispatcher = Dispatcher()
+        target_dispatcher.message.register(_welcome, CommandStart())
+        tracker = setup_tracker(target_dispatcher, engine, bot_id=target.id, flush_interval_s=0.2)
+        stack = Stack(
+            sim,
+            settings,
+            engine,
+            sessionmaker,
+            redis,
+            pool,
+            control_bot,
+            dispatcher,
+            target_bot,
+            target_dispatcher,
+            tracker,
+        )
         worker = create_worker(settings)
         try:
             await set_commands(control_bot)
-            stack.tasks.append(
-                asyncio.create_task(
-                    dispatcher.start_polling(control_bot, handle_signals=False, polling_timeout=1)
+            for polled, bot in ((dispatcher, control_bot), (target_dispatcher, target_bot)):
+                stack.tasks.append(
+                    asyncio.create_task(polled.start_polling(bot, handle_signals=False, polling_timeout=1))
                 )
-            )
             stack.tasks.append(asyncio.create_task(worker.async_run()))
             yield stack
         finally:
-            with contextlib.suppress(Exception):
-                await dispatcher.stop_polling()
+            for polled in (dispatcher, target_dispatcher):
+                with contextlib.suppress(Exception):
+                    await polled.stop_polling()
             await close_worker(worker)
             for task in stack.tasks:
                 task.cancel()
             await asyncio.gather(*stack.tasks, return_exceptions=True)
             await control_bot.session.close()
+            await target_bot.session.close()
             await pool.aclose()
             await _forget_demo_keys(redis, settings)
             await redis.aclose()
             await engine.dispose()
+
+
+async def _welcome(message: Message) -> None:
+    """The demo bot's one feature: it greets whoever starts it."""
+    await message.answer("Welcome to Demo News! Announcements will reach you here.")
 
 
 def _fresh_sqlite_file(database: Path) -> None:
