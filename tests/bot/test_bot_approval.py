@@ -114,14 +114,19 @@ async def test_the_scheduler_never_starts_an_unapproved_campaign(control: Contro
     assert control.sim.stats(NEWS_TOKEN).delivered_total == 0
 
 
-async def test_the_cli_asks_and_decides_but_never_both(control: ControlBot, tmp_path: Path) -> None:
-    campaign_id = await _setup(control)
-    env = {
+def _cli_env(control: ControlBot) -> dict[str, str]:
+    """The CLI on the control bot's database, talking to the simulator as the control bot."""
+    return {
         "DATABASE_URL": control.settings.database_url,
         "BOT_TOKEN": CONTROL_TOKEN,
         "TELEGRAM_API_URL": control.settings.telegram_api_url,
         "ADMIN_IDS": str(ADMIN_ID),
     }
+
+
+async def test_the_cli_asks_and_decides_but_never_both(control: ControlBot, tmp_path: Path) -> None:
+    campaign_id = await _setup(control)
+    env = _cli_env(control)
 
     async def cli(*args: str) -> tuple[int, str]:
         code, out, err = await broadcast_cli("campaigns", *args, env=env, cwd=tmp_path)
@@ -164,11 +169,7 @@ async def test_the_cli_asks_and_decides_but_never_both(control: ControlBot, tmp_
 
 async def test_the_cli_rejects_with_the_reason_told(control: ControlBot, tmp_path: Path) -> None:
     campaign_id = await _setup(control)
-    env = {
-        "DATABASE_URL": control.settings.database_url,
-        "BOT_TOKEN": CONTROL_TOKEN,
-        "TELEGRAM_API_URL": control.settings.telegram_api_url,
-    }
+    env = _cli_env(control)
     code, out, err = await broadcast_cli("campaigns", "ask-approval", "99", env=env, cwd=tmp_path)
     assert code == 1 and "there is no campaign #99" in err, err
     asked = await control.say(f"/sendnow {campaign_id}", expect="need a second admin's approval")

@@ -725,7 +725,7 @@ async def reset(control: ControlBot) -> None:
             )
 
 
-@settings(
+FUZZ_SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
     phases=PHASES,
@@ -738,6 +738,10 @@ async def reset(control: ControlBot) -> None:
         HealthCheck.large_base_example,
     ],
 )
+"""How the conversation fuzzes run (tests/fuzz/test_fuzz_roles.py sets its own example count)."""
+
+
+@FUZZ_SETTINGS
 @given(data=st.data())
 async def test_random_conversations_never_crash_and_only_confirm_acts(
     fuzz_control: ControlBot, log_watch: LogWatch, data: st.DataObject

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -26,7 +26,7 @@ from panel.admins import add_admin
 from panel.after_send import JOB_RECALL
 from panel.roles import Role, set_role
 from tests.fuzz.test_fuzz_conversation import (
-    PHASES,
+    FUZZ_SETTINGS,
     STRANGERS,
     Action,
     Actor,
@@ -98,19 +98,7 @@ GRANTS = (Grant(Role.VIEWER), Grant(Role.EDITOR), Grant(Role.SENDER, ("shop",)))
 
 
 @pytest.mark.parametrize("grant", GRANTS, ids=str)
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    phases=PHASES,
-    database=None,
-    derandomize=bool(os.environ.get("FUZZ_DERANDOMIZE")),
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-        HealthCheck.large_base_example,
-    ],
-)
+@settings(FUZZ_SETTINGS, max_examples=EXAMPLES)
 @given(data=st.data())
 async def test_random_conversations_stay_within_the_role(
     fuzz_control: ControlBot, log_watch: LogWatch, grant: Grant, data: st.DataObject
