@@ -1,10 +1,10 @@
 """Editing a campaign's sent messages: every delivered chat gets the new text or buttons, paced
 like the sends.
 
-An `edit_campaign` job carries an edit (`panel.sent_edits`) on with the recall's machinery
-(`jobs.recall`: per-recipient steps claimed with a compare-and-set, recorded only while held,
-released when a run stops, dead workers' claims given back by `reconcile_recalls`); only the step
-differs: instead of deleting, it sends the edit requests of that chat. An edit tried twice is
+An `edit_campaign` job carries an edit (`panel.sent_edits`) on with the after-send machinery
+(`jobs.step_run`: per-recipient steps claimed with a compare-and-set, recorded only while held,
+released when a run stops, dead workers' claims given back by `reconcile_recalls`); a step here
+sends the edit requests of that chat. An edit tried twice is
 harmless: the second answers "message is not modified", counted as done.
 
 A campaign still sending when edited: its content was replaced when the edit was asked for, so a
@@ -14,9 +14,6 @@ they end, so a run keeps adding the chats they reach until every such batch is g
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,39 +21,25 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.context import EngineContext
-from jobs.engine.sendclient import BotAPIError, BotAPINetworkError
-from jobs.outcomes import Verdict, classify
-from jobs.recall import (
-    FLOOD_TRIES,
-    RecallRun,
-    RecallTarget,
-    Step,
-    StepResult,
-    _load_target,
-    add_steps,
-    finish,
-    send_recall_progress_message,
-    update_recall_progress,
-)
-from models import ActionStatus, CampaignAction, DeliveryAction, DeliveryActionStatus, User, utcnow
+from jobs.step_run import StepRun, run_action
+from jobs.steps import ActionTarget, Step, StepResult, add_steps
+from models import CampaignAction, DeliveryAction, DeliveryActionStatus, User, utcnow
 from models.tables import Delivery
 from panel.greetings import PERSONALISED_KEY, values_of
 from panel.queue import batch_job_prefix
 from panel.sent_edits import edit_calls
 
-logger = logging.getLogger(__name__)
-
 NOT_MODIFIED = "message is not modified"
 EDIT_NOT_FOUND = "message to edit not found"
 
 
-class EditRun(RecallRun):
+class EditRun(StepRun):
     """One run of an edit job on this worker."""
 
     def __init__(
         self,
         ectx: EngineContext,
-        target: RecallTarget,
+        target: ActionTarget,
         *,
         new: Mapping[str, Any],
         previous: Mapping[str, Any],
@@ -124,7 +107,7 @@ class EditRun(RecallRun):
         calls = edit_calls(self.new, self.previous, step.message_ids, self.names.pop(step.id, None))
         edited = gone = 0
         for call in calls:
-            outcome = await self._edit(step.chat_id, call.method, call.params)
+            outcome = await self._call(call.method, {"chat_id": step.chat_id, **call.params})
             if outcome is None:
                 return None  # released: the next try finds the edits made here "not modified"
             status, error = outcome
@@ -138,41 +121,12 @@ class EditRun(RecallRun):
             return StepResult(step.id, DeliveryActionStatus.GONE)
         return StepResult(step.id, DeliveryActionStatus.DONE)
 
-    async def _edit(
-        self, chat_id: int, method: str, params: dict[str, Any]
-    ) -> tuple[DeliveryActionStatus, str | None] | None:
-        """One edit request (429s waited out, transient errors tried again); None: stopped."""
-        errors = 0
-        for _ in range(FLOOD_TRIES + self.settings.max_attempts):
-            if not await self.ectx.limiter.acquire(
-                self.rate_key, self.pace_per_s, should_stop=self.should_stop
-            ):
-                return None
-            try:
-                await self.bot.call(method, {"chat_id": chat_id, **params})
-            except (BotAPIError, BotAPINetworkError, OSError, TimeoutError) as exc:
-                answer = classify(exc)
-                description = answer.description or type(exc).__name__
-                lowered = description.lower()
-                if answer.verdict is Verdict.FLOOD:
-                    await self.ectx.limiter.pause(self.rate_key, answer.retry_after_s)
-                    continue
-                if NOT_MODIFIED in lowered:
-                    return DeliveryActionStatus.DONE, None  # already so (an earlier try of ours)
-                if EDIT_NOT_FOUND in lowered:
-                    return DeliveryActionStatus.GONE, None
-                if answer.verdict is Verdict.UNAVAILABLE:
-                    return DeliveryActionStatus.UNAVAILABLE, description
-                if answer.verdict in (Verdict.TRANSIENT, Verdict.AMBIGUOUS):
-                    # An edit is safe to repeat: a second one answers "not modified".
-                    errors += 1
-                    if errors >= self.settings.max_attempts:
-                        return DeliveryActionStatus.FAILED, description
-                    await asyncio.sleep(self.settings.retry_backoff_s * 2 ** (errors - 1))
-                    continue
-                return DeliveryActionStatus.FAILED, description
-            return DeliveryActionStatus.DONE, None
-        return DeliveryActionStatus.FAILED, "Too Many Requests"
+    def _known_answer(self, lowered: str, description: str) -> tuple[DeliveryActionStatus, str | None] | None:
+        if NOT_MODIFIED in lowered:
+            return DeliveryActionStatus.DONE, None  # already so (an earlier try of ours)
+        if EDIT_NOT_FOUND in lowered:
+            return DeliveryActionStatus.GONE, None
+        return None
 
 
 async def _old_batches(ectx: EngineContext, campaign_id: int) -> list[str]:
@@ -189,35 +143,20 @@ async def _old_batches(ectx: EngineContext, campaign_id: int) -> list[str]:
 async def edit_campaign(ctx: dict[str, Any], action_id: int) -> str:
     """Carry an edit on: edit the messages of its pending steps, then settle it."""
     ectx: EngineContext = ctx["engine"]
-    target = await _load_target(ectx, action_id)
-    if target is None:
-        return "no such edit"
-    if target.status is not ActionStatus.RUNNING:
-        await finish(ectx, action_id)
-        return "not running"
 
-    async def read(session: AsyncSession) -> tuple[Any, Any]:
-        row = (
-            await session.execute(
-                select(CampaignAction.content, CampaignAction.previous_content).where(
-                    CampaignAction.id == action_id
+    async def make_run(target: ActionTarget) -> StepRun:
+        async def read(session: AsyncSession) -> tuple[Any, Any]:
+            row = (
+                await session.execute(
+                    select(CampaignAction.content, CampaignAction.previous_content).where(
+                        CampaignAction.id == action_id
+                    )
                 )
-            )
-        ).one()
-        return row[0], row[1]
+            ).one()
+            return row[0], row[1]
 
-    new, previous = await ectx.in_transaction(read)
-    job_id = f"edit:{action_id}:{uuid.uuid4().hex[:8]}"
-    await ectx.hold_lease(job_id)
-    try:
+        new, previous = await ectx.in_transaction(read)
         old_batches = await _old_batches(ectx, target.campaign_id)
-        await send_recall_progress_message(ectx, action_id)
-        await update_recall_progress(ectx, action_id, final=True)  # resumed: Pause again
-        run = EditRun(ectx, target, new=new or {}, previous=previous or {}, old_batches=old_batches)
-        done = await run.run()
-    finally:
-        await ectx.drop_lease(job_id)
-    paused = await _load_target(ectx, action_id)
-    if paused is not None and paused.status is ActionStatus.PAUSED:
-        await update_recall_progress(ectx, action_id, final=True)  # Resume instead of Pause
-    return done
+        return EditRun(ectx, target, new=new or {}, previous=previous or {}, old_batches=old_batches)
+
+    return await run_action(ctx, action_id, make_run)

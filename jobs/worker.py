@@ -15,7 +15,7 @@ from typing import Any
 from arq import cron, func
 from arq.worker import Worker
 
-from jobs import edit, lifecycle, recall
+from jobs import edit, lifecycle, recall, step_run
 from jobs.context import EngineContext, new_worker_id
 from jobs.engine import eventloop
 from jobs.engine.collector import FullCollector
@@ -122,7 +122,7 @@ def worker_settings(settings: Settings) -> type:
                 keep_result=0,
             ),
             # A recall run carries on until its steps run out; a run cut short leaves its steps
-            # to the next (`recall.reconcile_recalls` queues one), so tries need no limit.
+            # to the next (`step_run.reconcile_recalls` queues one), so tries need no limit.
             func(
                 recall.recall_campaign,
                 name=JOB_RECALL,
@@ -147,7 +147,9 @@ def worker_settings(settings: Settings) -> type:
                 timeout=SHORT_JOB_TIMEOUT_S,
             ),
             cron(lifecycle.reconcile, second=seconds, run_at_startup=True, timeout=SHORT_JOB_TIMEOUT_S),
-            cron(recall.reconcile_recalls, second=seconds, run_at_startup=True, timeout=SHORT_JOB_TIMEOUT_S),
+            cron(
+                step_run.reconcile_recalls, second=seconds, run_at_startup=True, timeout=SHORT_JOB_TIMEOUT_S
+            ),
         ],
         "on_startup": on_startup,
         "on_shutdown": on_shutdown,
