@@ -1,0 +1,264 @@
+"""What one message costs the engine: database statements and rows written, Redis round trips,
+bytes on the wire to Telegram, and worker CPU, per recipient of a plain campaign.
+
+    .venv/bin/python bench/cost_bench.py [--recipients 5000] [--rate 1000]
+        [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/costbench]
+
+One worker runs in this process (the production `create_worker`), the simulator in its own
+(`bench/engine_sim.py`). The campaign runs twice on a fresh database each time: once untouched,
+for the CPU and the time, and once counted: every statement the worker's engine executes (and the
+rows its writes change, and the time spent in them), every command or pipeline the worker writes
+to Redis, every request body to Telegram and its answer. This process's own reads (waiting for
+the end) go through an engine of their own and are not counted. docs/scaling.md derives the
+ceilings from these figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from redis.asyncio.connection import AbstractConnection  # noqa: E402
+from sqlalchemy import event  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
+
+from bench.engine_bench import REDIS_URL, add_bot, prepare_database, start_simulator  # noqa: E402
+from bench.secret import secret_key  # noqa: E402
+from jobs.engine.sendclient import BotAPI  # noqa: E402
+from jobs.worker import close_worker, create_worker  # noqa: E402
+from models import Campaign, CampaignStatus  # noqa: E402
+from panel.db import create_engine, create_sessionmaker  # noqa: E402
+from panel.queue import connect, enqueue_start  # noqa: E402
+from panel.settings import load_settings  # noqa: E402
+
+
+@dataclass
+class Counts:
+    """What the worker did while counting was on."""
+
+    statements: Counter[str] = field(default_factory=Counter)
+    rows_written: int = 0
+    commits: int = 0
+    db_seconds: float = 0.0
+    redis_round_trips: int = 0
+    redis_bytes_out: int = 0
+    http_requests: Counter[str] = field(default_factory=Counter)
+    http_bytes_out: int = 0
+    http_bytes_in: int = 0
+
+
+class Meter:
+    """Hooks on SQLAlchemy's engine events, Redis's connection and the send client, switched on
+    for one run; statements of `ignored` engines (this benchmark's own reads) are not counted."""
+
+    def __init__(self) -> None:
+        self.counts = Counts()
+        self.on = False
+        self.ignored: set[int] = set()
+        self._started: dict[int, float] = {}
+
+    def install(self) -> None:
+        meter = self
+
+        def before(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+            if meter.on and id(conn.engine) not in meter.ignored:
+                meter._started[id(cursor)] = time.perf_counter()
+
+        def after(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+            began = meter._started.pop(id(cursor), None)
+            if began is None:
+                return
+            counts = meter.counts
+            counts.db_seconds += time.perf_counter() - began
+            verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "?"
+            counts.statements[verb + (" (many)" if many else "")] += 1
+            if verb in ("INSERT", "UPDATE", "DELETE") and (cursor.rowcount or 0) > 0:
+                counts.rows_written += int(cursor.rowcount)
+
+        def commit(conn: Any) -> None:
+            if meter.on and id(conn.engine) not in meter.ignored:
+                meter.counts.commits += 1
+
+        event.listen(Engine, "before_cursor_execute", before)
+        event.listen(Engine, "after_cursor_execute", after)
+        event.listen(Engine, "commit", commit)
+
+        send_packed = AbstractConnection.send_packed_command
+
+        async def counted_send(self: AbstractConnection, command: Any, check_health: bool = True) -> None:
+            if meter.on:
+                meter.counts.redis_round_trips += 1
+                parts = [command] if isinstance(command, (bytes, str, memoryview)) else command
+                meter.counts.redis_bytes_out += sum(len(part) for part in parts)
+            await send_packed(self, command, check_health)
+
+        AbstractConnection.send_packed_command = counted_send  # type: ignore[method-assign]
+
+        request = BotAPI._request
+
+        async def counted_request(self: BotAPI, method: str, url: Any, **kwargs: Any) -> tuple[int, bytes]:
+            status, raw = await request(self, method, url, **kwargs)
+            if meter.on:
+                data = kwargs.get("data")
+                meter.counts.http_requests[str(url).rsplit("/", 1)[-1]] += 1
+                meter.counts.http_bytes_out += len(data) if isinstance(data, (bytes, bytearray)) else 0
+                meter.counts.http_bytes_in += len(raw)
+            return status, raw
+
+        BotAPI._request = counted_request  # type: ignore[method-assign]
+
+
+@dataclass
+class Run:
+    """One campaign to its end with one in-process worker."""
+
+    seconds: float
+    cpu_s: float
+    sent: int
+    counts: Counts | None
+
+
+async def run_once(
+    sim: Any, database_url: str, *, recipients: int, rate: int, label: str, meter: Meter | None
+) -> Run:
+    token = f"{abs(hash(label)) % 900000 + 100000}:AAcost{label[:20]}"
+    chat_ids = range(30_000_000, 30_000_000 + recipients)
+    await add_bot(sim, token, rate=rate, paid=rate > 30, chat_ids=chat_ids, blocked=range(0), jitter_s=0.01)
+    campaign_id = await prepare_database(database_url, token, rate=rate, chat_ids=chat_ids, blocked=range(0))
+    queue = f"cost:{os.getpid()}:{label}"
+    settings = load_settings(
+        database_url=database_url,
+        redis_url=REDIS_URL,
+        telegram_api_url=sim.base_url,
+        queue_name=queue,
+        secret_key=secret_key(),
+        bot_token=None,
+    )
+    worker = create_worker(settings)
+    poll_engine = create_engine(database_url)
+    if meter is not None:
+        meter.ignored.add(id(poll_engine.sync_engine))
+    sessionmaker = create_sessionmaker(poll_engine)
+    pool = await connect(REDIS_URL)
+    task = asyncio.create_task(worker.async_run())
+    try:
+        await asyncio.sleep(2.0)  # the worker's startup is not the messages' cost
+        if meter is not None:
+            meter.counts = Counts()
+            meter.on = True
+        cpu_before, started = time.process_time(), time.monotonic()
+        await enqueue_start(pool, campaign_id, queue_name=queue)
+        deadline = started + recipients / rate * 3 + 60
+        campaign = None
+        while time.monotonic() < deadline:
+            async with sessionmaker() as session:
+                campaign = await session.get(Campaign, campaign_id, populate_existing=True)
+            if campaign is not None and campaign.status is CampaignStatus.COMPLETED:
+                break
+            await asyncio.sleep(0.25)
+        else:
+            raise RuntimeError(f"{label}: the campaign did not complete")
+        seconds, cpu_s = time.monotonic() - started, time.process_time() - cpu_before
+        if meter is not None:
+            meter.on = False
+        assert campaign is not None
+        return Run(seconds, cpu_s, campaign.successful_sents, meter.counts if meter is not None else None)
+    finally:
+        await close_worker(worker)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await pool.aclose()
+        await poll_engine.dispose()
+
+
+def report(name: str, plain: Run, counted: Run) -> list[str]:
+    counts = counted.counts
+    assert counts is not None
+    per = max(counted.sent, 1)
+    statements = sum(counts.statements.values())
+    kinds = ", ".join(f"{kind} {count / per:.3f}" for kind, count in counts.statements.most_common())
+    requests = ", ".join(
+        f"{method} {count / per:.3f}" for method, count in counts.http_requests.most_common()
+    )
+    return [
+        f"{name}: {plain.sent:,} sent in {plain.seconds:.1f} s ({plain.sent / plain.seconds:,.0f}/s), "
+        f"worker CPU {plain.cpu_s / max(plain.sent, 1) * 1000:.3f} ms a message "
+        f"({plain.cpu_s / max(plain.sent, 1) * 1e6 / 1000:.3f} s per 1,000); counted run "
+        f"{counted.seconds:.1f} s, CPU {counted.cpu_s / per * 1000:.3f} ms a message with the meters on",
+        f"  database: {statements / per:.3f} statements a message ({kinds}); "
+        f"{counts.rows_written / per:.2f} rows written; {counts.commits / per:.3f} commits; "
+        f"{counts.db_seconds / per * 1000:.3f} ms in the driver",
+        f"  Redis: {counts.redis_round_trips / per:.3f} round trips a message, "
+        f"{counts.redis_bytes_out / per:.0f} bytes out",
+        f"  Telegram: {sum(counts.http_requests.values()) / per:.3f} requests a message ({requests}); "
+        f"{counts.http_bytes_out / per:.0f} bytes of body out, {counts.http_bytes_in / per:.0f} in",
+    ]
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--recipients", type=int, default=5000)
+    parser.add_argument("--rate", type=int, default=1000)
+    parser.add_argument("--database-url", default=None, help="PostgreSQL to measure too (recreated)")
+    args = parser.parse_args()
+    meter = Meter()
+    meter.install()
+    sim, priority = await start_simulator()
+    lines = [f"cost per message, {args.recipients:,} recipients at {args.rate}/s (simulator {priority})"]
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            targets = ["SQLite"] + (["PostgreSQL"] if args.database_url else [])
+            for name in targets:
+                runs = []
+                for index, counted in enumerate((False, True)):
+                    url = (
+                        args.database_url
+                        if name == "PostgreSQL"
+                        else f"sqlite+aiosqlite:///{tmp}/c{index}.db"
+                    )
+                    if name == "PostgreSQL":
+                        await recreate_postgres(url)
+                    runs.append(
+                        await run_once(
+                            sim,
+                            url,
+                            recipients=args.recipients,
+                            rate=args.rate,
+                            label=f"{name[:2]}{index}",
+                            meter=meter if counted else None,
+                        )
+                    )
+                lines += report(name, runs[0], runs[1])
+    finally:
+        await sim.stop()
+    print("\n".join(lines))
+
+
+async def recreate_postgres(url: str) -> None:
+    """Drop and create the benchmark's PostgreSQL database (it must not be a database in use)."""
+    import asyncpg
+
+    base, _, name = url.replace("postgresql+asyncpg://", "postgresql://").rpartition("/")
+    connection = await asyncpg.connect(f"{base}/postgres")
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
