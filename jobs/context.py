@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from jobs.engine.eventloop import StallWatch
 from jobs.engine.ratelimit import TokenRateLimiter
+from jobs.engine.route import RouteWatch
 from jobs.engine.sendclient import BotAPI
 from panel.keys import RedisKeys
 from panel.secrets import open_token
@@ -145,9 +146,12 @@ class EngineContext:
     _tokens: dict[str, str] = field(default_factory=dict)
     keys: RedisKeys = field(init=False)
     """Every Redis key of this deployment (under `settings.queue_name`)."""
+    route: RouteWatch = field(init=False)
+    """Whether Telegram can be reached, per token (outages, `jobs.engine.route`)."""
 
     def __post_init__(self) -> None:
         self.keys = RedisKeys(self.settings.queue_name)
+        self.route = RouteWatch(self.redis, self.keys)
 
     def batch_room(self, rate_key: str) -> asyncio.Semaphore:
         """Room for this process's batches of one token (`batches_per_token` at once)."""

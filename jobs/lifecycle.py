@@ -39,6 +39,9 @@ BUSY_WAIT_S = 3.0
 running batches. Drawn, because batches queued together that all gave up at once left no one
 waiting when the running ones ended: 1.6 s without a send at 1000/s (bench/RESULTS.md)."""
 BUSY_DEFER_S = 0.5
+ROUTE_DEFER_S = 1.0
+"""While Telegram can't be reached, a batch comes back this often, up to twice (drawn), to see
+whether it is back (one process probes per turn: `jobs.engine.route`)."""
 ABANDONED_MARGIN_S = 5.0
 """Beyond a worker's lease and one request timeout: a claim this old, in no running batch, is abandoned."""
 
@@ -129,6 +132,12 @@ async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_
         snapshot, status = loaded
         await _sends_version_of(ectx, job_id, edit_mark)
         if status is CampaignStatus.SENDING:
+            # Telegram can't be reached: back to the queue (the slot is free for other jobs),
+            # unless this batch's probe finds the route back.
+            if not await ectx.route.is_up(
+                ectx.open_token(snapshot.sealed_token), ectx.target_bot(snapshot.sealed_token)
+            ):
+                raise Retry(defer=ROUTE_DEFER_S * random.uniform(1.0, 2.0))
             # A few batches of one token already send as fast as it allows: wait a moment for
             # one to end, else back to the queue, behind other campaigns' batches.
             room = ectx.batch_room(ectx.rate_key(snapshot.sealed_token))
@@ -150,6 +159,9 @@ async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_
                     await run.run()
             finally:
                 room.release()
+            if run.route_down:
+                ectx.spawn(update_progress(ectx, campaign_id))  # the reason, if the control bot gets through
+                raise Retry(defer=ROUTE_DEFER_S * random.uniform(1.0, 2.0))
         await finalize(ectx, campaign_id)
         return "done"
     except Exception as exc:

@@ -664,3 +664,11 @@ NOTICE_EXPIRED = (
     "⌛ Campaign #{campaign_id}{name} has expired ({after} after it was sent): it is being deleted from "
     "every chat, and unpinned with it. The recall's progress follows."
 )
+
+# --- Outages of the route to Telegram (issue 18) --------------------------------------------
+
+UNREACHABLE_TIME_FORMAT = "%H:%M:%S UTC"
+PROGRESS_UNREACHABLE = "⚠️ Telegram can't be reached since {since}; retrying. Nobody is marked failed for it."
+PROGRESS_UNREACHABLE_OVER = (
+    "Telegram couldn't be reached from {since} to {until}; sending carried on by itself."
+)

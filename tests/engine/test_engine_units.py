@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from jobs.engine import deliveries, results
 from jobs.engine.media_upload import target_file_id
 from jobs.engine.results import DeliveryResult, Outcome
 from jobs.engine.sendclient import BotAPI, BotAPIError, BotAPINetworkError, PreparedSend
+from jobs.engine.sendclient import answer_result as sendclient_result
 from jobs.outcomes import Verdict, classify
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, TargetBot, User
 from panel.campaigns import Counters, create_campaign
@@ -189,6 +191,38 @@ def test_progress_rendering() -> None:
         == ProgressCallback(action=ProgressAction.RESUME, campaign_id=7).pack()
     )
     assert progress_keyboard(7, CampaignStatus.COMPLETED) is None
+
+
+def test_progress_tells_of_an_outage_while_sending() -> None:
+    counters = Counters(total=10, sent=4, failed=0, unavailable=0, unconfirmed=0, cancelled=0)
+    since = datetime(2026, 1, 1, 21, 40, 5, tzinfo=UTC)
+    down = ProgressView(
+        campaign_id=7,
+        name=None,
+        status=CampaignStatus.SENDING,
+        counters=counters,
+        unreachable_since=since,
+    )
+    assert "Telegram can't be reached since 21:40:05 UTC; retrying" in render_progress(down)
+    over = replace(down, unreachable_until=since + timedelta(seconds=61))
+    assert "couldn't be reached from 21:40:05 UTC to 21:41:06 UTC" in render_progress(over)
+    assert "reached" not in render_progress(replace(down, status=CampaignStatus.COMPLETED))
+
+
+def test_a_proxys_own_answer_is_a_network_failure() -> None:
+    """A bare 502/503/504 (no Bot API envelope) comes from a proxy on the way, not from Telegram."""
+    with pytest.raises(BotAPINetworkError) as unavailable:
+        sendclient_result(503, b"<html>503 Service Temporarily Unavailable</html>")
+    assert unavailable.value.sent_nothing and unavailable.value.route
+    with pytest.raises(BotAPINetworkError) as gateway:
+        sendclient_result(502, b"<html>502 Bad Gateway</html>")
+    assert not gateway.value.sent_nothing and gateway.value.route
+    assert classify(gateway.value).verdict is Verdict.AMBIGUOUS
+    with pytest.raises(BotAPIError):  # Telegram's own 502 carries its envelope
+        sendclient_result(502, b'{"ok":false,"error_code":502,"description":"Bad Gateway"}')
+    with pytest.raises(BotAPINetworkError) as unreadable:
+        sendclient_result(200, b"<html>")
+    assert not unreadable.value.route
 
 
 def test_summary_rendering() -> None:
