@@ -330,7 +330,7 @@ class BatchRun:
                         logger.exception("campaign %s: batch helper task failed", self.snapshot.campaign_id)
             finally:
                 self.ectx.active_batches[self.rate_key] -= 1
-                await asyncio.shield(self._finish())
+                await self.ectx.finish(self._finish())
 
     async def _pending(self) -> tuple[int, datetime | None]:
         claims = self.claims

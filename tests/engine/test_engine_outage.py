@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 
 import pytest
 from arq.connections import ArqRedis
@@ -86,3 +87,53 @@ async def test_route_outage_pauses_sending_and_carries_on_without_failing_anyone
     versions = [str(version.get("text") or "") for version in progress.history] + [progress.text or ""]
     assert any("couldn't be reached from" in text for text in versions), versions
     assert workers.crashed() == 0
+
+
+async def test_sigterm_stops_a_worker_whose_requests_hang_and_another_finishes(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sim: Simulator,
+    workers: Workers,
+    pool: ArqRedis,
+    queue_name: str,
+) -> None:
+    bot_id = await add_audience(sessionmaker, sim, active=300, rate_per_s=30)
+    campaign_id = await new_campaign(sessionmaker, bot_id)
+    (victim,) = workers.start(1)
+    await enqueue_start(pool, campaign_id, queue_name=queue_name)
+
+    async def some_sent() -> bool:
+        return sim.stats(TARGET_TOKEN).delivered_total >= 60
+
+    await wait_until(some_sent, what="a part sent", logs=workers)
+    # Telegram stops answering: every request hangs (half of them after delivering).
+    sim.set_faults(TARGET_TOKEN, hang_share=1.0, hang_s=60.0)
+
+    async def hanging() -> bool:
+        faults = sim.stats(TARGET_TOKEN).faults
+        return faults.get("hang_before_delivery", 0) + faults.get("hang_after_delivery", 0) >= 10
+
+    await wait_until(hanging, what="requests hanging", logs=workers)
+    loop = asyncio.get_running_loop()
+    signalled_at = loop.time()
+    workers.killed.add(victim.pid)
+    victim.send_signal(signal.SIGTERM)
+    await asyncio.to_thread(victim.wait, 30)
+    stopped_after_s = loop.time() - signalled_at
+    assert stopped_after_s < 3.0, workers.logs()
+    # It left its rows for the others: none stays claimed (the hung ones are unconfirmed).
+    left = await rows(sessionmaker, campaign_id)
+    assert not [row for row in left if row.status is DeliveryStatus.SENDING]
+
+    sim.set_faults(TARGET_TOKEN, hang_share=0.0)
+    workers.start(1)
+    campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers, timeout_s=60)
+    assert campaign.status is CampaignStatus.COMPLETED
+    by_row = await rows(sessionmaker, campaign_id)
+    # What hung after arriving is unconfirmed (never sent again); every other row was sent, once.
+    assert {row.status for row in by_row} <= {DeliveryStatus.SENT, DeliveryStatus.UNCONFIRMED}
+    unconfirmed = [row for row in by_row if row.status is DeliveryStatus.UNCONFIRMED]
+    assert len(unconfirmed) <= sim.stats(TARGET_TOKEN).faults.get("hang_after_delivery", 0) + 32
+    per_chat = delivered(sim)
+    assert max(per_chat.values()) == 1 and sim.stats(TARGET_TOKEN).duplicates == 0
+    assert {row.chat_id for row in by_row if row.status is DeliveryStatus.SENT} <= set(per_chat)
+    await assert_counters_match_rows(sessionmaker, campaign_id)
