@@ -86,3 +86,13 @@ class RedisKeys:
     def health_check(self) -> str:
         """arq's health-check key."""
         return self._key("health-check")
+
+    @property
+    def cron_queue(self) -> str:
+        """The arq queue of the crons (scheduled starts, the reconcilers): no batch waits in it."""
+        return self._key("cron")
+
+    @property
+    def cron_health_check(self) -> str:
+        """arq's health-check key of the cron queue's worker."""
+        return self._key("cron", "health-check")
