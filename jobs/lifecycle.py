@@ -178,7 +178,13 @@ async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_
 
 
 def is_retryable(exc: BaseException) -> bool:
-    """Whether a batch that failed with `exc` should run again: database or Redis unavailable."""
+    """Whether a batch that failed with `exc` should run again: database or Redis unavailable.
+
+    A `Retry` of the job's own (no room behind its token, Telegram out of reach) is not: it keeps
+    its own defer (the TimeoutError it is raised from would read as a lost connection).
+    """
+    if isinstance(exc, Retry):
+        return False
     return is_transient_db_error(exc) or isinstance(
         exc, RedisError | OSError | ConnectionError | TimeoutError
     )

@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from arq.worker import Retry
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,6 +21,7 @@ from jobs.engine.media_upload import target_file_id
 from jobs.engine.results import DeliveryResult, Outcome
 from jobs.engine.sendclient import BotAPI, BotAPIError, BotAPINetworkError, PreparedSend
 from jobs.engine.sendclient import answer_result as sendclient_result
+from jobs.lifecycle import is_retryable
 from jobs.outcomes import Verdict, classify
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, TargetBot, User
 from panel.campaigns import Counters, create_campaign
@@ -207,6 +209,18 @@ def test_progress_tells_of_an_outage_while_sending() -> None:
     over = replace(down, unreachable_until=since + timedelta(seconds=61))
     assert "couldn't be reached from 21:40:05 UTC to 21:41:06 UTC" in render_progress(over)
     assert "reached" not in render_progress(replace(down, status=CampaignStatus.COMPLETED))
+
+
+def test_a_batchs_own_retry_keeps_its_defer() -> None:
+    """A batch with no room raises `Retry` from the TimeoutError of its wait: not a lost connection."""
+    try:
+        try:
+            raise TimeoutError
+        except TimeoutError:
+            raise Retry(defer=0.5) from None
+    except Retry as retry:
+        assert not is_retryable(retry)
+    assert is_retryable(ConnectionRefusedError())
 
 
 def test_a_proxys_own_answer_is_a_network_failure() -> None:
