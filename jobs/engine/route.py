@@ -1,7 +1,7 @@
 """Whether Telegram can be reached through a token's route: outages noticed across recipients.
 
 A route outage is the network failing, not Telegram answering: connection refused or reset, a
-DNS failure, no connection within the timeout, a proxy's own 502/503 page (`sendclient`). Any
+DNS failure, no connection within the timeout, a proxy's own 502/503/504 page (`sendclient`). Any
 HTTP answer from Telegram (a 429, a 4xx, a 5xx with its JSON envelope) shows the route works.
 
 A process that sees `OUTAGE_FAILURES` such failures in a row for one token, within
@@ -29,8 +29,9 @@ logger = logging.getLogger(__name__)
 
 OUTAGE_FAILURES = 5
 """Transport failures in a row, for one token in one process, that mean the route is down."""
-OUTAGE_WINDOW_S = 5.0
-"""...all within this many seconds (a failure now and then on a busy route is no outage)."""
+OUTAGE_WINDOW_S = 30.0
+"""...all within this many seconds: at 30/s they take a fraction of a second; a token sending
+one message every few seconds is still noticed."""
 PROBE_FIRST_S = 1.0
 PROBE_MAX_S = 10.0
 """At most this long between probes: one getMe per token and turn costs nothing, and sending

@@ -48,7 +48,7 @@ async def test_route_outage_pauses_sending_and_carries_on_without_failing_anyone
 ) -> None:
     bot_id = await add_audience(sessionmaker, sim, active=400, rate_per_s=30)
     campaign_id = await new_campaign(sessionmaker, bot_id, progress=True)
-    workers.start(2)
+    first, _ = workers.start(2)
     await enqueue_start(pool, campaign_id, queue_name=queue_name)
 
     async def some_sent() -> bool:
@@ -69,6 +69,9 @@ async def test_route_outage_pauses_sending_and_carries_on_without_failing_anyone
     # The CLI tells it too (the control bot can't get through to edit the progress message).
     code, out, _ = await broadcast_cli("campaigns", "status", str(campaign_id), env=cli_env, cwd=tmp_path)
     assert code == 0 and "Telegram can't be reached since" in out, out
+    # A worker restarted meanwhile knows of the outage too (it is kept in Redis).
+    workers.kill(first)
+    workers.start(1)
     await asyncio.sleep(OUTAGE_S - (loop.time() - went_away_at))
     # Sending paused: nothing was marked failed meanwhile, nobody used up attempts.
     by_row = await rows(sessionmaker, campaign_id)

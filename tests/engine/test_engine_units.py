@@ -3,6 +3,7 @@ database operations on their own (real database, no workers)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from arq.worker import Retry
+from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,6 +21,7 @@ from bot.keyboards import progress_keyboard
 from jobs.engine import deliveries, results
 from jobs.engine.media_upload import target_file_id
 from jobs.engine.results import DeliveryResult, Outcome
+from jobs.engine.route import OUTAGE_FAILURES, Outage, RouteWatch
 from jobs.engine.sendclient import BotAPI, BotAPIError, BotAPINetworkError, PreparedSend
 from jobs.engine.sendclient import answer_result as sendclient_result
 from jobs.lifecycle import is_retryable
@@ -26,6 +29,7 @@ from jobs.outcomes import Verdict, classify
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, TargetBot, User
 from panel.campaigns import Counters, create_campaign
 from panel.content import MessageContent, sent_file_id
+from panel.keys import RedisKeys
 from panel.progress import (
     ProgressView,
     SummaryView,
@@ -343,3 +347,37 @@ def test_the_file_id_is_read_from_the_sent_message() -> None:
     assert sent_file_id({"message_id": 1, "video": {"file_id": "vid"}}, "video") == "vid"
     assert sent_file_id({"message_id": 1, "text": "no media"}, "photo") is None
     assert sent_file_id(True, "photo") is None
+
+
+async def test_the_route_watch_marks_an_outage_probes_in_turns_and_clears_it(
+    sim: Simulator, redis: Redis
+) -> None:
+    """Against real Redis and the simulator's real socket: down after five failures in a row,
+    one probe per turn while the port is closed, cleared by the first answer."""
+    keys = RedisKeys("test:route")
+    watch = RouteWatch(redis, keys)
+    bot = BotAPI(TARGET_TOKEN, api_url=sim.base_url, timeout_s=2)
+    try:
+        for _ in range(OUTAGE_FAILURES - 1):
+            assert not await watch.failed(TARGET_TOKEN)
+        watch.answered(TARGET_TOKEN)  # an answer in between: no outage, the count starts again
+        for _ in range(OUTAGE_FAILURES - 1):
+            assert not await watch.failed(TARGET_TOKEN)
+        assert await watch.failed(TARGET_TOKEN)
+        since = await watch.down_since(TARGET_TOKEN)
+        assert since is not None and await watch.last_outage(TARGET_TOKEN) == Outage(since)
+        await sim.go_away()
+        try:
+            assert not await watch.is_up(TARGET_TOKEN, bot)  # getMe refused
+            assert await redis.hget(keys.route(TARGET_TOKEN, "down"), "probes") == b"1"  # type: ignore[misc]
+            assert not await watch.is_up(TARGET_TOKEN, bot)  # the next turn is a second away
+        finally:
+            await sim.come_back()
+        await asyncio.sleep(1.1)  # the next turn
+        assert await watch.is_up(TARGET_TOKEN, bot)
+        assert sim.stats(TARGET_TOKEN).requests["getme"] == 1
+        assert await watch.down_since(TARGET_TOKEN) is None
+        over = await watch.last_outage(TARGET_TOKEN)
+        assert over is not None and over.since == since and over.until is not None
+    finally:
+        await bot.close()
