@@ -40,8 +40,8 @@ running batches. Drawn, because batches queued together that all gave up at once
 waiting when the running ones ended: 1.6 s without a send at 1000/s (bench/RESULTS.md)."""
 BUSY_DEFER_S = 0.5
 ROUTE_DEFER_S = 1.0
-"""While Telegram can't be reached, a batch comes back this often, up to twice (drawn), to see
-whether it is back (one process probes per turn: `jobs.engine.route`)."""
+"""A batch that found Telegram out of reach comes back after this, up to twice as long (drawn);
+then at the probes' turns, 1 s doubling up to 10 s (`jobs.engine.route`)."""
 ABANDONED_MARGIN_S = 5.0
 """Beyond a worker's lease and one request timeout: a claim this old, in no running batch, is abandoned."""
 
@@ -132,12 +132,13 @@ async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_
         snapshot, status = loaded
         await _sends_version_of(ectx, job_id, edit_mark)
         if status is CampaignStatus.SENDING:
-            # Telegram can't be reached: back to the queue (the slot is free for other jobs),
-            # unless this batch's probe finds the route back.
-            if not await ectx.route.is_up(
+            # Telegram can't be reached: back to the queue until the next probe's turn (the slot
+            # is free for other jobs meanwhile), unless this batch's probe finds the route back.
+            wait_s = await ectx.route.check(
                 ectx.open_token(snapshot.sealed_token), ectx.target_bot(snapshot.sealed_token)
-            ):
-                raise Retry(defer=ROUTE_DEFER_S * random.uniform(1.0, 2.0))
+            )
+            if wait_s > 0:
+                raise Retry(defer=wait_s * random.uniform(1.0, 1.5))
             # A few batches of one token already send as fast as it allows: wait a moment for
             # one to end, else back to the queue, behind other campaigns' batches.
             room = ectx.batch_room(ectx.rate_key(snapshot.sealed_token))

@@ -50,6 +50,11 @@ class Outage:
     until: datetime | None = None
 
 
+def _turn_s(probes: int) -> float:
+    """The time between probes after `probes` of them failed: 1 s, doubling, up to PROBE_MAX_S."""
+    return float(min(PROBE_FIRST_S * 2**probes, PROBE_MAX_S))
+
+
 def _at(raw: bytes | str | None) -> datetime | None:
     if raw is None:
         return None
@@ -100,26 +105,27 @@ class RouteWatch:
             return None
         return Outage(_at(last[0]) or datetime.now(UTC), _at(last[1]))
 
-    async def is_up(self, token: str, bot: BotAPI) -> bool:
-        """Whether the route is up; while it is down, probe it when this process's turn comes."""
+    async def check(self, token: str, bot: BotAPI) -> float:
+        """0 when the route is up. While it is down: probe it if this process's turn has come
+        (the first answer clears the mark: 0), else how long until the next turn, in seconds."""
         down = self.keys.route(token, "down")
         state = await self.redis.hmget(down, ["since", "probes"])  # type: ignore[misc]
         if state[0] is None:
-            return True
+            return 0.0
         probes = int(state[1] or 0)
-        turn_ms = int(min(PROBE_FIRST_S * 2**probes, PROBE_MAX_S) * 1000)
-        if not await self.redis.set(self.keys.route(token, "probe"), b"1", nx=True, px=turn_ms):
-            return False  # another process probes in this turn
+        turn_s = _turn_s(probes)
+        if not await self.redis.set(self.keys.route(token, "probe"), b"1", nx=True, px=int(turn_s * 1000)):
+            return turn_s  # another process probes in this turn
         try:
             await bot.call("getMe", {})
         except BotAPINetworkError as exc:
             await self.redis.hincrby(down, "probes", 1)  # type: ignore[misc]
             logger.info("bot %s: Telegram still can't be reached (%s)", bot.bot_id, exc)
-            return False
+            return turn_s  # the next probe's turn (this one's lock ends then)
         except BotAPIError:
             pass  # Telegram answered: the route is back (what it said is the batches' to find out)
         await self.clear(token, since=state[0])
-        return True
+        return 0.0
 
     async def clear(self, token: str, *, since: bytes | str) -> None:
         """The route is back: clear the mark and remember the outage."""

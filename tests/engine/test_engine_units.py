@@ -368,13 +368,13 @@ async def test_the_route_watch_marks_an_outage_probes_in_turns_and_clears_it(
         assert since is not None and await watch.last_outage(TARGET_TOKEN) == Outage(since)
         await sim.go_away()
         try:
-            assert not await watch.is_up(TARGET_TOKEN, bot)  # getMe refused
+            assert await watch.check(TARGET_TOKEN, bot) == 1.0  # getMe refused: next turn in 1 s
             assert await redis.hget(keys.route(TARGET_TOKEN, "down"), "probes") == b"1"  # type: ignore[misc]
-            assert not await watch.is_up(TARGET_TOKEN, bot)  # the next turn is a second away
+            assert await watch.check(TARGET_TOKEN, bot) == 2.0  # not this turn; turns now 2 s apart
         finally:
             await sim.come_back()
         await asyncio.sleep(1.1)  # the next turn
-        assert await watch.is_up(TARGET_TOKEN, bot)
+        assert await watch.check(TARGET_TOKEN, bot) == 0
         assert sim.stats(TARGET_TOKEN).requests["getme"] == 1
         assert await watch.down_since(TARGET_TOKEN) is None
         over = await watch.last_outage(TARGET_TOKEN)
