@@ -84,9 +84,15 @@ async def test_route_outage_pauses_sending_and_carries_on_without_failing_anyone
     assert campaign.status is CampaignStatus.COMPLETED
     assert sim.stats(TARGET_TOKEN).delivered_total > delivered_before  # it carried on by itself
     by_row = await rows(sessionmaker, campaign_id)
-    assert {row.status for row in by_row} == {DeliveryStatus.SENT}
+    # Every recipient sent, once; but a request under way as the port closed (its connection
+    # dropped, no answer) may or may not have arrived: unconfirmed, as any send without an answer.
+    unconfirmed = [row for row in by_row if row.status is DeliveryStatus.UNCONFIRMED]
+    assert {row.status for row in by_row} <= {DeliveryStatus.SENT, DeliveryStatus.UNCONFIRMED}
+    assert len(unconfirmed) <= 3, [(row.chat_id, row.last_error) for row in unconfirmed]
     per_chat = delivered(sim)
-    assert len(per_chat) == 400 and max(per_chat.values()) == 1
+    assert max(per_chat.values()) == 1
+    assert {row.chat_id for row in by_row if row.status is DeliveryStatus.SENT} <= set(per_chat)
+    assert len(per_chat) >= 400 - len(unconfirmed)
     assert sim.stats(TARGET_TOKEN).duplicates == 0
     await assert_counters_match_rows(sessionmaker, campaign_id)
     assert not await redis.exists(down_key)
