@@ -14,6 +14,7 @@ from cli import approval as approval_commands
 from cli import sent_edits as sent_edits_commands
 from cli.common import CommandError, database, fail, run, settings_or_exit
 from cli.segments import resolve_expression
+from jobs.engine.route import RouteWatch
 from jobs.engine.sendclient import BotAPI, BotAPIError, BotAPINetworkError
 from models import Campaign, CampaignStatus, TargetBot, utcnow
 from panel import actions, audit, campaigns, expiry, texts, transitions
@@ -36,6 +37,7 @@ from panel.content import (
 )
 from panel.greetings import GreetingError, personalise
 from panel.html_markup import MarkupError, parse_html
+from panel.keys import RedisKeys
 from panel.link_stats import click_stats
 from panel.links import has_links, tracking_on
 from panel.progress import eta
@@ -621,6 +623,33 @@ def status_report(campaign: Campaign, *, now: datetime | None = None) -> dict[st
     }
 
 
+async def _outage_report(
+    settings: Settings, session: AsyncSession, campaign: Campaign
+) -> dict[str, str | None] | None:
+    """While a campaign sends: since when Telegram can't be reached through its bot's route
+    (or, after it came back, from when to when), as the progress message says; else None."""
+    if campaign.status is not CampaignStatus.SENDING:
+        return None
+    bot = await session.get(TargetBot, campaign.bot_id)
+    if bot is None:
+        return None
+    pool = await connect(settings.redis_url)
+    try:
+        outage = await RouteWatch(pool, RedisKeys(settings.queue_name)).last_outage(
+            open_token(settings, bot.sealed_token)
+        )
+    finally:
+        await pool.aclose()
+    if outage is None or (
+        outage.until is not None and campaign.started_at and outage.until < campaign.started_at
+    ):
+        return None
+    return {
+        "since": outage.since.isoformat(),
+        "until": outage.until.isoformat() if outage.until is not None else None,
+    }
+
+
 def _status(args: argparse.Namespace) -> int:
     settings = settings_or_exit()
 
@@ -638,6 +667,7 @@ def _status(args: argparse.Namespace) -> int:
             report["recall"] = await after_send_commands.recall_report(session, args.id)
             report.update(await after_send_commands.family_report(session, args.id))
             report["edits"] = await sent_edits_commands.edits_report(session, args.id)
+            report["telegram_unreachable"] = await _outage_report(settings, session, campaign)
             return report
 
     report = run(go)
@@ -649,6 +679,14 @@ def _status(args: argparse.Namespace) -> int:
     ]
     if report["reason"]:
         lines.append(f"reason: {report['reason']}")
+    outage = report["telegram_unreachable"]
+    if isinstance(outage, dict):
+        since = datetime.fromisoformat(str(outage["since"])).strftime(texts.UNREACHABLE_TIME_FORMAT)
+        if outage["until"] is None:
+            lines.append(texts.PROGRESS_UNREACHABLE.format(since=since))
+        else:
+            until = datetime.fromisoformat(str(outage["until"])).strftime(texts.UNREACHABLE_TIME_FORMAT)
+            lines.append(texts.PROGRESS_UNREACHABLE_OVER.format(since=since, until=until))
     lines.append(
         "sent {sent} · failed {failed} · unavailable {unavailable} · unconfirmed {unconfirmed} · "
         "cancelled {cancelled} · remaining {remaining} of {total}".format(**report)

@@ -26,7 +26,7 @@ from jobs.engine.media_upload import UPLOAD_WAIT_S, AlbumUpload, MediaUpload
 from jobs.engine.recorder import ResultRecorder
 from jobs.engine.results import DeliveryResult, Outcome, Recipient
 from jobs.engine.row_outcome import RetryPolicy, cut_short, row_outcome
-from jobs.engine.sendclient import BotAPI, PreparedSend
+from jobs.engine.sendclient import BotAPI, BotAPINetworkError, PreparedSend
 from jobs.engine.snapshot import CampaignSnapshot
 from jobs.engine.streak import ContentErrorStreak
 from jobs.outcomes import Verdict, classify
@@ -111,6 +111,9 @@ class BatchRun:
         metrics.RATE_LIMIT.labels(snapshot.bot_codename).set(snapshot.rate_per_s)
         self.bot: BotAPI = ectx.target_bot(snapshot.sealed_token)
         self.rate_key = ectx.rate_key(snapshot.sealed_token)
+        self.token = ectx.open_token(snapshot.sealed_token)
+        self.route_down = False
+        """Telegram could not be reached (`jobs.engine.route`): the run stopped, its rows untouched."""
         self.links = tracked_links(snapshot, self.settings)
         """The campaign's links through the tracker, each recipient's own (None: not tracked)."""
         self._stored_text = (
@@ -327,7 +330,7 @@ class BatchRun:
                         logger.exception("campaign %s: batch helper task failed", self.snapshot.campaign_id)
             finally:
                 self.ectx.active_batches[self.rate_key] -= 1
-                await asyncio.shield(self._finish())
+                await self.ectx.finish(self._finish())
 
     async def _pending(self) -> tuple[int, datetime | None]:
         claims = self.claims
@@ -539,7 +542,15 @@ class BatchRun:
                 message = await self._send(recipient)
             except Exception as exc:
                 answer = classify(exc)
+                if isinstance(exc, BotAPINetworkError) and exc.route:
+                    await self._route_failed()
+                    if exc.sent_nothing:
+                        # Not the recipient's failure: the row goes back as it was, no attempt used.
+                        return DeliveryResult(recipient, Outcome.RELEASE), False
+                else:
+                    self.ectx.route.answered(self.token)
             else:
+                self.ectx.route.answered(self.token)
                 if isinstance(message, list):  # an album: one delivery, every item's message id
                     ids = [int(item["message_id"]) for item in message if isinstance(item, dict)]
                     if self.follow_up is not None:
@@ -568,6 +579,17 @@ class BatchRun:
                 self.unauthorized = True
                 self.stopping = True
             return row_outcome(recipient, answer, self.policy), answer.verdict is Verdict.CONTENT
+
+    async def _route_failed(self) -> None:
+        """A send failed in transport: when Telegram can't be reached at all, the run stops."""
+        try:
+            down = await self.ectx.route.failed(self.token)
+        except Exception as exc:  # Redis away too: the batch stops and is tried again
+            self._fail(exc)
+            return
+        if down:
+            self.route_down = True
+            self.stopping = True
 
     # ------------------------------------------------------------------ results
 

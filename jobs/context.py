@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from jobs.engine.eventloop import StallWatch
 from jobs.engine.ratelimit import TokenRateLimiter
+from jobs.engine.route import RouteWatch
 from jobs.engine.sendclient import BotAPI
 from panel.keys import RedisKeys
 from panel.secrets import open_token
@@ -31,6 +32,8 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DB_RETRY_LIMIT_S = 120.0
+FINISH_WAIT_S = 5.0
+"""A stopping worker waits this long at most for its batches' last database writes."""
 READING_KEPT_S = 60.0
 """Shared answers (a campaign's status) older than this are dropped: the worker keeps none for life."""
 
@@ -136,6 +139,8 @@ class EngineContext:
     active_batches: Counter[str] = field(default_factory=Counter)
     """Batches running in this process, per rate-limit key (they share the claim budget)."""
     background: set[asyncio.Task[Any]] = field(default_factory=set)
+    finishing: set[asyncio.Task[Any]] = field(default_factory=set)
+    """Batches' last writes (results, rows back to pending) that shutdown waits for (`finish`)."""
     heartbeat_task: asyncio.Task[None] | None = None
     stall_watch: StallWatch | None = None
     _batch_rooms: dict[str, asyncio.Semaphore] = field(default_factory=dict)
@@ -145,9 +150,12 @@ class EngineContext:
     _tokens: dict[str, str] = field(default_factory=dict)
     keys: RedisKeys = field(init=False)
     """Every Redis key of this deployment (under `settings.queue_name`)."""
+    route: RouteWatch = field(init=False)
+    """Whether Telegram can be reached, per token (outages, `jobs.engine.route`)."""
 
     def __post_init__(self) -> None:
         self.keys = RedisKeys(self.settings.queue_name)
+        self.route = RouteWatch(self.redis, self.keys)
 
     def batch_room(self, rate_key: str) -> asyncio.Semaphore:
         """Room for this process's batches of one token (`batches_per_token` at once)."""
@@ -231,6 +239,14 @@ class EngineContext:
         self.background.add(task)
         task.add_done_callback(self.background.discard)
 
+    async def finish(self, coroutine: Awaitable[T]) -> T:
+        """Await `coroutine` to its end even if the caller is cancelled (a job cut short by a
+        shutdown): closing waits for it, so a stopped worker leaves its rows recorded or pending."""
+        task = asyncio.ensure_future(coroutine)
+        self.finishing.add(task)
+        task.add_done_callback(self.finishing.discard)
+        return await asyncio.shield(task)
+
     async def in_transaction(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run `work` in one transaction, retrying the whole of it on transient database errors."""
         delay = 0.05
@@ -284,6 +300,10 @@ class EngineContext:
             self.stall_watch.stop()
         if self.limiter.collector is not None:
             self.limiter.collector.disable()  # CPython collects again (a worker inside a test run)
+        if self.finishing:  # batches cut short record what they did, for a few seconds at most
+            _, late = await asyncio.wait(list(self.finishing), timeout=FINISH_WAIT_S)
+            if late:
+                logger.warning("%s batches did not record their results in time", len(late))
         if self.heartbeat_task is not None:
             self.heartbeat_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -39,6 +39,9 @@ BUSY_WAIT_S = 3.0
 running batches. Drawn, because batches queued together that all gave up at once left no one
 waiting when the running ones ended: 1.6 s without a send at 1000/s (bench/RESULTS.md)."""
 BUSY_DEFER_S = 0.5
+ROUTE_DEFER_S = 1.0
+"""A batch that found Telegram out of reach comes back after this, up to twice as long (drawn);
+then at the probes' turns, 1 s doubling up to 10 s (`jobs.engine.route`)."""
 ABANDONED_MARGIN_S = 5.0
 """Beyond a worker's lease and one request timeout: a claim this old, in no running batch, is abandoned."""
 
@@ -129,6 +132,13 @@ async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_
         snapshot, status = loaded
         await _sends_version_of(ectx, job_id, edit_mark)
         if status is CampaignStatus.SENDING:
+            # Telegram can't be reached: back to the queue until the next probe's turn (the slot
+            # is free for other jobs meanwhile), unless this batch's probe finds the route back.
+            wait_s = await ectx.route.check(
+                ectx.open_token(snapshot.sealed_token), ectx.target_bot(snapshot.sealed_token)
+            )
+            if wait_s > 0:
+                raise Retry(defer=wait_s * random.uniform(1.0, 1.5))
             # A few batches of one token already send as fast as it allows: wait a moment for
             # one to end, else back to the queue, behind other campaigns' batches.
             room = ectx.batch_room(ectx.rate_key(snapshot.sealed_token))
@@ -150,6 +160,9 @@ async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_
                     await run.run()
             finally:
                 room.release()
+            if run.route_down:
+                ectx.spawn(update_progress(ectx, campaign_id))  # the reason, if the control bot gets through
+                raise Retry(defer=ROUTE_DEFER_S * random.uniform(1.0, 2.0))
         await finalize(ectx, campaign_id)
         return "done"
     except Exception as exc:
@@ -166,7 +179,13 @@ async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_
 
 
 def is_retryable(exc: BaseException) -> bool:
-    """Whether a batch that failed with `exc` should run again: database or Redis unavailable."""
+    """Whether a batch that failed with `exc` should run again: database or Redis unavailable.
+
+    A `Retry` of the job's own (no room behind its token, Telegram out of reach) is not: it keeps
+    its own defer (the TimeoutError it is raised from would read as a lost connection).
+    """
+    if isinstance(exc, Retry):
+        return False
     return is_transient_db_error(exc) or isinstance(
         exc, RedisError | OSError | ConnectionError | TimeoutError
     )

@@ -13,13 +13,14 @@ import logging
 import time
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.context import EngineContext
 from jobs.engine import deliveries
+from jobs.engine.route import Outage
 from jobs.engine.sendclient import BotAPIError, BotAPINetworkError
-from models import Campaign, CampaignStatus
+from models import Campaign, CampaignStatus, TargetBot
 from panel import texts
 from panel.campaigns import Counters, get_campaign
 from panel.exports import outcome_series
@@ -101,7 +102,11 @@ async def _measured_rate(ectx: EngineContext, campaign: Campaign) -> float | Non
     return max(finished - done_then, 0) / (now - then)
 
 
-def _view(campaign: Campaign, rate: float | None) -> ProgressView:
+def _view(campaign: Campaign, rate: float | None, outage: Outage | None = None) -> ProgressView:
+    # An outage is told while it lasts, and afterwards if the campaign was sending during it.
+    during = outage is not None and (
+        outage.until is None or campaign.started_at is None or outage.until >= campaign.started_at
+    )
     return ProgressView(
         campaign_id=campaign.id,
         name=campaign.name,
@@ -109,7 +114,25 @@ def _view(campaign: Campaign, rate: float | None) -> ProgressView:
         counters=Counters.of(campaign),
         rate_per_s=rate,
         reason=campaign.status_reason,
+        unreachable_since=outage.since if outage is not None and during else None,
+        unreachable_until=outage.until if outage is not None and during else None,
     )
+
+
+async def _outage(ectx: EngineContext, campaign: Campaign) -> Outage | None:
+    """The outage of the campaign's token's route now, else its last one (`jobs.engine.route`)."""
+
+    async def sealed_token(session: AsyncSession) -> str | None:
+        return await session.scalar(select(TargetBot.sealed_token).where(TargetBot.id == campaign.bot_id))
+
+    sealed = await ectx.in_transaction(sealed_token)
+    if sealed is None:
+        return None
+    try:
+        return await ectx.route.last_outage(ectx.open_token(sealed))
+    except Exception as exc:  # the progress message goes on without it
+        logger.debug("campaign %s: route state not read: %s", campaign.id, exc)
+        return None
 
 
 async def send_progress_message(ectx: EngineContext, campaign_id: int) -> None:
@@ -172,7 +195,8 @@ async def update_progress(ectx: EngineContext, campaign_id: int, *, final: bool 
     if campaign is None or campaign.progress_chat_id is None or campaign.progress_message_id is None:
         return
     rate = None if final else await _measured_rate(ectx, campaign)
-    text = render_progress(_view(campaign, rate))
+    outage = await _outage(ectx, campaign) if campaign.status is CampaignStatus.SENDING else None
+    text = render_progress(_view(campaign, rate, outage))
     digest = _digest(text, campaign.status)
     if await ectx.redis.get(_text_key(ectx, campaign_id)) == digest.encode():
         return

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import sys
@@ -41,6 +42,43 @@ SHORT_JOB_TIMEOUT_S = 600
 
 def _cron_seconds(interval_s: int) -> set[int]:
     return set(range(0, 60, interval_s))
+
+
+def cron_worker(settings: Settings, ctx: dict[str, Any]) -> Worker:
+    """The arq worker of the crons, run inside every worker process on a queue of its own.
+
+    On the batches' queue, a cron job waited behind every batch due before it, each holding a
+    job slot while it waited for room behind its token. On its own queue, with its own slots,
+    it runs on time however many batches wait (tests/engine/test_engine_on_time.py).
+    """
+    seconds = _cron_seconds(settings.cron_interval_s)
+    keys = RedisKeys(settings.queue_name)
+    crons = [
+        cron(
+            lifecycle.check_scheduled_campaigns,
+            second=seconds,
+            run_at_startup=True,
+            timeout=SHORT_JOB_TIMEOUT_S,
+        ),
+        cron(lifecycle.reconcile, second=seconds, run_at_startup=True, timeout=SHORT_JOB_TIMEOUT_S),
+        cron(step_run.reconcile_recalls, second=seconds, run_at_startup=True, timeout=SHORT_JOB_TIMEOUT_S),
+    ]
+    return Worker(
+        cron_jobs=crons,
+        queue_name=keys.cron_queue,
+        redis_settings=redis_settings(settings.redis_url),
+        ctx=ctx,
+        max_jobs=len(crons),
+        keep_result=0,
+        poll_delay=0.2,
+        handle_signals=False,  # the process's worker handles them, and stops this one
+        health_check_key=keys.cron_health_check,
+    )
+
+
+async def _run_crons(worker: Worker) -> None:
+    with contextlib.suppress(asyncio.CancelledError):  # stopped with the process's worker
+        await worker.async_run()
 
 
 def worker_settings(settings: Settings) -> type:
@@ -87,14 +125,20 @@ def worker_settings(settings: Settings) -> type:
             engine.stall_watch.start()
         ctx["engine"] = engine
         ctx["in_progress_ms"] = int((max(settings.batch_job_timeout_s, SHORT_JOB_TIMEOUT_S) + 10) * 1000)
+        crons = cron_worker(settings, {"engine": engine, "in_progress_ms": ctx["in_progress_ms"]})
+        ctx["cron_worker"] = crons
+        ctx["cron_task"] = asyncio.create_task(_run_crons(crons))
         logger.info("worker %s ready on queue %s", engine.worker_id, settings.queue_name)
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
+        crons: Worker | None = ctx.get("cron_worker")
+        if crons is not None:
+            await close_worker(crons)
+            await ctx["cron_task"]
         engine: EngineContext | None = ctx.get("engine")
         if engine is not None:
             await engine.close()
 
-    seconds = _cron_seconds(settings.cron_interval_s)
     namespace: dict[str, Any] = {
         "functions": [
             func(
@@ -137,18 +181,6 @@ def worker_settings(settings: Settings) -> type:
                 timeout=settings.batch_job_timeout_s,
                 keep_result=0,
                 max_tries=1_000_000,
-            ),
-        ],
-        "cron_jobs": [
-            cron(
-                lifecycle.check_scheduled_campaigns,
-                second=seconds,
-                run_at_startup=True,
-                timeout=SHORT_JOB_TIMEOUT_S,
-            ),
-            cron(lifecycle.reconcile, second=seconds, run_at_startup=True, timeout=SHORT_JOB_TIMEOUT_S),
-            cron(
-                step_run.reconcile_recalls, second=seconds, run_at_startup=True, timeout=SHORT_JOB_TIMEOUT_S
             ),
         ],
         "on_startup": on_startup,

@@ -10,6 +10,10 @@ import hashlib
 from dataclasses import dataclass
 
 
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()[:24]
+
+
 @dataclass(frozen=True)
 class RedisKeys:
     """The keys of the deployment whose arq queue is `queue_name`."""
@@ -29,7 +33,12 @@ class RedisKeys:
 
     def rate(self, token: str) -> str:
         """A bot token's shared pacing state; the token itself never appears in Redis."""
-        return self._key("rate", hashlib.sha256(token.encode()).hexdigest()[:24])
+        return self._key("rate", _token_digest(token))
+
+    def route(self, token: str, part: str) -> str:
+        """Whether Telegram can be reached through a token's route (`jobs.engine.route`):
+        "down" (since when, probes made), "probe" (the probe's turn), "last" (the last outage)."""
+        return self._key("route", _token_digest(token), part)
 
     def claim(self, name: str) -> str:
         """A one-shot claim (a start pressed twice starts once)."""
@@ -77,3 +86,13 @@ class RedisKeys:
     def health_check(self) -> str:
         """arq's health-check key."""
         return self._key("health-check")
+
+    @property
+    def cron_queue(self) -> str:
+        """The arq queue of the crons (scheduled starts, the reconcilers): no batch waits in it."""
+        return self._key("cron")
+
+    @property
+    def cron_health_check(self) -> str:
+        """arq's health-check key of the cron queue's worker."""
+        return self._key("cron", "health-check")

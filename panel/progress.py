@@ -33,6 +33,10 @@ class ProgressView:
     rate_per_s: float | None = None
     """Recent sending rate (finished recipients per second), None when not yet measured."""
     reason: str | None = None
+    unreachable_since: datetime | None = None
+    """Telegram could not be reached from then (an outage of the route), while sending."""
+    unreachable_until: datetime | None = None
+    """...until then (None with a `unreachable_since`: it still can't be)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +117,13 @@ def render_progress(view: ProgressView) -> str:
         )
     )
     lines.append(texts.PROGRESS_COUNTS.format(**counter_numbers(counters)))
+    if view.status is CampaignStatus.SENDING and view.unreachable_since is not None:
+        since = view.unreachable_since.strftime(texts.UNREACHABLE_TIME_FORMAT)
+        if view.unreachable_until is None:
+            lines.append(texts.PROGRESS_UNREACHABLE.format(since=since))
+        else:
+            until = view.unreachable_until.strftime(texts.UNREACHABLE_TIME_FORMAT)
+            lines.append(texts.PROGRESS_UNREACHABLE_OVER.format(since=since, until=until))
     if view.status is CampaignStatus.SENDING:
         left = eta(counters.remaining, view.rate_per_s)
         if view.rate_per_s is None or left is None:

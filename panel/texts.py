@@ -692,3 +692,11 @@ BUILDER_ASK_NAME = (
 BUILDER_NAME_REFUSED = "{reason}. Send another name, or /cancel to keep building."
 BUILDER_CANCELLED = "Segment discarded; nothing was saved."
 BUILDER_GONE = "This builder is closed; start another with /segments new."
+
+# --- Outages of the route to Telegram (issue 18) --------------------------------------------
+
+UNREACHABLE_TIME_FORMAT = "%H:%M:%S UTC"
+PROGRESS_UNREACHABLE = "⚠️ Telegram can't be reached since {since}; retrying. Nobody is marked failed for it."
+PROGRESS_UNREACHABLE_OVER = (
+    "Telegram couldn't be reached from {since} to {until}; sending carried on by itself."
+)

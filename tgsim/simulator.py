@@ -197,6 +197,25 @@ class Simulator:
         self._port = sockets[0].getsockname()[1] if sockets else self.settings.port
         logger.info("Bot API simulator listening on %s", self.base_url)
 
+    async def go_away(self) -> None:
+        """Stop serving as if the server went away: the listening socket is closed (a connection
+        is refused), open connections are dropped; the world (bots, users, messages) is kept.
+        `come_back` serves it again on the same port."""
+        if self._runner is None:
+            raise SimError("the simulator is not serving")
+        await self.stop()
+
+    async def come_back(self) -> None:
+        """Serve again on the port `go_away` left, with the same world."""
+        if self._runner is not None:
+            raise SimError("the simulator is serving already")
+        port = self.port
+        self._closing = asyncio.Event()
+        self._runner = web.AppRunner(self.build_app(), access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.settings.host, port, reuse_address=True).start()
+        logger.info("Bot API simulator back on %s", self.base_url)
+
     async def stop(self) -> None:
         """Release long polls and hangs, then stop serving."""
         self._closing.set()

@@ -158,10 +158,11 @@ class MediaUpload:
         """An upload that gave no file id; after `limit` of them the campaign pauses.
 
         Timeouts, 5xx: each costs a recipient (unconfirmed) or a retry; a file that never goes
-        through must not use up the audience. Unreachable recipients pass it on for free, and
-        content errors pause by their streak.
+        through must not use up the audience. Unreachable recipients pass it on for free,
+        content errors pause by their streak, and a send that never left (Telegram out of
+        reach: the row went back as it was) is no failure of the file's.
         """
-        if result.outcome is Outcome.UNAVAILABLE or is_content:
+        if result.outcome in (Outcome.UNAVAILABLE, Outcome.RELEASE) or is_content:
             return
         self._failures += 1
         if self._failures >= limit:

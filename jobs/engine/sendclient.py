@@ -47,12 +47,14 @@ class BotAPIError(Exception):
 
 class BotAPINetworkError(Exception):
     """No answer from Telegram. `sent_nothing`: the request never left (connection refused,
-    connect timeout), so the message was certainly not delivered; otherwise it may have been."""
+    connect timeout), so the message was certainly not delivered; otherwise it may have been.
+    `route`: the network failed (not an unreadable answer): a sign of an outage (`jobs.engine.route`)."""
 
-    def __init__(self, description: str, *, sent_nothing: bool) -> None:
+    def __init__(self, description: str, *, sent_nothing: bool, route: bool = True) -> None:
         super().__init__(description)
         self.description = description
         self.sent_nothing = sent_nothing
+        self.route = route
 
 
 _JSON_HEADERS = CIMultiDict({"Content-Type": "application/json"})
@@ -119,7 +121,7 @@ class BotAPI:
     async def call_raw(self, method: str, body: bytes) -> Any:
         """Call `method` with a JSON body already encoded (the hot path builds it once per batch)."""
         status, raw = await self._request("POST", self._url(method), data=body, headers=_JSON_HEADERS)
-        return _result(status, raw)
+        return answer_result(status, raw)
 
     async def _request(self, method: str, url: URL, **kwargs: Any) -> tuple[int, bytes]:
         """One HTTP request, its errors mapped as `call_raw` maps them."""
@@ -153,7 +155,7 @@ class BotAPI:
         form.add_field(field, data, filename=filename)
         timeout = aiohttp.ClientTimeout(total=timeout_s) if timeout_s is not None else self._timeout
         status, raw = await self._request("POST", self._url(method), data=form, timeout=timeout)
-        return _result(status, raw)
+        return answer_result(status, raw)
 
     async def upload_files(
         self,
@@ -172,7 +174,7 @@ class BotAPI:
             form.add_field(part, data, filename=filename)
         timeout = aiohttp.ClientTimeout(total=timeout_s) if timeout_s is not None else self._timeout
         status, raw = await self._request("POST", self._url(method), data=form, timeout=timeout)
-        return _result(status, raw)
+        return answer_result(status, raw)
 
     async def download(self, file_id: str) -> bytes:
         """The bytes of a file this bot can see (getFile, then the file URL; 20 MB at most)."""
@@ -213,17 +215,24 @@ class BotAPI:
         self._session = None
 
 
-def _result(status: int, raw: bytes) -> Any:
+_PROXY_STATUSES = frozenset({502, 503, 504})
+
+
+def answer_result(status: int, raw: bytes) -> Any:
     """Telegram's `result` from an answer's body, or the error it carries."""
     try:
         envelope = json.loads(raw)
     except ValueError:
         envelope = None
     if not isinstance(envelope, dict):
+        if status in _PROXY_STATUSES:
+            # Telegram answers its errors with a JSON envelope: a bare 502/503/504 is a proxy
+            # on the way that did not reach it (503) or lost its answer (502, 504).
+            raise BotAPINetworkError(f"HTTP {status} from a proxy", sent_nothing=status == 503)
         if status >= 500 or status in (429, 400, 401, 403, 404):
             raise BotAPIError(status, f"HTTP {status}")
         # An unreadable 2xx: the request arrived, the message may have gone out.
-        raise BotAPINetworkError(f"unreadable answer (HTTP {status})", sent_nothing=False)
+        raise BotAPINetworkError(f"unreadable answer (HTTP {status})", sent_nothing=False, route=False)
     if envelope.get("ok") is True:
         return envelope.get("result")
     raise _error_from_envelope(status, envelope)

@@ -3,12 +3,16 @@ database operations on their own (real database, no workers)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from arq.worker import Retry
+from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,11 +21,15 @@ from bot.keyboards import progress_keyboard
 from jobs.engine import deliveries, results
 from jobs.engine.media_upload import target_file_id
 from jobs.engine.results import DeliveryResult, Outcome
+from jobs.engine.route import OUTAGE_FAILURES, Outage, RouteWatch
 from jobs.engine.sendclient import BotAPI, BotAPIError, BotAPINetworkError, PreparedSend
+from jobs.engine.sendclient import answer_result as sendclient_result
+from jobs.lifecycle import is_retryable
 from jobs.outcomes import Verdict, classify
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, TargetBot, User
 from panel.campaigns import Counters, create_campaign
 from panel.content import MessageContent, sent_file_id
+from panel.keys import RedisKeys
 from panel.progress import (
     ProgressView,
     SummaryView,
@@ -191,6 +199,50 @@ def test_progress_rendering() -> None:
     assert progress_keyboard(7, CampaignStatus.COMPLETED) is None
 
 
+def test_progress_tells_of_an_outage_while_sending() -> None:
+    counters = Counters(total=10, sent=4, failed=0, unavailable=0, unconfirmed=0, cancelled=0)
+    since = datetime(2026, 1, 1, 21, 40, 5, tzinfo=UTC)
+    down = ProgressView(
+        campaign_id=7,
+        name=None,
+        status=CampaignStatus.SENDING,
+        counters=counters,
+        unreachable_since=since,
+    )
+    assert "Telegram can't be reached since 21:40:05 UTC; retrying" in render_progress(down)
+    over = replace(down, unreachable_until=since + timedelta(seconds=61))
+    assert "couldn't be reached from 21:40:05 UTC to 21:41:06 UTC" in render_progress(over)
+    assert "reached" not in render_progress(replace(down, status=CampaignStatus.COMPLETED))
+
+
+def test_a_batchs_own_retry_keeps_its_defer() -> None:
+    """A batch with no room raises `Retry` from the TimeoutError of its wait: not a lost connection."""
+    try:
+        try:
+            raise TimeoutError
+        except TimeoutError:
+            raise Retry(defer=0.5) from None
+    except Retry as retry:
+        assert not is_retryable(retry)
+    assert is_retryable(ConnectionRefusedError())
+
+
+def test_a_proxys_own_answer_is_a_network_failure() -> None:
+    """A bare 502/503/504 (no Bot API envelope) comes from a proxy on the way, not from Telegram."""
+    with pytest.raises(BotAPINetworkError) as unavailable:
+        sendclient_result(503, b"<html>503 Service Temporarily Unavailable</html>")
+    assert unavailable.value.sent_nothing and unavailable.value.route
+    with pytest.raises(BotAPINetworkError) as gateway:
+        sendclient_result(502, b"<html>502 Bad Gateway</html>")
+    assert not gateway.value.sent_nothing and gateway.value.route
+    assert classify(gateway.value).verdict is Verdict.AMBIGUOUS
+    with pytest.raises(BotAPIError):  # Telegram's own 502 carries its envelope
+        sendclient_result(502, b'{"ok":false,"error_code":502,"description":"Bad Gateway"}')
+    with pytest.raises(BotAPINetworkError) as unreadable:
+        sendclient_result(200, b"<html>")
+    assert not unreadable.value.route
+
+
 def test_summary_rendering() -> None:
     start = datetime(2026, 1, 1, tzinfo=UTC)
     text = render_summary(
@@ -295,3 +347,37 @@ def test_the_file_id_is_read_from_the_sent_message() -> None:
     assert sent_file_id({"message_id": 1, "video": {"file_id": "vid"}}, "video") == "vid"
     assert sent_file_id({"message_id": 1, "text": "no media"}, "photo") is None
     assert sent_file_id(True, "photo") is None
+
+
+async def test_the_route_watch_marks_an_outage_probes_in_turns_and_clears_it(
+    sim: Simulator, redis: Redis
+) -> None:
+    """Against real Redis and the simulator's real socket: down after five failures in a row,
+    one probe per turn while the port is closed, cleared by the first answer."""
+    keys = RedisKeys("test:route")
+    watch = RouteWatch(redis, keys)
+    bot = BotAPI(TARGET_TOKEN, api_url=sim.base_url, timeout_s=2)
+    try:
+        for _ in range(OUTAGE_FAILURES - 1):
+            assert not await watch.failed(TARGET_TOKEN)
+        watch.answered(TARGET_TOKEN)  # an answer in between: no outage, the count starts again
+        for _ in range(OUTAGE_FAILURES - 1):
+            assert not await watch.failed(TARGET_TOKEN)
+        assert await watch.failed(TARGET_TOKEN)
+        since = await watch.down_since(TARGET_TOKEN)
+        assert since is not None and await watch.last_outage(TARGET_TOKEN) == Outage(since)
+        await sim.go_away()
+        try:
+            assert await watch.check(TARGET_TOKEN, bot) == 1.0  # getMe refused: next turn in 1 s
+            assert await redis.hget(keys.route(TARGET_TOKEN, "down"), "probes") == b"1"  # type: ignore[misc]
+            assert await watch.check(TARGET_TOKEN, bot) == 2.0  # not this turn; turns now 2 s apart
+        finally:
+            await sim.come_back()
+        await asyncio.sleep(1.1)  # the next turn
+        assert await watch.check(TARGET_TOKEN, bot) == 0
+        assert sim.stats(TARGET_TOKEN).requests["getme"] == 1
+        assert await watch.down_since(TARGET_TOKEN) is None
+        over = await watch.last_outage(TARGET_TOKEN)
+        assert over is not None and over.since == since and over.until is not None
+    finally:
+        await bot.close()
