@@ -172,7 +172,10 @@ class Campaign(Base):
     """One announcement to every available user of one target bot."""
 
     __tablename__ = "campaigns"
-    __table_args__ = (Index("ix_campaigns_due", "status", "scheduled_at"),)
+    __table_args__ = (
+        Index("ix_campaigns_due", "status", "scheduled_at"),
+        Index("ix_campaigns_group", "group_id", "group_position"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
     name: Mapped[str | None] = mapped_column(String(256))
@@ -222,6 +225,12 @@ class Campaign(Base):
     # once (`expiry_started_at` is its compare-and-set).
     expire_after_s: Mapped[int | None] = mapped_column(Integer)
     expiry_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # ---- campaign groups (issue 15): one announcement through several bots, one copy per person.
+    group_id: Mapped[int | None] = mapped_column(BigInteger)
+    """The id of the group's first campaign, on every campaign of the group (None: not grouped)."""
+    group_position: Mapped[int | None] = mapped_column(Integer)
+    """This campaign's place in the admin's order of bots (0 first): a person reached by an
+    earlier sibling's bot is left out of this one's audience."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
