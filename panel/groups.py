@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Select, and_, false, func, not_, or_, sele
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Campaign, TargetBot, User, utcnow
-from panel import campaigns
+from panel import campaigns, texts
 from panel.campaigns import CampaignError
 from panel.content import MessageContent
 from panel.segments import recently_reached, segment_where
@@ -154,3 +154,46 @@ async def shares(
         earlier_chats.append(select(User.chat_id).where(here))
         earlier_bots.append(bot)
     return found
+
+
+async def group_lines(session: AsyncSession, campaign: Campaign) -> tuple[str, ...]:
+    """For a campaign of a group, the lines its progress message and summary add: which bot of
+    the group it is, and each bot's share so far (sent of its recipients). None otherwise."""
+    if campaign.group_id is None:
+        return ()
+    found = (
+        await session.execute(
+            select(Campaign.id, TargetBot.codename, Campaign.successful_sents, Campaign.total_recipients)
+            .join(TargetBot, TargetBot.id == Campaign.bot_id)
+            .where(Campaign.group_id == campaign.group_id)
+            .order_by(Campaign.group_position, Campaign.id)
+        )
+    ).all()
+    place = next((index for index, row in enumerate(found) if row[0] == campaign.id), 0)
+    return (
+        texts.GROUP_PART.format(
+            position=place + 1, bots=len(found), group_id=campaign.group_id, bot=found[place][1]
+        ),
+        texts.GROUP_SHARES.format(
+            shares=" · ".join(
+                texts.GROUP_SHARE.format(bot=codename, sent=texts.number(sent), total=texts.number(total))
+                for _, codename, sent, total in found
+            )
+        ),
+    )
+
+
+def share_line(found: Sequence[Share]) -> str:
+    """The audience of a group before it starts, bot by bot after the one-copy rule:
+    `news 4,100 · shop 900 (1,200 already reached via news)`."""
+    parts = []
+    for share in found:
+        part = texts.GROUP_AUDIENCE_SHARE.format(bot=share.bot.codename, users=texts.number(share.reached))
+        if share.via_earlier:
+            part += texts.GROUP_AUDIENCE_VIA.format(
+                users=texts.number(share.via_earlier), bots=", ".join(bot.codename for bot in share.earlier)
+            )
+        parts.append(part)
+    return texts.GROUP_AUDIENCE.format(
+        shares=" · ".join(parts), total=texts.number(sum(share.reached for share in found))
+    )

@@ -33,6 +33,8 @@ class ProgressView:
     rate_per_s: float | None = None
     """Recent sending rate (finished recipients per second), None when not yet measured."""
     reason: str | None = None
+    group_lines: tuple[str, ...] = ()
+    """For a campaign of a group: which bot it is, and each bot's share (`panel.groups`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +51,13 @@ class SummaryView:
     reason: str | None = None
     pinned: int | None = None
     """Messages pinned in their chats; None: the campaign does not pin (nothing is shown)."""
+    group_lines: tuple[str, ...] = ()
+    """For a campaign of a group: which bot it is, and each bot's share (`panel.groups`)."""
 
     @classmethod
-    def of(cls, campaign: Campaign, errors: Iterable[tuple[str, int]]) -> SummaryView:
+    def of(
+        cls, campaign: Campaign, errors: Iterable[tuple[str, int]], *, group_lines: tuple[str, ...] = ()
+    ) -> SummaryView:
         """The summary of `campaign` as its row stands, with its error breakdown."""
         return cls(
             campaign_id=campaign.id,
@@ -63,6 +69,7 @@ class SummaryView:
             errors=tuple(errors),
             reason=campaign.status_reason,
             pinned=campaign.pinned_count if SendOptions.from_json(campaign.send_options).pin else None,
+            group_lines=group_lines,
         )
 
 
@@ -102,6 +109,7 @@ def render_progress(view: ProgressView) -> str:
     counters = view.counters
     lines = [
         texts.PROGRESS_TITLE.format(campaign_id=view.campaign_id, name=_name(view.name)),
+        *view.group_lines,
         texts.PROGRESS_STATUS.get(view.status.value, view.status.value),
     ]
     if view.reason and view.status is not CampaignStatus.SENDING:
@@ -159,7 +167,8 @@ def render_summary(view: SummaryView) -> str:
             campaign_id=view.campaign_id,
             name=_name(view.name),
             status=texts.PROGRESS_STATUS.get(view.status.value, view.status.value),
-        )
+        ),
+        *view.group_lines,
     ]
     if view.reason:
         lines.append(texts.PROGRESS_REASON.format(reason=view.reason))

@@ -664,3 +664,24 @@ NOTICE_EXPIRED = (
     "⌛ Campaign #{campaign_id}{name} has expired ({after} after it was sent): it is being deleted from "
     "every chat, and unpinned with it. The recall's progress follows."
 )
+
+# --- One announcement through several bots, one copy per person (issue 15) ------------------
+
+CHOOSE_BOTS_BUTTON = "📚 Several bots…"
+CHOOSE_BOTS = (
+    "Tap the bots in the order you prefer, then Done. A person who uses several of them gets one "
+    "copy, through the first bot in your order that can reach them."
+)
+CHOOSE_BOTS_PICKED = "{position}. {codename} · {users} users"
+BTN_BOTS_DONE = "✅ Done"
+CHOOSE_BOTS_NONE = "Tap at least one bot first."
+CHOOSE_BOTS_TOO_MANY = "At most {limit} bots in one announcement."
+TARGETS_CHOSEN = "Targets, in this order: {bots}."
+GROUP_AUDIENCE = "Audience, one copy per person: {shares} — {total} in all"
+GROUP_AUDIENCE_SHARE = "{bot} {users}"
+GROUP_AUDIENCE_VIA = " ({users} already reached via {bots})"
+GROUP_PART = "Bot {position} of {bots} of group #{group_id}: {bot}"
+GROUP_SHARES = "Group: {shares}"
+GROUP_SHARE = "{bot} {sent}/{total}"
+CARD_GROUP = "Group #{group_id}: {campaigns} (one copy per person; actions apply to every bot)"
+CLI_GROUP_CREATED = "group #{group_id}: {bots} campaigns, one per bot, in this order:"
