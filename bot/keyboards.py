@@ -43,6 +43,29 @@ def bot_picker(audiences: Sequence[Audience]) -> InlineKeyboardMarkup:
             text=texts.CHOOSE_BOT_BUTTON.format(codename=label, users=texts.number(audience.available)),
             callback_data=ComposeCallback(action=ComposeAction.PICK_BOT, bot_id=audience.bot.id),
         )
+    if len(audiences) > 1:  # one announcement through several of them, one copy per person
+        builder.button(
+            text=texts.CHOOSE_BOTS_BUTTON, callback_data=ComposeCallback(action=ComposeAction.PICK_SEVERAL)
+        )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def bots_toggle(audiences: Sequence[Audience], order: Sequence[int]) -> InlineKeyboardMarkup:
+    """One toggle per target bot, numbered in the order they were tapped, then Done."""
+    builder = InlineKeyboardBuilder()
+    for audience in audiences:
+        label = audience.bot.codename + (f" (@{audience.bot.username})" if audience.bot.username else "")
+        users = texts.number(audience.available)
+        if audience.bot.id in order:
+            position = order.index(audience.bot.id) + 1
+            text = texts.CHOOSE_BOTS_PICKED.format(position=position, codename=label, users=users)
+        else:
+            text = texts.CHOOSE_BOT_BUTTON.format(codename=label, users=users)
+        builder.button(
+            text=text, callback_data=ComposeCallback(action=ComposeAction.TOGGLE_BOT, bot_id=audience.bot.id)
+        )
+    builder.button(text=texts.BTN_BOTS_DONE, callback_data=ComposeCallback(action=ComposeAction.BOTS_DONE))
     builder.adjust(1)
     return builder.as_markup()
 

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import and_, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Campaign, TargetBot, User
-from panel import campaigns
+from models import UNSTARTED_CAMPAIGN_STATUSES, Campaign, TargetBot, User
+from panel import campaigns, groups, texts
 from panel.bots import bot_summaries
 from panel.content import messages_per_recipient
 from panel.segments import recently_reached, segment_where
@@ -40,6 +40,9 @@ class CampaignView:
 
     campaign: Campaign
     audience: Audience
+    group_lines: tuple[str, ...] = ()
+    """For a campaign of a group (`panel.groups`): its siblings and each bot's share, before
+    the start after the one-copy rule, after it as sent so far."""
 
 
 def bot_label(bot: TargetBot) -> str:
@@ -108,7 +111,21 @@ async def campaign_view(session: AsyncSession, campaign_id: int) -> CampaignView
     audience = await audience_of(
         session, bot, campaign.platform, content=campaign.content, audience_filter=campaign.audience_filter
     )
-    return CampaignView(campaign=campaign, audience=audience)
+    group_lines = await _group_lines(session, campaign)
+    return CampaignView(campaign=campaign, audience=audience, group_lines=group_lines)
+
+
+async def _group_lines(session: AsyncSession, campaign: Campaign) -> tuple[str, ...]:
+    if campaign.group_id is None:
+        return ()
+    group = await groups.siblings(session, campaign.id)
+    listed = texts.CARD_GROUP.format(
+        group_id=campaign.group_id,
+        campaigns=", ".join(f"#{c.id}" for c in group),
+    )
+    if campaign.status in UNSTARTED_CAMPAIGN_STATUSES:
+        return (listed, groups.share_line(await groups.campaign_shares(session, group)))
+    return (listed, *(await groups.group_lines(session, campaign))[1:])
 
 
 async def sample_user(session: AsyncSession, bot_id: int, *, chat_id: int | None = None) -> User | None:

@@ -127,21 +127,23 @@ class Share:
 
 
 async def shares(
-    session: AsyncSession, group: Sequence[Campaign], *, now: datetime | None = None
+    session: AsyncSession,
+    targets: Sequence[tuple[int, str | None]],
+    *,
+    platform: str = "telegram",
+    now: datetime | None = None,
 ) -> list[Share]:
-    """Each sibling's audience after the one-copy-per-person rule, in the group's order (the same
-    rule `freeze_audience` applies when the group starts)."""
+    """Each target's audience after the one-copy-per-person rule, in order: `targets` are (bot
+    id, segment expression) pairs, the rule is the one `freeze_audience` applies at the start."""
     now = now or utcnow()
     found: list[Share] = []
     earlier_chats: list[Select[int]] = []
     earlier_bots: list[TargetBot] = []
-    for campaign in group:
-        bot = await campaigns.get_bot(session, campaign.bot_id)
-        if bot is None:  # pragma: no cover - the foreign key forbids it
+    for bot_id, audience_filter in targets:
+        bot = await campaigns.get_bot(session, bot_id)
+        if bot is None:
             continue
-        here = reachable(
-            bot.id, campaign.platform, campaign.audience_filter, bot.frequency_cap_hours or 0, now=now
-        )
+        here = reachable(bot.id, platform, audience_filter, bot.frequency_cap_hours or 0, now=now)
         overlap: ColumnElement[bool] = (
             User.chat_id.in_(union(*earlier_chats) if len(earlier_chats) > 1 else earlier_chats[0])
             if earlier_chats
@@ -154,6 +156,12 @@ async def shares(
         earlier_chats.append(select(User.chat_id).where(here))
         earlier_bots.append(bot)
     return found
+
+
+async def campaign_shares(session: AsyncSession, group: Sequence[Campaign]) -> list[Share]:
+    """`shares` of a group's campaigns (their bots and segments, in the group's order)."""
+    platform = group[0].platform if group else "telegram"
+    return await shares(session, [(c.bot_id, c.audience_filter) for c in group], platform=platform)
 
 
 async def group_lines(session: AsyncSession, campaign: Campaign) -> tuple[str, ...]:

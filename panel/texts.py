@@ -685,3 +685,10 @@ GROUP_SHARES = "Group: {shares}"
 GROUP_SHARE = "{bot} {sent}/{total}"
 CARD_GROUP = "Group #{group_id}: {campaigns} (one copy per person; actions apply to every bot)"
 CLI_GROUP_CREATED = "group #{group_id}: {bots} campaigns, one per bot, in this order:"
+COMPOSE_GROUP_CARD = (
+    "{title}\n\n"
+    "Name: {name}\n"
+    "Bots, in this order: {bots}\n"
+    "{audience}\n"
+    "Sending takes about {duration}, every bot at its own rate, all at once."
+)

@@ -27,7 +27,7 @@ from bot.prompts import ask_confirmation, ask_time
 from bot.states import Compose
 from bot.target import TestSendResult, can_read_chat, send_content, send_test
 from models import TargetBot
-from panel import audit, texts
+from panel import audit, groups, texts
 from panel import campaigns as lifecycle
 from panel.audience import Audience, audience_of, bot_audiences, bot_label, sample_user
 from panel.audit import Actor, AuditAction
@@ -35,6 +35,7 @@ from panel.buttons import Buttons
 from panel.claims import claim_once
 from panel.content import AlbumItem, ChannelPost, ContentError, Media, MessageContent
 from panel.greetings import PERSONALISED_KEY, GreetingError, personalise, rendered, values_of
+from panel.groups import MAX_GROUP_BOTS
 from panel.keys import RedisKeys
 from panel.links import has_links
 from panel.roles import Access
@@ -169,6 +170,13 @@ async def _show_summary(
         shown = _content(data, post_key="preview_post")
     await send_content(message.bot, message.chat.id, shown)
     card = views.summary_card(name=data.get("name"), audience=audience, rule=rule)
+    bot_ids = [int(bot_id) for bot_id in data.get("bot_ids") or ()]
+    if len(bot_ids) > 1:  # several bots: each one's share after the one-copy rule
+        async with sessionmaker() as session:
+            found = await groups.shares(session, [(bot_id, rule) for bot_id in bot_ids])
+        card = views.group_summary_card(
+            name=data.get("name"), shares=found, content=_content(data).to_json(), rule=rule
+        )
     if PERSONALISED_KEY in stored:
         card += "\n\n" + (texts.PREVIEW_AS.format(who=who) if who else texts.PREVIEW_AS_NOBODY)
     await message.answer(card, reply_markup=_summary_keyboard(data))
@@ -218,6 +226,76 @@ async def pick_bot(
 async def bot_not_picked(message: Message) -> None:
     """Typing instead of choosing a bot."""
     await message.answer(texts.CHOOSE_BOT_AGAIN)
+
+
+async def _scoped_audiences(sessionmaker: async_sessionmaker[AsyncSession], access: Access) -> list[Audience]:
+    async with sessionmaker() as session:
+        return await bot_audiences(session, bot_ids=access.bot_ids)
+
+
+async def pick_several(
+    query: CallbackQuery, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession], access: Access
+) -> None:
+    """📚 Several bots…: the toggles, numbered in the order they are tapped."""
+    await query.answer()
+    await state.update_data(bot_order=[])
+    if isinstance(query.message, Message):
+        audiences = await _scoped_audiences(sessionmaker, access)
+        await edit_text(query.message, texts.CHOOSE_BOTS, reply_markup=keyboards.bots_toggle(audiences, []))
+
+
+async def toggle_bot(
+    query: CallbackQuery,
+    callback_data: ComposeCallback,
+    state: FSMContext,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    access: Access,
+) -> None:
+    """A bot tapped in the several-bots picker: added last to the order, or taken out of it."""
+    order = [int(bot_id) for bot_id in (await state.get_data()).get("bot_order") or []]
+    audiences = await _scoped_audiences(sessionmaker, access)
+    if callback_data.bot_id not in {audience.bot.id for audience in audiences}:
+        await query.answer(texts.BOT_GONE, show_alert=True)
+        return
+    if callback_data.bot_id in order:
+        order.remove(callback_data.bot_id)
+    elif len(order) >= MAX_GROUP_BOTS:
+        await query.answer(texts.CHOOSE_BOTS_TOO_MANY.format(limit=MAX_GROUP_BOTS), show_alert=True)
+        return
+    else:
+        order.append(callback_data.bot_id)
+    await state.update_data(bot_order=order)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await edit_buttons(query.message, keyboards.bots_toggle(audiences, order))
+
+
+async def bots_done(
+    query: CallbackQuery, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Done in the several-bots picker: one bot is the usual draft, more are a group."""
+    order = [int(bot_id) for bot_id in (await state.get_data()).get("bot_order") or []]
+    if not order:
+        await query.answer(texts.CHOOSE_BOTS_NONE, show_alert=True)
+        return
+    async with sessionmaker() as session:
+        found = await groups.shares(session, [(bot_id, None) for bot_id in order])
+    if len(found) != len(order):
+        await query.answer(texts.BOT_GONE, show_alert=True)
+        return
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    await edit_buttons(query.message, None)
+    await state.update_data(bot_id=order[0], bot_ids=order, bot_order=None)
+    await state.set_state(Compose.waiting_text)
+    await query.message.answer(
+        texts.TARGETS_CHOSEN.format(bots=" → ".join(bot_label(share.bot) for share in found))
+        + "\n"
+        + groups.share_line(found)
+        + "\n\n"
+        + texts.ASK_MESSAGE
+    )
 
 
 async def got_message(
@@ -271,19 +349,23 @@ async def pick_post_mode(
     if not pending or not isinstance(query.message, Message):
         await query.answer(texts.CHANNEL_POST_AGAIN, show_alert=True)
         return
-    target_bot = await _target_bot(query, sessionmaker, data)
-    if target_bot is None:
-        return
+    target_bots = []
+    for bot_id in data.get("bot_ids") or [data["bot_id"]]:  # each bot of a group forwards it itself
+        target_bot = await _target_bot(query, sessionmaker, {"bot_id": bot_id})
+        if target_bot is None:
+            return
+        target_bots.append(target_bot)
     await query.answer()
-    readable = await can_read_chat(
-        open_token(settings, target_bot.sealed_token),
-        api_url=settings.telegram_api_url,
-        chat_id=int(pending["from_chat_id"]),
-    )
-    if not readable:
-        label = f"@{target_bot.username}" if target_bot.username else target_bot.codename
-        await query.message.answer(texts.CHANNEL_UNREADABLE.format(bot=label, channel=pending["channel"]))
-        return
+    for target_bot in target_bots:
+        readable = await can_read_chat(
+            open_token(settings, target_bot.sealed_token),
+            api_url=settings.telegram_api_url,
+            chat_id=int(pending["from_chat_id"]),
+        )
+        if not readable:
+            label = f"@{target_bot.username}" if target_bot.username else target_bot.codename
+            await query.message.answer(texts.CHANNEL_UNREADABLE.format(bot=label, channel=pending["channel"]))
+            return
     mode = "forward" if callback_data.action is ComposeAction.FORWARD_POST else "copy"
     try:
         content = MessageContent(
@@ -587,23 +669,26 @@ async def finish(
         options = replace(options, link_preview=LinkPreview.ON)
     try:
         async with sessionmaker() as session, session.begin():
-            campaign = await lifecycle.create_campaign(
+            # Several bots make a group (`panel.groups`): one draft per bot, in the chosen order.
+            created = await groups.create_group(
                 session,
-                bot_id=int(data["bot_id"]),
+                bot_ids=[int(bot_id) for bot_id in data.get("bot_ids") or [data["bot_id"]]],
                 content=content,
                 name=data.get("name"),
                 created_by=query.from_user.id,
                 options=options,
             )
-            campaign.content = _stored(data)
-            campaign.audience_filter = data.get("audience_filter")
-            await audit.record(
-                session,
-                Actor.chat(query.from_user.id),
-                AuditAction.CREATE,
-                campaign_id=campaign.id,
-                bot_id=campaign.bot_id,
-            )
+            for sibling in created:
+                sibling.content = _stored(data)
+                sibling.audience_filter = data.get("audience_filter")
+                await audit.record(
+                    session,
+                    Actor.chat(query.from_user.id),
+                    AuditAction.CREATE,
+                    campaign_id=sibling.id,
+                    bot_id=sibling.bot_id,
+                )
+            campaign = created[0]
     except lifecycle.CampaignError:
         if message is not None:
             await edit_text(message, texts.BOT_GONE)
@@ -673,6 +758,15 @@ def create_router() -> Router:
     router.message.register(new, Command("new"))
     router.callback_query.register(
         pick_bot, Compose.choosing_bot, ComposeCallback.filter(F.action == ComposeAction.PICK_BOT)
+    )
+    router.callback_query.register(
+        pick_several, Compose.choosing_bot, ComposeCallback.filter(F.action == ComposeAction.PICK_SEVERAL)
+    )
+    router.callback_query.register(
+        toggle_bot, Compose.choosing_bot, ComposeCallback.filter(F.action == ComposeAction.TOGGLE_BOT)
+    )
+    router.callback_query.register(
+        bots_done, Compose.choosing_bot, ComposeCallback.filter(F.action == ComposeAction.BOTS_DONE)
     )
     router.message.register(bot_not_picked, Compose.choosing_bot, ~F.text.startswith("/"))
     router.message.register(got_channel_post, Compose.waiting_text, F.forward_origin.type == "channel")

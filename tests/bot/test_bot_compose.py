@@ -249,6 +249,7 @@ async def test_several_bots_are_offered_with_their_audience(control: ControlBot)
     assert [text for text, _ in question.buttons] == [
         "news (@news_bot) · 12 users",
         "shop (@shop_bot) · 0 users",
+        texts.CHOOSE_BOTS_BUTTON,
     ]
     assert await fsm_state(control) == Compose.choosing_bot.state
     assert (await control.say("shop please")).text == texts.CHOOSE_BOT_AGAIN

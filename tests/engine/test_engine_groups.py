@@ -104,7 +104,7 @@ async def test_a_group_reaches_each_person_once_through_the_first_bot_that_can(
             created_by=ADMIN_CHAT_ID,
         )
         ids = [campaign.id for campaign in group]
-        shares = await groups.shares(session, group)
+        shares = await groups.campaign_shares(session, group)
     # The preview's per-bot counts follow the rule the start applies.
     assert [(s.bot.codename, s.reached, s.via_earlier) for s in shares] == [
         ("news", 215, 0),
