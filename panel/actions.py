@@ -296,16 +296,24 @@ async def duplicate(
     """A new draft with the message, target bot and name of `campaign_id`: commits it,
     enqueues nothing. Raises `CampaignError` when there is no such campaign."""
     async with sessionmaker() as session, session.begin():
-        copy = await campaigns.duplicate(session, campaign_id, created_by=created_by)
-        await audit.record(
-            session,
-            actor,
-            AuditAction.DUPLICATE,
-            campaign_id=copy.id,
-            bot_id=copy.bot_id,
-            details={"from": campaign_id},
-        )
-        return copy
+        # A campaign of a group is copied with its siblings, as a new group in the same order.
+        copies = []
+        for sibling_id in await groups.sibling_ids(session, campaign_id):
+            copy = await campaigns.duplicate(session, sibling_id, created_by=created_by)
+            await audit.record(
+                session,
+                actor,
+                AuditAction.DUPLICATE,
+                campaign_id=copy.id,
+                bot_id=copy.bot_id,
+                details={"from": sibling_id},
+            )
+            copies.append(copy)
+        if len(copies) > 1:
+            for position, copy in enumerate(copies):
+                copy.group_id, copy.group_position = copies[0].id, position
+            await session.flush()
+        return copies[0]
 
 
 def can_edit_buttons(status: CampaignStatus) -> bool:

@@ -159,3 +159,13 @@ async def test_a_group_reaches_each_person_once_through_the_first_bot_that_can(
         return await groups.siblings(session, again[0].id)
 
     assert [c.status for c in await read(sessionmaker, group_of)] == [CampaignStatus.CANCELLED] * 2
+    # Duplicating one sibling copies the group, in its order.
+    copy = await actions.duplicate(sessionmaker, again[1].id, actor=CLI)
+
+    async def copied(session: AsyncSession) -> list[Campaign]:
+        return await groups.siblings(session, copy.id)
+
+    assert [(c.bot_id, c.group_id, c.status) for c in await read(sessionmaker, copied)] == [
+        (club, copy.id, CampaignStatus.DRAFT),
+        (news, copy.id, CampaignStatus.DRAFT),
+    ]
