@@ -15,7 +15,7 @@ from cli.common import CommandError, database, fail, run, settings_or_exit
 from cli.segments import resolve_expression
 from jobs.engine.sendclient import BotAPI, BotAPIError, BotAPINetworkError
 from models import Campaign, CampaignStatus, TargetBot, utcnow
-from panel import actions, audit, campaigns, expiry, groups, texts, transitions
+from panel import actions, audit, campaigns, expiry, groups, texts, topics, transitions
 from panel.admins import list_admins
 from panel.audience import campaign_view
 from panel.audit import CLI, AuditAction
@@ -112,6 +112,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--copy", action="store_true", help="with --forward: send a copy, without the Forwarded from header"
     )
     create.add_argument("--name", default=None, help="a name for the campaign list")
+    create.add_argument(
+        "--topic",
+        default=None,
+        help="one of the bot's topics (broadcast bots topics): users who unsubscribed from it are left out",
+    )
+    create.add_argument(
+        "--unsubscribe-button",
+        action="store_true",
+        help="put an 'Unsubscribe from TOPIC' button under the message (needs --topic)",
+    )
     audience = create.add_mutually_exclusive_group()
     audience.add_argument(
         "--segment",
@@ -455,6 +465,14 @@ async def _store(
                     session, CLI, AuditAction.CREATE, campaign_id=campaign.id, bot_id=campaign.bot_id
                 )
                 await _set_expiry(session, campaign, getattr(args, "expire_after", None))
+                topic = getattr(args, "topic", None)
+                if topic is not None or getattr(args, "unsubscribe_button", False):
+                    try:
+                        await topics.set_campaign_topic(
+                            session, campaign, topic, unsubscribe_button=args.unsubscribe_button
+                        )
+                    except topics.TopicError as exc:
+                        raise CommandError(f"--topic: {exc}; nothing was created") from None
                 if when is not None:
                     await transitions.schedule(session, campaign.id, when)
                     details = {"for": when.isoformat(timespec="minutes")}
@@ -666,6 +684,8 @@ def _status(args: argparse.Namespace) -> int:
                 for c in (await groups.siblings(session, args.id) if campaign.group_id else [])
             ]
             report["group_lines"] = list(await groups.group_lines(session, campaign))
+            report["topic"] = campaign.topic
+            report["unsubscribe_button"] = campaign.unsubscribe_button
             return report
 
     report = run(go)
@@ -678,6 +698,9 @@ def _status(args: argparse.Namespace) -> int:
     group_lines = report["group_lines"]
     if isinstance(group_lines, list):
         lines.extend(str(line) for line in group_lines)
+    if report["topic"]:
+        button = " · with an unsubscribe button" if report["unsubscribe_button"] else ""
+        lines.append(f"topic: {report['topic']}{button}")
     if report["reason"]:
         lines.append(f"reason: {report['reason']}")
     lines.append(

@@ -38,12 +38,14 @@ class ApprovalError(ValueError):
 
 def fingerprint(campaign: Campaign) -> str:
     """What an approval covers: the message, the audience rule and the send options."""
-    covered = {
+    covered: dict[str, object] = {
         "content": campaign.content,
         "audience_filter": campaign.audience_filter,
         "send_options": campaign.send_options,
         "bot_id": campaign.bot_id,
     }
+    if campaign.topic:  # opt-outs by topic: who is left out, and the button under the message
+        covered["topic"] = [campaign.topic, campaign.unsubscribe_button]
     return hashlib.sha256(json.dumps(covered, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -72,7 +74,12 @@ async def need_of(session: AsyncSession, campaign: Campaign) -> Need:
     if bot is None or threshold <= 0:
         return Need(False, 0, threshold, approved, state)
     audience = await audience_of(
-        session, bot, campaign.platform, content=campaign.content, audience_filter=campaign.audience_filter
+        session,
+        bot,
+        campaign.platform,
+        content=campaign.content,
+        audience_filter=campaign.audience_filter,
+        topic=campaign.topic,
     )
     return Need(audience.available >= threshold, audience.available, threshold, approved, state)
 

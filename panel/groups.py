@@ -22,6 +22,7 @@ from panel.campaigns import CampaignError
 from panel.content import MessageContent
 from panel.segments import recently_reached, segment_where
 from panel.send_options import SendOptions
+from panel.topics import opted_out
 
 MAX_GROUP_BOTS = 10
 """The most bots one announcement goes through (the picker's buttons stay on one screen)."""
@@ -33,9 +34,11 @@ def reachable(
     audience_filter: str | None,
     cap_hours: int,
     *,
+    topic: str | None = None,
     now: datetime | None = None,
 ) -> ColumnElement[bool]:
-    """Users of `bot_id` a campaign of it reaches now: available, in its segment, not capped."""
+    """Users of `bot_id` a campaign of it reaches now: available, in its segment, not capped,
+    not opted out of its `topic` (`panel.topics`)."""
     now = now or utcnow()
     return and_(
         User.bot_id == bot_id,
@@ -43,6 +46,7 @@ def reachable(
         User.is_unavailable.is_(False),
         segment_where(audience_filter, now=now),
         not_(recently_reached(bot_id, cap_hours, now=now)) if cap_hours else true(),
+        not_(opted_out(bot_id, topic)) if topic else true(),
     )
 
 
@@ -128,22 +132,24 @@ class Share:
 
 async def shares(
     session: AsyncSession,
-    targets: Sequence[tuple[int, str | None]],
+    targets: Sequence[tuple[int, str | None, str | None]],
     *,
     platform: str = "telegram",
     now: datetime | None = None,
 ) -> list[Share]:
     """Each target's audience after the one-copy-per-person rule, in order: `targets` are (bot
-    id, segment expression) pairs, the rule is the one `freeze_audience` applies at the start."""
+    id, segment expression, topic), the rule is the one `freeze_audience` applies at the start."""
     now = now or utcnow()
     found: list[Share] = []
     earlier_chats: list[Select[int]] = []
     earlier_bots: list[TargetBot] = []
-    for bot_id, audience_filter in targets:
+    for bot_id, audience_filter, topic in targets:
         bot = await campaigns.get_bot(session, bot_id)
         if bot is None:
             continue
-        here = reachable(bot.id, platform, audience_filter, bot.frequency_cap_hours or 0, now=now)
+        here = reachable(
+            bot.id, platform, audience_filter, bot.frequency_cap_hours or 0, topic=topic, now=now
+        )
         overlap: ColumnElement[bool] = (
             User.chat_id.in_(union(*earlier_chats) if len(earlier_chats) > 1 else earlier_chats[0])
             if earlier_chats
@@ -161,7 +167,8 @@ async def shares(
 async def campaign_shares(session: AsyncSession, group: Sequence[Campaign]) -> list[Share]:
     """`shares` of a group's campaigns (their bots and segments, in the group's order)."""
     platform = group[0].platform if group else "telegram"
-    return await shares(session, [(c.bot_id, c.audience_filter) for c in group], platform=platform)
+    targets = [(c.bot_id, c.audience_filter, c.topic) for c in group]
+    return await shares(session, targets, platform=platform)
 
 
 async def group_lines(session: AsyncSession, campaign: Campaign) -> tuple[str, ...]:

@@ -692,3 +692,11 @@ COMPOSE_GROUP_CARD = (
     "{audience}\n"
     "Sending takes about {duration}, every bot at its own rate, all at once."
 )
+
+# --- Opt-outs by topic (issue 15) -------------------------------------------------------------
+
+UNSUBSCRIBE_BUTTON = "🔕 Unsubscribe from {topic}"
+"""Under a campaign's message, in the target bot: recipients read it (the tracker answers the tap)."""
+COMPOSE_OPTED_OUT = ", {count} opted out of {topic} left out"
+CARD_TOPIC = "🏷 Topic: {topic}{button}"
+CARD_TOPIC_BUTTON = " · with an unsubscribe button"

@@ -173,7 +173,7 @@ async def _show_summary(
     bot_ids = [int(bot_id) for bot_id in data.get("bot_ids") or ()]
     if len(bot_ids) > 1:  # several bots: each one's share after the one-copy rule
         async with sessionmaker() as session:
-            found = await groups.shares(session, [(bot_id, rule) for bot_id in bot_ids])
+            found = await groups.shares(session, [(bot_id, rule, data.get("topic")) for bot_id in bot_ids])
         card = views.group_summary_card(
             name=data.get("name"), shares=found, content=_content(data).to_json(), rule=rule
         )
@@ -279,7 +279,7 @@ async def bots_done(
         await query.answer(texts.CHOOSE_BOTS_NONE, show_alert=True)
         return
     async with sessionmaker() as session:
-        found = await groups.shares(session, [(bot_id, None) for bot_id in order])
+        found = await groups.shares(session, [(bot_id, None, None) for bot_id in order])
     if len(found) != len(order):
         await query.answer(texts.BOT_GONE, show_alert=True)
         return

@@ -82,7 +82,7 @@ async def freeze_audience(
     now = now or utcnow()
     if not await transitions.begin_sending(session, campaign_id, now=now):
         return Started(started=False)
-    bot_id, platform, audience_filter, cap_hours, parent_id, retry_unconfirmed = (
+    bot_id, platform, audience_filter, cap_hours, parent_id, retry_unconfirmed, topic = (
         await session.execute(
             select(
                 Campaign.bot_id,
@@ -91,6 +91,7 @@ async def freeze_audience(
                 TargetBot.frequency_cap_hours,
                 Campaign.parent_id,
                 Campaign.retry_unconfirmed,
+                Campaign.topic,
             )
             .join(TargetBot, TargetBot.id == Campaign.bot_id)
             .where(Campaign.id == campaign_id)
@@ -116,7 +117,7 @@ async def freeze_audience(
                 literal(0),
             )
             .where(
-                reachable(bot_id, platform, audience_filter, cap_hours, now=now),
+                reachable(bot_id, platform, audience_filter, cap_hours, topic=topic, now=now),
                 not_(
                     User.chat_id.in_(
                         select(Delivery.chat_id).where(Delivery.campaign_id.in_(list(after_siblings)))
