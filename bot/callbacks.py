@@ -38,6 +38,9 @@ class ComposeAction(enum.StrEnum):
     PICK_SEVERAL = "bots"
     TOGGLE_BOT = "tgl"
     BOTS_DONE = "done"
+    # ---- opt-outs by topic (issue 15)
+    TOPIC = "topic"
+    UNSUBSCRIBE_BUTTON = "unsub"
 
 
 class ComposeCallback(CallbackData, prefix="cmp"):

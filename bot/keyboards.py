@@ -123,6 +123,8 @@ def summary_actions(
     offer_link_preview: bool = False,
     audience_filter: str | None = None,
     track_links: bool | None = None,
+    topic: str | None = None,
+    unsubscribe_button: bool = False,
 ) -> InlineKeyboardMarkup:
     """The buttons under a composed message's summary card: the send-option toggles, one a row,
     then the next steps."""
@@ -134,6 +136,16 @@ def summary_actions(
         builder.button(text=text, callback_data=SendOptionCallback(option=option))
     who = texts.AUDIENCE_EVERYONE if not audience_filter else texts.AUDIENCE_SEGMENT
     builder.button(text=who, callback_data=ComposeCallback(action=ComposeAction.AUDIENCE))
+    # Opt-outs by topic: the campaign's topic, and (with one) the unsubscribe button's toggle.
+    builder.button(
+        text=texts.BTN_TOPIC.format(topic=topic or texts.TOPIC_NONE),
+        callback_data=ComposeCallback(action=ComposeAction.TOPIC),
+    )
+    if topic:
+        builder.button(
+            text=texts.BTN_UNSUBSCRIBE_TOGGLE.format(state="on" if unsubscribe_button else "off"),
+            callback_data=ComposeCallback(action=ComposeAction.UNSUBSCRIBE_BUTTON),
+        )
     for text, action in (
         (texts.BTN_SEND_NOW, ComposeAction.SEND_NOW),
         (texts.BTN_SCHEDULE, ComposeAction.SCHEDULE),
@@ -143,7 +155,7 @@ def summary_actions(
         (texts.BTN_DISCARD, ComposeAction.DISCARD),
     ):
         builder.button(text=text, callback_data=ComposeCallback(action=action))
-    builder.adjust(*([1] * (len(toggles) + 1)), 2)
+    builder.adjust(*([1] * (len(toggles) + 2 + bool(topic))), 2)
     return builder.as_markup()
 
 

@@ -25,14 +25,19 @@ def name_or_dash(name: str | None) -> str:
     return name or texts.NO_NAME
 
 
-def summary_card(*, name: str | None, audience: Audience, rule: str | None = None) -> str:
-    """The card under the preview of a message being composed (`rule`: its segment, if any)."""
+def summary_card(
+    *, name: str | None, audience: Audience, rule: str | None = None, topic: str | None = None
+) -> str:
+    """The card under the preview of a message being composed (`rule`: its segment, if any;
+    `topic`: its topic, whose opted-out users are counted apart)."""
     left_out = texts.COMPOSE_EXCLUDED_SEGMENT if rule else texts.COMPOSE_EXCLUDED
     excluded = left_out.format(count=texts.number(audience.excluded)) if audience.excluded else ""
     if audience.capped:
         excluded += texts.COMPOSE_CAPPED.format(
             count=texts.number(audience.capped), hours=audience.bot.frequency_cap_hours
         )
+    if audience.opted_out and topic:
+        excluded += texts.COMPOSE_OPTED_OUT.format(count=texts.number(audience.opted_out), topic=topic)
     card = texts.COMPOSE_CARD.format(
         title=texts.COMPOSE_PREVIEW_NOTE,
         name=name_or_dash(name),
@@ -207,6 +212,9 @@ def campaign_card(view: CampaignView, *, timezone: str) -> str:
         preview += "\n\n" + texts.CARD_BUTTONS.format(grid=content.buttons.to_text())
     if view.group_lines:
         counts += "\n" + "\n".join(view.group_lines)
+    if campaign.topic:  # opt-outs by topic
+        button = texts.CARD_TOPIC_BUTTON if campaign.unsubscribe_button else ""
+        counts += "\n" + texts.CARD_TOPIC.format(topic=campaign.topic, button=button)
     return texts.CARD.format(
         campaign_id=campaign.id,
         name=campaign.name or texts.UNNAMED,

@@ -10,6 +10,8 @@ Functions take an `AsyncSession` and never commit.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import ColumnElement, delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -118,11 +120,9 @@ async def set_campaign_topic(
         return
     topic = await check_campaign_topic(session, campaign.bot_id, topic)
     if unsubscribe_button:
-        post = content.get("channel_post")
-        if isinstance(post, dict) and post.get("mode") == "forward":
-            raise TopicError("a forwarded post takes no buttons: copy it to add the unsubscribe button")
-        if content.get("album") and not content.get("buttons"):
-            raise TopicError("an album carries its buttons in a follow-up message: give it URL buttons first")
+        refusal = button_refusal(content)
+        if refusal is not None:
+            raise TopicError(refusal)
         content[UNSUBSCRIBE_KEY] = {"topic": topic, "text": texts.UNSUBSCRIBE_BUTTON.format(topic=topic)}
     campaign.topic, campaign.unsubscribe_button, campaign.content = topic, unsubscribe_button, content
 
@@ -139,3 +139,13 @@ async def topic_counts(session: AsyncSession, bot_id: int) -> list[tuple[str, in
         select(BotTopic.topic, counted).where(BotTopic.bot_id == bot_id).order_by(BotTopic.topic)
     )
     return [(str(topic), int(count or 0)) for topic, count in rows.all()]
+
+
+def button_refusal(content: Mapping[str, Any]) -> str | None:
+    """Why stored `content` cannot carry the unsubscribe button, or None when it can."""
+    post = content.get("channel_post")
+    if isinstance(post, Mapping) and post.get("mode") == "forward":
+        return "a forwarded post takes no buttons: copy it to add the unsubscribe button"
+    if content.get("album") and not content.get("buttons"):
+        return "an album carries its buttons in a follow-up message: give it URL buttons first"
+    return None

@@ -27,7 +27,7 @@ from bot.prompts import ask_confirmation, ask_time
 from bot.states import Compose
 from bot.target import TestSendResult, can_read_chat, send_content, send_test
 from models import TargetBot
-from panel import audit, groups, texts
+from panel import audit, groups, texts, topics
 from panel import campaigns as lifecycle
 from panel.audience import Audience, audience_of, bot_audiences, bot_label, sample_user
 from panel.audit import Actor, AuditAction
@@ -114,6 +114,8 @@ def _summary_keyboard(data: dict[str, Any]) -> InlineKeyboardMarkup:
         offer_link_preview=offer,
         audience_filter=data.get("audience_filter"),
         track_links=tracking,
+        topic=data.get("topic"),
+        unsubscribe_button=bool(data.get("unsubscribe_button")),
     )
 
 
@@ -133,12 +135,15 @@ async def _audience(
     bot_id: int,
     content: dict[str, Any] | None = None,
     audience_filter: str | None = None,
+    topic: str | None = None,
 ) -> Audience | None:
     async with sessionmaker() as session:
         target_bot = await lifecycle.get_bot(session, bot_id)
         if target_bot is None:
             return None
-        return await audience_of(session, target_bot, content=content, audience_filter=audience_filter)
+        return await audience_of(
+            session, target_bot, content=content, audience_filter=audience_filter, topic=topic
+        )
 
 
 async def _ask_for_message(message: Message, state: FSMContext, audience: Audience) -> None:
@@ -157,7 +162,9 @@ async def _show_summary(
     """The preview exactly as recipients see it, then the card with the next steps."""
     data = await state.get_data()
     rule = data.get("audience_filter")
-    audience = await _audience(sessionmaker, int(data["bot_id"]), _content(data).to_json(), rule)
+    audience = await _audience(
+        sessionmaker, int(data["bot_id"]), _content(data).to_json(), rule, topic=data.get("topic")
+    )
     if audience is None:
         await state.clear()
         await message.answer(texts.BOT_GONE)
@@ -169,7 +176,7 @@ async def _show_summary(
         # The control bot may not read the channel: it previews the admin's own forward of the post.
         shown = _content(data, post_key="preview_post")
     await send_content(message.bot, message.chat.id, shown)
-    card = views.summary_card(name=data.get("name"), audience=audience, rule=rule)
+    card = views.summary_card(name=data.get("name"), audience=audience, rule=rule, topic=data.get("topic"))
     bot_ids = [int(bot_id) for bot_id in data.get("bot_ids") or ()]
     if len(bot_ids) > 1:  # several bots: each one's share after the one-copy rule
         async with sessionmaker() as session:
@@ -681,6 +688,13 @@ async def finish(
             for sibling in created:
                 sibling.content = _stored(data)
                 sibling.audience_filter = data.get("audience_filter")
+                if data.get("topic"):  # opt-outs by topic: each bot has the topic (checked when typed)
+                    await topics.set_campaign_topic(
+                        session,
+                        sibling,
+                        str(data["topic"]),
+                        unsubscribe_button=bool(data.get("unsubscribe_button")),
+                    )
                 await audit.record(
                     session,
                     Actor.chat(query.from_user.id),
@@ -692,6 +706,10 @@ async def finish(
     except lifecycle.CampaignError:
         if message is not None:
             await edit_text(message, texts.BOT_GONE)
+        return
+    except topics.TopicError as error:  # a topic removed while composing
+        if message is not None:
+            await edit_text(message, texts.CAMPAIGN_TOPIC_REFUSED.format(reason=str(error)))
         return
     if message is None:
         return
@@ -735,6 +753,73 @@ async def got_audience(
             return
     await state.update_data(audience_filter=rule)
     await _show_summary(message, state, sessionmaker)
+
+
+def _bot_ids(data: dict[str, Any]) -> list[int]:
+    """The draft's bots: the group's, in order, or its one bot."""
+    return [int(bot_id) for bot_id in data.get("bot_ids") or [data["bot_id"]]]
+
+
+async def choose_topic(
+    query: CallbackQuery, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """🏷 Topic: ask which of the bot's topics the campaign is (or none)."""
+    await query.answer()
+    data = await state.get_data()
+    async with sessionmaker() as session:
+        names = []
+        known: set[str] | None = None
+        for bot_id in _bot_ids(data):
+            target_bot = await lifecycle.get_bot(session, bot_id)
+            names.append(target_bot.codename if target_bot else f"#{bot_id}")
+            found = set(await topics.list_topics(session, bot_id))
+            known = found if known is None else known & found  # a group's bots all need it
+    await state.set_state(Compose.waiting_topic)
+    if isinstance(query.message, Message):
+        await edit_buttons(query.message, None)
+        listed = ", ".join(sorted(known or ())) or texts.NO_TOPICS_YET
+        await query.message.answer(texts.ASK_TOPIC.format(bots=", ".join(names), topics=listed))
+
+
+async def got_topic(
+    message: Message, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """The campaign's topic, which every bot of the draft must have; none takes it away."""
+    assert message.text is not None
+    typed = message.text.strip().lower()
+    data = await state.get_data()
+    if typed in ("none", "no", "-"):
+        await state.update_data(topic=None, unsubscribe_button=False)
+        await _show_summary(message, state, sessionmaker)
+        return
+    try:
+        async with sessionmaker() as session:
+            for bot_id in _bot_ids(data):
+                typed = await topics.check_campaign_topic(session, bot_id, typed)
+    except topics.TopicError as error:
+        await message.answer(texts.TOPIC_REFUSED.format(reason=str(error)))
+        return
+    await state.update_data(topic=typed)
+    await _show_summary(message, state, sessionmaker)
+
+
+async def topic_not_text(message: Message) -> None:
+    """A sticker or photo as the topic."""
+    await message.answer(texts.TOPIC_NOT_TEXT)
+
+
+async def toggle_unsubscribe_button(query: CallbackQuery, state: FSMContext) -> None:
+    """🔕 Unsubscribe button: on or off, when the message can carry it."""
+    data = await state.get_data()
+    wanted = not data.get("unsubscribe_button")
+    refusal = topics.button_refusal(_content(data).to_json()) if wanted else None
+    if refusal is not None or not data.get("topic"):
+        await query.answer(texts.UNSUBSCRIBE_REFUSED.format(reason=refusal or "no topic"), show_alert=True)
+        return
+    await state.update_data(unsubscribe_button=wanted)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await edit_buttons(query.message, _summary_keyboard({**data, "unsubscribe_button": wanted}))
 
 
 async def audience_not_text(message: Message) -> None:
@@ -814,6 +899,16 @@ def create_router() -> Router:
     )
     router.message.register(got_audience, Compose.waiting_audience, F.text, ~F.text.startswith("/"))
     router.message.register(audience_not_text, Compose.waiting_audience, ~F.text)
+    router.callback_query.register(
+        choose_topic, Compose.reviewing, ComposeCallback.filter(F.action == ComposeAction.TOPIC)
+    )
+    router.callback_query.register(
+        toggle_unsubscribe_button,
+        Compose.reviewing,
+        ComposeCallback.filter(F.action == ComposeAction.UNSUBSCRIBE_BUTTON),
+    )
+    router.message.register(got_topic, Compose.waiting_topic, F.text, ~F.text.startswith("/"))
+    router.message.register(topic_not_text, Compose.waiting_topic, ~F.text)
     router.callback_query.register(stale_button, ComposeCallback.filter())
     router.callback_query.register(stale_button, SendOptionCallback.filter())
     router.message.register(expecting_a_button, Compose.reviewing, ~F.text.startswith("/"))

@@ -52,6 +52,7 @@ async def test_compose_shows_exact_preview_and_summary_then_saves_draft(control:
         texts.BTN_OPTION_PROTECT.format(state="off"),
         texts.BTN_OPTION_PIN.format(state="off"),
         texts.AUDIENCE_EVERYONE,
+        texts.BTN_TOPIC.format(topic="none"),
         texts.BTN_SEND_NOW,
         texts.BTN_SCHEDULE,
         texts.BTN_TEST,

@@ -47,11 +47,13 @@ from bot.callbacks import (
 )
 from models import (
     UNSTARTED_CAMPAIGN_STATUSES,
+    BotTopic,
     Campaign,
     CampaignStatus,
     Delivery,
     DeliveryAction,
     Segment,
+    TopicOptOut,
     utcnow,
 )
 from models import CampaignAction as CampaignActionRow
@@ -669,7 +671,7 @@ async def reset(control: ControlBot) -> None:
             await session.execute(
                 sql(
                     "TRUNCATE delivery_actions, campaign_actions, deliveries, campaigns, segments, "
-                    "link_clicks, link_targets "
+                    "link_clicks, link_targets, bot_topics, user_topic_optouts "
                     "RESTART IDENTITY"
                 )
             )
@@ -682,6 +684,8 @@ async def reset(control: ControlBot) -> None:
                 Segment,
                 LinkClick,
                 LinkTargetRow,
+                BotTopic,
+                TopicOptOut,
             ):
                 await session.execute(delete(table))
         for bot_id, status, name in (
