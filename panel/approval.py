@@ -73,6 +73,12 @@ async def need_of(session: AsyncSession, campaign: Campaign) -> Need:
     approved = state is ApprovalState.APPROVED and campaign.approval_fingerprint == fingerprint(campaign)
     if bot is None or threshold <= 0:
         return Need(False, 0, threshold, approved, state)
+    if campaign.group_id is not None:
+        # A group's bot is measured by whom it will reach: after earlier bots took their share.
+        group = await groups.siblings(session, campaign.id)
+        shares = dict(zip([c.id for c in group], await groups.campaign_shares(session, group), strict=True))
+        reached = shares[campaign.id].reached
+        return Need(reached >= threshold, reached, threshold, approved, state)
     audience = await audience_of(
         session,
         bot,

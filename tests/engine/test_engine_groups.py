@@ -8,7 +8,8 @@ from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import Campaign, CampaignStatus, DeliveryStatus, TargetBot, User
-from panel import actions, groups
+from panel import actions, approval, groups
+from panel.audience import audience_of
 from panel.audit import CLI
 from panel.content import MessageContent
 from tests.support.engine import (
@@ -169,3 +170,15 @@ async def test_a_group_reaches_each_person_once_through_the_first_bot_that_can(
         (club, copy.id, CampaignStatus.DRAFT),
         (news, copy.id, CampaignStatus.DRAFT),
     ]
+
+    # Each bot's part meets its own approval threshold with whom it will reach: news, after club
+    # took the 40 people of all three bots, reaches 160 (200 alone), under its threshold of 200.
+    async with sessionmaker.begin() as session:
+        news_bot = await session.get(TargetBot, news)
+        assert news_bot is not None
+        news_bot.approval_threshold = 200
+    async with sessionmaker() as session:
+        copied_group = await groups.siblings(session, copy.id)
+        need = await approval.need_of(session, copied_group[1])
+        alone = await audience_of(session, news_bot)
+    assert (need.required, need.audience, alone.available) == (False, 160, 200)
