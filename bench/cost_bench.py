@@ -33,7 +33,15 @@ from redis.asyncio.connection import AbstractConnection  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
-from bench.engine_bench import REDIS_URL, add_bot, prepare_database, start_simulator  # noqa: E402
+from bench.engine_bench import (  # noqa: E402
+    REDIS_URL,
+    WorkerGroup,
+    add_bot,
+    limit_use,
+    prepare_database,
+    start_simulator,
+    worker_env,
+)
 from bench.secret import secret_key  # noqa: E402
 from jobs.engine.sendclient import BotAPI  # noqa: E402
 from jobs.worker import close_worker, create_worker  # noqa: E402
@@ -213,7 +221,27 @@ async def main() -> None:
     parser.add_argument("--recipients", type=int, default=5000)
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--database-url", default=None, help="PostgreSQL to measure too (recreated)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="with --database-url: instead, N worker processes and N paid bots at --rate each, all "
+        "at once on PostgreSQL (the ceiling check)",
+    )
     args = parser.parse_args()
+    if args.workers:
+        if not args.database_url:
+            parser.error("--workers needs --database-url")
+        sim, priority = await start_simulator()
+        try:
+            print(
+                await ceiling(
+                    sim, args.database_url, workers=args.workers, rate=args.rate, each=args.recipients
+                )
+            )
+        finally:
+            await sim.stop()
+        return
     meter = Meter()
     meter.install()
     sim, priority = await start_simulator()
@@ -245,6 +273,78 @@ async def main() -> None:
     finally:
         await sim.stop()
     print("\n".join(lines))
+
+
+async def ceiling(sim: Any, database_url: str, *, workers: int, rate: int, each: int) -> str:
+    """`workers` worker processes, one paid bot each with `each` users, all campaigns at once on one
+    PostgreSQL: the aggregate rate, each token's limit use, worker CPU, and what the database
+    server counted (pg_stat_database) per message."""
+    import asyncpg
+
+    await recreate_postgres(database_url)
+    campaign_ids, tokens = [], []
+    for index in range(workers):
+        token = f"{700000 + index}:AAceiling{index}"
+        chat_ids = range(40_000_000 + index * 1_000_000, 40_000_000 + index * 1_000_000 + each)
+        await add_bot(
+            sim, token, rate=rate, paid=rate > 30, chat_ids=chat_ids, blocked=range(0), jitter_s=0.01
+        )
+        campaign_ids.append(
+            await prepare_database(database_url, token, rate=rate, chat_ids=chat_ids, blocked=range(0))
+        )
+        tokens.append(token)
+    queue = f"ceiling:{os.getpid()}"
+    with tempfile.TemporaryDirectory() as tmp:
+        group = WorkerGroup(workers, worker_env(database_url, sim, queue), Path(tmp))
+        engine = create_engine(database_url)
+        sessionmaker = create_sessionmaker(engine)
+        pool = await connect(REDIS_URL)
+        dsn = database_url.replace("postgresql+asyncpg://", "postgresql://")
+        name = dsn.rpartition("/")[2]
+        stats_sql = (
+            "SELECT xact_commit, tup_inserted, tup_updated, tup_deleted, tup_returned + tup_fetched "
+            "FROM pg_stat_database WHERE datname = $1"
+        )
+        try:
+            await asyncio.sleep(3.0)
+            server = await asyncpg.connect(dsn.rpartition("/")[0] + "/postgres")
+            await server.execute("SELECT pg_stat_clear_snapshot()")
+            before = await server.fetchrow(stats_sql, name)
+            cpu_before, started = group.cpu(), time.monotonic()
+            for campaign_id in campaign_ids:
+                await enqueue_start(pool, campaign_id, queue_name=queue)
+            deadline = started + each / rate * 5 + 120
+            while time.monotonic() < deadline:
+                group.sample()
+                async with sessionmaker() as session:
+                    done = [
+                        (await session.get(Campaign, cid, populate_existing=True)) for cid in campaign_ids
+                    ]
+                if all(c is not None and c.status is CampaignStatus.COMPLETED for c in done):
+                    break
+                await asyncio.sleep(0.5)
+            else:
+                raise RuntimeError("the campaigns did not complete")
+            seconds, cpu = time.monotonic() - started, group.cpu() - cpu_before
+            await asyncio.sleep(1.0)  # the statistics collector reports with a delay
+            await server.execute("SELECT pg_stat_clear_snapshot()")
+            after = await server.fetchrow(stats_sql, name)
+            await server.close()
+        finally:
+            group.stop()
+            await pool.aclose()
+            await engine.dispose()
+    sent = workers * each
+    uses = [limit_use(await sim.stats(token), rate) for token in tokens]
+    delta = [int(b) - int(a) for a, b in zip(before, after, strict=True)]
+    return (
+        f"ceiling check: {workers} workers, {workers} paid bots at {rate}/s, {each:,} recipients each, "
+        f"PostgreSQL\n  {sent:,} sent in {seconds:.1f} s: {sent / seconds:,.0f}/s in all; limit use per "
+        f"token {' '.join(f'{u:.1%}' for u in uses)}; worker CPU {cpu / sent * 1000:.3f} ms a message; "
+        f"peak worker memory {group.peak_rss / 1e6:.0f} MB\n"
+        f"  the server counted per message: {delta[0] / sent:.3f} commits, {delta[1] / sent:.2f} rows "
+        f"inserted, {delta[2] / sent:.2f} updated, {delta[3] / sent:.2f} deleted, {delta[4] / sent:.1f} read"
+    )
 
 
 async def recreate_postgres(url: str) -> None:

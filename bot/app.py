@@ -32,6 +32,7 @@ from bot.handlers import (
     segments,
     sendnow,
     sent_edits,
+    topics,
 )
 from bot.middlewares import AdminOnlyMiddleware
 from panel import queue, texts
@@ -102,6 +103,7 @@ def create_dispatcher(
         sent_edits.create_router(),
         expiry.create_router(),
         segments.create_router(),
+        topics.create_router(),
         progress.create_router(),
         reports.create_router(),
         audit.create_router(),

@@ -34,10 +34,17 @@ class ComposeAction(enum.StrEnum):
     FORWARD_POST = "fwd"
     COPY_POST = "copy"
     AUDIENCE = "aud"
+    # ---- several bots, one copy per person (issue 15)
+    PICK_SEVERAL = "bots"
+    TOGGLE_BOT = "tgl"
+    BOTS_DONE = "done"
+    # ---- opt-outs by topic (issue 15)
+    TOPIC = "topic"
+    UNSUBSCRIBE_BUTTON = "unsub"
 
 
 class ComposeCallback(CallbackData, prefix="cmp"):
-    """A tap in the /new conversation; `bot_id` only for PICK_BOT."""
+    """A tap in the /new conversation; `bot_id` only for PICK_BOT and TOGGLE_BOT."""
 
     action: ComposeAction
     bot_id: int = Field(default=0, ge=0, le=MAX_ROW_ID)

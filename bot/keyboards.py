@@ -43,6 +43,29 @@ def bot_picker(audiences: Sequence[Audience]) -> InlineKeyboardMarkup:
             text=texts.CHOOSE_BOT_BUTTON.format(codename=label, users=texts.number(audience.available)),
             callback_data=ComposeCallback(action=ComposeAction.PICK_BOT, bot_id=audience.bot.id),
         )
+    if len(audiences) > 1:  # one announcement through several of them, one copy per person
+        builder.button(
+            text=texts.CHOOSE_BOTS_BUTTON, callback_data=ComposeCallback(action=ComposeAction.PICK_SEVERAL)
+        )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def bots_toggle(audiences: Sequence[Audience], order: Sequence[int]) -> InlineKeyboardMarkup:
+    """One toggle per target bot, numbered in the order they were tapped, then Done."""
+    builder = InlineKeyboardBuilder()
+    for audience in audiences:
+        label = audience.bot.codename + (f" (@{audience.bot.username})" if audience.bot.username else "")
+        users = texts.number(audience.available)
+        if audience.bot.id in order:
+            position = order.index(audience.bot.id) + 1
+            text = texts.CHOOSE_BOTS_PICKED.format(position=position, codename=label, users=users)
+        else:
+            text = texts.CHOOSE_BOT_BUTTON.format(codename=label, users=users)
+        builder.button(
+            text=text, callback_data=ComposeCallback(action=ComposeAction.TOGGLE_BOT, bot_id=audience.bot.id)
+        )
+    builder.button(text=texts.BTN_BOTS_DONE, callback_data=ComposeCallback(action=ComposeAction.BOTS_DONE))
     builder.adjust(1)
     return builder.as_markup()
 
@@ -100,6 +123,8 @@ def summary_actions(
     offer_link_preview: bool = False,
     audience_filter: str | None = None,
     track_links: bool | None = None,
+    topic: str | None = None,
+    unsubscribe_button: bool = False,
 ) -> InlineKeyboardMarkup:
     """The buttons under a composed message's summary card: the send-option toggles, one a row,
     then the next steps."""
@@ -111,6 +136,16 @@ def summary_actions(
         builder.button(text=text, callback_data=SendOptionCallback(option=option))
     who = texts.AUDIENCE_EVERYONE if not audience_filter else texts.AUDIENCE_SEGMENT
     builder.button(text=who, callback_data=ComposeCallback(action=ComposeAction.AUDIENCE))
+    # Opt-outs by topic: the campaign's topic, and (with one) the unsubscribe button's toggle.
+    builder.button(
+        text=texts.BTN_TOPIC.format(topic=topic or texts.TOPIC_NONE),
+        callback_data=ComposeCallback(action=ComposeAction.TOPIC),
+    )
+    if topic:
+        builder.button(
+            text=texts.BTN_UNSUBSCRIBE_TOGGLE.format(state="on" if unsubscribe_button else "off"),
+            callback_data=ComposeCallback(action=ComposeAction.UNSUBSCRIBE_BUTTON),
+        )
     for text, action in (
         (texts.BTN_SEND_NOW, ComposeAction.SEND_NOW),
         (texts.BTN_SCHEDULE, ComposeAction.SCHEDULE),
@@ -120,7 +155,7 @@ def summary_actions(
         (texts.BTN_DISCARD, ComposeAction.DISCARD),
     ):
         builder.button(text=text, callback_data=ComposeCallback(action=action))
-    builder.adjust(*([1] * (len(toggles) + 1)), 2)
+    builder.adjust(*([1] * (len(toggles) + 2 + bool(topic))), 2)
     return builder.as_markup()
 
 

@@ -17,6 +17,7 @@ from models import Campaign, CampaignAction
 from panel import metrics, texts
 from panel.admins import admin_timezone
 from panel.claims import claim_once
+from panel.groups import group_bots_query
 from panel.roles import GRANTED_BY, Access, Permission, access_of
 from panel.settings import Settings
 
@@ -106,8 +107,10 @@ async def _in_scope(session: AsyncSession, access: Access, need: Requirement) ->
         return True
     bot_id = need.bot_id
     if need.campaign_id is not None:
-        bot_id = await session.scalar(select(Campaign.bot_id).where(Campaign.id == need.campaign_id))
-    elif need.recall_id is not None:
+        # A campaign of a group (`panel.groups`) is acted on with its siblings: every bot counts.
+        group_bots = (await session.scalars(group_bots_query(need.campaign_id))).all()
+        return all(access.sees(int(group_bot)) for group_bot in group_bots)
+    if need.recall_id is not None:
         bot_id = await session.scalar(
             select(Campaign.bot_id)
             .join(CampaignAction, CampaignAction.campaign_id == Campaign.id)

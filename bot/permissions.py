@@ -63,6 +63,7 @@ COMMANDS: dict[str, Permission] = {
     "export": Permission.VIEW,
     "audit": Permission.VIEW,
     "segments": Permission.VIEW,
+    "topics": Permission.VIEW,
     "admins": Permission.MANAGE,
 }
 """Commands not listed (/start, /help, /cancel) need nothing beyond being an admin."""
@@ -121,6 +122,8 @@ def _from_command(text: str) -> Requirement | None:
         return None
     if name == "segments" and rest.strip():
         permission = Permission.COMPOSE  # saving a segment
+    if name == "topics" and rest.strip():
+        permission = Permission.MANAGE  # a bot's topics are its settings, like adding the bot
     campaign_id = None
     digits = rest.strip().removeprefix("#")
     if (

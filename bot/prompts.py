@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keyboards, views
 from bot.states import Scheduling
-from panel import actions, approval, texts
+from panel import actions, approval, groups, texts
 from panel import campaigns as lifecycle
 from panel.audience import campaign_view
 from panel.buttons import Buttons, ButtonsError, parse_buttons
@@ -54,7 +54,10 @@ async def ask_confirmation(
         await message.answer(views.moved_on(view.campaign))
     else:
         async with sessionmaker() as session:
-            need = await approval.need_of(session, view.campaign)
+            # A group goes out as one: it waits for the approval any of its bots needs.
+            group = await groups.siblings(session, campaign_id) or [view.campaign]
+            needs = [await approval.need_of(session, campaign) for campaign in group]
+        need = next((found for found in needs if found.blocks), needs[0])
         if not need.blocks:
             await message.answer(views.confirm_send(view), reply_markup=keyboards.confirm_send(campaign_id))
         elif need.state is approval.ApprovalState.PENDING:

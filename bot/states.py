@@ -15,6 +15,7 @@ class Compose(StatesGroup):
     waiting_name = State()
     reviewing = State()
     waiting_audience = State()
+    waiting_topic = State()
 
 
 class Admins(StatesGroup):

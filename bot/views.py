@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
 
 from bot.schedule_parse import ParsedTime, ParseFailure, Rollover, ScheduleParseError
 from models import UNSTARTED_CAMPAIGN_STATUSES, Campaign, CampaignStatus
 from panel import texts
 from panel.audience import Audience, CampaignView, bot_label
-from panel.campaigns import Counters
-from panel.content import MessageContent
+from panel.campaigns import Counters, effective_rate, estimate_duration
+from panel.content import MessageContent, messages_per_recipient
+from panel.groups import Share, share_line
 from panel.links import has_links
 from panel.progress import counter_numbers
 from panel.send_options import LinkPreview, SendOptions, offers_link_preview
@@ -23,14 +25,19 @@ def name_or_dash(name: str | None) -> str:
     return name or texts.NO_NAME
 
 
-def summary_card(*, name: str | None, audience: Audience, rule: str | None = None) -> str:
-    """The card under the preview of a message being composed (`rule`: its segment, if any)."""
+def summary_card(
+    *, name: str | None, audience: Audience, rule: str | None = None, topic: str | None = None
+) -> str:
+    """The card under the preview of a message being composed (`rule`: its segment, if any;
+    `topic`: its topic, whose opted-out users are counted apart)."""
     left_out = texts.COMPOSE_EXCLUDED_SEGMENT if rule else texts.COMPOSE_EXCLUDED
     excluded = left_out.format(count=texts.number(audience.excluded)) if audience.excluded else ""
     if audience.capped:
         excluded += texts.COMPOSE_CAPPED.format(
             count=texts.number(audience.capped), hours=audience.bot.frequency_cap_hours
         )
+    if audience.opted_out and topic:
+        excluded += texts.COMPOSE_OPTED_OUT.format(count=texts.number(audience.opted_out), topic=topic)
     card = texts.COMPOSE_CARD.format(
         title=texts.COMPOSE_PREVIEW_NOTE,
         name=name_or_dash(name),
@@ -39,6 +46,27 @@ def summary_card(*, name: str | None, audience: Audience, rule: str | None = Non
         excluded=excluded,
         duration=texts.duration(audience.duration),
         rate=texts.number(audience.rate_per_s),
+    )
+    return card + ("\n" + texts.CARD_SEGMENT.format(rule=rule) if rule else "")
+
+
+def group_summary_card(
+    *, name: str | None, shares: Sequence[Share], content: Mapping[str, Any], rule: str | None = None
+) -> str:
+    """The card under the preview of a message composed for several bots: each bot's share after
+    the one-copy rule, and how long sending takes (the bots send in parallel)."""
+    durations = [
+        estimate_duration(
+            share.reached, effective_rate(share.bot, content), messages_each=messages_per_recipient(content)
+        )
+        for share in shares
+    ]
+    card = texts.COMPOSE_GROUP_CARD.format(
+        title=texts.COMPOSE_PREVIEW_NOTE,
+        name=name_or_dash(name),
+        bots=" → ".join(bot_label(share.bot) for share in shares),
+        audience=share_line(shares),
+        duration=texts.duration(max(durations, default=timedelta(0))),
     )
     return card + ("\n" + texts.CARD_SEGMENT.format(rule=rule) if rule else "")
 
@@ -53,8 +81,10 @@ def confirm_send(view: CampaignView) -> str:
         audience=texts.number(audience.available),
         duration=texts.duration(audience.duration),
     ).replace("  ", " ")
-    if audience.available == 0:
+    if audience.available == 0 and not view.group_lines:
         text += texts.CONFIRM_SEND_EMPTY.format(bot=bot_label(audience.bot))
+    if view.group_lines:  # a group goes out as one: every bot's share
+        text += "\n\n" + "\n".join(view.group_lines)
     return text
 
 
@@ -180,6 +210,11 @@ def campaign_card(view: CampaignView, *, timezone: str) -> str:
         counts += "\n" + options
     if content.buttons:
         preview += "\n\n" + texts.CARD_BUTTONS.format(grid=content.buttons.to_text())
+    if view.group_lines:
+        counts += "\n" + "\n".join(view.group_lines)
+    if campaign.topic:  # opt-outs by topic
+        button = texts.CARD_TOPIC_BUTTON if campaign.unsubscribe_button else ""
+        counts += "\n" + texts.CARD_TOPIC.format(topic=campaign.topic, button=button)
     return texts.CARD.format(
         campaign_id=campaign.id,
         name=campaign.name or texts.UNNAMED,

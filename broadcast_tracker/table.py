@@ -55,3 +55,14 @@ users = Table(
     Column("last_seen_at", UTCDateTime()),
     UniqueConstraint("bot_id", "chat_id"),
 )
+
+user_topic_optouts = Table(
+    "user_topic_optouts",
+    metadata,
+    Column("bot_id", BigInteger, primary_key=True),
+    Column("chat_id", BigInteger, primary_key=True),
+    Column("topic", String(32), primary_key=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+"""Who tapped "Unsubscribe from <topic>" under one of the bot's broadcasts (the panel leaves them
+out of that topic's campaigns)."""

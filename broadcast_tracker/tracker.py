@@ -5,22 +5,36 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from aiogram import Dispatcher, Router
-from aiogram.types import ChatMemberUpdated, TelegramObject, Update, User
-from sqlalchemy import Insert
+from aiogram import Dispatcher, F, Router
+from aiogram.types import (
+    CallbackQuery,
+    ChatMemberUpdated,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    TelegramObject,
+    Update,
+    User,
+)
+from sqlalchemy import Insert, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from broadcast_tracker.table import users
+from broadcast_tracker.table import user_topic_optouts, users
 
 log = logging.getLogger(__name__)
 
 BLOCKED = "blocked"
+UNSUBSCRIBE_PREFIX = "unsub:"
+"""The callback data of the "Unsubscribe from <topic>" button the panel puts under a broadcast."""
+RESUBSCRIBE_PREFIX = "resub:"
+TOPIC = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 ROWS_PER_STATEMENT = 1000
 """Twelve values a row keeps one statement under SQLite's 32,766 bound parameters."""
 UPDATED = (
@@ -45,16 +59,51 @@ class Seen:
     blocked: bool
 
 
+@dataclass(frozen=True)
+class OptOutTexts:
+    """What a user reads after tapping "Unsubscribe from <topic>" and its Undo (`{topic}` filled)."""
+
+    unsubscribed: str = "🔕 Unsubscribed from {topic}. You will get no more {topic} messages here."
+    undo: str = "↩️ Undo"
+    resubscribed: str = "🔔 Subscribed to {topic} again."
+
+
 class Tracker:
     """A buffer of the users seen since the last flush and the task that writes them."""
 
-    def __init__(self, engine: AsyncEngine, bot_id: int, flush_interval_s: float = 0.5) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        bot_id: int,
+        flush_interval_s: float = 0.5,
+        *,
+        opt_out_texts: OptOutTexts | None = None,
+    ) -> None:
         self.engine = engine
         self.bot_id = bot_id
         self.flush_interval_s = flush_interval_s
+        self.opt_out_texts = opt_out_texts or OptOutTexts()
         self.buffer: dict[int, Seen] = {}
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+
+    async def opt_out(self, chat_id: int, topic: str) -> None:
+        """Record that `chat_id` opted out of `topic` (at once: the next campaign must see it)."""
+        row = {"bot_id": self.bot_id, "chat_id": chat_id, "topic": topic, "created_at": datetime.now(UTC)}
+        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        async with self.engine.begin() as conn:
+            await conn.execute(insert(user_topic_optouts).values(row).on_conflict_do_nothing())
+
+    async def opt_in(self, chat_id: int, topic: str) -> None:
+        """Take back `chat_id`'s opt-out of `topic`."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                delete(user_topic_optouts).where(
+                    user_topic_optouts.c.bot_id == self.bot_id,
+                    user_topic_optouts.c.chat_id == chat_id,
+                    user_topic_optouts.c.topic == topic,
+                )
+            )
 
     def seen(self, user: User, *, blocked: bool = False) -> None:
         """Remember `user`'s latest state; the last event of a user before a flush wins."""
@@ -147,7 +196,46 @@ class Tracker:
             elif status == "member":
                 self.seen(event.from_user)
 
+        @router.callback_query(F.data.startswith(UNSUBSCRIBE_PREFIX))
+        async def unsubscribe(query: CallbackQuery) -> None:
+            topic = topic_of(query.data, UNSUBSCRIBE_PREFIX)
+            if topic is None:
+                await query.answer()
+                return
+            await self.opt_out(query.from_user.id, topic)
+            done = self.opt_out_texts.unsubscribed.format(topic=topic)
+            await query.answer(done)
+            undo = InlineKeyboardMarkup(
+                inline_keyboard=[
+                    [
+                        InlineKeyboardButton(
+                            text=self.opt_out_texts.undo, callback_data=RESUBSCRIBE_PREFIX + topic
+                        )
+                    ]
+                ]
+            )
+            if query.bot is not None:
+                await query.bot.send_message(query.from_user.id, done, reply_markup=undo)
+
+        @router.callback_query(F.data.startswith(RESUBSCRIBE_PREFIX))
+        async def resubscribe(query: CallbackQuery) -> None:
+            topic = topic_of(query.data, RESUBSCRIBE_PREFIX)
+            if topic is None:
+                await query.answer()
+                return
+            await self.opt_in(query.from_user.id, topic)
+            done = self.opt_out_texts.resubscribed.format(topic=topic)
+            await query.answer(done)
+            if isinstance(query.message, Message):
+                await query.message.edit_text(done)
+
         return router
+
+
+def topic_of(data: str | None, prefix: str) -> str | None:
+    """The topic in an (un)subscribe button's callback data, None when it names none."""
+    topic = (data or "")[len(prefix) :]
+    return topic if TOPIC.fullmatch(topic) else None
 
 
 def private_user(update: Update) -> User | None:
@@ -169,10 +257,12 @@ def setup_tracker(
     *,
     bot_id: int,
     flush_interval_s: float = 0.5,
+    opt_out_texts: OptOutTexts | None = None,
 ) -> Tracker:
-    """Install the tracker on `dispatcher`: a middleware, a router and a flush task."""
+    """Install the tracker on `dispatcher`: a middleware, a router (blocks, and the taps on
+    "Unsubscribe from <topic>" with their Undo) and a flush task."""
     engine = create_async_engine(engine_or_url) if isinstance(engine_or_url, str) else engine_or_url
-    tracker = Tracker(engine, bot_id, flush_interval_s)
+    tracker = Tracker(engine, bot_id, flush_interval_s, opt_out_texts=opt_out_texts)
     dispatcher.update.outer_middleware(tracker.middleware)
     dispatcher.include_router(tracker.router())
     dispatcher.startup.register(tracker.start)

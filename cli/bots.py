@@ -6,7 +6,7 @@ import argparse
 
 from bot.aiogram_bot import fetch_identity
 from cli.common import CommandError, database, run, settings_or_exit
-from panel import audit
+from panel import audit, topics
 from panel.approval import ApprovalError, set_threshold
 from panel.audit import CLI, AuditAction
 from panel.bots import BotError, add_bot, bot_summaries, check_bot_fields
@@ -53,6 +53,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     four_eyes.add_argument("codename", help="the bot")
     four_eyes.add_argument("users", type=int, help="the threshold in users (0 turns approval off)")
     four_eyes.set_defaults(handler=_approval)
+    topics = commands.add_parser(
+        "topics",
+        help="a bot's topics, which users may unsubscribe from",
+        description="Add, list or remove a bot's topics (news, offers): a campaign may have one, and "
+        "users who tapped its unsubscribe button are left out of that topic's campaigns.",
+    )
+    topics.add_argument("codename", help="the bot")
+    topics.add_argument("action", choices=("add", "list", "remove"), help="what to do")
+    topics.add_argument("topic", nargs="?", default=None, help="the topic (for add and remove), e.g. news")
+    topics.set_defaults(handler=_topics)
 
 
 def _add(args: argparse.Namespace) -> int:
@@ -167,6 +177,34 @@ def _approval(args: argparse.Namespace) -> int:
         if not args.users:
             return f"{args.codename}: campaigns need no approval"
         return f"{args.codename}: campaigns reaching {args.users:,} users need a second admin's approval"
+
+    print(run(go))
+    return 0
+
+
+def _topics(args: argparse.Namespace) -> int:
+    settings = settings_or_exit()
+    if args.action != "list" and args.topic is None:
+        raise SystemExit(f"broadcast: bots topics {args.codename} {args.action} needs the topic, e.g. news")
+
+    async def go() -> str:
+        async with database(settings) as (_, sessionmaker), sessionmaker.begin() as session:
+            try:
+                if args.action == "add":
+                    topic = await topics.add_topic(session, args.codename, args.topic, actor=CLI)
+                    return f"{args.codename}: topic {topic} added"
+                if args.action == "remove":
+                    topic = await topics.remove_topic(session, args.codename, args.topic, actor=CLI)
+                    return f"{args.codename}: topic {topic} removed"
+                bot = await get_bot_by_codename(session, args.codename)
+                if bot is None:
+                    raise topics.TopicError(f"there is no target bot {args.codename!r}")
+                found = await topics.topic_counts(session, bot.id)
+            except topics.TopicError as exc:
+                raise CommandError(str(exc)) from None
+        if not found:
+            return f"{args.codename}: no topics yet (add one: broadcast bots topics {args.codename} add news)"
+        return "\n".join(f"{topic}: {count:,} opted out" for topic, count in found)
 
     print(run(go))
     return 0

@@ -17,7 +17,7 @@ from cli.segments import resolve_expression
 from jobs.engine.route import RouteWatch
 from jobs.engine.sendclient import BotAPI, BotAPIError, BotAPINetworkError
 from models import Campaign, CampaignStatus, TargetBot, utcnow
-from panel import actions, audit, campaigns, expiry, texts, transitions
+from panel import actions, audit, campaigns, expiry, groups, texts, topics, transitions
 from panel.admins import list_admins
 from panel.audience import campaign_view
 from panel.audit import CLI, AuditAction
@@ -54,7 +54,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     commands = parser.add_subparsers(dest="campaigns_command", required=True, metavar="COMMAND")
     create = commands.add_parser("create", help="create a campaign (a draft, or scheduled with --schedule)")
-    create.add_argument("--bot", required=True, help="codename of the target bot")
+    create.add_argument(
+        "--bot",
+        required=True,
+        action="append",
+        help="codename of the target bot; give it again for more bots, in the order you prefer: "
+        "a person who uses several of them gets one copy, through the first that reaches them",
+    )
     wording = create.add_mutually_exclusive_group()
     wording.add_argument("--text", default=None, help="the message text (with --file: its caption, optional)")
     wording.add_argument(
@@ -109,6 +115,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--copy", action="store_true", help="with --forward: send a copy, without the Forwarded from header"
     )
     create.add_argument("--name", default=None, help="a name for the campaign list")
+    create.add_argument(
+        "--topic",
+        default=None,
+        help="one of the bot's topics (broadcast bots topics): users who unsubscribed from it are left out",
+    )
+    create.add_argument(
+        "--unsubscribe-button",
+        action="store_true",
+        help="put an 'Unsubscribe from TOPIC' button under the message (needs --topic)",
+    )
     audience = create.add_mutually_exclusive_group()
     audience.add_argument(
         "--segment",
@@ -404,25 +420,33 @@ def _album_of(args: argparse.Namespace) -> tuple[MessageContent, list[tuple[Path
     ]
 
 
-async def _bot_and_admins(
-    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, codename: str
-) -> tuple[TargetBot, list[int]]:
-    """The target bot named on the command line, and the admins a file can be uploaded to."""
+async def _bots_and_admins(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, codenames: list[str]
+) -> tuple[list[TargetBot], list[int]]:
+    """The target bots named on the command line (in their order), and the admins a file can be
+    uploaded to."""
+    if len(set(codenames)) != len(codenames):
+        raise CommandError("a --bot is given twice: name each bot once, in the order you prefer")
+    bots = []
     async with sessionmaker() as session:
-        bot = await campaigns.get_bot_by_codename(session, codename)
+        for codename in codenames:
+            bot = await campaigns.get_bot_by_codename(session, codename)
+            if bot is None:
+                raise CommandError(f"there is no target bot {codename!r}; see `broadcast bots list`")
+            bots.append(bot)
         admins = [*settings.admin_ids, *(a.user_id for a in await list_admins(session))]
-    if bot is None:
-        raise CommandError(f"there is no target bot {codename!r}; see `broadcast bots list`")
-    return bot, admins
+    return bots, admins
 
 
 async def _store(
     sessionmaker: async_sessionmaker[AsyncSession],
-    bot_id: int,
+    bot_ids: list[int],
     message: MessageContent,
     args: argparse.Namespace,
-) -> int:
-    """Create the draft (marked personalised when it greets by name), scheduled if asked; its id."""
+) -> str:
+    """Create the draft (marked personalised when it greets by name), scheduled if asked: one
+    per bot, a group when there are several (`panel.groups`); what to print (its id, or each
+    sibling's id and bot)."""
     async with sessionmaker.begin() as session:
         audience_filter = await resolve_expression(
             session, getattr(args, "segment", None), getattr(args, "where", None)
@@ -433,24 +457,41 @@ async def _store(
                 f"({audience_filter}) and not ({excluded})" if audience_filter else f"not ({excluded})"
             )
         try:
-            campaign = await campaigns.create_campaign(
-                session, bot_id=bot_id, content=message, name=args.name, options=_send_options(args)
+            group = await groups.create_group(
+                session, bot_ids=bot_ids, content=message, name=args.name, options=_send_options(args)
             )
-            if message.channel_post is None:  # a channel's post is sent as it is
-                campaign.content = personalise(campaign.content)
-            campaign.audience_filter = audience_filter
-            await audit.record(session, CLI, AuditAction.CREATE, campaign_id=campaign.id, bot_id=bot_id)
-            await _set_expiry(session, campaign, getattr(args, "expire_after", None))
-            if args.schedule:
-                when = _parse_when(args.schedule)
-                await transitions.schedule(session, campaign.id, when)
-                details = {"for": when.isoformat(timespec="minutes")}
+            when = _parse_when(args.schedule) if args.schedule else None
+            for campaign in group:
+                if message.channel_post is None:  # a channel's post is sent as it is
+                    campaign.content = personalise(campaign.content)
+                campaign.audience_filter = audience_filter
                 await audit.record(
-                    session, CLI, AuditAction.SCHEDULE, campaign_id=campaign.id, details=details
+                    session, CLI, AuditAction.CREATE, campaign_id=campaign.id, bot_id=campaign.bot_id
                 )
+                await _set_expiry(session, campaign, getattr(args, "expire_after", None))
+                topic = getattr(args, "topic", None)
+                if topic is not None or getattr(args, "unsubscribe_button", False):
+                    try:
+                        await topics.set_campaign_topic(
+                            session, campaign, topic, unsubscribe_button=args.unsubscribe_button
+                        )
+                    except topics.TopicError as exc:
+                        raise CommandError(f"--topic: {exc}; nothing was created") from None
+                if when is not None:
+                    await transitions.schedule(session, campaign.id, when)
+                    details = {"for": when.isoformat(timespec="minutes")}
+                    await audit.record(
+                        session, CLI, AuditAction.SCHEDULE, campaign_id=campaign.id, details=details
+                    )
         except CampaignError as exc:
             raise CommandError(str(exc)) from None
-        return campaign.id
+        if len(group) == 1:
+            return str(group[0].id)
+        codenames = dict(zip(bot_ids, args.bot, strict=True))
+        return "\n".join(
+            [texts.CLI_GROUP_CREATED.format(group_id=group[0].id, bots=len(group))]
+            + [f"#{c.id} {codenames.get(c.bot_id, c.bot_id)}" for c in group]
+        )
 
 
 def _check_tracking(args: argparse.Namespace, settings: Settings) -> None:
@@ -471,14 +512,15 @@ def _create(args: argparse.Namespace) -> int:
     except CommandError as exc:
         fail(str(exc))
 
-    async def go() -> int:
+    async def go() -> str:
         message = content
         async with database(settings) as (_, sessionmaker):
-            bot, admins = await _bot_and_admins(sessionmaker, settings, args.bot)
+            bots, admins = await _bots_and_admins(sessionmaker, settings, args.bot)
             if content.channel_post is not None:
-                await _check_channel_readable(
-                    settings, open_token(settings, bot.sealed_token), content.channel_post, args.bot
-                )
+                for bot in bots:  # every bot of a group forwards the post with its own token
+                    await _check_channel_readable(
+                        settings, open_token(settings, bot.sealed_token), content.channel_post, bot.codename
+                    )
             if kind is not None and data is not None:
                 if not admins:
                     raise CommandError(
@@ -489,7 +531,7 @@ def _create(args: argparse.Namespace) -> int:
                 message = MessageContent(
                     text=content.text, entities=content.entities, media=media, buttons=content.buttons
                 )
-            return await _store(sessionmaker, bot.id, message, args)
+            return await _store(sessionmaker, [bot.id for bot in bots], message, args)
 
     print(run(go))
     return 0
@@ -503,9 +545,9 @@ def _create_album(args: argparse.Namespace) -> int:
     except CommandError as exc:
         fail(str(exc))
 
-    async def go() -> int:
+    async def go() -> str:
         async with database(settings) as (_, sessionmaker):
-            bot, admins = await _bot_and_admins(sessionmaker, settings, args.bot)
+            bots, admins = await _bots_and_admins(sessionmaker, settings, args.bot)
             if not admins:
                 raise CommandError(
                     "--album needs an admin to upload to: set ADMIN_IDS or `broadcast admins add`"
@@ -516,7 +558,7 @@ def _create_album(args: argparse.Namespace) -> int:
                 media = await _upload_through_control_bot(settings, path.name, data, kind, admins[0])
                 items.append(AlbumItem(media, item.caption, item.entities))
             message = MessageContent(content.text, album=tuple(items), buttons=content.buttons)
-            return await _store(sessionmaker, bot.id, message, args)
+            return await _store(sessionmaker, [bot.id for bot in bots], message, args)
 
     print(run(go))
     return 0
@@ -668,6 +710,15 @@ def _status(args: argparse.Namespace) -> int:
             report.update(await after_send_commands.family_report(session, args.id))
             report["edits"] = await sent_edits_commands.edits_report(session, args.id)
             report["telegram_unreachable"] = await _outage_report(settings, session, campaign)
+            # A campaign of a group (`panel.groups`): its siblings, each bot's share.
+            report["group_id"] = campaign.group_id
+            report["group"] = [
+                {"id": c.id, "bot_id": c.bot_id, "status": c.status.value, **Counters.of(c).as_dict()}
+                for c in (await groups.siblings(session, args.id) if campaign.group_id else [])
+            ]
+            report["group_lines"] = list(await groups.group_lines(session, campaign))
+            report["topic"] = campaign.topic
+            report["unsubscribe_button"] = campaign.unsubscribe_button
             return report
 
     report = run(go)
@@ -677,6 +728,12 @@ def _status(args: argparse.Namespace) -> int:
     lines = [
         f"campaign #{report['id']}{' ' + str(report['name']) if report['name'] else ''}: {report['status']}"
     ]
+    group_lines = report["group_lines"]
+    if isinstance(group_lines, list):
+        lines.extend(str(line) for line in group_lines)
+    if report["topic"]:
+        button = " · with an unsubscribe button" if report["unsubscribe_button"] else ""
+        lines.append(f"topic: {report['topic']}{button}")
     if report["reason"]:
         lines.append(f"reason: {report['reason']}")
     outage = report["telegram_unreachable"]

@@ -25,7 +25,7 @@ from jobs.engine import deliveries
 from jobs.engine.snapshot import load_snapshot
 from jobs.progress import notify_admin, send_progress_message, send_summary, update_progress
 from models import ACTIVE_CAMPAIGN_STATUSES, FINAL_CAMPAIGN_STATUSES, Campaign, CampaignStatus, utcnow
-from panel import after_send, approval, expiry, link_stats, metrics, texts
+from panel import after_send, approval, expiry, groups, link_stats, metrics, texts
 from panel.audit import SCHEDULER
 from panel.links import link_targets
 from panel.queue import batch_job_id, enqueue_batch, enqueue_finalize, parse_batch_job_id
@@ -71,26 +71,44 @@ async def enqueue_pending_batches(ectx: EngineContext, pool: ArqRedis, campaign_
 
 
 async def start_campaign(ctx: dict[str, Any], campaign_id: int) -> str:
-    """Freeze the audience of a DRAFT/SCHEDULED campaign and queue its batches (once)."""
+    """Freeze the audience of a DRAFT/SCHEDULED campaign and queue its batches (once).
+
+    A campaign of a group (`panel.groups`) starts its whole group: every sibling's audience is
+    frozen in one transaction, in the admin's order of bots, each leaving out the chats an
+    earlier sibling holds, so every person gets one copy whichever sibling's job ran first."""
     ectx = _engine(ctx)
 
-    async def freeze(session: AsyncSession) -> deliveries.Started | int | None:
-        campaign = await session.get(Campaign, campaign_id)
-        scheduled = campaign is not None and campaign.status is CampaignStatus.SCHEDULED
-        if campaign is not None and scheduled and (await approval.need_of(session, campaign)).blocks:
-            # Never sent without the approval it needs: back to draft, and the admin is told.
-            await unschedule(session, campaign_id, reason=texts.NEEDS_APPROVAL_REASON)
-            return campaign.progress_chat_id or campaign.created_by or 0
-        return await deliveries.freeze_audience(session, campaign_id)
+    async def freeze(session: AsyncSession) -> list[tuple[int, deliveries.Started]] | int:
+        group = await groups.siblings(session, campaign_id)
+        for campaign in group:
+            scheduled = campaign.status is CampaignStatus.SCHEDULED
+            if scheduled and (await approval.need_of(session, campaign)).blocks:
+                # Never sent without the approval it needs: back to draft, and the admin is told.
+                for sibling in group:
+                    await unschedule(session, sibling.id, reason=texts.NEEDS_APPROVAL_REASON)
+                return campaign.progress_chat_id or campaign.created_by or 0
+        ids = [campaign.id for campaign in group]
+        return [
+            (sibling_id, await deliveries.freeze_audience(session, sibling_id, after_siblings=ids[:index]))
+            for index, sibling_id in enumerate(ids)
+        ]
 
-    started = await ectx.in_transaction(freeze)
-    if not isinstance(started, deliveries.Started):
+    frozen = await ectx.in_transaction(freeze)
+    if not isinstance(frozen, list):
         await notify_admin(
-            ectx, started or None, texts.NEEDS_APPROVAL_UNSCHEDULED.format(campaign_id=campaign_id)
+            ectx, frozen or None, texts.NEEDS_APPROVAL_UNSCHEDULED.format(campaign_id=campaign_id)
         )
         return "needs approval"
-    if not started.started:
-        return "not startable"
+    outcomes = []
+    for sibling_id, started in frozen:
+        if started.started:
+            outcomes.append(await _after_freeze(ctx, sibling_id, started))
+    return "; ".join(outcomes) or "not startable"
+
+
+async def _after_freeze(ctx: dict[str, Any], campaign_id: int, started: deliveries.Started) -> str:
+    """A campaign just moved to SENDING: its progress message, then its batches (or its end)."""
+    ectx = _engine(ctx)
     logger.info("campaign %s started: %s recipients", campaign_id, started.total)
     await send_progress_message(ectx, campaign_id)
     if started.total == 0:

@@ -21,7 +21,7 @@ from jobs.engine import deliveries
 from jobs.engine.route import Outage
 from jobs.engine.sendclient import BotAPIError, BotAPINetworkError
 from models import Campaign, CampaignStatus, TargetBot
-from panel import texts
+from panel import groups, texts
 from panel.campaigns import Counters, get_campaign
 from panel.exports import outcome_series
 from panel.progress import ProgressView, SummaryView, progress_markup, render_progress, render_summary
@@ -79,9 +79,14 @@ def _sample_key(ectx: EngineContext, campaign_id: int) -> str:
     return ectx.keys.progress(campaign_id, "sample")
 
 
-async def _load(ectx: EngineContext, campaign_id: int) -> Campaign | None:
-    async def read(session: AsyncSession) -> Campaign | None:
-        return await get_campaign(session, campaign_id)
+async def _load_with_group(ectx: EngineContext, campaign_id: int) -> tuple[Campaign | None, tuple[str, ...]]:
+    """The campaign and, for one of a group, the lines naming its bot and each bot's share."""
+
+    async def read(session: AsyncSession) -> tuple[Campaign | None, tuple[str, ...]]:
+        campaign = await get_campaign(session, campaign_id)
+        if campaign is None:
+            return None, ()
+        return campaign, await groups.group_lines(session, campaign)
 
     return await ectx.in_transaction(read)
 
@@ -102,7 +107,9 @@ async def _measured_rate(ectx: EngineContext, campaign: Campaign) -> float | Non
     return max(finished - done_then, 0) / (now - then)
 
 
-def _view(campaign: Campaign, rate: float | None, outage: Outage | None = None) -> ProgressView:
+def _view(
+    campaign: Campaign, rate: float | None, outage: Outage | None = None, group_lines: tuple[str, ...] = ()
+) -> ProgressView:
     # An outage is told while it lasts, and afterwards if the campaign was sending during it.
     during = outage is not None and (
         outage.until is None or campaign.started_at is None or outage.until >= campaign.started_at
@@ -116,6 +123,7 @@ def _view(campaign: Campaign, rate: float | None, outage: Outage | None = None) 
         reason=campaign.status_reason,
         unreachable_since=outage.since if outage is not None and during else None,
         unreachable_until=outage.until if outage is not None and during else None,
+        group_lines=group_lines,
     )
 
 
@@ -138,10 +146,10 @@ async def _outage(ectx: EngineContext, campaign: Campaign) -> Outage | None:
 async def send_progress_message(ectx: EngineContext, campaign_id: int) -> None:
     """Post the progress message of a campaign that has a progress chat and none yet."""
     bot = ectx.control_bot
-    campaign = await _load(ectx, campaign_id)
+    campaign, group_lines = await _load_with_group(ectx, campaign_id)
     if bot is None or campaign is None or campaign.progress_chat_id is None or campaign.progress_message_id:
         return
-    text = render_progress(_view(campaign, None))
+    text = render_progress(_view(campaign, None, group_lines=group_lines))
     try:
         message = await bot.send_message(
             campaign.progress_chat_id, text, **_markup(progress_markup(campaign.id, campaign.status))
@@ -191,12 +199,12 @@ async def update_progress(ectx: EngineContext, campaign_id: int, *, final: bool 
     interval_ms = max(int(ectx.settings.progress_interval_s * 1000), 1)
     if not await _take_edit_turn(ectx, campaign_id, interval_ms, wait=final):
         return
-    campaign = await _load(ectx, campaign_id)
+    campaign, group_lines = await _load_with_group(ectx, campaign_id)
     if campaign is None or campaign.progress_chat_id is None or campaign.progress_message_id is None:
         return
     rate = None if final else await _measured_rate(ectx, campaign)
     outage = await _outage(ectx, campaign) if campaign.status is CampaignStatus.SENDING else None
-    text = render_progress(_view(campaign, rate, outage))
+    text = render_progress(_view(campaign, rate, outage, group_lines))
     digest = _digest(text, campaign.status)
     if await ectx.redis.get(_text_key(ectx, campaign_id)) == digest.encode():
         return
@@ -226,7 +234,7 @@ async def update_progress(ectx: EngineContext, campaign_id: int, *, final: bool 
 
 async def send_summary(ectx: EngineContext, campaign_id: int) -> None:
     """Final edit of the progress message and the summary message of an ended campaign."""
-    campaign = await _load(ectx, campaign_id)
+    campaign, group_lines = await _load_with_group(ectx, campaign_id)
     if campaign is None:
         return
 
@@ -238,7 +246,7 @@ async def send_summary(ectx: EngineContext, campaign_id: int) -> None:
     bot = ectx.control_bot
     if bot is None or campaign.progress_chat_id is None:
         return
-    text = render_summary(SummaryView.of(campaign, breakdown))
+    text = render_summary(SummaryView.of(campaign, breakdown, group_lines=group_lines))
     try:
         await bot.send_message(campaign.progress_chat_id, text)
     except (BotAPIError, BotAPINetworkError) as exc:

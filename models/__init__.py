@@ -17,6 +17,7 @@ from models.tables import (
     Admin,
     AdminBot,
     AuditEntry,
+    BotTopic,
     Campaign,
     CampaignAction,
     CampaignStatus,
@@ -26,6 +27,7 @@ from models.tables import (
     DeliveryStatus,
     Segment,
     TargetBot,
+    TopicOptOut,
     User,
 )
 
@@ -46,6 +48,7 @@ __all__ = [
     "AdminBot",
     "AuditEntry",
     "Base",
+    "BotTopic",
     "Campaign",
     "CampaignAction",
     "CampaignStatus",
@@ -55,6 +58,7 @@ __all__ = [
     "DeliveryStatus",
     "Segment",
     "TargetBot",
+    "TopicOptOut",
     "UTCDateTime",
     "User",
     "utcnow",

@@ -172,7 +172,10 @@ class Campaign(Base):
     """One announcement to every available user of one target bot."""
 
     __tablename__ = "campaigns"
-    __table_args__ = (Index("ix_campaigns_due", "status", "scheduled_at"),)
+    __table_args__ = (
+        Index("ix_campaigns_due", "status", "scheduled_at"),
+        Index("ix_campaigns_group", "group_id", "group_position"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
     name: Mapped[str | None] = mapped_column(String(256))
@@ -222,6 +225,17 @@ class Campaign(Base):
     # once (`expiry_started_at` is its compare-and-set).
     expire_after_s: Mapped[int | None] = mapped_column(Integer)
     expiry_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # ---- opt-outs by topic (issue 15)
+    topic: Mapped[str | None] = mapped_column(String(32))
+    """One of the bot's topics (`panel.topics`): users who opted out of it are left out."""
+    unsubscribe_button: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    """Whether an "Unsubscribe from <topic>" button goes under the message (the tracker answers it)."""
+    # ---- campaign groups (issue 15): one announcement through several bots, one copy per person.
+    group_id: Mapped[int | None] = mapped_column(BigInteger)
+    """The id of the group's first campaign, on every campaign of the group (None: not grouped)."""
+    group_position: Mapped[int | None] = mapped_column(Integer)
+    """This campaign's place in the admin's order of bots (0 first): a person reached by an
+    earlier sibling's bot is left out of this one's audience."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -419,3 +433,29 @@ class LinkClick(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     link_index: Mapped[int] = mapped_column(Integer)
     clicked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# ---------------------------------------------------------------- topics and opt-outs (issue 15)
+
+
+class BotTopic(Base):
+    """A topic a target bot's campaigns may have (`news`, `offers`), which users may opt out of."""
+
+    __tablename__ = "bot_topics"
+
+    bot_id: Mapped[int] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TopicOptOut(Base):
+    """A user who tapped "Unsubscribe from <topic>" under a bot's message (written by the tracker
+    in the target bot, `broadcast_tracker`): left out of that bot's campaigns of the topic.
+    No foreign key: the tracker may write it before the user's row."""
+
+    __tablename__ = "user_topic_optouts"
+
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    topic: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

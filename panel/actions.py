@@ -28,7 +28,7 @@ from models import (
     Campaign,
     CampaignStatus,
 )
-from panel import approval, audit, campaigns, transitions
+from panel import approval, audit, campaigns, groups, transitions
 from panel.audit import Actor, AuditAction
 from panel.buttons import Buttons
 from panel.claims import claim_once, release_claim
@@ -103,22 +103,25 @@ async def start(
         return StartOutcome.ALREADY_CLAIMED
     try:
         async with sessionmaker() as session, session.begin():
-            campaign = await campaigns.get_campaign(session, campaign_id)
-            if campaign is None:
+            # A campaign of a group starts with its siblings (`panel.groups`): one freeze for all.
+            group = await groups.siblings(session, campaign_id)
+            startable = [c for c in group if can_start(c.status)]
+            if not group:
                 outcome = StartOutcome.MISSING
-            elif not can_start(campaign.status):
+            elif not startable:
                 outcome = StartOutcome.MOVED_ON
-            elif (await approval.need_of(session, campaign)).blocks:
+            elif any([(await approval.need_of(session, c)).blocks for c in startable]):
                 outcome = StartOutcome.NEEDS_APPROVAL
             else:
-                if progress_chat_id is not None:
-                    await campaigns.set_progress_target(session, campaign_id, progress_chat_id)
-                await audit.record(
-                    session, actor, AuditAction.START, campaign_id=campaign_id, bot_id=campaign.bot_id
-                )
+                for campaign in startable:
+                    if progress_chat_id is not None:
+                        await campaigns.set_progress_target(session, campaign.id, progress_chat_id)
+                    await audit.record(
+                        session, actor, AuditAction.START, campaign_id=campaign.id, bot_id=campaign.bot_id
+                    )
                 outcome = StartOutcome.STARTED
         if outcome is StartOutcome.STARTED:
-            await enqueue_start(pool, campaign_id, queue_name=queue_name)
+            await enqueue_start(pool, startable[0].id, queue_name=queue_name)
             logger.info("campaign %s: start requested, progress to chat %s", campaign_id, progress_chat_id)
         else:
             await release_claim(pool, claim, namespace=queue_name)
@@ -131,43 +134,60 @@ async def start(
 async def _change_then_enqueue(
     sessionmaker: async_sessionmaker[AsyncSession],
     campaign_id: int,
-    change: Callable[[AsyncSession], Awaitable[bool]],
-    enqueue: Callable[[], Awaitable[None]],
+    change: Callable[[AsyncSession, int], Awaitable[bool]],
+    enqueue: Callable[[int], Awaitable[None]],
     *,
     actor: Actor,
     action: AuditAction,
     done: str,
 ) -> bool:
-    """Commit `change` (and its audit entry); only when it happened, enqueue the job it needs."""
+    """Commit `change` (and its audit entry) on the campaign and its group's siblings; for each
+    it changed, enqueue the job it needs."""
     if not campaigns.is_row_id(campaign_id):
         return False
+    changed = await _change_group(sessionmaker, campaign_id, change, actor=actor, action=action)
+    for sibling_id in changed:
+        await enqueue(sibling_id)
+        logger.info("campaign %s: %s", sibling_id, done)
+    return bool(changed)
+
+
+async def _change_group(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    campaign_id: int,
+    change: Callable[[AsyncSession, int], Awaitable[bool]],
+    *,
+    actor: Actor,
+    action: AuditAction,
+    details: dict[str, Any] | None = None,
+) -> list[int]:
+    """In one transaction, `change` each campaign of `campaign_id`'s group (`panel.groups`: an
+    action on one sibling is an action on the announcement) with an audit entry each; the ids
+    it changed."""
     async with sessionmaker() as session, session.begin():
-        changed = await change(session)
-        if changed:
-            await audit.record(session, actor, action, campaign_id=campaign_id)
-    if changed:
-        await enqueue()
-        logger.info("campaign %s: %s", campaign_id, done)
+        changed = []
+        for sibling_id in await groups.sibling_ids(session, campaign_id):
+            if await change(session, sibling_id):
+                await audit.record(session, actor, action, campaign_id=sibling_id, details=details)
+                changed.append(sibling_id)
     return changed
 
 
 async def _change(
     sessionmaker: async_sessionmaker[AsyncSession],
     campaign_id: int,
-    change: Callable[[AsyncSession], Awaitable[bool]],
+    change: Callable[[AsyncSession, int], Awaitable[bool]],
     *,
     actor: Actor,
     action: AuditAction,
     details: dict[str, Any] | None = None,
 ) -> bool:
-    """Commit `change` and, when it happened, its audit entry; enqueues nothing."""
+    """Commit `change` on the campaign and its siblings, with their audit entries; enqueues nothing."""
     if not campaigns.is_row_id(campaign_id):
         return False
-    async with sessionmaker() as session, session.begin():
-        changed = await change(session)
-        if changed:
-            await audit.record(session, actor, action, campaign_id=campaign_id, details=details)
-    return changed
+    return bool(
+        await _change_group(sessionmaker, campaign_id, change, actor=actor, action=action, details=details)
+    )
 
 
 async def pause(sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int, *, actor: Actor) -> bool:
@@ -175,7 +195,7 @@ async def pause(sessionmaker: async_sessionmaker[AsyncSession], campaign_id: int
     return await _change(
         sessionmaker,
         campaign_id,
-        lambda session: transitions.pause(session, campaign_id),
+        lambda session, sibling_id: transitions.pause(session, sibling_id),
         actor=actor,
         action=AuditAction.PAUSE,
     )
@@ -193,8 +213,8 @@ async def resume(
     return await _change_then_enqueue(
         sessionmaker,
         campaign_id,
-        lambda session: transitions.resume(session, campaign_id),
-        lambda: enqueue_resume(pool, campaign_id, queue_name=queue_name),
+        lambda session, sibling_id: transitions.resume(session, sibling_id),
+        lambda sibling_id: enqueue_resume(pool, sibling_id, queue_name=queue_name),
         actor=actor,
         action=AuditAction.RESUME,
         done="resume requested",
@@ -215,8 +235,8 @@ async def cancel(
     return await _change_then_enqueue(
         sessionmaker,
         campaign_id,
-        lambda session: transitions.cancel(session, campaign_id, reason=reason),
-        lambda: enqueue_finalize(pool, campaign_id, queue_name=queue_name),
+        lambda session, sibling_id: transitions.cancel(session, sibling_id, reason=reason),
+        lambda sibling_id: enqueue_finalize(pool, sibling_id, queue_name=queue_name),
         actor=actor,
         action=AuditAction.CANCEL,
         done="cancelled",
@@ -238,14 +258,19 @@ async def schedule(
     """
     if not campaigns.is_row_id(campaign_id):
         return False
-    async with sessionmaker() as session, session.begin():
-        scheduled = await transitions.schedule(session, campaign_id, when)
+
+    async def change(session: AsyncSession, sibling_id: int) -> bool:
+        scheduled = await transitions.schedule(session, sibling_id, when)
         if scheduled and progress_chat_id is not None:
-            await campaigns.set_progress_target(session, campaign_id, progress_chat_id)
-        if scheduled:
-            details = {"for": when.isoformat(timespec="minutes")}
-            await audit.record(session, actor, AuditAction.SCHEDULE, campaign_id=campaign_id, details=details)
-    return scheduled
+            await campaigns.set_progress_target(session, sibling_id, progress_chat_id)
+        return scheduled
+
+    details = {"for": when.isoformat(timespec="minutes")}
+    return bool(
+        await _change_group(
+            sessionmaker, campaign_id, change, actor=actor, action=AuditAction.SCHEDULE, details=details
+        )
+    )
 
 
 async def unschedule(
@@ -255,7 +280,7 @@ async def unschedule(
     return await _change(
         sessionmaker,
         campaign_id,
-        lambda session: transitions.unschedule(session, campaign_id),
+        lambda session, sibling_id: transitions.unschedule(session, sibling_id),
         actor=actor,
         action=AuditAction.UNSCHEDULE,
     )
@@ -271,16 +296,24 @@ async def duplicate(
     """A new draft with the message, target bot and name of `campaign_id`: commits it,
     enqueues nothing. Raises `CampaignError` when there is no such campaign."""
     async with sessionmaker() as session, session.begin():
-        copy = await campaigns.duplicate(session, campaign_id, created_by=created_by)
-        await audit.record(
-            session,
-            actor,
-            AuditAction.DUPLICATE,
-            campaign_id=copy.id,
-            bot_id=copy.bot_id,
-            details={"from": campaign_id},
-        )
-        return copy
+        # A campaign of a group is copied with its siblings, as a new group in the same order.
+        copies = []
+        for sibling_id in await groups.sibling_ids(session, campaign_id):
+            copy = await campaigns.duplicate(session, sibling_id, created_by=created_by)
+            await audit.record(
+                session,
+                actor,
+                AuditAction.DUPLICATE,
+                campaign_id=copy.id,
+                bot_id=copy.bot_id,
+                details={"from": sibling_id},
+            )
+            copies.append(copy)
+        if len(copies) > 1:
+            for position, copy in enumerate(copies):
+                copy.group_id, copy.group_position = copies[0].id, position
+            await session.flush()
+        return copies[0]
 
 
 def can_edit_buttons(status: CampaignStatus) -> bool:
@@ -295,7 +328,7 @@ async def set_buttons(
     return await _change(
         sessionmaker,
         campaign_id,
-        lambda session: campaigns.set_draft_buttons(session, campaign_id, buttons),
+        lambda session, sibling_id: campaigns.set_draft_buttons(session, sibling_id, buttons),
         actor=actor,
         action=AuditAction.SET_BUTTONS,
         details={"buttons": buttons.count},
@@ -307,7 +340,7 @@ async def delete(sessionmaker: async_sessionmaker[AsyncSession], campaign_id: in
     return await _change(
         sessionmaker,
         campaign_id,
-        lambda session: campaigns.delete_draft(session, campaign_id),
+        lambda session, sibling_id: campaigns.delete_draft(session, sibling_id),
         actor=actor,
         action=AuditAction.DELETE,
     )

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Admin, AdminBot, Campaign, TargetBot
-from panel import audit, campaigns
+from panel import audit, campaigns, groups
 from panel.audience import audience_of
 from panel.audit import Actor, AuditAction
 from panel.roles import ROLE_PERMISSIONS, Permission
@@ -38,12 +38,14 @@ class ApprovalError(ValueError):
 
 def fingerprint(campaign: Campaign) -> str:
     """What an approval covers: the message, the audience rule and the send options."""
-    covered = {
+    covered: dict[str, object] = {
         "content": campaign.content,
         "audience_filter": campaign.audience_filter,
         "send_options": campaign.send_options,
         "bot_id": campaign.bot_id,
     }
+    if campaign.topic:  # opt-outs by topic: who is left out, and the button under the message
+        covered["topic"] = [campaign.topic, campaign.unsubscribe_button]
     return hashlib.sha256(json.dumps(covered, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -71,8 +73,19 @@ async def need_of(session: AsyncSession, campaign: Campaign) -> Need:
     approved = state is ApprovalState.APPROVED and campaign.approval_fingerprint == fingerprint(campaign)
     if bot is None or threshold <= 0:
         return Need(False, 0, threshold, approved, state)
+    if campaign.group_id is not None:
+        # A group's bot is measured by whom it will reach: after earlier bots took their share.
+        group = await groups.siblings(session, campaign.id)
+        shares = dict(zip([c.id for c in group], await groups.campaign_shares(session, group), strict=True))
+        reached = shares[campaign.id].reached
+        return Need(reached >= threshold, reached, threshold, approved, state)
     audience = await audience_of(
-        session, bot, campaign.platform, content=campaign.content, audience_filter=campaign.audience_filter
+        session,
+        bot,
+        campaign.platform,
+        content=campaign.content,
+        audience_filter=campaign.audience_filter,
+        topic=campaign.topic,
     )
     return Need(audience.available >= threshold, audience.available, threshold, approved, state)
 
@@ -102,19 +115,20 @@ async def approvers(
 
 async def request(session: AsyncSession, campaign_id: int, actor: Actor) -> Campaign:
     """Ask for approval of `campaign_id` (pending until someone else decides)."""
-    campaign = await campaigns.get_campaign(session, campaign_id)
-    if campaign is None:
+    group = await groups.siblings(session, campaign_id)
+    if not group:
         raise ApprovalError(f"there is no campaign #{campaign_id}")
-    campaign.approval_state = ApprovalState.PENDING.value
-    campaign.approval_requested_by = actor.user_id
-    campaign.approval_decided_by = None
-    campaign.approval_note = None
-    campaign.approval_fingerprint = fingerprint(campaign)
-    await audit.record(
-        session, actor, AuditAction.ASK_APPROVAL, campaign_id=campaign_id, bot_id=campaign.bot_id
-    )
+    for sibling in group:  # a group's announcement is approved as one (each bot's copy)
+        sibling.approval_state = ApprovalState.PENDING.value
+        sibling.approval_requested_by = actor.user_id
+        sibling.approval_decided_by = None
+        sibling.approval_note = None
+        sibling.approval_fingerprint = fingerprint(sibling)
+        await audit.record(
+            session, actor, AuditAction.ASK_APPROVAL, campaign_id=sibling.id, bot_id=sibling.bot_id
+        )
     await session.flush()
-    return campaign
+    return next(sibling for sibling in group if sibling.id == campaign_id)
 
 
 async def decide(
@@ -134,14 +148,20 @@ async def decide(
         raise ApprovalError("you asked for this approval; a second admin has to decide")
     if campaign.approval_fingerprint != fingerprint(campaign):
         raise ApprovalError(f"campaign #{campaign_id} changed after the request; ask again")
-    campaign.approval_state = (ApprovalState.APPROVED if approve else ApprovalState.REJECTED).value
-    campaign.approval_decided_by = actor.user_id
-    campaign.approval_note = note
     action = AuditAction.APPROVE if approve else AuditAction.REJECT
     details = {"reason": note} if note else None
-    await audit.record(
-        session, actor, action, campaign_id=campaign_id, bot_id=campaign.bot_id, details=details
-    )
+    for sibling in await groups.siblings(session, campaign_id):  # the group is decided as one
+        if sibling.id != campaign_id and (
+            sibling.approval_state != ApprovalState.PENDING.value
+            or sibling.approval_fingerprint != fingerprint(sibling)
+        ):
+            continue
+        sibling.approval_state = (ApprovalState.APPROVED if approve else ApprovalState.REJECTED).value
+        sibling.approval_decided_by = actor.user_id
+        sibling.approval_note = note
+        await audit.record(
+            session, actor, action, campaign_id=sibling.id, bot_id=sibling.bot_id, details=details
+        )
     await session.flush()
     return campaign
 

@@ -11,14 +11,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, false, func, select
+from sqlalchemy import and_, false, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Campaign, TargetBot, User
-from panel import campaigns
+from models import UNSTARTED_CAMPAIGN_STATUSES, Campaign, TargetBot, User
+from panel import campaigns, groups, texts
 from panel.bots import bot_summaries
 from panel.content import messages_per_recipient
 from panel.segments import recently_reached, segment_where
+from panel.topics import opted_out
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,8 @@ class Audience:
     duration: timedelta
     capped: int = 0
     """Available users left out because the bot reached them within its frequency cap."""
+    opted_out: int = 0
+    """Available users left out because they opted out of the campaign's topic (`panel.topics`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +43,9 @@ class CampaignView:
 
     campaign: Campaign
     audience: Audience
+    group_lines: tuple[str, ...] = ()
+    """For a campaign of a group (`panel.groups`): its siblings and each bot's share, before
+    the start after the one-copy rule, after it as sent so far."""
 
 
 def bot_label(bot: TargetBot) -> str:
@@ -48,16 +54,23 @@ def bot_label(bot: TargetBot) -> str:
 
 
 def _audience(
-    bot: TargetBot, *, users: int, available: int, content: Mapping[str, Any] | None = None, capped: int = 0
+    bot: TargetBot,
+    *,
+    users: int,
+    available: int,
+    content: Mapping[str, Any] | None = None,
+    capped: int = 0,
+    opted_out: int = 0,
 ) -> Audience:
     rate = campaigns.effective_rate(bot, content)
     each = messages_per_recipient(content) if content is not None else 1
-    available -= capped
+    available -= capped + opted_out
     return Audience(
         bot=bot,
         available=available,
-        excluded=max(users - available - capped, 0),
+        excluded=max(users - available - capped - opted_out, 0),
         capped=capped,
+        opted_out=opted_out,
         rate_per_s=rate,
         duration=campaigns.estimate_duration(available, rate, messages_each=each),
     )
@@ -70,22 +83,33 @@ async def audience_of(
     *,
     content: Mapping[str, Any] | None = None,
     audience_filter: str | None = None,
+    topic: str | None = None,
 ) -> Audience:
     """The audience of `bot` now: available users, those left out, and the sending time (of
     `content`, when given: an album takes a message per item, a forward goes at the free rate).
-    `audience_filter`: a segment expression; users outside it count as left out."""
+    `audience_filter`: a segment expression; users outside it count as left out. `topic`: the
+    campaign's topic; users who opted out of it are counted apart."""
     available_now = and_(User.is_unavailable.is_(False), segment_where(audience_filter))
+    opted_now = and_(available_now, opted_out(bot.id, topic)) if topic else false()
     cap = bot.frequency_cap_hours or 0
-    capped_now = and_(available_now, recently_reached(bot.id, cap)) if cap else false()
-    users, available, capped = (
+    capped_now = and_(available_now, not_(opted_now), recently_reached(bot.id, cap)) if cap else false()
+    users, available, capped, opted = (
         await session.execute(
-            select(func.count(), func.count().filter(available_now), func.count().filter(capped_now)).where(
-                User.bot_id == bot.id, User.platform == platform
-            )
+            select(
+                func.count(),
+                func.count().filter(available_now),
+                func.count().filter(capped_now),
+                func.count().filter(opted_now),
+            ).where(User.bot_id == bot.id, User.platform == platform)
         )
     ).one()
     return _audience(
-        bot, users=int(users), available=int(available or 0), content=content, capped=int(capped or 0)
+        bot,
+        users=int(users),
+        available=int(available or 0),
+        content=content,
+        capped=int(capped or 0),
+        opted_out=int(opted or 0),
     )
 
 
@@ -106,9 +130,28 @@ async def campaign_view(session: AsyncSession, campaign_id: int) -> CampaignView
     if bot is None:  # pragma: no cover - the foreign key forbids it
         return None
     audience = await audience_of(
-        session, bot, campaign.platform, content=campaign.content, audience_filter=campaign.audience_filter
+        session,
+        bot,
+        campaign.platform,
+        content=campaign.content,
+        audience_filter=campaign.audience_filter,
+        topic=campaign.topic,
     )
-    return CampaignView(campaign=campaign, audience=audience)
+    group_lines = await _group_lines(session, campaign)
+    return CampaignView(campaign=campaign, audience=audience, group_lines=group_lines)
+
+
+async def _group_lines(session: AsyncSession, campaign: Campaign) -> tuple[str, ...]:
+    if campaign.group_id is None:
+        return ()
+    group = await groups.siblings(session, campaign.id)
+    listed = texts.CARD_GROUP.format(
+        group_id=campaign.group_id,
+        campaigns=", ".join(f"#{c.id}" for c in group),
+    )
+    if campaign.status in UNSTARTED_CAMPAIGN_STATUSES:
+        return (listed, groups.share_line(await groups.campaign_shares(session, group)))
+    return (listed, *(await groups.group_lines(session, campaign))[1:])
 
 
 async def sample_user(session: AsyncSession, bot_id: int, *, chat_id: int | None = None) -> User | None:

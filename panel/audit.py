@@ -60,6 +60,9 @@ class AuditAction(enum.StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
     SET_APPROVAL = "set_approval_threshold"
+    # ---- opt-outs by topic (issue 15)
+    ADD_TOPIC = "add_topic"
+    REMOVE_TOPIC = "remove_topic"
 
 
 @dataclass(frozen=True, slots=True)

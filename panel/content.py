@@ -338,16 +338,30 @@ def follow_up_call(
 ) -> BotApiCall | None:
     """The short message that carries an album's buttons after it (Telegram allows no keyboard on
     a media group), or None when there is none: the stored content's text, entities and buttons."""
-    if not content.get("album") or not content.get("buttons"):
+    if not content.get("album") or not (content.get("buttons") or unsubscribe_rows(content)):
         return None
     text_only = {key: value for key, value in content.items() if key != "album"}
     return bot_api_call(text_only, file_id=None, paid_broadcast=paid_broadcast, options=options)
 
 
 def reply_markup_params(content: Mapping[str, Any]) -> dict[str, Any]:
-    """`reply_markup` with the stored content's URL buttons, or nothing when it has none."""
-    buttons = Buttons.from_json(content.get("buttons"))
-    return {"reply_markup": {"inline_keyboard": buttons.inline_keyboard()}} if buttons else {}
+    """`reply_markup` with the stored content's URL buttons (and its unsubscribe button, under
+    them), or nothing when it has none."""
+    rows = [*Buttons.from_json(content.get("buttons")).inline_keyboard(), *unsubscribe_rows(content)]
+    return {"reply_markup": {"inline_keyboard": rows}} if rows else {}
+
+
+UNSUBSCRIBE_KEY = "unsubscribe"
+"""In stored content: `{"topic": ..., "text": ...}`, the "Unsubscribe from <topic>" callback
+button the engine puts under the message (`panel.topics`; the tracker answers the tap)."""
+
+
+def unsubscribe_rows(content: Mapping[str, Any]) -> list[list[dict[str, str]]]:
+    """The row of the unsubscribe button of stored content, or none."""
+    button = content.get(UNSUBSCRIBE_KEY)
+    if not isinstance(button, Mapping) or not button.get("topic"):
+        return []
+    return [[{"text": str(button["text"]), "callback_data": "unsub:" + str(button["topic"])}]]
 
 
 @dataclass(frozen=True, slots=True)

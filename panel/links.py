@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from panel.buttons import Buttons
+from panel.content import unsubscribe_rows
 from panel.settings import Settings
 
 TAG_BYTES = 12
@@ -239,6 +240,8 @@ class TrackedLinks:
                 index += 1
             self._rows.append(own)
         self._text_index = {target.url: target.link_index for target in targets[index:]}
+        self._tail = unsubscribe_rows(content)
+        """The unsubscribe button's row (opt-outs by topic), under the URL buttons as it is."""
         text, entities = _text_of(content)
         self.first_text_target = next(
             (url for url in (entity_target(e, text) for e in entities) if url is not None), None
@@ -267,6 +270,7 @@ class TrackedLinks:
                 ]
                 for row in self._rows
             ]
+            + self._tail
         }
 
     def entities(

@@ -37,6 +37,8 @@ class ProgressView:
     """Telegram could not be reached from then (an outage of the route), while sending."""
     unreachable_until: datetime | None = None
     """...until then (None with a `unreachable_since`: it still can't be)."""
+    group_lines: tuple[str, ...] = ()
+    """For a campaign of a group: which bot it is, and each bot's share (`panel.groups`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +55,13 @@ class SummaryView:
     reason: str | None = None
     pinned: int | None = None
     """Messages pinned in their chats; None: the campaign does not pin (nothing is shown)."""
+    group_lines: tuple[str, ...] = ()
+    """For a campaign of a group: which bot it is, and each bot's share (`panel.groups`)."""
 
     @classmethod
-    def of(cls, campaign: Campaign, errors: Iterable[tuple[str, int]]) -> SummaryView:
+    def of(
+        cls, campaign: Campaign, errors: Iterable[tuple[str, int]], *, group_lines: tuple[str, ...] = ()
+    ) -> SummaryView:
         """The summary of `campaign` as its row stands, with its error breakdown."""
         return cls(
             campaign_id=campaign.id,
@@ -67,6 +73,7 @@ class SummaryView:
             errors=tuple(errors),
             reason=campaign.status_reason,
             pinned=campaign.pinned_count if SendOptions.from_json(campaign.send_options).pin else None,
+            group_lines=group_lines,
         )
 
 
@@ -106,6 +113,7 @@ def render_progress(view: ProgressView) -> str:
     counters = view.counters
     lines = [
         texts.PROGRESS_TITLE.format(campaign_id=view.campaign_id, name=_name(view.name)),
+        *view.group_lines,
         texts.PROGRESS_STATUS.get(view.status.value, view.status.value),
     ]
     if view.reason and view.status is not CampaignStatus.SENDING:
@@ -170,7 +178,8 @@ def render_summary(view: SummaryView) -> str:
             campaign_id=view.campaign_id,
             name=_name(view.name),
             status=texts.PROGRESS_STATUS.get(view.status.value, view.status.value),
-        )
+        ),
+        *view.group_lines,
     ]
     if view.reason:
         lines.append(texts.PROGRESS_REASON.format(reason=view.reason))

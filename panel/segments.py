@@ -5,6 +5,7 @@
 
 Rules: `language in (a, b)` / `language = a`; `joined before|after YYYY-MM-DD`; `active within
 N(d|h)` (seen by the bot in the last N days or hours); `received ID` (got campaign ID);
+`subscribed TOPIC` (has not opted out of the bot's topic TOPIC, `panel.topics`);
 `NAME = VALUE` / `NAME != VALUE` over the custom attributes imported from CSV columns. `and`
 binds tighter than `or`; `not` and parentheses as usual. The text is parsed here into an
 expression tree and then into SQLAlchemy clauses with bound values: no SQL text from an admin
@@ -21,11 +22,11 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Campaign, Delivery, DeliveryStatus, Segment, User, utcnow
+from models import Campaign, Delivery, DeliveryStatus, Segment, TopicOptOut, User, utcnow
 
 MAX_EXPRESSION_CHARS = 2000
 KEYWORDS = frozenset({"and", "or", "not", "in", "language", "joined", "before", "after", "active", "within"})
-RULES_HINT = "a rule (language, joined, active, received, or an attribute such as plan = pro)"
+RULES_HINT = "a rule (language, joined, active, received, subscribed, or an attribute such as plan = pro)"
 _TOKEN = re.compile(
     r"\s*(?:(?P<number>\d+(?:[dh])?(?![\w-]))|(?P<date>\d{4}-\d{2}-\d{2})|(?P<word>[A-Za-z_][\w.-]*)"
     r"|(?P<string>\"[^\"]*\")|(?P<op>!=|=|\(|\)|,))"
@@ -89,6 +90,11 @@ class Received:
 
 
 @dataclass(frozen=True, slots=True)
+class Subscribed:
+    topic: str
+
+
+@dataclass(frozen=True, slots=True)
 class Attribute:
     name: str
     value: str
@@ -110,7 +116,7 @@ class AnyOf:
     operands: tuple[Rule, ...]
 
 
-Rule = Language | Joined | ActiveWithin | Received | Attribute | Not | AllOf | AnyOf
+Rule = Language | Joined | ActiveWithin | Received | Subscribed | Attribute | Not | AllOf | AnyOf
 
 
 class _Parser:
@@ -218,6 +224,11 @@ class _Parser:
             if not campaign.text.isdigit():
                 raise SegmentError(campaign.position, f"expected a campaign id, found “{campaign.text}”")
             return Received(int(campaign.text))
+        following = self._peek()
+        if name == "subscribed" and not (following is not None and following.kind == "op"):
+            # `subscribed news`; an attribute called subscribed (`subscribed = yes`) stays one.
+            topic = self._need("a topic such as news", kind="word")
+            return Subscribed(topic.text.lower())
         if name in KEYWORDS:
             raise SegmentError(token.position, f"expected {RULES_HINT}, found “{token.text}”")
         equal = self._op("=")
@@ -273,6 +284,16 @@ def segment_clause(rule: Rule, *, now: datetime | None = None) -> ColumnElement[
                 Delivery.user_id == User.id,
                 Delivery.campaign_id == rule.campaign_id,
                 Delivery.status == DeliveryStatus.SENT,
+            )
+        )
+    if isinstance(rule, Subscribed):
+        return not_(
+            exists(
+                select(TopicOptOut.chat_id).where(
+                    TopicOptOut.bot_id == User.bot_id,
+                    TopicOptOut.chat_id == User.chat_id,
+                    TopicOptOut.topic == rule.topic,
+                )
             )
         )
     if isinstance(rule, Attribute):

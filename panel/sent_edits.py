@@ -36,7 +36,7 @@ from panel.after_send import RecallCounts, latest_recall
 from panel.audit import Actor, AuditAction
 from panel.buttons import Buttons
 from panel.claims import claim_once, release_claim
-from panel.content import ContentError, MessageContent
+from panel.content import ContentError, MessageContent, reply_markup_params
 from panel.greetings import PERSONALISED_KEY, GreetingError, personalise, rendered
 from panel.keys import RedisKeys
 from panel.progress import percent, progress_bar
@@ -189,9 +189,9 @@ class EditCall:
 
 
 def _markup(content: Mapping[str, Any]) -> dict[str, Any]:
-    """`reply_markup` with the buttons, or nothing: an edit that leaves it out removes the keyboard."""
-    buttons = Buttons.from_json(content.get("buttons"))
-    return {"reply_markup": {"inline_keyboard": buttons.inline_keyboard()}} if buttons else {}
+    """`reply_markup` with the buttons (the unsubscribe button too), or nothing: an edit that
+    leaves it out removes the keyboard."""
+    return reply_markup_params(content)
 
 
 def _formatted(

@@ -700,3 +700,61 @@ PROGRESS_UNREACHABLE = "⚠️ Telegram can't be reached since {since}; retrying
 PROGRESS_UNREACHABLE_OVER = (
     "Telegram couldn't be reached from {since} to {until}; sending carried on by itself."
 )
+
+# --- One announcement through several bots, one copy per person (issue 15) ------------------
+
+CHOOSE_BOTS_BUTTON = "📚 Several bots…"
+CHOOSE_BOTS = (
+    "Tap the bots in the order you prefer, then Done. A person who uses several of them gets one "
+    "copy, through the first bot in your order that can reach them."
+)
+CHOOSE_BOTS_PICKED = "{position}. {codename} · {users} users"
+BTN_BOTS_DONE = "✅ Done"
+CHOOSE_BOTS_NONE = "Tap at least one bot first."
+CHOOSE_BOTS_TOO_MANY = "At most {limit} bots in one announcement."
+TARGETS_CHOSEN = "Targets, in this order: {bots}."
+GROUP_AUDIENCE = "Audience, one copy per person: {shares} — {total} in all"
+GROUP_AUDIENCE_SHARE = "{bot} {users}"
+GROUP_AUDIENCE_VIA = " ({users} already reached via {bots})"
+GROUP_PART = "Bot {position} of {bots} of group #{group_id}: {bot}"
+GROUP_SHARES = "Group: {shares}"
+GROUP_SHARE = "{bot} {sent}/{total}"
+CARD_GROUP = "Group #{group_id}: {campaigns} (one copy per person; actions apply to every bot)"
+CLI_GROUP_CREATED = "group #{group_id}: {bots} campaigns, one per bot, in this order:"
+COMPOSE_GROUP_CARD = (
+    "{title}\n\n"
+    "Name: {name}\n"
+    "Bots, in this order: {bots}\n"
+    "{audience}\n"
+    "Sending takes about {duration}, every bot at its own rate, all at once."
+)
+
+# --- Opt-outs by topic (issue 15) -------------------------------------------------------------
+
+UNSUBSCRIBE_BUTTON = "🔕 Unsubscribe from {topic}"
+"""Under a campaign's message, in the target bot: recipients read it (the tracker answers the tap)."""
+COMPOSE_OPTED_OUT = ", {count} opted out of {topic} left out"
+CARD_TOPIC = "🏷 Topic: {topic}{button}"
+CARD_TOPIC_BUTTON = " · with an unsubscribe button"
+BTN_TOPIC = "🏷 Topic: {topic}"
+TOPIC_NONE = "none"
+BTN_UNSUBSCRIBE_TOGGLE = "🔕 Unsubscribe button: {state}"
+ASK_TOPIC = (
+    "Which topic is this campaign? Its recipients who unsubscribed from that topic are left out. "
+    "Topics of {bots}: {topics}. Send one, or none."
+)
+NO_TOPICS_YET = "none yet (add one with /topics)"
+TOPIC_REFUSED = "{reason}. Send a topic, or none."
+TOPIC_NOT_TEXT = "A topic is text: send its name, or none."
+UNSUBSCRIBE_REFUSED = "No unsubscribe button: {reason}."
+CAMPAIGN_TOPIC_REFUSED = "Not saved: {reason}."
+TOPICS_LIST = (
+    "🏷 Topics, with how many unsubscribed from each:\n{lines}\n\n"
+    "Add or remove one: /topics BOT add TOPIC, /topics BOT remove TOPIC."
+)
+TOPICS_LINE = "{bot}: {topics}"
+TOPIC_COUNT = "{topic} ({count} unsubscribed)"
+TOPICS_USAGE = "Write it as /topics BOT add TOPIC or /topics BOT remove TOPIC, e.g. /topics news add offers."
+TOPICS_REFUSED = "Not changed: {reason}."
+TOPIC_ADDED = "{bot} has the topic {topic} now: campaigns may have it, and their recipients can unsubscribe."
+TOPIC_REMOVED = "{bot} no longer has the topic {topic} (who unsubscribed from it is kept, should it return)."

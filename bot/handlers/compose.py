@@ -27,7 +27,7 @@ from bot.prompts import ask_confirmation, ask_time
 from bot.states import Compose
 from bot.target import TestSendResult, can_read_chat, send_content, send_test
 from models import TargetBot
-from panel import audit, texts
+from panel import audit, groups, texts, topics
 from panel import campaigns as lifecycle
 from panel.audience import Audience, audience_of, bot_audiences, bot_label, sample_user
 from panel.audit import Actor, AuditAction
@@ -35,6 +35,7 @@ from panel.buttons import Buttons
 from panel.claims import claim_once
 from panel.content import AlbumItem, ChannelPost, ContentError, Media, MessageContent
 from panel.greetings import PERSONALISED_KEY, GreetingError, personalise, rendered, values_of
+from panel.groups import MAX_GROUP_BOTS
 from panel.keys import RedisKeys
 from panel.links import has_links
 from panel.roles import Access
@@ -113,6 +114,8 @@ def _summary_keyboard(data: dict[str, Any]) -> InlineKeyboardMarkup:
         offer_link_preview=offer,
         audience_filter=data.get("audience_filter"),
         track_links=tracking,
+        topic=data.get("topic"),
+        unsubscribe_button=bool(data.get("unsubscribe_button")),
     )
 
 
@@ -132,12 +135,15 @@ async def _audience(
     bot_id: int,
     content: dict[str, Any] | None = None,
     audience_filter: str | None = None,
+    topic: str | None = None,
 ) -> Audience | None:
     async with sessionmaker() as session:
         target_bot = await lifecycle.get_bot(session, bot_id)
         if target_bot is None:
             return None
-        return await audience_of(session, target_bot, content=content, audience_filter=audience_filter)
+        return await audience_of(
+            session, target_bot, content=content, audience_filter=audience_filter, topic=topic
+        )
 
 
 async def _ask_for_message(message: Message, state: FSMContext, audience: Audience) -> None:
@@ -156,7 +162,9 @@ async def _show_summary(
     """The preview exactly as recipients see it, then the card with the next steps."""
     data = await state.get_data()
     rule = data.get("audience_filter")
-    audience = await _audience(sessionmaker, int(data["bot_id"]), _content(data).to_json(), rule)
+    audience = await _audience(
+        sessionmaker, int(data["bot_id"]), _content(data).to_json(), rule, topic=data.get("topic")
+    )
     if audience is None:
         await state.clear()
         await message.answer(texts.BOT_GONE)
@@ -168,7 +176,14 @@ async def _show_summary(
         # The control bot may not read the channel: it previews the admin's own forward of the post.
         shown = _content(data, post_key="preview_post")
     await send_content(message.bot, message.chat.id, shown)
-    card = views.summary_card(name=data.get("name"), audience=audience, rule=rule)
+    card = views.summary_card(name=data.get("name"), audience=audience, rule=rule, topic=data.get("topic"))
+    bot_ids = [int(bot_id) for bot_id in data.get("bot_ids") or ()]
+    if len(bot_ids) > 1:  # several bots: each one's share after the one-copy rule
+        async with sessionmaker() as session:
+            found = await groups.shares(session, [(bot_id, rule, data.get("topic")) for bot_id in bot_ids])
+        card = views.group_summary_card(
+            name=data.get("name"), shares=found, content=_content(data).to_json(), rule=rule
+        )
     if PERSONALISED_KEY in stored:
         card += "\n\n" + (texts.PREVIEW_AS.format(who=who) if who else texts.PREVIEW_AS_NOBODY)
     await message.answer(card, reply_markup=_summary_keyboard(data))
@@ -218,6 +233,76 @@ async def pick_bot(
 async def bot_not_picked(message: Message) -> None:
     """Typing instead of choosing a bot."""
     await message.answer(texts.CHOOSE_BOT_AGAIN)
+
+
+async def _scoped_audiences(sessionmaker: async_sessionmaker[AsyncSession], access: Access) -> list[Audience]:
+    async with sessionmaker() as session:
+        return await bot_audiences(session, bot_ids=access.bot_ids)
+
+
+async def pick_several(
+    query: CallbackQuery, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession], access: Access
+) -> None:
+    """📚 Several bots…: the toggles, numbered in the order they are tapped."""
+    await query.answer()
+    await state.update_data(bot_order=[])
+    if isinstance(query.message, Message):
+        audiences = await _scoped_audiences(sessionmaker, access)
+        await edit_text(query.message, texts.CHOOSE_BOTS, reply_markup=keyboards.bots_toggle(audiences, []))
+
+
+async def toggle_bot(
+    query: CallbackQuery,
+    callback_data: ComposeCallback,
+    state: FSMContext,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    access: Access,
+) -> None:
+    """A bot tapped in the several-bots picker: added last to the order, or taken out of it."""
+    order = [int(bot_id) for bot_id in (await state.get_data()).get("bot_order") or []]
+    audiences = await _scoped_audiences(sessionmaker, access)
+    if callback_data.bot_id not in {audience.bot.id for audience in audiences}:
+        await query.answer(texts.BOT_GONE, show_alert=True)
+        return
+    if callback_data.bot_id in order:
+        order.remove(callback_data.bot_id)
+    elif len(order) >= MAX_GROUP_BOTS:
+        await query.answer(texts.CHOOSE_BOTS_TOO_MANY.format(limit=MAX_GROUP_BOTS), show_alert=True)
+        return
+    else:
+        order.append(callback_data.bot_id)
+    await state.update_data(bot_order=order)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await edit_buttons(query.message, keyboards.bots_toggle(audiences, order))
+
+
+async def bots_done(
+    query: CallbackQuery, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Done in the several-bots picker: one bot is the usual draft, more are a group."""
+    order = [int(bot_id) for bot_id in (await state.get_data()).get("bot_order") or []]
+    if not order:
+        await query.answer(texts.CHOOSE_BOTS_NONE, show_alert=True)
+        return
+    async with sessionmaker() as session:
+        found = await groups.shares(session, [(bot_id, None, None) for bot_id in order])
+    if len(found) != len(order):
+        await query.answer(texts.BOT_GONE, show_alert=True)
+        return
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    await edit_buttons(query.message, None)
+    await state.update_data(bot_id=order[0], bot_ids=order, bot_order=None)
+    await state.set_state(Compose.waiting_text)
+    await query.message.answer(
+        texts.TARGETS_CHOSEN.format(bots=" → ".join(bot_label(share.bot) for share in found))
+        + "\n"
+        + groups.share_line(found)
+        + "\n\n"
+        + texts.ASK_MESSAGE
+    )
 
 
 async def got_message(
@@ -271,19 +356,23 @@ async def pick_post_mode(
     if not pending or not isinstance(query.message, Message):
         await query.answer(texts.CHANNEL_POST_AGAIN, show_alert=True)
         return
-    target_bot = await _target_bot(query, sessionmaker, data)
-    if target_bot is None:
-        return
+    target_bots = []
+    for bot_id in data.get("bot_ids") or [data["bot_id"]]:  # each bot of a group forwards it itself
+        target_bot = await _target_bot(query, sessionmaker, {"bot_id": bot_id})
+        if target_bot is None:
+            return
+        target_bots.append(target_bot)
     await query.answer()
-    readable = await can_read_chat(
-        open_token(settings, target_bot.sealed_token),
-        api_url=settings.telegram_api_url,
-        chat_id=int(pending["from_chat_id"]),
-    )
-    if not readable:
-        label = f"@{target_bot.username}" if target_bot.username else target_bot.codename
-        await query.message.answer(texts.CHANNEL_UNREADABLE.format(bot=label, channel=pending["channel"]))
-        return
+    for target_bot in target_bots:
+        readable = await can_read_chat(
+            open_token(settings, target_bot.sealed_token),
+            api_url=settings.telegram_api_url,
+            chat_id=int(pending["from_chat_id"]),
+        )
+        if not readable:
+            label = f"@{target_bot.username}" if target_bot.username else target_bot.codename
+            await query.message.answer(texts.CHANNEL_UNREADABLE.format(bot=label, channel=pending["channel"]))
+            return
     mode = "forward" if callback_data.action is ComposeAction.FORWARD_POST else "copy"
     try:
         content = MessageContent(
@@ -587,26 +676,40 @@ async def finish(
         options = replace(options, link_preview=LinkPreview.ON)
     try:
         async with sessionmaker() as session, session.begin():
-            campaign = await lifecycle.create_campaign(
+            # Several bots make a group (`panel.groups`): one draft per bot, in the chosen order.
+            created = await groups.create_group(
                 session,
-                bot_id=int(data["bot_id"]),
+                bot_ids=[int(bot_id) for bot_id in data.get("bot_ids") or [data["bot_id"]]],
                 content=content,
                 name=data.get("name"),
                 created_by=query.from_user.id,
                 options=options,
             )
-            campaign.content = _stored(data)
-            campaign.audience_filter = data.get("audience_filter")
-            await audit.record(
-                session,
-                Actor.chat(query.from_user.id),
-                AuditAction.CREATE,
-                campaign_id=campaign.id,
-                bot_id=campaign.bot_id,
-            )
+            for sibling in created:
+                sibling.content = _stored(data)
+                sibling.audience_filter = data.get("audience_filter")
+                if data.get("topic"):  # opt-outs by topic: each bot has the topic (checked when typed)
+                    await topics.set_campaign_topic(
+                        session,
+                        sibling,
+                        str(data["topic"]),
+                        unsubscribe_button=bool(data.get("unsubscribe_button")),
+                    )
+                await audit.record(
+                    session,
+                    Actor.chat(query.from_user.id),
+                    AuditAction.CREATE,
+                    campaign_id=sibling.id,
+                    bot_id=sibling.bot_id,
+                )
+            campaign = created[0]
     except lifecycle.CampaignError:
         if message is not None:
             await edit_text(message, texts.BOT_GONE)
+        return
+    except topics.TopicError as error:  # a topic removed while composing
+        if message is not None:
+            await edit_text(message, texts.CAMPAIGN_TOPIC_REFUSED.format(reason=str(error)))
         return
     if message is None:
         return
@@ -652,6 +755,73 @@ async def got_audience(
     await _show_summary(message, state, sessionmaker)
 
 
+def _bot_ids(data: dict[str, Any]) -> list[int]:
+    """The draft's bots: the group's, in order, or its one bot."""
+    return [int(bot_id) for bot_id in data.get("bot_ids") or [data["bot_id"]]]
+
+
+async def choose_topic(
+    query: CallbackQuery, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """🏷 Topic: ask which of the bot's topics the campaign is (or none)."""
+    await query.answer()
+    data = await state.get_data()
+    async with sessionmaker() as session:
+        names = []
+        known: set[str] | None = None
+        for bot_id in _bot_ids(data):
+            target_bot = await lifecycle.get_bot(session, bot_id)
+            names.append(target_bot.codename if target_bot else f"#{bot_id}")
+            found = set(await topics.list_topics(session, bot_id))
+            known = found if known is None else known & found  # a group's bots all need it
+    await state.set_state(Compose.waiting_topic)
+    if isinstance(query.message, Message):
+        await edit_buttons(query.message, None)
+        listed = ", ".join(sorted(known or ())) or texts.NO_TOPICS_YET
+        await query.message.answer(texts.ASK_TOPIC.format(bots=", ".join(names), topics=listed))
+
+
+async def got_topic(
+    message: Message, state: FSMContext, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """The campaign's topic, which every bot of the draft must have; none takes it away."""
+    assert message.text is not None
+    typed = message.text.strip().lower()
+    data = await state.get_data()
+    if typed in ("none", "no", "-"):
+        await state.update_data(topic=None, unsubscribe_button=False)
+        await _show_summary(message, state, sessionmaker)
+        return
+    try:
+        async with sessionmaker() as session:
+            for bot_id in _bot_ids(data):
+                typed = await topics.check_campaign_topic(session, bot_id, typed)
+    except topics.TopicError as error:
+        await message.answer(texts.TOPIC_REFUSED.format(reason=str(error)))
+        return
+    await state.update_data(topic=typed)
+    await _show_summary(message, state, sessionmaker)
+
+
+async def topic_not_text(message: Message) -> None:
+    """A sticker or photo as the topic."""
+    await message.answer(texts.TOPIC_NOT_TEXT)
+
+
+async def toggle_unsubscribe_button(query: CallbackQuery, state: FSMContext) -> None:
+    """🔕 Unsubscribe button: on or off, when the message can carry it."""
+    data = await state.get_data()
+    wanted = not data.get("unsubscribe_button")
+    refusal = topics.button_refusal(_content(data).to_json()) if wanted else None
+    if refusal is not None or not data.get("topic"):
+        await query.answer(texts.UNSUBSCRIBE_REFUSED.format(reason=refusal or "no topic"), show_alert=True)
+        return
+    await state.update_data(unsubscribe_button=wanted)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await edit_buttons(query.message, _summary_keyboard({**data, "unsubscribe_button": wanted}))
+
+
 async def audience_not_text(message: Message) -> None:
     """A sticker or photo as the rule."""
     await message.answer(texts.AUDIENCE_NOT_TEXT)
@@ -673,6 +843,15 @@ def create_router() -> Router:
     router.message.register(new, Command("new"))
     router.callback_query.register(
         pick_bot, Compose.choosing_bot, ComposeCallback.filter(F.action == ComposeAction.PICK_BOT)
+    )
+    router.callback_query.register(
+        pick_several, Compose.choosing_bot, ComposeCallback.filter(F.action == ComposeAction.PICK_SEVERAL)
+    )
+    router.callback_query.register(
+        toggle_bot, Compose.choosing_bot, ComposeCallback.filter(F.action == ComposeAction.TOGGLE_BOT)
+    )
+    router.callback_query.register(
+        bots_done, Compose.choosing_bot, ComposeCallback.filter(F.action == ComposeAction.BOTS_DONE)
     )
     router.message.register(bot_not_picked, Compose.choosing_bot, ~F.text.startswith("/"))
     router.message.register(got_channel_post, Compose.waiting_text, F.forward_origin.type == "channel")
@@ -720,6 +899,16 @@ def create_router() -> Router:
     )
     router.message.register(got_audience, Compose.waiting_audience, F.text, ~F.text.startswith("/"))
     router.message.register(audience_not_text, Compose.waiting_audience, ~F.text)
+    router.callback_query.register(
+        choose_topic, Compose.reviewing, ComposeCallback.filter(F.action == ComposeAction.TOPIC)
+    )
+    router.callback_query.register(
+        toggle_unsubscribe_button,
+        Compose.reviewing,
+        ComposeCallback.filter(F.action == ComposeAction.UNSUBSCRIBE_BUTTON),
+    )
+    router.message.register(got_topic, Compose.waiting_topic, F.text, ~F.text.startswith("/"))
+    router.message.register(topic_not_text, Compose.waiting_topic, ~F.text)
     router.callback_query.register(stale_button, ComposeCallback.filter())
     router.callback_query.register(stale_button, SendOptionCallback.filter())
     router.message.register(expecting_a_button, Compose.reviewing, ~F.text.startswith("/"))

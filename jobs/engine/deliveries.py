@@ -8,7 +8,7 @@ Functions take an `AsyncSession` and never commit; the caller owns the transacti
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,7 +46,7 @@ from models import (
 from panel import transitions
 from panel.after_send import retry_audience
 from panel.greetings import values_of
-from panel.segments import recently_reached, segment_where
+from panel.groups import reachable
 
 WORKER_LOST = "Worker stopped while the message was in flight"
 
@@ -64,17 +64,25 @@ def _rowcount(result: object) -> int:
     return int(result.rowcount or 0)
 
 
-async def freeze_audience(session: AsyncSession, campaign_id: int, *, now: datetime | None = None) -> Started:
+async def freeze_audience(
+    session: AsyncSession,
+    campaign_id: int,
+    *,
+    now: datetime | None = None,
+    after_siblings: Sequence[int] = (),
+) -> Started:
     """Move a DRAFT/SCHEDULED campaign to SENDING and write one pending row per recipient.
 
     The audience is the target bot's available users at this moment (those matching the
     campaign's segment expression, if it has one), copied in one statement.
+    `after_siblings`: the earlier campaigns of its group (`panel.groups`), already frozen in this
+    transaction; chats in their audiences are left out (one copy per person).
     An empty audience completes the campaign at once. A second caller finds nothing to start.
     """
     now = now or utcnow()
     if not await transitions.begin_sending(session, campaign_id, now=now):
         return Started(started=False)
-    bot_id, platform, audience_filter, cap_hours, parent_id, retry_unconfirmed = (
+    bot_id, platform, audience_filter, cap_hours, parent_id, retry_unconfirmed, topic = (
         await session.execute(
             select(
                 Campaign.bot_id,
@@ -83,6 +91,7 @@ async def freeze_audience(session: AsyncSession, campaign_id: int, *, now: datet
                 TargetBot.frequency_cap_hours,
                 Campaign.parent_id,
                 Campaign.retry_unconfirmed,
+                Campaign.topic,
             )
             .join(TargetBot, TargetBot.id == Campaign.bot_id)
             .where(Campaign.id == campaign_id)
@@ -108,11 +117,14 @@ async def freeze_audience(session: AsyncSession, campaign_id: int, *, now: datet
                 literal(0),
             )
             .where(
-                User.bot_id == bot_id,
-                User.platform == platform,
-                User.is_unavailable.is_(False),
-                segment_where(audience_filter, now=now),
-                not_(recently_reached(bot_id, cap_hours, now=now)) if cap_hours else true(),
+                reachable(bot_id, platform, audience_filter, cap_hours, topic=topic, now=now),
+                not_(
+                    User.chat_id.in_(
+                        select(Delivery.chat_id).where(Delivery.campaign_id.in_(list(after_siblings)))
+                    )
+                )
+                if after_siblings
+                else true(),
             )
             .order_by(User.id)
         )

@@ -52,6 +52,7 @@ async def test_compose_shows_exact_preview_and_summary_then_saves_draft(control:
         texts.BTN_OPTION_PROTECT.format(state="off"),
         texts.BTN_OPTION_PIN.format(state="off"),
         texts.AUDIENCE_EVERYONE,
+        texts.BTN_TOPIC.format(topic="none"),
         texts.BTN_SEND_NOW,
         texts.BTN_SCHEDULE,
         texts.BTN_TEST,
@@ -249,6 +250,7 @@ async def test_several_bots_are_offered_with_their_audience(control: ControlBot)
     assert [text for text, _ in question.buttons] == [
         "news (@news_bot) · 12 users",
         "shop (@shop_bot) · 0 users",
+        texts.CHOOSE_BOTS_BUTTON,
     ]
     assert await fsm_state(control) == Compose.choosing_bot.state
     assert (await control.say("shop please")).text == texts.CHOOSE_BOT_AGAIN

@@ -48,11 +48,13 @@ from bot.callbacks import (
 from models import (
     UNSTARTED_CAMPAIGN_STATUSES,
     AuditEntry,
+    BotTopic,
     Campaign,
     CampaignStatus,
     Delivery,
     DeliveryAction,
     Segment,
+    TopicOptOut,
     utcnow,
 )
 from models import CampaignAction as CampaignActionRow
@@ -688,7 +690,7 @@ async def reset(control: ControlBot) -> None:
             await session.execute(
                 sql(
                     "TRUNCATE delivery_actions, campaign_actions, deliveries, campaigns, segments, "
-                    "link_clicks, link_targets "
+                    "link_clicks, link_targets, bot_topics, user_topic_optouts "
                     "RESTART IDENTITY"
                 )
             )
@@ -701,6 +703,8 @@ async def reset(control: ControlBot) -> None:
                 Segment,
                 LinkClick,
                 LinkTargetRow,
+                BotTopic,
+                TopicOptOut,
             ):
                 await session.execute(delete(table))
         for bot_id, status, name in (

@@ -84,3 +84,17 @@ def test_buttons_round_trip_with_the_content_and_old_content_still_loads() -> No
     old = {"kind": "text", "text": "Hi", "entities": []}
     assert MessageContent.from_json(old).buttons == Buttons()
     assert "reply_markup" not in bot_api_call(old, file_id=None).params
+
+
+UNSUBSCRIBE = {"unsubscribe": {"topic": "news", "text": "🔕 Unsubscribe from news"}}
+UNSUBSCRIBE_ROW = [{"text": "🔕 Unsubscribe from news", "callback_data": "unsub:news"}]
+
+
+def test_the_unsubscribe_button_goes_under_the_url_buttons() -> None:
+    alone = MessageContent("Hi").to_json() | UNSUBSCRIBE
+    assert bot_api_call(alone, file_id=None).params["reply_markup"] == {"inline_keyboard": [UNSUBSCRIBE_ROW]}
+    buttons = parse_buttons("Go - https://example.com")
+    with_buttons = MessageContent("Hi", buttons=buttons).to_json() | UNSUBSCRIBE
+    assert bot_api_call(with_buttons, file_id=None).params["reply_markup"] == {
+        "inline_keyboard": [*buttons.inline_keyboard(), UNSUBSCRIBE_ROW]
+    }

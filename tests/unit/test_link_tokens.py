@@ -98,3 +98,14 @@ def test_tracking_follows_the_base_url_and_the_campaign_choice() -> None:
     assert on.links_base_url == "https://l.example"
     assert not tracking_on(None, off) and not tracking_on(True, off)
     assert tracking_on(None, on) and tracking_on(True, on) and not tracking_on(False, on)
+
+
+def test_a_recipients_tracked_buttons_keep_the_unsubscribe_button_under_them() -> None:
+    buttons = rows_of([[("Go", "https://go.example/a")]])
+    content = MessageContent("Hi", buttons=buttons).to_json() | {
+        "unsubscribe": {"topic": "offers", "text": "🔕 Unsubscribe from offers"}
+    }
+    links = TrackedLinks(content, campaign_id=9, base_url="https://l.example/", signer=SIGNER)
+    rows = links.reply_markup(42)["inline_keyboard"]
+    assert rows[0][0]["url"].startswith("https://l.example/c/")
+    assert rows[1] == [{"text": "🔕 Unsubscribe from offers", "callback_data": "unsub:offers"}]

@@ -18,6 +18,7 @@ from panel.segments import (
     Not,
     Received,
     SegmentError,
+    Subscribed,
     parse_segment,
 )
 
@@ -70,3 +71,12 @@ def test_any_text_parses_or_is_refused_with_a_position_inside_it(text: str) -> N
         parse_segment(text)
     except SegmentError as error:
         assert 1 <= error.position <= len(text) + 1
+
+
+def test_subscribed_names_a_topic_and_an_attribute_called_subscribed_stays_one() -> None:
+    assert parse_segment("not subscribed news and subscribed Offers") == AllOf(
+        (Not(Subscribed("news")), Subscribed("offers"))
+    )
+    assert parse_segment("subscribed = yes") == Attribute("subscribed", "yes", equal=True)
+    with pytest.raises(SegmentError, match="at character 11: expected a topic such as news, found the end"):
+        parse_segment("subscribed")
