@@ -50,6 +50,7 @@ COMMAND_ORDER = (
     "new",
     "campaigns",
     "segments",
+    "topics",
     "sendnow",
     "schedule",
     "report",

@@ -218,13 +218,14 @@ class BuilderAction(enum.StrEnum):
     ACTIVE = "act"
     INACTIVE = "idle"
     JOINED = "new"
+    TOPIC = "topic"
     UNDO = "undo"
     SAVE = "save"
     CANCEL = "quit"
 
 
 class BuilderCallback(CallbackData, prefix="sgb"):
-    """A tap in the segment builder; `value` is a language code or a period like 30d."""
+    """A tap in the segment builder; `value` is a language code, a period like 30d or a topic."""
 
     action: BuilderAction
-    value: str = Field(default="", max_length=16, pattern=r"^[A-Za-z0-9_-]*$")
+    value: str = Field(default="", max_length=32, pattern=r"^[A-Za-z0-9_-]*$")

@@ -87,6 +87,7 @@ COMMAND_DESCRIPTIONS = {
     "new": "Compose a new announcement",
     "campaigns": "List campaigns and manage them",
     "segments": "Saved audience rules and their counts",
+    "topics": "Each bot's opt-out topics",
     "report": "A campaign's chart and figures",
     "export": "A campaign's delivery ledger as CSV",
     "audit": "Who changed what, and when",
@@ -162,7 +163,8 @@ HELP = (
     "I send announcements to the users of your bots.\n\n"
     "/new — compose an announcement\n"
     "/campaigns — list campaigns, open one to act on it\n"
-    "/segments [name rule] — saved audience rules and their counts, or save one\n"
+    "/segments [name rule] — saved audience rules and their counts, or save one; /segments new builds one\n"
+    "/topics — each bot's topics and who opted out of them\n"
     "/report id — a campaign's chart and figures; /export id — its ledger as CSV\n"
     "/audit [id] — who changed what, and when (of one campaign with its id)\n"
     "/admins — admins, their roles and bots (owners)\n"
@@ -680,6 +682,8 @@ BTN_BUILDER_LANGUAGE_ON = "✓ {code} ({count})"
 BTN_BUILDER_ACTIVE = "🟢 active {period}"
 BTN_BUILDER_INACTIVE = "💤 not active {period}"
 BTN_BUILDER_JOINED = "🆕 joined last {period}"
+BTN_BUILDER_TOPIC = "🏷 subscribed {topic}"
+BTN_BUILDER_TOPIC_ON = "✓ subscribed {topic}"
 BTN_BUILDER_UNDO = "↩️ Undo"
 BTN_BUILDER_SAVE = "💾 Save…"
 BTN_BUILDER_CANCEL = "✖ Cancel"

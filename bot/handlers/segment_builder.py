@@ -1,6 +1,6 @@
 """/segments new: a segment built with buttons for the common rules (languages the users speak,
-activity, joining) and typed rules for the rest, its count per bot shown live after each change,
-then saved by name like `/segments NAME RULE`.
+activity, joining, the bots' opt-out topics) and typed rules for the rest, its count per bot
+shown live after each change, then saved by name like `/segments NAME RULE`.
 
 The conditions are kept in the conversation's state; every one is ANDed, and the rule they
 make is the same text form the rest of the panel reads (`panel.segments`), checked on each change.
@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.callbacks import BuilderAction, BuilderCallback
 from bot.edits import edit_text
 from bot.states import SegmentBuilder
-from models import User, utcnow
+from models import BotTopic, User, utcnow
 from panel import audit, texts
 from panel.audit import Actor, AuditAction
 from panel.bots import bot_summaries
@@ -30,6 +30,7 @@ from panel.roles import Access
 from panel.segments import SegmentError, count_segment, parse_segment, save_segment
 
 LANGUAGES_SHOWN = 6
+TOPICS_SHOWN = 6
 ACTIVE_PERIODS = ("7d", "30d", "90d")
 INACTIVE_PERIODS = ("30d", "90d")
 JOINED_PERIODS = ("7d", "30d")
@@ -47,6 +48,7 @@ def _rule(parts: dict[str, Any]) -> str:
         clauses.append(f"not active within {parts['inactive']}")
     if parts.get("joined"):
         clauses.append(f"joined after {parts['joined']}")
+    clauses.extend(f"subscribed {topic}" for topic in parts.get("topics", []))
     clauses.extend(f"({typed})" for typed in parts.get("typed", []))
     return " and ".join(clauses)
 
@@ -65,6 +67,14 @@ async def _languages(session: AsyncSession, scope: frozenset[int] | None) -> lis
     return [(str(code), int(count)) for code, count in await session.execute(query) if code]
 
 
+async def _topics(session: AsyncSession, scope: frozenset[int] | None) -> list[str]:
+    """The opt-out topics of the admin's bots, by name."""
+    query = select(BotTopic.topic).distinct().order_by(BotTopic.topic).limit(TOPICS_SHOWN)
+    if scope is not None:
+        query = query.where(BotTopic.bot_id.in_(scope))
+    return [str(name) for name in await session.scalars(query)]
+
+
 async def _screen(
     sessionmaker: async_sessionmaker[AsyncSession], parts: dict[str, Any], access: Access
 ) -> tuple[str, InlineKeyboardMarkup]:
@@ -74,6 +84,7 @@ async def _screen(
         bots = [item.bot for item in await bot_summaries(session, bot_ids=access.bot_ids)]
         counts = await count_segment(session, [bot.id for bot in bots], rule)
         languages = await _languages(session, access.bot_ids)
+        topics = await _topics(session, access.bot_ids)
     per_bot = " · ".join(f"{bot.codename} {texts.number(counts[bot.id])}" for bot in bots) or "no bots yet"
     text = "\n".join(
         (
@@ -103,6 +114,14 @@ async def _screen(
                 text=label.format(period=period), callback_data=BuilderCallback(action=action, value=period)
             )
         rows.append(len(periods))
+    subscribed = set(parts.get("topics", []))
+    for topic in topics:
+        label = texts.BTN_BUILDER_TOPIC_ON if topic in subscribed else texts.BTN_BUILDER_TOPIC
+        builder.button(
+            text=label.format(topic=topic),
+            callback_data=BuilderCallback(action=BuilderAction.TOPIC, value=topic),
+        )
+    rows += [3] * (len(topics) // 3) + ([len(topics) % 3] if len(topics) % 3 else [])
     for action, label in (
         (BuilderAction.UNDO, texts.BTN_BUILDER_UNDO),
         (BuilderAction.SAVE, texts.BTN_BUILDER_SAVE),
@@ -138,14 +157,15 @@ def _period_start(period: str) -> str:
 def _apply(parts: dict[str, Any], tap: BuilderCallback) -> None:
     """The builder's conditions after a tap on a condition button."""
     order: list[str] = parts.setdefault("order", [])
-    if tap.action is BuilderAction.LANGUAGE:
-        languages: list[str] = parts.setdefault("languages", [])
-        if tap.value in languages:
-            languages.remove(tap.value)
-            order.remove(f"language:{tap.value}")
+    if tap.action in (BuilderAction.LANGUAGE, BuilderAction.TOPIC):
+        kind = "language" if tap.action is BuilderAction.LANGUAGE else "topic"
+        chosen: list[str] = parts.setdefault(f"{kind}s", [])
+        if tap.value in chosen:
+            chosen.remove(tap.value)
+            order.remove(f"{kind}:{tap.value}")
         else:
-            languages.append(tap.value)
-            order.append(f"language:{tap.value}")
+            chosen.append(tap.value)
+            order.append(f"{kind}:{tap.value}")
         return
     key = {
         BuilderAction.ACTIVE: "active",
@@ -167,8 +187,9 @@ def _undo(parts: dict[str, Any]) -> bool:
     if not order:
         return False
     last = order.pop()
-    if last.startswith("language:"):
-        parts["languages"].remove(last.split(":", 1)[1])
+    if last.startswith(("language:", "topic:")):
+        kind, value = last.split(":", 1)
+        parts[f"{kind}s"].remove(value)
     elif last == "typed":
         parts["typed"].pop()
     else:

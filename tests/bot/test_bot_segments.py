@@ -8,8 +8,10 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from bot.states import Compose, SegmentBuilder
-from models import Campaign, Segment, User, utcnow
+from models import Campaign, Segment, TopicOptOut, User, utcnow
 from panel import texts
+from panel.audit import CLI
+from panel.topics import add_topic
 from tests.support.control import NEWS_USERS, ControlBot, fsm_state
 
 
@@ -127,3 +129,21 @@ async def test_the_builder_needs_compose_and_cancel_while_naming_keeps_building(
     assert await fsm_state(control) is None
     async with control.sessionmaker() as session:
         assert await session.scalar(select(Segment)) is None
+
+
+async def test_the_builder_offers_the_bots_topics(control: ControlBot) -> None:
+    news_id = control.bots["news"]
+    async with control.sessionmaker.begin() as session:
+        await add_topic(session, "news", "offers", actor=CLI)
+        session.add_all(
+            TopicOptOut(bot_id=news_id, chat_id=chat_id, topic="offers") for chat_id in NEWS_USERS[:3]
+        )
+    builder = await control.say("/segments new", expect=texts.BUILDER_TITLE)
+    label = texts.BTN_BUILDER_TOPIC.format(topic="offers")
+    assert label in [text for text, _ in builder.buttons]
+    await control.press(builder.message_id, label)
+    shown = await control.wait_text(builder.message_id, "Rule: subscribed offers")
+    assert f"news {len(NEWS_USERS) - 3}" in (shown.text or "")
+    await control.press(builder.message_id, texts.BTN_BUILDER_TOPIC_ON.format(topic="offers"))
+    shown = await control.wait_text(builder.message_id, f"Rule: {texts.BUILDER_EVERYONE}")
+    assert f"news {len(NEWS_USERS)}" in (shown.text or "")
