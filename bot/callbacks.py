@@ -199,3 +199,19 @@ class EditCallback(CallbackData, prefix="edt"):
 
     action: EditAction
     action_id: int = Field(ge=0, le=MAX_ROW_ID)
+
+
+# ---- the admin's language (issue 16)
+
+
+class LanguageChoice(enum.StrEnum):
+    """The languages of the /language buttons (`panel.i18n.LANGUAGES`)."""
+
+    ENGLISH = "en"
+    RUSSIAN = "ru"
+
+
+class LanguageCallback(CallbackData, prefix="lng"):
+    """A tap on one of the /language buttons: speak `language` with this admin from now on."""
+
+    language: LanguageChoice

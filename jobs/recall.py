@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jobs.context import EngineContext
 from jobs.engine.sendclient import BotAPIError, BotAPINetworkError
 from jobs.outcomes import Verdict, classify
+from jobs.progress import admin_language
 from models import (
     ActionKind,
     ActionStatus,
@@ -38,6 +39,7 @@ from models import (
     utcnow,
 )
 from models.tables import Campaign, Delivery
+from panel import i18n
 from panel.after_send import (
     DELETE_WINDOW,
     RecallCounts,
@@ -622,7 +624,8 @@ async def send_recall_progress_message(ectx: EngineContext, action_id: int) -> N
         ectx.redis, f"recall-progress:{action_id}", ttl_s=PROGRESS_TTL_S, namespace=ectx.settings.queue_name
     ):
         return
-    text, markup = _progress(target, await _counts(ectx, action_id))
+    with i18n.speaking(await admin_language(ectx, target.progress_chat_id)):
+        text, markup = _progress(target, await _counts(ectx, action_id))
     try:
         message = await bot.call(
             "sendMessage",
@@ -660,7 +663,8 @@ async def update_recall_progress(ectx: EngineContext, action_id: int, *, final: 
     target = await _load_target(ectx, action_id)
     if target is None or target.progress_chat_id is None or not target.progress_message_id:
         return
-    text, markup = _progress(target, await _counts(ectx, action_id))
+    with i18n.speaking(await admin_language(ectx, target.progress_chat_id)):
+        text, markup = _progress(target, await _counts(ectx, action_id))
     last_key = _progress_key(ectx, action_id, "text")
     shown = f"{target.status}\n{text}"
     if await ectx.redis.get(last_key) == shown.encode():
@@ -698,7 +702,9 @@ async def send_recall_summary(ectx: EngineContext, action_id: int) -> None:
     if target is None or bot is None or target.progress_chat_id is None:
         return
     render = render_edit_summary if target.kind is ActionKind.EDIT else render_recall_summary
-    text = render(target.campaign_id, target.name, target.status, await _counts(ectx, action_id))
+    counts = await _counts(ectx, action_id)
+    with i18n.speaking(await admin_language(ectx, target.progress_chat_id)):
+        text = render(target.campaign_id, target.name, target.status, counts)
     try:
         await bot.send_message(target.progress_chat_id, text)
     except (BotAPIError, BotAPINetworkError) as exc:

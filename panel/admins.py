@@ -8,7 +8,9 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Admin
+from models import Admin, AdminLanguage
+from panel import audit, i18n
+from panel.audit import Actor, AuditAction
 
 
 class AdminError(ValueError):
@@ -61,3 +63,40 @@ async def admin_timezone(session: AsyncSession, user_id: int, default: str) -> s
     """The IANA time zone dates are shown in for `user_id`."""
     admin = await session.get(Admin, user_id)
     return admin.timezone if admin is not None and admin.timezone else default
+
+
+async def admin_language(session: AsyncSession, user_id: int) -> AdminLanguage | None:
+    """The stored language of `user_id` (chosen, or followed from Telegram); None if none yet."""
+    return await session.get(AdminLanguage, user_id)
+
+
+async def language_of(session: AsyncSession, user_id: int) -> str:
+    """The language to write to `user_id` in, outside any update of theirs (English if unknown)."""
+    row = await session.get(AdminLanguage, user_id)
+    return row.language if row is not None else i18n.ENGLISH
+
+
+async def follow_telegram_language(session: AsyncSession, user_id: int, language: str) -> None:
+    """Remember the language of the admin's Telegram client, unless they chose one: the workers
+    have no update to read it from. Not an admin's change, so not audited."""
+    row = await session.get(AdminLanguage, user_id)
+    if row is None:
+        session.add(AdminLanguage(user_id=user_id, language=language, chosen=False))
+    elif not row.chosen and row.language != language:
+        row.language = language
+    await session.flush()
+
+
+async def set_language(session: AsyncSession, user_id: int, language: str, *, actor: Actor) -> None:
+    """Store the language `user_id` chose for the control bot, with its audit entry (the caller
+    commits both). Raises `AdminError` for a language the bot does not speak."""
+    if language not in i18n.LANGUAGES:
+        raise AdminError(f"unknown language {language!r}; use one of {', '.join(i18n.LANGUAGES)}")
+    row = await session.get(AdminLanguage, user_id)
+    if row is None:
+        session.add(AdminLanguage(user_id=user_id, language=language, chosen=True))
+    else:
+        row.language = language
+        row.chosen = True
+    details = {"user_id": user_id, "language": language}
+    await audit.record(session, actor, AuditAction.SET_LANGUAGE, details=details)

@@ -60,6 +60,7 @@ class AuditAction(enum.StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
     SET_APPROVAL = "set_approval_threshold"
+    SET_LANGUAGE = "set_language"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,148 @@
+"""The control bot in the admin's language: Russian from Telegram's `language_code`, /language."""
+
+from __future__ import annotations
+
+import re
+
+from arq.worker import Worker
+from sqlalchemy import select
+
+from models import AdminLanguage, AuditEntry
+from panel import i18n, texts
+from tests.support.control import ADMIN_ID, CONTROL_TOKEN, STRANGER_ID, ControlBot
+from tgsim.simulator import ChatEntry
+
+# English prose: two words of three letters or more in a row (commands, codes and names are single words).
+ENGLISH_PROSE = re.compile(r"[A-Za-z]{3,}[ ,]+[A-Za-z]{3,}")
+# English that the Russian texts keep on purpose: the rule and time syntax the parsers read.
+KEPT_ENGLISH = ("in 2 hours", "mon 10am", "language in", "active within", "not received")
+
+
+def speaks_russian(admin: ControlBot, language_code: str = "ru") -> None:
+    """The admin's Telegram client is set to `language_code`."""
+    admin.sim.world.set_profile(ADMIN_ID, first_name="Ada", username="ada", language_code=language_code)
+
+
+def english_in(entry: ChatEntry) -> list[str]:
+    """English prose in a message of the bot and its buttons, if any leaked into Russian."""
+    shown = "\n".join([entry.text or entry.caption or "", *(text for text, _ in entry.buttons)])
+    for kept in KEPT_ENGLISH:
+        shown = shown.replace(kept, "")
+    return ENGLISH_PROSE.findall(shown)
+
+
+def no_english(admin: ControlBot) -> None:
+    """Every message the control bot wrote to the admin, and every button, reads Russian."""
+    leaks = {
+        entry.message_id: english_in(entry)
+        for entry in admin.sim.chat(CONTROL_TOKEN, ADMIN_ID).bot_messages
+        if english_in(entry)
+    }
+    assert leaks == {}
+
+
+async def test_a_russian_admin_composes_tests_and_sends_in_russian(
+    control: ControlBot, worker: Worker
+) -> None:
+    speaks_russian(control)
+    started = await control.say("/new")
+    assert "Получатели:" in (started.text or "") and "12 пользователей" in (started.text or "")
+    assert "Отправьте сообщение точно таким" in (started.text or "")
+
+    with i18n.speaking("ru"):
+        buttons = await control.reply(after_id=control.send("Скидки до пятницы"), expect=texts.ASK_BUTTONS)
+        assert (buttons.text or "").startswith("Добавить кнопки под сообщением?")
+        await control.press(buttons.message_id, "Пропустить")
+        await control.reply(after_id=buttons.message_id, expect="Дайте рассылке название")
+        card = await control.say("Пятница", expect="☝️ Именно это увидят получатели.")
+        assert "Аудитория: 12 пользователей" in (card.text or "")
+        assert "Отправка займёт около" in (card.text or "")
+        labels = [text for text, _ in card.buttons]
+        assert "🚀 Отправить сейчас" in labels and "🧪 Тест мне" in labels
+
+        before = control.last_id()
+        await control.press(card.message_id, "🧪 Тест мне")
+        await control.reply(after_id=before, expect="Тест отправлен вам через")
+
+        before = control.last_id()
+        await control.press(card.message_id, "🚀 Отправить сейчас")
+        confirm = await control.reply(after_id=before, expect="сейчас?")
+        assert "Аудитория: 12 пользователей" in (confirm.text or "")
+        await control.press(confirm.message_id, "✅ Подтвердить")
+        await control.wait_text(confirm.message_id, "🚀 Запускаю №")
+
+        # The engine writes the progress message and the summary in the admin's language too.
+        progress = await control.reply(
+            after_id=confirm.message_id, where=lambda m: "⏸ Пауза" in str(m.buttons)
+        )
+        assert (progress.text or "").startswith("📣 Рассылка №")
+        summary = await control.reply(
+            after_id=progress.message_id, where=lambda m: "окончена" in (m.text or ""), timeout_s=30
+        )
+    assert "✅ Завершена" in (summary.text or "")
+    assert "Получателей: 12\nОтправлено: 12\n" in (summary.text or "")
+    assert "Длительность:" in (summary.text or "")
+    final = await control.wait_text(progress.message_id, "Отправлено: 12")
+    assert "Осталось: 0 из 12" in (final.text or "")
+    no_english(control)
+
+
+async def test_language_switches_persists_and_reaches_the_summary(
+    control: ControlBot, worker: Worker
+) -> None:
+    speaks_russian(control, "en-GB")
+    asked = await control.say("/language", expect=texts.LANGUAGE_ASK)
+    assert [text for text, _ in asked.buttons] == ["English", "Русский"]
+    answer = await control.press(asked.message_id, "Русский")
+    assert answer.text is None
+    switched = await control.wait_text(asked.message_id, "Теперь я говорю с вами по-русски.")
+    assert switched.buttons == []
+
+    async with control.sessionmaker() as session:
+        stored = await session.get(AdminLanguage, ADMIN_ID)
+        audit = (await session.execute(select(AuditEntry))).scalars().all()
+    assert stored is not None and (stored.language, stored.chosen) == ("ru", True)
+    assert [(entry.action, entry.details) for entry in audit] == [
+        ("set_language", {"user_id": ADMIN_ID, "language": "ru"})
+    ]
+    # This admin's command menu follows the choice; other admins keep the one of their client.
+    menu = control.sim.world.bot(CONTROL_TOKEN).commands
+    russian_new = {"command": "new", "description": "Составить новое объявление"}
+    assert russian_new in menu[f'{{"chat_id": {ADMIN_ID}, "type": "chat"}}|']
+    assert russian_new in menu['{"type": "all_private_chats"}|ru']
+    english_new = {"command": "new", "description": "Compose a new announcement"}
+    assert english_new in menu['{"type": "all_private_chats"}|']
+
+    # The choice outlives a restart and beats the client's English.
+    await control.stop()
+    await control.start()
+    helped = await control.say("/help")
+    assert (helped.text or "").startswith("Я отправляю объявления пользователям ваших ботов.")
+
+    # A campaign started here: the engine's summary arrives in Russian although Telegram says English.
+    await control.say("/new", expect="Отправьте сообщение точно таким")
+    with i18n.speaking("ru"):
+        await control.skip_buttons(after_id=control.send("Hello"))
+        card = await control.say("Hi", expect=texts.COMPOSE_PREVIEW_NOTE)
+        before = control.last_id()
+        await control.press(card.message_id, texts.BTN_SEND_NOW)
+        confirm = await control.reply(after_id=before, expect="сейчас?")
+        await control.press(confirm.message_id, texts.BTN_CONFIRM)
+    summary = await control.reply(
+        after_id=confirm.message_id, where=lambda m: (m.text or "").startswith("🏁"), timeout_s=30
+    )
+    assert "окончена: ✅ Завершена" in (summary.text or "")
+
+    back = await control.say("/language", expect="На каком языке мне с вами говорить? Сейчас: русский.")
+    await control.press(back.message_id, "English")
+    await control.wait_text(back.message_id, texts.LANGUAGE_SET)
+    helped = await control.say("/help")
+    assert (helped.text or "").startswith("I send announcements")
+
+
+async def test_a_stranger_is_refused_in_their_language_and_nothing_is_stored(control: ControlBot) -> None:
+    control.sim.world.set_profile(STRANGER_ID, first_name="Eve", username="eve", language_code="ru-RU")
+    refusal = await control.say("/start", user=STRANGER_ID)
+    assert refusal.text == "Извините, это закрытый бот."
+    async with control.sessionmaker() as session:
+        assert await session.get(AdminLanguage, STRANGER_ID) is None
