@@ -731,3 +731,37 @@ LANGUAGE_ASK = "Which language should I speak with you? Now: English."
 LANGUAGE_SET = "From now on I speak English with you. /language changes it."
 # Each language named in itself, on the /language buttons: not translated.
 LANGUAGE_BUTTONS = (("en", "English"), ("ru", "Русский"))
+
+# Checks of a composed message and its preview on cards (panel.content, panel.greetings).
+CONTENT_KIND_REFUSED = "{kind} can't be broadcast."
+CONTENT_FILE_TOO_BIG = "The file is {size_mb} MB; bots can pass on files of up to 20 MB."
+CONTENT_CAPTION_TOO_LONG = "A caption is {length} characters long; Telegram allows {limit}."
+CONTENT_ALBUM_SIZE = "An album has 2 to 10 items; this one has {count}."
+CONTENT_ALBUM_MIXED = "An album has photos and videos, or files only, not both."
+CONTENT_ALBUM_BUTTONS_NEED_TEXT = "An album's buttons go in a follow-up message: it needs a text."
+CONTENT_ALBUM_TEXT_IN_CAPTIONS = "An album's text goes in its items' captions."
+CONTENT_FOLLOW_UP_TOO_LONG = "The follow-up message is {length} characters long; Telegram allows {limit}."
+CONTENT_CHANNEL_POST_WITH_FILE = "A channel post is sent as it is, without another file."
+CONTENT_FORWARD_WITH_BUTTONS = "A forwarded post can't have buttons; copy it instead."
+CONTENT_EMPTY = "The message is empty."
+CONTENT_TEXT_TOO_LONG = "The message is {length} characters long; Telegram allows {limit}."
+CONTENT_CAPTION_OF_MEDIA_TOO_LONG = "The caption is {length} characters long; Telegram allows {limit}."
+GREETING_LONE_CLOSE = "a lone “}}” at character {position}: write }}}} for a brace"
+GREETING_LONE_OPEN = "a lone “{{” at character {position}: write {{{{ for a brace"
+GREETING_UNKNOWN = "unknown placeholder {placeholder}: the known ones are {known}"
+GREETING_TOO_LONG = (
+    "with the longest names Telegram allows {what} is {longest} characters long; "
+    "the limit is {limit}: shorten it by {over}"
+)
+GREETING_EMPTY_WITHOUT_NAME = (
+    "someone with no name would get an empty message: give the placeholder a fallback, "
+    "e.g. {{first_name|friend}}"
+)
+GREETING_WHAT_TEXT = "this text"
+GREETING_WHAT_ITEM_CAPTION = "the caption of item {number}"
+PREVIEW_FORWARDED_POST = "📢 Forwarded post"
+PREVIEW_COPIED_POST = "📢 Copied post"
+PREVIEW_ALBUM = "🗂 Album of {count}"
+PREVIEW_PHOTO = "🖼 Photo"
+PREVIEW_VIDEO = "🎬 Video"
+PREVIEW_FILE = "📎 File"

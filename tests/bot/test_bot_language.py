@@ -49,6 +49,17 @@ async def test_a_russian_admin_composes_tests_and_sends_in_russian(
     assert "Получатели:" in (started.text or "") and "12 пользователей" in (started.text or "")
     assert "Отправьте сообщение точно таким" in (started.text or "")
 
+    # Bad input is refused in Russian too, and the step is kept.
+    refusal = await control.reply(after_id=control.send(media=("sticker", b"RIFF-webp-sticker")))
+    assert refusal.text == (
+        "Стикеры нельзя разослать: отправьте текстовое сообщение или фото, видео, файл "
+        "(при желании с подписью)."
+    )
+    refusal = await control.say("x" * 4097)
+    assert refusal.text == (
+        "Длина сообщения — 4\xa0097 симв.; Telegram разрешает 4\xa0096. Отправьте сообщение ещё раз."
+    )
+
     with i18n.speaking("ru"):
         buttons = await control.reply(after_id=control.send("Скидки до пятницы"), expect=texts.ASK_BUTTONS)
         assert (buttons.text or "").startswith("Добавить кнопки под сообщением?")
