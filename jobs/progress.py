@@ -54,9 +54,9 @@ async def _draw_and_send_chart(ectx: EngineContext, campaign: Campaign, chat_id:
         return await outcome_series(session, campaign)
 
     series = await ectx.in_transaction(read)
-    png = await asyncio.to_thread(draw_report_chart, series)
     name = f" “{campaign.name}”" if campaign.name else ""
-    with i18n.speaking(await admin_language(ectx, chat_id)):
+    with i18n.speaking(await admin_language(ectx, chat_id)):  # the thread runs in this context too
+        png = await asyncio.to_thread(draw_report_chart, series)
         caption = texts.REPORT_CHART_CAPTION.format(campaign_id=campaign.id, name=name)
     await bot.upload(
         "sendPhoto",

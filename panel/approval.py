@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Admin, AdminBot, Campaign, TargetBot
-from panel import audit, campaigns
+from panel import audit, campaigns, texts
 from panel.audience import audience_of
 from panel.audit import Actor, AuditAction
 from panel.roles import ROLE_PERMISSIONS, Permission
@@ -98,7 +98,7 @@ async def request(session: AsyncSession, campaign_id: int, actor: Actor) -> Camp
     """Ask for approval of `campaign_id` (pending until someone else decides)."""
     campaign = await campaigns.get_campaign(session, campaign_id)
     if campaign is None:
-        raise ApprovalError(f"there is no campaign #{campaign_id}")
+        raise ApprovalError(texts.APPROVAL_ERROR_NO_CAMPAIGN.format(campaign_id=campaign_id))
     campaign.approval_state = ApprovalState.PENDING.value
     campaign.approval_requested_by = actor.user_id
     campaign.approval_decided_by = None
@@ -117,13 +117,13 @@ async def decide(
     """Approve or reject a pending request; never the asker's own, never a changed campaign."""
     campaign = await campaigns.get_campaign(session, campaign_id)
     if campaign is None:
-        raise ApprovalError(f"there is no campaign #{campaign_id}")
+        raise ApprovalError(texts.APPROVAL_ERROR_NO_CAMPAIGN.format(campaign_id=campaign_id))
     if campaign.approval_state != ApprovalState.PENDING.value:
-        raise ApprovalError(f"campaign #{campaign_id} has no request waiting for a decision")
+        raise ApprovalError(texts.APPROVAL_ERROR_NOT_WAITING.format(campaign_id=campaign_id))
     if actor.user_id is not None and actor.user_id == campaign.approval_requested_by:
-        raise ApprovalError("you asked for this approval; a second admin has to decide")
+        raise ApprovalError(texts.APPROVAL_ERROR_OWN_REQUEST)
     if campaign.approval_fingerprint != fingerprint(campaign):
-        raise ApprovalError(f"campaign #{campaign_id} changed after the request; ask again")
+        raise ApprovalError(texts.APPROVAL_ERROR_CHANGED.format(campaign_id=campaign_id))
     campaign.approval_state = (ApprovalState.APPROVED if approve else ApprovalState.REJECTED).value
     campaign.approval_decided_by = actor.user_id
     campaign.approval_note = note

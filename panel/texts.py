@@ -765,3 +765,29 @@ PREVIEW_ALBUM = "🗂 Album of {count}"
 PREVIEW_PHOTO = "🖼 Photo"
 PREVIEW_VIDEO = "🎬 Video"
 PREVIEW_FILE = "📎 File"
+
+# The report chart (panel.report_chart): its title, axes and legend.
+CHART_TITLE = "Campaign #{campaign_id}{name}: messages per second{started}"
+CHART_STARTED = ", from {moment} UTC"
+CHART_X_MINUTES = "minutes since the first message"
+CHART_X_SECONDS = "seconds since the first message"
+CHART_Y = "messages per second{every}"
+CHART_EVERY = ", per {seconds} s"
+CHART_EMPTY = "no message finished yet"
+CHART_LEGEND = "{outcome} ({count})"
+CHART_OUTCOMES = {
+    "sent": "sent",
+    "failed": "failed",
+    "unavailable": "unavailable",
+    "unconfirmed": "unconfirmed",
+    "cancelled": "cancelled",
+}
+
+# Refusals of approvals and roles (panel.approval, panel.roles), in the chat and the CLI.
+APPROVAL_ERROR_NO_CAMPAIGN = "there is no campaign #{campaign_id}"
+APPROVAL_ERROR_NOT_WAITING = "campaign #{campaign_id} has no request waiting for a decision"
+APPROVAL_ERROR_OWN_REQUEST = "you asked for this approval; a second admin has to decide"
+APPROVAL_ERROR_CHANGED = "campaign #{campaign_id} changed after the request; ask again"
+ROLE_ERROR_UNKNOWN = "unknown role {role}; use one of {roles}"
+ROLE_ERROR_NOT_ADMIN = "{user_id} is not an admin; add them first"
+ROLE_ERROR_NO_BOT = "there is no target bot {codename}"
