@@ -787,6 +787,7 @@ CHART_OUTCOMES = {
 APPROVAL_ERROR_NO_CAMPAIGN = "there is no campaign #{campaign_id}"
 APPROVAL_ERROR_NOT_WAITING = "campaign #{campaign_id} has no request waiting for a decision"
 APPROVAL_ERROR_OWN_REQUEST = "you asked for this approval; a second admin has to decide"
+APPROVAL_NOBODY_REACHED = "nobody"
 APPROVAL_ERROR_CHANGED = "campaign #{campaign_id} changed after the request; ask again"
 ROLE_ERROR_UNKNOWN = "unknown role {role}; use one of {roles}"
 ROLE_ERROR_NOT_ADMIN = "{user_id} is not an admin; add them first"

@@ -15,7 +15,8 @@ from bot import keyboards, views
 from bot.callbacks import ApprovalAction, ApprovalCallback, SendNowAction, SendNowCallback
 from bot.edits import edit_text
 from bot.states import Approving
-from panel import approval, texts
+from panel import approval, i18n, texts
+from panel.admins import language_of
 from panel.approval import ApprovalError
 from panel.audience import campaign_view
 from panel.audit import Actor
@@ -41,6 +42,7 @@ async def ask(
     asker = query.from_user.id
     refusal: str | None = None
     deciders: list[int] = []
+    languages: dict[int, str] = {}
     # The answers come after the transaction: none stays open across a call to Telegram.
     async with sessionmaker.begin() as session:
         view = await campaign_view(session, campaign_id)
@@ -54,29 +56,32 @@ async def ask(
                 refusal = texts.APPROVAL_NOBODY.format(campaign_id=campaign_id)
             else:
                 await approval.request(session, campaign_id, Actor.chat(asker))
+                languages = {decider: await language_of(session, decider) for decider in deciders}
     if refusal is not None or view is None:
         await query.answer(refusal, show_alert=True)
         return
     await query.answer()
-    request = texts.APPROVAL_REQUEST.format(
-        asker=f"{query.from_user.full_name} ({asker})",
-        campaign_id=campaign_id,
-        card=views.campaign_card(view, timezone=admin_timezone),
-    )
     assert query.bot is not None
     reached = []
     for decider in deciders:
-        try:
-            await query.bot.send_message(
-                decider, request, reply_markup=keyboards.approval_request(campaign_id)
+        with i18n.speaking(languages.get(decider)):  # each approver reads it in their language
+            request = texts.APPROVAL_REQUEST.format(
+                asker=f"{query.from_user.full_name} ({asker})",
+                campaign_id=campaign_id,
+                card=views.campaign_card(view, timezone=admin_timezone),
             )
+            markup = keyboards.approval_request(campaign_id)
+        try:
+            await query.bot.send_message(decider, request, reply_markup=markup)
             reached.append(str(decider))
         except TelegramAPIError as error:  # an approver who never started the control bot
             logger.warning("approval request for #%s not delivered to %s: %s", campaign_id, decider, error)
     if isinstance(query.message, Message):
         await edit_text(
             query.message,
-            texts.APPROVAL_ASKED.format(campaign_id=campaign_id, approvers=", ".join(reached) or "nobody"),
+            texts.APPROVAL_ASKED.format(
+                campaign_id=campaign_id, approvers=", ".join(reached) or texts.APPROVAL_NOBODY_REACHED
+            ),
         )
 
 
@@ -100,10 +105,11 @@ async def approve(
             query.message, texts.APPROVAL_APPROVED.format(campaign_id=campaign_id, asker=_who(asker))
         )
     if asker is not None and query.bot is not None:
-        await query.bot.send_message(
-            asker,
-            texts.APPROVAL_APPROVED_ASKER.format(campaign_id=campaign_id, approver=_who(query.from_user.id)),
-        )
+        with i18n.speaking(await _language(sessionmaker, asker)):
+            told = texts.APPROVAL_APPROVED_ASKER.format(
+                campaign_id=campaign_id, approver=_who(query.from_user.id)
+            )
+        await query.bot.send_message(asker, told)
 
 
 async def ask_reason(
@@ -116,12 +122,12 @@ async def ask_reason(
     async with sessionmaker() as session:
         campaign = await get_campaign(session, callback_data.campaign_id)
     if campaign is None or campaign.approval_state != approval.ApprovalState.PENDING.value:
-        reason = f"campaign #{callback_data.campaign_id} has no request waiting for a decision"
+        reason = texts.APPROVAL_ERROR_NOT_WAITING.format(campaign_id=callback_data.campaign_id)
         await query.answer(texts.APPROVAL_REFUSED.format(reason=reason.capitalize()), show_alert=True)
         return
     if campaign.approval_requested_by == query.from_user.id:
-        reason = "You asked for this approval; a second admin has to decide"
-        await query.answer(texts.APPROVAL_REFUSED.format(reason=reason), show_alert=True)
+        reason = texts.APPROVAL_ERROR_OWN_REQUEST
+        await query.answer(texts.APPROVAL_REFUSED.format(reason=reason.capitalize()), show_alert=True)
         return
     await query.answer()
     await state.set_state(Approving.waiting_reason)
@@ -150,12 +156,17 @@ async def reject(message: Message, state: FSMContext, sessionmaker: async_sessio
     asker = campaign.approval_requested_by
     await message.answer(texts.APPROVAL_REJECTED.format(campaign_id=campaign_id, asker=_who(asker)))
     if asker is not None and message.bot is not None:
-        await message.bot.send_message(
-            asker,
-            texts.APPROVAL_REJECTED_ASKER.format(
+        with i18n.speaking(await _language(sessionmaker, asker)):
+            told = texts.APPROVAL_REJECTED_ASKER.format(
                 campaign_id=campaign_id, approver=_who(message.chat.id), reason=reason[:500]
-            ),
-        )
+            )
+        await message.bot.send_message(asker, told)
+
+
+async def _language(sessionmaker: async_sessionmaker[AsyncSession], user_id: int) -> str:
+    """The language of another admin, for a message sent to them outside their own update."""
+    async with sessionmaker() as session:
+        return await language_of(session, user_id)
 
 
 async def reason_not_text(message: Message) -> None:
