@@ -212,6 +212,10 @@ async def test_language_switches_persists_and_reaches_the_summary(
         after_id=confirm.message_id, where=lambda m: (m.text or "").startswith("🏁"), timeout_s=30
     )
     assert "окончена: ✅ Завершена" in (summary.text or "")
+    chart = await control.reply(
+        after_id=summary.message_id, where=lambda m: m.media_kind == "photo", timeout_s=30
+    )
+    assert (chart.caption or "").endswith(": сообщений в секунду по исходам.")
 
     back = await control.say("/language", expect="На каком языке мне с вами говорить? Сейчас: русский.")
     await control.press(back.message_id, "English")
