@@ -8,12 +8,13 @@ from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramUnauthorizedError
 from aiogram.fsm.storage.base import DefaultKeyBuilder
 from aiogram.fsm.storage.redis import RedisStorage
-from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+from aiogram.types import BotCommandScopeAllPrivateChats
 from arq.connections import ArqRedis
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.aiogram_bot import make_bot
+from bot.commands import command_menu
 from bot.flood_wait import install_flood_wait
 from bot.handlers import (
     admins,
@@ -25,6 +26,7 @@ from bot.handlers import (
     errors,
     expiry,
     fallback,
+    language,
     progress,
     reports,
     schedule,
@@ -35,7 +37,7 @@ from bot.handlers import (
     topics,
 )
 from bot.middlewares import AdminOnlyMiddleware
-from panel import queue, texts
+from panel import i18n, queue
 from panel.admins import list_admins
 from panel.db import create_engine, create_sessionmaker
 from panel.keys import RedisKeys
@@ -46,21 +48,6 @@ __all__ = ["create_control_bot", "create_dispatcher", "install_flood_wait", "run
 logger = logging.getLogger(__name__)
 
 FSM_TTL_S = 14 * 24 * 3600
-COMMAND_ORDER = (
-    "new",
-    "campaigns",
-    "segments",
-    "topics",
-    "sendnow",
-    "schedule",
-    "report",
-    "export",
-    "audit",
-    "admins",
-    "cancel",
-    "help",
-    "start",
-)
 
 
 def create_dispatcher(
@@ -110,6 +97,7 @@ def create_dispatcher(
         audit.create_router(),
         admins.create_router(),
         approval.create_router(),
+        language.create_router(),
         fallback.create_router(),
     )
     return dispatcher
@@ -121,11 +109,16 @@ def create_control_bot(token: str, *, api_url: str) -> Bot:
 
 
 async def set_commands(bot: Bot) -> None:
-    """Publish the command menu (private chats) with `setMyCommands`."""
-    await bot.set_my_commands(
-        [BotCommand(command=name, description=texts.COMMAND_DESCRIPTIONS[name]) for name in COMMAND_ORDER],
-        scope=BotCommandScopeAllPrivateChats(),
-    )
+    """Publish the command menu (private chats) with `setMyCommands`: English for every client,
+    and each other language for the clients set to it (`language_code`)."""
+    for code in i18n.LANGUAGES:
+        with i18n.speaking(code):
+            menu = command_menu()
+        await bot.set_my_commands(
+            menu,
+            scope=BotCommandScopeAllPrivateChats(),
+            language_code=None if code == i18n.ENGLISH else code,
+        )
 
 
 async def run_bot(settings: Settings) -> None:

@@ -229,3 +229,19 @@ class BuilderCallback(CallbackData, prefix="sgb"):
 
     action: BuilderAction
     value: str = Field(default="", max_length=32, pattern=r"^[A-Za-z0-9_-]*$")
+
+
+# ---- the admin's language (issue 16)
+
+
+class LanguageChoice(enum.StrEnum):
+    """The languages of the /language buttons (`panel.i18n.LANGUAGES`)."""
+
+    ENGLISH = "en"
+    RUSSIAN = "ru"
+
+
+class LanguageCallback(CallbackData, prefix="lng"):
+    """A tap on one of the /language buttons: speak `language` with this admin from now on."""
+
+    language: LanguageChoice

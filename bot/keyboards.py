@@ -16,6 +16,8 @@ from bot.callbacks import (
     CampaignCallback,
     ComposeAction,
     ComposeCallback,
+    LanguageCallback,
+    LanguageChoice,
     ProgressAction,
     ProgressCallback,
     ScheduleAction,
@@ -40,7 +42,7 @@ def bot_picker(audiences: Sequence[Audience]) -> InlineKeyboardMarkup:
     for audience in audiences:
         label = audience.bot.codename + (f" (@{audience.bot.username})" if audience.bot.username else "")
         builder.button(
-            text=texts.CHOOSE_BOT_BUTTON.format(codename=label, users=texts.number(audience.available)),
+            text=texts.CHOOSE_BOT_BUTTON.format(codename=label, users=audience.available),
             callback_data=ComposeCallback(action=ComposeAction.PICK_BOT, bot_id=audience.bot.id),
         )
     if len(audiences) > 1:  # one announcement through several of them, one copy per person
@@ -281,7 +283,7 @@ def campaign_card(campaign: Campaign, *, page: int, retryable: int | None = None
     if campaign.status not in UNSTARTED_CAMPAIGN_STATUSES and can_recall(campaign.successful_sents):
         actions += ((texts.BTN_RECALL, CampaignAction.RECALL),)
     if retryable is not None:
-        actions += ((texts.BTN_RETRY.format(count=f"{retryable:,}"), CampaignAction.RETRY),)
+        actions += ((texts.BTN_RETRY.format(count=texts.number(retryable)), CampaignAction.RETRY),)
     if campaign.status not in UNSTARTED_CAMPAIGN_STATUSES and campaign.successful_sents > 0:
         actions += ((texts.BTN_EDIT_SENT, CampaignAction.EDIT_SENT),)  # edit sent messages (issue 14)
     if campaign.status not in FINAL_CAMPAIGN_STATUSES | {CampaignStatus.DRAFT}:
@@ -345,14 +347,14 @@ def retry_confirm(campaign_id: int, *, page: int, retryable: int, unconfirmed: i
     builder = InlineKeyboardBuilder()
     if retryable:
         builder.button(
-            text=texts.BTN_RETRY_CONFIRM.format(count=f"{retryable:,}"),
+            text=texts.BTN_RETRY_CONFIRM.format(count=texts.number(retryable)),
             callback_data=CampaignCallback(
                 action=CampaignAction.RETRY_CONFIRM, campaign_id=campaign_id, page=page
             ),
         )
     if unconfirmed:
         builder.button(
-            text=texts.BTN_RETRY_WITH_UNCONFIRMED.format(count=f"{unconfirmed:,}"),
+            text=texts.BTN_RETRY_WITH_UNCONFIRMED.format(count=texts.number(unconfirmed)),
             callback_data=CampaignCallback(
                 action=CampaignAction.RETRY_WITH_UNCONFIRMED, campaign_id=campaign_id, page=page
             ),
@@ -409,10 +411,18 @@ def edit_sent_confirm(campaign_id: int, *, page: int, count: int) -> InlineKeybo
     builder = InlineKeyboardBuilder()
     _card_button(
         builder,
-        texts.BTN_YES_EDIT.format(count=f"{count:,}"),
+        texts.BTN_YES_EDIT.format(count=texts.number(count)),
         CampaignAction.EDIT_SENT_CONFIRM,
         campaign_id,
         page,
     )
     _card_button(builder, texts.BTN_EDIT_CANCEL, CampaignAction.EDIT_SENT_ABORT, campaign_id, page)
+    return builder.as_markup()
+
+
+def language_picker() -> InlineKeyboardMarkup:
+    """English / Русский under /language, each language named in itself."""
+    builder = InlineKeyboardBuilder()
+    for code, name in texts.LANGUAGE_BUTTONS:
+        builder.button(text=name, callback_data=LanguageCallback(language=LanguageChoice(code)))
     return builder.as_markup()

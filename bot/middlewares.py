@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.permissions import Requirement, requirement
 from models import Campaign, CampaignAction
-from panel import metrics, texts
-from panel.admins import admin_timezone
+from panel import i18n, metrics, texts
+from panel.admins import admin_language, admin_timezone, follow_telegram_language
 from panel.claims import claim_once
 from panel.groups import group_bots_query
 from panel.roles import GRANTED_BY, Access, Permission, access_of
@@ -39,10 +39,13 @@ def _describe(update: Update) -> str:
 
 
 class AdminOnlyMiddleware(BaseMiddleware):
-    """Let admins' updates through, with `admin_timezone` and `access` (their role and scope) in
-    the handler data; refuse the rest. A button or command beyond the admin's role gets one short
-    refusal naming the role it needs; one acting on another scope's campaign or bot is answered
-    as a stranger's would be (a campaign number, as one that does not exist).
+    """Let admins' updates through, with `admin_timezone`, `admin_language` and `access` (their
+    role and scope) in the handler data; refuse the rest. A button or command beyond the admin's
+    role gets one short refusal naming the role it needs; one acting on another scope's campaign
+    or bot is answered as a stranger's would be (a campaign number, as one that does not exist).
+
+    Everything said while handling the update is in the admin's language: the one they chose
+    with /language, else their Telegram client's (`language_code`).
 
     A stranger's message gets a refusal at most once a minute (so the bot cannot be made to
     spam), a stranger's button press only a short callback answer; both are logged.
@@ -71,11 +74,33 @@ class AdminOnlyMiddleware(BaseMiddleware):
         async with self._sessionmaker() as session:
             access = await access_of(session, user.id, self._settings.admin_ids)
             timezone = await admin_timezone(session, user.id, self._settings.timezone) if access else ""
+            language = i18n.from_telegram(user.language_code)
+            stored = await admin_language(session, user.id) if access else None
+            if stored is not None and stored.chosen:
+                language = stored.language
+            elif access is not None and (stored is None or stored.language != language):
+                await follow_telegram_language(session, user.id, language)
+                await session.commit()
             in_scope = access is not None and (need is None or await _in_scope(session, access, need))
+        with i18n.speaking(language):
+            return await self._answer(handler, event, data, user, access, need, timezone, in_scope)
+
+    async def _answer(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: Update,
+        data: dict[str, Any],
+        user: User,
+        access: Access | None,
+        need: Requirement | None,
+        timezone: str,
+        in_scope: bool,
+    ) -> Any:
         if access is not None and in_scope:
             if need is not None and not access.can(need.permission):
                 return await self._refuse_role(event, need.permission)
             data["admin_timezone"] = timezone
+            data["admin_language"] = i18n.current()
             data["access"] = access
             return await handler(event, data)
         if access is not None and need is not None and need.campaign_id is not None and event.message:

@@ -16,6 +16,7 @@ from bot.callbacks import (
     ComposeAction,
     ComposeCallback,
     EditCallback,
+    LanguageCallback,
     ProgressCallback,
     RecallCallback,
     ScheduleCallback,
@@ -66,7 +67,7 @@ COMMANDS: dict[str, Permission] = {
     "topics": Permission.VIEW,
     "admins": Permission.MANAGE,
 }
-"""Commands not listed (/start, /help, /cancel) need nothing beyond being an admin."""
+"""Commands not listed (/start, /help, /cancel, /language) need nothing beyond being an admin."""
 
 COMMANDS_WITH_CAMPAIGN = frozenset({"sendnow", "schedule", "report", "export", "audit"})
 
@@ -109,6 +110,9 @@ def _from_callback(data: str) -> Requirement:
             return Requirement(Permission.COMPOSE)
         if prefix == BuilderCallback.__prefix__:  # the segment builder
             return Requirement(Permission.COMPOSE)
+        if prefix == LanguageCallback.__prefix__:  # every admin picks their own language
+            LanguageCallback.unpack(data)
+            return Requirement(Permission.VIEW)
     except (TypeError, ValueError):
         return Requirement(Permission.VIEW)  # data no button has: the handlers answer it
     return Requirement(Permission.MANAGE)  # a button this table does not know: owners only

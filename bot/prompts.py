@@ -64,7 +64,7 @@ async def ask_confirmation(
             await message.answer(texts.APPROVAL_PENDING_ALREADY.format(campaign_id=campaign_id))
         else:
             note = texts.APPROVAL_NEEDED.format(
-                audience=texts.number(need.audience), threshold=texts.number(need.threshold)
+                audience=need.audience, threshold=texts.number(need.threshold)
             )
             await message.answer(
                 views.confirm_send(view) + "\n\n" + note, reply_markup=keyboards.ask_approval(campaign_id)

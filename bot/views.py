@@ -42,7 +42,7 @@ def summary_card(
         title=texts.COMPOSE_PREVIEW_NOTE,
         name=name_or_dash(name),
         bot=bot_label(audience.bot),
-        audience=texts.number(audience.available),
+        audience=audience.available,
         excluded=excluded,
         duration=texts.duration(audience.duration),
         rate=texts.number(audience.rate_per_s),
@@ -78,7 +78,7 @@ def confirm_send(view: CampaignView) -> str:
         campaign_id=campaign.id,
         name=f"«{campaign.name}»" if campaign.name else "",
         bot=bot_label(audience.bot),
-        audience=texts.number(audience.available),
+        audience=audience.available,
         duration=texts.duration(audience.duration),
     ).replace("  ", " ")
     if audience.available == 0 and not view.group_lines:
@@ -137,7 +137,7 @@ def time_refusal(error: ScheduleParseError, typed: str, timezone: str) -> str:
 
 def _counts_line(campaign: Campaign, audience: int) -> str:
     if campaign.status in UNSTARTED_CAMPAIGN_STATUSES:
-        return texts.COUNTS_NOT_STARTED.format(audience=texts.number(audience))
+        return texts.COUNTS_NOT_STARTED.format(audience=audience)
     counters = Counters.of(campaign)
     return texts.COUNTS_PROGRESS.format(sent=texts.number(counters.sent), total=texts.number(counters.total))
 
@@ -197,7 +197,7 @@ def campaign_card(view: CampaignView, *, timezone: str) -> str:
     if campaign.completed_at:
         timeline.append(texts.CARD_FINISHED.format(when=texts.when_local(campaign.completed_at, timezone)))
     if campaign.status in UNSTARTED_CAMPAIGN_STATUSES:
-        counts = texts.CARD_AUDIENCE.format(audience=texts.number(view.audience.available))
+        counts = texts.CARD_AUDIENCE.format(audience=view.audience.available)
     else:
         counters = Counters.of(campaign)
         counts = texts.CARD_COUNTERS.format(**counter_numbers(counters))

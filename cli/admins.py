@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from cli.common import CommandError, database, run, settings_or_exit
-from panel import audit
-from panel.admins import AdminError, add_admin, list_admins
+from panel import audit, i18n
+from panel.admins import AdminError, add_admin, list_admins, set_language
 from panel.audit import CLI, AuditAction
 from panel.roles import Role, RoleError, access_of, parse_role, remove_admin, scope_codenames, set_role
 
@@ -47,6 +47,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "list", help="list admins", description="List admins (ADMIN_IDS and the table) with role and bots."
     )
     listing.set_defaults(handler=_list)
+    language = commands.add_parser(
+        "language",
+        help="the language the control bot speaks with an admin",
+        description="Set the language the control bot and its progress messages use with an admin "
+        "(as /language does in the chat). Without it, the admin's Telegram language is followed.",
+    )
+    language.add_argument("user_id", type=int, help="the admin's Telegram user id")
+    language.add_argument("language", choices=i18n.LANGUAGES, help="en (English) or ru (Russian)")
+    language.set_defaults(handler=_language)
 
 
 def _role_of(value: str | None) -> Role | None:
@@ -137,4 +146,18 @@ def _list(args: argparse.Namespace) -> int:
         return lines or ["no admins yet: set ADMIN_IDS or run: broadcast admins add USER_ID"]
 
     print("\n".join(run(go)))
+    return 0
+
+
+def _language(args: argparse.Namespace) -> int:
+    settings = settings_or_exit()
+
+    async def go() -> str:
+        async with database(settings) as (_, sessionmaker), sessionmaker.begin() as session:
+            if await access_of(session, args.user_id, settings.admin_ids) is None:
+                raise CommandError(f"{args.user_id} is not an admin (ADMIN_IDS or the admins table)")
+            await set_language(session, args.user_id, args.language, actor=CLI)
+        return f"admin {args.user_id}: the control bot speaks {args.language}"
+
+    print(run(go))
     return 0

@@ -14,7 +14,8 @@ from aiogram import Bot
 from bot.aiogram_bot import make_bot
 from bot.approval_notices import send_requests, tell_asker, who
 from cli.common import CommandError, database, run, settings_or_exit
-from panel import approval
+from panel import approval, i18n
+from panel.admins import language_of
 from panel.approval import ApprovalError, ApprovalState
 from panel.audience import CampaignView, campaign_view
 from panel.audit import CLI
@@ -70,9 +71,12 @@ def _ask(args: argparse.Namespace) -> int:
             if not deciders:
                 raise CommandError(f"nobody may approve campaign #{args.id}: no admin may send for its bot")
             await approval.request(session, args.id, CLI)
+            languages = {decider: await language_of(session, decider) for decider in deciders}
         bot = _control_bot(settings)
         try:
-            reached = await send_requests(bot, view, deciders, asker=who(None), timezone=settings.timezone)
+            reached = await send_requests(
+                bot, view, deciders, asker=None, timezone=settings.timezone, languages=languages
+            )
         finally:
             await bot.session.close()
         if not reached:
@@ -97,15 +101,18 @@ def _decide(args: argparse.Namespace, *, approve: bool) -> int:
             try:
                 async with sessionmaker.begin() as session:
                     campaign = await approval.decide(session, args.id, CLI, approve=approve, note=reason)
+                    asker = campaign.approval_requested_by
+                    language = await language_of(session, asker) if asker is not None else i18n.ENGLISH
             except ApprovalError as error:
                 raise CommandError(str(error)) from None
         verdict = "approved" if approve else "rejected"
-        asker = campaign.approval_requested_by
         told = False
         if asker is not None and settings.bot_token is not None:
             bot = _control_bot(settings)
             try:
-                told = await tell_asker(bot, asker, args.id, approver=None, rejected_because=reason)
+                told = await tell_asker(
+                    bot, asker, args.id, approver=None, rejected_because=reason, language=language
+                )
             finally:
                 await bot.session.close()
         if told:

@@ -30,9 +30,9 @@ from jobs.engine.sendclient import BotAPI, BotAPINetworkError, PreparedSend
 from jobs.engine.snapshot import CampaignSnapshot
 from jobs.engine.streak import ContentErrorStreak
 from jobs.outcomes import Verdict, classify
-from jobs.progress import notify_admin, update_progress
+from jobs.progress import admin_language, notify_admin, update_progress
 from models import STOPPED_CAMPAIGN_STATUSES, CampaignStatus, utcnow
-from panel import metrics, texts
+from panel import i18n, metrics, texts
 from panel.content import BotApiCall, bot_api_call, follow_up_call
 from panel.greetings import Template, album_templates, personal_fields, personal_template, rendered
 from panel.links import TrackedLinks, has_links, signer_for, tracked_call_params, tracking_on
@@ -616,32 +616,39 @@ class BatchRun:
         self.recorder.add(self.streak.drain())
         self.recorder.add(released)
         campaign_id = self.snapshot.campaign_id
-        if self.unauthorized:
-            await self.recorder.flush()
-
-            async def fail(session: AsyncSession) -> bool:
-                return await deliveries.fail_campaign(session, campaign_id, texts.FAILED_UNAUTHORIZED_REASON)
-
-            await self.ectx.in_transaction(fail)
-            self.status = CampaignStatus.FAILED
-        name = f" “{self.snapshot.name}”" if self.snapshot.name else ""
         file_error = self.media.error if self.media is not None else None
-        if file_error is not None:
-            await self._pause_and_tell(
-                texts.PAUSED_FILE_REASON.format(error=file_error),
-                texts.NOTICE_PAUSED_FILE.format(campaign_id=campaign_id, name=name, error=file_error),
-            )
         content_error = self.streak.paused_error
-        if content_error is not None:
-            await self._pause_and_tell(
-                texts.PAUSED_CONTENT_REASON.format(error=content_error),
-                texts.NOTICE_PAUSED_CONTENT.format(
-                    campaign_id=campaign_id,
-                    name=name,
-                    streak=self.settings.content_error_streak,
-                    error=content_error,
-                ),
-            )
+        if not self.unauthorized and file_error is None and content_error is None:
+            await self.recorder.flush()
+            return
+        # The reasons stored on the campaign and the notices read in its admin's language.
+        with i18n.speaking(await admin_language(self.ectx, self.snapshot.created_by)):
+            if self.unauthorized:
+                await self.recorder.flush()
+
+                async def fail(session: AsyncSession) -> bool:
+                    return await deliveries.fail_campaign(
+                        session, campaign_id, texts.FAILED_UNAUTHORIZED_REASON
+                    )
+
+                await self.ectx.in_transaction(fail)
+                self.status = CampaignStatus.FAILED
+            name = f" “{self.snapshot.name}”" if self.snapshot.name else ""
+            if file_error is not None:
+                await self._pause_and_tell(
+                    texts.PAUSED_FILE_REASON.format(error=file_error),
+                    texts.NOTICE_PAUSED_FILE.format(campaign_id=campaign_id, name=name, error=file_error),
+                )
+            if content_error is not None:
+                await self._pause_and_tell(
+                    texts.PAUSED_CONTENT_REASON.format(error=content_error),
+                    texts.NOTICE_PAUSED_CONTENT.format(
+                        campaign_id=campaign_id,
+                        name=name,
+                        streak=self.settings.content_error_streak,
+                        error=content_error,
+                    ),
+                )
         await self.recorder.flush()
 
     async def _pause_and_tell(self, reason: str, notice: str) -> None:

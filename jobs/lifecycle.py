@@ -23,9 +23,9 @@ from jobs.batch import BatchRun, tracked_links
 from jobs.context import EngineContext, is_transient_db_error
 from jobs.engine import deliveries
 from jobs.engine.snapshot import load_snapshot
-from jobs.progress import notify_admin, send_progress_message, send_summary, update_progress
+from jobs.progress import admin_language, notify_admin, send_progress_message, send_summary, update_progress
 from models import ACTIVE_CAMPAIGN_STATUSES, FINAL_CAMPAIGN_STATUSES, Campaign, CampaignStatus, utcnow
-from panel import after_send, approval, expiry, groups, link_stats, metrics, texts
+from panel import after_send, approval, expiry, groups, i18n, link_stats, metrics, texts
 from panel.audit import SCHEDULER
 from panel.links import link_targets
 from panel.queue import batch_job_id, enqueue_batch, enqueue_finalize, parse_batch_job_id
@@ -95,9 +95,9 @@ async def start_campaign(ctx: dict[str, Any], campaign_id: int) -> str:
 
     frozen = await ectx.in_transaction(freeze)
     if not isinstance(frozen, list):
-        await notify_admin(
-            ectx, frozen or None, texts.NEEDS_APPROVAL_UNSCHEDULED.format(campaign_id=campaign_id)
-        )
+        with i18n.speaking(await admin_language(ectx, frozen or None)):
+            notice = texts.NEEDS_APPROVAL_UNSCHEDULED.format(campaign_id=campaign_id)
+        await notify_admin(ectx, frozen or None, notice)
         return "needs approval"
     outcomes = []
     for sibling_id, started in frozen:
@@ -262,7 +262,17 @@ async def check_scheduled_campaigns(ctx: dict[str, Any]) -> int:
     for campaign_id, scheduled_at, name, created_by in await ectx.in_transaction(due):
         late = now - scheduled_at
         if late > cutoff:
-            reason = texts.UNSCHEDULED_REASON.format(late=texts.duration(late), cutoff=texts.duration(cutoff))
+            # The reason stored on the campaign and the notice read in its admin's language.
+            with i18n.speaking(await admin_language(ectx, created_by)):
+                reason = texts.UNSCHEDULED_REASON.format(
+                    late=texts.duration(late), cutoff=texts.duration(cutoff)
+                )
+                notice = texts.NOTICE_UNSCHEDULED.format(
+                    campaign_id=campaign_id,
+                    name=f" “{name}”" if name else "",
+                    due=scheduled_at.strftime("%Y-%m-%d %H:%M UTC"),
+                    cutoff=texts.duration(cutoff),
+                )
 
             async def back_to_draft(
                 session: AsyncSession, campaign_id: int = campaign_id, reason: str = reason
@@ -271,16 +281,7 @@ async def check_scheduled_campaigns(ctx: dict[str, Any]) -> int:
 
             if await ectx.in_transaction(back_to_draft):
                 logger.warning("campaign %s missed its time by %s: back to draft", campaign_id, late)
-                await notify_admin(
-                    ectx,
-                    created_by,
-                    texts.NOTICE_UNSCHEDULED.format(
-                        campaign_id=campaign_id,
-                        name=f" “{name}”" if name else "",
-                        due=scheduled_at.strftime("%Y-%m-%d %H:%M UTC"),
-                        cutoff=texts.duration(cutoff),
-                    ),
-                )
+                await notify_admin(ectx, created_by, notice)
             continue
         if await start_campaign(ctx, campaign_id) != "not startable":
             started += 1
@@ -322,15 +323,13 @@ async def start_expiry_recalls(ctx: dict[str, Any]) -> int:
         if outcome is after_send.RecallOutcome.STARTED:
             started += 1
             logger.info("campaign %s expired: recall started", campaign_id)
-            await notify_admin(
-                ectx,
-                created_by,
-                texts.NOTICE_EXPIRED.format(
+            with i18n.speaking(await admin_language(ectx, created_by)):
+                notice = texts.NOTICE_EXPIRED.format(
                     campaign_id=campaign_id,
                     name=f" “{name}”" if name else "",
                     after=texts.duration(timedelta(seconds=after_s)),
-                ),
-            )
+                )
+            await notify_admin(ectx, created_by, notice)
     return started
 
 

@@ -21,7 +21,8 @@ from jobs.engine import deliveries
 from jobs.engine.route import Outage
 from jobs.engine.sendclient import BotAPIError, BotAPINetworkError
 from models import Campaign, CampaignStatus, TargetBot
-from panel import groups, texts
+from panel import groups, i18n, texts
+from panel.admins import language_of
 from panel.campaigns import Counters, get_campaign
 from panel.exports import outcome_series
 from panel.progress import ProgressView, SummaryView, progress_markup, render_progress, render_summary
@@ -54,9 +55,10 @@ async def _draw_and_send_chart(ectx: EngineContext, campaign: Campaign, chat_id:
         return await outcome_series(session, campaign)
 
     series = await ectx.in_transaction(read)
-    png = await asyncio.to_thread(draw_report_chart, series)
     name = f" “{campaign.name}”" if campaign.name else ""
-    caption = texts.REPORT_CHART_CAPTION.format(campaign_id=campaign.id, name=name)
+    with i18n.speaking(await admin_language(ectx, chat_id)):  # the thread runs in this context too
+        png = await asyncio.to_thread(draw_report_chart, series)
+        caption = texts.REPORT_CHART_CAPTION.format(campaign_id=campaign.id, name=name)
     await bot.upload(
         "sendPhoto",
         {"chat_id": chat_id, "caption": caption},
@@ -143,17 +145,28 @@ async def _outage(ectx: EngineContext, campaign: Campaign) -> Outage | None:
         return None
 
 
+async def admin_language(ectx: EngineContext, chat_id: int | None) -> str:
+    """The language to write to the admin of `chat_id` in (English when there is nobody)."""
+    if chat_id is None:
+        return i18n.ENGLISH
+
+    async def read(session: AsyncSession) -> str:
+        return await language_of(session, chat_id)
+
+    return await ectx.in_transaction(read)
+
+
 async def send_progress_message(ectx: EngineContext, campaign_id: int) -> None:
     """Post the progress message of a campaign that has a progress chat and none yet."""
     bot = ectx.control_bot
     campaign, group_lines = await _load_with_group(ectx, campaign_id)
     if bot is None or campaign is None or campaign.progress_chat_id is None or campaign.progress_message_id:
         return
-    text = render_progress(_view(campaign, None, group_lines=group_lines))
+    with i18n.speaking(await admin_language(ectx, campaign.progress_chat_id)):
+        text = render_progress(_view(campaign, None, group_lines=group_lines))
+        markup = progress_markup(campaign.id, campaign.status)
     try:
-        message = await bot.send_message(
-            campaign.progress_chat_id, text, **_markup(progress_markup(campaign.id, campaign.status))
-        )
+        message = await bot.send_message(campaign.progress_chat_id, text, **_markup(markup))
     except (BotAPIError, BotAPINetworkError) as exc:
         logger.warning("campaign %s: progress message not sent: %s", campaign_id, exc)
         return
@@ -204,7 +217,9 @@ async def update_progress(ectx: EngineContext, campaign_id: int, *, final: bool 
         return
     rate = None if final else await _measured_rate(ectx, campaign)
     outage = await _outage(ectx, campaign) if campaign.status is CampaignStatus.SENDING else None
-    text = render_progress(_view(campaign, rate, outage, group_lines))
+    with i18n.speaking(await admin_language(ectx, campaign.progress_chat_id)):
+        text = render_progress(_view(campaign, rate, outage, group_lines))
+        markup = progress_markup(campaign.id, campaign.status)
     digest = _digest(text, campaign.status)
     if await ectx.redis.get(_text_key(ectx, campaign_id)) == digest.encode():
         return
@@ -213,7 +228,7 @@ async def update_progress(ectx: EngineContext, campaign_id: int, *, final: bool 
             text=text,
             chat_id=campaign.progress_chat_id,
             message_id=campaign.progress_message_id,
-            **_markup(progress_markup(campaign.id, campaign.status)),
+            **_markup(markup),
         )
     except BotAPIError as exc:
         if exc.retry_after_s is not None:
@@ -246,7 +261,8 @@ async def send_summary(ectx: EngineContext, campaign_id: int) -> None:
     bot = ectx.control_bot
     if bot is None or campaign.progress_chat_id is None:
         return
-    text = render_summary(SummaryView.of(campaign, breakdown, group_lines=group_lines))
+    with i18n.speaking(await admin_language(ectx, campaign.progress_chat_id)):
+        text = render_summary(SummaryView.of(campaign, breakdown, group_lines=group_lines))
     try:
         await bot.send_message(campaign.progress_chat_id, text)
     except (BotAPIError, BotAPINetworkError) as exc:

@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.context import EngineContext
 from jobs.engine.sendclient import BotAPIError, BotAPINetworkError
+from jobs.progress import admin_language
 from jobs.steps import ActionTarget, read_counts, read_target
 from models import ActionKind, CampaignAction
+from panel import i18n
 from panel.after_send import RecallCounts, recall_markup, render_recall_progress, render_recall_summary
 from panel.claims import claim_once
 from panel.sent_edits import edit_markup, render_edit_progress, render_edit_summary
@@ -47,7 +49,9 @@ async def send_progress_message(ectx: EngineContext, action_id: int) -> None:
         ectx.redis, f"recall-progress:{action_id}", ttl_s=PROGRESS_TTL_S, namespace=ectx.settings.queue_name
     ):
         return
-    text, markup = _progress(target, await read_counts(ectx, action_id))
+    counts = await read_counts(ectx, action_id)
+    with i18n.speaking(await admin_language(ectx, target.progress_chat_id)):
+        text, markup = _progress(target, counts)
     try:
         message = await bot.call(
             "sendMessage",
@@ -85,7 +89,9 @@ async def update_progress(ectx: EngineContext, action_id: int, *, final: bool = 
     target = await read_target(ectx, action_id)
     if target is None or target.progress_chat_id is None or not target.progress_message_id:
         return
-    text, markup = _progress(target, await read_counts(ectx, action_id))
+    counts = await read_counts(ectx, action_id)
+    with i18n.speaking(await admin_language(ectx, target.progress_chat_id)):
+        text, markup = _progress(target, counts)
     last_key = _progress_key(ectx, action_id, "text")
     shown = f"{target.status}\n{text}"
     if await ectx.redis.get(last_key) == shown.encode():
@@ -123,7 +129,9 @@ async def send_summary(ectx: EngineContext, action_id: int) -> None:
     if target is None or bot is None or target.progress_chat_id is None:
         return
     render = render_edit_summary if target.kind is ActionKind.EDIT else render_recall_summary
-    text = render(target.campaign_id, target.name, target.status, await read_counts(ectx, action_id))
+    counts = await read_counts(ectx, action_id)
+    with i18n.speaking(await admin_language(ectx, target.progress_chat_id)):
+        text = render(target.campaign_id, target.name, target.status, counts)
     try:
         await bot.send_message(target.progress_chat_id, text)
     except (BotAPIError, BotAPINetworkError) as exc:

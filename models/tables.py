@@ -157,6 +157,22 @@ class Admin(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class AdminLanguage(Base):
+    """The language the control bot and the workers speak with an admin: the one they chose
+    (/language, the CLI), else the last one their Telegram client sent. Apart from `admins`,
+    because the owners of ADMIN_IDS have no row there, and a row there would keep someone an
+    admin after they left ADMIN_IDS."""
+
+    __tablename__ = "admin_languages"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    language: Mapped[str] = mapped_column(String(8))
+    """A code of `panel.i18n.LANGUAGES`: `en`, `ru`."""
+    chosen: Mapped[bool] = mapped_column(Boolean, default=False)
+    """True when the admin picked it; False when it follows their Telegram client's language."""
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class AdminBot(Base):
     """A bot an admin's role is limited to; an admin with no rows here has it over every bot."""
 

@@ -366,20 +366,20 @@ def render_recall_progress(
         texts.RECALL_LINE_STATUS.format(status=texts.RECALL_STATUS[status.value]),
         texts.RECALL_LINE_PROGRESS.format(
             bar=progress_bar(counts.finished, counts.total),
-            done=f"{counts.finished:,}",
-            total=f"{counts.total:,}",
+            done=texts.number(counts.finished),
+            total=texts.number(counts.total),
             percent=percent(counts.finished, counts.total),
         ),
         texts.RECALL_LINE_COUNTS.format(
-            deleted=f"{counts.deleted:,}",
-            gone=f"{counts.gone:,}",
-            too_old=f"{counts.too_old:,}",
-            unavailable=f"{counts.unavailable:,}",
-            failed=f"{counts.failed:,}",
+            deleted=texts.number(counts.deleted),
+            gone=texts.number(counts.gone),
+            too_old=texts.number(counts.too_old),
+            unavailable=texts.number(counts.unavailable),
+            failed=texts.number(counts.failed),
         ),
     ]
     if counts.cancelled:
-        lines.append(texts.RECALL_LINE_CANCELLED.format(cancelled=f"{counts.cancelled:,}"))
+        lines.append(texts.RECALL_LINE_CANCELLED.format(cancelled=texts.number(counts.cancelled)))
     return "\n".join(lines)
 
 
@@ -392,15 +392,15 @@ def render_recall_summary(
             campaign_id=campaign_id, name=_name(name), status=texts.RECALL_STATUS[status.value]
         ),
         texts.RECALL_LINE_COUNTS.format(
-            deleted=f"{counts.deleted:,}",
-            gone=f"{counts.gone:,}",
-            too_old=f"{counts.too_old:,}",
-            unavailable=f"{counts.unavailable:,}",
-            failed=f"{counts.failed:,}",
+            deleted=texts.number(counts.deleted),
+            gone=texts.number(counts.gone),
+            too_old=texts.number(counts.too_old),
+            unavailable=texts.number(counts.unavailable),
+            failed=texts.number(counts.failed),
         ),
     ]
     if counts.cancelled:
-        lines.append(texts.RECALL_LINE_CANCELLED.format(cancelled=f"{counts.cancelled:,}"))
+        lines.append(texts.RECALL_LINE_CANCELLED.format(cancelled=texts.number(counts.cancelled)))
     if counts.gone:
         lines.append(texts.RECALL_SUMMARY_GONE)
     return "\n".join(lines)
@@ -408,11 +408,11 @@ def render_recall_summary(
 
 def render_recall_confirmation(preview: RecallPreview) -> str:
     """The question before a recall: how many chats will lose the message, how many cannot."""
-    too_old_line = texts.RECALL_TOO_OLD_LINE.format(too_old=f"{preview.too_old:,}") if preview.too_old else ""
+    too_old_line = texts.RECALL_TOO_OLD_LINE.format(too_old=preview.too_old) if preview.too_old else ""
     text = texts.RECALL_CONFIRM.format(
         campaign_id=preview.campaign_id,
-        recallable=f"{preview.recallable:,}",
-        messages=f"{preview.messages:,}",
+        recallable=texts.number(preview.recallable),
+        messages=texts.number(preview.messages),
         too_old_line=too_old_line,
     )
     if preview.still_sending:
@@ -611,7 +611,7 @@ def render_family(family: Family) -> str | None:
         lines.append(
             texts.CARD_RETRIES.format(
                 children=", ".join(f"#{child}" for child in family.children),
-                reach=f"{family.combined_sent:,}",
+                reach=texts.number(family.combined_sent),
             )
         )
     return "\n".join(lines) or None
@@ -619,7 +619,7 @@ def render_family(family: Family) -> str | None:
 
 def render_retry_confirmation(preview: RetryPreview) -> str:
     """The question before a retry: how many recipients, and the unconfirmed offered apart."""
-    text = texts.RETRY_CONFIRM.format(campaign_id=preview.campaign_id, retryable=f"{preview.retryable:,}")
+    text = texts.RETRY_CONFIRM.format(campaign_id=preview.campaign_id, retryable=preview.retryable)
     if preview.unconfirmed:
-        text += texts.RETRY_UNCONFIRMED_WARNING.format(unconfirmed=f"{preview.unconfirmed:,}")
+        text += texts.RETRY_UNCONFIRMED_WARNING.format(unconfirmed=texts.number(preview.unconfirmed))
     return text

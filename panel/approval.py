@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Admin, AdminBot, Campaign, TargetBot
-from panel import audit, campaigns, groups
+from panel import audit, campaigns, groups, texts
 from panel.audience import audience_of
 from panel.audit import Actor, AuditAction
 from panel.roles import ROLE_PERMISSIONS, Permission
@@ -117,7 +117,7 @@ async def request(session: AsyncSession, campaign_id: int, actor: Actor) -> Camp
     """Ask for approval of `campaign_id` (pending until someone else decides)."""
     group = await groups.siblings(session, campaign_id)
     if not group:
-        raise ApprovalError(f"there is no campaign #{campaign_id}")
+        raise ApprovalError(texts.APPROVAL_ERROR_NO_CAMPAIGN.format(campaign_id=campaign_id))
     for sibling in group:  # a group's announcement is approved as one (each bot's copy)
         sibling.approval_state = ApprovalState.PENDING.value
         sibling.approval_requested_by = actor.user_id
@@ -137,17 +137,15 @@ async def decide(
     """Approve or reject a pending request; never the asker's own, never a changed campaign."""
     campaign = await campaigns.get_campaign(session, campaign_id)
     if campaign is None:
-        raise ApprovalError(f"there is no campaign #{campaign_id}")
+        raise ApprovalError(texts.APPROVAL_ERROR_NO_CAMPAIGN.format(campaign_id=campaign_id))
     if campaign.approval_state != ApprovalState.PENDING.value:
-        raise ApprovalError(f"campaign #{campaign_id} has no request waiting for a decision")
+        raise ApprovalError(texts.APPROVAL_ERROR_NOT_WAITING.format(campaign_id=campaign_id))
     if actor.user_id == campaign.approval_requested_by:
         if actor.user_id is None:
-            raise ApprovalError(
-                "this approval was asked for from the CLI; an admin has to decide in the chat"
-            )
-        raise ApprovalError("you asked for this approval; a second admin has to decide")
+            raise ApprovalError(texts.APPROVAL_ERROR_CLI_REQUEST)
+        raise ApprovalError(texts.APPROVAL_ERROR_OWN_REQUEST)
     if campaign.approval_fingerprint != fingerprint(campaign):
-        raise ApprovalError(f"campaign #{campaign_id} changed after the request; ask again")
+        raise ApprovalError(texts.APPROVAL_ERROR_CHANGED.format(campaign_id=campaign_id))
     action = AuditAction.APPROVE if approve else AuditAction.REJECT
     details = {"reason": note} if note else None
     for sibling in await groups.siblings(session, campaign_id):  # the group is decided as one

@@ -63,6 +63,7 @@ class AuditAction(enum.StrEnum):
     # ---- opt-outs by topic (issue 15)
     ADD_TOPIC = "add_topic"
     REMOVE_TOPIC = "remove_topic"
+    SET_LANGUAGE = "set_language"
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from panel import texts
 from panel.buttons import Buttons
 from panel.send_options import SendOptions
 
@@ -49,13 +50,12 @@ class Media:
 
     def __post_init__(self) -> None:
         if self.kind not in MEDIA_KINDS:
-            raise ContentError(f"{self.kind} can't be broadcast.")
+            raise ContentError(texts.CONTENT_KIND_REFUSED.format(kind=self.kind))
         if not self.file_id:
             raise ContentError("The file has no file id.")
         if self.file_size is not None and self.file_size > MAX_DOWNLOAD_BYTES:
-            raise ContentError(
-                f"The file is {self.file_size / 1024 / 1024:.1f} MB; bots can pass on files of up to 20 MB."
-            )
+            size_mb = texts.decimal(self.file_size / 1024 / 1024)
+            raise ContentError(texts.CONTENT_FILE_TOO_BIG.format(size_mb=size_mb))
 
     def to_json(self) -> dict[str, Any]:
         found: dict[str, Any] = {
@@ -154,7 +154,9 @@ class AlbumItem:
         length = utf16_length(self.caption)
         if length > MAX_CAPTION_UTF16:
             raise ContentError(
-                f"A caption is {length:,} characters long; Telegram allows {MAX_CAPTION_UTF16:,}."
+                texts.CONTENT_CAPTION_TOO_LONG.format(
+                    length=texts.number(length), limit=texts.number(MAX_CAPTION_UTF16)
+                )
             )
         _check_entities(self.entities, length)
 
@@ -177,21 +179,23 @@ class AlbumItem:
 
 def _check_album(content: MessageContent) -> None:
     if len(content.album) not in ALBUM_SIZES:
-        raise ContentError(f"An album has 2 to 10 items; this one has {len(content.album)}.")
+        raise ContentError(texts.CONTENT_ALBUM_SIZE.format(count=len(content.album)))
     kinds = {item.media.kind for item in content.album}
     if "document" in kinds and kinds != {"document"}:
-        raise ContentError("An album has photos and videos, or files only, not both.")
+        raise ContentError(texts.CONTENT_ALBUM_MIXED)
     if content.media is not None:
         raise ContentError("An album's files are its items.")
     # Telegram allows no keyboard on a media group: the buttons go in a follow-up message, the text.
     if content.buttons and not content.text.strip():
-        raise ContentError("An album's buttons go in a follow-up message: it needs a text.")
+        raise ContentError(texts.CONTENT_ALBUM_BUTTONS_NEED_TEXT)
     if (content.text or content.entities) and not content.buttons:
-        raise ContentError("An album's text goes in its items' captions.")
+        raise ContentError(texts.CONTENT_ALBUM_TEXT_IN_CAPTIONS)
     length = utf16_length(content.text)
     if length > MAX_TEXT_UTF16:
         raise ContentError(
-            f"The follow-up message is {length:,} characters long; Telegram allows {MAX_TEXT_UTF16:,}."
+            texts.CONTENT_FOLLOW_UP_TOO_LONG.format(
+                length=texts.number(length), limit=texts.number(MAX_TEXT_UTF16)
+            )
         )
     _check_entities(content.entities, length)
 
@@ -384,16 +388,18 @@ class MessageContent:
             _check_album(self)
             return
         if self.channel_post is not None and self.media is not None:
-            raise ContentError("A channel post is sent as it is, without another file.")
+            raise ContentError(texts.CONTENT_CHANNEL_POST_WITH_FILE)
         if self.channel_post is not None and self.buttons and self.channel_post.mode == "forward":
-            raise ContentError("A forwarded post can't have buttons; copy it instead.")
+            raise ContentError(texts.CONTENT_FORWARD_WITH_BUTTONS)
         if self.media is None and self.channel_post is None and (not self.text or not self.text.strip()):
-            raise ContentError("The message is empty.")
+            raise ContentError(texts.CONTENT_EMPTY)
         length = utf16_length(self.text)
         limit = MAX_TEXT_UTF16 if self.media is None else MAX_CAPTION_UTF16
         if length > limit:
-            what = "message" if self.media is None else "caption"
-            raise ContentError(f"The {what} is {length:,} characters long; Telegram allows {limit:,}.")
+            too_long = (
+                texts.CONTENT_TEXT_TOO_LONG if self.media is None else texts.CONTENT_CAPTION_OF_MEDIA_TOO_LONG
+            )
+            raise ContentError(too_long.format(length=texts.number(length), limit=texts.number(limit)))
         _check_entities(self.entities, length)
 
     @property
@@ -441,14 +447,17 @@ class MessageContent:
     def preview_text(self) -> str:
         """The text, or a label of the media and its caption, for lists and cards."""
         if self.channel_post is not None:
-            label = "📢 Forwarded post" if self.channel_post.mode == "forward" else "📢 Copied post"
+            forwarded = self.channel_post.mode == "forward"
+            label = texts.PREVIEW_FORWARDED_POST if forwarded else texts.PREVIEW_COPIED_POST
             return f"[{label}] {self.text}".rstrip()
         if self.album:
             caption = next((item.caption for item in self.album if item.caption), "")
-            return f"[🗂 Album of {len(self.album)}] {caption}".rstrip()
+            return f"[{texts.PREVIEW_ALBUM.format(count=len(self.album))}] {caption}".rstrip()
         if self.media is None:
             return self.text
-        label = {"photo": "🖼 Photo", "video": "🎬 Video", "document": "📎 File"}[self.media.kind]
+        label = {"photo": texts.PREVIEW_PHOTO, "video": texts.PREVIEW_VIDEO, "document": texts.PREVIEW_FILE}[
+            self.media.kind
+        ]
         if self.media.kind == "document" and self.media.file_name:
             label += f" {self.media.file_name}"
         return f"[{label}] {self.text}".rstrip()

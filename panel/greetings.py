@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from panel import texts
 from panel.content import MAX_CAPTION_UTF16, MAX_TEXT_UTF16, utf16_length
 
 PLACEHOLDERS = ("first_name", "last_name", "full_name", "username")
@@ -74,16 +75,18 @@ class Template:
                 continue
             char = text[i]
             if char == "}":
-                raise GreetingError(f"a lone “}}” at character {i + 1}: write }}}} for a brace")
+                raise GreetingError(texts.GREETING_LONE_CLOSE.format(position=i + 1))
             if char == "{":
                 close = text.find("}", i + 1)
                 inner = text[i + 1 : close] if close != -1 else ""
                 if close == -1 or "{" in inner:
-                    raise GreetingError(f"a lone “{{” at character {i + 1}: write {{{{ for a brace")
+                    raise GreetingError(texts.GREETING_LONE_OPEN.format(position=i + 1))
                 name, bar, fallback = inner.partition("|")
                 if name not in PLACEHOLDERS:
                     known = ", ".join(f"{{{known}}}" for known in PLACEHOLDERS)
-                    raise GreetingError(f"unknown placeholder {{{inner}}}: the known ones are {known}")
+                    raise GreetingError(
+                        texts.GREETING_UNKNOWN.format(placeholder=f"{{{inner}}}", known=known)
+                    )
                 flush()
                 parts.append(_Slot(name, fallback if bar else None, utf16_length(text[i : close + 1])))
                 i = close + 1
@@ -210,12 +213,9 @@ def personalise(content: Mapping[str, Any]) -> dict[str, Any]:
         marked["text"], marked["entities"] = template.render({})
     else:
         if not content.get("media") and not template.render({})[0].strip():
-            raise GreetingError(
-                "someone with no name would get an empty message: give the placeholder a fallback, "
-                "e.g. {first_name|friend}"
-            )
+            raise GreetingError(texts.GREETING_EMPTY_WITHOUT_NAME)
         limit = MAX_TEXT_UTF16 if not content.get("media") else MAX_CAPTION_UTF16
-        _check_longest(template, limit, "this text")
+        _check_longest(template, limit, texts.GREETING_WHAT_TEXT)
         personal = True
     if personal:
         marked[PERSONALISED_KEY] = True
@@ -229,7 +229,7 @@ def _personal_caption(item: Mapping[str, Any], number: int) -> tuple[dict[str, A
     if not template.has_placeholders:
         own["caption"], own["caption_entities"] = template.render({})
         return own, False
-    _check_longest(template, MAX_CAPTION_UTF16, f"the caption of item {number}")
+    _check_longest(template, MAX_CAPTION_UTF16, texts.GREETING_WHAT_ITEM_CAPTION.format(number=number))
     return own, True
 
 
@@ -237,8 +237,12 @@ def _check_longest(template: Template, limit: int, what: str) -> None:
     longest = template.longest_units()
     if longest > limit:
         raise GreetingError(
-            f"with the longest names Telegram allows {what} is {longest:,} characters long; "
-            f"the limit is {limit:,}: shorten it by {longest - limit:,}"
+            texts.GREETING_TOO_LONG.format(
+                what=what,
+                longest=texts.number(longest),
+                limit=texts.number(limit),
+                over=texts.number(longest - limit),
+            )
         )
 
 

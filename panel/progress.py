@@ -137,7 +137,9 @@ def render_progress(view: ProgressView) -> str:
         if view.rate_per_s is None or left is None:
             lines.append(texts.PROGRESS_RATE_UNKNOWN)
         else:
-            lines.append(texts.PROGRESS_RATE.format(rate=f"{view.rate_per_s:,.1f}", eta=texts.duration(left)))
+            lines.append(
+                texts.PROGRESS_RATE.format(rate=texts.decimal(view.rate_per_s), eta=texts.duration(left))
+            )
     return "\n".join(lines)
 
 
@@ -191,7 +193,7 @@ def render_summary(view: SummaryView) -> str:
         seconds = span.total_seconds()
         attempted = counters.finished - counters.cancelled
         rate = attempted / seconds if seconds > 0 else float(attempted)
-        lines.append(texts.SUMMARY_TIMING.format(duration=texts.duration(span), rate=f"{rate:,.1f}"))
+        lines.append(texts.SUMMARY_TIMING.format(duration=texts.duration(span), rate=texts.decimal(rate)))
     if view.errors:
         lines.append(texts.SUMMARY_ERRORS_HEADER)
         lines.extend(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from models import DeliveryStatus
+from panel import texts
 
 CHART_OUTCOMES: tuple[DeliveryStatus, ...] = (
     DeliveryStatus.SENT,
@@ -94,21 +95,25 @@ def draw_report_chart(series: OutcomeSeries) -> bytes:
             bottom=bottom,
             align="edge",
             color=_COLOURS[outcome],
-            label=f"{outcome.value} ({sum(counts)})",
+            label=texts.CHART_LEGEND.format(
+                outcome=texts.CHART_OUTCOMES.get(outcome.value, outcome.value),
+                count=texts.number(sum(counts)),
+            ),
             linewidth=0,
         )
         bottom = [below + rate for below, rate in zip(bottom, rates, strict=True)]
     name = f" “{series.name}”" if series.name else ""
-    started = f", from {series.start:%Y-%m-%d %H:%M:%S} UTC" if series.start else ""
+    started = texts.CHART_STARTED.format(moment=f"{series.start:%Y-%m-%d %H:%M:%S}") if series.start else ""
+    title = texts.CHART_TITLE.format(campaign_id=series.campaign_id, name=name, started=started)
     # parse_math=False: a name is text, not TeX ("$5 off" would turn italic, or fail to draw).
-    axes.set_title(f"Campaign #{series.campaign_id}{name}: messages per second{started}", parse_math=False)
-    axes.set_xlabel("minutes since the first message" if minutes else "seconds since the first message")
-    every = f", per {series.bucket_s} s" if series.bucket_s > 1 else ""
-    axes.set_ylabel(f"messages per second{every}")
+    axes.set_title(title, parse_math=False)
+    axes.set_xlabel(texts.CHART_X_MINUTES if minutes else texts.CHART_X_SECONDS)
+    every = texts.CHART_EVERY.format(seconds=series.bucket_s) if series.bucket_s > 1 else ""
+    axes.set_ylabel(texts.CHART_Y.format(every=every))
     if series.total:
         axes.legend(loc="upper right")
     else:
-        axes.text(0.5, 0.5, "no message finished yet", ha="center", va="center", transform=axes.transAxes)
+        axes.text(0.5, 0.5, texts.CHART_EMPTY, ha="center", va="center", transform=axes.transAxes)
     axes.set_xlim(left=0)
     axes.grid(axis="y", alpha=0.3)
     figure.tight_layout()

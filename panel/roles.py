@@ -20,6 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Admin, AdminBot, TargetBot
+from panel import texts
 
 
 class Role(enum.StrEnum):
@@ -92,7 +93,7 @@ def parse_role(value: str) -> Role:
         return Role(value.strip().lower())
     except ValueError:
         raise RoleError(
-            f"unknown role {value!r}; use one of {', '.join(role.value for role in Role)}"
+            texts.ROLE_ERROR_UNKNOWN.format(role=repr(value), roles=", ".join(role.value for role in Role))
         ) from None
 
 
@@ -113,12 +114,12 @@ async def set_role(
     """Give an existing admin `role`, over the named bots (None or empty: every bot)."""
     admin = await session.get(Admin, user_id)
     if admin is None:
-        raise RoleError(f"{user_id} is not an admin; add them first")
+        raise RoleError(texts.ROLE_ERROR_NOT_ADMIN.format(user_id=user_id))
     bot_ids: list[int] = []
     for codename in bot_codenames or ():
         bot_id = await session.scalar(select(TargetBot.id).where(TargetBot.codename == codename))
         if bot_id is None:
-            raise RoleError(f"there is no target bot {codename!r}")
+            raise RoleError(texts.ROLE_ERROR_NO_BOT.format(codename=repr(codename)))
         bot_ids.append(bot_id)
     admin.role = role.value
     await session.execute(delete(AdminBot).where(AdminBot.user_id == user_id))

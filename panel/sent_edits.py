@@ -513,10 +513,10 @@ def edit_markup(action_id: int, status: ActionStatus) -> dict[str, Any] | None:
 
 def _counts_line(counts: RecallCounts) -> str:
     return texts.EDIT_LINE_COUNTS.format(
-        edited=f"{counts.deleted:,}",
-        gone=f"{counts.gone:,}",
-        unavailable=f"{counts.unavailable:,}",
-        failed=f"{counts.failed:,}",
+        edited=texts.number(counts.deleted),
+        gone=texts.number(counts.gone),
+        unavailable=texts.number(counts.unavailable),
+        failed=texts.number(counts.failed),
     )
 
 
@@ -529,14 +529,14 @@ def render_edit_progress(
         texts.RECALL_LINE_STATUS.format(status=texts.EDIT_STATUS[status.value]),
         texts.RECALL_LINE_PROGRESS.format(
             bar=progress_bar(counts.finished, counts.total),
-            done=f"{counts.finished:,}",
-            total=f"{counts.total:,}",
+            done=texts.number(counts.finished),
+            total=texts.number(counts.total),
             percent=percent(counts.finished, counts.total),
         ),
         _counts_line(counts),
     ]
     if counts.cancelled:
-        lines.append(texts.RECALL_LINE_CANCELLED.format(cancelled=f"{counts.cancelled:,}"))
+        lines.append(texts.RECALL_LINE_CANCELLED.format(cancelled=texts.number(counts.cancelled)))
     return "\n".join(lines)
 
 
@@ -551,7 +551,7 @@ def render_edit_summary(
         _counts_line(counts),
     ]
     if counts.cancelled:
-        lines.append(texts.RECALL_LINE_CANCELLED.format(cancelled=f"{counts.cancelled:,}"))
+        lines.append(texts.RECALL_LINE_CANCELLED.format(cancelled=texts.number(counts.cancelled)))
     if counts.gone:
         lines.append(texts.EDIT_SUMMARY_GONE)
     return "\n".join(lines)
@@ -561,7 +561,7 @@ def render_edit_confirmation(preview: EditPreview) -> str:
     """The question before an edit: how many messages, and how long at the bot's rate."""
     text = texts.EDIT_CONFIRM.format(
         campaign_id=preview.campaign_id,
-        count=f"{preview.editable:,}",
+        count=preview.editable,
         duration=texts.duration(preview.duration),
     )
     if preview.still_sending:

@@ -1,30 +1,53 @@
-"""Every string that reaches an admin, in one module so it can be translated later.
+"""Every string that reaches an admin, in one module, in English; `panel.i18n` translates them.
 
 Sections are owned by feature: the control bot's conversation and the engine's progress
-messages. Numbers use thousands separators; dates are shown in the admin's time zone.
+messages. An upper-case constant read from outside (`texts.HELP`) comes back in the current
+language (`panel.i18n.speaking`, set per update by the control bot); a count that changes the
+wording is a `Plural`. Numbers and dates are written for the language; dates are shown in the
+admin's time zone. After adding or changing a text, run `scripts/i18n.sh` (README, "Languages").
 """
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from panel import i18n
+from panel.i18n import N_, Plural
+
+sys.modules[__name__].__class__ = i18n.TranslatedModule
+
 
 def number(value: int) -> str:
-    """`12345` → `12,345`."""
-    return f"{value:,}"
+    """`12345` → `12,345` (Russian: `12 345`)."""
+    return i18n.number(value)
+
+
+def decimal(value: float) -> str:
+    """`1234.5` → `1,234.5` (Russian: `1 234,5`)."""
+    return i18n.decimal(value)
 
 
 def duration(span: timedelta) -> str:
-    """A short human duration: `45 s`, `3 min 20 s`, `2 h 5 min`."""
+    """A short human duration: `45 s`, `3 min 20 s`, `2 h 5 min` (Russian: `2 ч 5 мин`)."""
     seconds = max(int(span.total_seconds()), 0)
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    if minutes:
-        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
-    return f"{secs} s"
+        text = DURATION_HOURS_MINUTES if minutes else DURATION_HOURS
+    elif minutes:
+        text = DURATION_MINUTES_SECONDS if secs else DURATION_MINUTES
+    else:
+        text = DURATION_SECONDS
+    return i18n.gettext(text).format(hours=hours, minutes=minutes, seconds=secs)
+
+
+DURATION_HOURS_MINUTES = "{hours} h {minutes} min"
+DURATION_HOURS = "{hours} h"
+DURATION_MINUTES_SECONDS = "{minutes} min {seconds} s"
+DURATION_MINUTES = "{minutes} min"
+DURATION_SECONDS = "{seconds} s"
 
 
 # --- Progress and summary (engine) ---------------------------------------------------------
@@ -64,9 +87,12 @@ NOTICE_UNSCHEDULED = (
     "(more than {cutoff} late), so it was not sent. It is a draft again: send or reschedule it."
 )
 UNSCHEDULED_REASON = "Not sent: it was {late} late when the workers came back (cutoff {cutoff})."
-NOTICE_PAUSED_CONTENT = (
+NOTICE_PAUSED_CONTENT = Plural(
+    "⏸ Campaign #{campaign_id}{name} is paused: Telegram refused the message for {streak} recipient "
+    "in a row with “{error}”. Fix the message and resume, or cancel the campaign.",
     "⏸ Campaign #{campaign_id}{name} is paused: Telegram refused the message for {streak} recipients "
-    "in a row with “{error}”. Fix the message and resume, or cancel the campaign."
+    "in a row with “{error}”. Fix the message and resume, or cancel the campaign.",
+    count="streak",
 )
 PAUSED_CONTENT_REASON = "Telegram refused the message: {error}"
 NOTICE_PAUSED_FILE = (
@@ -74,7 +100,11 @@ NOTICE_PAUSED_FILE = (
     "(“{error}”). Resume it to try again, or cancel it."
 )
 PAUSED_FILE_REASON = "The file could not be passed on to the target bot: {error}"
-UPLOADS_FAILED = "{count} uploads in a row went unanswered or failed, the last with “{error}”"
+UPLOADS_FAILED = Plural(
+    "{count} upload in a row went unanswered or failed, the last with “{error}”",
+    "{count} uploads in a row went unanswered or failed, the last with “{error}”",
+    count="count",
+)
 CLI_FILE_CAPTION = "📎 {name}: uploaded from the command line for a new campaign."
 FILE_NO_CONTROL_BOT = "the workers have no control bot token to fetch the file with"
 FAILED_UNAUTHORIZED_REASON = "The target bot's token was refused by Telegram (401 Unauthorized)."
@@ -94,6 +124,7 @@ COMMAND_DESCRIPTIONS = {
     "admins": "Admins, their roles and bots (owners)",
     "sendnow": "Send a draft now",
     "schedule": "Schedule a draft for later",
+    "language": "Choose the bot's language",
     "cancel": "Leave the current step",
     "help": "What this bot can do",
     "start": "Start",
@@ -170,6 +201,7 @@ HELP = (
     "/admins — admins, their roles and bots (owners)\n"
     "/sendnow [id] — send a draft now\n"
     "/schedule [id] — send a draft later\n"
+    "/language — the bot's language\n"
     "/cancel — leave the current step\n\n"
     "Times are shown in {timezone}."
 )
@@ -196,10 +228,10 @@ NO_BOTS = (
     "then send /new again."
 )
 CHOOSE_BOT = "Which bot's users should receive it?"
-CHOOSE_BOT_BUTTON = "{codename} · {users} users"
+CHOOSE_BOT_BUTTON = Plural("{codename} · {users} user", "{codename} · {users} users", count="users")
 CHOOSE_BOT_AGAIN = "Tap one of the bots above, or /cancel."
 BOT_GONE = "That bot no longer exists. Send /new to start again."
-TARGET_CHOSEN = "Target: {bot} — {users} users."
+TARGET_CHOSEN = Plural("Target: {bot} — {users} user.", "Target: {bot} — {users} users.", count="users")
 ASK_MESSAGE = (
     "Send the message exactly as recipients should see it: text, or a photo, video or file with a "
     "caption. Bold, italics, links and the rest of the formatting are kept. Or forward a post "
@@ -213,8 +245,10 @@ UNSUPPORTED_KIND = (
 CONTENT_REFUSED = "{reason} Send the message again."
 ASK_NAME = "Give it a name for the campaign list (only admins see it), or tap Skip."
 WAITING_FOR_NAME = "a name (or Skip)"
-NAME_TOO_LONG = (
-    "That name is {length} characters long; keep it under {limit}. Send a shorter name, or tap Skip."
+NAME_TOO_LONG = Plural(
+    "That name is {length} character long; keep it under {limit}. Send a shorter name, or tap Skip.",
+    "That name is {length} characters long; keep it under {limit}. Send a shorter name, or tap Skip.",
+    count="length",
 )
 NAME_NOT_TEXT = "The name must be text. Send a name, or tap Skip."
 NOT_COMPOSING = "This draft is closed. Send /new to compose another."
@@ -223,12 +257,12 @@ PREVIEW_AS_NOBODY = "👆 Shown with the fallbacks: each recipient gets their ow
 TEST_AS_YOU = "It greets you as a user of {bot}."
 TEST_AS_NOBODY = "You are not a user of {bot}, so the test shows the fallbacks."
 COMPOSE_PREVIEW_NOTE = "☝️ This is exactly what recipients will see."
-COMPOSE_CARD = (
-    "{title}\n\n"
-    "Name: {name}\n"
-    "Bot: {bot}\n"
-    "Audience: {audience} users{excluded}\n"
-    "Sending takes about {duration} at {rate} messages/s."
+COMPOSE_CARD = Plural(
+    "{title}\n\nName: {name}\nBot: {bot}\nAudience: {audience} user{excluded}\n"
+    "Sending takes about {duration} at {rate} messages/s.",
+    "{title}\n\nName: {name}\nBot: {bot}\nAudience: {audience} users{excluded}\n"
+    "Sending takes about {duration} at {rate} messages/s.",
+    count="audience",
 )
 COMPOSE_EXCLUDED = " ({count} unavailable left out)"
 COMPOSE_CAPPED = ", {count} left out by the {hours} h cap"
@@ -245,8 +279,10 @@ SAVED = "Saved as draft #{campaign_id}. Find it in /campaigns, or send it with /
 DISCARDED = "Discarded. Nothing was saved."
 
 # Send now.
-CONFIRM_SEND = (
-    "Send #{campaign_id} {name} now?\n\nBot: {bot}\nAudience: {audience} users\nTakes about {duration}."
+CONFIRM_SEND = Plural(
+    "Send #{campaign_id} {name} now?\n\nBot: {bot}\nAudience: {audience} user\nTakes about {duration}.",
+    "Send #{campaign_id} {name} now?\n\nBot: {bot}\nAudience: {audience} users\nTakes about {duration}.",
+    count="audience",
 )
 CONFIRM_SEND_EMPTY = "\n\n⚠️ Nobody would receive it: {bot} has no available users."
 STARTING = "🚀 Starting #{campaign_id}. The live progress appears below."
@@ -287,7 +323,7 @@ LIST_TITLE = "Campaigns {first}–{last} of {total} (newest first). Tap one to o
 LIST_LINE = "#{campaign_id} {status} · {name} · {date} · {counts}"
 LIST_BUTTON = "#{campaign_id} {name}"
 UNNAMED = "(no name)"
-COUNTS_NOT_STARTED = "{audience} users"
+COUNTS_NOT_STARTED = Plural("{audience} user", "{audience} users", count="audience")
 COUNTS_PROGRESS = "{sent}/{total} sent"
 CARD = "#{campaign_id} {name}\n{status}{reason}\n\nBot: {bot}\n{timeline}\n{counts}\n\nMessage:\n{preview}"
 CARD_REASON = " — {reason}"
@@ -295,7 +331,7 @@ CARD_CREATED = "Created {when}"
 CARD_SCHEDULED = "Goes out {when}"
 CARD_STARTED = "Started {when}"
 CARD_FINISHED = "Finished {when}"
-CARD_AUDIENCE = "Audience now: {audience} users"
+CARD_AUDIENCE = Plural("Audience now: {audience} user", "Audience now: {audience} users", count="audience")
 CARD_COUNTERS = (
     "Sent {sent} of {total} · failed {failed} · unavailable {unavailable} · "
     "unconfirmed {unconfirmed} · cancelled {cancelled}"
@@ -312,33 +348,33 @@ KEPT = "Kept."
 
 
 def when_local(moment: datetime, timezone: str) -> str:
-    """A moment in the admin's zone: `Tue 1 Dec 2026, 18:30`."""
-    local = moment.astimezone(ZoneInfo(timezone))
-    return f"{local:%a} {local.day} {local:%b %Y, %H:%M}"
+    """A moment in the admin's zone: `Tue 1 Dec 2026, 18:30` (Russian: `вт 1 дек. 2026, 18:30`)."""
+    return i18n.moment(moment.astimezone(ZoneInfo(timezone)))
 
 
 def status_label(status: str) -> str:
     """`sending` → `📤 Sending`."""
-    return STATUS_LABELS.get(status, status)
+    label = STATUS_LABELS.get(status)
+    return status if label is None else i18n.gettext(label)
 
 
 def content_kind(content_type: str) -> str:
     """A Telegram content type as a sentence subject: `sticker` → `Stickers`."""
     kinds = {
-        "photo": "Photos",
-        "video": "Videos",
-        "animation": "GIFs",
-        "sticker": "Stickers",
-        "voice": "Voice messages",
-        "video_note": "Video messages",
-        "audio": "Audio files",
-        "document": "Files",
-        "poll": "Polls",
-        "location": "Locations",
-        "contact": "Contacts",
-        "dice": "Dice",
+        "photo": N_("Photos"),
+        "video": N_("Videos"),
+        "animation": N_("GIFs"),
+        "sticker": N_("Stickers"),
+        "voice": N_("Voice messages"),
+        "video_note": N_("Video messages"),
+        "audio": N_("Audio files"),
+        "document": N_("Files"),
+        "poll": N_("Polls"),
+        "location": N_("Locations"),
+        "contact": N_("Contacts"),
+        "dice": N_("Dice"),
     }
-    return kinds.get(content_type, "This kind of message")
+    return i18n.gettext(kinds.get(content_type, N_("This kind of message")))
 
 
 # --- URL buttons under a campaign's message (panel.buttons) ------------------------------------
@@ -348,8 +384,16 @@ BUTTONS_NO_LINK = "line {line}: `{button}` has no link"
 BUTTONS_NO_LABEL = "line {line}: `{button}` has no label"
 BUTTONS_LABEL_TOO_LONG = "line {line}: the label of `{button}` is {length} characters; at most {limit}"
 BUTTONS_BAD_LINK = "line {line}: `{link}` is not an http(s) or tg:// link"
-BUTTONS_ROW_TOO_WIDE = "line {line} has {count} buttons; Telegram shows at most {limit} in a row"
-BUTTONS_TOO_MANY = "The grid has {count} buttons; at most {limit} in all"
+BUTTONS_ROW_TOO_WIDE = Plural(
+    "line {line} has {count} button; Telegram shows at most {limit} in a row",
+    "line {line} has {count} buttons; Telegram shows at most {limit} in a row",
+    count="count",
+)
+BUTTONS_TOO_MANY = Plural(
+    "The grid has {count} button; at most {limit} in all",
+    "The grid has {count} buttons; at most {limit} in all",
+    count="count",
+)
 BUTTONS_EMPTY = "The grid has no buttons"
 ASK_BUTTONS = (
     "Add buttons under the message? Send them one row per line, buttons in a row separated by |, "
@@ -421,7 +465,11 @@ REPORT_PREPARING = "Preparing the {what} of campaign #{campaign_id}…"
 REPORT_WHAT_CSV = "export"
 REPORT_WHAT_CHART = "report"
 REPORT_FAILED = "The {what} of campaign #{campaign_id} could not be made; the error is in the bot's log."
-EXPORT_CAPTION = "Delivery ledger of campaign #{campaign_id}{name}: {rows} rows (CSV, times in UTC)."
+EXPORT_CAPTION = Plural(
+    "Delivery ledger of campaign #{campaign_id}{name}: {rows} row (CSV, times in UTC).",
+    "Delivery ledger of campaign #{campaign_id}{name}: {rows} rows (CSV, times in UTC).",
+    count="rows",
+)
 REPORT_CHART_CAPTION = "Campaign #{campaign_id}{name}: messages per second by outcome."
 # --- After the send: recall -----------------------------------------------------------------
 
@@ -431,9 +479,12 @@ RECALL_CONFIRM = (
     "Recall campaign #{campaign_id}: delete its message from {recallable} chats ({messages} messages)."
     "{too_old_line} This cannot be undone."
 )
-RECALL_TOO_OLD_LINE = (
+RECALL_TOO_OLD_LINE = Plural(
+    "\n{too_old} chat got it more than 48 hours ago: Telegram no longer lets a bot delete it there, "
+    "so it stays.",
     "\n{too_old} chats got it more than 48 hours ago: Telegram no longer lets a bot delete it there, "
-    "so it stays."
+    "so it stays.",
+    count="too_old",
 )
 RECALL_STOPS_SENDING = "\nThe campaign is still sending: it stops first (nobody else gets it)."
 RECALL_NOTHING_SENT = "Campaign #{campaign_id} has no delivered message to recall."
@@ -471,10 +522,14 @@ BTN_RETRY = "🔁 Retry failed ({count})"
 BTN_RETRY_CONFIRM = "Send to {count}"
 BTN_RETRY_WITH_UNCONFIRMED = "⚠️ Also the {count} unconfirmed"
 RETRY_NAME = "Retry of #{campaign_id}{name}"
-RETRY_CONFIRM = (
+RETRY_CONFIRM = Plural(
+    "Retry campaign #{campaign_id}: a new campaign with the same message goes now to the {retryable} "
+    "recipient whose send failed on a temporary error (Telegram's server errors, timeouts, the "
+    "network). Nobody who got it, and nobody unavailable now.",
     "Retry campaign #{campaign_id}: a new campaign with the same message goes now to the {retryable} "
     "recipients whose send failed on a temporary error (Telegram's server errors, timeouts, the "
-    "network). Nobody who got it, and nobody unavailable now."
+    "network). Nobody who got it, and nobody unavailable now.",
+    count="retryable",
 )
 RETRY_UNCONFIRMED_WARNING = (
     "\n\n⚠️ {unconfirmed} more are unconfirmed: their send timed out, so the message may have arrived. "
@@ -552,9 +607,12 @@ NEEDS_APPROVAL_UNSCHEDULED = (
     "Campaign #{campaign_id} was due but not sent: it needs a second admin's approval. It is a draft "
     "again; ask for approval with /sendnow {campaign_id}."
 )
-APPROVAL_NEEDED = (
+APPROVAL_NEEDED = Plural(
+    "This campaign reaches {audience} user; campaigns of this bot reaching {threshold} or more need "
+    "a second admin's approval.",
     "This campaign reaches {audience} users; campaigns of this bot reaching {threshold} or more need "
-    "a second admin's approval."
+    "a second admin's approval.",
+    count="audience",
 )
 BTN_ASK_APPROVAL = "🙋 Ask for approval"
 APPROVAL_ASKED = "Asked for approval of #{campaign_id}: {approvers} can decide. You will hear back here."
@@ -603,8 +661,10 @@ ASK_EDIT_BUTTONS = (
 EDIT_WHAT_TEXT = "text"
 EDIT_WHAT_CAPTION = "caption"
 EDIT_PREVIEW = "✏️ Edit of campaign #{campaign_id}\n\nBefore:\n{old}\n\nAfter:\n{new}"
-EDIT_CONFIRM = (
-    "Edit {count} sent messages of campaign #{campaign_id}? At the bot's rate it takes about {duration}."
+EDIT_CONFIRM = Plural(
+    "Edit {count} sent message of campaign #{campaign_id}? At the bot's rate it takes about {duration}.",
+    "Edit {count} sent messages of campaign #{campaign_id}? At the bot's rate it takes about {duration}.",
+    count="count",
 )
 EDIT_CONFIRM_SENDING = "\nThe campaign is still sending: recipients not reached yet get the new version."
 EDIT_NOT_TEXT = "Send the corrected {what} as a text message (a file or sticker can't replace it)."
@@ -762,3 +822,75 @@ TOPICS_USAGE = "Write it as /topics BOT add TOPIC or /topics BOT remove TOPIC, e
 TOPICS_REFUSED = "Not changed: {reason}."
 TOPIC_ADDED = "{bot} has the topic {topic} now: campaigns may have it, and their recipients can unsubscribe."
 TOPIC_REMOVED = "{bot} no longer has the topic {topic} (who unsubscribed from it is kept, should it return)."
+
+
+# --- The admin's language (issue 16) ---------------------------------------------------------
+
+LANGUAGE_ASK = "Which language should I speak with you? Now: English."
+LANGUAGE_SET = "From now on I speak English with you. /language changes it."
+# Each language named in itself, on the /language buttons: not translated.
+LANGUAGE_BUTTONS = (("en", "English"), ("ru", "Русский"))
+
+# Checks of a composed message and its preview on cards (panel.content, panel.greetings).
+CONTENT_KIND_REFUSED = "{kind} can't be broadcast."
+CONTENT_FILE_TOO_BIG = "The file is {size_mb} MB; bots can pass on files of up to 20 MB."
+CONTENT_CAPTION_TOO_LONG = "A caption is {length} characters long; Telegram allows {limit}."
+CONTENT_ALBUM_SIZE = "An album has 2 to 10 items; this one has {count}."
+CONTENT_ALBUM_MIXED = "An album has photos and videos, or files only, not both."
+CONTENT_ALBUM_BUTTONS_NEED_TEXT = "An album's buttons go in a follow-up message: it needs a text."
+CONTENT_ALBUM_TEXT_IN_CAPTIONS = "An album's text goes in its items' captions."
+CONTENT_FOLLOW_UP_TOO_LONG = "The follow-up message is {length} characters long; Telegram allows {limit}."
+CONTENT_CHANNEL_POST_WITH_FILE = "A channel post is sent as it is, without another file."
+CONTENT_FORWARD_WITH_BUTTONS = "A forwarded post can't have buttons; copy it instead."
+CONTENT_EMPTY = "The message is empty."
+CONTENT_TEXT_TOO_LONG = "The message is {length} characters long; Telegram allows {limit}."
+CONTENT_CAPTION_OF_MEDIA_TOO_LONG = "The caption is {length} characters long; Telegram allows {limit}."
+GREETING_LONE_CLOSE = "a lone “}}” at character {position}: write }}}} for a brace"
+GREETING_LONE_OPEN = "a lone “{{” at character {position}: write {{{{ for a brace"
+GREETING_UNKNOWN = "unknown placeholder {placeholder}: the known ones are {known}"
+GREETING_TOO_LONG = (
+    "with the longest names Telegram allows {what} is {longest} characters long; "
+    "the limit is {limit}: shorten it by {over}"
+)
+GREETING_EMPTY_WITHOUT_NAME = (
+    "someone with no name would get an empty message: give the placeholder a fallback, "
+    "e.g. {{first_name|friend}}"
+)
+GREETING_WHAT_TEXT = "this text"
+GREETING_WHAT_ITEM_CAPTION = "the caption of item {number}"
+PREVIEW_FORWARDED_POST = "📢 Forwarded post"
+PREVIEW_COPIED_POST = "📢 Copied post"
+PREVIEW_ALBUM = "🗂 Album of {count}"
+PREVIEW_PHOTO = "🖼 Photo"
+PREVIEW_VIDEO = "🎬 Video"
+PREVIEW_FILE = "📎 File"
+
+# The report chart (panel.report_chart): its title, axes and legend.
+CHART_TITLE = "Campaign #{campaign_id}{name}: messages per second{started}"
+CHART_STARTED = ", from {moment} UTC"
+CHART_X_MINUTES = "minutes since the first message"
+CHART_X_SECONDS = "seconds since the first message"
+CHART_Y = "messages per second{every}"
+CHART_EVERY = ", per {seconds} s"
+CHART_EMPTY = "no message finished yet"
+CHART_LEGEND = "{outcome} ({count})"
+CHART_OUTCOMES = {
+    "sent": "sent",
+    "failed": "failed",
+    "unavailable": "unavailable",
+    "unconfirmed": "unconfirmed",
+    "cancelled": "cancelled",
+}
+
+# Refusals of approvals and roles (panel.approval, panel.roles), in the chat and the CLI.
+APPROVAL_ERROR_NO_CAMPAIGN = "there is no campaign #{campaign_id}"
+APPROVAL_ERROR_NOT_WAITING = "campaign #{campaign_id} has no request waiting for a decision"
+APPROVAL_ERROR_OWN_REQUEST = "you asked for this approval; a second admin has to decide"
+APPROVAL_ERROR_CLI_REQUEST = "this approval was asked for from the CLI; an admin has to decide in the chat"
+APPROVAL_NOBODY_REACHED = "nobody"
+APPROVAL_WHO_ADMIN = "admin {user_id}"
+APPROVAL_WHO_CLI = "the CLI"
+APPROVAL_ERROR_CHANGED = "campaign #{campaign_id} changed after the request; ask again"
+ROLE_ERROR_UNKNOWN = "unknown role {role}; use one of {roles}"
+ROLE_ERROR_NOT_ADMIN = "{user_id} is not an admin; add them first"
+ROLE_ERROR_NO_BOT = "there is no target bot {codename}"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models import Campaign, CampaignStatus, TargetBot, User
+from models import AdminLanguage, AuditEntry, Campaign, CampaignStatus, TargetBot, User
 from tests.processes import broadcast_cli
 from tests.support.keys import sealed
 
@@ -74,3 +75,27 @@ async def test_cli_sets_the_approval_threshold_and_never_sends_unapproved(
     assert campaign is not None and campaign.status is CampaignStatus.DRAFT
     code, out = await cli("bots", "approval", "news", "0")
     assert code == 0 and "need no approval" in out, out
+
+
+async def test_admins_language_sets_what_the_control_bot_speaks(
+    sessionmaker: async_sessionmaker[AsyncSession], database_url: str, tmp_path: Path
+) -> None:
+    env = {"DATABASE_URL": database_url, "ADMIN_IDS": "7001"}
+
+    async def cli(*args: str) -> tuple[int, str]:
+        code, out, err = await broadcast_cli("admins", "language", *args, env=env, cwd=tmp_path)
+        return code, out + err
+
+    code, out = await cli("7001", "de")
+    assert code == 2 and "invalid choice: 'de'" in out, out
+    code, out = await cli("5555", "ru")
+    assert code == 1 and "5555 is not an admin" in out, out
+    code, out = await cli("7001", "ru")
+    assert code == 0 and "admin 7001: the control bot speaks ru" in out, out
+    async with sessionmaker() as session:
+        stored = await session.get(AdminLanguage, 7001)
+        entries = (await session.execute(select(AuditEntry))).scalars().all()
+    assert stored is not None and (stored.language, stored.chosen) == ("ru", True)
+    assert [(entry.source, entry.action, entry.details) for entry in entries] == [
+        ("cli", "set_language", {"user_id": 7001, "language": "ru"})
+    ]

@@ -73,6 +73,9 @@ def test_the_wheel_holds_every_module_and_migration(wheel: Path) -> None:
         in_wheel = set(archive.namelist())
     assert in_tree - in_wheel == set(), "add the missing packages to [tool.setuptools] packages"
     assert migrations - in_wheel == set()
+    # The translation catalogs ride along as package data: without them a Russian admin would crash.
+    catalogs = {path.relative_to(PROJECT_ROOT).as_posix() for path in (PROJECT_ROOT / "panel").rglob("*.po")}
+    assert catalogs and catalogs - in_wheel == set()
 
 
 def test_an_installed_broadcast_migrates_a_new_database(wheel: Path, tmp_path: Path) -> None:

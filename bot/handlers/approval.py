@@ -13,6 +13,7 @@ from bot.callbacks import ApprovalAction, ApprovalCallback, SendNowAction, SendN
 from bot.edits import edit_text
 from bot.states import Approving
 from panel import approval, texts
+from panel.admins import language_of
 from panel.approval import ApprovalError
 from panel.audience import campaign_view
 from panel.audit import Actor
@@ -32,6 +33,7 @@ async def ask(
     asker = query.from_user.id
     refusal: str | None = None
     deciders: list[int] = []
+    languages: dict[int, str] = {}
     # The answers come after the transaction: none stays open across a call to Telegram.
     async with sessionmaker.begin() as session:
         view = await campaign_view(session, campaign_id)
@@ -45,19 +47,26 @@ async def ask(
                 refusal = texts.APPROVAL_NOBODY.format(campaign_id=campaign_id)
             else:
                 await approval.request(session, campaign_id, Actor.chat(asker))
+                languages = {decider: await language_of(session, decider) for decider in deciders}
     if refusal is not None or view is None:
         await query.answer(refusal, show_alert=True)
         return
     await query.answer()
     assert query.bot is not None
     reached = await send_requests(
-        query.bot, view, deciders, asker=f"{query.from_user.full_name} ({asker})", timezone=admin_timezone
+        query.bot,
+        view,
+        deciders,
+        asker=f"{query.from_user.full_name} ({asker})",
+        timezone=admin_timezone,
+        languages=languages,
     )
     if isinstance(query.message, Message):
         await edit_text(
             query.message,
             texts.APPROVAL_ASKED.format(
-                campaign_id=campaign_id, approvers=", ".join(map(str, reached)) or "nobody"
+                campaign_id=campaign_id,
+                approvers=", ".join(map(str, reached)) or texts.APPROVAL_NOBODY_REACHED,
             ),
         )
 
@@ -81,8 +90,16 @@ async def approve(
         await edit_text(
             query.message, texts.APPROVAL_APPROVED.format(campaign_id=campaign_id, asker=who(asker))
         )
-    if query.bot is not None:
-        await tell_asker(query.bot, asker, campaign_id, approver=query.from_user.id, rejected_because=None)
+    if asker is not None and query.bot is not None:
+        language = await _language(sessionmaker, asker)
+        await tell_asker(
+            query.bot,
+            asker,
+            campaign_id,
+            approver=query.from_user.id,
+            rejected_because=None,
+            language=language,
+        )
 
 
 async def ask_reason(
@@ -95,12 +112,12 @@ async def ask_reason(
     async with sessionmaker() as session:
         campaign = await get_campaign(session, callback_data.campaign_id)
     if campaign is None or campaign.approval_state != approval.ApprovalState.PENDING.value:
-        reason = f"campaign #{callback_data.campaign_id} has no request waiting for a decision"
+        reason = texts.APPROVAL_ERROR_NOT_WAITING.format(campaign_id=callback_data.campaign_id)
         await query.answer(texts.APPROVAL_REFUSED.format(reason=reason.capitalize()), show_alert=True)
         return
     if campaign.approval_requested_by == query.from_user.id:
-        reason = "You asked for this approval; a second admin has to decide"
-        await query.answer(texts.APPROVAL_REFUSED.format(reason=reason), show_alert=True)
+        reason = texts.APPROVAL_ERROR_OWN_REQUEST
+        await query.answer(texts.APPROVAL_REFUSED.format(reason=reason.capitalize()), show_alert=True)
         return
     await query.answer()
     await state.set_state(Approving.waiting_reason)
@@ -128,10 +145,22 @@ async def reject(message: Message, state: FSMContext, sessionmaker: async_sessio
         return
     asker = campaign.approval_requested_by
     await message.answer(texts.APPROVAL_REJECTED.format(campaign_id=campaign_id, asker=who(asker)))
-    if message.bot is not None:
+    if asker is not None and message.bot is not None:
+        language = await _language(sessionmaker, asker)
         await tell_asker(
-            message.bot, asker, campaign_id, approver=message.chat.id, rejected_because=reason[:500]
+            message.bot,
+            asker,
+            campaign_id,
+            approver=message.chat.id,
+            rejected_because=reason[:500],
+            language=language,
         )
+
+
+async def _language(sessionmaker: async_sessionmaker[AsyncSession], user_id: int) -> str:
+    """The language of another admin, for a message sent to them outside their own update."""
+    async with sessionmaker() as session:
+        return await language_of(session, user_id)
 
 
 async def reason_not_text(message: Message) -> None:

@@ -150,7 +150,7 @@ async def _ask_for_message(message: Message, state: FSMContext, audience: Audien
     await state.update_data(bot_id=audience.bot.id)
     await state.set_state(Compose.waiting_text)
     await message.answer(
-        texts.TARGET_CHOSEN.format(bot=bot_label(audience.bot), users=texts.number(audience.available))
+        texts.TARGET_CHOSEN.format(bot=bot_label(audience.bot), users=audience.available)
         + "\n\n"
         + texts.ASK_MESSAGE
     )
@@ -569,7 +569,7 @@ async def got_name(
     assert message.text is not None
     name = " ".join(message.text.split())
     if len(name) > MAX_NAME_CHARS:
-        await message.answer(texts.NAME_TOO_LONG.format(length=texts.number(len(name)), limit=MAX_NAME_CHARS))
+        await message.answer(texts.NAME_TOO_LONG.format(length=len(name), limit=MAX_NAME_CHARS))
         return
     await state.update_data(name=name or None)
     await _show_summary(message, state, sessionmaker)

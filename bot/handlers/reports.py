@@ -60,7 +60,7 @@ async def export(
                 async for chunk in export_csv(session, campaign.id):
                     out.write(chunk)
         caption = texts.EXPORT_CAPTION.format(
-            campaign_id=campaign.id, name=_name(campaign), rows=texts.number(campaign.total_recipients)
+            campaign_id=campaign.id, name=_name(campaign), rows=campaign.total_recipients
         )
         await message.answer_document(FSInputFile(path, filename=path.name), caption=caption)
 

@@ -207,7 +207,7 @@ async def test_bad_input_gets_a_specific_answer_and_keeps_the_step(control: Cont
 
     await control.skip_buttons(after_id=control.send("Plain words"))
     refusal = await control.say("n" * 101)
-    assert refusal.text == texts.NAME_TOO_LONG.format(length="101", limit=100)
+    assert refusal.text == texts.NAME_TOO_LONG.format(length=101, limit=100)
     assert await fsm_state(control) == Compose.waiting_name.state
     card = await control.say("Short name", expect=texts.COMPOSE_PREVIEW_NOTE)
     assert "Name: Short name" in (card.text or "")
