@@ -788,7 +788,7 @@ async def got_topic(
     assert message.text is not None
     typed = message.text.strip().lower()
     data = await state.get_data()
-    if typed in ("none", "no", "-"):
+    if typed in ("none", "no", "-", "нет"):
         await state.update_data(topic=None, unsubscribe_button=False)
         await _show_summary(message, state, sessionmaker)
         return
