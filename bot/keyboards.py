@@ -63,7 +63,7 @@ def bots_toggle(audiences: Sequence[Audience], order: Sequence[int]) -> InlineKe
             position = order.index(audience.bot.id) + 1
             text = texts.CHOOSE_BOTS_PICKED.format(position=position, codename=label, users=users)
         else:
-            text = texts.CHOOSE_BOT_BUTTON.format(codename=label, users=users)
+            text = texts.CHOOSE_BOT_BUTTON.format(codename=label, users=audience.available)
         builder.button(
             text=text, callback_data=ComposeCallback(action=ComposeAction.TOGGLE_BOT, bot_id=audience.bot.id)
         )
