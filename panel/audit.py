@@ -60,6 +60,9 @@ class AuditAction(enum.StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
     SET_APPROVAL = "set_approval_threshold"
+    # ---- A/B tests (issue 17)
+    SET_AB_TEST = "set_ab_test"
+    PICK_AB_WINNER = "pick_ab_winner"
 
 
 @dataclass(frozen=True, slots=True)
