@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.aiogram_bot import make_bot
 from bot.flood_wait import install_flood_wait
 from bot.handlers import (
+    abtest,
     admins,
     approval,
     audit,
@@ -99,6 +100,7 @@ def create_dispatcher(
         campaigns.create_router(),
         sent_edits.create_router(),
         expiry.create_router(),
+        abtest.create_router(),
         segments.create_router(),
         progress.create_router(),
         reports.create_router(),

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from aiogram.types import Update
 
 from bot.callbacks import (
+    AbTestAction,
+    AbTestCallback,
     ApprovalCallback,
     AuditCallback,
     CampaignAction,
@@ -51,6 +53,7 @@ CAMPAIGN_ACTIONS: dict[CampaignAction, Permission] = {
     CampaignAction.EDIT_SENT_CONFIRM: Permission.SEND,
     CampaignAction.EDIT_SENT_ABORT: Permission.SEND,
     CampaignAction.EXPIRY: Permission.SEND,
+    CampaignAction.AB_TEST: Permission.COMPOSE,
 }
 
 COMMANDS: dict[str, Permission] = {
@@ -103,6 +106,10 @@ def _from_callback(data: str) -> Requirement:
             compose = ComposeCallback.unpack(data)
             needed = Permission.SEND if compose.action is ComposeAction.SEND_NOW else Permission.COMPOSE
             return Requirement(needed, bot_id=compose.bot_id or None)
+        if prefix == AbTestCallback.__prefix__:  # setting a draft's test up; picking a winner: sending
+            test = AbTestCallback.unpack(data)
+            needed = Permission.SEND if test.action is AbTestAction.PICK else Permission.COMPOSE
+            return Requirement(needed, test.campaign_id)
         if prefix == "opt":  # the send options of the compose card
             return Requirement(Permission.COMPOSE)
     except (TypeError, ValueError):

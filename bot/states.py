@@ -60,3 +60,16 @@ class ExpiryStates(StatesGroup):
     """How long after its sending ends a campaign is deleted, from its card."""
 
     waiting_delay = State()
+
+
+# ---- A/B tests (issue 17)
+
+
+class AbTestStates(StatesGroup):
+    """Making a draft an A/B test, from its card: variant B, its buttons, the split, the window."""
+
+    waiting_variant = State()
+    waiting_buttons = State()
+    waiting_split = State()
+    waiting_window = State()
+    choosing_measure = State()

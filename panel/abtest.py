@@ -482,3 +482,35 @@ async def due_decisions(session: AsyncSession, *, now: datetime | None = None) -
         if campaign.started_at is not None
         and campaign.started_at + timedelta(seconds=campaign.ab_window_s or 0) <= now
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class CardLines:
+    """What a campaign's card shows of its A/B test: the lines, and its variants' labels."""
+
+    text: str
+    labels: str
+
+
+async def card_lines(session: AsyncSession, campaign: Campaign) -> CardLines | None:
+    """A test campaign's lines for its card: the setup of a draft or scheduled test, each
+    variant's figures once it has started (None: not a test)."""
+    split = await split_of(session, campaign)
+    if split is None:
+        return None
+    figures = await ab_figures(session, campaign)
+    if figures is not None:
+        text = render_figures(figures)
+        assert text is not None
+        return CardLines(text, split.labels)
+    window = timedelta(seconds=campaign.ab_window_s or 0)
+    return CardLines(
+        texts.AB_DRAFT_LINE.format(
+            split=split_line(split),
+            holdout=split.holdout,
+            rest=split.rest,
+            window=texts.duration(window),
+            measure=texts.AB_MEASURES[Measure(campaign.ab_measure or Measure.CLICKS).value],
+        ),
+        split.labels,
+    )

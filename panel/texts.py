@@ -724,3 +724,12 @@ AB_WINDOW_REFUSED = "That can't be the window: {reason}. Send another, or /cance
 ASK_AB_MEASURE = "Which variant wins?"
 BTN_AB_MEASURE_CLICKS = "Most clicks"
 BTN_AB_MEASURE_CLICKS_BLOCKS = "Clicks minus blocks"
+ASK_AB_BUTTONS = (
+    "Variant B's URL buttons, as in compose: a row per line, like Shop - https://shop.example | "
+    "News - https://t.me/news. Send 0 for none."
+)
+AB_BUTTONS_REFUSED = "Those can't be the buttons: {reason}. Send others, 0 for none, or /cancel."
+AB_STEP_NOT_TEXT = "Write it as text, or /cancel."
+AB_TAP_MEASURE = "Tap one of the two buttons above, or /cancel."
+AB_STALE_TAP = "That question is closed: start the A/B test again from the card."
+AB_REFUSED = "That A/B test can't be: {reason}."

@@ -49,6 +49,7 @@ from models import (
     UNSTARTED_CAMPAIGN_STATUSES,
     Campaign,
     CampaignStatus,
+    CampaignVariant,
     Delivery,
     DeliveryAction,
     Segment,
@@ -668,8 +669,8 @@ async def reset(control: ControlBot) -> None:
         if session.get_bind().dialect.name == "postgresql":
             await session.execute(
                 sql(
-                    "TRUNCATE delivery_actions, campaign_actions, deliveries, campaigns, segments, "
-                    "link_clicks, link_targets "
+                    "TRUNCATE delivery_actions, campaign_actions, deliveries, campaign_variants, "
+                    "campaigns, segments, link_clicks, link_targets "
                     "RESTART IDENTITY"
                 )
             )
@@ -678,6 +679,7 @@ async def reset(control: ControlBot) -> None:
                 DeliveryAction,
                 CampaignActionRow,
                 Delivery,
+                CampaignVariant,
                 Campaign,
                 Segment,
                 LinkClick,
