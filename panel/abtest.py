@@ -382,8 +382,47 @@ async def configure(
     campaign.ab_measure = measure.value
     campaign.ab_winner = None
     campaign.ab_decided_at = None
+    # An approval covers what it saw: variants it never saw void it (`panel.approval`).
+    campaign.approval_fingerprint = None
     await session.flush()
     return True
+
+
+async def inherit(session: AsyncSession, parent: Campaign, child: Campaign) -> None:
+    """A retry of a test's failed recipients: the same variants and winner, so each recipient is
+    sent what their group got (`assign_retry` gives each their parent row's group)."""
+    if parent.ab_seed is None:
+        return
+    for variant in await variants_of(session, parent.id):
+        session.add(
+            CampaignVariant(
+                campaign_id=child.id,
+                label=variant.label,
+                share_percent=variant.share_percent,
+                content=variant.content,
+                send_options=variant.send_options,
+            )
+        )
+    child.ab_seed = parent.ab_seed
+    child.ab_measure = parent.ab_measure
+    child.ab_winner = parent.ab_winner
+    child.ab_decided_at = parent.ab_decided_at
+    await session.flush()
+
+
+async def assign_retry(session: AsyncSession, campaign_id: int, parent_id: int) -> None:
+    """Each recipient of a test's retry in the group of their row in the parent campaign."""
+    parent_row = Delivery.__table__.alias("parent_row")
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.campaign_id == campaign_id)
+        .values(
+            variant=select(parent_row.c.variant)
+            .where(parent_row.c.campaign_id == parent_id, parent_row.c.user_id == Delivery.user_id)
+            .scalar_subquery()
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def split_of(session: AsyncSession, campaign: Campaign) -> Split | None:

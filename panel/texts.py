@@ -733,3 +733,7 @@ AB_STEP_NOT_TEXT = "Write it as text, or /cancel."
 AB_TAP_MEASURE = "Tap one of the two buttons above, or /cancel."
 AB_STALE_TAP = "That question is closed: start the A/B test again from the card."
 AB_REFUSED = "That A/B test can't be: {reason}."
+EDIT_AB_TEST = (
+    "Campaign #{campaign_id} is an A/B test: its recipients got different variants, so one edit can't "
+    "correct them all. Recall it, or duplicate it and send the corrected message."
+)

@@ -122,10 +122,12 @@ async def freeze_audience(session: AsyncSession, campaign_id: int, *, now: datet
     )
     total = _rowcount(inserted)
     held_out = 0
-    if parent_id is None:  # an A/B test (`panel.abtest`): each recipient's group, recorded
-        campaign = await session.get(Campaign, campaign_id)
-        if campaign is not None and campaign.ab_seed is not None:
+    campaign = await session.get(Campaign, campaign_id)
+    if campaign is not None and campaign.ab_seed is not None:  # an A/B test (`panel.abtest`)
+        if parent_id is None:  # each recipient's group, drawn and recorded
             held_out = await abtest.assign_deliveries(session, campaign, now=now)
+        else:  # a retry of its failed: each keeps the group they were in
+            await abtest.assign_retry(session, campaign_id, parent_id)
     total -= held_out  # the holdout is never sent: not among the recipients to count
     await session.execute(
         update(Campaign)

@@ -26,7 +26,7 @@ from jobs.launch import worker_environment
 from linktracker.serve import link_service
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, User
 from models.tables import LinkClick
-from panel import abtest
+from panel import abtest, texts
 from panel.abtest import HOLDOUT, REST, Split, ab_figures, assign, render_figures, two_proportion_p
 from panel.buttons import parse_buttons
 from panel.content import MessageContent
@@ -315,6 +315,11 @@ async def test_an_admin_picks_the_winner_before_the_window_ends(
         want = TEXT_B if row.variant == "B" else TEXT_A
         assert [m.text for m in sim.chat(TARGET_TOKEN, row.chat_id).bot_messages] == [want]
     assert {row.variant for row in ledger} == {"A", "B", REST}
+    # One edit can't correct messages that differ: refused, with what to do instead.
+    code, _, err = await broadcast_cli(
+        "campaigns", "edit", str(campaign_id), "--text", "Fixed", env=env, cwd=tmp_path
+    )
+    assert code == 1 and texts.EDIT_AB_TEST.format(campaign_id=campaign_id) in err, err
     # A second pick changes nothing: the winner is chosen.
     code, _, err = await broadcast_cli("campaigns", "ab-winner", str(campaign_id), "B", env=env, cwd=tmp_path)
     assert code == 1 and "winner is chosen already" in err
