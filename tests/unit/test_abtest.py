@@ -11,8 +11,11 @@ import pytest
 from panel.abtest import (
     HOLDOUT,
     REST,
+    AbFigures,
     AbTestError,
+    Measure,
     Split,
+    VariantFigures,
     assign,
     draw,
     parse_split,
@@ -101,3 +104,22 @@ def test_two_proportion_z_test_without_anything_to_compare() -> None:
     assert two_proportion_p(0, 50, 0, 50) is None
     assert two_proportion_p(50, 50, 50, 50) is None
     assert two_proportion_p(50, 50, 0, 50) == pytest.approx(0.0, abs=1e-12)
+
+
+def _figures(measure: Measure, *variants: VariantFigures) -> AbFigures:
+    empty = VariantFigures(HOLDOUT, 0, 0, 0, 0)
+    return AbFigures(measure, variants, empty, VariantFigures(REST, 0, 0, 0, 0), None, None, None)
+
+
+def test_the_winner_by_each_measure_and_a_tie_to_the_earlier_letter() -> None:
+    a = VariantFigures("A", 100, 100, 20, 10)  # 20% clicked, 10% blocked
+    b = VariantFigures("B", 100, 100, 15, 1)  # 15% clicked, 1% blocked
+    assert _figures(Measure.CLICKS, a, b).leader() == "A"
+    assert _figures(Measure.CLICKS_MINUS_BLOCKS, a, b).leader() == "B"
+    same = VariantFigures("B", 100, 100, 20, 10)
+    assert _figures(Measure.CLICKS, a, same).leader() == "A"
+    # The note compares a variant with the best of the others.
+    c = VariantFigures("C", 100, 100, 5, 0)
+    figures = _figures(Measure.CLICKS, a, b, c)
+    assert figures.p_value("C") == two_proportion_p(5, 100, 20, 100)
+    assert figures.p_value("A") == two_proportion_p(20, 100, 15, 100)
