@@ -17,6 +17,7 @@ from bot.aiogram_bot import make_bot
 from bot.commands import command_menu
 from bot.flood_wait import install_flood_wait
 from bot.handlers import (
+    abtest,
     admins,
     approval,
     audit,
@@ -90,6 +91,7 @@ def create_dispatcher(
         campaigns.create_router(),
         sent_edits.create_router(),
         expiry.create_router(),
+        abtest.create_router(),
         segments.create_router(),
         topics.create_router(),
         progress.create_router(),

@@ -127,6 +127,8 @@ class CampaignAction(enum.StrEnum):
     EDIT_SENT_ABORT = "edit_no"
     # ---- expiry, "Delete after…" (issue 14)
     EXPIRY = "expiry"
+    # ---- A/B tests (issue 17)
+    AB_TEST = "ab"
 
 
 class CampaignCallback(CallbackData, prefix="cpg"):
@@ -245,3 +247,21 @@ class LanguageCallback(CallbackData, prefix="lng"):
     """A tap on one of the /language buttons: speak `language` with this admin from now on."""
 
     language: LanguageChoice
+
+
+# ---- A/B tests (issue 17)
+
+
+class AbTestAction(enum.StrEnum):
+    """The taps of an A/B test: its measure while it is set up, its winner from the card."""
+
+    MEASURE = "measure"
+    PICK = "pick"
+
+
+class AbTestCallback(CallbackData, prefix="abt"):
+    """`value`: the measure (`panel.abtest.Measure`) or the winning variant's label."""
+
+    action: AbTestAction
+    campaign_id: int = Field(ge=1, le=MAX_ROW_ID)
+    value: str = Field(min_length=1, max_length=24)

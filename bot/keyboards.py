@@ -9,6 +9,8 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import (
+    AbTestAction,
+    AbTestCallback,
     ApprovalAction,
     ApprovalCallback,
     AuditCallback,
@@ -27,8 +29,15 @@ from bot.callbacks import (
     SendOptionCallback,
     SendOptionName,
 )
-from models import FINAL_CAMPAIGN_STATUSES, UNSTARTED_CAMPAIGN_STATUSES, Campaign, CampaignStatus
+from models import (
+    ACTIVE_CAMPAIGN_STATUSES,
+    FINAL_CAMPAIGN_STATUSES,
+    UNSTARTED_CAMPAIGN_STATUSES,
+    Campaign,
+    CampaignStatus,
+)
 from panel import texts
+from panel.abtest import Measure
 from panel.after_send import can_recall
 from panel.audience import Audience
 from panel.buttons import Buttons
@@ -269,9 +278,12 @@ _CARD_ACTIONS: dict[CampaignStatus, tuple[tuple[str, CampaignAction], ...]] = {
 }
 
 
-def campaign_card(campaign: Campaign, *, page: int, retryable: int | None = None) -> InlineKeyboardMarkup:
+def campaign_card(
+    campaign: Campaign, *, page: int, retryable: int | None = None, ab_labels: str = ""
+) -> InlineKeyboardMarkup:
     """The actions valid in the campaign's state, then Refresh and Back; `retryable`: the count
-    on "Retry failed" when the campaign may be retried (None: no such button)."""
+    on "Retry failed" when the campaign may be retried (None: no such button); `ab_labels`: the
+    variants of an A/B test (a button each to pick the winner while it sends without one)."""
     builder = InlineKeyboardBuilder()
     actions = _CARD_ACTIONS.get(campaign.status, ((texts.BTN_DUPLICATE, CampaignAction.DUPLICATE),))
     # Telegram allows no buttons on an album: they go in its follow-up message, when it has one.
@@ -288,10 +300,18 @@ def campaign_card(campaign: Campaign, *, page: int, retryable: int | None = None
         actions += ((texts.BTN_EDIT_SENT, CampaignAction.EDIT_SENT),)  # edit sent messages (issue 14)
     if campaign.status not in FINAL_CAMPAIGN_STATUSES | {CampaignStatus.DRAFT}:
         actions += ((texts.BTN_EXPIRY, CampaignAction.EXPIRY),)  # expiry, "Delete after…" (issue 14)
+    if campaign.status is CampaignStatus.DRAFT and campaign.parent_id is None:
+        actions += ((texts.BTN_AB_TEST, CampaignAction.AB_TEST),)  # A/B tests (issue 17)
     for text, action in actions:
         builder.button(
             text=text, callback_data=CampaignCallback(action=action, campaign_id=campaign.id, page=page)
         )
+    if campaign.status in ACTIVE_CAMPAIGN_STATUSES and campaign.ab_winner is None:
+        for label in ab_labels:
+            builder.button(
+                text=texts.BTN_AB_PICK.format(label=label),
+                callback_data=AbTestCallback(action=AbTestAction.PICK, campaign_id=campaign.id, value=label),
+            )
     builder.button(
         text=texts.BTN_REFRESH,
         callback_data=CampaignCallback(action=CampaignAction.OPEN, campaign_id=campaign.id, page=page),
@@ -425,4 +445,24 @@ def language_picker() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for code, name in texts.LANGUAGE_BUTTONS:
         builder.button(text=name, callback_data=LanguageCallback(language=LanguageChoice(code)))
+    return builder.as_markup()
+
+
+# ---- A/B tests (issue 17)
+
+
+def ab_measures(campaign_id: int) -> InlineKeyboardMarkup:
+    """What makes the winner of an A/B test being set up."""
+    builder = InlineKeyboardBuilder()
+    for text, measure in (
+        (texts.BTN_AB_MEASURE_CLICKS, Measure.CLICKS),
+        (texts.BTN_AB_MEASURE_CLICKS_BLOCKS, Measure.CLICKS_MINUS_BLOCKS),
+    ):
+        builder.button(
+            text=text,
+            callback_data=AbTestCallback(
+                action=AbTestAction.MEASURE, campaign_id=campaign_id, value=measure.value
+            ),
+        )
+    builder.adjust(1)
     return builder.as_markup()

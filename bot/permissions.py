@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from aiogram.types import Update
 
 from bot.callbacks import (
+    AbTestAction,
+    AbTestCallback,
     ApprovalCallback,
     AuditCallback,
     BuilderCallback,
@@ -53,6 +55,7 @@ CAMPAIGN_ACTIONS: dict[CampaignAction, Permission] = {
     CampaignAction.EDIT_SENT_CONFIRM: Permission.SEND,
     CampaignAction.EDIT_SENT_ABORT: Permission.SEND,
     CampaignAction.EXPIRY: Permission.SEND,
+    CampaignAction.AB_TEST: Permission.COMPOSE,
 }
 
 COMMANDS: dict[str, Permission] = {
@@ -106,6 +109,10 @@ def _from_callback(data: str) -> Requirement:
             compose = ComposeCallback.unpack(data)
             needed = Permission.SEND if compose.action is ComposeAction.SEND_NOW else Permission.COMPOSE
             return Requirement(needed, bot_id=compose.bot_id or None)
+        if prefix == AbTestCallback.__prefix__:  # setting a draft's test up; picking a winner: sending
+            test = AbTestCallback.unpack(data)
+            needed = Permission.SEND if test.action is AbTestAction.PICK else Permission.COMPOSE
+            return Requirement(needed, test.campaign_id)
         if prefix == "opt":  # the send options of the compose card
             return Requirement(Permission.COMPOSE)
         if prefix == BuilderCallback.__prefix__:  # the segment builder

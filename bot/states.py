@@ -71,3 +71,16 @@ class SegmentBuilder(StatesGroup):
 
     building = State()
     waiting_name = State()
+
+
+# ---- A/B tests (issue 17)
+
+
+class AbTestStates(StatesGroup):
+    """Making a draft an A/B test, from its card: variant B, its buttons, the split, the window."""
+
+    waiting_variant = State()
+    waiting_buttons = State()
+    waiting_split = State()
+    waiting_window = State()
+    choosing_measure = State()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cli import abtest as abtest_commands
 from cli import after_send as after_send_commands
 from cli import approval as approval_commands
 from cli import sent_edits as sent_edits_commands
@@ -17,7 +18,7 @@ from cli.segments import resolve_expression
 from jobs.engine.route import RouteWatch
 from jobs.engine.sendclient import BotAPI, BotAPIError, BotAPINetworkError
 from models import Campaign, CampaignStatus, TargetBot, utcnow
-from panel import actions, audit, campaigns, expiry, groups, texts, topics, transitions
+from panel import abtest, actions, audit, campaigns, expiry, groups, texts, topics, transitions
 from panel.admins import list_admins
 from panel.audience import campaign_view
 from panel.audit import CLI, AuditAction
@@ -175,6 +176,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     after_send_commands.register(commands)
     sent_edits_commands.register(commands)
     approval_commands.register(commands)
+    abtest_commands.register(commands)
 
 
 def _add_send_option_arguments(create: argparse.ArgumentParser) -> None:
@@ -719,9 +721,14 @@ def _status(args: argparse.Namespace) -> int:
             report["group_lines"] = list(await groups.group_lines(session, campaign))
             report["topic"] = campaign.topic
             report["unsubscribe_button"] = campaign.unsubscribe_button
+            figures = await abtest.ab_figures(session, campaign)  # A/B tests (issue 17)
+            report["ab_test"] = None if figures is None else figures.to_json()
+            report["held_out"] = campaign.held_out_count
+            report["ab_lines"] = abtest.render_figures(figures)
             return report
 
     report = run(go)
+    ab_lines = report.pop("ab_lines", None)
     if args.json:
         print(json.dumps(report))
         return 0
@@ -774,6 +781,8 @@ def _status(args: argparse.Namespace) -> int:
             f"blocked within 72 h: {blocks['blocked']:,} of {blocks['recipients']:,}"
             + ("" if baseline is None else f" · the bot's other users: {float(str(baseline)) * 100:.2f}%")
         )
+    if isinstance(ab_lines, str):
+        lines.append(ab_lines)
     retries = report.get("retries")
     if report.get("parent_id") is not None:
         lines.append(f"retry of #{report['parent_id']}")

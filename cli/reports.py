@@ -27,7 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "export",
         help="write a campaign's delivery ledger as CSV (one row per recipient)",
         description="Write the delivery ledger of campaign ID as CSV: chat id, status, error code, error, "
-        "attempts, finished time (ISO 8601 UTC), Telegram message id(s). Streams: a million rows take "
+        "attempts, finished time (ISO 8601 UTC), Telegram message id(s), A/B test variant, clicked (0/1). "
+        "Streams: a million rows take "
         "no more memory than a hundred.",
     )
     export.add_argument("id", type=int)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cli.common import CommandError, database, fail, run, settings_or_exit
 from models import ActionKind
-from panel import after_send, campaigns, sent_edits
+from panel import after_send, campaigns, sent_edits, texts
 from panel.audit import CLI
 from panel.buttons import Buttons, ButtonsError, parse_button_rows
 from panel.html_markup import MarkupError, parse_html
@@ -149,6 +149,7 @@ def _edit(args: argparse.Namespace) -> int:
             EditOutcome.RECALLED: f"campaign #{args.id} was recalled: there is no message left to edit",
             EditOutcome.REFUSED: f"campaign #{args.id} can't be edited so: {reason}",
             EditOutcome.MISSING: f"there is no campaign #{args.id}",
+            EditOutcome.AB_TEST: texts.EDIT_AB_TEST.format(campaign_id=args.id),
         }
         raise CommandError(refusals[outcome])
 

@@ -76,6 +76,7 @@ def tracked_links(snapshot: CampaignSnapshot, settings: Settings) -> TrackedLink
         campaign_id=snapshot.campaign_id,
         base_url=settings.links_base_url,
         signer=signer_for(settings),
+        first_index=snapshot.link_first_index,
     )
 
 
@@ -176,6 +177,7 @@ class BatchRun:
             stopped=self.should_stop,
             on_error=self._fail,
             with_names=template is not None,
+            variant=snapshot.variant,
         )
         self.streak = ContentErrorStreak(self.settings.content_error_streak)
         self.recorder = ResultRecorder(
@@ -336,11 +338,13 @@ class BatchRun:
         claims = self.claims
 
         async def count(session: AsyncSession) -> tuple[int, datetime | None]:
-            due = await deliveries.next_due_at(session, claims.campaign_id, claims.first_id, claims.last_id)
+            due = await deliveries.next_due_at(
+                session, claims.campaign_id, claims.first_id, claims.last_id, variant=claims.variant
+            )
             if due is None:
                 return 0, None
             pending = await deliveries.pending_count(
-                session, claims.campaign_id, claims.first_id, claims.last_id
+                session, claims.campaign_id, claims.first_id, claims.last_id, variant=claims.variant
             )
             return pending, due
 

@@ -22,10 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jobs.batch import BatchRun, tracked_links
 from jobs.context import EngineContext, is_transient_db_error
 from jobs.engine import deliveries
-from jobs.engine.snapshot import load_snapshot
+from jobs.engine.snapshot import CampaignSnapshot, load_snapshot
 from jobs.progress import admin_language, notify_admin, send_progress_message, send_summary, update_progress
 from models import ACTIVE_CAMPAIGN_STATUSES, FINAL_CAMPAIGN_STATUSES, Campaign, CampaignStatus, utcnow
-from panel import after_send, approval, expiry, groups, i18n, link_stats, metrics, texts
+from panel import abtest, actions, after_send, approval, expiry, groups, i18n, link_stats, metrics, texts
 from panel.audit import SCHEDULER
 from panel.links import link_targets
 from panel.queue import batch_job_id, enqueue_batch, enqueue_finalize, parse_batch_job_id
@@ -137,9 +137,11 @@ async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_
 
         async def read(session: AsyncSession) -> Any:
             loaded = await load_snapshot(session, campaign_id)
-            if loaded is not None and tracked_links(loaded[0], ectx.settings) is not None:
-                # Before the first tracked link goes out, the service must be able to resolve it.
-                await link_stats.save_targets(session, campaign_id, link_targets(loaded[0].content))
+            for group in loaded[0].groups() if loaded is not None else ():
+                if tracked_links(group, ectx.settings) is not None:
+                    # Before the first tracked link goes out, the service must be able to resolve it.
+                    targets = link_targets(group.content, first_index=group.link_first_index)
+                    await link_stats.save_targets(session, campaign_id, targets)
             return loaded
 
         # Read before the snapshot: an edit committed after it changes the mark, and the run restarts.
@@ -165,17 +167,21 @@ async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_
             except TimeoutError:
                 raise Retry(defer=BUSY_DEFER_S) from None
             try:
-                run = BatchRun(ectx, snapshot, first_id, last_id, edit_mark=edit_mark)
-                await run.run()
-                while run.edited:  # the campaign's message was edited: the rest gets the new one
-                    edit_mark = await ectx.redis.get(ectx.keys.content_edit(campaign_id))
-                    loaded = await ectx.in_transaction(read)
-                    if loaded is None or loaded[1] is not CampaignStatus.SENDING:
-                        break
-                    snapshot = loaded[0]
-                    await _sends_version_of(ectx, job_id, edit_mark)
-                    run = BatchRun(ectx, snapshot, first_id, last_id, edit_mark=edit_mark)
+                # An A/B test's groups each go with their own message, one after the other.
+                for group in snapshot.groups():
+                    run = BatchRun(ectx, group, first_id, last_id, edit_mark=edit_mark)
                     await run.run()
+                    while run.edited:  # the campaign's message was edited: the rest gets the new one
+                        edit_mark = await ectx.redis.get(ectx.keys.content_edit(campaign_id))
+                        loaded = await ectx.in_transaction(read)
+                        if loaded is None or loaded[1] is not CampaignStatus.SENDING:
+                            break
+                        group = _same_group(loaded[0], group.variant)
+                        await _sends_version_of(ectx, job_id, edit_mark)
+                        run = BatchRun(ectx, group, first_id, last_id, edit_mark=edit_mark)
+                        await run.run()
+                    if run.status is not CampaignStatus.SENDING:
+                        break  # paused or stopped: the other groups wait for the resume
             finally:
                 room.release()
             if run.route_down:
@@ -194,6 +200,11 @@ async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_
         raise Retry(defer=defer_s) from exc
     finally:
         await ectx.drop_lease(job_id)
+
+
+def _same_group(snapshot: CampaignSnapshot, variant: str | None) -> CampaignSnapshot:
+    """`snapshot`'s group `variant` (the campaign itself when it is no A/B test)."""
+    return next((group for group in snapshot.groups() if group.variant == variant), snapshot)
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -286,7 +297,57 @@ async def check_scheduled_campaigns(ctx: dict[str, Any]) -> int:
         if await start_campaign(ctx, campaign_id) != "not startable":
             started += 1
     await start_expiry_recalls(ctx)
+    await decide_ab_tests(ctx)
     return started
+
+
+async def decide_ab_tests(ctx: dict[str, Any]) -> int:
+    """Pick the winner of each A/B test whose window is over, by its measure, and send it to
+    the rest (`panel.actions.pick_ab_winner`, as the scheduler); tell the admin."""
+    ectx = _engine(ctx)
+
+    async def due(session: AsyncSession) -> list[tuple[int, str | None, int | None, str, str]]:
+        found = []
+        for campaign in await abtest.due_decisions(session):
+            figures = await abtest.ab_figures(session, campaign)
+            if figures is not None and figures.variants:
+                found.append(
+                    (
+                        campaign.id,
+                        campaign.name,
+                        campaign.progress_chat_id or campaign.created_by,
+                        figures.leader(),
+                        figures.measure.value,
+                    )
+                )
+        return found
+
+    decided = 0
+    for campaign_id, name, chat_id, label, measure in await ectx.in_transaction(due):
+        released = await actions.pick_ab_winner(
+            ectx.sessionmaker,
+            _pool(ctx),
+            campaign_id,
+            label,
+            queue_name=ectx.settings.queue_name,
+            actor=SCHEDULER,
+        )
+        if released is None:
+            continue  # another worker (or an admin) decided a moment ago
+        decided += 1
+        logger.info("campaign %s: variant %s won; %s recipients get it", campaign_id, label, released)
+        await notify_admin(
+            ectx,
+            chat_id,
+            texts.NOTICE_AB_WINNER.format(
+                campaign_id=campaign_id,
+                name=f" “{name}”" if name else "",
+                label=label,
+                measure=texts.AB_MEASURES[measure],
+                released=texts.number(released),
+            ),
+        )
+    return decided
 
 
 async def start_expiry_recalls(ctx: dict[str, Any]) -> int:

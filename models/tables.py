@@ -63,6 +63,9 @@ class DeliveryStatus(enum.StrEnum):
     UNAVAILABLE = "unavailable"
     UNCONFIRMED = "unconfirmed"  # the request timed out or its worker died: it may have arrived
     CANCELLED = "cancelled"
+    # ---- A/B tests (issue 17, `panel.abtest`)
+    WAITING = "waiting"  # the rest of an A/B test: sent the winner once it is chosen
+    HELD_OUT = "held_out"  # an A/B test's holdout: never sent, on purpose
 
 
 FINAL_DELIVERY_STATUSES = frozenset(
@@ -72,9 +75,12 @@ FINAL_DELIVERY_STATUSES = frozenset(
         DeliveryStatus.UNAVAILABLE,
         DeliveryStatus.UNCONFIRMED,
         DeliveryStatus.CANCELLED,
+        DeliveryStatus.HELD_OUT,
     }
 )
-UNFINISHED_DELIVERY_STATUSES = frozenset({DeliveryStatus.PENDING, DeliveryStatus.SENDING})
+UNFINISHED_DELIVERY_STATUSES = frozenset(
+    {DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.WAITING}
+)
 """Not final yet: a campaign with such rows is not done."""
 UNSUCCESSFUL_DELIVERY_STATUSES = frozenset(
     {DeliveryStatus.FAILED, DeliveryStatus.UNAVAILABLE, DeliveryStatus.UNCONFIRMED}
@@ -252,6 +258,18 @@ class Campaign(Base):
     group_position: Mapped[int | None] = mapped_column(Integer)
     """This campaign's place in the admin's order of bots (0 first): a person reached by an
     earlier sibling's bot is left out of this one's audience."""
+    # ---- A/B tests (issue 17, `panel.abtest`): the variants are in `campaign_variants`; a
+    # campaign with `ab_seed` set is a test. Held-out rows are not in `total_recipients`.
+    ab_seed: Mapped[str | None] = mapped_column(String(32))
+    """Draws each recipient's group (`panel.abtest.assign`): the same seed, the same groups."""
+    ab_holdout_percent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    ab_window_s: Mapped[int | None] = mapped_column(Integer)
+    """How long after the start the variants are compared before the winner goes to the rest."""
+    ab_measure: Mapped[str | None] = mapped_column(String(24))
+    """`clicks` (unique click rate) or `clicks-minus-blocks` (that less the block rate)."""
+    ab_winner: Mapped[str | None] = mapped_column(String(1))
+    ab_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    held_out_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -308,6 +326,8 @@ class Delivery(Base):
     not_before: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    variant: Mapped[str | None] = mapped_column(String(8))
+    """An A/B test's group of this recipient: a variant's label, `holdout` or `rest` (else None)."""
 
 
 class ActionKind(enum.StrEnum):
@@ -475,3 +495,23 @@ class TopicOptOut(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     topic: Mapped[str] = mapped_column(String(32), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# ---------------------------------------------------------------- A/B tests (panel/abtest.py)
+
+
+class CampaignVariant(Base):
+    """One variant of an A/B-tested campaign: its share of the audience and, past A, its message."""
+
+    __tablename__ = "campaign_variants"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    label: Mapped[str] = mapped_column(String(1), primary_key=True)
+    """A, B, C or D."""
+    share_percent: Mapped[int] = mapped_column(Integer)
+    content: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The variant's message (`MessageContent.to_json()`); None for A, which is the campaign's own."""
+    send_options: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The variant's send options; None: the campaign's."""

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Awaitable, Callable
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from arq.connections import ArqRedis
@@ -28,7 +28,7 @@ from models import (
     Campaign,
     CampaignStatus,
 )
-from panel import approval, audit, campaigns, groups, transitions
+from panel import abtest, approval, audit, campaigns, groups, transitions
 from panel.audit import Actor, AuditAction
 from panel.buttons import Buttons
 from panel.claims import claim_once, release_claim
@@ -344,3 +344,67 @@ async def delete(sessionmaker: async_sessionmaker[AsyncSession], campaign_id: in
         actor=actor,
         action=AuditAction.DELETE,
     )
+
+
+# ---------------------------------------------------------------- A/B tests (issue 17)
+
+
+async def set_ab_test(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    campaign_id: int,
+    *,
+    contents: Sequence[Mapping[str, Any]],
+    split: abtest.Split,
+    window: timedelta,
+    measure: abtest.Measure,
+    actor: Actor,
+) -> bool:
+    """Make a draft an A/B test (`panel.abtest.configure`): commits, enqueues nothing. False when
+    it is no longer a draft; `AbTestError` for a test that can't be."""
+    details = {
+        "split": list(split.shares),
+        "holdout": split.holdout,
+        "window_s": int(window.total_seconds()),
+        "measure": measure.value,
+    }
+    return await _change(
+        sessionmaker,
+        campaign_id,
+        # A group's announcement is tested as one: each bot's part gets the same variants and split.
+        lambda session, sibling_id: abtest.configure(
+            session, sibling_id, contents=contents, split=split, window=window, measure=measure
+        ),
+        actor=actor,
+        action=AuditAction.SET_AB_TEST,
+        details=details,
+    )
+
+
+async def pick_ab_winner(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    pool: ArqRedis,
+    campaign_id: int,
+    label: str,
+    *,
+    queue_name: str,
+    actor: Actor,
+) -> int | None:
+    """Make `label` the winner of a sending (or paused) A/B test and release the rest to it:
+    commits, then enqueues `resume_campaign` (which queues their batches while it sends).
+    The number of recipients released; None when the test has a winner already or is none."""
+    if not campaigns.is_row_id(campaign_id):
+        return None
+    async with sessionmaker() as session, session.begin():
+        released = await abtest.decide(session, campaign_id, label)
+        if released is not None:
+            await audit.record(
+                session,
+                actor,
+                AuditAction.PICK_AB_WINNER,
+                campaign_id=campaign_id,
+                details={"winner": label.strip().upper(), "released": released},
+            )
+    if released is not None:
+        await enqueue_resume(pool, campaign_id, queue_name=queue_name)
+        logger.info("campaign %s: variant %s won", campaign_id, label)
+    return released

@@ -33,7 +33,7 @@ from models import (
     utcnow,
 )
 from models.tables import Delivery
-from panel import audit, campaigns, texts, transitions
+from panel import abtest, audit, campaigns, texts, transitions
 from panel.actions import start
 from panel.audit import Actor, AuditAction
 from panel.claims import claim_once, release_claim
@@ -556,6 +556,7 @@ async def retry_failed(
             )
             session.add(child)
             await session.flush()
+            await abtest.inherit(session, parent, child)  # an A/B test's: the same variants
             child_id = child.id
             await audit.record(
                 session,

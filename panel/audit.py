@@ -64,6 +64,9 @@ class AuditAction(enum.StrEnum):
     ADD_TOPIC = "add_topic"
     REMOVE_TOPIC = "remove_topic"
     SET_LANGUAGE = "set_language"
+    # ---- A/B tests (issue 17)
+    SET_AB_TEST = "set_ab_test"
+    PICK_AB_WINNER = "pick_ab_winner"
 
 
 @dataclass(frozen=True, slots=True)

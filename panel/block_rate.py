@@ -56,7 +56,7 @@ class BlockRate:
         }
 
 
-def _blocked_between(start: datetime, end: datetime) -> ColumnElement[bool]:
+def blocked_between(start: datetime, end: datetime) -> ColumnElement[bool]:
     """Users whose block (the tracker's, or a 403's) is stamped in [start, end)."""
     return and_(
         User.is_unavailable.is_(True),
@@ -80,7 +80,7 @@ async def block_rate(
     recipients = int(await session.scalar(select(func.count()).select_from(reached.subquery())) or 0)
     blocked = int(
         await session.scalar(
-            select(func.count()).select_from(User).where(User.id.in_(reached), _blocked_between(start, end))
+            select(func.count()).select_from(User).where(User.id.in_(reached), blocked_between(start, end))
         )
         or 0
     )
@@ -97,7 +97,7 @@ async def block_rate(
         )
     )
     others = int(await session.scalar(others_query) or 0)
-    others_blocked = int(await session.scalar(others_query.where(_blocked_between(start, end))) or 0)
+    others_blocked = int(await session.scalar(others_query.where(blocked_between(start, end))) or 0)
     return BlockRate(
         recipients=recipients,
         blocked=blocked,

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import UNSUCCESSFUL_DELIVERY_STATUSES, Campaign, Delivery, DeliveryStatus
+from models.tables import LinkClick
 from panel import texts
 from panel.block_rate import block_rate, render_block_rate
 from panel.campaigns import MAX_ROW_ID, CampaignError
@@ -34,9 +35,12 @@ EXPORT_COLUMNS: tuple[str, ...] = (
     "finished_at",
     "telegram_message_id",
     "telegram_message_ids",
+    "variant",
+    "clicked",
 )
-"""The CSV header. Columns are only ever appended (tracked campaigns will add `variant` and
-`clicked`), so a spreadsheet built on these keeps working."""
+"""The CSV header. Columns are only ever appended, so a spreadsheet built on these keeps working.
+`variant`: the recipient's A/B test group (A-D, holdout, rest; empty when it is no test);
+`clicked`: 1 when the recipient opened any of the campaign's tracked links, else 0."""
 
 MAX_CAPTION_CHARS = 1024
 """Telegram's limit on a photo's or document's caption, in UTF-16 code units."""
@@ -68,7 +72,7 @@ def _message_ids(ids: Sequence[int] | None) -> str:
 
 
 def _csv_row(row: Any) -> tuple[object, ...]:
-    chat_id, status, error_code, error, attempts, finished_at, message_id, message_ids = row
+    chat_id, status, error_code, error, attempts, finished_at, message_id, message_ids, variant, clicked = row
     return (
         chat_id,
         DeliveryStatus(status).value,
@@ -78,6 +82,8 @@ def _csv_row(row: Any) -> tuple[object, ...]:
         _iso(finished_at),
         "" if message_id is None else message_id,
         _message_ids(message_ids),
+        variant or "",
+        1 if clicked else 0,
     )
 
 
@@ -89,6 +95,9 @@ async def export_csv(
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
+    clickers = (
+        select(LinkClick.chat_id).where(LinkClick.campaign_id == campaign_id).distinct().subquery("clickers")
+    )
     statement = (
         select(
             Delivery.chat_id,
@@ -99,7 +108,10 @@ async def export_csv(
             Delivery.finished_at,
             Delivery.telegram_message_id,
             Delivery.telegram_message_ids,
+            Delivery.variant,
+            clickers.c.chat_id.is_not(None),
         )
+        .outerjoin(clickers, clickers.c.chat_id == Delivery.chat_id)
         .where(Delivery.campaign_id == campaign_id)
         .order_by(Delivery.id)
         .execution_options(yield_per=chunk_rows)

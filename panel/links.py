@@ -199,19 +199,20 @@ def _text_of(content: Mapping[str, Any]) -> tuple[str, list[Mapping[str, Any]]]:
     ]
 
 
-def link_targets(content: Mapping[str, Any]) -> list[LinkTarget]:
-    """Every tracked link of a stored message (`MessageContent.to_json()`) by its index."""
+def link_targets(content: Mapping[str, Any], *, first_index: int = 0) -> list[LinkTarget]:
+    """Every tracked link of a stored message (`MessageContent.to_json()`) by its index, counted
+    from `first_index` (an A/B test's variants each have their own range)."""
     found: list[LinkTarget] = []
     for row in Buttons.from_json(content.get("buttons")).rows:
         for button in row:
-            found.append(LinkTarget(len(found), button.url, button.label))
+            found.append(LinkTarget(first_index + len(found), button.url, button.label))
     text, entities = _text_of(content)
     seen: set[str] = set()
     for entity in entities:
         url = entity_target(entity, text)
         if url is not None and url not in seen:
             seen.add(url)
-            found.append(LinkTarget(len(found), url, None))
+            found.append(LinkTarget(first_index + len(found), url, None))
     return found
 
 
@@ -224,22 +225,28 @@ class TrackedLinks:
     """One campaign's links rewritten per recipient, for the senders (built once per batch)."""
 
     def __init__(
-        self, content: Mapping[str, Any], *, campaign_id: int, base_url: str, signer: LinkSigner
+        self,
+        content: Mapping[str, Any],
+        *,
+        campaign_id: int,
+        base_url: str,
+        signer: LinkSigner,
+        first_index: int = 0,
     ) -> None:
         self.campaign_id = campaign_id
         self._prefix = base_url.rstrip("/") + LINK_PATH
         self._signer = signer
-        targets = link_targets(content)
+        targets = link_targets(content, first_index=first_index)
         buttons = Buttons.from_json(content.get("buttons"))
         self._rows: list[list[tuple[str, str, int | None]]] = []
-        index = 0
+        index = first_index
         for row in buttons.rows:
             own: list[tuple[str, str, int | None]] = []
             for button in row:
                 own.append((button.label, button.url, index if is_tracked_url(button.url) else None))
                 index += 1
             self._rows.append(own)
-        self._text_index = {target.url: target.link_index for target in targets[index:]}
+        self._text_index = {target.url: target.link_index for target in targets[index - first_index :]}
         self._tail = unsubscribe_rows(content)
         """The unsubscribe button's row (opt-outs by topic), under the URL buttons as it is."""
         text, entities = _text_of(content)

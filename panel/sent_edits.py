@@ -66,6 +66,7 @@ class EditOutcome(enum.StrEnum):
     RECALLED = "recalled"
     REFUSED = "refused"  # the new content does not fit (see the EditError)
     MISSING = "missing"
+    AB_TEST = "ab_test"  # its recipients got different variants: one edit can't fit them all
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,6 +339,8 @@ async def refusal(session: AsyncSession, campaign_id: int) -> tuple[EditOutcome 
         return EditOutcome.RECALLED, recall.id
     if preview.editable == 0:
         return EditOutcome.NOTHING_SENT, None
+    if await session.scalar(select(Campaign.ab_seed).where(Campaign.id == campaign_id)) is not None:
+        return EditOutcome.AB_TEST, None
     return None, None
 
 

@@ -894,3 +894,77 @@ APPROVAL_ERROR_CHANGED = "campaign #{campaign_id} changed after the request; ask
 ROLE_ERROR_UNKNOWN = "unknown role {role}; use one of {roles}"
 ROLE_ERROR_NOT_ADMIN = "{user_id} is not an admin; add them first"
 ROLE_ERROR_NO_BOT = "there is no target bot {codename}"
+
+
+# --- A/B tests with a holdout (issue 17) ----------------------------------------------------
+
+AB_SPLIT_COUNT = "an A/B test has 2 to 4 variants"
+AB_SPLIT_SHARE = "variant {label} gets {share}%: each variant gets 1 to 50%"
+AB_SPLIT_HOLDOUT = "the holdout is {share}%: it can be 0 to 50%"
+AB_SPLIT_SUM = "the shares add up to {total}%: at most 100%"
+AB_SPLIT_UNREADABLE = "“{typed}” is no split: write the percents like 10 10 5 (A, B, then the holdout)"
+AB_SPLIT_LENGTH = "{variants} variants need {needed} numbers: each variant's percent, then the holdout's"
+AB_WINDOW_UNREADABLE = "“{typed}” is no test window: write it like 2h, 90m or 1d"
+AB_WINDOW_RANGE = "the test window can be 1 minute to 7 days"
+AB_VARIANT_TEXT_ONLY = "variants B to D are text messages (with buttons, if you like): no media or forwards"
+AB_NOT_FOR_RETRY = "a retry of the failed resends what they missed: it can't be an A/B test"
+AB_NO_SUCH_VARIANT = "there is no variant {label}"
+AB_MEASURES = {
+    "clicks": "unique click rate",
+    "clicks-minus-blocks": "click rate minus block rate",
+}
+AB_CARD_TITLE = "🧪 A/B test, winner by {measure}:"
+AB_CARD_VARIANT = (
+    "  {label}{crown}: {sent} sent · {clickers} clicked ({click_rate:.2f}%) · "
+    "{blocked} blocked ({block_rate:.2f}%) · {note}"
+)
+AB_TOO_EARLY = "too early to tell"
+AB_NOT_SURE = "too early to tell (p = {p:.2f})"
+AB_SURE = "a real difference (p = {p:.3f})"
+AB_CARD_HOLDOUT = "  Holdout: {held} got nothing · {blocked} blocked ({block_rate:.2f}%): the baseline"
+AB_CARD_WINNER = "  🏆 {label} won: it goes to the other {rest}"
+AB_CARD_WAITING = "  ⏳ The other {rest} wait: the winner goes to them {window} after the start"
+AB_DRAFT_LINE = "🧪 A/B test: {split} · holdout {holdout}% · rest {rest}% · window {window} · by {measure}"
+AB_NOT_A_DRAFT = "Campaign #{campaign_id} is no longer a draft: its A/B test can't change now."
+AB_SET = (
+    "Campaign #{campaign_id} is an A/B test now: {split}, holdout {holdout}%, window {window}, by {measure}."
+)
+AB_WINNER_SET = "Variant {label} won campaign #{campaign_id}: it goes to the other {released} recipients."
+AB_WINNER_REFUSED = (
+    "Campaign #{campaign_id} has no winner to pick: it is not an A/B test that is sending, "
+    "or its winner is chosen already."
+)
+NOTICE_AB_WINNER = (
+    "🏆 Campaign #{campaign_id}{name}: the test window is over and variant {label} won by {measure}. "
+    "It goes to the other {released} recipients now."
+)
+BTN_AB_PICK = "🏆 {label} wins"
+BTN_AB_TEST = "🧪 A/B test"
+ASK_AB_VARIANT = (
+    "Campaign #{campaign_id}: send variant B, the message the second group gets instead (text, with "
+    "buttons as in compose if you like). Variant A is the campaign's own message. /cancel to stop."
+)
+AB_VARIANT_NOT_TEXT = "Variant B is a text message: send it as text, or /cancel."
+ASK_AB_SPLIT = (
+    "Now the split, in percent: A, B, then the holdout (who get nothing), e.g. 10 10 5. "
+    "The others wait for the winner."
+)
+AB_SPLIT_REFUSED = "That can't be the split: {reason}. Send another, or /cancel."
+ASK_AB_WINDOW = "How long is the test before the winner goes to the others? e.g. 2h, 90m or 1d."
+AB_WINDOW_REFUSED = "That can't be the window: {reason}. Send another, or /cancel."
+ASK_AB_MEASURE = "Which variant wins?"
+BTN_AB_MEASURE_CLICKS = "Most clicks"
+BTN_AB_MEASURE_CLICKS_BLOCKS = "Clicks minus blocks"
+ASK_AB_BUTTONS = (
+    "Variant B's URL buttons, as in compose: a row per line, like Shop - https://shop.example | "
+    "News - https://t.me/news. Send 0 for none."
+)
+AB_BUTTONS_REFUSED = "Those can't be the buttons: {reason}. Send others, 0 for none, or /cancel."
+AB_STEP_NOT_TEXT = "Write it as text, or /cancel."
+AB_TAP_MEASURE = "Tap one of the two buttons above, or /cancel."
+AB_STALE_TAP = "That question is closed: start the A/B test again from the card."
+AB_REFUSED = "That A/B test can't be: {reason}."
+EDIT_AB_TEST = (
+    "Campaign #{campaign_id} is an A/B test: its recipients got different variants, so one edit can't "
+    "correct them all. Recall it, or duplicate it and send the corrected message."
+)

@@ -203,7 +203,12 @@ async def cancel_leftovers(session: AsyncSession, campaign_id: int, *, now: date
     count = _rowcount(
         await session.execute(
             update(Delivery)
-            .where(Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.PENDING, stopped)
+            .where(
+                Delivery.campaign_id == campaign_id,
+                # An A/B test's rest never got the winner: cancelled with the pending.
+                Delivery.status.in_([DeliveryStatus.PENDING, DeliveryStatus.WAITING]),
+                stopped,
+            )
             .values(status=DeliveryStatus.CANCELLED, finished_at=now)
             .execution_options(synchronize_session=False)
         )

@@ -23,7 +23,7 @@ from bot.callbacks import MAX_PAGE, CampaignAction, CampaignCallback, RecallActi
 from bot.edits import edit_text
 from bot.states import CardButtons
 from models import ActionStatus, Campaign, CampaignStatus
-from panel import actions, after_send, texts
+from panel import abtest, actions, after_send, texts
 from panel import campaigns as lifecycle
 from panel.audience import bot_audiences, campaign_view
 from panel.audit import Actor
@@ -87,6 +87,7 @@ async def _render_card(
         family = await after_send.campaign_family(session, campaign_id)
         clicks = render_clicks(await click_stats(session, campaign_id))
         blocks = None if view is None else render_block_rate(await block_rate(session, view.campaign))
+        ab_test = None if view is None else await abtest.card_lines(session, view.campaign)  # issue 17
     if view is None:
         text, markup = await _list_page(sessionmaker, page, admin_timezone, scope=scope)
         await _show(message, text, markup)
@@ -99,12 +100,19 @@ async def _render_card(
         text += "\n\n" + clicks
     if blocks:
         text += "\n" + blocks
+    if ab_test is not None:
+        text += "\n\n" + ab_test.text
     if view.campaign.expire_after_s:  # expiry, "Delete after…" (issue 14)
         text += "\n" + texts.CARD_EXPIRY.format(
             after=texts.duration(timedelta(seconds=view.campaign.expire_after_s))
         )
     retryable = retry.retryable if retry is not None and after_send.can_retry(retry) else None
-    await _show(message, text, keyboards.campaign_card(view.campaign, page=page, retryable=retryable))
+    labels = ab_test.labels if ab_test is not None else ""
+    await _show(
+        message,
+        text,
+        keyboards.campaign_card(view.campaign, page=page, retryable=retryable, ab_labels=labels),
+    )
     return view.campaign
 
 

@@ -44,6 +44,8 @@ async def _refusal_text(session: AsyncSession, campaign_id: int) -> str | None:
         return texts.EDIT_RECALLED.format(campaign_id=campaign_id)
     if refused is EditOutcome.NOTHING_SENT:
         return texts.EDIT_NOTHING_SENT.format(campaign_id=campaign_id)
+    if refused is EditOutcome.AB_TEST:
+        return texts.EDIT_AB_TEST.format(campaign_id=campaign_id)
     return texts.NO_SUCH_CAMPAIGN.format(campaign_id=campaign_id)
 
 

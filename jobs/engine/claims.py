@@ -46,6 +46,7 @@ class ClaimedRecipients:
         stopped: Callable[[], bool],
         on_error: Callable[[Exception], None],
         with_names: bool = False,
+        variant: str | None = None,
     ) -> None:
         self.ectx = ectx
         self.campaign_id = campaign_id
@@ -57,6 +58,8 @@ class ClaimedRecipients:
         self._on_error = on_error
         self.with_names = with_names
         """Recipients carry the user's names (a personalised campaign)."""
+        self.variant = variant
+        """Only this A/B test group's rows (`Delivery.variant`); None: every row."""
         self.pool: deque[Recipient] = deque()
         self.drained = False
         """The last claim found no pending row in the range (until a write returns some to pending)."""
@@ -97,6 +100,7 @@ class ClaimedRecipients:
                     worker_id=self.ectx.worker_id,
                     limit=self.claim_size(),
                     with_names=self.with_names,
+                    variant=self.variant,
                 )
 
             try:

@@ -30,6 +30,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import BindParameter
 
 from jobs.engine.results import Recipient, add_to_counters
@@ -43,7 +44,7 @@ from models import (
     User,
     utcnow,
 )
-from panel import transitions
+from panel import abtest, transitions
 from panel.after_send import retry_audience
 from panel.greetings import values_of
 from panel.groups import reachable
@@ -132,10 +133,18 @@ async def freeze_audience(
         insert(Delivery).from_select(["campaign_id", "user_id", "chat_id", "status", "attempts"], audience)
     )
     total = _rowcount(inserted)
+    held_out = 0
+    campaign = await session.get(Campaign, campaign_id)
+    if campaign is not None and campaign.ab_seed is not None:  # an A/B test (`panel.abtest`)
+        if parent_id is None:  # each recipient's group, drawn and recorded
+            held_out = await abtest.assign_deliveries(session, campaign, now=now)
+        else:  # a retry of its failed: each keeps the group they were in
+            await abtest.assign_retry(session, campaign_id, parent_id)
+    total -= held_out  # the holdout is never sent: not among the recipients to count
     await session.execute(
         update(Campaign)
         .where(Campaign.id == campaign_id)
-        .values(total_recipients=total)
+        .values(total_recipients=total, held_out_count=held_out)
         .execution_options(synchronize_session=False)
     )
     if total == 0:
@@ -181,7 +190,7 @@ async def pending_batch_ranges(
     return ranges
 
 
-def _claim_statement() -> Any:
+def _claim_statement(*, by_variant: bool = False) -> Any:
     """`claim`'s UPDATE … RETURNING, built once (its parameters are named `p_…`: a column's name
     is the UPDATE's own): at 1,000 sends/s a worker claims dozens of times
     a second, and building the statement each time cost more than running it."""
@@ -196,6 +205,7 @@ def _claim_statement() -> Any:
             deliveries.c.status == DeliveryStatus.PENDING,
             deliveries.c.id.between(bindparam("p_first_id"), bindparam("p_last_id")),
             or_(deliveries.c.not_before.is_(None), deliveries.c.not_before <= now),
+            deliveries.c.variant == bindparam("p_variant") if by_variant else true(),
         )
         .order_by(deliveries.c.id)
         .limit(bindparam("p_limit"))
@@ -211,6 +221,12 @@ def _claim_statement() -> Any:
 
 
 _CLAIM = _claim_statement()
+_CLAIM_VARIANT = _claim_statement(by_variant=True)
+"""The claim of an A/B test's batch, one group (`Delivery.variant`) at a time."""
+
+
+def _of_variant(variant: str | None) -> ColumnElement[bool]:
+    return true() if variant is None else Delivery.variant == variant
 
 
 async def claim(
@@ -222,16 +238,19 @@ async def claim(
     worker_id: str,
     limit: int,
     with_names: bool = False,
+    variant: str | None = None,
     now: datetime | None = None,
 ) -> list[Recipient]:
     """Claim up to `limit` due pending rows of a range for `worker_id`, only while the campaign sends.
 
     `with_names`: each recipient carries the user's names, for a personalised campaign.
+    `variant`: only rows of this A/B test group.
     """
     connection = await session.connection()
     result = await connection.execute(
-        _CLAIM,
+        _CLAIM if variant is None else _CLAIM_VARIANT,
         {
+            **({} if variant is None else {"p_variant": variant}),
             "p_campaign_id": campaign_id,
             "p_first_id": first_id,
             "p_last_id": last_id,
@@ -253,7 +272,7 @@ async def claim(
 
 
 async def next_due_at(
-    session: AsyncSession, campaign_id: int, first_id: int, last_id: int
+    session: AsyncSession, campaign_id: int, first_id: int, last_id: int, *, variant: str | None = None
 ) -> datetime | None:
     """When the earliest deferred pending row of a range becomes due (None: no pending rows)."""
     low_due, pending = (
@@ -262,6 +281,7 @@ async def next_due_at(
                 Delivery.campaign_id == campaign_id,
                 Delivery.status == DeliveryStatus.PENDING,
                 Delivery.id.between(first_id, last_id),
+                _of_variant(variant),
             )
         )
     ).one()
@@ -275,13 +295,16 @@ async def next_due_at(
     return low_due if low_due.tzinfo else low_due.replace(tzinfo=utcnow().tzinfo)
 
 
-async def pending_count(session: AsyncSession, campaign_id: int, first_id: int, last_id: int) -> int:
-    """Pending rows (due or deferred) of a range."""
+async def pending_count(
+    session: AsyncSession, campaign_id: int, first_id: int, last_id: int, *, variant: str | None = None
+) -> int:
+    """Pending rows (due or deferred) of a range (of one A/B test group, with `variant`)."""
     count = await session.scalar(
         select(func.count()).where(
             Delivery.campaign_id == campaign_id,
             Delivery.status == DeliveryStatus.PENDING,
             Delivery.id.between(first_id, last_id),
+            _of_variant(variant),
         )
     )
     return int(count or 0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.engine.media_upload import target_album_file_ids, target_file_id
 from models import Campaign, CampaignStatus, TargetBot
+from panel import abtest
 from panel.campaigns import effective_rate
 from panel.send_options import SendOptions
 
@@ -33,6 +34,37 @@ class CampaignSnapshot:
     """Silent, protected, link preview, pin after sending."""
     track_links: bool | None = None
     """The campaign's choice of tracked links (None: the default; `panel.links.tracking_on`)."""
+    # ---- A/B tests (issue 17, `panel.abtest`)
+    variant: str | None = None
+    """The test group this snapshot sends (`Delivery.variant`); None: not a test, every row."""
+    link_first_index: int = 0
+    """Where this message's tracked link indexes start (each variant has its own range)."""
+    variant_messages: tuple[tuple[str, dict[str, Any], SendOptions], ...] = ()
+    """A test's variants: label, message and send options, A first (empty: not a test)."""
+    winner: str | None = None
+
+    def groups(self) -> list[CampaignSnapshot]:
+        """What a batch sends, one snapshot per test group: the campaign itself when it is no
+        test; else each variant, and the rest (with the winner's message) once it is chosen."""
+        if not self.variant_messages:
+            return [self]
+        labels = [label for label, _, _ in self.variant_messages]
+        if self.winner is not None:
+            labels.append(abtest.REST)
+        return [self._of_group(label) for label in labels]
+
+    def _of_group(self, group: str) -> CampaignSnapshot:
+        source = self.winner if group == abtest.REST else group
+        for label, content, options in self.variant_messages:
+            if label == source:
+                return replace(
+                    self,
+                    content=content,
+                    options=options,
+                    variant=group,
+                    link_first_index=abtest.LABELS.index(label) * abtest.LINK_INDEX_STRIDE,
+                )
+        raise ValueError(f"campaign {self.campaign_id} has no variant {source}")
 
     @property
     def media(self) -> dict[str, Any] | None:
@@ -71,6 +103,17 @@ async def load_snapshot(
     if row is None:
         return None
     campaign, bot = row
+    options = SendOptions.from_json(campaign.send_options)
+    variants: tuple[tuple[str, dict[str, Any], SendOptions], ...] = ()
+    if campaign.ab_seed is not None:
+        variants = tuple(
+            (
+                variant.label,
+                dict(campaign.content or {}) if variant.content is None else dict(variant.content),
+                options if variant.send_options is None else SendOptions.from_json(variant.send_options),
+            )
+            for variant in await abtest.variants_of(session, campaign.id)
+        )
     snapshot = CampaignSnapshot(
         campaign_id=campaign.id,
         bot_id=bot.id,
@@ -81,7 +124,9 @@ async def load_snapshot(
         rate_per_s=effective_rate(bot, campaign.content or {}),
         paid=bot.paid_broadcast and effective_rate(bot, campaign.content or {}) > 30,
         content=dict(campaign.content or {}),
-        options=SendOptions.from_json(campaign.send_options),
+        options=options,
         track_links=campaign.track_links,
+        variant_messages=variants,
+        winner=campaign.ab_winner,
     )
     return snapshot, campaign.status

@@ -51,6 +51,7 @@ from models import (
     BotTopic,
     Campaign,
     CampaignStatus,
+    CampaignVariant,
     Delivery,
     DeliveryAction,
     Segment,
@@ -689,8 +690,8 @@ async def reset(control: ControlBot) -> None:
         if session.get_bind().dialect.name == "postgresql":
             await session.execute(
                 sql(
-                    "TRUNCATE delivery_actions, campaign_actions, deliveries, campaigns, segments, "
-                    "link_clicks, link_targets, bot_topics, user_topic_optouts "
+                    "TRUNCATE delivery_actions, campaign_actions, deliveries, campaign_variants, "
+                    "campaigns, segments, link_clicks, link_targets, bot_topics, user_topic_optouts "
                     "RESTART IDENTITY"
                 )
             )
@@ -699,6 +700,7 @@ async def reset(control: ControlBot) -> None:
                 DeliveryAction,
                 CampaignActionRow,
                 Delivery,
+                CampaignVariant,
                 Campaign,
                 Segment,
                 LinkClick,

@@ -91,6 +91,8 @@ async def ledger(control: ControlBot, campaign_id: int) -> list[list[str]]:
             "" if row.finished_at is None else row.finished_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "" if row.telegram_message_id is None else str(row.telegram_message_id),
             " ".join(str(i) for i in row.telegram_message_ids or []),
+            row.variant or "",
+            "0",  # no tracked links: nobody clicked
         ]
         for row in rows
     ]
