@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -188,7 +189,7 @@ async def prepare_database(
 
 async def bulk_users(engine: Any, bot_id: int, chat_ids: list[int], *, named: bool = False) -> None:
     """Insert users fast (plain executemany in chunks); `named`: each with a first name and username."""
-    now = time.strftime("%Y-%m-%d %H:%M:%S")
+    now = datetime.now(UTC).replace(tzinfo=None)  # naive UTC, as the tables keep it
     async with engine.begin() as connection:
         for start in range(0, len(chat_ids), 50_000):
             chunk = chat_ids[start : start + 50_000]
