@@ -1,6 +1,5 @@
 """Fixtures of the engine tests (the helpers live in `tests.support.engine`)."""
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,8 +8,14 @@ from typing import Any
 import pytest
 from arq.connections import ArqRedis
 
-from jobs.launch import worker_environment
-from tests.support.engine import ADMIN_CHAT_ID, CONTROL_TOKEN, TARGET_TOKEN, TEST_RATE, Workers
+from tests.support.engine import (
+    ADMIN_CHAT_ID,
+    CONTROL_TOKEN,
+    TARGET_TOKEN,
+    TEST_RATE,
+    Workers,
+    engine_workers,
+)
 from tests.support.sim import SimWorld
 from tgsim.settings import LimitSettings, SimSettings
 from tgsim.simulator import Simulator
@@ -40,29 +45,16 @@ def workers(
     database_url: str, redis_url: str, sim: Simulator, queue_name: str, tmp_path: Path, engine: Any
 ) -> Iterator[Workers]:
     """Start worker processes against the test database, Redis db and simulator."""
-    env = worker_environment(
+    harness = engine_workers(
         database_url=database_url,
         redis_url=redis_url,
-        telegram_api_url=sim.base_url,
+        sim=sim,
         queue_name=queue_name,
-        secret_key=os.environ["SECRET_KEY"],
-        bot_token=CONTROL_TOKEN,
-        batch_size=100,
-        send_concurrency=32,
-        worker_lease_s=2,
-        cron_interval_s=1,
+        log_dir=tmp_path / "workers",
         progress_interval_s=1,
-        request_timeout_s=5,
         retry_backoff_s=0.1,
         max_attempts=6,
-        # The simulator shares this test process: its pauses (the test's own database reads,
-        # a loaded CI machine) stamp requests at its rate gate late, in bunches no sender
-        # made. 0.97 leaves them room; `bench/engine_bench.py` measures the default (0.985).
-        pacing_factor=0.97,
     )
-    log_dir = tmp_path / "workers"
-    log_dir.mkdir()
-    harness = Workers(env=env, log_dir=log_dir)
     yield harness
     harness.stop_all()
 

@@ -22,7 +22,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from broadcast_tracker.tracker import Tracker
-from jobs.launch import worker_environment
 from linktracker.serve import link_service
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, User
 from models.tables import LinkClick
@@ -35,10 +34,10 @@ from panel.queue import enqueue_start
 from panel.settings import load_settings
 from tests.processes import broadcast_cli
 from tests.support.engine import (
-    CONTROL_TOKEN,
     TARGET_TOKEN,
     Workers,
     add_audience,
+    engine_workers,
     get_campaign,
     new_campaign,
     rows,
@@ -69,24 +68,14 @@ def ab_workers(
     database_url: str, redis_url: str, sim: Simulator, queue_name: str, tmp_path: Path, links_base_url: str
 ) -> Iterator[Workers]:
     """Worker processes that track links and run the cron every second."""
-    env = worker_environment(
+    harness = engine_workers(
         database_url=database_url,
         redis_url=redis_url,
-        telegram_api_url=sim.base_url,
+        sim=sim,
         queue_name=queue_name,
-        bot_token=CONTROL_TOKEN,
-        batch_size=100,
-        send_concurrency=32,
-        worker_lease_s=2,
-        cron_interval_s=1,
-        request_timeout_s=5,
-        pacing_factor=0.97,
-        secret_key=TEST_SECRET_KEY,
+        log_dir=tmp_path / "workers",
         links_base_url=links_base_url,
     )
-    log_dir = tmp_path / "workers"
-    log_dir.mkdir()
-    harness = Workers(env=env, log_dir=log_dir)
     yield harness
     harness.stop_all()
 

@@ -20,7 +20,6 @@ from arq.connections import ArqRedis
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from jobs.launch import worker_environment
 from linktracker.serve import link_service
 from linktracker.writer import ClickWriter
 from models import Campaign, CampaignStatus, TargetBot, User, utcnow
@@ -44,6 +43,7 @@ from tests.support.engine import (
     TARGET_TOKEN,
     Workers,
     add_audience,
+    engine_workers,
     new_campaign,
     wait_for_status,
     wait_until,
@@ -94,24 +94,14 @@ def link_workers(
     database_url: str, redis_url: str, sim: Simulator, queue_name: str, tmp_path: Path, links: LinkHarness
 ) -> Iterator[Workers]:
     """Worker processes that track links through `links` (as the engine tests' workers, else)."""
-    env = worker_environment(
+    harness = engine_workers(
         database_url=database_url,
         redis_url=redis_url,
-        telegram_api_url=sim.base_url,
+        sim=sim,
         queue_name=queue_name,
-        bot_token=CONTROL_TOKEN,
-        batch_size=100,
-        send_concurrency=32,
-        worker_lease_s=2,
-        cron_interval_s=1,
-        request_timeout_s=5,
-        pacing_factor=0.97,
-        secret_key=SECRET_KEY,
+        log_dir=tmp_path / "workers",
         links_base_url=links.base_url,
     )
-    log_dir = tmp_path / "workers"
-    log_dir.mkdir()
-    harness = Workers(env=env, log_dir=log_dir)
     yield harness
     harness.stop_all()
 
