@@ -154,6 +154,7 @@ async def test_campaign_card_unschedules_moves_and_deletes(control: ControlBot) 
         texts.BTN_DUPLICATE,
         texts.BTN_DELETE,
         texts.BTN_EDIT_BUTTONS,
+        texts.BTN_AB_TEST,
         texts.BTN_REFRESH,
         texts.BTN_BACK,
     ]
