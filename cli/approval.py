@@ -15,7 +15,7 @@ from bot.aiogram_bot import make_bot
 from bot.approval_notices import send_requests, tell_asker, who
 from cli.common import CommandError, database, run, settings_or_exit
 from panel import approval, i18n
-from panel.admins import language_of
+from panel.admins import language_of, languages_of
 from panel.approval import ApprovalError, ApprovalState
 from panel.audience import CampaignView, campaign_view
 from panel.audit import CLI
@@ -71,7 +71,7 @@ def _ask(args: argparse.Namespace) -> int:
             if not deciders:
                 raise CommandError(f"nobody may approve campaign #{args.id}: no admin may send for its bot")
             await approval.request(session, args.id, CLI)
-            languages = {decider: await language_of(session, decider) for decider in deciders}
+            languages = await languages_of(session, deciders)
         bot = _control_bot(settings)
         try:
             reached = await send_requests(

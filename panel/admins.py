@@ -71,6 +71,16 @@ async def admin_language(session: AsyncSession, user_id: int) -> AdminLanguage |
     return await session.get(AdminLanguage, user_id)
 
 
+async def languages_of(session: AsyncSession, user_ids: Iterable[int]) -> dict[int, str]:
+    """`language_of` for several admins at once, in one query (English for one unknown)."""
+    wanted = list(user_ids)
+    rows = await session.execute(
+        select(AdminLanguage.user_id, AdminLanguage.language).where(AdminLanguage.user_id.in_(wanted))
+    )
+    found = {int(user_id): str(language) for user_id, language in rows}
+    return {user_id: found.get(user_id, i18n.ENGLISH) for user_id in wanted}
+
+
 async def language_of(session: AsyncSession, user_id: int) -> str:
     """The language to write to `user_id` in, outside any update of theirs (English if unknown)."""
     row = await session.get(AdminLanguage, user_id)

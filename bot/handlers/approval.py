@@ -13,7 +13,7 @@ from bot.callbacks import ApprovalAction, ApprovalCallback, SendNowAction, SendN
 from bot.edits import edit_text
 from bot.states import Approving
 from panel import approval, texts
-from panel.admins import language_of
+from panel.admins import language_of, languages_of
 from panel.approval import ApprovalError
 from panel.audience import campaign_view
 from panel.audit import Actor
@@ -47,7 +47,7 @@ async def ask(
                 refusal = texts.APPROVAL_NOBODY.format(campaign_id=campaign_id)
             else:
                 await approval.request(session, campaign_id, Actor.chat(asker))
-                languages = {decider: await language_of(session, decider) for decider in deciders}
+                languages = await languages_of(session, deciders)
     if refusal is not None or view is None:
         await query.answer(refusal, show_alert=True)
         return
