@@ -1,20 +1,23 @@
 """Fixtures of the engine tests (the helpers live in `tests.support.engine`)."""
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from arq.connections import ArqRedis
 
+from linktracker.serve import link_service
 from tests.support.engine import (
     ADMIN_CHAT_ID,
     CONTROL_TOKEN,
     TARGET_TOKEN,
     TEST_RATE,
+    LinkHarness,
     Workers,
     engine_workers,
+    link_settings,
 )
 from tests.support.sim import SimWorld
 from tgsim.settings import LimitSettings, SimSettings
@@ -77,3 +80,11 @@ def cli_env(database_url: str, redis_url: str, queue_name: str, sim: Simulator) 
         "BOT_TOKEN": CONTROL_TOKEN,
         "ADMIN_IDS": str(ADMIN_CHAT_ID),
     }
+
+
+@pytest.fixture
+async def links(database_url: str, engine: Any) -> AsyncIterator[LinkHarness]:
+    """The link service on a free port of 127.0.0.1, on the test database."""
+    async with link_service(link_settings(database_url), host="127.0.0.1", port=0) as runner:
+        base_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        yield LinkHarness(link_settings(database_url, base_url), base_url)

@@ -11,9 +11,8 @@ import csv
 import io
 import json
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiogram.types import User as TelegramUser
@@ -22,7 +21,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from broadcast_tracker.tracker import Tracker
-from linktracker.serve import link_service
 from models import Campaign, CampaignStatus, Delivery, DeliveryStatus, User
 from models.tables import LinkClick
 from panel import abtest, texts
@@ -31,10 +29,10 @@ from panel.buttons import parse_buttons
 from panel.content import MessageContent
 from panel.exports import EXPORT_COLUMNS, export_csv
 from panel.queue import enqueue_start
-from panel.settings import load_settings
 from tests.processes import broadcast_cli
 from tests.support.engine import (
     TARGET_TOKEN,
+    LinkHarness,
     Workers,
     add_audience,
     engine_workers,
@@ -54,18 +52,8 @@ TEXT_B = "Spring sale: half price today"
 
 
 @pytest.fixture
-async def links_base_url(database_url: str, engine: Any) -> AsyncIterator[str]:
-    """The link service on a free port of 127.0.0.1, on the test database."""
-    settings = load_settings(
-        _env_file=None, database_url=database_url, secret_key=TEST_SECRET_KEY, links_base_url="http://x"
-    )
-    async with link_service(settings, host="127.0.0.1", port=0) as runner:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-
-
-@pytest.fixture
 def ab_workers(
-    database_url: str, redis_url: str, sim: Simulator, queue_name: str, tmp_path: Path, links_base_url: str
+    database_url: str, redis_url: str, sim: Simulator, queue_name: str, tmp_path: Path, links: LinkHarness
 ) -> Iterator[Workers]:
     """Worker processes that track links and run the cron every second."""
     harness = engine_workers(
@@ -74,7 +62,7 @@ def ab_workers(
         sim=sim,
         queue_name=queue_name,
         log_dir=tmp_path / "workers",
-        links_base_url=links_base_url,
+        links_base_url=links.base_url,
     )
     yield harness
     harness.stop_all()
@@ -105,7 +93,7 @@ async def test_a_two_variant_test_with_a_holdout_sends_the_winner_to_the_rest(
     engine: AsyncEngine,
     sim: Simulator,
     ab_workers: Workers,
-    links_base_url: str,
+    links: LinkHarness,
     pool: ArqRedis,
     queue_name: str,
     cli_env: dict[str, str],
@@ -114,7 +102,7 @@ async def test_a_two_variant_test_with_a_holdout_sends_the_winner_to_the_rest(
     bot_id = await add_audience(sessionmaker, sim, active=USERS, first_chat_id=FIRST)
     content = MessageContent(TEXT_A, buttons=parse_buttons("Shop - https://shop.example/a")).to_json()
     campaign_id = await new_campaign(sessionmaker, bot_id, content=content)
-    env = {**cli_env, "SECRET_KEY": TEST_SECRET_KEY, "LINKS_BASE_URL": links_base_url}
+    env = {**cli_env, "SECRET_KEY": TEST_SECRET_KEY, "LINKS_BASE_URL": links.base_url}
 
     # Bad input is refused with the reason, and changes nothing.
     for split, reason in (("60,10,5", "1 to 50%"), ("30,30,50", "at most 100%"), ("10,10", "3 numbers")):

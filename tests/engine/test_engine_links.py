@@ -11,9 +11,8 @@ import json
 import os
 import socket
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from arq.connections import ArqRedis
@@ -35,15 +34,16 @@ from panel.links import LINK_PATH, LinkRef, signer_for
 from panel.migrations import upgrade
 from panel.queue import enqueue_start
 from panel.send_options import SendOptions
-from panel.settings import Settings, load_settings
 from tests.processes import broadcast_cli
 from tests.support.engine import (
     ADMIN_CHAT_ID,
     CONTROL_TOKEN,
     TARGET_TOKEN,
+    LinkHarness,
     Workers,
     add_audience,
     engine_workers,
+    link_settings,
     new_campaign,
     wait_for_status,
     wait_until,
@@ -63,30 +63,6 @@ TEXT = "Spring sale: example.com/spring"
 URL_ENTITY = {"type": "url", "offset": 13, "length": 18}
 URL_CAPTION = {"type": "url", "offset": 4, "length": 11}
 FIRST = 1_000_000
-
-
-class LinkHarness:
-    """The link service of one test: its public base URL and its settings."""
-
-    def __init__(self, settings: Settings, base_url: str) -> None:
-        self.settings = settings
-        self.base_url = base_url
-
-
-def _settings(database_url: str, base_url: str = "http://127.0.0.1:9") -> Settings:
-    return load_settings(
-        _env_file=None, database_url=database_url, secret_key=SECRET_KEY, links_base_url=base_url
-    )
-
-
-@pytest.fixture
-async def links(database_url: str, engine: Any) -> AsyncIterator[LinkHarness]:
-    """The link service on a free port of 127.0.0.1, on the test database."""
-    settings = _settings(database_url)
-    async with link_service(settings, host="127.0.0.1", port=0) as runner:
-        port = runner.addresses[0][1]
-        base_url = f"http://127.0.0.1:{port}"
-        yield LinkHarness(_settings(database_url, base_url), base_url)
 
 
 @pytest.fixture
@@ -259,7 +235,7 @@ async def test_a_deleted_campaigns_links_still_redirect_and_an_untracked_campaig
         await session.execute(delete(Campaign).where(Campaign.id == tracked_id))
     message = sim.chat(TARGET_TOKEN, FIRST).bot_messages[0]
     # A service started after the deletion (nothing cached) still knows where the link leads.
-    async with link_service(_settings(database_url), host="127.0.0.1", port=0) as runner:
+    async with link_service(link_settings(database_url), host="127.0.0.1", port=0) as runner:
         port = runner.addresses[0][1]
         url = sim.url_button(TARGET_TOKEN, FIRST, message.message_id, text="Shop")
         fresh = await open_link(url.replace(links.base_url, f"http://127.0.0.1:{port}"))

@@ -29,6 +29,7 @@ from models import (
 from panel import campaigns
 from panel.content import MessageContent
 from panel.send_options import SendOptions
+from panel.settings import Settings, load_settings
 from tests.support.keys import sealed
 from tgsim.simulator import Simulator
 from tgsim.world import UserState
@@ -43,6 +44,24 @@ TEST_RATE = 300
 
 
 Workers = WorkerProcesses
+
+
+class LinkHarness:
+    """The link service of one test: its public base URL and its settings."""
+
+    def __init__(self, settings: Settings, base_url: str) -> None:
+        self.settings = settings
+        self.base_url = base_url
+
+
+def link_settings(database_url: str, base_url: str = "http://127.0.0.1:9") -> Settings:
+    """Settings of a link service on the test database, signing under the suite's key."""
+    return load_settings(
+        _env_file=None,
+        database_url=database_url,
+        secret_key=os.environ["SECRET_KEY"],
+        links_base_url=base_url,
+    )
 
 
 def engine_workers(
