@@ -336,17 +336,15 @@ async def decide_ab_tests(ctx: dict[str, Any]) -> int:
             continue  # another worker (or an admin) decided a moment ago
         decided += 1
         logger.info("campaign %s: variant %s won; %s recipients get it", campaign_id, label, released)
-        await notify_admin(
-            ectx,
-            chat_id,
-            texts.NOTICE_AB_WINNER.format(
+        with i18n.speaking(await admin_language(ectx, chat_id)):  # like every notice to an admin
+            notice = texts.NOTICE_AB_WINNER.format(
                 campaign_id=campaign_id,
                 name=f" “{name}”" if name else "",
                 label=label,
                 measure=texts.AB_MEASURES[measure],
                 released=texts.number(released),
-            ),
-        )
+            )
+        await notify_admin(ectx, chat_id, notice)
     return decided
 
 
