@@ -125,6 +125,9 @@ async def test_a_429_pause_is_kept_by_every_limiter(redis: Redis, redis_url: str
         key = KEYS.rate("test-pause")
         loop = asyncio.get_running_loop()
         assert await there.acquire(key, 100)
+        # A slot `there` reserved before the pause reached Redis may still be used for up to
+        # PAUSE_CHECK_S (its reservation ran first); the pause binds every one reserved after.
+        await asyncio.sleep(slots.PAUSE_CHECK_S * 2)
         paused_at = loop.time()  # before the call: the pause starts while it runs, not after
         await here.pause(key, 1.0)
         assert await there.acquire(key, 100)
