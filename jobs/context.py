@@ -144,6 +144,10 @@ class EngineContext:
     heartbeat_task: asyncio.Task[None] | None = None
     stall_watch: StallWatch | None = None
     _batch_rooms: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+    campaign_rate_keys: dict[int, str] = field(default_factory=dict)
+    watched_campaigns: dict[int, float] = field(default_factory=dict)
+    """Campaigns whose status this process's batches watch, and when each last asked."""
+    """The rate key of each campaign this process has sent (a campaign's bot never changes)."""
     _readings: dict[Any, tuple[float, Any]] = field(default_factory=dict)
     _reading: dict[Any, asyncio.Task[Any]] = field(default_factory=dict)
     _readings_pruned_at: float = 0.0
@@ -214,7 +218,7 @@ class EngineContext:
         token = self.open_token(sealed_token)
         bot = self.target_bots.get(token)
         if bot is None:
-            limit = self.settings.send_concurrency * self.settings.worker_max_jobs
+            limit = self.settings.send_concurrency * self.settings.batches_per_token
             bot = BotAPI(
                 token,
                 api_url=self.settings.telegram_api_url,

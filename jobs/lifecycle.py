@@ -133,7 +133,13 @@ async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_
     ectx = _engine(ctx)
     job_id = batch_job_id(campaign_id, first_id, last_id, queue_name=ectx.settings.queue_name)
     await ectx.hold_lease(job_id)
+    room: asyncio.Semaphore | None = None
     try:
+        known_key = ectx.campaign_rate_keys.get(campaign_id)
+        if known_key is not None:
+            # Its token already sends its fill here: wait for room before reading anything, so a
+            # queued batch of a busy token costs no database transaction each time it comes back.
+            room = await _room_for(ectx.batch_room(known_key))
 
         async def read(session: AsyncSession) -> Any:
             loaded = await load_snapshot(session, campaign_id)
@@ -159,31 +165,30 @@ async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_
             )
             if wait_s > 0:
                 raise Retry(defer=wait_s * random.uniform(1.0, 1.5))
-            # A few batches of one token already send as fast as it allows: wait a moment for
-            # one to end, else back to the queue, behind other campaigns' batches.
-            room = ectx.batch_room(ectx.rate_key(snapshot.sealed_token))
-            try:
-                await asyncio.wait_for(room.acquire(), BUSY_WAIT_S * random.uniform(1.0, 2.0))
-            except TimeoutError:
-                raise Retry(defer=BUSY_DEFER_S) from None
-            try:
-                # An A/B test's groups each go with their own message, one after the other.
-                for group in snapshot.groups():
+            rate_key = ectx.rate_key(snapshot.sealed_token)
+            ectx.campaign_rate_keys[campaign_id] = rate_key
+            if room is not ectx.batch_room(rate_key):
+                if room is not None:
+                    room.release()
+                    room = None
+                room = await _room_for(ectx.batch_room(rate_key))
+            # An A/B test's groups each go with their own message, one after the other.
+            for group in snapshot.groups():
+                run = BatchRun(ectx, group, first_id, last_id, edit_mark=edit_mark)
+                await run.run()
+                while run.edited:  # the campaign's message was edited: the rest gets the new one
+                    edit_mark = await ectx.redis.get(ectx.keys.content_edit(campaign_id))
+                    loaded = await ectx.in_transaction(read)
+                    if loaded is None or loaded[1] is not CampaignStatus.SENDING:
+                        break
+                    group = _same_group(loaded[0], group.variant)
+                    await _sends_version_of(ectx, job_id, edit_mark)
                     run = BatchRun(ectx, group, first_id, last_id, edit_mark=edit_mark)
                     await run.run()
-                    while run.edited:  # the campaign's message was edited: the rest gets the new one
-                        edit_mark = await ectx.redis.get(ectx.keys.content_edit(campaign_id))
-                        loaded = await ectx.in_transaction(read)
-                        if loaded is None or loaded[1] is not CampaignStatus.SENDING:
-                            break
-                        group = _same_group(loaded[0], group.variant)
-                        await _sends_version_of(ectx, job_id, edit_mark)
-                        run = BatchRun(ectx, group, first_id, last_id, edit_mark=edit_mark)
-                        await run.run()
-                    if run.status is not CampaignStatus.SENDING:
-                        break  # paused or stopped: the other groups wait for the resume
-            finally:
-                room.release()
+                if run.status is not CampaignStatus.SENDING:
+                    break  # paused or stopped: the other groups wait for the resume
+            room.release()
+            room = None
             if run.route_down:
                 ectx.spawn(update_progress(ectx, campaign_id))  # the reason, if the control bot gets through
                 raise Retry(defer=ROUTE_DEFER_S * random.uniform(1.0, 2.0))
@@ -199,7 +204,22 @@ async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_
         logger.warning("batch %s failed (%s: %s); again in %.0f s", job_id, type(exc).__name__, exc, defer_s)
         raise Retry(defer=defer_s) from exc
     finally:
+        if room is not None:
+            room.release()
         await ectx.drop_lease(job_id)
+
+
+async def _room_for(room: asyncio.Semaphore) -> asyncio.Semaphore:
+    """A place among the running batches of one token in this process, held on return.
+
+    A few batches of a token already send as fast as it allows: wait a moment for one to end,
+    else back to the queue, behind other campaigns' batches.
+    """
+    try:
+        await asyncio.wait_for(room.acquire(), BUSY_WAIT_S * random.uniform(1.0, 2.0))
+    except TimeoutError:
+        raise Retry(defer=BUSY_DEFER_S) from None
+    return room
 
 
 def _same_group(snapshot: CampaignSnapshot, variant: str | None) -> CampaignSnapshot:

@@ -66,7 +66,11 @@ class Settings(BaseSettings):
     """
     rate_lookahead_s: float = Field(default=0.5, gt=0)
     """How far ahead of now a sender may reserve a send slot (bounds what a pause strands)."""
-    worker_max_jobs: int = Field(default=10, ge=1)
+    worker_max_jobs: int = Field(default=100, ge=1)
+    """Jobs one worker process runs at once. A batch holds its slot while it sends at its token's
+    rate (500 rows at 30/s: 17 s), so the slots must cover every token sending at once, times
+    `batches_per_token`: with 10, twenty bots' campaigns ran five tokens at a time (bench/fleet_bench.py).
+    A job is a coroutine waiting on the network: slots cost little memory and no CPU."""
     batches_per_token: int = Field(default=2, ge=1)
     """Batches of one bot token that one worker process sends at once; more wait in the queue
     (each batch can reach the token's rate alone; more would only add claims and writes)."""
