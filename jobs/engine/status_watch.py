@@ -14,20 +14,39 @@ from models import Campaign, CampaignStatus
 
 logger = logging.getLogger(__name__)
 
+WATCH_FORGET_S = 10.0
+"""A campaign no batch of this process asked about for this long is no longer read."""
+
 
 async def read_status(ectx: EngineContext, campaign_id: int) -> CampaignStatus | None:
-    """The campaign's status (None: deleted), read at most every half check interval per process."""
+    """The campaign's status (None: deleted), fresh within half a check interval.
 
-    async def read(session: AsyncSession) -> CampaignStatus | None:
-        status = await session.scalar(select(Campaign.status).where(Campaign.id == campaign_id))
-        return None if status is None else CampaignStatus(status)
+    One query reads every campaign this process's batches watch (twenty campaigns sending at
+    once read theirs in one statement, not twenty), shared by all of them.
+    """
+    loop = asyncio.get_running_loop()
+    now = loop.time()
+    max_age_s = ectx.settings.status_check_interval_s / 2
+    watched = ectx.watched_campaigns
+    watched[campaign_id] = now
+    for other, asked_at in list(watched.items()):
+        if now - asked_at > WATCH_FORGET_S:
+            del watched[other]
+    ids = frozenset(watched)
 
-    async def read_now() -> CampaignStatus | None:
+    async def read(session: AsyncSession) -> dict[int, CampaignStatus | None]:
+        rows = await session.execute(select(Campaign.id, Campaign.status).where(Campaign.id.in_(ids)))
+        found: dict[int, CampaignStatus | None] = dict.fromkeys(ids)
+        found.update((row_id, CampaignStatus(status)) for row_id, status in rows.all())
+        return found
+
+    async def read_now() -> dict[int, CampaignStatus | None]:
         return await ectx.in_transaction(read)
 
-    # Shared by this process's batches of the campaign; fresh enough to stop within a second.
-    max_age_s = ectx.settings.status_check_interval_s / 2
-    return await ectx.shared_read(("status", campaign_id), max_age_s, read_now)
+    statuses = await ectx.shared_read("statuses", max_age_s, read_now)
+    if campaign_id not in statuses:  # watched since that read: its own, once
+        statuses = await read_now()
+    return statuses.get(campaign_id)
 
 
 async def until_not_sending(
