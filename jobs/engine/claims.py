@@ -23,8 +23,11 @@ from jobs.engine.results import DeliveryResult, Outcome, Recipient
 CLAIM_HORIZON_S = 0.15
 """A claimed group holds about this much sending time, so few claimed rows wait unsent.
 (0.05 s made 200 claim transactions a second at 1,000/s: 25% of the worker's CPU.)"""
-MIN_CLAIM = 4
-"""Slow batches claim a few rows at a time all the same (one transaction, not one per send)."""
+MIN_CLAIM = 8
+"""Slow batches claim a few rows at a time all the same (one transaction, not one per send): at
+30/s a claim of 4 was a fifth of a transaction per message, the largest share of the worker's
+database time with twenty bots sending (`bench/cost_bench.py --bots 20 --rate 30`). A kill
+leaves them unconfirmed: 8 rows are a quarter of a second of a 30/s bot."""
 
 
 class ClaimedRecipients:
