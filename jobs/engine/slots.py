@@ -26,7 +26,8 @@ logger = logging.getLogger(__name__)
 
 PAUSE_SUFFIX = ":paused"
 PAUSE_CHECK_S = 0.05
-"""How stale a process's view of another process's 429 pause may be (one Redis read per interval)."""
+"""How stale a process's view of another process's 429 pause may be (one Redis read per interval);
+for a slow token, the time of one reservation's few slots (3 sends), if that is longer."""
 CUT_SUFFIX = ":cut"
 CUT_PER_429 = 0.99
 """Each 429 (the first of its pause) narrows the token's pacing by 1%: a route jitterier than the
