@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import sys
 import tempfile
 import time
@@ -61,9 +62,14 @@ class Counts:
     db_seconds: float = 0.0
     redis_round_trips: int = 0
     redis_bytes_out: int = 0
+    redis_commands: Counter[str] = field(default_factory=Counter)
+    """Round trips by their first command (a script by its first key's last part)."""
     http_requests: Counter[str] = field(default_factory=Counter)
     http_bytes_out: int = 0
     http_bytes_in: int = 0
+    statement_seconds: dict[str, float] = field(default_factory=dict)
+    """Driver time per statement text (whitespace folded), to find the costly ones."""
+    statement_calls: Counter[str] = field(default_factory=Counter)
 
 
 class Meter:
@@ -88,7 +94,11 @@ class Meter:
             if began is None:
                 return
             counts = meter.counts
-            counts.db_seconds += time.perf_counter() - began
+            spent = time.perf_counter() - began
+            counts.db_seconds += spent
+            folded = " ".join(statement.split())[:160]
+            counts.statement_seconds[folded] = counts.statement_seconds.get(folded, 0.0) + spent
+            counts.statement_calls[folded] += 1
             verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "?"
             counts.statements[verb + (" (many)" if many else "")] += 1
             if verb in ("INSERT", "UPDATE", "DELETE") and (cursor.rowcount or 0) > 0:
@@ -109,6 +119,7 @@ class Meter:
                 meter.counts.redis_round_trips += 1
                 parts = [command] if isinstance(command, (bytes, str, memoryview)) else command
                 meter.counts.redis_bytes_out += sum(len(part) for part in parts)
+                meter.counts.redis_commands[_command_name(parts)] += 1
             await send_packed(self, command, check_health)
 
         AbstractConnection.send_packed_command = counted_send  # type: ignore[method-assign]
@@ -127,6 +138,20 @@ class Meter:
         BotAPI._request = counted_request  # type: ignore[method-assign]
 
 
+def _command_name(parts: Any) -> str:
+    """The command of a packed RESP request and the kind of its key: `GET lease`, `EVALSHA rate`."""
+    raw = b"".join(bytes(part) if not isinstance(part, str) else part.encode() for part in parts)
+    words = raw.split(b"\r\n")[2::2]
+    if not words:
+        return "?"
+    name = words[0].decode(errors="replace").upper()
+    key_at = 3 if name in ("EVALSHA", "EVAL") else 1
+    if len(words) > key_at and name != "MULTI":
+        segments = words[key_at].decode(errors="replace").split(":")[1:]
+        name += " " + next((part for part in segments if re.fullmatch(r"[a-z_]+", part)), "?")
+    return name
+
+
 @dataclass
 class Run:
     """One campaign to its end with one in-process worker."""
@@ -138,12 +163,27 @@ class Run:
 
 
 async def run_once(
-    sim: Any, database_url: str, *, recipients: int, rate: int, label: str, meter: Meter | None
+    sim: Any,
+    database_url: str,
+    *,
+    recipients: int,
+    rate: int,
+    label: str,
+    meter: Meter | None,
+    bots: int = 1,
 ) -> Run:
-    token = f"{abs(hash(label)) % 900000 + 100000}:AAcost{label[:20]}"
-    chat_ids = range(30_000_000, 30_000_000 + recipients)
-    await add_bot(sim, token, rate=rate, paid=rate > 30, chat_ids=chat_ids, blocked=range(0), jitter_s=0.01)
-    campaign_id = await prepare_database(database_url, token, rate=rate, chat_ids=chat_ids, blocked=range(0))
+    """`bots` target bots of `recipients` users each, their campaigns all started at once."""
+    campaign_ids = []
+    for index in range(bots):
+        token = f"{(abs(hash(label)) + index) % 900000 + 100000}:AAcost{label[:20]}x{index}"
+        base = 30_000_000 + index * 1_000_000
+        chat_ids = range(base, base + recipients)
+        await add_bot(
+            sim, token, rate=rate, paid=rate > 30, chat_ids=chat_ids, blocked=range(0), jitter_s=0.01
+        )
+        campaign_ids.append(
+            await prepare_database(database_url, token, rate=rate, chat_ids=chat_ids, blocked=range(0))
+        )
     queue = f"cost:{os.getpid()}:{label}"
     settings = load_settings(
         database_url=database_url,
@@ -166,22 +206,29 @@ async def run_once(
             meter.counts = Counts()
             meter.on = True
         cpu_before, started = time.process_time(), time.monotonic()
-        await enqueue_start(pool, campaign_id, queue_name=queue)
+        for campaign_id in campaign_ids:
+            await enqueue_start(pool, campaign_id, queue_name=queue)
         deadline = started + recipients / rate * 3 + 60
-        campaign = None
+        done: list[Campaign] = []
         while time.monotonic() < deadline:
             async with sessionmaker() as session:
-                campaign = await session.get(Campaign, campaign_id, populate_existing=True)
-            if campaign is not None and campaign.status is CampaignStatus.COMPLETED:
+                done = [
+                    campaign
+                    for campaign_id in campaign_ids
+                    if (campaign := await session.get(Campaign, campaign_id, populate_existing=True))
+                    is not None
+                    and campaign.status is CampaignStatus.COMPLETED
+                ]
+            if len(done) == len(campaign_ids):
                 break
             await asyncio.sleep(0.25)
         else:
-            raise RuntimeError(f"{label}: the campaign did not complete")
+            raise RuntimeError(f"{label}: {len(done)} of {len(campaign_ids)} campaigns completed")
         seconds, cpu_s = time.monotonic() - started, time.process_time() - cpu_before
         if meter is not None:
             meter.on = False
-        assert campaign is not None
-        return Run(seconds, cpu_s, campaign.successful_sents, meter.counts if meter is not None else None)
+        sent = sum(campaign.successful_sents for campaign in done)
+        return Run(seconds, cpu_s, sent, meter.counts if meter is not None else None)
     finally:
         await close_worker(worker)
         task.cancel()
@@ -208,9 +255,17 @@ def report(name: str, plain: Run, counted: Run) -> list[str]:
         f"{counts.rows_written / per:.2f} rows written; {counts.commits / per:.3f} commits; "
         f"{counts.db_seconds / per * 1000:.3f} ms in the driver",
         f"  Redis: {counts.redis_round_trips / per:.3f} round trips a message, "
-        f"{counts.redis_bytes_out / per:.0f} bytes out",
+        f"{counts.redis_bytes_out / per:.0f} bytes out ("
+        + ", ".join(f"{name} {count / per:.3f}" for name, count in counts.redis_commands.most_common(8))
+        + ")",
         f"  Telegram: {sum(counts.http_requests.values()) / per:.3f} requests a message ({requests}); "
         f"{counts.http_bytes_out / per:.0f} bytes of body out, {counts.http_bytes_in / per:.0f} in",
+        "  the statements that took most of the driver's time:",
+        *(
+            f"    {spent / counts.db_seconds:5.1%} {counts.statement_calls[text] / per:7.3f} a message, "
+            f"{spent / counts.statement_calls[text] * 1000:6.2f} ms each: {text}"
+            for text, spent in sorted(counts.statement_seconds.items(), key=lambda item: -item[1])[:8]
+        ),
     ]
 
 
@@ -221,6 +276,9 @@ async def main() -> None:
     parser.add_argument("--recipients", type=int, default=5000)
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--database-url", default=None, help="PostgreSQL to measure too (recreated)")
+    parser.add_argument(
+        "--bots", type=int, default=1, help="target bots of --recipients each, their campaigns at once"
+    )
     parser.add_argument(
         "--workers",
         type=int,
@@ -245,7 +303,10 @@ async def main() -> None:
     meter = Meter()
     meter.install()
     sim, priority = await start_simulator()
-    lines = [f"cost per message, {args.recipients:,} recipients at {args.rate}/s (simulator {priority})"]
+    lines = [
+        f"cost per message, {args.bots} bot(s) of {args.recipients:,} recipients at {args.rate}/s "
+        f"(simulator {priority})"
+    ]
     try:
         with tempfile.TemporaryDirectory() as tmp:
             targets = ["SQLite"] + (["PostgreSQL"] if args.database_url else [])
@@ -267,6 +328,7 @@ async def main() -> None:
                             rate=args.rate,
                             label=f"{name[:2]}{index}",
                             meter=meter if counted else None,
+                            bots=args.bots,
                         )
                     )
                 lines += report(name, runs[0], runs[1])
