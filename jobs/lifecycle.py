@@ -167,11 +167,12 @@ async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_
                 raise Retry(defer=wait_s * random.uniform(1.0, 1.5))
             rate_key = ectx.rate_key(snapshot.sealed_token)
             ectx.campaign_rate_keys[campaign_id] = rate_key
-            if room is not ectx.batch_room(rate_key):
+            room_here = ectx.batch_room(rate_key, snapshot.rate_per_s)
+            if room is not room_here:
                 if room is not None:
                     room.release()
                     room = None
-                room = await _room_for(ectx.batch_room(rate_key))
+                room = await _room_for(room_here)
             # An A/B test's groups each go with their own message, one after the other.
             for group in snapshot.groups():
                 run = BatchRun(ectx, group, first_id, last_id, edit_mark=edit_mark)

@@ -73,7 +73,8 @@ class Settings(BaseSettings):
     A job is a coroutine waiting on the network: slots cost little memory and no CPU."""
     batches_per_token: int = Field(default=2, ge=1)
     """Batches of one bot token that one worker process sends at once; more wait in the queue
-    (each batch can reach the token's rate alone; more would only add claims and writes)."""
+    (each batch can reach the token's rate alone; more would only add claims and writes).
+    A bot of 30/s or less keeps one (`jobs.context.SLOW_TOKEN_RATE`)."""
     worker_lease_s: float = Field(default=15.0, gt=0)
     """A worker silent this long is dead: its claimed rows are settled by the reconciler."""
     flush_interval_s: float = Field(default=0.2, gt=0)
