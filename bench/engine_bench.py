@@ -229,6 +229,13 @@ def limit_use(stats: dict[str, Any], rate: int) -> float:
     return (passed - 1) / (last - first) / rate
 
 
+def checked(stats: dict[str, Any], label: str) -> dict[str, Any]:
+    """The stats of a run that sent through the gate at all (a run with none is a broken run)."""
+    if int(stats["passed_gate"]) == 0:
+        raise RuntimeError(f"{label}: no request passed the simulator's gate (a wrong token?)")
+    return stats
+
+
 def share_429(stats: dict[str, Any]) -> float:
     """429 answers over send requests."""
     sends = sum(count for method, count in stats["requests"].items() if method.startswith("send"))
@@ -400,7 +407,7 @@ async def run_engine(
         group.stop()
         await pool.aclose()
         await engine.dispose()
-    stats = await sim.stats(token)
+    stats = checked(await sim.stats(token), label)
     return Result(
         label=label,
         rate=rate,
@@ -472,7 +479,7 @@ async def run_reference(
     elapsed = time.monotonic() - started
     cpu = time.process_time() - cpu_before
     await bot.session.close()
-    stats = await sim.stats(token)
+    stats = checked(await sim.stats(token), label)
     return Result(
         label=label,
         rate=rate,
@@ -665,10 +672,11 @@ async def main() -> None:
                     for rate, audience, blocked in ((30, slow_n, 0.0), (1000, fast_n, 0.1)):
                         if args.only and int(args.only) != rate:
                             continue
+                        # (The label goes into the bot's token: no '#', which would end its URL.)
                         prefix = (
-                            f"{route.name} #{number} "
+                            f"{route.name} run{number} "
                             if route
-                            else (f"#{number} " if args.repeat > 1 else "")
+                            else (f"run{number} " if args.repeat > 1 else "")
                         )
                         for workers in args.workers or (1, 2):
                             for personalised in (False, True) if args.personalised else (False,):
