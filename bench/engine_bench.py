@@ -1,6 +1,6 @@
 """Engine benchmark: real worker processes against the simulator (in its own process).
 
-    .venv/bin/python bench/engine_bench.py [--quick] [--skip-scale]
+    .venv/bin/python bench/engine_bench.py [--quick] [--skip-scale] [--route NAME ...] [--repeat N]
 
 Scenarios: N recipients at 30/s, and M recipients (10% blocked) at 1000/s with paid broadcast,
 each with 1 and 2 worker processes, plus a reference sender (aiolimiter + fixed concurrency)
@@ -13,6 +13,11 @@ CPU seconds per 1,000 messages and the workers' peak memory. The scale run times
 The simulator stands in for Telegram's servers: on a machine of two or more cores it gets the
 first core to itself and every sender (workers, reference) the others (`--pin`: other splits).
 `--profile` prints each run's gate passes per second, to see where limit use is lost.
+
+`--route` (repeatable) runs every row over a named route of issue 18 instead (`ROUTES`: spreads
+of 10, 25 and 50 ms at the gate, a latency drifting from 40 to 160 ms over the run, a 200 ms stall
+every 5 s), `--repeat N` times each, and ends with a summary per route and row: every run's
+limit use and 429 share against the issue's goal for that route.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ from aiogram.exceptions import TelegramRetryAfter  # noqa: E402
 from aiolimiter import AsyncLimiter  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from bench.cores import SENDER_CORES, SIMULATOR_CORES, pin, place_simulator, split_cores  # noqa: E402
+from bench.cores import SENDER_CORES, pin, place_simulator, split_cores  # noqa: E402
 from bench.secret import sealed, secret_key  # noqa: E402
 from bot.aiogram_bot import make_bot  # noqa: E402
 from jobs.engine import deliveries  # noqa: E402
@@ -56,6 +61,62 @@ from tgsim.launch import SimulatorProcess  # noqa: E402
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 LATENCY_S = 0.1
+GOAL_429_SHARE = 0.005
+"""Issue 18: at most 0.5% of sends answered 429, on every run."""
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A network route from the senders to the simulator's rate gate, and the goal on it."""
+
+    name: str
+    jitter_s: float
+    """± around the mean; half the latency is before the gate, so the spread there is this much."""
+    goal_use: float
+    """Issue 18's limit-use goal on every run (drift, stall, unpinned: the spread-10 goal)."""
+    goal_note: str
+    drift_from_s: float | None = None
+    """The mean latency moves from this to `drift_to_s` over the run (from its first send)."""
+    drift_to_s: float | None = None
+    stall_every_s: float = 0.0
+    stall_s: float = 0.0
+
+    def faults(self, run_s: float) -> dict[str, Any]:
+        """The simulator's fault settings for a run expected to send for `run_s` seconds."""
+        faults: dict[str, Any] = {"latency_mean_s": LATENCY_S, "latency_jitter_s": self.jitter_s}
+        if self.drift_from_s is not None and self.drift_to_s is not None:
+            faults |= {
+                "latency_mean_s": self.drift_from_s,
+                "latency_drift_to_s": self.drift_to_s,
+                "latency_drift_over_s": run_s,
+            }
+        if self.stall_every_s > 0:
+            faults |= {"stall_every_s": self.stall_every_s, "stall_s": self.stall_s}
+        return faults
+
+    def describe(self) -> str:
+        """The route in words."""
+        if self.drift_from_s is not None and self.drift_to_s is not None:
+            latency = f"{self.drift_from_s * 1000:.0f}→{self.drift_to_s * 1000:.0f} ms over the run"
+        else:
+            latency = f"{LATENCY_S * 1000:.0f} ms"
+        stall = (
+            f", a {self.stall_s * 1000:.0f} ms stall every {self.stall_every_s:.0f} s"
+            if self.stall_every_s > 0
+            else ""
+        )
+        spread_ms = self.jitter_s * 1000
+        return f"{latency} ± {spread_ms:.0f} ms (spread {spread_ms:.0f} ms at the gate){stall}"
+
+
+_SPREAD10_GOAL = "the spread-10 goal"
+ROUTES = {
+    "spread10": Route("spread10", 0.01, 0.97, "spread 10 ms"),
+    "spread25": Route("spread25", 0.025, 0.955, "spread 25 ms"),
+    "spread50": Route("spread50", 0.05, 0.93, "spread 50 ms"),
+    "drift": Route("drift", 0.01, 0.97, _SPREAD10_GOAL, drift_from_s=0.04, drift_to_s=0.16),
+    "stall": Route("stall", 0.01, 0.97, _SPREAD10_GOAL, stall_every_s=5.0, stall_s=0.2),
+}
 
 
 @dataclass
@@ -80,7 +141,7 @@ class Result:
     def row(self) -> str:
         """A table row."""
         return (
-            f"{self.label:<34} {self.recipients:>8,} {self.rate:>6}/s {self.use * 100:>7.1f}% "
+            f"{self.label:<40} {self.recipients:>8,} {self.rate:>6}/s {self.use * 100:>7.1f}% "
             f"{self.share_429 * 100:>7.2f}% {self.duplicates:>5} {self.peak:>6} "
             f"{self.cpu_per_1000:>9.3f} {self.peak_mb:>8.1f} {self.seconds:>7.1f}"
         )
@@ -105,18 +166,36 @@ class Result:
 
 
 HEADER = (
-    f"{'run':<34} {'recips':>8} {'rate':>8} {'use':>8} {'429s':>8} {'dups':>5} {'peak1s':>6} "
+    f"{'run':<40} {'recips':>8} {'rate':>8} {'use':>8} {'429s':>8} {'dups':>5} {'peak1s':>6} "
     f"{'cpu/1000':>9} {'peakMB':>8} {'secs':>7}"
 )
 
 
 async def start_simulator() -> tuple[SimulatorProcess, str]:
     """The benchmark's tuned simulator (`bench/engine_sim.py`) in its own process, on its own core,
-    answering; and the priority it runs at."""
+    answering; and where and at what priority it runs, as read back from the system."""
     sim = SimulatorProcess.spawn(lambda port: [str(ROOT / "bench" / "engine_sim.py"), str(port)], cwd=ROOT)
-    priority = place_simulator(sim.pid)
+    place_simulator(sim.pid)
     await sim.start()
-    return sim, priority
+    return sim, placement(sim.pid)
+
+
+def placement(pid: int) -> str:
+    """Process `pid`'s cores, scheduling policy and nice value, read from the system (not assumed)."""
+    try:
+        cores = sorted(os.sched_getaffinity(pid))
+        # (without the reset-on-fork flag, which a policy may carry)
+        policy = os.sched_getscheduler(pid) & ~getattr(os, "SCHED_RESET_ON_FORK", 0)
+        nice = os.getpriority(os.PRIO_PROCESS, pid)
+    except (AttributeError, OSError) as error:
+        return f"placement unknown ({error})"
+    every_core = len(cores) >= (os.cpu_count() or len(cores))
+    names = {os.SCHED_OTHER: "SCHED_OTHER", os.SCHED_FIFO: "SCHED_FIFO", os.SCHED_RR: "SCHED_RR"}
+    return (
+        f"cores {cores}{' (not pinned)' if every_core else ''}, "
+        f"{names.get(policy, str(policy))}{' (normal priority)' if policy == os.SCHED_OTHER else ''}, "
+        f"nice {nice}"
+    )
 
 
 async def add_bot(
@@ -128,10 +207,11 @@ async def add_bot(
     chat_ids: range,
     blocked: range,
     jitter_s: float,
+    faults: dict[str, Any] | None = None,
 ) -> None:
-    """A bot of the simulator with the given limit, latency and users."""
+    """A bot of the simulator with the given limit, latency (or `faults`, a route's) and users."""
     limits = {"global_rate": min(rate, 30), "paid_rate": rate, "retry_after_s": 1}
-    faults = {"latency_mean_s": LATENCY_S, "latency_jitter_s": jitter_s}
+    faults = faults or {"latency_mean_s": LATENCY_S, "latency_jitter_s": jitter_s}
     await sim.call("POST", "/sim/bots", token=token, paid_broadcast=paid, limits=limits, faults=faults)
     await sim.call("POST", "/sim/users", token=token, start=chat_ids.start, count=len(chat_ids))
     if len(blocked):
@@ -147,6 +227,13 @@ def limit_use(stats: dict[str, Any], rate: int) -> float:
     if passed < 2 or not first or not last or last <= first:
         return 0.0
     return (passed - 1) / (last - first) / rate
+
+
+def checked(stats: dict[str, Any], label: str) -> dict[str, Any]:
+    """The stats of a run that sent through the gate at all (a run with none is a broken run)."""
+    if int(stats["passed_gate"]) == 0:
+        raise RuntimeError(f"{label}: no request passed the simulator's gate (a wrong token?)")
+    return stats
 
 
 def share_429(stats: dict[str, Any]) -> float:
@@ -270,6 +357,7 @@ async def run_engine(
     jitter_s: float,
     extra_env: dict[str, str] | None = None,
     personalised: bool = False,
+    route: Route | None = None,
 ) -> Result:
     """One engine run: fresh database and bot, `workers` processes, until the campaign completes."""
     token = f"{abs(hash(label)) % 900000 + 100000}:AAbench{label.replace(' ', '').replace('/', '')[:20]}"
@@ -277,7 +365,14 @@ async def run_engine(
     chat_ids = range(10_000_000, 10_000_000 + audience - blocked_count)
     blocked = range(20_000_000, 20_000_000 + blocked_count)
     await add_bot(
-        sim, token, rate=rate, paid=rate > 30, chat_ids=chat_ids, blocked=blocked, jitter_s=jitter_s
+        sim,
+        token,
+        rate=rate,
+        paid=rate > 30,
+        chat_ids=chat_ids,
+        blocked=blocked,
+        jitter_s=jitter_s,
+        faults=route.faults(audience / rate) if route else None,
     )
     database_url = f"sqlite+aiosqlite:///{workdir / (label.replace(' ', '_').replace('/', '') + '.sqlite3')}"
     campaign_id = await prepare_database(
@@ -312,7 +407,7 @@ async def run_engine(
         group.stop()
         await pool.aclose()
         await engine.dispose()
-    stats = await sim.stats(token)
+    stats = checked(await sim.stats(token), label)
     return Result(
         label=label,
         rate=rate,
@@ -332,7 +427,14 @@ async def run_engine(
 
 
 async def run_reference(
-    sim: SimulatorProcess, *, label: str, rate: int, audience: int, blocked_share: float, jitter_s: float
+    sim: SimulatorProcess,
+    *,
+    label: str,
+    rate: int,
+    audience: int,
+    blocked_share: float,
+    jitter_s: float,
+    route: Route | None = None,
 ) -> Result:
     """The reference: aiolimiter at the full rate and a fixed number of concurrent senders."""
     token = f"{abs(hash(label)) % 900000 + 100000}:AAref{label.replace(' ', '').replace('/', '')[:20]}"
@@ -340,7 +442,14 @@ async def run_reference(
     chat_ids = range(10_000_000, 10_000_000 + audience - blocked_count)
     blocked = range(20_000_000, 20_000_000 + blocked_count)
     await add_bot(
-        sim, token, rate=rate, paid=rate > 30, chat_ids=chat_ids, blocked=blocked, jitter_s=jitter_s
+        sim,
+        token,
+        rate=rate,
+        paid=rate > 30,
+        chat_ids=chat_ids,
+        blocked=blocked,
+        jitter_s=jitter_s,
+        faults=route.faults(audience / rate) if route else None,
     )
     limiter = AsyncLimiter(rate, 1)
     queue: asyncio.Queue[int] = asyncio.Queue()
@@ -370,7 +479,7 @@ async def run_reference(
     elapsed = time.monotonic() - started
     cpu = time.process_time() - cpu_before
     await bot.session.close()
-    stats = await sim.stats(token)
+    stats = checked(await sim.stats(token), label)
     return Result(
         label=label,
         rate=rate,
@@ -527,6 +636,14 @@ async def main() -> None:
     parser.add_argument(
         "--client-cost", action="store_true", help="only measure CPU/send and memory of the clients"
     )
+    parser.add_argument(
+        "--route",
+        action="append",
+        choices=sorted(ROUTES),
+        default=[],
+        help="run every row over this route of issue 18 (repeatable; default: 100 ms ± --jitter)",
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="run each row this many times")
     args = parser.parse_args()
     if args.pin != "none":
         split_cores(senders_too=args.pin == "split")
@@ -540,68 +657,142 @@ async def main() -> None:
         return
     slow_n, fast_n = (600, 5000) if args.quick else (3000, 20000)
     extra_env = dict(item.split("=", 1) for item in args.set)
-    sim, priority = await start_simulator()
-    results: list[Result] = []
+    routes: list[Route | None] = [ROUTES[name] for name in args.route] or [None]
+    sim, simulator_placement = await start_simulator()
+    where = f"simulator: {simulator_placement}; senders on cores {SENDER_CORES or 'any'} (--pin {args.pin})"
+    print(where, flush=True)
+    print(HEADER, flush=True)
+    runs: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="engine-bench-") as tmp:
         workdir = Path(tempfile.mkdtemp(prefix="engine-bench-")) if args.keep else Path(tmp)
         try:
-            for rate, audience, blocked in ((30, slow_n, 0.0), (1000, fast_n, 0.1)):
-                if args.only and int(args.only) != rate:
-                    continue
-                for workers in args.workers or (1, 2):
-                    for personalised in (False, True) if args.personalised else (False,):
-                        label = f"engine {rate}/s {workers} worker(s){' named' if personalised else ''}"
-                        results.append(
-                            await run_engine(
-                                sim,
-                                workdir,
-                                label=label,
-                                rate=rate,
-                                audience=audience,
-                                blocked_share=blocked,
-                                workers=workers,
-                                jitter_s=args.jitter,
-                                extra_env=extra_env,
-                                personalised=personalised,
-                            )
+            # Repeats outermost, so every route and row sees the machine's load of the same minutes.
+            for number in range(1, args.repeat + 1):
+                for route in routes:
+                    for rate, audience, blocked in ((30, slow_n, 0.0), (1000, fast_n, 0.1)):
+                        if args.only and int(args.only) != rate:
+                            continue
+                        # (The label goes into the bot's token: no '#', which would end its URL.)
+                        prefix = (
+                            f"{route.name} run{number} "
+                            if route
+                            else (f"run{number} " if args.repeat > 1 else "")
                         )
-                        print(results[-1].row(), flush=True)
-                if args.no_reference:
-                    continue
-                label = f"reference {rate}/s aiolimiter"
-                results.append(
-                    await run_reference(
-                        sim,
-                        label=label,
-                        rate=rate,
-                        audience=audience,
-                        blocked_share=blocked,
-                        jitter_s=args.jitter,
-                    )
-                )
-                print(results[-1].row(), flush=True)
-            scale_lines = []
+                        for workers in args.workers or (1, 2):
+                            for personalised in (False, True) if args.personalised else (False,):
+                                row = f"engine {rate}/s {workers} worker(s){' named' if personalised else ''}"
+                                result = await run_engine(
+                                    sim,
+                                    workdir,
+                                    label=prefix + row,
+                                    rate=rate,
+                                    audience=audience,
+                                    blocked_share=blocked,
+                                    workers=workers,
+                                    jitter_s=args.jitter,
+                                    extra_env=extra_env,
+                                    personalised=personalised,
+                                    route=route,
+                                )
+                                runs.append(Run(route, row, number, result))
+                                print(result.row(), flush=True)
+                        if args.no_reference:
+                            continue
+                        row = f"reference {rate}/s aiolimiter"
+                        result = await run_reference(
+                            sim,
+                            label=prefix + row,
+                            rate=rate,
+                            audience=audience,
+                            blocked_share=blocked,
+                            jitter_s=args.jitter,
+                            route=route,
+                        )
+                        runs.append(Run(route, row, number, result))
+                        print(result.row(), flush=True)
+            scale_lines: list[str] = []
             if not args.skip_scale:
                 sizes = (10_000, 200_000) if args.quick else (10_000, 1_000_000)
                 scale_lines = await scale(sim, workdir, sizes=sizes, send_s=8 if args.quick else 15)
         finally:
             await sim.stop()
     print()
-    print(
-        f"latency {LATENCY_S * 1000:.0f} ms ± {args.jitter * 1000:.0f} ms; limit use = gate passes/s ÷ rate"
-    )
-    print(
-        f"simulator on cores {SIMULATOR_CORES or 'any'} at {priority} priority, "
-        f"senders on cores {SENDER_CORES or 'any'}"
-    )
+    if routes == [None]:
+        print(
+            f"latency {LATENCY_S * 1000:.0f} ms ± {args.jitter * 1000:.0f} ms; "
+            "limit use = gate passes/s ÷ rate"
+        )
+    else:
+        for route in routes:
+            assert route is not None
+            print(f"route {route.name}: {route.describe()}")
+        print("limit use = gate passes/s ÷ rate")
+    print(where)
     print(HEADER)
-    for result in results:
-        print(result.row())
+    for run in runs:
+        print(run.result.row())
     if args.profile:
-        for result in results:
-            print(result.profile())
+        for run in runs:
+            print(run.result.profile())
     for line in scale_lines:
         print(line)
+    if routes != [None]:
+        print()
+        for line in summary(runs, unpinned=args.pin == "none"):
+            print(line)
+
+
+@dataclass(slots=True)
+class Run:
+    """One run of one row over one route (None: the default route)."""
+
+    route: Route | None
+    row: str
+    number: int
+    result: Result
+
+
+def summary(runs: list[Run], *, unpinned: bool) -> list[str]:
+    """Per route and row: every run's limit use / 429 share, and whether issue 18's goal held on
+    every run (its limit use and 429 share, and ahead of the same repeat's reference on both)."""
+    lines = [
+        "summary: each run 'limit use / 429 share'; goal: limit use at least the route's goal and "
+        f"429s at most {GOAL_429_SHARE * 100:.1f}% on every run, and (engine rows) ahead of the "
+        "same repeat's reference on both at once (higher use, no more 429s)"
+    ]
+    references = {
+        (run.route.name if run.route else "", run.result.rate, run.number): run.result
+        for run in runs
+        if run.row.startswith("reference")
+    }
+    for route in dict.fromkeys(run.route for run in runs):
+        if route is None:
+            continue
+        note = route.goal_note + ("; the simulator not pinned, at normal priority" if unpinned else "")
+        lines.append(
+            f"route {route.name}, {route.describe()}: goal limit use ≥ {route.goal_use * 100:.1f}% ({note})"
+        )
+        for row in dict.fromkeys(run.row for run in runs if run.route == route):
+            results = [run for run in runs if run.route == route and run.row == row]
+            held = [
+                run.result.use >= route.goal_use and run.result.share_429 <= GOAL_429_SHARE for run in results
+            ]
+            figures = "  ".join(
+                f"{run.result.use * 100:.1f}%/{run.result.share_429 * 100:.2f}%" for run in results
+            )
+            verdict = f"goal {'held' if all(held) else 'NOT held'} ({sum(held)}/{len(held)} runs)"
+            if not row.startswith("reference"):
+                ahead = []
+                for run in results:
+                    reference = references.get((route.name, run.result.rate, run.number))
+                    if reference is not None:
+                        ahead.append(
+                            run.result.use > reference.use and run.result.share_429 <= reference.share_429
+                        )
+                if ahead:
+                    verdict += f"; ahead of the reference in {sum(ahead)}/{len(ahead)} runs"
+            lines.append(f"  {row:<28} {figures}  | {verdict}")
+    return lines
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from aiohttp import BodyPartReader, web
 from tgsim import errors, methods
 from tgsim.errors import ApiError
 from tgsim.methods import Call, Upload
+from tgsim.settings import FaultSettings
 from tgsim.world import BotRecord, World
 
 logger = logging.getLogger(__name__)
@@ -32,21 +34,30 @@ class FaultPlan:
     outcome: str
     """"ok", "server_error", "hang_before" or "hang_after"."""
     status: int = 200
+    stalled_s: float = 0.0
+    """How much longer a stall of the route kept the request from the gate (part of `before_s`)."""
 
 
-def draw_fault_plan(bot: BotRecord) -> FaultPlan:
-    """Draw the faults of one request from the bot's seeded RNG (always four draws)."""
-    faults = bot.faults
-    rng = bot.rng
+def draw_fault_plan(faults: FaultSettings, rng: random.Random, *, elapsed_s: float = 0.0) -> FaultPlan:
+    """Draw the faults of one request (always four draws from `rng`, the bot's seeded RNG).
+
+    `elapsed_s`: when the request is sent, counted from the bot's first faulted send request
+    (the start of a latency drift and of the stalls).
+    """
     jitter, outcome_draw, status_draw, side_draw = (
         rng.uniform(-1.0, 1.0),
         rng.random(),
         rng.random(),
         rng.random(),
     )
-    latency = max(0.0, faults.latency_mean_s + jitter * faults.latency_jitter_s)
+    latency = max(0.0, faults.mean_latency_s(elapsed_s) + jitter * faults.latency_jitter_s)
     before = latency * faults.latency_before_gate_share
     plan = FaultPlan(before_s=before, after_s=latency - before, outcome="ok")
+    stall_end_s = faults.stall_end_s(elapsed_s + before)
+    if stall_end_s is not None:
+        # A stalled path delivers what it held when it recovers: together, at the stall's end.
+        plan.stalled_s = stall_end_s - (elapsed_s + before)
+        plan.before_s = stall_end_s - elapsed_s
     if outcome_draw < faults.server_error_share:
         plan.outcome = "server_error"
         plan.status = 502 if status_draw < 0.5 else 500
@@ -144,10 +155,15 @@ class BotApiServer:
         raise ApiError(404, errors.NOT_FOUND)
 
     async def _call_with_faults(self, bot: BotRecord, method: str, params: dict[str, Any]) -> Any:
-        plan = draw_fault_plan(bot)
+        sent_at = time.monotonic()
+        if bot.faults_started_at is None:
+            bot.faults_started_at = sent_at
+        plan = draw_fault_plan(bot.faults, bot.rng, elapsed_s=sent_at - bot.faults_started_at)
+        if plan.stalled_s > 0:
+            bot.stats.faults["stalled"] += 1
         # The request reaches the gate when the network delay has passed, not when this event
         # loop wakes up for it (its timers tick in whole milliseconds and late under load).
-        reaches_gate_at = time.monotonic() + plan.before_s
+        reaches_gate_at = sent_at + plan.before_s
         if plan.before_s > 0:
             await asyncio.sleep(plan.before_s)
         if plan.outcome == "server_error":

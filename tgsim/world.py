@@ -262,6 +262,8 @@ class BotRecord:
         self.stats = BotStats()
         self.last_gate_at = 0.0
         """When the latest call reached the rate gate (monotonic clock)."""
+        self.faults_started_at: float | None = None
+        """When the first faulted send request came (monotonic): the start of drifts and stalls."""
 
     def user_json(self) -> Json:
         """The Bot API `User` object of this bot."""
