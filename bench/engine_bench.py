@@ -345,6 +345,35 @@ def worker_env(database_url: str, sim: SimulatorProcess, queue: str, **extra: st
     )
 
 
+async def run_bot(
+    sim: SimulatorProcess,
+    label: str,
+    kind: str,
+    *,
+    rate: int,
+    audience: int,
+    blocked_share: float,
+    jitter_s: float,
+    route: Route | None,
+) -> tuple[str, range, range]:
+    """The simulator's bot of one run (`kind`: bench or ref): its token, active and blocked chats."""
+    token = f"{abs(hash(label)) % 900000 + 100000}:AA{kind}{label.replace(' ', '').replace('/', '')[:20]}"
+    blocked_count = int(audience * blocked_share)
+    chat_ids = range(10_000_000, 10_000_000 + audience - blocked_count)
+    blocked = range(20_000_000, 20_000_000 + blocked_count)
+    await add_bot(
+        sim,
+        token,
+        rate=rate,
+        paid=rate > 30,
+        chat_ids=chat_ids,
+        blocked=blocked,
+        jitter_s=jitter_s,
+        faults=route.faults(audience / rate) if route else None,
+    )
+    return token, chat_ids, blocked
+
+
 async def run_engine(
     sim: SimulatorProcess,
     workdir: Path,
@@ -360,19 +389,15 @@ async def run_engine(
     route: Route | None = None,
 ) -> Result:
     """One engine run: fresh database and bot, `workers` processes, until the campaign completes."""
-    token = f"{abs(hash(label)) % 900000 + 100000}:AAbench{label.replace(' ', '').replace('/', '')[:20]}"
-    blocked_count = int(audience * blocked_share)
-    chat_ids = range(10_000_000, 10_000_000 + audience - blocked_count)
-    blocked = range(20_000_000, 20_000_000 + blocked_count)
-    await add_bot(
+    token, chat_ids, blocked = await run_bot(
         sim,
-        token,
+        label,
+        "bench",
         rate=rate,
-        paid=rate > 30,
-        chat_ids=chat_ids,
-        blocked=blocked,
+        audience=audience,
+        blocked_share=blocked_share,
         jitter_s=jitter_s,
-        faults=route.faults(audience / rate) if route else None,
+        route=route,
     )
     database_url = f"sqlite+aiosqlite:///{workdir / (label.replace(' ', '_').replace('/', '') + '.sqlite3')}"
     campaign_id = await prepare_database(
@@ -437,19 +462,15 @@ async def run_reference(
     route: Route | None = None,
 ) -> Result:
     """The reference: aiolimiter at the full rate and a fixed number of concurrent senders."""
-    token = f"{abs(hash(label)) % 900000 + 100000}:AAref{label.replace(' ', '').replace('/', '')[:20]}"
-    blocked_count = int(audience * blocked_share)
-    chat_ids = range(10_000_000, 10_000_000 + audience - blocked_count)
-    blocked = range(20_000_000, 20_000_000 + blocked_count)
-    await add_bot(
+    token, chat_ids, blocked = await run_bot(
         sim,
-        token,
+        label,
+        "ref",
         rate=rate,
-        paid=rate > 30,
-        chat_ids=chat_ids,
-        blocked=blocked,
+        audience=audience,
+        blocked_share=blocked_share,
         jitter_s=jitter_s,
-        faults=route.faults(audience / rate) if route else None,
+        route=route,
     )
     limiter = AsyncLimiter(rate, 1)
     queue: asyncio.Queue[int] = asyncio.Queue()
