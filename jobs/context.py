@@ -151,9 +151,9 @@ class EngineContext:
     stall_watch: StallWatch | None = None
     _batch_rooms: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     campaign_rate_keys: dict[int, str] = field(default_factory=dict)
+    """The rate key of each campaign this process has sent (a campaign's bot never changes)."""
     watched_campaigns: dict[int, float] = field(default_factory=dict)
     """Campaigns whose status this process's batches watch, and when each last asked."""
-    """The rate key of each campaign this process has sent (a campaign's bot never changes)."""
     _readings: dict[Any, tuple[float, Any]] = field(default_factory=dict)
     _reading: dict[Any, asyncio.Task[Any]] = field(default_factory=dict)
     _readings_pruned_at: float = 0.0

@@ -44,7 +44,7 @@ async def read_status(ectx: EngineContext, campaign_id: int) -> CampaignStatus |
         return await ectx.in_transaction(read)
 
     statuses = await ectx.shared_read("statuses", max_age_s, read_now)
-    if campaign_id not in statuses:  # watched since that read: its own, once
+    if campaign_id not in statuses:  # watched since that shared read began: read afresh, once
         statuses = await read_now()
     return statuses.get(campaign_id)
 
