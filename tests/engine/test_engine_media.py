@@ -181,8 +181,14 @@ async def test_uploads_that_keep_failing_pause_the_campaign_instead_of_using_up_
     assert campaign.status_reason.startswith(
         texts.PAUSED_FILE_REASON.format(error="5 uploads in a row went unanswered or failed, the last with")
     )
+
     # Five recipients were tried (each back to pending, to retry later); the rest never were.
-    counts = await status_counts(sessionmaker, campaign_id)
+    # The status turns paused first; batches that had claimed rows hand them back a moment later.
+    async def all_handed_back() -> dict[DeliveryStatus, int] | None:
+        counts = await status_counts(sessionmaker, campaign_id)
+        return None if counts.get(DeliveryStatus.SENDING) else counts
+
+    counts = await wait_until(all_handed_back, timeout_s=10, what="claimed rows handed back", logs=workers)
     assert counts == {DeliveryStatus.PENDING: 100}
     assert sum(sim.stats(TARGET_TOKEN).faults.values()) == 5
 
