@@ -205,9 +205,9 @@ async def test_a_429_narrows_the_tokens_pacing_for_every_limiter_until_quiet(
         key = KEYS.rate("test-cut")
         assert (await there.reserve(key, 100)).interval_us == 10_000
         for _ in range(5):  # one burst: five 429s answered within the same pause
-            await here.pause(key, 0.01)
+            await here.pause(key, 0.2)
         assert await there.pacing_cut(key) == pytest.approx(0.99)
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.25)  # the burst's pause is over
         granted = await there.reserve(key, 100)
         assert granted.granted and granted.interval_us == pytest.approx(10_000 / 0.99, abs=1)
         for _ in range(20):  # later pauses cut again, never below 90%
