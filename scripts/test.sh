@@ -47,10 +47,15 @@ say "mypy"
 "$VENV/bin/mypy" tests
 "$VENV/bin/mypy" bench
 
+# Most tests wait on real time (rate limits, pauses, worker processes), so four pytest-xdist
+# processes share the two cores well; each has its own Redis database (TEST_REDIS_URL's and the
+# three below it) and, on PostgreSQL, its own database (the named one with _gw0.._gw3 after it).
+PARALLEL=(-n "${TEST_PROCESSES:-4}" --dist worksteal)
+
 say "tests on SQLite"
-TEST_DATABASE_URL="" "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"
+TEST_DATABASE_URL="" "$VENV/bin/python" -m pytest -q -p no:cacheprovider "${PARALLEL[@]}" "$@"
 
 if [ "${SQLITE_ONLY:-0}" != "1" ] || [ "${CI:-}" = "true" ]; then
     say "tests on PostgreSQL"
-    TEST_DATABASE_URL="$POSTGRES_URL" "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"
+    TEST_DATABASE_URL="$POSTGRES_URL" "$VENV/bin/python" -m pytest -q -p no:cacheprovider "${PARALLEL[@]}" "$@"
 fi

@@ -10,12 +10,13 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from arq.connections import ArqRedis
 from redis.asyncio import Redis
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from panel import queue
 from panel.db import create_engine, create_sessionmaker, is_sqlite
@@ -26,8 +27,34 @@ from tgsim.simulator import Simulator
 
 install_test_key()
 
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+def _xdist_index() -> int:
+    """Which of pytest-xdist's processes this is (gw0 is 0); 0 without xdist."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(worker.removeprefix("gw") or 0)
+
+
+def _own_redis_url(url: str, index: int) -> str:
+    """Each xdist process flushes its own Redis database: the given one, then the ones below it."""
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    if index > base:
+        raise pytest.UsageError(
+            f"TEST_REDIS_URL {url}: database {base} leaves no room for {index + 1} processes"
+        )
+    return urlunsplit(parts._replace(path=f"/{base - index}"))
+
+
+def _own_database_url(url: str, index: int) -> str:
+    """Each xdist process empties its own PostgreSQL database: the given one with `_gwN` after it."""
+    if not url or is_sqlite(url) or "PYTEST_XDIST_WORKER" not in os.environ:
+        return url
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"{parts.path}_gw{index}"))
+
+
+TEST_DATABASE_URL = _own_database_url(os.environ.get("TEST_DATABASE_URL", ""), _xdist_index())
+TEST_REDIS_URL = _own_redis_url(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"), _xdist_index())
 
 
 @pytest.fixture
@@ -43,6 +70,7 @@ async def reset_database(url: str) -> None:
     """Drop everything in a PostgreSQL test database (SQLite tests get a new file instead)."""
     if is_sqlite(url):
         return
+    await _create_database_once(url)
     engine = create_engine(url)
     try:
         async with engine.begin() as connection:
@@ -52,6 +80,32 @@ async def reset_database(url: str) -> None:
         pytest.fail(f"PostgreSQL at {url} does not answer: {exc}")
     finally:
         await engine.dispose()
+
+
+_created: set[str] = set()
+
+
+async def _create_database_once(url: str) -> None:
+    """Create an xdist process's own PostgreSQL database, from the one CI names, if missing."""
+    if url in _created or "PYTEST_XDIST_WORKER" not in os.environ:
+        return
+    parts = urlsplit(url)
+    name = parts.path.strip("/")
+    admin = create_async_engine(
+        urlunsplit(parts._replace(path=f"/{name.rsplit('_gw', 1)[0]}")), isolation_level="AUTOCOMMIT"
+    )
+    try:
+        async with admin.connect() as connection:
+            exists = await connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+            if not exists:
+                await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OSError as exc:  # pragma: no cover - the environment, not the code
+        pytest.fail(f"PostgreSQL at {url} does not answer: {exc}")
+    finally:
+        await admin.dispose()
+    _created.add(url)
 
 
 @pytest.fixture
