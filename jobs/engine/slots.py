@@ -29,6 +29,10 @@ PAUSE_CHECK_S = 0.05
 """How stale a process's view of another process's 429 pause may be (one Redis read per interval);
 for a slow token, the time of one reservation's few slots (3 sends), if that is longer."""
 CUT_SUFFIX = ":cut"
+LEARNED_SUFFIX = ":route"
+LEARNED_LASTS_S = 10.0
+"""A token's lowest proposed pacing (`jobs.engine.spread`) holds this long after it was last
+proposed: a calmer route is believed once the jittery one has not been seen for this long."""
 CUT_PER_429 = 0.99
 """Each 429 (the first of its pause) narrows the token's pacing by 1%: a route jitterier than the
 pacing factor allows for stops drawing them after a few, instead of losing a second now and then."""
@@ -39,9 +43,12 @@ OFFSET_REFRESH_S = 30.0
 """The clock offset keeps the fastest round trip of this long; then it is measured again."""
 
 # KEYS[1]: the token's next free slot (µs, Redis clock), KEYS[2]: the token's pacing cut (a hash,
-# see _PAUSE); ARGV: interval µs, lookahead µs, floor µs, slots wanted. Returns {granted, wait_us,
-# slot_us, count, now_us, interval_us}: granted=1 → `count` consecutive slots from slot_us, the
-# interval (widened by the cut) apart, all within the lookahead; 0 → ask again in wait_us.
+# see _PAUSE), KEYS[3]: the pacing the route's spread allows (ppm, `jobs.engine.spread`); ARGV:
+# interval µs, lookahead µs, floor µs, slots wanted, this process's proposal for KEYS[3] (0: none),
+# the pacing while nobody knows, how long a proposal holds (ms). The lowest proposal wins until
+# it lapses. Returns {granted, wait_us, slot_us, count, now_us, interval_us}: granted=1 → `count`
+# consecutive slots from slot_us, the interval (widened by the cut and the route) apart, all
+# within the lookahead; 0 → ask again in wait_us.
 # A missing key is either a first use or a flushed Redis: slots up to `lookahead` may already be
 # held by senders, so the first new slot comes after them. `floor` is the caller's own next slot
 # (after the last one it was granted), so a process never rewinds even if the key vanished.
@@ -62,7 +69,14 @@ if ahead > lookahead then
 end
 local interval = tonumber(ARGV[1])
 local cut = tonumber(redis.call('HGET', KEYS[2], 'ppm') or '1000000')
-interval = math.ceil(interval * 1000000 / cut)
+local learned = tonumber(redis.call('GET', KEYS[3]) or '0')
+local proposed = tonumber(ARGV[5])
+if proposed > 0 and (learned == 0 or proposed <= learned) then
+  redis.call('SET', KEYS[3], ARGV[5], 'PX', tonumber(ARGV[7]))
+  learned = proposed
+end
+if learned == 0 then learned = tonumber(ARGV[6]) end
+interval = math.ceil(interval * 1000000 / cut * 1000000 / learned)
 local count = math.min(tonumber(ARGV[4]), math.floor((lookahead - ahead) / interval) + 1)
 local next_slot = slot + interval * count
 local keep_ms = math.floor((next_slot - now) / 1000) + KEEP_MS
@@ -188,13 +202,34 @@ class TokenSlots:
         """The Redis key of one token's limit, under the deployment's prefix (never the token)."""
         return self._keys.rate(token)
 
-    async def reserve(self, key: str, rate_per_s: float, count: int = 1) -> Reservation:
-        """Try to reserve up to `count` next slots of `key` at `rate_per_s` (one round trip)."""
+    async def reserve(
+        self,
+        key: str,
+        rate_per_s: float,
+        count: int = 1,
+        *,
+        route_ppm: int = 0,
+        learning_ppm: int = 1_000_000,
+    ) -> Reservation:
+        """Try to reserve up to `count` next slots of `key` at `rate_per_s` (one round trip).
+
+        `route_ppm`: the share of `rate_per_s` this process's round trips say the route allows
+        (0: not known); `learning_ppm`: the share while no process of the token knows.
+        """
         interval_us = max(1, int(1_000_000 / rate_per_s))
         floor_us = self._last_slot_us.get(key, -interval_us) + interval_us
         sent_at = clock()
         granted, wait_us, slot_us, got, now_us, *rest = await self._reserve(
-            keys=[key, key + CUT_SUFFIX], args=[interval_us, self._lookahead_us, floor_us, max(1, count)]
+            keys=[key, key + CUT_SUFFIX, key + LEARNED_SUFFIX],
+            args=[
+                interval_us,
+                self._lookahead_us,
+                floor_us,
+                max(1, count),
+                route_ppm,
+                learning_ppm,
+                int(LEARNED_LASTS_S * 1000),
+            ],
         )
         received_at = clock()
         self._clock.sample(sent_at, received_at, int(now_us) / 1_000_000)
