@@ -183,6 +183,7 @@ class Pacer:
                     self._want(),
                     route_ppm=route.proposal_ppm(self.key),
                     learning_ppm=learning_ppm(route.pacing_factor),
+                    skips=route.take_skips(self.key),
                 )
         except Exception as exc:
             self.reserve_error = exc

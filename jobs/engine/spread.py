@@ -35,6 +35,9 @@ LEARNING_FACTOR = 0.95
 OWN_LATENESS_S = 0.006
 """What this side adds to the spread: a slot is used up to `pacer.LATE_SLOT_S` (5 ms) late."""
 ESTIMATE_EVERY_S = 0.25
+HELD_MIN_S = 0.03
+"""A request whose round trip exceeds the recent median by more than this (and by more than
+three spreads) was held on the way, by a stall of the route: see `RouteSpread.answered`."""
 
 
 class RouteSpread:
@@ -45,13 +48,34 @@ class RouteSpread:
         """The configured share of the limit (`PACING_FACTOR`): proposals are relative to it."""
         self._samples: dict[str, deque[tuple[float, float]]] = {}
         self._estimates: dict[str, tuple[float, int]] = {}
+        self._typical: dict[str, tuple[float, float]] = {}
+        """Per token, the median round trip and the spread at the gate, as last estimated."""
+        self._skips: dict[str, list[float]] = {}
 
-    def answered(self, key: str, round_trip_s: float) -> None:
-        """Record the round trip of one request of the token that Telegram answered."""
+    def answered(self, key: str, round_trip_s: float, sent_at: float | None = None) -> None:
+        """Record the round trip of one request of the token that Telegram answered.
+
+        A request held on the way (a stall: what reached the gate during it arrives together at
+        its end) moved from its place in Telegram's one-second window into a later one: every
+        window that now holds it held one message more than its pacing allowed. One slot is
+        left unused where all those windows overlap, just before a second after it was sent.
+        """
+        now = clock()
         samples = self._samples.get(key)
         if samples is None:
             samples = self._samples[key] = deque(maxlen=MAX_SAMPLES)
-        samples.append((clock(), round_trip_s))
+        samples.append((now, round_trip_s))
+        typical = self._typical.get(key)
+        if sent_at is None or typical is None:
+            return
+        median, spread = typical
+        held = round_trip_s - median
+        if held > max(HELD_MIN_S, 3 * spread) and sent_at + 1.0 - spread > now:
+            self._skips.setdefault(key, []).append(sent_at + 1.0 - spread)
+
+    def take_skips(self, key: str) -> list[float]:
+        """The slots (this process's clock) to leave unused since the last call."""
+        return self._skips.pop(key, [])
 
     def gate_spread_s(self, key: str) -> float | None:
         """The spread of arrival at Telegram's gate the recent round trips say (None: too few)."""
@@ -65,7 +89,9 @@ class RouteSpread:
             return None
         ordered = sorted(rtt for _, rtt in samples)
         n = len(ordered)
-        return ordered[(3 * n) // 4] - ordered[n // 4]
+        spread = ordered[(3 * n) // 4] - ordered[n // 4]
+        self._typical[key] = (ordered[n // 2], spread)
+        return spread
 
     def proposal_ppm(self, key: str) -> int:
         """The pacing the route allows, in millionths of the configured pace (0: not known yet).

@@ -292,3 +292,44 @@ async def test_a_limiter_with_a_route_proposes_what_its_round_trips_allow(redis:
     granted = await limiter.slots.reserve(key, 100 * 0.985)
     expected = 1 / (1 + 0.05 + spread.OWN_LATENESS_S)
     assert granted.interval_us == pytest.approx(1_000_000 / (100 * expected), rel=0.01)
+
+
+async def test_a_slot_marked_to_skip_is_left_unused_by_every_limiter(redis: Redis, redis_url: str) -> None:
+    # A request a stall held back lands in a later second of Telegram's window: one slot there
+    # is left out, by whichever process reserves it; a reservation stops short of it.
+    other = Redis.from_url(redis_url)
+    try:
+        here, there = TokenRateLimiter(redis, keys=KEYS), TokenRateLimiter(other, keys=KEYS)
+        key = KEYS.rate("test-skip")
+        first = await here.slots.reserve(key, 100)  # a new key: its first slot is a lookahead away
+        await asyncio.sleep(0.45)
+        assert (await here.slots.reserve(key, 100, 3)).count == 3  # slots 1-3
+        await there.slots.reserve(key, 100, 1)  # slot 4; gives `there` its clock offset
+        skip_at = first.first_at + 5.5 * first.interval_us / 1_000_000  # between slots 5 and 6
+        before = await there.slots.reserve(key, 100, 10, skips=[skip_at])
+        assert before.granted and before.count == 1  # slot 5, and it stops short of the skip
+        after = await here.slots.reserve(key, 100, 2)
+        assert after.granted
+        # Slot 6 was left out: the next one granted is slot 7.
+        assert after.slot_us - first.slot_us == 7 * first.interval_us
+    finally:
+        await other.aclose()
+
+
+def test_a_request_held_on_the_way_leaves_a_slot_a_second_later(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [50.0]
+    monkeypatch.setattr(spread, "clock", lambda: now[0])
+    route = spread.RouteSpread(0.985)
+    for i in range(30):  # 100 ms ± 10 ms: the usual
+        now[0] += 1 / 30
+        route.answered("k", 0.09 + i * 0.02 / 29, now[0] - 0.1)
+    assert route.proposal_ppm("k") > 0
+    assert route.take_skips("k") == []
+    sent_at = now[0]
+    now[0] += 0.28  # held 180 ms by a stall
+    route.answered("k", 0.28, sent_at)
+    now[0] += 0.001
+    route.answered("k", 0.101, now[0] - 0.101)  # one sent late in the stall: barely held
+    (skip,) = route.take_skips("k")
+    assert sent_at + 0.98 < skip < sent_at + 1.0
+    assert route.take_skips("k") == []
