@@ -57,8 +57,9 @@ class RouteSpread:
 
         A request held on the way (a stall: what reached the gate during it arrives together at
         its end) moved from its place in Telegram's one-second window into a later one: every
-        window that now holds it held one message more than its pacing allowed. One slot is
-        left unused where all those windows overlap, just before a second after it was sent.
+        window that now holds it holds one message more than its pacing allowed. Those windows
+        all hold the stall's end and the second after the request was sent; the next slot from
+        now on reaches the gate in that span, so it is left unused.
         """
         now = clock()
         samples = self._samples.get(key)
@@ -70,8 +71,8 @@ class RouteSpread:
             return
         median, spread = typical
         held = round_trip_s - median
-        if held > max(HELD_MIN_S, 3 * spread) and sent_at + 1.0 - spread > now:
-            self._skips.setdefault(key, []).append(sent_at + 1.0 - spread)
+        if max(HELD_MIN_S, 3 * spread) < held < 1.0:
+            self._skips.setdefault(key, []).append(now)
 
     def take_skips(self, key: str) -> list[float]:
         """The slots (this process's clock) to leave unused since the last call."""
