@@ -27,6 +27,7 @@ from jobs.engine.recorder import ResultRecorder
 from jobs.engine.results import DeliveryResult, Outcome, Recipient
 from jobs.engine.row_outcome import RetryPolicy, cut_short, row_outcome
 from jobs.engine.sendclient import BotAPI, BotAPINetworkError, PreparedSend
+from jobs.engine.slots import clock
 from jobs.engine.snapshot import CampaignSnapshot
 from jobs.engine.streak import ContentErrorStreak
 from jobs.outcomes import Verdict, classify
@@ -542,19 +543,23 @@ class BatchRun:
     async def _deliver(self, recipient: Recipient) -> tuple[DeliveryResult, bool]:
         """Send to one recipient until there is an outcome (429s are waited out, not counted)."""
         while True:
+            sent_at = clock()
             try:
                 message = await self._send(recipient)
             except Exception as exc:
                 answer = classify(exc)
-                if isinstance(exc, BotAPINetworkError) and exc.route:
-                    await self._route_failed()
-                    if exc.sent_nothing:
-                        # Not the recipient's failure: the row goes back as it was, no attempt used.
-                        return DeliveryResult(recipient, Outcome.RELEASE), False
+                if isinstance(exc, BotAPINetworkError):
+                    if exc.route:
+                        await self._route_failed()
+                        if exc.sent_nothing:
+                            # Not the recipient's failure: the row goes back as it was, no attempt used.
+                            return DeliveryResult(recipient, Outcome.RELEASE), False
+                    else:
+                        self.ectx.route.answered(self.token)
                 else:
-                    self.ectx.route.answered(self.token)
+                    self._answered(sent_at)
             else:
-                self.ectx.route.answered(self.token)
+                self._answered(sent_at)
                 if isinstance(message, list):  # an album: one delivery, every item's message id
                     ids = [int(item["message_id"]) for item in message if isinstance(item, dict)]
                     if self.follow_up is not None:
@@ -583,6 +588,11 @@ class BatchRun:
                 self.unauthorized = True
                 self.stopping = True
             return row_outcome(recipient, answer, self.policy), answer.verdict is Verdict.CONTENT
+
+    def _answered(self, sent_at: float) -> None:
+        """Telegram answered a send: the route is up, and its round trip says how jittery it is."""
+        self.ectx.route.answered(self.token)
+        self.ectx.limiter.answered(self.rate_key, clock() - sent_at, sent_at)
 
     async def _route_failed(self) -> None:
         """A send failed in transport: when Telegram can't be reached at all, the run stops."""

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jobs.context import EngineContext
 from jobs.engine.sendclient import BotAPIError, BotAPINetworkError
+from jobs.engine.slots import clock
 from jobs.outcomes import Verdict, classify
 from jobs.step_progress import send_progress_message, send_summary, update_progress
 from jobs.steps import (
@@ -159,9 +160,12 @@ class StepRun:
                 self.rate_key, self.pace_per_s, should_stop=self.should_stop
             ):
                 return None
+            sent_at = clock()
             try:
                 await self.bot.call(method, params)
             except (BotAPIError, BotAPINetworkError, OSError, TimeoutError) as exc:
+                if isinstance(exc, BotAPIError):
+                    self.ectx.limiter.answered(self.rate_key, clock() - sent_at)
                 answer = classify(exc)
                 description = answer.description or type(exc).__name__
                 if answer.verdict is Verdict.FLOOD:
@@ -179,6 +183,7 @@ class StepRun:
                     await asyncio.sleep(self.settings.retry_backoff_s * 2 ** (errors - 1))
                     continue
                 return DeliveryActionStatus.FAILED, description
+            self.ectx.limiter.answered(self.rate_key, clock() - sent_at)
             return DeliveryActionStatus.DONE, None
         return DeliveryActionStatus.FAILED, "Too Many Requests"
 

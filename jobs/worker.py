@@ -103,6 +103,7 @@ def worker_settings(settings: Settings) -> type:
                 keys=RedisKeys(settings.queue_name),
                 lookahead_s=settings.rate_lookahead_s,
                 collector=collector,
+                pacing_factor=settings.pacing_factor,
             ),
             worker_id=new_worker_id(),
             control_bot=control_bot,

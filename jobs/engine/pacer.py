@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from jobs.engine.collector import SETTLE_S, FullCollector
 from jobs.engine.slots import PAUSE_CHECK_S, TokenSlots, clock
+from jobs.engine.spread import RouteSpread, learning_ppm
 
 T = TypeVar("T")
 
@@ -78,9 +79,12 @@ class Pacer:
         *,
         collector: FullCollector | None,
         process_next_slot_at: Callable[[float], float],
+        route: RouteSpread | None = None,
     ) -> None:
         self.slots = slots
         self.key = key
+        self.route = route
+        """The round trips of this process, which say how much margin the route needs (None: none)."""
         self.collector = collector
         self._process_next_slot_at = process_next_slot_at
         """When any pacer of this process hands out its next slot (a collection must fit before)."""
@@ -169,7 +173,18 @@ class Pacer:
         generation = self.generation
         rate = self.rate_per_s
         try:
-            reservation = await self.slots.reserve(self.key, rate, self._want())
+            route = self.route
+            if route is None:
+                reservation = await self.slots.reserve(self.key, rate, self._want())
+            else:
+                reservation = await self.slots.reserve(
+                    self.key,
+                    rate,
+                    self._want(),
+                    route_ppm=route.proposal_ppm(self.key),
+                    learning_ppm=learning_ppm(route.pacing_factor),
+                    skips=route.take_skips(self.key),
+                )
         except Exception as exc:
             self.reserve_error = exc
             return

@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from jobs.engine.collector import FullCollector
 from jobs.engine.pacer import Pacer
 from jobs.engine.slots import Reservation, TokenSlots, clock
+from jobs.engine.spread import RouteSpread
 from panel.keys import RedisKeys
 
 T = TypeVar("T")
@@ -37,10 +38,14 @@ class TokenRateLimiter:
         keys: RedisKeys,
         lookahead_s: float = 0.5,
         collector: FullCollector | None = None,
+        pacing_factor: float | None = None,
     ) -> None:
         self.slots = TokenSlots(redis, keys=keys, lookahead_s=lookahead_s)
         self.collector = collector
         """Runs the process's full garbage collections between slots (the worker's; None: CPython's)."""
+        self.route = None if pacing_factor is None else RouteSpread(pacing_factor)
+        """Round trips per token, and the margin they say the route needs (None: the configured
+        pacing alone, as callers that pace nothing of their own want)."""
         self._pacers: dict[str, Pacer] = {}
 
     def key_for(self, token: str) -> str:
@@ -75,9 +80,19 @@ class TokenRateLimiter:
         pacer = self._pacers.get(key)
         if pacer is None:
             pacer = self._pacers[key] = Pacer(
-                self.slots, key, collector=self.collector, process_next_slot_at=self.next_slot_at
+                self.slots,
+                key,
+                collector=self.collector,
+                process_next_slot_at=self.next_slot_at,
+                route=self.route,
             )
         return await pacer.acquire(rate_per_s, take, should_stop)
+
+    def answered(self, key: str, round_trip_s: float, sent_at: float | None = None) -> None:
+        """A request of `key` sent at `sent_at` (`slots.clock`) that Telegram answered took this
+        long: it teaches the route's margin, and whether the route held it back."""
+        if self.route is not None:
+            self.route.answered(key, round_trip_s, sent_at)
 
     def next_slot_at(self, now: float) -> float:
         """The earliest time any pacer of this process may hand out a slot (inf: none waits)."""

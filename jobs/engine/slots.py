@@ -15,6 +15,7 @@ import asyncio
 import logging
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,11 @@ PAUSE_CHECK_S = 0.05
 """How stale a process's view of another process's 429 pause may be (one Redis read per interval);
 for a slow token, the time of one reservation's few slots (3 sends), if that is longer."""
 CUT_SUFFIX = ":cut"
+LEARNED_SUFFIX = ":route"
+SKIPS_SUFFIX = ":skips"
+LEARNED_LASTS_S = 10.0
+"""A token's lowest proposed pacing (`jobs.engine.spread`) holds this long after it was last
+proposed: a calmer route is believed once the jittery one has not been seen for this long."""
 CUT_PER_429 = 0.99
 """Each 429 (the first of its pause) narrows the token's pacing by 1%: a route jitterier than the
 pacing factor allows for stops drawing them after a few, instead of losing a second now and then."""
@@ -39,9 +45,14 @@ OFFSET_REFRESH_S = 30.0
 """The clock offset keeps the fastest round trip of this long; then it is measured again."""
 
 # KEYS[1]: the token's next free slot (µs, Redis clock), KEYS[2]: the token's pacing cut (a hash,
-# see _PAUSE); ARGV: interval µs, lookahead µs, floor µs, slots wanted. Returns {granted, wait_us,
-# slot_us, count, now_us, interval_us}: granted=1 → `count` consecutive slots from slot_us, the
-# interval (widened by the cut) apart, all within the lookahead; 0 → ask again in wait_us.
+# see _PAUSE), KEYS[3]: the pacing the route's spread allows (ppm, `jobs.engine.spread`); ARGV:
+# interval µs, lookahead µs, floor µs, slots wanted, this process's proposal for KEYS[3] (0: none),
+# the pacing while nobody knows, how long a proposal holds (ms). The lowest proposal wins until
+# it lapses. KEYS[4]: slots to leave unused (a sorted set of µs; ARGV[8...] adds to it): the
+# first slot at or after each is skipped, and a reservation stops before the next one.
+# Returns {granted, wait_us, slot_us, count, now_us, interval_us}: granted=1 → `count`
+# consecutive slots from slot_us, the interval (widened by the cut and the route) apart, all
+# within the lookahead; 0 → ask again in wait_us.
 # A missing key is either a first use or a flushed Redis: slots up to `lookahead` may already be
 # held by senders, so the first new slot comes after them. `floor` is the caller's own next slot
 # (after the last one it was granted), so a process never rewinds even if the key vanished.
@@ -56,21 +67,44 @@ if stored then slot = tonumber(stored) else slot = now + lookahead end
 local floor = tonumber(ARGV[3])
 if slot < floor then slot = floor end
 if slot < now then slot = now end
+local interval = tonumber(ARGV[1])
+local cut = tonumber(redis.call('HGET', KEYS[2], 'ppm') or '1000000')
+local learned = tonumber(redis.call('GET', KEYS[3]) or '0')
+local proposed = tonumber(ARGV[5])
+if proposed > 0 and (learned == 0 or proposed <= learned) then
+  redis.call('SET', KEYS[3], ARGV[5], 'PX', tonumber(ARGV[7]))
+  learned = proposed
+end
+if learned == 0 then learned = tonumber(ARGV[6]) end
+interval = math.ceil(interval * 1000000 / cut * 1000000 / learned)
+for i = 8, #ARGV do
+  redis.call('ZADD', KEYS[4], ARGV[i], ARGV[i])
+end
+if #ARGV >= 8 then redis.call('PEXPIRE', KEYS[4], 60000) end
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. string.format('%d', slot - 1000000))
+local due = redis.call('ZCOUNT', KEYS[4], '-inf', string.format('%d', slot))
+if due > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', string.format('%d', slot))
+  slot = slot + interval * due
+  redis.call('SET', KEYS[1], string.format('%d', slot), 'PX', math.floor((slot - now) / 1000) + KEEP_MS)
+end
 local ahead = slot - now
 if ahead > lookahead then
   return {0, ahead - lookahead, 0, 0, string.format('%d', now)}
 end
-local interval = tonumber(ARGV[1])
-local cut = tonumber(redis.call('HGET', KEYS[2], 'ppm') or '1000000')
-interval = math.ceil(interval * 1000000 / cut)
 local count = math.min(tonumber(ARGV[4]), math.floor((lookahead - ahead) / interval) + 1)
+local skip = redis.call('ZRANGEBYSCORE', KEYS[4], '(' .. string.format('%d', slot), '+inf', 'LIMIT', 0, 1)
+if #skip > 0 then
+  count = math.min(count, math.ceil((tonumber(skip[1]) - slot) / interval))
+end
 local next_slot = slot + interval * count
 local keep_ms = math.floor((next_slot - now) / 1000) + KEEP_MS
 redis.call('SET', KEYS[1], string.format('%d', next_slot), 'PX', keep_ms)
 return {1, ahead, string.format('%d', slot), count, string.format('%d', now), interval}
 """.replace("KEEP_MS", str(24 * 3600 * 1000))
 
-# KEYS[1]: as above, KEYS[2]: the pause's end, KEYS[3]: the pacing cut; ARGV: pause µs, cut ppm,
+# KEYS[1]: as above, KEYS[2]: the pause's end, KEYS[3]: the pacing cut, KEYS[4]: the slots to
+# leave unused (those before the pause's end are moot: the pause empties the window); ARGV: pause µs, cut ppm,
 # lowest ppm, how long the cut lasts (ms). The next slot moves to now + pause unless already
 # later, and the pause's end is kept for senders holding a slot. The first 429 of a pause (not
 # the others of its burst) narrows the token's pacing by the cut, down to the lowest; the cut
@@ -95,6 +129,7 @@ if now >= tonumber(redis.call('HGET', KEYS[3], 'until') or '0') then
   redis.call('HSET', KEYS[3], 'ppm', ppm, 'until', string.format('%d', resume_at))
 end
 redis.call('PEXPIRE', KEYS[3], tonumber(ARGV[4]))
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', string.format('%d', resume_at))
 return {slot - now, tonumber(redis.call('HGET', KEYS[3], 'ppm'))}
 """
 
@@ -188,13 +223,39 @@ class TokenSlots:
         """The Redis key of one token's limit, under the deployment's prefix (never the token)."""
         return self._keys.rate(token)
 
-    async def reserve(self, key: str, rate_per_s: float, count: int = 1) -> Reservation:
-        """Try to reserve up to `count` next slots of `key` at `rate_per_s` (one round trip)."""
+    async def reserve(
+        self,
+        key: str,
+        rate_per_s: float,
+        count: int = 1,
+        *,
+        route_ppm: int = 0,
+        learning_ppm: int = 1_000_000,
+        skips: Sequence[float] = (),
+    ) -> Reservation:
+        """Try to reserve up to `count` next slots of `key` at `rate_per_s` (one round trip).
+
+        `route_ppm`: the share of `rate_per_s` this process's round trips say the route allows
+        (0: not known); `learning_ppm`: the share while no process of the token knows; `skips`:
+        times (this process's clock) whose next slot no process of the token may use.
+        """
         interval_us = max(1, int(1_000_000 / rate_per_s))
         floor_us = self._last_slot_us.get(key, -interval_us) + interval_us
+        offset = self._clock.offset_s
+        skips_us = [] if offset is None else [int((at + offset) * 1_000_000) for at in skips]
         sent_at = clock()
         granted, wait_us, slot_us, got, now_us, *rest = await self._reserve(
-            keys=[key, key + CUT_SUFFIX], args=[interval_us, self._lookahead_us, floor_us, max(1, count)]
+            keys=[key, key + CUT_SUFFIX, key + LEARNED_SUFFIX, key + SKIPS_SUFFIX],
+            args=[
+                interval_us,
+                self._lookahead_us,
+                floor_us,
+                max(1, count),
+                route_ppm,
+                learning_ppm,
+                int(LEARNED_LASTS_S * 1000),
+                *skips_us,
+            ],
         )
         received_at = clock()
         self._clock.sample(sent_at, received_at, int(now_us) / 1_000_000)
@@ -240,7 +301,7 @@ class TokenSlots:
     async def pause(self, key: str, retry_after_s: float) -> float:
         """Stop every sender of `key` for `retry_after_s` (a 429); returns the pause in effect."""
         wait_us, cut_ppm = await self._pause(
-            keys=[key, key + PAUSE_SUFFIX, key + CUT_SUFFIX],
+            keys=[key, key + PAUSE_SUFFIX, key + CUT_SUFFIX, key + SKIPS_SUFFIX],
             args=[
                 int(retry_after_s * 1_000_000),
                 int(CUT_PER_429 * 1_000_000),

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 from redis.asyncio import Redis
 
-from jobs.engine import slots
+from jobs.engine import slots, spread
 from jobs.engine.collector import SETTLE_S, FullCollector
 from jobs.engine.pacer import LATE_SLOT_S
 from jobs.engine.ratelimit import TokenRateLimiter
@@ -250,3 +250,88 @@ async def test_a_pacer_going_idle_gives_its_unused_slots_back_to_the_token(
         assert min(b - a for a, b in itertools.pairwise(stamps)) >= 1 / rate - LATE_SLOT_S - 0.002
     finally:
         await other.aclose()
+
+
+async def test_the_lowest_pacing_a_route_allows_holds_for_every_limiter_until_it_lapses(
+    redis: Redis, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each process proposes the pacing its round trips allow; Redis keeps the lowest for
+    # LEARNED_LASTS_S, and a token nobody measured yet is paced at the learning share.
+    monkeypatch.setattr(slots, "LEARNED_LASTS_S", 0.3)
+    other = Redis.from_url(redis_url)
+    try:
+        here, there = TokenRateLimiter(redis, keys=KEYS), TokenRateLimiter(other, keys=KEYS)
+        key = KEYS.rate("test-route")
+
+        async def interval(limiter: TokenRateLimiter, route_ppm: int) -> int:
+            await asyncio.sleep(0.02)
+            granted = await limiter.slots.reserve(key, 100, route_ppm=route_ppm, learning_ppm=950_000)
+            assert granted.granted
+            return granted.interval_us
+
+        assert await interval(here, 0) == pytest.approx(10_000 / 0.95, abs=1)  # nobody knows yet
+        assert await interval(here, 960_000) == pytest.approx(10_000 / 0.96, abs=1)
+        assert await interval(there, 0) == pytest.approx(10_000 / 0.96, abs=1)  # shared
+        assert await interval(there, 990_000) == pytest.approx(10_000 / 0.96, abs=1)  # higher: not yet
+        assert await interval(there, 940_000) == pytest.approx(10_000 / 0.94, abs=1)  # lower: at once
+        await asyncio.sleep(0.35)  # nobody proposed it again for longer than it lasts
+        assert await interval(here, 990_000) == pytest.approx(10_000 / 0.99, abs=1)
+    finally:
+        await other.aclose()
+
+
+async def test_a_limiter_with_a_route_proposes_what_its_round_trips_allow(redis: Redis) -> None:
+    # Round trips of 100 ms ± 50 ms: a 50 ms spread at the gate, so the token slows to what
+    # leaves the window room for it, however the configured factor would pace it.
+    limiter = TokenRateLimiter(redis, keys=KEYS, pacing_factor=0.985)
+    key = KEYS.rate("test-route-rtt")
+    assert limiter.route is not None
+    for i in range(41):
+        limiter.answered(key, 0.05 + i * 0.1 / 40)
+    assert await limiter.acquire(key, 100 * 0.985)
+    granted = await limiter.slots.reserve(key, 100 * 0.985)
+    expected = 1 / (1 + 0.05 + spread.OWN_LATENESS_S)
+    assert granted.interval_us == pytest.approx(1_000_000 / (100 * expected), rel=0.01)
+
+
+async def test_a_slot_marked_to_skip_is_left_unused_by_every_limiter(redis: Redis, redis_url: str) -> None:
+    # A request a stall held back lands in a later second of Telegram's window: one slot there
+    # is left out, by whichever process reserves it; a reservation stops short of it.
+    other = Redis.from_url(redis_url)
+    try:
+        here, there = TokenRateLimiter(redis, keys=KEYS), TokenRateLimiter(other, keys=KEYS)
+        key = KEYS.rate("test-skip")
+        first = await here.slots.reserve(key, 100)  # a new key: its first slot is a lookahead away
+        await asyncio.sleep(0.45)
+        assert (await here.slots.reserve(key, 100, 3)).count == 3  # slots 1-3
+        await there.slots.reserve(key, 100, 1)  # slot 4; gives `there` its clock offset
+        skip_at = first.first_at + 5.5 * first.interval_us / 1_000_000  # between slots 5 and 6
+        before = await there.slots.reserve(key, 100, 10, skips=[skip_at])
+        assert before.granted and before.count == 1  # slot 5, and it stops short of the skip
+        after = await here.slots.reserve(key, 100, 2)
+        assert after.granted
+        # Slot 6 was left out: the next one granted is slot 7.
+        assert after.slot_us - first.slot_us == 7 * first.interval_us
+    finally:
+        await other.aclose()
+
+
+def test_a_request_held_on_the_way_leaves_the_next_slot_unused(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [50.0]
+    monkeypatch.setattr(spread, "clock", lambda: now[0])
+    route = spread.RouteSpread(0.985)
+    for i in range(30):  # 100 ms ± 10 ms: the usual
+        now[0] += 1 / 30
+        route.answered("k", 0.09 + i * 0.02 / 29, now[0] - 0.1)
+    assert route.proposal_ppm("k") > 0
+    assert route.take_skips("k") == []
+    sent_at = now[0]
+    now[0] += 0.28  # held 180 ms by a stall
+    route.answered("k", 0.28, sent_at)
+    seen_at = now[0]
+    now[0] += 0.001
+    route.answered("k", 0.101, now[0] - 0.101)  # one sent late in the stall: barely held
+    now[0] += 1.2
+    route.answered("k", 1.3, now[0] - 1.3)  # held past its second: no window holds it twice
+    assert route.take_skips("k") == [seen_at]
+    assert route.take_skips("k") == []
