@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from jobs.context import EngineContext
 from jobs.engine import deliveries, results, status_watch
 from jobs.engine.claims import ClaimedRecipients
+from jobs.engine.flood_log import FloodWaitLog
 from jobs.engine.media_upload import UPLOAD_WAIT_S, AlbumUpload, MediaUpload
 from jobs.engine.recorder import ResultRecorder
 from jobs.engine.results import DeliveryResult, Outcome, Recipient
@@ -187,6 +188,7 @@ class BatchRun:
             campaign_stopped=lambda: self.status in STOPPED_CAMPAIGN_STATUSES,
             on_recorded=self._recorded,
         )
+        self.flood_log = FloodWaitLog(ectx, snapshot.campaign_id)
 
     def _send_call(
         self, file_id: str | None, recipient: Recipient | None = None, file_ids: list[str] | None = None
@@ -616,6 +618,7 @@ class BatchRun:
     def _flood_waited(self, retry_after_s: float) -> None:
         metrics.FLOOD_WAITS.labels(self.snapshot.bot_codename).inc()
         metrics.FLOOD_WAIT_SECONDS.labels(self.snapshot.bot_codename).inc(retry_after_s)
+        self.flood_log.waited(retry_after_s)
 
     def _recorded(self, recorded: results.Recorded) -> None:
         for status, count in recorded.final.items():

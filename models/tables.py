@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -469,6 +470,33 @@ class LinkClick(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     link_index: Mapped[int] = mapped_column(Integer)
     clicked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# ---------------------------------------------------------------- the report chart's events
+
+
+class CampaignEventKind(enum.StrEnum):
+    """What happened to a campaign's sending at a moment (`CampaignEvent`)."""
+
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    FLOOD_WAIT = "flood_wait"
+    """Telegram answered 429: every send of the token waited `seconds` (one event per pause)."""
+
+
+class CampaignEvent(Base):
+    """One moment of a campaign's sending the report chart marks: a pause, a resume, a 429's
+    wait. Appended only (`panel.campaign_events`); gone with its campaign."""
+
+    __tablename__ = "campaign_events"
+    __table_args__ = (Index("ix_campaign_events_campaign", "campaign_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    kind: Mapped[CampaignEventKind] = mapped_column(_str_enum(CampaignEventKind, "campaign_event_kind"))
+    seconds: Mapped[float | None] = mapped_column(Float)
+    """How long a flood wait's pause was (None for the other kinds)."""
 
 
 # ---------------------------------------------------------------- topics and opt-outs (issue 15)

@@ -18,9 +18,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import UNSUCCESSFUL_DELIVERY_STATUSES, Campaign, Delivery, DeliveryStatus
-from models.tables import LinkClick
+from models.tables import LinkClick, LinkTargetRow
 from panel import texts
 from panel.block_rate import block_rate, render_block_rate
+from panel.campaign_events import Span, sending_events
 from panel.campaigns import MAX_ROW_ID, CampaignError
 from panel.link_stats import click_stats, render_clicks
 from panel.progress import SummaryView, render_summary
@@ -128,7 +129,8 @@ async def export_csv(
 
 async def outcome_series(session: AsyncSession, campaign: Campaign) -> OutcomeSeries:
     """Finished recipients of `campaign` per time bucket and outcome, from `finished_at`; the
-    bucket is a second, or coarser for a long campaign (see `bucket_size_s`)."""
+    bucket is a second, or coarser for a long campaign (see `bucket_size_s`). With them, the
+    campaign's pauses and 429 waits and, when it has tracked links, its clicks per bucket."""
     first, last = (
         await session.execute(
             select(func.min(Delivery.finished_at), func.max(Delivery.finished_at)).where(
@@ -153,7 +155,64 @@ async def outcome_series(session: AsyncSession, campaign: Campaign) -> OutcomeSe
             if row_counts is not None and finished_at is not None:
                 index = min(int((finished_at - first).total_seconds() // bucket_s), buckets - 1)
                 row_counts[index] += 1
-    return OutcomeSeries(campaign.id, campaign.name, first, bucket_s, counts)
+    end_s = float(buckets * bucket_s)
+    events = await sending_events(session, campaign.id)
+    clicks, clicks_later = await _clicks_per_bucket(session, campaign.id, first, bucket_s, buckets)
+    return OutcomeSeries(
+        campaign.id,
+        campaign.name,
+        first,
+        bucket_s,
+        counts,
+        pauses=_pause_offsets(events.pauses, first, end_s),
+        flood_waits=[
+            ((wait.start - first).total_seconds(), (wait.end - wait.start).total_seconds())
+            for wait in events.flood_waits
+            if wait.end is not None and 0 <= (wait.start - first).total_seconds() < end_s
+        ],
+        clicks=clicks,
+        clicks_later=clicks_later,
+    )
+
+
+def _pause_offsets(pauses: Sequence[Span], start: datetime, end_s: float) -> list[tuple[float, float]]:
+    """Each pause as seconds since `start`, cut to the chart's [0, end_s]; an unfinished pause
+    lasts to the chart's end, one outside the chart is left out."""
+    offsets = []
+    for pause in pauses:
+        from_s = max((pause.start - start).total_seconds(), 0.0)
+        to_s = end_s if pause.end is None else min((pause.end - start).total_seconds(), end_s)
+        if from_s < end_s and to_s > from_s:
+            offsets.append((from_s, to_s))
+    return offsets
+
+
+async def _clicks_per_bucket(
+    session: AsyncSession, campaign_id: int, start: datetime, bucket_s: int, buckets: int
+) -> tuple[list[int] | None, int]:
+    """Opens of the campaign's tracked links per bucket, and those after the last bucket;
+    (None, 0) for a campaign without tracked links."""
+    tracked = await session.scalar(
+        select(LinkTargetRow.link_index).where(LinkTargetRow.campaign_id == campaign_id).limit(1)
+    )
+    if tracked is None:
+        return None, 0
+    clicks = [0] * buckets
+    later = 0
+    statement = (
+        select(LinkClick.clicked_at)
+        .where(LinkClick.campaign_id == campaign_id)
+        .execution_options(yield_per=EXPORT_CHUNK_ROWS)
+    )
+    result = await session.stream(statement)
+    async for partition in result.partitions():
+        for (clicked_at,) in partition:
+            index = max(int((clicked_at - start).total_seconds() // bucket_s), 0)
+            if index < buckets:
+                clicks[index] += 1
+            else:
+                later += 1
+    return clicks, later
 
 
 async def report_summary(session: AsyncSession, campaign: Campaign, *, error_lines: int = 5) -> str:

@@ -69,6 +69,10 @@ class RedisKeys:
         """The items of an album an admin is sending, collected until the last one arrives."""
         return self._key("album", chat_id, media_group_id)
 
+    def flood_wait(self, campaign_id: int) -> str:
+        """Held while a campaign's 429 pause lasts: the worker that set it records the pause."""
+        return self._key("flood-wait", campaign_id)
+
     def seen(self, campaign_id: int) -> str:
         """How many of a campaign's rows were final when the reconciler last looked (a stall check)."""
         return self._key("seen", campaign_id)

@@ -874,6 +874,11 @@ CHART_Y = "messages per second{every}"
 CHART_EVERY = ", per {seconds} s"
 CHART_EMPTY = "no message finished yet"
 CHART_LEGEND = "{outcome} ({count})"
+CHART_PAUSES = "paused ({count})"
+CHART_FLOOD_WAITS = "429, sends waited ({count})"
+CHART_CLICKS = "link clicks ({count})"
+CHART_CLICKS_LATER = "link clicks ({count}; {later} more after the last message)"
+CHART_CLICKS_Y = "link clicks per {seconds} s"
 CHART_OUTCOMES = {
     "sent": "sent",
     "failed": "failed",

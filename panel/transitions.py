@@ -23,11 +23,13 @@ from models import (
     UNFINISHED_DELIVERY_STATUSES,
     UNSTARTED_CAMPAIGN_STATUSES,
     Campaign,
+    CampaignEventKind,
     CampaignStatus,
     Delivery,
     DeliveryStatus,
     utcnow,
 )
+from panel import campaign_events
 from panel.campaigns import CampaignError
 
 
@@ -114,26 +116,38 @@ async def unschedule(session: AsyncSession, campaign_id: int, *, reason: str | N
 async def pause(session: AsyncSession, campaign_id: int, *, reason: str | None = None) -> bool:
     """Stop new sends of a SENDING campaign; in-flight requests still get recorded.
 
-    `reason` (shown to the admin) is given when the engine pauses on its own.
+    `reason` (shown to the admin) is given when the engine pauses on its own. The pause is
+    appended to the campaign's events (its report chart shades it).
     """
-    return await compare_and_set(
+    now = utcnow()
+    changed = await compare_and_set(
         session,
         campaign_id,
         expected=[CampaignStatus.SENDING],
         new=CampaignStatus.PAUSED,
         values={"status_reason": reason} if reason is not None else None,
+        now=now,
     )
+    if changed:
+        await campaign_events.record(session, campaign_id, CampaignEventKind.PAUSED, at=now)
+    return changed
 
 
 async def resume(session: AsyncSession, campaign_id: int) -> bool:
-    """Let a PAUSED campaign send again (its batches are queued afterwards)."""
-    return await compare_and_set(
+    """Let a PAUSED campaign send again (its batches are queued afterwards); the resume is
+    appended to the campaign's events."""
+    now = utcnow()
+    changed = await compare_and_set(
         session,
         campaign_id,
         expected=[CampaignStatus.PAUSED],
         new=CampaignStatus.SENDING,
         values={"status_reason": None},
+        now=now,
     )
+    if changed:
+        await campaign_events.record(session, campaign_id, CampaignEventKind.RESUMED, at=now)
+    return changed
 
 
 async def cancel(session: AsyncSession, campaign_id: int, *, reason: str | None = None) -> bool:

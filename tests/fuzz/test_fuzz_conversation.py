@@ -50,6 +50,7 @@ from models import (
     AuditEntry,
     BotTopic,
     Campaign,
+    CampaignEvent,
     CampaignStatus,
     CampaignVariant,
     Delivery,
@@ -691,7 +692,8 @@ async def reset(control: ControlBot) -> None:
             await session.execute(
                 sql(
                     "TRUNCATE delivery_actions, campaign_actions, deliveries, campaign_variants, "
-                    "campaigns, segments, link_clicks, link_targets, bot_topics, user_topic_optouts "
+                    "campaign_events, campaigns, segments, link_clicks, link_targets, bot_topics, "
+                    "user_topic_optouts "
                     "RESTART IDENTITY"
                 )
             )
@@ -701,6 +703,7 @@ async def reset(control: ControlBot) -> None:
                 CampaignActionRow,
                 Delivery,
                 CampaignVariant,
+                CampaignEvent,
                 Campaign,
                 Segment,
                 LinkClick,

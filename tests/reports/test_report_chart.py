@@ -17,7 +17,7 @@ from panel.report_chart import (
     bucket_size_s,
     draw_report_chart,
 )
-from tests.reports.png import assert_readable_chart, pixels
+from tests.reports.png import assert_readable_chart, colours, pixels
 
 
 def test_a_chart_is_a_png_of_its_size_with_the_outcomes_in_colour() -> None:
@@ -62,3 +62,24 @@ def test_matplotlib_is_not_imported_by_the_control_bot_or_the_workers() -> None:
     code = "import sys, bot.app, jobs.worker, panel.exports; print('matplotlib' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_pauses_429s_and_clicks_are_drawn_over_the_bars() -> None:
+    series = OutcomeSeries(
+        campaign_id=8,
+        name="Tracked",
+        start=datetime(2026, 12, 1, 18, 0, tzinfo=UTC),
+        bucket_s=1,
+        counts={DeliveryStatus.SENT: [30, 30, 0, 0, 30, 30, 30, 10]},
+        pauses=[(2.0, 4.0)],
+        flood_waits=[(5.5, 1.0), (7.0, 1.0)],
+        clicks=[0, 3, 1, 0, 0, 5, 2, 1],
+        clicks_later=4,
+    )
+    without = OutcomeSeries(8, "Tracked", series.start, 1, series.counts)
+    png = draw_report_chart(series)
+    assert_readable_chart(png)
+    assert colours(png) > colours(draw_report_chart(without))
+    # The 429 ticks' purple is in the picture.
+    purple = (0x7E / 255, 0x3F / 255, 0xF2 / 255)
+    assert numpy.isclose(pixels(png)[..., :3], purple, atol=0.02).all(axis=-1).any()
