@@ -35,9 +35,10 @@ LEARNING_FACTOR = 0.95
 OWN_LATENESS_S = 0.006
 """What this side adds to the spread: a slot is used up to `pacer.LATE_SLOT_S` (5 ms) late."""
 ESTIMATE_EVERY_S = 0.25
-HELD_MIN_S = 0.03
-"""A request whose round trip exceeds the recent median by more than this (and by more than
-three spreads) was held on the way, by a stall of the route: see `RouteSpread.answered`."""
+HELD_MIN_S = 0.012
+"""A request whose round trip exceeds the recent median by more than this (and by more than two
+spreads: the route's own jitter goes no further than one from the middle) was held on the way,
+by a stall of the route: see `RouteSpread.answered`."""
 
 
 class RouteSpread:
@@ -71,7 +72,7 @@ class RouteSpread:
             return
         median, spread = typical
         held = round_trip_s - median
-        if max(HELD_MIN_S, 3 * spread) < held < 1.0:
+        if max(HELD_MIN_S, 2 * spread) < held < 1.0:
             self._skips.setdefault(key, []).append(now)
 
     def take_skips(self, key: str) -> list[float]:
