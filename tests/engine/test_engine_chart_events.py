@@ -21,6 +21,7 @@ from tests.support.engine import (
     TARGET_TOKEN,
     Workers,
     add_audience,
+    delivered_at_least,
     get_campaign,
     new_campaign,
     read,
@@ -65,10 +66,7 @@ async def test_a_429_storm_records_one_flood_wait_per_pause_and_the_chart_ticks_
     workers.start(2)
     await enqueue_start(pool, campaign_id, queue_name=queue_name)
 
-    async def some_sent() -> bool:
-        return sim.stats(TARGET_TOKEN).delivered_total >= 100
-
-    await wait_until(some_sent, what="some sent", logs=workers)
+    await wait_until(lambda: delivered_at_least(sim, 100), what="some sent", logs=workers)
     sim.storm(TARGET_TOKEN, duration_s=1.5, retry_after_s=1)
     campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers)
     assert campaign.status is CampaignStatus.COMPLETED
@@ -105,10 +103,7 @@ async def test_a_paused_and_resumed_campaign_has_its_pause_in_the_chart(
     workers.start(1)
     await enqueue_start(pool, campaign_id, queue_name=queue_name)
 
-    async def some_sent() -> bool:
-        return sim.stats(TARGET_TOKEN).delivered_total >= 30
-
-    await wait_until(some_sent, what="some sent", logs=workers)
+    await wait_until(lambda: delivered_at_least(sim, 30), what="some sent", logs=workers)
     assert await actions.pause(sessionmaker, campaign_id, actor=CLI)
     await wait_for_status(sessionmaker, campaign_id, {CampaignStatus.PAUSED}, workers=workers)
     await wait_until(

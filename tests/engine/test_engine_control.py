@@ -24,6 +24,7 @@ from tests.support.engine import (
     add_audience,
     assert_counters_match_rows,
     delivered,
+    delivered_at_least,
     get_campaign,
     new_campaign,
     rows,
@@ -40,10 +41,6 @@ async def _errors(
     return [(str(r.status), r.last_error) for r in await rows(sessionmaker, campaign_id) if r.last_error]
 
 
-async def _delivered_at_least(sim: Simulator, count: int) -> bool:
-    return sim.stats(TARGET_TOKEN).delivered_total >= count
-
-
 async def test_pause_stops_sending_and_resume_finishes(
     sessionmaker: async_sessionmaker[AsyncSession],
     sim: Simulator,
@@ -56,7 +53,7 @@ async def test_pause_stops_sending_and_resume_finishes(
     campaign_id = await new_campaign(sessionmaker, bot_id)
     workers.start(2)
     await enqueue_start(pool, campaign_id, queue_name=queue_name)
-    await wait_until(lambda: _delivered_at_least(sim, 150), what="some sent", logs=workers)
+    await wait_until(lambda: delivered_at_least(sim, 150), what="some sent", logs=workers)
 
     assert await actions.pause(sessionmaker, campaign_id, actor=CLI)
     await wait_for_status(sessionmaker, campaign_id, (CampaignStatus.PAUSED,))
@@ -87,7 +84,7 @@ async def test_cancel_marks_the_rest_cancelled_and_sends_a_summary(
     campaign_id = await new_campaign(sessionmaker, bot_id, progress=True)
     workers.start(1)
     await enqueue_start(pool, campaign_id, queue_name=queue_name)
-    await wait_until(lambda: _delivered_at_least(sim, 100), what="some sent", logs=workers)
+    await wait_until(lambda: delivered_at_least(sim, 100), what="some sent", logs=workers)
 
     assert await actions.cancel(sessionmaker, pool, campaign_id, queue_name=queue_name, actor=CLI)
     campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers)

@@ -19,16 +19,13 @@ from tests.support.engine import (
     add_audience,
     assert_counters_match_rows,
     delivered,
+    delivered_at_least,
     new_campaign,
     rows,
     wait_for_status,
     wait_until,
 )
 from tgsim.simulator import Simulator
-
-
-async def _sent_so_far(sim: Simulator, at_least: int) -> bool:
-    return sim.stats(TARGET_TOKEN).delivered_total >= at_least
 
 
 async def _assert_each_recipient_once(
@@ -61,7 +58,7 @@ async def test_sigkilled_worker_then_restart_finishes_without_resending(
     campaign_id = await new_campaign(sessionmaker, bot_id)
     victim, survivor = workers.start(2)
     await enqueue_start(pool, campaign_id, queue_name=queue_name)
-    await wait_until(lambda: _sent_so_far(sim, 250), what="a third sent", logs=workers)
+    await wait_until(lambda: delivered_at_least(sim, 250), what="a third sent", logs=workers)
 
     workers.kill(victim)
     await asyncio.sleep(0.5)
@@ -90,7 +87,7 @@ async def test_redis_flushed_mid_campaign_is_finished_by_the_reconciler(
     campaign_id = await new_campaign(sessionmaker, bot_id)
     workers.start(1)
     await enqueue_start(pool, campaign_id, queue_name=queue_name)
-    await wait_until(lambda: _sent_so_far(sim, 200), what="some sent", logs=workers)
+    await wait_until(lambda: delivered_at_least(sim, 200), what="some sent", logs=workers)
 
     # FLUSHDB of the test database: the same for the workers as FLUSHALL, without touching
     # other Redis databases on the machine. Queued batch jobs, leases and limiter state vanish.
@@ -117,7 +114,7 @@ async def test_database_hiccup_loses_no_result(
     campaign_id = await new_campaign(sessionmaker, bot_id)
     workers.start(1)
     await enqueue_start(pool, campaign_id, queue_name=queue_name)
-    await wait_until(lambda: _sent_so_far(sim, 100), what="some sent", logs=workers)
+    await wait_until(lambda: delivered_at_least(sim, 100), what="some sent", logs=workers)
 
     if is_sqlite(database_url):
         # Hold the write lock for a while: writers wait or get "database is locked".

@@ -5,7 +5,6 @@ its follow-up's buttons."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from tests.support.engine import (
     TARGET_TOKEN,
     Workers,
     add_audience,
+    delivered_at_least,
     get_campaign,
     new_campaign,
     read,
@@ -173,7 +173,7 @@ async def test_an_edit_of_a_campaign_still_sending_reaches_everyone_with_the_new
     workers.start(1)
     await enqueue_start(pool, campaign_id, queue_name=queue_name)
     await wait_until(
-        lambda: asyncio.sleep(0, sim.stats(TARGET_TOKEN).delivered_total >= 40),
+        lambda: delivered_at_least(sim, 40),
         what="some sent",
         logs=workers,
     )

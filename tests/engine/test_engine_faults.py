@@ -15,6 +15,7 @@ from tests.support.engine import (
     add_audience,
     assert_counters_match_rows,
     delivered,
+    delivered_at_least,
     new_campaign,
     rows,
     status_counts,
@@ -67,10 +68,7 @@ async def test_a_429_storm_pauses_the_token_and_every_recipient_still_gets_one_m
     workers.start(2)
     await enqueue_start(pool, campaign_id, queue_name=queue_name)
 
-    async def some_sent() -> bool:
-        return sim.stats(TARGET_TOKEN).delivered_total >= 100
-
-    await wait_until(some_sent, what="some sent", logs=workers)
+    await wait_until(lambda: delivered_at_least(sim, 100), what="some sent", logs=workers)
     sim.storm(TARGET_TOKEN, duration_s=1.5, retry_after_s=1)
 
     campaign = await wait_for_status(sessionmaker, campaign_id, workers=workers)

@@ -23,6 +23,7 @@ from tests.support.engine import (
     add_audience,
     assert_counters_match_rows,
     delivered,
+    delivered_at_least,
     new_campaign,
     rows,
     wait_for_status,
@@ -51,10 +52,7 @@ async def test_route_outage_pauses_sending_and_carries_on_without_failing_anyone
     first, _ = workers.start(2)
     await enqueue_start(pool, campaign_id, queue_name=queue_name)
 
-    async def some_sent() -> bool:
-        return sim.stats(TARGET_TOKEN).delivered_total >= 120
-
-    await wait_until(some_sent, what="a part sent", logs=workers)
+    await wait_until(lambda: delivered_at_least(sim, 120), what="a part sent", logs=workers)
     await sim.go_away()  # connections refused from now on, for every bot: a real closed port
     down_key = RedisKeys(queue_name).route(TARGET_TOKEN, "down")
 
@@ -117,10 +115,7 @@ async def test_sigterm_stops_a_worker_whose_requests_hang_and_another_finishes(
     (victim,) = workers.start(1)
     await enqueue_start(pool, campaign_id, queue_name=queue_name)
 
-    async def some_sent() -> bool:
-        return sim.stats(TARGET_TOKEN).delivered_total >= 60
-
-    await wait_until(some_sent, what="a part sent", logs=workers)
+    await wait_until(lambda: delivered_at_least(sim, 60), what="a part sent", logs=workers)
     # Telegram stops answering: every request hangs (half of them after delivering).
     sim.set_faults(TARGET_TOKEN, hang_share=1.0, hang_s=60.0)
 

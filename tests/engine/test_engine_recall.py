@@ -38,6 +38,7 @@ from tests.support.engine import (
     TARGET_TOKEN,
     Workers,
     add_audience,
+    delivered_at_least,
     get_campaign,
     new_campaign,
     read,
@@ -167,7 +168,7 @@ async def test_recall_of_a_sending_campaign_stops_it_first(
     workers.start(1)
     await enqueue_start(pool, campaign_id, queue_name=queue_name)
     await wait_until(
-        lambda: asyncio.sleep(0, sim.stats(TARGET_TOKEN).delivered_total >= 40),
+        lambda: delivered_at_least(sim, 40),
         what="some sent",
         logs=workers,
     )

@@ -196,6 +196,11 @@ async def wait_until(
         await asyncio.sleep(0.1)
 
 
+async def delivered_at_least(sim: Simulator, count: int, token: str = TARGET_TOKEN) -> bool:
+    """Whether the simulator has delivered `count` messages of `token` so far (a `wait_until` probe)."""
+    return sim.stats(token).delivered_total >= count
+
+
 async def wait_for_status(
     sessionmaker: async_sessionmaker[AsyncSession],
     campaign_id: int,
