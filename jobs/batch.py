@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -103,6 +104,7 @@ class BatchRun:
         last_id: int,
         *,
         edit_mark: bytes | None = None,
+        on_drained: Callable[[], None] | None = None,
     ) -> None:
         self.ectx = ectx
         self.edit_mark = edit_mark
@@ -180,6 +182,7 @@ class BatchRun:
             on_error=self._fail,
             with_names=template is not None,
             variant=snapshot.variant,
+            on_drained=on_drained,
         )
         self.streak = ContentErrorStreak(self.settings.content_error_streak)
         self.recorder = ResultRecorder(

@@ -173,9 +173,21 @@ async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_
                     room.release()
                     room = None
                 room = await _room_for(room_here)
+
+            def make_room() -> None:
+                """The last rows are claimed: the next batch of the token may start now, while
+                they go out, instead of after (a gap of its start-up at a batch's end)."""
+                nonlocal room
+                if room is not None:
+                    room.release()
+                    room = None
+
             # An A/B test's groups each go with their own message, one after the other.
-            for group in snapshot.groups():
-                run = BatchRun(ectx, group, first_id, last_id, edit_mark=edit_mark)
+            groups = snapshot.groups()
+            for index, group in enumerate(groups):
+                last = index == len(groups) - 1
+                early = make_room if last else None
+                run = BatchRun(ectx, group, first_id, last_id, edit_mark=edit_mark, on_drained=early)
                 await run.run()
                 while run.edited:  # the campaign's message was edited: the rest gets the new one
                     edit_mark = await ectx.redis.get(ectx.keys.content_edit(campaign_id))
@@ -188,8 +200,7 @@ async def send_batch(ctx: dict[str, Any], campaign_id: int, first_id: int, last_
                     await run.run()
                 if run.status is not CampaignStatus.SENDING:
                     break  # paused or stopped: the other groups wait for the resume
-            room.release()
-            room = None
+            make_room()
             if run.route_down:
                 ectx.spawn(update_progress(ectx, campaign_id))  # the reason, if the control bot gets through
                 raise Retry(defer=ROUTE_DEFER_S * random.uniform(1.0, 2.0))

@@ -50,6 +50,7 @@ class ClaimedRecipients:
         on_error: Callable[[Exception], None],
         with_names: bool = False,
         variant: str | None = None,
+        on_drained: Callable[[], None] | None = None,
     ) -> None:
         self.ectx = ectx
         self.campaign_id = campaign_id
@@ -63,6 +64,8 @@ class ClaimedRecipients:
         """Recipients carry the user's names (a personalised campaign)."""
         self.variant = variant
         """Only this A/B test group's rows (`Delivery.variant`); None: every row."""
+        self.on_drained = on_drained
+        """Called when a claim first finds the range empty: the last rows are out or on their way."""
         self.pool: deque[Recipient] = deque()
         self.drained = False
         """The last claim found no pending row in the range (until a write returns some to pending)."""
@@ -113,6 +116,9 @@ class ClaimedRecipients:
                 return
             if not claimed:
                 self.drained = True
+                if self.on_drained is not None:
+                    self.on_drained()
+                    self.on_drained = None
                 return
             self.pool.extend(claimed)
 
