@@ -219,6 +219,9 @@ async def wait_for_status(
             counts = await status_counts(sessionmaker, campaign_id)
             if counts.get(DeliveryStatus.PENDING) or counts.get(DeliveryStatus.SENDING):
                 return None
+            # Read again: the first read may predate the commit that settled the last rows (and
+            # their counters), which the count above saw.
+            return await get_campaign(sessionmaker, campaign_id)
         return campaign
 
     return await wait_until(
