@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import math
 import time
 from pathlib import Path
 
@@ -15,6 +17,20 @@ from tests.support.engine import add_audience, engine_workers, get_campaign, new
 from tgsim.simulator import Simulator
 
 pytestmark = pytest.mark.slow  # eight campaigns of four batches each
+
+LOOP_LAG = [0.0]
+"""The longest this test's event loop (the simulator's) was held up, in seconds."""
+
+
+async def _loop_lag(tick_s: float = 0.01) -> None:
+    """Record how late the event loop wakes a 10 ms sleep, at worst (`LOOP_LAG`)."""
+    loop = asyncio.get_running_loop()
+    LOOP_LAG[0] = 0.0
+    while True:
+        asked = loop.time()
+        await asyncio.sleep(tick_s)
+        LOOP_LAG[0] = max(LOOP_LAG[0], loop.time() - asked - tick_s)
+
 
 BOTS = 8
 USERS = 120
@@ -54,6 +70,7 @@ async def test_campaigns_of_many_bots_started_together_all_send_from_the_start(
         log_dir=tmp_path / "workers",
         batch_size=BATCH,
     )
+    lag = asyncio.get_running_loop().create_task(_loop_lag())
     try:
         workers.start(1)
         started = time.time()
@@ -72,6 +89,7 @@ async def test_campaigns_of_many_bots_started_together_all_send_from_the_start(
         await wait_until(all_done, timeout_s=120, what="every campaign completed", logs=workers)
     finally:
         workers.stop_all()
+        lag.cancel()
     first_sends = {token: sim.stats(token).first_passed_at for token in tokens}
     assert all(at is not None for at in first_sends.values())
     earliest = min(at for at in first_sends.values() if at is not None)
@@ -87,4 +105,7 @@ async def test_campaigns_of_many_bots_started_together_all_send_from_the_start(
     for token in tokens:
         stats = sim.stats(token)
         assert stats.delivered_total == USERS and stats.duplicates == 0
-        assert stats.peak_per_second <= RATE
+        # The simulator stamps a message as it reaches the gate in this test's event loop; a loop
+        # held up (four test processes on two cores) stamps what waited together. So the limit
+        # allows what could have waited through the longest hold-up seen, and no more.
+        assert stats.peak_per_second <= RATE + math.ceil(LOOP_LAG[0] * RATE), LOOP_LAG
