@@ -99,9 +99,10 @@ async def test_campaigns_of_many_bots_started_together_all_send_from_the_start(
     assert max(late.values()) < 3.0, late
     due_s = USERS / RATE
     last_sends = {token: round((sim.stats(token).last_passed_at or 0) - earliest, 1) for token in tokens}
-    # Each token sends its campaign in its own time at its rate (12 s), not a turn behind others.
+    # Each token sends its campaign in its own time at its rate (12 s), not a turn behind others
+    # (that would be twice it or more); a worker starved of CPU by other test processes is slower.
     profile = {token[:6]: sim.stats(token).passed_per_second for token in tokens}
-    assert max(last_sends.values()) < due_s * 1.25 + 3.0, (late, last_sends, profile)
+    assert max(last_sends.values()) < due_s * 1.6 + 3.0, (late, last_sends, profile)
     for token in tokens:
         stats = sim.stats(token)
         assert stats.delivered_total == USERS and stats.duplicates == 0
