@@ -597,7 +597,7 @@ class BatchRun:
     def _answered(self, sent_at: float) -> None:
         """Telegram answered a send: the route is up, and its round trip says how jittery it is."""
         self.ectx.route.answered(self.token)
-        self.ectx.limiter.answered(self.rate_key, clock() - sent_at, sent_at)
+        self.ectx.limiter.answered(self.rate_key, clock() - sent_at)
 
     async def _route_failed(self) -> None:
         """A send failed in transport: when Telegram can't be reached at all, the run stops."""

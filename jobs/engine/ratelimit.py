@@ -88,11 +88,11 @@ class TokenRateLimiter:
             )
         return await pacer.acquire(rate_per_s, take, should_stop)
 
-    def answered(self, key: str, round_trip_s: float, sent_at: float | None = None) -> None:
-        """A request of `key` sent at `sent_at` (`slots.clock`) that Telegram answered took this
-        long: it teaches the route's margin, and whether the route held it back."""
+    def answered(self, key: str, round_trip_s: float) -> None:
+        """A request of `key` that Telegram answered took this long: it teaches the route's
+        margin, and whether the route held it back."""
         if self.route is not None:
-            self.route.answered(key, round_trip_s, sent_at)
+            self.route.answered(key, round_trip_s)
 
     def next_slot_at(self, now: float) -> float:
         """The earliest time any pacer of this process may hand out a slot (inf: none waits)."""

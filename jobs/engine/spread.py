@@ -53,7 +53,7 @@ class RouteSpread:
         """Per token, the median round trip and the spread at the gate, as last estimated."""
         self._skips: dict[str, list[float]] = {}
 
-    def answered(self, key: str, round_trip_s: float, sent_at: float | None = None) -> None:
+    def answered(self, key: str, round_trip_s: float) -> None:
         """Record the round trip of one request of the token that Telegram answered.
 
         A request held on the way (a stall: what reached the gate during it arrives together at
@@ -68,7 +68,7 @@ class RouteSpread:
             samples = self._samples[key] = deque(maxlen=MAX_SAMPLES)
         samples.append((now, round_trip_s))
         typical = self._typical.get(key)
-        if sent_at is None or typical is None:
+        if typical is None:
             return
         median, spread = typical
         held = round_trip_s - median

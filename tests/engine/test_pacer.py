@@ -322,16 +322,15 @@ def test_a_request_held_on_the_way_leaves_the_next_slot_unused(monkeypatch: pyte
     route = spread.RouteSpread(0.985)
     for i in range(30):  # 100 ms ± 10 ms: the usual
         now[0] += 1 / 30
-        route.answered("k", 0.09 + i * 0.02 / 29, now[0] - 0.1)
+        route.answered("k", 0.09 + i * 0.02 / 29)
     assert route.proposal_ppm("k") > 0
     assert route.take_skips("k") == []
-    sent_at = now[0]
     now[0] += 0.28  # held 180 ms by a stall
-    route.answered("k", 0.28, sent_at)
+    route.answered("k", 0.28)
     seen_at = now[0]
     now[0] += 0.001
-    route.answered("k", 0.101, now[0] - 0.101)  # one sent late in the stall: barely held
+    route.answered("k", 0.101)  # one sent late in the stall: barely held
     now[0] += 1.2
-    route.answered("k", 1.3, now[0] - 1.3)  # held past its second: no window holds it twice
+    route.answered("k", 1.3)  # held past its second: no window holds it twice
     assert route.take_skips("k") == [seen_at]
     assert route.take_skips("k") == []
